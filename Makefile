@@ -1,0 +1,41 @@
+# Tandem build and test entry points. `make test` is the one CI runs (.ci/run).
+BUN := node_modules/.bin/bun
+SRC := $(shell find src -name '*.ts')
+
+.PHONY: all build test test-unit test-netns bench demo check-types deps clean
+
+all: build
+
+node_modules/.bin/bun: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.bin/bun
+
+dist/tandem: $(SRC) node_modules/.bin/bun
+	@mkdir -p dist
+	$(BUN) build --compile src/main.ts --outfile dist/tandem
+
+build: dist/tandem
+
+# Every tier; ends with one line "tests: N passed, M failed" and fails if M > 0.
+test: deps build
+	bash scripts/run-tests.sh unit netns
+
+test-unit: deps
+	bash scripts/run-tests.sh unit
+
+test-netns: deps build
+	bash scripts/run-tests.sh netns
+
+check-types: deps
+	node_modules/.bin/tsc -p tsconfig.json
+
+bench: deps build
+	$(BUN) test/bench/run.ts
+
+demo: deps build
+	bash scripts/demo.sh
+
+clean:
+	rm -rf dist out

@@ -1,0 +1,74 @@
+// Monotonic time and timers. The only module allowed to read the real clock or arm real
+// timers (DESIGN.md): everything else receives a Clock, so tests can use FakeClock.
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds on a monotonic time line (fractional). Never goes backwards. */
+  nowMs(): number;
+  /** Wall-clock milliseconds since the epoch, for timestamps people read. */
+  wallMs(): number;
+  /** Run fn once at monotonic time atMs (or as soon as possible if already past). */
+  at(atMs: number, fn: () => void): TimerHandle;
+}
+
+/** The real clock: performance.now() for the monotonic line, setTimeout for timers. */
+export function systemClock(): Clock {
+  return {
+    nowMs: () => performance.now(),
+    wallMs: () => Date.now(),
+    at(atMs, fn) {
+      const handle = setTimeout(fn, Math.max(0, atMs - performance.now()));
+      return { cancel: () => clearTimeout(handle) };
+    },
+  };
+}
+
+/** A clock that only moves when told to; timers fire in time order during advance(). */
+export class FakeClock implements Clock {
+  private now = 0;
+  private sequence = 0;
+  private timers: { atMs: number; seq: number; fn: () => void; live: boolean }[] = [];
+
+  constructor(private readonly wallEpochMs = 1_800_000_000_000) {}
+
+  nowMs(): number {
+    return this.now;
+  }
+
+  wallMs(): number {
+    return this.wallEpochMs + this.now;
+  }
+
+  at(atMs: number, fn: () => void): TimerHandle {
+    const timer = { atMs: Math.max(atMs, this.now), seq: this.sequence++, fn, live: true };
+    this.timers.push(timer);
+    return { cancel: () => (timer.live = false) };
+  }
+
+  /** Move time forward by ms, firing every timer that falls due, in order. */
+  advance(ms: number): void {
+    this.advanceTo(this.now + ms);
+  }
+
+  advanceTo(targetMs: number): void {
+    for (;;) {
+      this.timers = this.timers.filter((t) => t.live);
+      let next: (typeof this.timers)[number] | undefined;
+      for (const t of this.timers) {
+        if (t.atMs <= targetMs && (!next || t.atMs < next.atMs || (t.atMs === next.atMs && t.seq < next.seq))) next = t;
+      }
+      if (!next) break;
+      next.live = false;
+      this.now = Math.max(this.now, next.atMs);
+      next.fn();
+    }
+    this.now = Math.max(this.now, targetMs);
+  }
+
+  pendingTimers(): number {
+    return this.timers.filter((t) => t.live).length;
+  }
+}

@@ -1,0 +1,56 @@
+// IPv4 and MAC address helpers: parsing, formatting, comparison. Pure.
+
+/** Parse dotted-quad IPv4 text to an unsigned 32-bit number, or undefined if malformed. */
+export function parseIpv4(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return undefined;
+    const octet = Number(part);
+    if (octet > 255) return undefined;
+    value = value * 256 + octet;
+  }
+  return value >>> 0;
+}
+
+export function formatIpv4(value: number): string {
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
+}
+
+export function ipv4ToBytes(value: number): Uint8Array {
+  return new Uint8Array([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]);
+}
+
+export function ipv4FromBytes(bytes: Uint8Array, offset = 0): number {
+  return (((bytes[offset] ?? 0) << 24) | ((bytes[offset + 1] ?? 0) << 16) | ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0)) >>> 0;
+}
+
+/** Network mask for a prefix length 0..32. */
+export function prefixToMask(prefixLength: number): number {
+  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+}
+
+/** Directed broadcast address of addr/prefix. */
+export function broadcastOf(addr: number, prefixLength: number): number {
+  return (addr | ~prefixToMask(prefixLength)) >>> 0;
+}
+
+export function isMulticastIpv4(value: number): boolean {
+  return value >>> 28 === 0xe;
+}
+
+export function parseMac(text: string): Uint8Array | undefined {
+  const parts = text.split(/[:-]/);
+  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) return undefined;
+  return new Uint8Array(parts.map((p) => parseInt(p, 16)));
+}
+
+export function formatMac(mac: Uint8Array): string {
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+/** RFC 5798 section 7.3: the virtual router MAC for IPv4 is 00-00-5E-00-01-{VRID}. */
+export function virtualRouterMac(vrid: number): Uint8Array {
+  return new Uint8Array([0x00, 0x00, 0x5e, 0x00, 0x01, vrid & 255]);
+}

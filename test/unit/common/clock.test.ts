@@ -1,0 +1,26 @@
+import { describe, expect, test } from "bun:test";
+import { FakeClock } from "../../../src/common/clock.ts";
+
+describe("FakeClock", () => {
+  test("fires timers in time order and sets now to each timer's due time", () => {
+    const clock = new FakeClock();
+    const fired: string[] = [];
+    clock.at(30, () => fired.push(`b@${clock.nowMs()}`));
+    clock.at(10, () => fired.push(`a@${clock.nowMs()}`));
+    clock.advance(20);
+    expect(fired).toEqual(["a@10"]);
+    clock.advance(20);
+    expect(fired).toEqual(["a@10", "b@30"]);
+    expect(clock.nowMs()).toBe(40);
+  });
+
+  test("a cancelled timer never fires; timers armed while firing run in the same advance", () => {
+    const clock = new FakeClock();
+    const fired: number[] = [];
+    const handle = clock.at(5, () => fired.push(5));
+    handle.cancel();
+    clock.at(10, () => clock.at(15, () => fired.push(15)));
+    clock.advance(100);
+    expect(fired).toEqual([15]);
+  });
+});
