@@ -68,6 +68,13 @@ export class FakeClock implements Clock {
     this.now = Math.max(this.now, targetMs);
   }
 
+  /** Due time of the earliest live timer, if any. */
+  nextDueMs(): number | undefined {
+    let next: number | undefined;
+    for (const t of this.timers) if (t.live && (next === undefined || t.atMs < next)) next = t.atMs;
+    return next;
+  }
+
   pendingTimers(): number {
     return this.timers.filter((t) => t.live).length;
   }

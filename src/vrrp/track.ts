@@ -1,0 +1,60 @@
+// Effective priority and fault state from tracked objects, with keepalived 2.2.7's
+// weight rules (keepalived.conf(5) "VRRP script(s)", track_interface, vrrp_track_file).
+
+/** What one tracked object currently contributes to an instance. */
+export interface TrackerStatus {
+  kind: "script" | "interface" | "file";
+  name: string;
+  /** Added to the base priority (may be negative). Ignored when `fault` is set. */
+  contribution: number;
+  /** The instance must be in FAULT while this is true. */
+  fault: boolean;
+  /** Human-readable state for logs and the API, e.g. "failed (exit 1)", "down". */
+  detail: string;
+}
+
+/** How a tracker's weight is applied; `reverse` flips the direction (keepalived's weight_multiplier -1). */
+export interface TrackWeight {
+  weight: number;
+  reverse: boolean;
+}
+
+/**
+ * A script or an interface is up/ok or down/failed.
+ * weight 0: failure (or success, with reverse) puts the instance in FAULT.
+ * weight > 0: adds the weight while up (reverse: subtracts it while up).
+ * weight < 0: adds the (negative) weight while down (reverse: adds |weight| while down).
+ */
+export function binaryTrackerEffect(up: boolean, { weight, reverse }: TrackWeight): { contribution: number; fault: boolean } {
+  const multiplier = reverse ? -1 : 1;
+  if (weight === 0) return { contribution: 0, fault: up === reverse };
+  if (weight > 0) return { contribution: up ? weight * multiplier : 0, fault: false };
+  return { contribution: up ? 0 : weight * multiplier, fault: false };
+}
+
+/**
+ * vrrp_track_file: the file holds an integer. weight 0: a non-zero value means FAULT
+ * (reverse: zero means FAULT). Otherwise value * weight (negated with reverse), clamped to
+ * -254..253, is added to the priority; -254 or less means FAULT.
+ */
+export function fileTrackerEffect(value: number, { weight, reverse }: TrackWeight): { contribution: number; fault: boolean } {
+  if (weight === 0) return { contribution: 0, fault: (value !== 0) !== reverse };
+  const scaled = Math.max(-254, Math.min(253, value * weight * (reverse ? -1 : 1)));
+  return scaled === -254 ? { contribution: 0, fault: true } : { contribution: scaled, fault: false };
+}
+
+export interface PriorityResult {
+  effectivePriority: number;
+  faults: TrackerStatus[];
+}
+
+/**
+ * Effective priority = base + sum of contributions, clamped to 1..254. An address owner
+ * (base 255) is never adjusted: RFC 5798 reserves 255 for the owner.
+ */
+export function effectivePriority(basePriority: number, trackers: readonly TrackerStatus[]): PriorityResult {
+  const faults = trackers.filter((t) => t.fault);
+  if (basePriority === 255) return { effectivePriority: 255, faults };
+  const sum = trackers.reduce((total, t) => (t.fault ? total : total + t.contribution), basePriority);
+  return { effectivePriority: Math.max(1, Math.min(254, sum)), faults };
+}
