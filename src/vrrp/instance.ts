@@ -97,7 +97,13 @@ export class VrrpInstance implements SyncMember {
 
   /** Replace the status of one tracked object; recomputes priority and faults. */
   setTracker(status: TrackerStatus): void {
-    this.trackers.set(`${status.kind}:${status.name}`, status);
+    this.trackers.set(trackerKey(status), status);
+    this.applyTrackers();
+  }
+
+  /** Replace the whole set of tracked objects at once (start, reload): one recomputation. */
+  setTrackers(statuses: readonly TrackerStatus[]): void {
+    this.trackers = new Map(statuses.map((s) => [trackerKey(s), s]));
     this.applyTrackers();
   }
 
@@ -219,4 +225,8 @@ export class VrrpInstance implements SyncMember {
     this.timer?.handle.cancel();
     this.timer = undefined;
   }
+}
+
+function trackerKey(status: TrackerStatus): string {
+  return `${status.kind}:${status.name}`;
 }

@@ -247,7 +247,7 @@ function onTimer(m: Machine, nowMs: number): StepResult {
     const missed = heard ? Math.floor(silentMs! / (m.masterAdvertIntervalCs * 10)) : undefined;
     const detail = heard
       ? `no advert from master ${formatIpv4(heard.ip)} for ${silentMs!.toFixed(0)} ms (${missed} adverts missed)`
-      : `no master heard for ${masterDownMs(m).toFixed(0)} ms`;
+      : `no master heard for ${(nowMs - m.stateSinceMs).toFixed(0)} ms`;
     return tryMaster(m, { cause: "master-down-timer", detail, peer: heard && { ip: heard.ip, priority: heard.priority }, lastAdvertHeardMs }, nowMs);
   }
   if (m.config.fastPreempt && m.preemptAtMs !== undefined && nowMs >= m.preemptAtMs && heard && heard.priority < m.effectivePriority) {

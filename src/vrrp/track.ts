@@ -1,5 +1,6 @@
 // Effective priority and fault state from tracked objects, with keepalived 2.2.7's
-// weight rules (keepalived.conf(5) "VRRP script(s)", track_interface, vrrp_track_file).
+// weight rules (keepalived.conf(5) "VRRP script(s)", track_interface). vrrp_track_file's
+// arithmetic lives in track-file-value.ts.
 
 /** What one tracked object currently contributes to an instance. */
 export interface TrackerStatus {
@@ -30,17 +31,6 @@ export function binaryTrackerEffect(up: boolean, { weight, reverse }: TrackWeigh
   if (weight === 0) return { contribution: 0, fault: up === reverse };
   if (weight > 0) return { contribution: up ? weight * multiplier : 0, fault: false };
   return { contribution: up ? 0 : weight * multiplier, fault: false };
-}
-
-/**
- * vrrp_track_file: the file holds an integer. weight 0: a non-zero value means FAULT
- * (reverse: zero means FAULT). Otherwise value * weight (negated with reverse), clamped to
- * -254..253, is added to the priority; -254 or less means FAULT.
- */
-export function fileTrackerEffect(value: number, { weight, reverse }: TrackWeight): { contribution: number; fault: boolean } {
-  if (weight === 0) return { contribution: 0, fault: (value !== 0) !== reverse };
-  const scaled = Math.max(-254, Math.min(253, value * weight * (reverse ? -1 : 1)));
-  return scaled === -254 ? { contribution: 0, fault: true } : { contribution: scaled, fault: false };
 }
 
 export interface PriorityResult {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { binaryTrackerEffect, effectivePriority, fileTrackerEffect, type TrackerStatus } from "../../../src/vrrp/track.ts";
+import { binaryTrackerEffect, effectivePriority, type TrackerStatus } from "../../../src/vrrp/track.ts";
 
 const status = (contribution: number, fault = false): TrackerStatus => ({ kind: "script", name: "s", contribution, fault, detail: "" });
 
@@ -16,14 +16,6 @@ describe("tracker weights (keepalived semantics)", () => {
     expect(binaryTrackerEffect(false, { weight: 10, reverse: false }).contribution).toBe(0);
     expect(binaryTrackerEffect(true, { weight: 10, reverse: true }).contribution).toBe(-10);
     expect(binaryTrackerEffect(false, { weight: -15, reverse: true }).contribution).toBe(15);
-  });
-  test("track file: value x weight, clamped, -254 means FAULT; weight 0 non-zero means FAULT", () => {
-    expect(fileTrackerEffect(3, { weight: -5, reverse: false })).toEqual({ contribution: -15, fault: false });
-    expect(fileTrackerEffect(1000, { weight: 1, reverse: false })).toEqual({ contribution: 253, fault: false });
-    expect(fileTrackerEffect(-300, { weight: 1, reverse: false })).toEqual({ contribution: 0, fault: true });
-    expect(fileTrackerEffect(7, { weight: 0, reverse: false }).fault).toBe(true);
-    expect(fileTrackerEffect(0, { weight: 0, reverse: false }).fault).toBe(false);
-    expect(fileTrackerEffect(0, { weight: 0, reverse: true }).fault).toBe(true);
   });
   test("effective priority is clamped to 1..254 and an owner stays 255", () => {
     expect(effectivePriority(100, [status(-15)]).effectivePriority).toBe(85);

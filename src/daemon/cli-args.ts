@@ -1,0 +1,209 @@
+// Command-line parsing: Tandem's own subcommands plus keepalived 2.2.7's flags, so a
+// systemd unit or script written for keepalived runs tandem by changing only the binary.
+// Pure: argv in, a Command (or a usage error) out.
+
+export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
+export const DEFAULT_DB_FILE = "/var/lib/tandem/tandem.db";
+
+export interface RunOptions {
+  configFile: string;
+  /** keepalived -n: stay in the foreground. Without it tandem detaches like keepalived. */
+  dontFork: boolean;
+  logConsole: boolean;
+  logDetail: boolean;
+  noSyslog: boolean;
+  logFacility: string | undefined;
+  pidFile: string | undefined;
+  vrrpOnly: boolean;
+  checkOnly: boolean;
+  /** -V: leave VRRP addresses in place when stopping. */
+  dontReleaseVrrp: boolean;
+  /** -X: drop VIPs on transition from signal (accepted; tandem always releases on stop unless -V). */
+  releaseVips: boolean;
+  dontReleaseIpvs: boolean;
+  configId: string | undefined;
+  namespace: string | undefined;
+  dbFile: string;
+  /** Flags accepted for compatibility that change nothing in tandem, for a start-up note. */
+  ignored: string[];
+}
+
+export type Command =
+  | { kind: "run"; options: RunOptions }
+  | { kind: "check"; configFile: string; configId: string | undefined; logFile: string | undefined }
+  | { kind: "version" }
+  | { kind: "help" }
+  | { kind: "usage-error"; message: string };
+
+interface FlagSpec {
+  short?: string;
+  long: string;
+  /** "none": boolean flag; "required": takes a value; "optional": --long=VALUE or bare. */
+  value: "none" | "required" | "optional";
+  apply(options: RunOptions, value: string | undefined, state: ParseState): void;
+}
+
+interface ParseState {
+  command?: "check" | "version" | "help";
+  checkLogFile?: string;
+}
+
+const ignore = (name: string) => (o: RunOptions) => void o.ignored.push(name);
+
+/** keepalived's flags (keepalived --help, 2.2.7) and tandem's own long options. */
+const FLAGS: FlagSpec[] = [
+  { short: "f", long: "use-file", value: "required", apply: (o, v) => (o.configFile = v!) },
+  { short: "P", long: "vrrp", value: "none", apply: (o) => (o.vrrpOnly = true) },
+  { short: "C", long: "check", value: "none", apply: (o) => (o.checkOnly = true) },
+  { short: "B", long: "no_bfd", value: "none", apply: ignore("--no_bfd") },
+  { long: "all", value: "none", apply: ignore("--all") },
+  { short: "l", long: "log-console", value: "none", apply: (o) => (o.logConsole = true) },
+  { short: "D", long: "log-detail", value: "none", apply: (o) => (o.logDetail = true) },
+  { short: "S", long: "log-facility", value: "required", apply: (o, v) => (o.logFacility = v) },
+  { short: "G", long: "no-syslog", value: "none", apply: (o) => (o.noSyslog = true) },
+  { short: "u", long: "umask", value: "required", apply: ignore("--umask") },
+  { short: "X", long: "release-vips", value: "none", apply: (o) => (o.releaseVips = true) },
+  { short: "V", long: "dont-release-vrrp", value: "none", apply: (o) => (o.dontReleaseVrrp = true) },
+  { short: "I", long: "dont-release-ipvs", value: "none", apply: (o) => (o.dontReleaseIpvs = true) },
+  { short: "R", long: "dont-respawn", value: "none", apply: ignore("--dont-respawn") },
+  { short: "n", long: "dont-fork", value: "none", apply: (o) => (o.dontFork = true) },
+  { short: "d", long: "dump-conf", value: "none", apply: ignore("--dump-conf") },
+  { short: "p", long: "pid", value: "required", apply: (o, v) => (o.pidFile = v) },
+  { short: "r", long: "vrrp_pid", value: "required", apply: ignore("--vrrp_pid") },
+  { short: "c", long: "checkers_pid", value: "required", apply: ignore("--checkers_pid") },
+  { short: "a", long: "address-monitoring", value: "none", apply: ignore("--address-monitoring") },
+  { short: "b", long: "bfd_pid", value: "required", apply: ignore("--bfd_pid") },
+  { short: "x", long: "snmp", value: "none", apply: ignore("--snmp") },
+  { short: "A", long: "snmp-agent-socket", value: "required", apply: ignore("--snmp-agent-socket") },
+  { short: "s", long: "namespace", value: "required", apply: (o, v) => (o.namespace = v) },
+  { short: "m", long: "core-dump", value: "none", apply: ignore("--core-dump") },
+  { short: "M", long: "core-dump-pattern", value: "optional", apply: ignore("--core-dump-pattern") },
+  { short: "e", long: "all-config", value: "none", apply: ignore("--all-config") },
+  { short: "i", long: "config-id", value: "required", apply: (o, v) => (o.configId = v) },
+  { short: "t", long: "config-test", value: "optional", apply: (_o, v, s) => ((s.command = "check"), (s.checkLogFile = v)) },
+  { short: "v", long: "version", value: "none", apply: (_o, _v, s) => (s.command ??= "version") },
+  { short: "h", long: "help", value: "none", apply: (_o, _v, s) => (s.command = "help") },
+  { long: "db", value: "required", apply: (o, v) => (o.dbFile = v!) },
+];
+
+function defaults(): RunOptions {
+  return {
+    configFile: DEFAULT_CONFIG_FILE,
+    dontFork: false,
+    logConsole: false,
+    logDetail: false,
+    noSyslog: false,
+    logFacility: undefined,
+    pidFile: undefined,
+    vrrpOnly: false,
+    checkOnly: false,
+    dontReleaseVrrp: false,
+    releaseVips: false,
+    dontReleaseIpvs: false,
+    configId: undefined,
+    namespace: undefined,
+    dbFile: DEFAULT_DB_FILE,
+    ignored: [],
+  };
+}
+
+/** Parse argv (without the program name). */
+export function parseArgs(argv: readonly string[]): Command {
+  const args = [...argv];
+  let subcommand: string | undefined;
+  if (args[0] !== undefined && !args[0].startsWith("-")) subcommand = args.shift();
+  if (subcommand !== undefined && !["run", "check", "version", "help"].includes(subcommand)) {
+    return { kind: "usage-error", message: `unknown command "${subcommand}"; expected run, check, version or help (see tandem --help)` };
+  }
+  const options = defaults();
+  const state: ParseState = {};
+  // tandem run defaults to the foreground: it is the command people type by hand.
+  if (subcommand === "run") options.dontFork = true;
+
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg.startsWith("--")) {
+      const [name, inline] = splitLong(arg.slice(2));
+      const flag = FLAGS.find((f) => f.long === name);
+      if (!flag) return { kind: "usage-error", message: `unknown option --${name} (see tandem --help)` };
+      let value = inline;
+      if (flag.value === "none" && inline !== undefined) return { kind: "usage-error", message: `option --${name} takes no value` };
+      if (flag.value === "required" && value === undefined) {
+        value = args[++i];
+        if (value === undefined) return { kind: "usage-error", message: `option --${name} needs a value` };
+      }
+      flag.apply(options, value, state);
+      continue;
+    }
+    if (arg.startsWith("-") && arg.length > 1) {
+      // Bundled short flags: -nlD, -fFILE, -f FILE.
+      for (let j = 1; j < arg.length; j++) {
+        const letter = arg[j]!;
+        const flag = FLAGS.find((f) => f.short === letter);
+        if (!flag) return { kind: "usage-error", message: `unknown option -${letter} (see tandem --help)` };
+        if (flag.value === "none") {
+          flag.apply(options, undefined, state);
+          continue;
+        }
+        const rest = arg.slice(j + 1);
+        let value: string | undefined = rest.length > 0 ? rest : undefined;
+        if (value === undefined && flag.value === "required") {
+          value = args[++i];
+          if (value === undefined) return { kind: "usage-error", message: `option -${letter} needs a value` };
+        }
+        flag.apply(options, value, state);
+        break;
+      }
+      continue;
+    }
+    return { kind: "usage-error", message: `unexpected argument "${arg}" (see tandem --help)` };
+  }
+
+  const command = subcommand === "run" ? "run" : (subcommand ?? state.command ?? "run");
+  switch (command) {
+    case "help":
+      return { kind: "help" };
+    case "version":
+      return { kind: "version" };
+    case "check":
+      return { kind: "check", configFile: options.configFile, configId: options.configId, logFile: state.checkLogFile };
+    default:
+      if (options.vrrpOnly && options.checkOnly) return { kind: "usage-error", message: "--vrrp and --check exclude each other" };
+      return { kind: "run", options };
+  }
+}
+
+function splitLong(text: string): [string, string | undefined] {
+  const eq = text.indexOf("=");
+  return eq < 0 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+export const USAGE = `Usage: tandem [COMMAND] [OPTIONS]
+
+Commands:
+  run -f FILE            run the daemon in the foreground (the default command)
+  check -f FILE          validate FILE; prints file:line:col diagnostics; exit 0 ok, 4 errors
+  version                print the version
+  help                   this text
+
+keepalived-compatible options (a keepalived unit runs tandem unchanged):
+  -f, --use-file=FILE    configuration file (default ${DEFAULT_CONFIG_FILE})
+  -n, --dont-fork        stay in the foreground (without it tandem detaches)
+  -l, --log-console      log to the console (stderr)
+  -D, --log-detail       detailed logging
+  -G, --no-syslog        do not log to syslog
+  -S, --log-facility=F   syslog facility
+  -P, --vrrp             VRRP only (no IPVS director or health checks)
+  -C, --check            health checks / IPVS only
+  -p, --pid=FILE         pid file
+  -V, --dont-release-vrrp  leave VIPs in place on stop
+  -X, --release-vips     accepted (tandem always releases VIPs it holds on stop)
+  -t, --config-test[=LOG_FILE]  same as 'tandem check'
+  -i, --config-id=ID     id matched by @ID configuration lines (default: host name)
+  -v, --version          print the version
+  -h, --help             this text
+  Accepted and ignored: -B -R -r -c -b -a -d -x -A -m -M -u -e --all
+
+Tandem options:
+  --db=FILE              event history database (default ${DEFAULT_DB_FILE})
+`;

@@ -1,0 +1,188 @@
+// `tandem run` / `tandem -f FILE -n ...`: the daemon. Loads the configuration, starts the
+// VRRP runtime, and handles signals: SIGTERM/SIGINT stop gracefully (priority 0, VIPs
+// released), SIGHUP reloads (an invalid file is reported and the running config stays).
+import { hostname } from "node:os";
+import { systemClock, type Clock } from "../common/clock.ts";
+import { createLogger, type Logger } from "../common/logger.ts";
+import { formatDiagnostic, nodeFiles, parseConfig, type Config } from "../config/index.ts";
+import { createNetworkPorts, type NetworkPorts } from "../net/index.ts";
+import type { RunOptions } from "./cli-args.ts";
+import { EXIT_CONFIG_ERROR } from "./check-command.ts";
+import { daemonize } from "./daemonize.ts";
+import { planRuntime } from "./instance-plan.ts";
+import { consoleSink } from "./log-sink.ts";
+import { createNotifyRunner, type NotifyRunner } from "./notify-runner.ts";
+import { notifyTargets } from "./notify-targets.ts";
+import { claimPidFile, releasePidFile } from "./pid-file.ts";
+import { createProcessRunner } from "./process-runner.ts";
+import { nodeSecurityFs } from "./script-security.ts";
+import { readAccountDatabase, resolveScriptIdentity, type ScriptIdentity } from "./script-user.ts";
+import { notifySystemd } from "./systemd-notify.ts";
+import { createTracking } from "./tracking.ts";
+import { VERSION } from "./version.ts";
+import { VrrpRuntime, type RuntimeEvent } from "./vrrp-runtime.ts";
+
+export async function runCommand(options: RunOptions): Promise<number> {
+  if (!options.dontFork) return daemonize();
+  const clock = systemClock();
+  const logger = createLogger(consoleSink(clock), options.logDetail ? "debug" : "info");
+  logger.info(`Tandem ${VERSION} starting (pid ${process.pid}), configuration ${options.configFile}`);
+  if (options.ignored.length) logger.debug(`accepted for keepalived compatibility, no effect: ${options.ignored.join(" ")}`);
+  if (options.checkOnly) {
+    logger.error("--check (health checkers only) needs the IPVS director, which this version does not have yet");
+    return 1;
+  }
+
+  const configId = options.configId ?? hostname();
+  const config = loadConfig(options.configFile, configId, logger);
+  if (!config) return EXIT_CONFIG_ERROR;
+  if (config.virtualServers.length > 0) logger.warn(`${config.virtualServers.length} virtual_server block(s) parsed; the IPVS director is not part of this version, so only VRRP runs`);
+
+  const pidProblem = options.pidFile ? claimPidFile(options.pidFile) : undefined;
+  if (pidProblem) {
+    logger.error(pidProblem);
+    return 1;
+  }
+  const daemon = new Daemon(options, config, configId, clock, logger);
+  installCrashGuards(logger);
+  try {
+    await daemon.start();
+  } catch (error) {
+    logger.error(`start failed: ${(error as Error).message}`);
+    await daemon.stop();
+    if (options.pidFile) releasePidFile(options.pidFile);
+    return 1;
+  }
+  const exitCode = await daemon.untilStopped();
+  if (options.pidFile) releasePidFile(options.pidFile);
+  return exitCode;
+}
+
+function loadConfig(file: string, configId: string, logger: Logger): Config | undefined {
+  const { config, diagnostics } = parseConfig(file, { ...nodeFiles, configId });
+  for (const d of diagnostics) (d.severity === "error" ? logger.error : logger.warn)(formatDiagnostic(d));
+  if (!config) logger.error(`${file}: ${diagnostics.filter((d) => d.severity === "error").length} configuration error(s)`);
+  return config;
+}
+
+class Daemon {
+  private readonly net: NetworkPorts;
+  private readonly notify: NotifyRunner;
+  private readonly runtime: VrrpRuntime;
+  private readonly identity: ScriptIdentity;
+  private reloading: Promise<void> = Promise.resolve();
+  private isReload = false;
+  private stopping: Promise<void> | undefined;
+  private resolveStopped: (code: number) => void = () => {};
+  private readonly stopped = new Promise<number>((resolve) => (this.resolveStopped = resolve));
+
+  constructor(
+    private readonly options: RunOptions,
+    private config: Config,
+    private readonly configId: string,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    const runner = createProcessRunner(clock);
+    const accounts = readAccountDatabase();
+    const daemonIdentity = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    const resolved = resolveScriptIdentity(accounts, undefined, config.globalDefs.scriptUser, daemonIdentity);
+    if (!resolved.ok) logger.error(`${resolved.error}; notify scripts run as the daemon's user`);
+    this.identity = resolved.ok ? resolved.identity : daemonIdentity;
+    this.net = createNetworkPorts(logger.child("net"));
+    this.notify = createNotifyRunner({ clock, runner, logger: logger.child("notify"), targets: [] });
+    this.runtime = new VrrpRuntime({
+      clock,
+      logger,
+      net: this.net,
+      keepVipsOnStop: options.dontReleaseVrrp,
+      onEvent: (event) => this.onEvent(event),
+      createTracking: (plans, instanceOf) =>
+        createTracking(
+          {
+            clock,
+            logger: logger.child("track"),
+            runner,
+            accounts,
+            daemonIdentity,
+            globalScriptUser: this.config.globalDefs.scriptUser,
+            enableScriptSecurity: this.config.globalDefs.enableScriptSecurity,
+            securityFs: nodeSecurityFs,
+            isReload: this.isReload,
+          },
+          plans,
+          instanceOf,
+        ),
+    });
+  }
+
+  async start(): Promise<void> {
+    const plan = planRuntime(this.config);
+    this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+    await this.runtime.start(plan);
+    process.on("SIGTERM", () => void this.stop());
+    process.on("SIGINT", () => void this.stop());
+    process.on("SIGHUP", () => void this.reload());
+    notifySystemd("READY=1", this.logger);
+    this.logger.info(`running ${plan.instances.length} VRRP instance(s)`);
+  }
+
+  untilStopped(): Promise<number> {
+    return this.stopped;
+  }
+
+  /** SIGHUP. Reloads never overlap; a rejected file leaves everything as it was. */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(async () => {
+      if (this.stopping) return;
+      this.logger.info(`reloading ${this.options.configFile}`);
+      notifySystemd("RELOADING=1", this.logger);
+      const config = loadConfig(this.options.configFile, this.configId, this.logger);
+      if (!config) {
+        this.logger.error("reload rejected: the running configuration stays in force");
+        notifySystemd("READY=1", this.logger);
+        return;
+      }
+      this.config = config;
+      this.isReload = true;
+      const plan = planRuntime(config);
+      this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+      await this.runtime.apply(plan);
+      this.logger.info("reload complete");
+      notifySystemd("READY=1", this.logger);
+    });
+    return this.reloading;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info("stopping: releasing virtual addresses");
+      notifySystemd("STOPPING=1", this.logger);
+      await this.reloading.catch(() => undefined);
+      await this.runtime.stop();
+      // Let notify_stop scripts finish, but never hang the shutdown on them.
+      await Promise.race([this.notify.idle(), new Promise<void>((resolve) => this.clock.at(this.clock.nowMs() + 2_000, resolve))]);
+      await this.notify.stop();
+      this.net.close();
+      this.logger.info("stopped");
+      this.resolveStopped(0);
+    })();
+    return this.stopping;
+  }
+
+  private onEvent(event: RuntimeEvent): void {
+    if (event.kind === "transition") {
+      const { transition } = event;
+      if (transition.to !== "INIT") this.notify.transition("INSTANCE", transition.instance, transition.to, transition.effectivePriority);
+      return;
+    }
+    this.logger.info(`sync group ${event.group.name}: ${event.from} -> ${event.to}`);
+    if (event.to !== "INIT") this.notify.transition("GROUP", event.group.name, event.to, 0);
+  }
+}
+
+/** Bad input must never take the daemon down: log what escaped, keep the VRRP side running. */
+function installCrashGuards(logger: Logger): void {
+  process.on("uncaughtException", (error) => logger.error(`internal error (continuing): ${error.stack ?? error.message}`));
+  process.on("unhandledRejection", (reason) => logger.error(`internal error in a promise (continuing): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
+}

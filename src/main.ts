@@ -1,0 +1,26 @@
+// tandem's entry point: parse the command line, run one command, exit with its status.
+import { USAGE, parseArgs } from "./daemon/cli-args.ts";
+import { checkCommand } from "./daemon/check-command.ts";
+import { runCommand } from "./daemon/run-command.ts";
+import { VERSION } from "./daemon/version.ts";
+
+async function main(argv: readonly string[]): Promise<number> {
+  const command = parseArgs(argv);
+  switch (command.kind) {
+    case "help":
+      process.stdout.write(USAGE);
+      return 0;
+    case "version":
+      process.stdout.write(`Tandem ${VERSION} (keepalived.conf compatible; VRRPv2 RFC 3768, VRRPv3 RFC 5798)\n`);
+      return 0;
+    case "usage-error":
+      process.stderr.write(`tandem: ${command.message}\n`);
+      return 2;
+    case "check":
+      return checkCommand(command.configFile, command.configId, command.logFile);
+    case "run":
+      return runCommand(command.options);
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));

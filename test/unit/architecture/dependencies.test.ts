@@ -1,0 +1,111 @@
+// Enforces ../shared/DESIGN.md's dependency rules over the real import graph of src/:
+// who may import whom, and who may touch bun:ffi, bun:sqlite, Bun.serve and the real clock.
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+const SRC = resolve(import.meta.dir, "../../../src");
+
+interface ImportEdge {
+  file: string; // relative to src/
+  specifier: string;
+  typeOnly: boolean;
+  target: string; // module name ("common", "vrrp", ...) or the bare specifier
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** Top-level module of a path under src/: "vrrp" for src/vrrp/x.ts, "main" for src/main.ts. */
+function moduleOf(relativePath: string): string {
+  const [first] = relativePath.split("/");
+  return relativePath.includes("/") ? first! : relativePath.replace(/\.ts$/, "");
+}
+
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+}
+
+function importsOf(path: string): ImportEdge[] {
+  const file = relative(SRC, path);
+  const text = stripComments(readFileSync(path, "utf8"));
+  const edges: ImportEdge[] = [];
+  const pattern = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  for (const match of text.matchAll(pattern)) {
+    const specifier = (match[3] ?? match[4])!;
+    const typeOnly = Boolean(match[2]);
+    const target = specifier.startsWith(".") ? moduleOf(relative(SRC, resolve(dirname(path), specifier))) : specifier;
+    edges.push({ file, specifier, typeOnly, target });
+  }
+  return edges;
+}
+
+const files = sourceFiles(SRC);
+const edges = files.flatMap(importsOf);
+const texts = new Map(files.map((f) => [relative(SRC, f), stripComments(readFileSync(f, "utf8"))]));
+
+/** For each module: which other src modules and which external packages it may import at run time. */
+const allowed: Record<string, { modules: string[]; external: RegExp }> = {
+  common: { modules: [], external: /^$/ },
+  vrrp: { modules: ["common"], external: /^$/ },
+  check: { modules: ["common"], external: /^$/ },
+  config: { modules: ["common"], external: /^node:(fs|path)$/ },
+  ipvs: { modules: ["common"], external: /^$/ },
+  net: { modules: ["common"], external: /^(bun:ffi|node:fs)$/ },
+  store: { modules: ["common"], external: /^bun:sqlite$/ },
+  api: { modules: ["common"], external: /^hono(\/.*)?$/ },
+  daemon: { modules: ["*"], external: /.*/ },
+  main: { modules: ["daemon", "config", "common"], external: /^$/ },
+};
+
+describe("module dependency rules (DESIGN.md)", () => {
+  test("the import graph was read", () => {
+    expect(files.length).toBeGreaterThan(5);
+    expect(edges.length).toBeGreaterThan(5);
+  });
+
+  test("every module imports only what it may", () => {
+    const violations: string[] = [];
+    for (const edge of edges) {
+      const from = moduleOf(edge.file);
+      const rule = allowed[from];
+      if (!rule) {
+        violations.push(`${edge.file}: module "${from}" has no dependency rule; add one to this test`);
+        continue;
+      }
+      const isSrcModule = edge.specifier.startsWith(".");
+      if (isSrcModule) {
+        if (edge.target === from || rule.modules.includes("*") || rule.modules.includes(edge.target)) continue;
+        // Type-only imports carry no code: api (and others) may name other modules' types.
+        if (edge.typeOnly) continue;
+        violations.push(`${edge.file} imports ${edge.specifier} (module ${edge.target}); ${from} may import ${rule.modules.join(", ") || "nothing"}`);
+      } else if (!rule.external.test(edge.specifier)) {
+        violations.push(`${edge.file} imports "${edge.specifier}"; not allowed in ${from}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  test("only net/ uses bun:ffi, only store/ uses bun:sqlite", () => {
+    const ffi = edges.filter((e) => e.specifier === "bun:ffi").map((e) => e.file);
+    const sqlite = edges.filter((e) => e.specifier === "bun:sqlite").map((e) => e.file);
+    expect(ffi.filter((f) => !f.startsWith("net/"))).toEqual([]);
+    expect(sqlite.filter((f) => !f.startsWith("store/"))).toEqual([]);
+  });
+
+  test("only daemon/ calls Bun.serve or Bun.spawn", () => {
+    const offenders = [...texts].filter(([f, t]) => /\bBun\.(serve|spawn|spawnSync)\s*\(/.test(t) && !f.startsWith("daemon/")).map(([f]) => f);
+    expect(offenders).toEqual([]);
+  });
+
+  test("only common/clock.ts reads the real clock or arms real timers", () => {
+    const clockUse = /\b(setTimeout|setInterval|Date\.now|performance\.now|new Date\(\s*\))/;
+    const offenders = [...texts].filter(([f, t]) => clockUse.test(t) && f !== "common/clock.ts").map(([f, t]) => `${f}: ${t.match(clockUse)![0]}`);
+    expect(offenders).toEqual([]);
+  });
+});
