@@ -102,7 +102,9 @@ function checkPathComponents(path: string, fs: SecurityFs): { kind: "refuse" | "
     const st = fs.lstat(component);
     if (!st) return { kind: "refuse", reason: `script ${path}: cannot stat ${component}` };
     const type = typeOf(st.mode);
-    if ((!isLast && type !== S_IFDIR) || (isLast && type !== S_IFREG && type !== S_IFLNK)) {
+    // A symlinked directory on the way (Debian 12's merged /usr: /bin -> usr/bin) is fine:
+    // its target is walked too, since the caller also checks the resolved path.
+    if ((!isLast && type !== S_IFDIR && type !== S_IFLNK) || (isLast && type !== S_IFREG && type !== S_IFLNK)) {
       return { kind: "refuse", reason: `script ${path}: wrong file type at ${component}` };
     }
     if (st.uid !== 0) {

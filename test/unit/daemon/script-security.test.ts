@@ -115,6 +115,21 @@ describe("checkScriptSecurity (keepalived check_script_secure)", () => {
 });
 
 describe.skipIf(process.getuid?.() !== 0)("checkScriptSecurity on the real file system (root)", () => {
+  test("a symlinked directory on the path (merged /usr: /bin -> usr/bin) is accepted", () => {
+    const entries = { "/": dir(0o755), "/bin": link(), "/usr": dir(0o755), "/usr/bin": dir(0o755), "/usr/bin/sh": file(0o755) };
+    const fs: SecurityFs = {
+      // lstat follows symlinks in all but the last component, as lstat(2) does.
+      lstat: (p) => entries[p as keyof typeof entries] ?? entries[p.replace(/^\/bin\//, "/usr/bin/") as keyof typeof entries],
+      stat: (p) => entries[p.replace(/^\/bin\//, "/usr/bin/") as keyof typeof entries],
+      realpath: (p) => p.replace(/^\/bin\//, "/usr/bin/"),
+    };
+    expect(checkScriptSecurity({ program: "/bin/sh", ...asRoot }, fs)).toEqual({ run: true, insecure: false, reasons: [] });
+  });
+
+  test("the shell that runs shell-syntax scripts passes on this machine's real file system", () => {
+    expect(checkScriptSecurity({ program: "/bin/sh", ...asRoot }, nodeSecurityFs).run).toBe(true);
+  });
+
   let root = "";
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), "tandem-sec-"));
