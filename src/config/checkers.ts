@@ -1,0 +1,225 @@
+// Real-server health checker blocks: HTTP_GET, SSL_GET, TCP_CHECK, SMTP_CHECK, MISC_CHECK,
+// DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK (keepalived.conf(5) "Virtual server(s)").
+
+import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
+import { locationOf } from "./diagnostics.ts";
+import {
+  decimalField,
+  flagField,
+  ignored,
+  intField,
+  ipv4Field,
+  keyword,
+  nestedBlock,
+  setField,
+  stringField,
+  type Keyword,
+  type KeywordBlock,
+  type Located,
+} from "./keyword-table.ts";
+import type { Checker, CheckerCommon, CheckerKind, HttpUrl, ScriptUser, SmtpHost } from "./model.ts";
+import { userKeyword } from "./vrrp-script.ts";
+import { joinCommand, parseInteger, parseWeight, requireArg, warnExtraArgs } from "./values.ts";
+
+export interface CheckerDraft extends CheckerCommon, Located {
+  kind: CheckerKind;
+  location: SourceLocation;
+  urls: HttpUrl[];
+  hosts: SmtpHost[];
+  virtualhost?: string;
+  httpProtocol?: string;
+  enableSni?: boolean;
+  heloName?: string;
+  path?: string;
+  timeoutS?: number;
+  dynamic?: boolean;
+  user?: ScriptUser;
+  type?: string;
+  name?: string;
+  payload?: string;
+  requireReply?: string | true;
+  minReplyLength?: number;
+  maxReplyLength?: number;
+  trackFile?: string;
+  weight?: number;
+  weightReverse?: boolean;
+}
+
+/** Options every connection checker (and the virtual/real server, as defaults) accepts. */
+export function commonCheckKeywords<T extends Located & CheckerCommon>(): Keyword<T>[] {
+  return [
+    ipv4Field("connect_ip", "connectIp"),
+    intField("connect_port", "connectPort", 1, 65535),
+    ipv4Field("bindto", "bindTo"),
+    intField("bind_port", "bindPort", 1, 65535),
+    stringField("bind_if", "bindInterface", "an interface name"),
+    intField("fwmark", "fwmark", 0, 4294967295),
+    flagField("alpha", "alpha"),
+    decimalField("connect_timeout", "connectTimeoutS", 0, 86400),
+    intField("retry", "retry", 0, 1_000_000),
+    // Deprecated synonym of retry; keepalived 2.2.7 warns the same way.
+    { ...intField<T>("nb_get_retry", "retry", 0, 1_000_000), deprecatedFor: "retry" },
+    decimalField("delay_before_retry", "delayBeforeRetryS", 0, 86400),
+    decimalField("warmup", "warmupS", 0, 86400),
+    decimalField("delay_loop", "delayLoopS", 0, 86400),
+    ignored("log_all_failures"),
+  ];
+}
+
+interface UrlDraft extends Located {
+  location: SourceLocation;
+  path?: string;
+  digest?: string;
+  statusCodes: { from: number; to: number }[];
+  virtualhost?: string;
+  regex?: string;
+}
+
+const urlBlock: KeywordBlock<UrlDraft> = {
+  name: "url",
+  keywords: [
+    stringField("path", "path", "a URL path"),
+    stringField("digest", "digest", "an MD5 hex digest"),
+    keyword("status_code", (stmt, target, diag) => {
+      if (!requireArg(stmt, 0, "a status code or range such as 200-299", diag)) return;
+      for (const tok of stmt.args) {
+        const [a = "", b] = tok.text.split("-", 2);
+        const from = parseInteger({ ...tok, text: a }, "status_code", 100, 999, diag);
+        const to = b === undefined ? from : parseInteger({ ...tok, text: b }, "status_code", 100, 999, diag);
+        if (from !== undefined && to !== undefined) target.statusCodes.push({ from, to });
+      }
+      target.fieldLocations.statusCodes = locationOf(stmt.keyword);
+    }),
+    stringField("virtualhost", "virtualhost", "a host name"),
+    stringField("regex", "regex", "a regular expression"),
+    ...["regex_no_match", "regex_options", "regex_stack", "regex_min_offset", "regex_max_offset"].map((n) => ignored<UrlDraft>(n)),
+  ],
+};
+
+const hostBlock: KeywordBlock<SmtpHost & Located> = { name: "host", keywords: commonCheckKeywords() };
+
+const specific: Record<CheckerKind, Keyword<CheckerDraft>[]> = {
+  HTTP_GET: [],
+  SSL_GET: [flagField("enable_sni", "enableSni")],
+  TCP_CHECK: [],
+  SMTP_CHECK: [
+    stringField("helo_name", "heloName", "a host name"),
+    nestedBlock(
+      "host",
+      hostBlock,
+      (stmt) => ({ location: locationOf(stmt.keyword), fieldLocations: {} }),
+      (host, target) => {
+        const { fieldLocations: _unused, ...clean } = host;
+        target.hosts.push(clean);
+      },
+    ),
+  ],
+  MISC_CHECK: [
+    keyword("misc_path", (stmt, target, diag) => {
+      if (!requireArg(stmt, 0, "a command (quote it if it has arguments)", diag)) return;
+      setField(target, "path", joinCommand(stmt.args), stmt);
+    }),
+    decimalField("misc_timeout", "timeoutS", 0, 86400),
+    flagField("misc_dynamic", "dynamic"),
+    userKeyword("user", "user"),
+  ],
+  DNS_CHECK: [stringField("type", "type", "a query type (A, NS, CNAME, SOA, MX, TXT, AAAA)"), stringField("name", "name", "a domain name")],
+  UDP_CHECK: [
+    keyword("payload", (stmt, target, diag) => {
+      if (requireArg(stmt, 0, "hex bytes", diag)) setField(target, "payload", stmt.args.map((t) => t.text).join(" "), stmt);
+    }),
+    keyword("require_reply", (stmt, target) => {
+      setField(target, "requireReply", stmt.args.length ? stmt.args.map((t) => t.text).join(" ") : true, stmt);
+    }),
+    intField("min_reply_length", "minReplyLength", 0, 65535),
+    intField("max_reply_length", "maxReplyLength", 0, 65535),
+  ],
+  PING_CHECK: [],
+  FILE_CHECK: [
+    stringField("track_file", "trackFile", "a track_file name"),
+    flagField("dynamic", "dynamic"),
+    keyword("weight", (stmt, target, diag) => {
+      const parsed = parseWeight([stmt.keyword, ...stmt.args], "FILE_CHECK", -2147483647, 2147483647, diag);
+      if (!parsed || parsed.weight === undefined) return;
+      warnExtraArgs(stmt, parsed.used - 1, diag);
+      setField(target, "weight", parsed.weight, stmt);
+      setField(target, "weightReverse", parsed.weightReverse ?? false, stmt);
+    }),
+  ],
+};
+
+const httpKeywords: Keyword<CheckerDraft>[] = [
+  nestedBlock(
+    "url",
+    urlBlock,
+    (stmt) => ({ location: locationOf(stmt.keyword), statusCodes: [], fieldLocations: {} }),
+    (url, target, stmt, diag) => {
+      if (url.path === undefined) {
+        diag.error(stmt.keyword, "url block needs 'path'");
+        return;
+      }
+      const { fieldLocations: _unused, ...clean } = url;
+      target.urls.push({ ...clean, path: url.path });
+    },
+  ),
+  stringField("http_protocol", "httpProtocol", "1.0, 1.0C or 1.1"),
+  stringField("virtualhost", "virtualhost", "a host name"),
+  ignored("fast_recovery"),
+];
+
+export const CHECKER_KINDS = Object.keys(specific) as CheckerKind[];
+
+/** MISC_CHECK and FILE_CHECK run no connection, so the connection options do not apply. */
+export const checkerBlocks: Record<CheckerKind, KeywordBlock<CheckerDraft>> = Object.fromEntries(
+  CHECKER_KINDS.map((kind) => {
+    const own = specific[kind];
+    const http = kind === "HTTP_GET" || kind === "SSL_GET" ? httpKeywords : [];
+    const common = kind === "FILE_CHECK" ? [] : commonCheckKeywords<CheckerDraft>();
+    return [kind, { name: kind, keywords: [...common, ...http, ...own] }];
+  }),
+) as Record<CheckerKind, KeywordBlock<CheckerDraft>>;
+
+export function newCheckerDraft(kind: CheckerKind, location: SourceLocation): CheckerDraft {
+  return { kind, location, urls: [], hosts: [], fieldLocations: {} };
+}
+
+/** Turn a checker draft into its typed record; required options are errors when missing. */
+export function finishChecker(d: CheckerDraft, diag: Diagnostics): Checker | undefined {
+  const common: CheckerCommon & { location: SourceLocation } = { location: d.location };
+  for (const k of ["connectIp", "connectPort", "bindTo", "bindPort", "bindInterface", "connectTimeoutS", "retry", "delayBeforeRetryS", "delayLoopS", "warmupS", "alpha", "fwmark"] as const) {
+    if (d[k] !== undefined) (common as unknown as Record<string, unknown>)[k] = d[k];
+  }
+  switch (d.kind) {
+    case "HTTP_GET":
+    case "SSL_GET":
+      if (d.urls.length === 0) diag.warn(d.location, `${d.kind} has no url block; nothing will be checked`);
+      return { ...common, kind: d.kind, urls: d.urls, enableSni: d.enableSni ?? false, ...pick(d, "virtualhost", "httpProtocol") };
+    case "TCP_CHECK":
+    case "PING_CHECK":
+      return { ...common, kind: d.kind };
+    case "SMTP_CHECK":
+      return { ...common, kind: d.kind, hosts: d.hosts, ...pick(d, "heloName") };
+    case "MISC_CHECK":
+      if (d.path === undefined) {
+        diag.error(d.location, "MISC_CHECK needs 'misc_path'");
+        return undefined;
+      }
+      return { ...common, kind: d.kind, path: d.path, dynamic: d.dynamic ?? false, ...pick(d, "timeoutS", "user") };
+    case "DNS_CHECK":
+      return { ...common, kind: d.kind, type: d.type ?? "SOA", name: d.name ?? "." };
+    case "UDP_CHECK":
+      return { ...common, kind: d.kind, ...pick(d, "payload", "requireReply", "minReplyLength", "maxReplyLength") };
+    case "FILE_CHECK":
+      if (d.trackFile === undefined) {
+        diag.error(d.location, "FILE_CHECK needs 'track_file NAME'");
+        return undefined;
+      }
+      return { ...common, kind: d.kind, trackFile: d.trackFile, dynamic: d.dynamic ?? false, weightReverse: d.weightReverse ?? false, ...pick(d, "weight") };
+  }
+}
+
+function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

@@ -1,0 +1,113 @@
+// The `global_defs { }` block: keyword table and defaults (keepalived.conf(5) "Global definitions").
+
+import type { GlobalDefs } from "./model.ts";
+import {
+  decimalField,
+  flagField,
+  ignored,
+  intField,
+  keyword,
+  setField,
+  stringField,
+  type Keyword,
+  type KeywordBlock,
+} from "./keyword-table.ts";
+import { parsePort, requireArg, warnExtraArgs } from "./values.ts";
+
+export function defaultGlobalDefs(): GlobalDefs {
+  return {
+    vrrpVersion: 2,
+    garpMasterDelayS: 5,
+    garpMasterRepeat: 5,
+    garpMasterRefreshS: 0,
+    garpMasterRefreshRepeat: 1,
+    enableScriptSecurity: false,
+    notificationEmail: [],
+    fieldLocations: {},
+  };
+}
+
+const VRRP_MULTICAST_GROUP = "224.0.0.18";
+
+/** Keywords tandem accepts but does not act on (daemon tuning, SNMP, DBus, firewalls, ...). */
+const IGNORED = [
+  "net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "instance", "use_pid_dir", "linkbeat_use_polling",
+  "child_wait_time", "tmp_config_directory", "config_save_dir", "process_names", "process_name", "vrrp_process_name",
+  "checker_process_name", "bfd_process_name", "startup_script", "startup_script_timeout", "shutdown_script",
+  "shutdown_script_timeout", "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker",
+  "checker_log_all_failures", "no_email_faults", "vrrp_mcast_group6", "default_interface", "lvs_sync_daemon",
+  "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "vrrp_garp_lower_prio_delay", "vrrp_down_timer_adverts",
+  "vrrp_garp_lower_prio_repeat", "vrrp_garp_interval", "vrrp_gna_interval", "vrrp_min_garp", "vrrp_garp_extra_if",
+  "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert", "nftables", "nftables_priority", "nftables_counters",
+  "nftables_ifindex", "nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "vrrp_iptables",
+  "vrrp_ipsets", "disable_local_igmp", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_strict",
+  "vrrp_notify_priority_changes", "max_auto_priority", "min_auto_priority_delay", "vrrp_priority", "checker_priority",
+  "bfd_priority", "vrrp_no_swap", "checker_no_swap", "bfd_no_swap", "vrrp_cpu_affinity", "checker_cpu_affinity",
+  "bfd_cpu_affinity", "vrrp_rt_priority", "checker_rt_priority", "bfd_rt_priority", "vrrp_rlimit_rttime",
+  "checker_rlimit_rttime", "bfd_rlimit_rttime", "snmp_socket", "enable_snmp_vrrp", "enable_snmp_checker",
+  "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3", "enable_traps", "enable_dbus", "dbus_service_name",
+  "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "lvs_notify_fifo",
+  "lvs_notify_fifo_script", "fifo_write_vrrp_states_on_reload", "dynamic_interfaces", "vrrp_netlink_cmd_rcv_bufs",
+  "vrrp_netlink_cmd_rcv_bufs_force", "vrrp_netlink_monitor_rcv_bufs", "vrrp_netlink_monitor_rcv_bufs_force",
+  "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force", "lvs_netlink_monitor_rcv_bufs",
+  "lvs_netlink_monitor_rcv_bufs_force", "process_monitor_rcv_bufs", "process_monitor_rcv_bufs_force",
+  "vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier", "rs_init_notifies", "no_checker_emails", "umask",
+  "vrrp_startup_delay", "log_unknown_vrids", "vmac_prefix", "vmac_addr_prefix", "random_seed", "reload_check_config",
+  "include_check", "reload_time_file", "reload_repeat", "reload_file", "data_use_instance",
+];
+
+const keywords: Keyword<GlobalDefs>[] = [
+  stringField("router_id", "routerId", "a name"),
+  intField("vrrp_version", "vrrpVersion", 2, 3),
+  // keepalived reads these as whole seconds / counts.
+  intField("vrrp_garp_master_delay", "garpMasterDelayS", 0, 86400),
+  intField("vrrp_garp_master_repeat", "garpMasterRepeat", 1, 10000),
+  intField("vrrp_garp_master_refresh", "garpMasterRefreshS", 0, 86400),
+  intField("vrrp_garp_master_refresh_repeat", "garpMasterRefreshRepeat", 1, 10000),
+  keyword("script_user", (stmt, target, diag) => {
+    const user = requireArg(stmt, 0, "a user name", diag);
+    if (!user) return;
+    warnExtraArgs(stmt, 2, diag);
+    setField(target, "scriptUser", stmt.args[1] ? { user: user.text, group: stmt.args[1].text } : { user: user.text }, stmt);
+  }),
+  flagField("enable_script_security", "enableScriptSecurity"),
+  keyword(
+    "notification_email",
+    (stmt, target, diag) => {
+      for (const entry of stmt.children ?? []) {
+        warnExtraArgs(entry, 0, diag);
+        target.notificationEmail.push(entry.keyword.text);
+      }
+      target.fieldLocations.notificationEmail = stmt.keyword;
+    },
+    { takesBlock: "values" },
+  ),
+  stringField("notification_email_from", "notificationEmailFrom", "an email address"),
+  keyword("smtp_server", (stmt, target, diag) => {
+    const host = requireArg(stmt, 0, "a host name or IP address", diag);
+    if (!host) return;
+    const portTok = stmt.args[1];
+    const port = portTok ? parsePort(portTok, "smtp_server", diag) : 25;
+    if (port === undefined) return;
+    warnExtraArgs(stmt, 2, diag);
+    setField(target, "smtpServer", { host: host.text, port }, stmt);
+  }),
+  decimalField("smtp_connect_timeout", "smtpConnectTimeoutS", 0, 3600),
+  keyword(
+    "vrrp_mcast_group4",
+    (stmt, _target, diag) => {
+      const tok = requireArg(stmt, 0, "a multicast address", diag);
+      // A different group would silently partition us from keepalived peers: refuse it.
+      if (tok && tok.text !== VRRP_MULTICAST_GROUP) diag.error(tok, `vrrp_mcast_group4 ${tok.text} is not supported by tandem; only ${VRRP_MULTICAST_GROUP} (the default) is`);
+    },
+    { note: `only ${VRRP_MULTICAST_GROUP}; any other group is an error` },
+  ),
+  stringField("api_listen", "apiListen", "HOST:PORT"),
+  stringField("api_token_file", "apiTokenFile", "a file path"),
+  ...IGNORED.map((name) => ignored<GlobalDefs>(name)),
+];
+
+/** Tandem's own keywords, listed as such in the docs. */
+export const TANDEM_GLOBAL_EXTENSIONS = ["api_listen", "api_token_file"];
+
+export const globalDefsBlock: KeywordBlock<GlobalDefs> = { name: "global_defs", keywords };

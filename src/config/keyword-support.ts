@@ -1,0 +1,59 @@
+// The machine-readable keyword support table, derived from the keyword tables themselves,
+// and its markdown rendering (docs/config-keywords.md). Regenerate the doc with:
+//   node_modules/.bin/bun src/config/keyword-support.ts > docs/config-keywords.md
+
+import { TANDEM_GLOBAL_EXTENSIONS } from "./global-defs.ts";
+import type { KeywordBlock, KeywordStatus } from "./keyword-table.ts";
+import { topLevelBlock } from "./top-level.ts";
+
+export interface KeywordSupport {
+  keyword: string;
+  /** Path of enclosing blocks, e.g. "virtual_server > real_server > HTTP_GET". */
+  block: string;
+  status: KeywordStatus;
+  note?: string;
+}
+
+/** Keywords that are ours, not keepalived's. */
+const TANDEM_EXTENSIONS = new Set([...TANDEM_GLOBAL_EXTENSIONS, "fast_preempt", "no_fast_preempt"]);
+
+function walk(block: KeywordBlock<never>, path: string, out: KeywordSupport[], seen: Set<string>): void {
+  for (const k of block.keywords) {
+    const key = `${path}|${k.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const notes = [TANDEM_EXTENSIONS.has(k.name) ? "tandem extension" : undefined, k.deprecatedFor ? `deprecated, use ${k.deprecatedFor}` : undefined, k.note];
+    const note = notes.filter(Boolean).join("; ");
+    out.push({ keyword: k.name, block: path, status: k.status, ...(note ? { note } : {}) });
+    if (k.block) walk(k.block, path === "top" ? k.name : `${path} > ${k.name}`, out, seen);
+  }
+}
+
+export function keywordSupport(): KeywordSupport[] {
+  const out: KeywordSupport[] = [];
+  walk(topLevelBlock as KeywordBlock<never>, "top", out, new Set());
+  return out;
+}
+
+const STATUS_TITLE: Record<KeywordStatus, string> = {
+  supported: "Supported",
+  "parsed-ignored": "Parsed but ignored (a warning is printed)",
+  rejected: "Rejected (an error is printed)",
+};
+
+export function renderKeywordMarkdown(entries: KeywordSupport[] = keywordSupport()): string {
+  const lines = [
+    "# keepalived.conf keywords in tandem",
+    "",
+    "Generated from `src/config/keyword-support.ts`; do not edit by hand.",
+    "Keywords not listed are unknown: tandem warns (with file:line:col) and ignores them, as keepalived does.",
+    "Values inside value blocks (virtual_ipaddress, track_script, unicast_peer, group, ...) are documented in keepalived.conf(5).",
+  ];
+  for (const status of ["supported", "parsed-ignored", "rejected"] as KeywordStatus[]) {
+    lines.push("", `## ${STATUS_TITLE[status]}`, "", "| block | keyword | note |", "|---|---|---|");
+    for (const e of entries.filter((x) => x.status === status)) lines.push(`| ${e.block} | \`${e.keyword}\` | ${e.note ?? ""} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+if (import.meta.main) process.stdout.write(renderKeywordMarkdown());

@@ -1,0 +1,49 @@
+// parseConfig: keepalived.conf text (through a FilePort) -> validated Config plus diagnostics.
+
+import { checkDuplicateVrids, checkSyncGroups, checkVirtualServerRefs, resolveTrackRefs } from "./cross-checks.ts";
+import { Diagnostics, type Diagnostic } from "./diagnostics.ts";
+import type { FilePort } from "./file-port.ts";
+import { runBlock } from "./keyword-table.ts";
+import type { Config } from "./model.ts";
+import { preprocess } from "./preprocessor.ts";
+import { buildStatements } from "./statement-tree.ts";
+import { finishSyncGroup } from "./sync-group.ts";
+import { newConfigDraft, topLevelBlock } from "./top-level.ts";
+import { finishTrackFile } from "./track-file.ts";
+import { finishVirtualServer } from "./virtual-server.ts";
+import { finishInstance } from "./vrrp-instance-draft.ts";
+import { finishVrrpScript } from "./vrrp-script.ts";
+
+export interface ParseOptions extends FilePort {
+  /** keepalived's `-i` config id for `@id` lines; undefined matches no `@id`. */
+  configId?: string;
+  maxIncludeDepth?: number;
+}
+
+export interface ParseResult {
+  /** Undefined iff at least one diagnostic is an error. */
+  config: Config | undefined;
+  diagnostics: Diagnostic[];
+}
+
+export function parseConfig(entryPath: string, options: ParseOptions): ParseResult {
+  const diag = new Diagnostics();
+  const lines = preprocess(entryPath, { files: options, configId: options.configId, maxIncludeDepth: options.maxIncludeDepth }, diag);
+  const statements = buildStatements(lines, diag);
+  const draft = newConfigDraft();
+  runBlock(topLevelBlock, statements, draft, diag);
+
+  const globalDefs = draft.globalDefs;
+  const vrrpScripts = draft.vrrpScripts.flatMap((s) => finishVrrpScript(s, diag) ?? []);
+  const trackFiles = draft.trackFiles.flatMap((f) => finishTrackFile(f, diag) ?? []);
+  const finished = draft.vrrpInstances.flatMap((i) => finishInstance(i, globalDefs.vrrpVersion, diag) ?? []);
+  checkDuplicateVrids(finished, diag);
+  const vrrpInstances = resolveTrackRefs(finished, vrrpScripts, trackFiles, diag);
+  checkSyncGroups(draft.syncGroups, new Set(draft.vrrpInstances.map((i) => i.name)), diag);
+  const syncGroups = draft.syncGroups.flatMap((g) => finishSyncGroup(g, diag) ?? []);
+  const virtualServers = draft.virtualServers.map((vs) => finishVirtualServer(vs, diag));
+  checkVirtualServerRefs(virtualServers, draft.virtualServerGroups, trackFiles, diag);
+
+  const config: Config = { globalDefs, vrrpScripts, trackFiles, vrrpInstances, syncGroups, virtualServerGroups: draft.virtualServerGroups, virtualServers };
+  return { config: diag.hasErrors ? undefined : config, diagnostics: diag.list };
+}

@@ -1,0 +1,113 @@
+// The top-level keyword table: which blocks a keepalived.conf may contain, collected as drafts.
+
+import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
+import { locationOf } from "./diagnostics.ts";
+import { defaultGlobalDefs, globalDefsBlock } from "./global-defs.ts";
+import { ignored, keyword, nestedBlock, type Keyword, type KeywordBlock } from "./keyword-table.ts";
+import type { GlobalDefs, VirtualServerGroup } from "./model.ts";
+import type { Statement } from "./statement-tree.ts";
+import { syncGroupBlock, type SyncGroupDraft } from "./sync-group.ts";
+import { trackFileBlock, type TrackFileDraft } from "./track-file.ts";
+import { requireArg, warnExtraArgs } from "./values.ts";
+import { parseVirtualServerGroup, parseVirtualServerKey, virtualServerBlock, type VirtualServerDraft } from "./virtual-server.ts";
+import { newInstanceDraft, type VrrpInstanceDraft } from "./vrrp-instance-draft.ts";
+import { vrrpInstanceBlock } from "./vrrp-instance-keywords.ts";
+import { vrrpScriptBlock, type VrrpScriptDraft } from "./vrrp-script.ts";
+
+export interface ConfigDraft {
+  globalDefs: GlobalDefs;
+  vrrpScripts: VrrpScriptDraft[];
+  trackFiles: TrackFileDraft[];
+  vrrpInstances: VrrpInstanceDraft[];
+  syncGroups: SyncGroupDraft[];
+  virtualServerGroups: VirtualServerGroup[];
+  virtualServers: VirtualServerDraft[];
+}
+
+export function newConfigDraft(): ConfigDraft {
+  return { globalDefs: defaultGlobalDefs(), vrrpScripts: [], trackFiles: [], vrrpInstances: [], syncGroups: [], virtualServerGroups: [], virtualServers: [] };
+}
+
+interface Named {
+  name: string;
+  location: SourceLocation;
+}
+
+/** The NAME of `vrrp_instance NAME {`, refusing a second block with the same name. */
+function blockName(stmt: Statement, existing: Named[], diag: Diagnostics): string | undefined {
+  const tok = requireArg(stmt, 0, "a name", diag);
+  if (!tok) return undefined;
+  warnExtraArgs(stmt, 1, diag);
+  const previous = existing.find((e) => e.name === tok.text);
+  if (previous) {
+    const p = previous.location;
+    diag.error(tok, `${stmt.keyword.text} ${tok.text} is already defined at ${p.file}:${p.line}:${p.col}`);
+    return undefined;
+  }
+  return tok.text;
+}
+
+function named<D extends Named>(
+  name: string,
+  block: KeywordBlock<D>,
+  list: (c: ConfigDraft) => D[],
+  create: (name: string, location: SourceLocation) => D,
+  extra: Partial<Keyword<ConfigDraft>> = {},
+): Keyword<ConfigDraft> {
+  return {
+    ...nestedBlock<ConfigDraft, D>(
+      name,
+      block,
+      (stmt, config, diag) => {
+        const n = blockName(stmt, list(config), diag);
+        return n === undefined ? undefined : create(n, locationOf(stmt.keyword));
+      },
+      (draft, config) => list(config).push(draft),
+    ),
+    ...extra,
+  };
+}
+
+const newScript = (name: string, location: SourceLocation): VrrpScriptDraft => ({ name, location, fieldLocations: {} });
+const newTrackFile = (name: string, location: SourceLocation): TrackFileDraft => ({ name, location, fieldLocations: {} });
+
+const keywords: Keyword<ConfigDraft>[] = [
+  nestedBlock(
+    "global_defs",
+    globalDefsBlock,
+    (stmt, config) => {
+      config.globalDefs.location ??= locationOf(stmt.keyword);
+      return config.globalDefs;
+    },
+    () => {},
+  ),
+  named("vrrp_script", vrrpScriptBlock, (c) => c.vrrpScripts, newScript),
+  named("track_file", trackFileBlock, (c) => c.trackFiles, newTrackFile),
+  named("vrrp_track_file", trackFileBlock, (c) => c.trackFiles, newTrackFile, { deprecatedFor: "track_file" }),
+  named("vrrp_instance", vrrpInstanceBlock, (c) => c.vrrpInstances, newInstanceDraft),
+  named("vrrp_sync_group", syncGroupBlock, (c) => c.syncGroups, (name, location) => ({ name, location, members: [], fieldLocations: {} })),
+  keyword(
+    "virtual_server_group",
+    (stmt, config, diag) => {
+      const name = blockName(stmt, config.virtualServerGroups, diag);
+      if (name !== undefined) config.virtualServerGroups.push(parseVirtualServerGroup(name, stmt, diag));
+    },
+    { takesBlock: "values" },
+  ),
+  nestedBlock(
+    "virtual_server",
+    virtualServerBlock,
+    (stmt, _config, diag) => {
+      const key = parseVirtualServerKey(stmt, diag);
+      return key && { key, location: locationOf(stmt.keyword), realServers: [], fieldLocations: {} };
+    },
+    (vs, config) => config.virtualServers.push(vs),
+  ),
+  ...[
+    "static_ipaddress", "static_routes", "static_rules", "linkbeat_interfaces", "track_group", "vrrp_track_process",
+    "bfd_instance", "garp_group", "interface_up_down_delays", "SSL", "local_address_group", "net_namespace",
+    "net_namespace_ipvs", "namespace_with_ipsets", "instance", "use_pid_dir", "linkbeat_use_polling", "child_wait_time",
+  ].map((n) => ignored<ConfigDraft>(n)),
+];
+
+export const topLevelBlock: KeywordBlock<ConfigDraft> = { name: "the top level", keywords };

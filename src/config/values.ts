@@ -1,0 +1,90 @@
+// Argument parsers for keyword values; each reports a located error and returns undefined on bad input.
+
+import { parseIpv4 } from "../common/ipv4.ts";
+import type { Diagnostics } from "./diagnostics.ts";
+import type { Token } from "./lexer.ts";
+import type { Statement } from "./statement-tree.ts";
+
+/** The `index`-th argument, or an error saying what the keyword needs. */
+export function requireArg(stmt: Statement, index: number, what: string, diag: Diagnostics): Token | undefined {
+  const tok = stmt.args[index];
+  if (!tok) diag.error(stmt.keyword, `${stmt.keyword.text} needs ${what}`);
+  return tok;
+}
+
+/** Warn about arguments after the ones a keyword uses (keepalived ignores them silently). */
+export function warnExtraArgs(stmt: Statement, used: number, diag: Diagnostics): void {
+  const extra = stmt.args.slice(used);
+  const first = extra[0];
+  if (first) diag.warn(first, `extra arguments after ${stmt.keyword.text} ignored: ${extra.map((t) => t.text).join(" ")}`);
+}
+
+export function parseInteger(tok: Token, name: string, min: number, max: number, diag: Diagnostics): number | undefined {
+  const value = /^[-+]?\d+$/.test(tok.text) ? Number(tok.text) : NaN;
+  if (Number.isNaN(value) || value < min || value > max) {
+    diag.error(tok, `${name} must be ${Number.isNaN(value) ? "an integer " : ""}${min}..${max}, got ${tok.text}`);
+    return undefined;
+  }
+  return value;
+}
+
+/** A decimal number such as keepalived's <TIMER> (seconds, fractions allowed). */
+export function parseDecimal(tok: Token, name: string, min: number, max: number, diag: Diagnostics): number | undefined {
+  const value = /^[-+]?(\d+\.?\d*|\.\d+)$/.test(tok.text) ? Number(tok.text) : NaN;
+  if (Number.isNaN(value) || value < min || value > max) {
+    diag.error(tok, `${name} must be ${Number.isNaN(value) ? "a number " : ""}${min}..${max}, got ${tok.text}`);
+    return undefined;
+  }
+  return value;
+}
+
+const BOOLS: Record<string, boolean> = { on: true, true: true, yes: true, off: false, false: false, no: false };
+
+/** keepalived's optional <BOOL> after a flag keyword: absent means true. */
+export function parseOptionalBool(tok: Token | undefined, name: string, diag: Diagnostics): boolean | undefined {
+  if (!tok) return true;
+  const value = BOOLS[tok.text.toLowerCase()];
+  if (value === undefined) diag.error(tok, `${name} takes on|off|true|false|yes|no, got ${tok.text}`);
+  return value;
+}
+
+export function parseIpv4Arg(tok: Token, name: string, diag: Diagnostics): number | undefined {
+  const value = parseIpv4(tok.text);
+  if (value === undefined) diag.error(tok, `${name} must be an IPv4 address, got ${tok.text}`);
+  return value;
+}
+
+export function isIpv6Text(text: string): boolean {
+  return text.includes(":");
+}
+
+export function parsePort(tok: Token, name: string, diag: Diagnostics): number | undefined {
+  return parseInteger(tok, `${name} port`, 0, 65535, diag);
+}
+
+/** `weight N [reverse|noreverse|no_reverse]` as used by track_* entries and scripts. */
+export function parseWeight(
+  args: Token[],
+  name: string,
+  min: number,
+  max: number,
+  diag: Diagnostics,
+): { weight?: number; weightReverse?: boolean; used: number } | undefined {
+  if (args[0]?.text !== "weight") return { used: 0 };
+  const valueTok = args[1];
+  if (!valueTok) {
+    diag.error(args[0], `weight for ${name} needs a value ${min}..${max}`);
+    return undefined;
+  }
+  const weight = parseInteger(valueTok, `weight for ${name}`, min, max, diag);
+  if (weight === undefined) return undefined;
+  const mode = args[2]?.text;
+  if (mode === "reverse") return { weight, weightReverse: true, used: 3 };
+  if (mode === "noreverse" || mode === "no_reverse") return { weight, weightReverse: false, used: 3 };
+  return { weight, used: 2 };
+}
+
+/** Rejoin script words into one command line, quoting words that contain spaces. */
+export function joinCommand(tokens: Token[]): string {
+  return tokens.map((t) => (tokens.length > 1 && /\s/.test(t.text) ? `'${t.text}'` : t.text)).join(" ");
+}

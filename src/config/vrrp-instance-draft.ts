@@ -1,0 +1,150 @@
+// A vrrp_instance while its block is being read, and its conversion to the validated VrrpInstance.
+
+import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
+import type { Located } from "./keyword-table.ts";
+import type { TrackedInterface, TrackRef, VirtualIp, VrrpInstance } from "./model.ts";
+
+export interface AuthDraft extends Located {
+  type?: "PASS" | "AH";
+  password?: string;
+}
+
+export interface VrrpInstanceDraft extends Located {
+  name: string;
+  location: SourceLocation;
+  initialState?: "MASTER" | "BACKUP";
+  interface?: string;
+  vrid?: number;
+  priority?: number;
+  advertIntS?: number;
+  version?: 2 | 3;
+  auth?: AuthDraft;
+  virtualIps: VirtualIp[];
+  virtualIpsExcluded: VirtualIp[];
+  trackInterfaces: TrackedInterface[];
+  trackScripts: TrackRef[];
+  trackFiles: TrackRef[];
+  preempt?: boolean;
+  preemptDelayS?: number;
+  fastPreempt?: boolean;
+  unicastSrcIp?: number;
+  unicastPeers: number[];
+  mcastSrcIp?: number;
+  notify?: string;
+  notifyMaster?: string;
+  notifyBackup?: string;
+  notifyFault?: string;
+  notifyStop?: string;
+  garpMasterDelayS?: number;
+  garpMasterRepeat?: number;
+  garpMasterRefreshS?: number;
+  garpMasterRefreshRepeat?: number;
+  dontTrackPrimary?: boolean;
+  useVmac?: boolean;
+  smtpAlert?: boolean;
+}
+
+export function newInstanceDraft(name: string, location: SourceLocation): VrrpInstanceDraft {
+  return {
+    name,
+    location,
+    virtualIps: [],
+    virtualIpsExcluded: [],
+    trackInterfaces: [],
+    trackScripts: [],
+    trackFiles: [],
+    unicastPeers: [],
+    fieldLocations: {},
+  };
+}
+
+/** RFC 5798 5.2.7: Max Advert Interval is 12 bits of centiseconds. */
+const V3_MAX_ADVERT_CS = 4095;
+
+/** Apply defaults and per-instance rules; undefined (with errors reported) if the instance is unusable. */
+export function finishInstance(d: VrrpInstanceDraft, globalVersion: 2 | 3, diag: Diagnostics): VrrpInstance | undefined {
+  const errorsBefore = diag.list.filter((x) => x.severity === "error").length;
+  const at = (field: string): SourceLocation => d.fieldLocations[field] ?? d.location;
+  if (d.interface === undefined) diag.error(d.location, `vrrp_instance ${d.name} needs 'interface NAME'`);
+  if (d.vrid === undefined) diag.error(d.location, `vrrp_instance ${d.name} needs 'virtual_router_id 1..255'`);
+
+  const version = d.version ?? globalVersion;
+  const advertIntS = d.advertIntS ?? 1;
+  let advertIntervalCs = Math.round(advertIntS * 100);
+  if (version === 2 && !Number.isInteger(advertIntS)) {
+    // keepalived rounds and `keepalived -t` fails; a silent change of timing breaks interop, so refuse.
+    diag.error(at("advertIntS"), `advert_int ${advertIntS} must be a whole number of seconds with VRRP version 2 (keepalived would round it); use 'version 3' for fractions`);
+  } else if (version === 3 && advertIntervalCs > V3_MAX_ADVERT_CS) {
+    diag.error(at("advertIntS"), `advert_int ${advertIntS} is too long for VRRP version 3; the maximum is 40.95 seconds`);
+  } else if (advertIntervalCs < 1) {
+    diag.error(at("advertIntS"), `advert_int must be at least 0.01 seconds, got ${advertIntS}`);
+  }
+  advertIntervalCs = Math.max(1, advertIntervalCs);
+
+  let auth: VrrpInstance["auth"];
+  if (d.auth) {
+    if (d.auth.type === "AH") diag.error(d.auth.fieldLocations.type ?? at("auth"), "auth_type AH is not supported by tandem; use PASS or no authentication");
+    else if (d.auth.type === "PASS") {
+      if (d.auth.password === undefined) diag.error(at("auth"), "authentication with auth_type PASS needs auth_pass");
+      else auth = { type: "PASS", password: d.auth.password };
+    } else diag.error(at("auth"), "authentication block needs auth_type PASS");
+    if (auth && version === 3) diag.warn(at("auth"), "VRRP version 3 has no authentication; the authentication block is ignored");
+    if (version === 3) auth = undefined;
+  }
+
+  const initialState = d.initialState ?? "BACKUP";
+  // keepalived 2.2.7: `state MASTER` without a priority makes the instance the address owner (255).
+  const priority = d.priority ?? (initialState === "MASTER" ? 255 : 100);
+  let preempt = d.preempt ?? true;
+  if (!preempt && priority === 255) {
+    diag.warn(at("preempt"), `nopreempt is incompatible with priority 255 (the address owner always preempts); keepalived resets it`);
+    preempt = true;
+  } else if (!preempt && initialState === "MASTER") {
+    diag.warn(at("preempt"), "nopreempt only works when the initial state is BACKUP (keepalived.conf(5))");
+  }
+  if (d.virtualIps.length === 0) diag.warn(d.location, `vrrp_instance ${d.name} has no virtual_ipaddress`);
+
+  const errorsAfter = diag.list.filter((x) => x.severity === "error").length;
+  if (errorsAfter > errorsBefore || d.interface === undefined || d.vrid === undefined) return undefined;
+  const optional = <K extends keyof VrrpInstanceDraft>(k: K) => (d[k] === undefined ? {} : { [k]: d[k] });
+  return {
+    name: d.name,
+    initialState,
+    interface: d.interface,
+    vrid: d.vrid,
+    priority,
+    advertIntervalCs,
+    version,
+    ...(auth ? { auth } : {}),
+    virtualIps: d.virtualIps,
+    virtualIpsExcluded: d.virtualIpsExcluded,
+    trackInterfaces: d.trackInterfaces,
+    trackScripts: d.trackScripts,
+    trackFiles: d.trackFiles,
+    preempt,
+    preemptDelayS: d.preemptDelayS ?? 0,
+    fastPreempt: d.fastPreempt ?? true,
+    unicastPeers: d.unicastPeers,
+    ...optional("unicastSrcIp"),
+    ...optional("mcastSrcIp"),
+    ...optional("notify"),
+    ...optional("notifyMaster"),
+    ...optional("notifyBackup"),
+    ...optional("notifyFault"),
+    ...optional("notifyStop"),
+    ...optional("garpMasterDelayS"),
+    ...optional("garpMasterRepeat"),
+    ...optional("garpMasterRefreshS"),
+    ...optional("garpMasterRefreshRepeat"),
+    dontTrackPrimary: d.dontTrackPrimary ?? false,
+    useVmac: d.useVmac ?? false,
+    smtpAlert: d.smtpAlert ?? false,
+    location: d.location,
+    fieldLocations: renameLocation(d.fieldLocations, "advertIntS", "advertIntervalCs") as VrrpInstance["fieldLocations"],
+  };
+}
+
+function renameLocation(locations: Located["fieldLocations"], from: string, to: string): Located["fieldLocations"] {
+  const { [from]: moved, ...rest } = locations;
+  return moved ? { ...rest, [to]: moved } : rest;
+}
