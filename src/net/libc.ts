@@ -1,0 +1,101 @@
+// The one dlopen of libc.so.6 and thin, throwing wrappers over the socket calls the VRRP
+// engine needs. The only file in Tandem that imports bun:ffi (DESIGN.md).
+import { dlopen, read, type Pointer } from "bun:ffi";
+import { SystemError } from "./errno.ts";
+import { encodeCString, encodeInt32 } from "./libc-structs.ts";
+
+// The handle is the module's only state, and it is immutable after load.
+const libc = dlopen("libc.so.6", {
+  socket: { args: ["i32", "i32", "i32"], returns: "i32" },
+  bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
+  setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+  getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
+  getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+  sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i64" },
+  recvfrom: { args: ["i32", "ptr", "u64", "i32", "ptr", "ptr"], returns: "i64" },
+  close: { args: ["i32"], returns: "i32" },
+  if_nametoindex: { args: ["ptr"], returns: "u32" },
+  strerror: { args: ["i32"], returns: "cstring" },
+  __errno_location: { args: [], returns: "ptr" },
+});
+const sym = libc.symbols;
+
+/**
+ * errno of the call that just failed. Read straight after the failing call, before any
+ * other JS that could enter libc: errno is thread-local and JS runs on this one thread.
+ */
+function lastErrno(): number {
+  return read.i32(sym.__errno_location() as Pointer, 0);
+}
+
+export function describeErrno(errno: number): string {
+  return String(sym.strerror(errno));
+}
+
+function fail(operation: string, where: string | undefined, errno = lastErrno()): never {
+  throw new SystemError(where ? `${operation} ${where}` : operation, errno, describeErrno(errno));
+}
+
+/** socket(2). `what` names the socket in errors, e.g. "socket(AF_INET, SOCK_RAW, 112)". */
+export function openSocket(domain: number, type: number, protocol: number, what: string, where?: string): number {
+  const fd = sym.socket(domain, type, protocol);
+  if (fd < 0) fail(what, where);
+  return fd;
+}
+
+export function setSocketOption(fd: number, level: number, name: number, value: Uint8Array, optionName: string, where?: string): void {
+  if (sym.setsockopt(fd, level, name, value, value.byteLength) !== 0) fail(`setsockopt(${optionName})`, where);
+}
+
+export function setIntSocketOption(fd: number, level: number, name: number, value: number, optionName: string, where?: string): void {
+  setSocketOption(fd, level, name, encodeInt32(value), optionName, where);
+}
+
+export function getIntSocketOption(fd: number, level: number, name: number, optionName: string, where?: string): number {
+  const value = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  if (sym.getsockopt(fd, level, name, value, length) !== 0) fail(`getsockopt(${optionName})`, where);
+  return value[0] as number;
+}
+
+export function bindSocket(fd: number, address: Uint8Array, what: string, where?: string): void {
+  if (sym.bind(fd, address, address.byteLength) !== 0) fail(`bind(${what})`, where);
+}
+
+/** getsockname(2) into a buffer of the given size; returns the bytes the kernel filled in. */
+export function socketName(fd: number, size: number, where?: string): Uint8Array {
+  const address = new Uint8Array(size);
+  const length = new Uint32Array([size]);
+  if (sym.getsockname(fd, address, length) !== 0) fail("getsockname", where);
+  return address.subarray(0, Math.min(size, length[0] as number));
+}
+
+/** sendto(2); returns the bytes sent. A datagram socket sends all or fails. */
+export function sendTo(fd: number, data: Uint8Array, destination: Uint8Array | null, what: string, where?: string): number {
+  if (data.byteLength === 0) throw new Error(`${what} ${where ?? ""}: refusing to send an empty datagram`.trim());
+  const sent = Number(sym.sendto(fd, data, data.byteLength, 0, destination, destination ? destination.byteLength : 0));
+  if (sent < 0) fail(what, where);
+  return sent;
+}
+
+/**
+ * recvfrom(2) into buffer; returns the datagram's length (may exceed the buffer with
+ * MSG_TRUNC), or throws. Blocking unless flags has MSG_DONTWAIT.
+ */
+export function receiveFrom(fd: number, buffer: Uint8Array, flags: number, what: string, where?: string): number {
+  const received = Number(sym.recvfrom(fd, buffer, buffer.byteLength, flags, null, null));
+  if (received < 0) fail(what, where);
+  return received;
+}
+
+export function closeFd(fd: number): void {
+  // close(2) may report EINTR/EIO but the descriptor is released either way on Linux: retrying is wrong.
+  sym.close(fd);
+}
+
+/** if_nametoindex(3) in this process's network namespace. */
+export function interfaceIndex(interfaceName: string): number {
+  const index = sym.if_nametoindex(encodeCString(interfaceName));
+  if (index === 0) fail("if_nametoindex", `for "${interfaceName}"`);
+  return index;
+}
