@@ -4,6 +4,6 @@ export { parseConfig, type ParseOptions, type ParseResult } from "./parse-config
 export { formatDiagnostic, type Diagnostic, type Severity, type SourceLocation } from "./diagnostics.ts";
 export { memoryFiles, type FilePort, type ReadResult } from "./file-port.ts";
 export { nodeFiles } from "./node-files.ts";
-export { keywordSupport, renderKeywordMarkdown, type KeywordSupport } from "./keyword-support.ts";
+export { keywordSupport, renderKeywordMarkdown, renderKeywordSummary, type KeywordSupport } from "./keyword-support.ts";
 export type { KeywordStatus } from "./keyword-table.ts";
 export type * from "./model.ts";

@@ -1,6 +1,7 @@
 // The machine-readable keyword support table, derived from the keyword tables themselves,
-// and its markdown rendering (docs/config-keywords.md). Regenerate the doc with:
+// and its markdown renderings. Regenerate docs/config-keywords.md with
 //   node_modules/.bin/bun src/config/keyword-support.ts > docs/config-keywords.md
+// and the README's table with `--summary` (tests fail while either is stale).
 
 import { TANDEM_GLOBAL_EXTENSIONS } from "./global-defs.ts";
 import type { KeywordBlock, KeywordStatus } from "./keyword-table.ts";
@@ -56,4 +57,20 @@ export function renderKeywordMarkdown(entries: KeywordSupport[] = keywordSupport
   return lines.join("\n") + "\n";
 }
 
-if (import.meta.main) process.stdout.write(renderKeywordMarkdown());
+/**
+ * One row per block, keywords grouped by status: the README's table (between its
+ * "keywords:start" and "keywords:end" markers). docs/config-keywords.md has the notes.
+ */
+export function renderKeywordSummary(entries: KeywordSupport[] = keywordSupport()): string {
+  const blocks = [...new Set(entries.map((e) => e.block))];
+  const cell = (block: string, status: KeywordStatus) =>
+    entries
+      .filter((e) => e.block === block && e.status === status)
+      .map((e) => `\`${e.keyword}\``)
+      .join(" ");
+  const lines = ["| block | supported | parsed, ignored with a warning | rejected with an error |", "|---|---|---|---|"];
+  for (const block of blocks) lines.push(`| ${block} | ${cell(block, "supported")} | ${cell(block, "parsed-ignored")} | ${cell(block, "rejected")} |`);
+  return lines.join("\n") + "\n";
+}
+
+if (import.meta.main) process.stdout.write(process.argv.includes("--summary") ? renderKeywordSummary() : renderKeywordMarkdown());

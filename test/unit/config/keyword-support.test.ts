@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { keywordSupport, renderKeywordMarkdown } from "../../../src/config/index.ts";
+import { keywordSupport, renderKeywordMarkdown, renderKeywordSummary } from "../../../src/config/index.ts";
 
 const find = (block: string, keyword: string) => keywordSupport().find((k) => k.block === block && k.keyword === keyword);
 
@@ -42,5 +42,13 @@ describe("module boundaries (DESIGN.md dependency rules)", () => {
         expect({ file: f, import: spec, allowed }).toEqual({ file: f, import: spec, allowed: true });
       }
     }
+  });
+});
+
+describe("README", () => {
+  test("the keyword table in README.md is up to date (regenerate: bun src/config/keyword-support.ts --summary)", () => {
+    const readme = readFileSync(join(import.meta.dir, "../../../README.md"), "utf8");
+    const section = readme.split("<!-- keywords:start -->\n")[1]?.split("<!-- keywords:end -->")[0];
+    expect(section).toBe(renderKeywordSummary());
   });
 });
