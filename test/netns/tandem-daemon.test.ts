@@ -1,0 +1,244 @@
+// The tandem daemon as an operator sees it: reloads, unicast peers, notify scripts, pid
+// files, sync groups on real boxes, and hostile packets that must not hurt it.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  Capture, VipWatcher, cleanupStale, configFor, createTopology, delay, exec, holdsVip, tandemBin, tandemImpl, waitFor, wallMs,
+  type DaemonHandle, type Topology,
+} from "./lib/index.ts";
+import { isRoot } from "./support/pair-scenarios.ts";
+
+const VIP = "10.99.0.41";
+const unavailable = tandemImpl.unavailableReason();
+
+describe.skipIf(!isRoot || unavailable !== null)("tandem daemon (root, netns)", () => {
+  let topo: Topology;
+  const running: DaemonHandle[] = [];
+  const start = async (side: "a" | "b", config: string, extraArgs: string[] = []) => {
+    const box = topo.box(side);
+    const d = await tandemImpl.start({ ns: box.ns, runDir: box.runDir, config, extraArgs });
+    running.push(d);
+    return d;
+  };
+  const stopAll = async () => {
+    for (const d of running.splice(0)) if (d.alive()) await d.stop("SIGTERM", 5000);
+  };
+  const log = (d: DaemonHandle) => readFileSync(d.logPath, "utf8");
+
+  beforeAll(async () => {
+    await cleanupStale();
+    topo = await createTopology();
+  }, 30_000);
+
+  afterAll(async () => {
+    await stopAll();
+    await topo?.destroy();
+  }, 30_000);
+
+  test("SIGHUP: an invalid file is rejected with file:line:col and nothing moves; a valid unchanged file keeps the master", async () => {
+    const good = configFor({ box: "a", state: "MASTER", priority: 100, version: 3, advertInt: 0.1, vip: `${VIP}/24` });
+    const d = await start("a", good);
+    const watcher = await VipWatcher.start(topo.box("a").ns, VIP);
+    try {
+      await watcher.waitFor(true, { afterMs: 0, timeoutMs: 3000 });
+      const t0 = wallMs();
+      writeFileSync(d.confPath, `${good}\nvrrp_instance BROKEN {\n    virtual_router_id 300\n}\n`);
+      process.kill(d.mainPid, "SIGHUP");
+      await waitFor(() => log(d).includes("reload rejected"), { timeoutMs: 3000, intervalMs: 20, what: "reload rejected" });
+      expect(log(d)).toMatch(/tandem\.conf:\d+:\d+: error: virtual_router_id must be 1\.\.255, got 300/);
+      writeFileSync(d.confPath, good);
+      process.kill(d.mainPid, "SIGHUP");
+      await waitFor(() => log(d).includes("reload complete"), { timeoutMs: 3000, intervalMs: 20, what: "reload complete" });
+      await delay(500);
+      expect(watcher.events.filter((e) => e.tMs >= t0)).toEqual([]);
+      expect(await holdsVip(topo.box("a").ns, VIP)).toBe(true);
+      expect(d.alive()).toBe(true);
+    } finally {
+      await watcher.stop();
+      await stopAll();
+    }
+  }, 30_000);
+
+  test("unicast peers: adverts go to the peer's address, and failover works without multicast", async () => {
+    const [a, b] = [topo.box("a"), topo.box("b")];
+    const unicast = (side: "a" | "b", state: string, priority: number) => `
+vrrp_instance VI_1 {
+    state ${state}
+    interface eth0
+    virtual_router_id 61
+    priority ${priority}
+    advert_int 0.1
+    version 3
+    unicast_src_ip ${side === "a" ? a.ip : b.ip}
+    unicast_peer {
+        ${side === "a" ? b.ip : a.ip}
+    }
+    virtual_ipaddress {
+        ${VIP}/24
+    }
+}
+`;
+    const cap = await Capture.start(topo, { file: join(topo.runDir, "unicast.pcap") });
+    const da = await start("a", unicast("a", "MASTER", 100));
+    await start("b", unicast("b", "BACKUP", 90));
+    const watcher = await VipWatcher.start(b.ns, VIP);
+    try {
+      await waitFor(() => holdsVip(a.ns, VIP), { timeoutMs: 3000, intervalMs: 20, what: "A holds the VIP" });
+      await delay(300);
+      const t0 = wallMs();
+      da.kill9();
+      await watcher.waitFor(true, { afterMs: t0, timeoutMs: 2000 });
+      const { adverts } = await cap.stop();
+      const fromA = adverts.filter((x) => x.srcIp === a.ip);
+      expect(fromA.length).toBeGreaterThan(2);
+      expect(fromA.every((x) => x.dstIp === b.ip && x.vrid === 61)).toBe(true);
+      expect(adverts.some((x) => x.dstIp === "224.0.0.18")).toBe(false);
+    } finally {
+      await watcher.stop();
+      await stopAll();
+    }
+  }, 30_000);
+
+  test("notify scripts get keepalived's arguments, in order, and notify_master runs", async () => {
+    const dir = topo.box("a").runDir;
+    const script = join(dir, "notify.sh");
+    writeFileSync(script, `#!/bin/sh\necho "$@" >> ${dir}/notify.out\n`, { mode: 0o755 });
+    const config = `
+global_defs {
+    script_user root
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 71
+    priority 100
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {
+        ${VIP}/24
+    }
+    notify "${script} generic"
+    notify_master "${script} became-master"
+}
+`;
+    const d = await start("a", config);
+    await waitFor(() => existsSync(`${dir}/notify.out`) && readFileSync(`${dir}/notify.out`, "utf8").includes("MASTER"), { timeoutMs: 5000, intervalMs: 20, what: "notify output" });
+    await d.stop("SIGTERM", 5000);
+    await delay(200);
+    const lines = readFileSync(`${dir}/notify.out`, "utf8").trim().split("\n");
+    // keepalived order per transition: the state script first, then the generic one.
+    expect(lines).toEqual(["generic INSTANCE VI_1 BACKUP 100", "became-master", "generic INSTANCE VI_1 MASTER 100", "generic INSTANCE VI_1 STOP 100"]);
+    await stopAll();
+  }, 30_000);
+
+  test("pid file: written at start, a second daemon on it refuses to start, removed on exit", async () => {
+    const box = topo.box("a");
+    const config = configFor({ box: "a", state: "BACKUP", priority: 100, version: 3, advertInt: 0.1, vip: `${VIP}/24` });
+    const d = await start("a", config);
+    const pidFile = join(box.runDir, "tandem.pid");
+    expect(readFileSync(pidFile, "utf8").trim()).toBe(String(d.mainPid));
+    const second = await exec(box.ns, [tandemBin(), "-f", d.confPath, "-n", "-l", "-p", pidFile], { check: false });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`another tandem (pid ${d.mainPid}) owns the pid file`);
+    expect(await d.stop("SIGTERM", 5000)).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
+    await stopAll();
+  }, 30_000);
+
+  test("a sync group moves together on real boxes: one member's fault hands both VIPs to the peer", async () => {
+    const [a, b] = [topo.box("a"), topo.box("b")];
+    const flag = (side: "a" | "b") => join(topo.box(side).runDir, "eth-down");
+    const grouped = (side: "a" | "b", priority: number) => `
+global_defs {
+    script_user root
+}
+vrrp_script chk_flag {
+    script "/usr/bin/test ! -e ${flag(side)}"
+    interval 1
+}
+vrrp_sync_group G {
+    group {
+        VI_1
+        VI_2
+    }
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 81
+    priority ${priority}
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {
+        10.99.0.41/24
+    }
+    track_script {
+        chk_flag
+    }
+}
+vrrp_instance VI_2 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 82
+    priority ${priority}
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {
+        10.99.0.51/24
+    }
+}
+`;
+    await start("a", grouped("a", 100));
+    await start("b", grouped("b", 90));
+    try {
+      const both = async (ns: string) => (await holdsVip(ns, "10.99.0.41")) && (await holdsVip(ns, "10.99.0.51"));
+      await waitFor(() => both(a.ns), { timeoutMs: 5000, intervalMs: 20, what: "A holds both VIPs" });
+      writeFileSync(flag("a"), "");
+      await waitFor(() => both(b.ns), { timeoutMs: 5000, intervalMs: 20, what: "B holds both VIPs" });
+      expect(await holdsVip(a.ns, "10.99.0.51")).toBe(false);
+      await exec(null, ["rm", "-f", flag("a")]);
+      await waitFor(() => both(a.ns), { timeoutMs: 5000, intervalMs: 20, what: "A holds both VIPs again" });
+      expect(await holdsVip(b.ns, "10.99.0.41")).toBe(false);
+    } finally {
+      await stopAll();
+    }
+  }, 40_000);
+
+  test("hostile packets (wrong TTL, bad checksum, wrong password, truncated, random) are dropped, logged, and the master stays", async () => {
+    const [a, c] = [topo.box("a"), topo.box("c")];
+    const d = await start("a", configFor({ box: "a", state: "MASTER", priority: 100, version: 2, advertInt: 1, vip: `${VIP}/24` }));
+    await waitFor(() => holdsVip(a.ns, VIP), { timeoutMs: 5000, intervalMs: 20, what: "A holds the VIP" });
+    // From the client box: a real-looking advert (VRID 51, priority 200) with a wrong TTL,
+    // one with a bad checksum, one with a wrong password, a truncated one and random bytes.
+    const sender = `
+import socket, os, struct
+def csum(b):
+    if len(b) % 2: b += b"\\0"
+    s = sum(struct.unpack("!%dH" % (len(b)//2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return (~s) & 0xffff
+def advert(pw=b"1111", prio=200):
+    body = struct.pack("!BBBBBBH", 0x21, 51, prio, 1, 1, 1, 0) + socket.inet_aton("${VIP}") + pw.ljust(8, b"\\0")
+    return body[:6] + struct.pack("!H", csum(body)) + body[8:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("${c.ip}"))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 64)
+for p in [advert(), ]: s.sendto(p, ("224.0.0.18", 0))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+bad = bytearray(advert()); bad[7] ^= 0xff
+for p in [bytes(bad), advert(pw=b"nope"), advert()[:9], os.urandom(40), os.urandom(3)]: s.sendto(p, ("224.0.0.18", 0))
+`;
+    const sent = await exec(c.ns, ["python3", "-c", sender], { check: false });
+    expect(sent.stderr).toBe("");
+    expect(sent.code).toBe(0);
+    await delay(1500);
+    const text = log(d);
+    expect(text).toContain("TTL is 64; must be 255");
+    expect(text).toMatch(/dropped VRRP packet from 10\.99\.0\.100: .*checksum/);
+    expect(text).toMatch(/dropped VRRP packet from 10\.99\.0\.100: .*password/i);
+    expect(d.alive()).toBe(true);
+    expect(await holdsVip(a.ns, VIP)).toBe(true);
+    expect(text).not.toContain("MASTER -> ");
+    await stopAll();
+  }, 30_000);
+});
