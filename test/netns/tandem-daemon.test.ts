@@ -209,6 +209,72 @@ vrrp_instance VI_2 {
     }
   }, 40_000);
 
+  test("systemd Type=notify: READY=1 once running, STOPPING=1 on SIGTERM (Debian's keepalived.service unchanged)", async () => {
+    const box = topo.box("a");
+    const socketPath = join(box.runDir, "notify.sock");
+    const received = join(box.runDir, "notify.received");
+    // A stand-in for systemd's notify socket: a datagram listener that records what arrives.
+    const listener = Bun.spawn(["python3", "-c", `
+import socket, os
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("${socketPath}")
+with open("${received}", "a") as out:
+    while True:
+        out.write(s.recv(4096).decode() + "\\n"); out.flush()
+`], { stdout: "ignore", stderr: "ignore" });
+    try {
+      await waitFor(() => existsSync(socketPath), { timeoutMs: 3000, intervalMs: 10, what: "notify socket" });
+      const config = configFor({ box: "a", state: "MASTER", priority: 100, version: 3, advertInt: 0.1, vip: `${VIP}/24` });
+      writeFileSync(join(box.runDir, "notify.conf"), config);
+      const daemon = Bun.spawn(["ip", "netns", "exec", box.ns, tandemBin(), "--dont-fork", "-f", join(box.runDir, "notify.conf")], {
+        env: { ...process.env, NOTIFY_SOCKET: socketPath },
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      await waitFor(() => existsSync(received) && readFileSync(received, "utf8").includes("READY=1"), { timeoutMs: 5000, intervalMs: 20, what: "READY=1" });
+      daemon.kill("SIGTERM");
+      expect(await daemon.exited).toBe(0);
+      await delay(100);
+      expect(readFileSync(received, "utf8").trim().split("\n")).toEqual(["READY=1", "STOPPING=1"]);
+    } finally {
+      listener.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  test("vrrp_track_file: the value times the weight moves the priority; the backup takes over when it falls below", async () => {
+    const [a, b] = [topo.box("a"), topo.box("b")];
+    const trackPath = join(a.runDir, "weight");
+    writeFileSync(trackPath, "0\n");
+    const withFile = (side: "a" | "b", state: string, priority: number) => `
+${side === "a" ? `vrrp_track_file tf {\n    file ${trackPath}\n    weight -5\n}\n` : ""}
+vrrp_instance VI_1 {
+    state ${state}
+    interface eth0
+    virtual_router_id 91
+    priority ${priority}
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {
+        ${VIP}/24
+    }
+${side === "a" ? "    track_file {\n        tf\n    }\n" : ""}}
+`;
+    await start("a", withFile("a", "MASTER", 100));
+    await start("b", withFile("b", "BACKUP", 90));
+    try {
+      await waitFor(() => holdsVip(a.ns, VIP), { timeoutMs: 3000, intervalMs: 20, what: "A holds the VIP" });
+      writeFileSync(trackPath, "1\n"); // 100 - 5 = 95 > 90: A stays master
+      await delay(500);
+      expect(await holdsVip(a.ns, VIP)).toBe(true);
+      writeFileSync(trackPath, "3\n"); // 100 - 15 = 85 < 90: B takes over
+      await waitFor(() => holdsVip(b.ns, VIP), { timeoutMs: 2000, intervalMs: 10, what: "B holds the VIP" });
+      writeFileSync(trackPath, "0\n");
+      await waitFor(() => holdsVip(a.ns, VIP), { timeoutMs: 2000, intervalMs: 10, what: "A holds the VIP again" });
+    } finally {
+      await stopAll();
+    }
+  }, 30_000);
+
   test("hostile packets (wrong TTL, bad checksum, wrong password, truncated, random) are dropped, logged, and the master stays", async () => {
     const [a, c] = [topo.box("a"), topo.box("c")];
     const d = await start("a", configFor({ box: "a", state: "MASTER", priority: 100, version: 2, advertInt: 1, vip: `${VIP}/24` }));
