@@ -2,47 +2,27 @@
 
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import type { Located } from "./keyword-table.ts";
-import type { TrackedInterface, TrackRef, VirtualIp, VrrpInstance } from "./model.ts";
+import type { VrrpInstance } from "./model.ts";
 
 export interface AuthDraft extends Located {
   type?: "PASS" | "AH";
   password?: string;
 }
 
-export interface VrrpInstanceDraft extends Located {
-  name: string;
-  location: SourceLocation;
-  initialState?: "MASTER" | "BACKUP";
-  interface?: string;
-  vrid?: number;
-  priority?: number;
-  advertIntS?: number;
-  version?: 2 | 3;
-  auth?: AuthDraft;
-  virtualIps: VirtualIp[];
-  virtualIpsExcluded: VirtualIp[];
-  trackInterfaces: TrackedInterface[];
-  trackScripts: TrackRef[];
-  trackFiles: TrackRef[];
-  preempt?: boolean;
-  preemptDelayS?: number;
-  fastPreempt?: boolean;
-  unicastSrcIp?: number;
-  unicastPeers: number[];
-  mcastSrcIp?: number;
-  notify?: string;
-  notifyMaster?: string;
-  notifyBackup?: string;
-  notifyFault?: string;
-  notifyStop?: string;
-  garpMasterDelayS?: number;
-  garpMasterRepeat?: number;
-  garpMasterRefreshS?: number;
-  garpMasterRefreshRepeat?: number;
-  dontTrackPrimary?: boolean;
-  useVmac?: boolean;
-  smtpAlert?: boolean;
-}
+/** Lists start empty and are always present; every other field is set when its keyword is read. */
+type DraftLists = "virtualIps" | "virtualIpsExcluded" | "trackInterfaces" | "trackScripts" | "trackFiles" | "unicastPeers";
+
+/**
+ * The instance as read so far: the model's fields, optional until validated. Two differ:
+ * `advertIntS` (seconds as written; validated into advertIntervalCs) and `auth` (AH is
+ * kept so that it can be rejected with its location).
+ */
+export type VrrpInstanceDraft = Located &
+  Partial<Omit<VrrpInstance, "name" | "location" | "fieldLocations" | "advertIntervalCs" | "auth" | DraftLists>> &
+  Pick<VrrpInstance, "name" | "location" | DraftLists> & {
+    advertIntS?: number;
+    auth?: AuthDraft;
+  };
 
 export function newInstanceDraft(name: string, location: SourceLocation): VrrpInstanceDraft {
   return {
