@@ -117,8 +117,11 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   const options = defaults();
   const state: ParseState = {};
-  // tandem run defaults to the foreground: it is the command people type by hand.
-  if (subcommand === "run") options.dontFork = true;
+  // tandem run is the command people type by hand: foreground, logging to the console.
+  if (subcommand === "run") {
+    options.dontFork = true;
+    options.logConsole = true;
+  }
 
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -181,7 +184,7 @@ function splitLong(text: string): [string, string | undefined] {
 export const USAGE = `Usage: tandem [COMMAND] [OPTIONS]
 
 Commands:
-  run -f FILE            run the daemon in the foreground (the default command)
+  run -f FILE            run the daemon in the foreground, logging to the console
   check -f FILE          validate FILE; prints file:line:col diagnostics; exit 0 ok, 4 errors
   version                print the version
   help                   this text
@@ -189,10 +192,10 @@ Commands:
 keepalived-compatible options (a keepalived unit runs tandem unchanged):
   -f, --use-file=FILE    configuration file (default ${DEFAULT_CONFIG_FILE})
   -n, --dont-fork        stay in the foreground (without it tandem detaches)
-  -l, --log-console      log to the console (stderr)
+  -l, --log-console      log to the console (stderr) as well as syslog
   -D, --log-detail       detailed logging
-  -G, --no-syslog        do not log to syslog
-  -S, --log-facility=F   syslog facility
+  -G, --no-syslog        do not log to syslog (/dev/log)
+  -S, --log-facility=F   syslog facility: 0-7 or local0-7 (LOG_LOCALn), user, daemon (default)
   -P, --vrrp             VRRP only (no IPVS director or health checks)
   -C, --check            health checks / IPVS only
   -p, --pid=FILE         pid file

@@ -3,7 +3,7 @@
 // released), SIGHUP reloads (an invalid file is reported and the running config stays).
 import { hostname } from "node:os";
 import { systemClock, type Clock } from "../common/clock.ts";
-import { createLogger, type Logger } from "../common/logger.ts";
+import { createLogger, type Logger, type LogSink } from "../common/logger.ts";
 import { formatDiagnostic, nodeFiles, parseConfig, type Config } from "../config/index.ts";
 import { createNetworkPorts, type NetworkPorts } from "../net/index.ts";
 import type { RunOptions } from "./cli-args.ts";
@@ -11,6 +11,7 @@ import { EXIT_CONFIG_ERROR } from "./check-command.ts";
 import { daemonize } from "./daemonize.ts";
 import { planRuntime } from "./instance-plan.ts";
 import { consoleSink } from "./log-sink.ts";
+import { parseFacility, syslogSink } from "./syslog-sink.ts";
 import { createNotifyRunner, type NotifyRunner } from "./notify-runner.ts";
 import { notifyTargets } from "./notify-targets.ts";
 import { claimPidFile, releasePidFile } from "./pid-file.ts";
@@ -25,7 +26,16 @@ import { VrrpRuntime, type RuntimeEvent } from "./vrrp-runtime.ts";
 export async function runCommand(options: RunOptions): Promise<number> {
   if (!options.dontFork) return daemonize();
   const clock = systemClock();
-  const logger = createLogger(consoleSink(clock), options.logDetail ? "debug" : "info");
+  const facility = parseFacility(options.logFacility);
+  if (facility === undefined) {
+    process.stderr.write(`tandem: --log-facility ${options.logFacility}: expected 0-7, local0-7, user or daemon\n`);
+    return 2;
+  }
+  // Like keepalived: syslog unless -G, the console as well with -l.
+  const sinks: LogSink[] = [];
+  if (options.logConsole) sinks.push(consoleSink(clock));
+  if (!options.noSyslog) sinks.push(syslogSink(clock, facility));
+  const logger = createLogger((level, line) => sinks.forEach((sink) => sink(level, line)), options.logDetail ? "debug" : "info");
   logger.info(`Tandem ${VERSION} starting (pid ${process.pid}), configuration ${options.configFile}`);
   if (options.ignored.length) logger.debug(`accepted for keepalived compatibility, no effect: ${options.ignored.join(" ")}`);
   if (options.checkOnly) {

@@ -4,7 +4,7 @@
 import type { Clock } from "../common/clock.ts";
 import { formatIpv4 } from "../common/ipv4.ts";
 import type { Logger } from "../common/logger.ts";
-import type { ArpSender, NetworkMonitor, NetworkPorts } from "../net/index.ts";
+import type { ArpSender, LinkInfo, NetworkMonitor, NetworkPorts } from "../net/index.ts";
 import { emptyCounters } from "../vrrp/counters.ts";
 import { VrrpInstance, type InstanceTransition } from "../vrrp/instance.ts";
 import type { VrrpState } from "../vrrp/machine.ts";
@@ -47,6 +47,8 @@ export class VrrpRuntime {
   private readonly arpSenders = new Map<string, ArpSender>();
   private tracking: Tracking | undefined;
   private monitor: NetworkMonitor | undefined;
+  /** Links as they are now (the monitor's snapshot, kept current by its events): reloads start from it. */
+  private readonly links = new Map<string, LinkInfo>();
   private plan: RuntimePlan = { instances: [], syncGroups: [], notes: [] };
   private releaseOnStop = true;
 
@@ -58,10 +60,14 @@ export class VrrpRuntime {
   async start(plan: RuntimePlan): Promise<void> {
     this.monitor = await this.deps.net.watchNetwork(
       (event) => {
-        if (event.kind === "link-up" || event.kind === "link-down" || event.kind === "link-removed") this.tracking?.onLink(event.link, event.kind === "link-up");
+        if (event.kind !== "link-up" && event.kind !== "link-down" && event.kind !== "link-removed") return;
+        if (event.kind === "link-removed") this.links.delete(event.link.name);
+        else this.links.set(event.link.name, event.link);
+        this.tracking?.onLink(event.link, event.kind === "link-up");
       },
       (error) => this.deps.logger.error(`network monitor stopped: ${error.message}`),
     );
+    for (const link of this.monitor.initialLinks) this.links.set(link.name, link);
     await this.apply(plan);
   }
 
@@ -109,7 +115,7 @@ export class VrrpRuntime {
     // for its scripts: an instance must not become master on a check that is about to fail.
     const tracking = this.deps.createTracking(next.instances, (name) => this.running.get(name)?.instance);
     this.tracking = tracking;
-    await tracking.start(this.monitor?.initialLinks ?? []);
+    await tracking.start([...this.links.values()]);
     for (const run of created) run.instance.start();
     for (const group of this.groups.values()) group.reconcile();
   }

@@ -71,9 +71,9 @@ export function socketName(fd: number, size: number, where?: string): Uint8Array
 }
 
 /** sendto(2); returns the bytes sent. A datagram socket sends all or fails. */
-export function sendTo(fd: number, data: Uint8Array, destination: Uint8Array | null, what: string, where?: string): number {
+export function sendTo(fd: number, data: Uint8Array, destination: Uint8Array | null, what: string, where?: string, flags = 0): number {
   if (data.byteLength === 0) throw new Error(`${what} ${where ?? ""}: refusing to send an empty datagram`.trim());
-  const sent = Number(sym.sendto(fd, data, data.byteLength, 0, destination, destination ? destination.byteLength : 0));
+  const sent = Number(sym.sendto(fd, data, data.byteLength, flags, destination, destination ? destination.byteLength : 0));
   if (sent < 0) fail(what, where);
   return sent;
 }

@@ -64,6 +64,27 @@ describe.skipIf(!isRoot || unavailable !== null)("tandem daemon (root, netns)", 
     }
   }, 30_000);
 
+  test("a reload while the link is down keeps the instance in FAULT (link states survive reloads)", async () => {
+    const a = topo.box("a");
+    const config = configFor({ box: "a", state: "MASTER", priority: 100, version: 3, advertInt: 0.1, vip: `${VIP}/24` });
+    const d = await start("a", config);
+    try {
+      await waitFor(() => holdsVip(a.ns, VIP), { timeoutMs: 3000, intervalMs: 20, what: "A holds the VIP" });
+      await exec(a.ns, ["ip", "link", "set", "eth0", "down"]);
+      await waitFor(() => log(d).includes("MASTER -> FAULT"), { timeoutMs: 3000, intervalMs: 20, what: "FAULT" });
+      process.kill(d.mainPid, "SIGHUP");
+      await waitFor(() => log(d).includes("reload complete"), { timeoutMs: 3000, intervalMs: 20, what: "reload complete" });
+      await delay(500);
+      expect(log(d)).not.toContain("FAULT -> ");
+      expect(await holdsVip(a.ns, VIP)).toBe(false);
+      await exec(a.ns, ["ip", "link", "set", "eth0", "up"]);
+      await waitFor(() => holdsVip(a.ns, VIP), { timeoutMs: 3000, intervalMs: 20, what: "A holds the VIP again" });
+    } finally {
+      await exec(a.ns, ["ip", "link", "set", "eth0", "up"]);
+      await stopAll();
+    }
+  }, 30_000);
+
   test("unicast peers: adverts go to the peer's address, and failover works without multicast", async () => {
     const [a, b] = [topo.box("a"), topo.box("b")];
     const unicast = (side: "a" | "b", state: string, priority: number) => `

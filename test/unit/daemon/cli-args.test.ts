@@ -16,7 +16,7 @@ describe("tandem command line", () => {
   });
 
   test("subcommands", () => {
-    expect(parseArgs(["run", "-f", "a.conf"])).toMatchObject({ kind: "run", options: { configFile: "a.conf", dontFork: true } });
+    expect(parseArgs(["run", "-f", "a.conf"])).toMatchObject({ kind: "run", options: { configFile: "a.conf", dontFork: true, logConsole: true } });
     expect(parseArgs(["check", "-f", "a.conf"])).toEqual({ kind: "check", configFile: "a.conf", configId: undefined, logFile: undefined });
     expect(parseArgs(["version"])).toEqual({ kind: "version" });
     expect(parseArgs(["--help"])).toEqual({ kind: "help" });
