@@ -4,7 +4,7 @@
 
 /** What one tracked object currently contributes to an instance. */
 export interface TrackerStatus {
-  kind: "script" | "interface" | "file";
+  kind: "script" | "interface" | "file" | "maintenance";
   name: string;
   /** Added to the base priority (may be negative). Ignored when `fault` is set. */
   contribution: number;
@@ -33,6 +33,15 @@ export function binaryTrackerEffect(up: boolean, { weight, reverse }: TrackWeigh
   return { contribution: up ? 0 : weight * multiplier, fault: false };
 }
 
+/**
+ * Operator maintenance (REST API): the instance drops to the lowest priority, 1, and stays
+ * there, so any peer takes over. An address owner (255) cannot be lowered: it goes to FAULT.
+ */
+export function maintenanceStatus(basePriority: number): TrackerStatus {
+  const owner = basePriority === 255;
+  return { kind: "maintenance", name: "maintenance", contribution: 0, fault: owner, detail: "in maintenance (set through the API)" };
+}
+
 export interface PriorityResult {
   effectivePriority: number;
   faults: TrackerStatus[];
@@ -45,6 +54,8 @@ export interface PriorityResult {
 export function effectivePriority(basePriority: number, trackers: readonly TrackerStatus[]): PriorityResult {
   const faults = trackers.filter((t) => t.fault);
   if (basePriority === 255) return { effectivePriority: 255, faults };
+  // Maintenance wins over every other tracker: the lowest priority, whatever they add.
+  if (trackers.some((t) => t.kind === "maintenance")) return { effectivePriority: 1, faults };
   const sum = trackers.reduce((total, t) => (t.fault ? total : total + t.contribution), basePriority);
   return { effectivePriority: Math.max(1, Math.min(254, sum)), faults };
 }

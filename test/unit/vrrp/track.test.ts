@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { binaryTrackerEffect, effectivePriority, type TrackerStatus } from "../../../src/vrrp/track.ts";
+import { binaryTrackerEffect, effectivePriority, maintenanceStatus, type TrackerStatus } from "../../../src/vrrp/track.ts";
 
 const status = (contribution: number, fault = false): TrackerStatus => ({ kind: "script", name: "s", contribution, fault, detail: "" });
 
@@ -25,5 +25,11 @@ describe("tracker weights (keepalived semantics)", () => {
     const faulted = effectivePriority(100, [status(-15, true)]);
     expect(faulted.effectivePriority).toBe(100);
     expect(faulted.faults).toHaveLength(1);
+  });
+
+  test("maintenance lowers to priority 1 whatever else is tracked; an owner goes to FAULT", () => {
+    expect(effectivePriority(100, [maintenanceStatus(100)]).effectivePriority).toBe(1);
+    expect(effectivePriority(100, [maintenanceStatus(100), status(+50)]).effectivePriority).toBe(1);
+    expect(effectivePriority(255, [maintenanceStatus(255)]).faults).toHaveLength(1);
   });
 });

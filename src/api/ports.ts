@@ -1,0 +1,102 @@
+// What the REST API and the status page may see and do: narrow read and act interfaces
+// that the daemon implements and tests fake. The API never reaches into the runtime.
+import type { EventFilter, EventPage, HistoryHealth, NewEvent, TandemEvent, VrrpStateName } from "../store/event.ts";
+
+export interface TrackerView {
+  kind: "script" | "file" | "interface" | "maintenance";
+  name: string;
+  healthy: boolean;
+  /** What it adds to the priority now (negative lowers it). */
+  contribution: number;
+  /** The instance is in FAULT because of it. */
+  fault: boolean;
+  detail: string;
+}
+
+export interface InstanceView {
+  name: string;
+  vrid: number;
+  interface: string;
+  version: 2 | 3;
+  state: VrrpStateName;
+  basePriority: number;
+  effectivePriority: number;
+  /** "10.0.0.1/24", as configured (virtual_ipaddress, then _excluded). */
+  vips: string[];
+  advertIntervalMs: number;
+  /** Our advert source address. */
+  sourceAddress: string;
+  /** The master we hear while BACKUP (or the last one heard). */
+  master?: { address: string; priority: number; lastSeenAtMs: number };
+  trackers: TrackerView[];
+  syncGroup?: string;
+  /** Wall-clock ms of the last state change. */
+  stateSinceMs: number;
+  maintenance: boolean;
+  /** Last takeover: last advert heard from the old master -> our VIPs installed. */
+  lastTakeoverMs?: number;
+  /** RFC 6527 / RFC 2787 counters by vrrp/counters.ts CounterName. */
+  counters: Record<string, number>;
+}
+
+export interface GroupView {
+  name: string;
+  state: VrrpStateName;
+  members: string[];
+}
+
+export interface DaemonView {
+  version: string;
+  pid: number;
+  startedAtMs: number;
+  configFile: string;
+  routerId?: string;
+  history: HistoryHealth;
+  /** Last split brain seen (another master for one of our VRIDs while we were master). */
+  lastSplitBrain?: { instance: string; peer: string; atMs: number };
+}
+
+/** Read side: state now. */
+export interface StatusSource {
+  daemon(): DaemonView;
+  instances(): InstanceView[];
+  groups(): GroupView[];
+  /** Takeover durations (ms) seen since start, for the histogram. */
+  takeoverDurationsMs(): readonly number[];
+}
+
+/** Read side: history and the live feed. */
+export interface EventSource {
+  query(filter: EventFilter): EventPage;
+  /** Every new event, as it is appended; returns the unsubscribe function. */
+  subscribe(listener: (event: TandemEvent) => void): () => void;
+}
+
+/** The effective configuration, secrets (auth_pass, tokens) masked. */
+export interface ConfigSource {
+  effective(): unknown;
+  /** Validate a keepalived.conf text; diagnostics as "file:line:col: error: ...". */
+  validate(text: string): { ok: boolean; diagnostics: string[] };
+}
+
+export type ActionResult = { ok: true; detail: string } | { ok: false; status: 404 | 409 | 500; error: string };
+
+/** Act side: every call is recorded in the history with its caller. */
+export interface Actions {
+  setMaintenance(instance: string, on: boolean, caller: { address: string }): Promise<ActionResult>;
+}
+
+/** Recording an event (the API records its own actions through this). */
+export interface EventSink {
+  record(event: NewEvent): void;
+}
+
+export interface ApiPorts {
+  status: StatusSource;
+  events: EventSource;
+  config: ConfigSource;
+  actions: Actions;
+  /** Bearer token for actions; undefined when no api_token_file is configured (actions then answer 401). */
+  token(): string | undefined;
+  clock: { wallMs(): number };
+}

@@ -1,0 +1,130 @@
+// The event history's record: every transition and why it happened, tracker changes,
+// notify runs, reloads, API actions, daemon start/stop. Produced by the daemon, kept by
+// the store, served by the API. One `kind`, one typed `data` per kind.
+
+export type VrrpStateName = "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOP";
+
+export interface EventDataByKind {
+  "daemon.start": { version: string; configFile: string; pid: number };
+  "daemon.stop": { reason: string };
+  "vrrp.transition": {
+    from: VrrpStateName;
+    to: VrrpStateName;
+    /** machine.ts TransitionCause, e.g. "master-down-timer", "higher-priority-advert". */
+    cause: string;
+    detail: string;
+    /** The other router involved (dotted quad) and its advertised priority. */
+    peer?: { address: string; priority: number };
+    priority: { base: number; effective: number };
+    /** Adverts missed before the master was declared down. */
+    advertsMissed?: number;
+    /** Last advert heard from the old master -> our VIPs installed, in ms. */
+    takeoverMs?: number;
+  };
+  "vrrp.priority": { from: number; to: number; reason: string };
+  /** Another master claims our VRID (and so our VIPs) while we are master. */
+  "vrrp.split-brain": { peer: { address: string; priority: number }; ourPriority: number };
+  "group.transition": { from: VrrpStateName; to: VrrpStateName; members: string[] };
+  "tracker.change": {
+    tracker: { kind: "script" | "file" | "interface"; name: string };
+    healthy: boolean;
+    detail: string;
+    exitCode?: number | null;
+    /** Script output, first 4 KiB. */
+    output?: string;
+  };
+  "notify.run": {
+    role: string;
+    state: string;
+    argv: string[];
+    exitCode: number | null;
+    signal: string | null;
+    timedOut: boolean;
+    durationMs: number;
+    output: string;
+  };
+  "config.reload": { ok: boolean; file: string; diagnostics: string[] };
+  "api.action": { action: string; caller: { address: string }; target?: string; ok: boolean; detail?: string };
+  "history.degraded": { reason: string };
+  "history.recovered": { droppedEvents: number };
+}
+
+export type EventKind = keyof EventDataByKind;
+
+export const EVENT_KINDS: readonly EventKind[] = [
+  "daemon.start",
+  "daemon.stop",
+  "vrrp.transition",
+  "vrrp.priority",
+  "vrrp.split-brain",
+  "group.transition",
+  "tracker.change",
+  "notify.run",
+  "config.reload",
+  "api.action",
+  "history.degraded",
+  "history.recovered",
+];
+
+/** An event as produced (no id yet). */
+export type NewEvent = {
+  [K in EventKind]: {
+    kind: K;
+    /** Wall-clock milliseconds since the epoch. */
+    atMs: number;
+    /** The VRRP instance or sync group it concerns, if any. */
+    instance?: string;
+    /** One line a person reads in a timeline, e.g. "VI_1 BACKUP -> MASTER: no advert for 3649 ms". */
+    summary: string;
+    data: EventDataByKind[K];
+  };
+}[EventKind];
+
+/** A stored event: ids increase strictly, so they order events and make cursors. */
+export type TandemEvent = NewEvent & { id: number };
+
+export interface EventFilter {
+  sinceMs?: number;
+  untilMs?: number;
+  kinds?: readonly EventKind[];
+  instance?: string;
+  /** 1..1000; default 100. */
+  limit?: number;
+  /** Opaque cursor from a previous page: continue after it. */
+  cursor?: string;
+  /** Newest first (default) or oldest first. */
+  order?: "desc" | "asc";
+}
+
+export interface EventPage {
+  events: TandemEvent[];
+  /** Present when more events match. */
+  nextCursor?: string;
+}
+
+/** Whether the history is being written; the daemon keeps doing VRRP either way. */
+export interface HistoryHealth {
+  state: "ok" | "degraded";
+  path: string;
+  /** Why it is degraded: missing directory, read-only, disk full, corrupt file... */
+  reason?: string;
+  sinceMs?: number;
+  /** Events that could not be stored while degraded. */
+  droppedEvents: number;
+}
+
+/**
+ * The event history as the daemon uses it. Never throws: when the database is missing,
+ * read-only, full or corrupt the log is "degraded" (health() says why), events still get
+ * ids (counted on from the last stored one) and reach live subscribers, and the store
+ * keeps trying to recover.
+ */
+export interface EventLog {
+  append(event: NewEvent): TandemEvent;
+  query(filter: EventFilter): EventPage;
+  health(): HistoryHealth;
+  /** Instances in operator maintenance; persisted so it survives restarts. */
+  maintenance(): string[];
+  setMaintenance(instance: string, on: boolean): void;
+  close(): void;
+}
