@@ -76,7 +76,7 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
         // init_fail: failed until it succeeds. Otherwise "not reported yet", which (like
         // keepalived's init state) holds back only a weight-0 tracker's instance.
         if (script.initFail) statuses.push(scriptStatus(script.name, false, "init_fail: failed until its first success", weight));
-        else statuses.push({ kind: "script", name: script.name, contribution: 0, fault: weight.weight === 0, detail: "has not reported yet" });
+        else statuses.push({ kind: "script", name: script.name, healthy: false, contribution: 0, fault: weight.weight === 0, detail: "has not reported yet" });
         continue;
       }
       statuses.push(scriptStatus(script.name, change.healthy, change.healthy ? "succeeded" : change.reason, weight));
@@ -84,13 +84,13 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
     for (const { trackFile, weight } of plan.files) {
       const value = fileValues.get(trackFile.name) ?? 0;
       const effect = trackFileEffect(value, weight.weight, weight.reverse);
-      statuses.push({ kind: "file", name: trackFile.name, contribution: effect.priorityDelta, fault: effect.fault, detail: `value ${value}` });
+      statuses.push({ kind: "file", name: trackFile.name, healthy: !effect.fault && effect.priorityDelta >= 0, contribution: effect.priorityDelta, fault: effect.fault, detail: `value ${value}` });
     }
     for (const tracked of plan.interfaces) {
       const link = links.get(tracked.interfaceName);
       const up = link?.up ?? false;
       const effect = binaryTrackerEffect(up, tracked.weight);
-      statuses.push({ kind: "interface", name: tracked.interfaceName, ...effect, detail: link ? (up ? "up" : `down (operstate ${link.operState}${link.adminUp ? "" : ", administratively down"})`) : "does not exist" });
+      statuses.push({ kind: "interface", name: tracked.interfaceName, healthy: up, ...effect, detail: link ? (up ? "up" : `down (operstate ${link.operState}${link.adminUp ? "" : ", administratively down"})`) : "does not exist" });
     }
     return statuses;
   };
@@ -166,7 +166,7 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
 }
 
 function scriptStatus(name: string, healthy: boolean, detail: string, weight: TrackWeight): TrackerStatus {
-  return { kind: "script", name, ...binaryTrackerEffect(healthy, weight), detail };
+  return { kind: "script", name, healthy, ...binaryTrackerEffect(healthy, weight), detail };
 }
 
 function uniqueScripts(plans: readonly InstancePlan[]): VrrpScript[] {

@@ -44,6 +44,9 @@ export interface InstancePorts {
   removeVips(): Promise<void>;
   sendGratuitousArps(count: number): void;
   onTransition(transition: InstanceTransition): void;
+  /** Another master heard while we are master (split brain), and priority changes. */
+  onOtherMaster?(sourceIp: number, priority: number): void;
+  onPriorityChanged?(from: number, to: number): void;
   /** After every step: lets a sync group reconcile. */
   afterStep?(): void;
 }
@@ -158,6 +161,13 @@ export class VrrpInstance implements SyncMember {
         this.ports.onTransition({ instance: this.name, from: effect.from, to: effect.to, reason: effect.reason, effectivePriority: this.machine.effectivePriority, atMs: now });
         return;
       case "wantMaster":
+        return;
+      case "otherMaster":
+        this.ports.onOtherMaster?.(effect.sourceIp, effect.priority);
+        return;
+      case "priorityChanged":
+        log.info(`effective priority ${effect.from} -> ${effect.to}`);
+        this.ports.onPriorityChanged?.(effect.from, effect.to);
         return;
       case "note":
         if (effect.level === "warn") log.warn(effect.message);

@@ -99,7 +99,10 @@ export type Effect =
   | { kind: "transition"; from: VrrpState; to: VrrpState; reason: TransitionReason }
   /** In a sync group: this member's timer says MASTER; the group decides. */
   | { kind: "wantMaster" }
-  | { kind: "note"; level: "info" | "warn"; message: string };
+  | { kind: "note"; level: "info" | "warn"; message: string }
+  /** Another router advertises as master while we are master: a split brain (healing). */
+  | { kind: "otherMaster"; sourceIp: number; priority: number }
+  | { kind: "priorityChanged"; from: number; to: number };
 
 export interface StepResult {
   machine: Machine;
@@ -295,6 +298,7 @@ function masterReceives(m: Machine, a: AdvertInput, nowMs: number): StepResult {
   // answer at once so it yields now, and re-announce our addresses, whose ARP entries
   // it may have taken over. The re-announce is rate-limited to once per down interval.
   const effects: Effect[] = [
+    { kind: "otherMaster", sourceIp: a.sourceIp, priority: a.priority },
     { kind: "note", level: "info", message: `advert from ${formatIpv4(a.sourceIp)} with lower priority ${a.priority} < ours ${ours}: forcing a new election` },
     { kind: "sendAdvert", priority: ours },
   ];
@@ -341,7 +345,7 @@ function onPriority(m: Machine, priority: number, nowMs: number): StepResult {
   if (m.config.basePriority === 255 || priority === m.effectivePriority) return { machine: m, effects: [] };
   const old = m.effectivePriority;
   const machine: Machine = { ...m, effectivePriority: priority };
-  const note: Effect = { kind: "note", level: "info", message: `effective priority ${old} -> ${priority}` };
+  const note: Effect = { kind: "priorityChanged", from: old, to: priority };
   if (m.state === "MASTER") {
     return { machine: { ...machine, timerAtMs: nowMs + advertIntervalMs(m) }, effects: [note, { kind: "sendAdvert", priority }] };
   }

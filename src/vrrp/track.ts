@@ -6,6 +6,8 @@
 export interface TrackerStatus {
   kind: "script" | "interface" | "file" | "maintenance";
   name: string;
+  /** Up / succeeding / in range; a failing weighted tracker is unhealthy without a fault. */
+  healthy: boolean;
   /** Added to the base priority (may be negative). Ignored when `fault` is set. */
   contribution: number;
   /** The instance must be in FAULT while this is true. */
@@ -39,7 +41,7 @@ export function binaryTrackerEffect(up: boolean, { weight, reverse }: TrackWeigh
  */
 export function maintenanceStatus(basePriority: number): TrackerStatus {
   const owner = basePriority === 255;
-  return { kind: "maintenance", name: "maintenance", contribution: 0, fault: owner, detail: "in maintenance (set through the API)" };
+  return { kind: "maintenance", name: "maintenance", healthy: false, contribution: 0, fault: owner, detail: "in maintenance (set through the API)" };
 }
 
 export interface PriorityResult {

@@ -5,7 +5,7 @@ import { masterDownIntervalMs, skewTimeMs } from "../../../src/vrrp/timers.ts";
 import type { TrackerStatus } from "../../../src/vrrp/track.ts";
 import { LATENCY_MS, Lan } from "./support/lan.ts";
 
-const script = (contribution: number, fault = false): TrackerStatus => ({ kind: "script", name: "chk", contribution, fault, detail: fault ? "failed" : "ok" });
+const script = (contribution: number, fault = false): TrackerStatus => ({ kind: "script", name: "chk", healthy: !fault && contribution >= 0, contribution, fault, detail: fault ? "failed" : "ok" });
 
 /** A (priority 100, state MASTER, .11) and B (priority 90, BACKUP, .12), VRID 51. */
 function classicPair(overrides: { a?: object; b?: object } = {}) {
@@ -213,7 +213,7 @@ describe("tracking", () => {
   test("a tracker failing before start keeps the instance in FAULT from the start", async () => {
     const lan = new Lan();
     const instance = lan.router("A", "10.0.0.1").add({ name: "VI", vrid: 9, basePriority: 100 });
-    instance.setTracker({ kind: "interface", name: "eth1", contribution: 0, fault: true, detail: "down" });
+    instance.setTracker({ kind: "interface", name: "eth1", healthy: false, contribution: 0, fault: true, detail: "down" });
     instance.start();
     await lan.runFor(10_000);
     expect(instance.snapshot().state).toBe("FAULT");
@@ -264,14 +264,14 @@ describe("sync group", () => {
     expect(lan.holders("VI_2")).toEqual(["A"]);
     expect(a.groups.get("G")!.state()).toBe("MASTER");
 
-    a.instance("VI_1").setTracker({ kind: "interface", name: "eth0", contribution: 0, fault: true, detail: "down" });
+    a.instance("VI_1").setTracker({ kind: "interface", name: "eth0", healthy: false, contribution: 0, fault: true, detail: "down" });
     expect(a.state("VI_2")).toBe("FAULT");
     await lan.runFor(1_000);
     expect(lan.holders("VI_1")).toEqual(["B"]);
     expect(lan.holders("VI_2")).toEqual(["B"]);
     expect(b.groups.get("G")!.state()).toBe("MASTER");
 
-    a.instance("VI_1").setTracker({ kind: "interface", name: "eth0", contribution: 0, fault: false, detail: "up" });
+    a.instance("VI_1").setTracker({ kind: "interface", name: "eth0", healthy: true, contribution: 0, fault: false, detail: "up" });
     await lan.runFor(5_000);
     expect(lan.holders("VI_1")).toEqual(["A"]);
     expect(lan.holders("VI_2")).toEqual(["A"]);

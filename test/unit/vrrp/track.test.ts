@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { binaryTrackerEffect, effectivePriority, maintenanceStatus, type TrackerStatus } from "../../../src/vrrp/track.ts";
 
-const status = (contribution: number, fault = false): TrackerStatus => ({ kind: "script", name: "s", contribution, fault, detail: "" });
+const status = (contribution: number, fault = false): TrackerStatus => ({ kind: "script", name: "s", healthy: !fault, contribution, fault, detail: "" });
 
 describe("tracker weights (keepalived semantics)", () => {
   test("weight 0: failure means FAULT; with reverse, success means FAULT", () => {
