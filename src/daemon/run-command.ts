@@ -9,6 +9,7 @@ import { createNetworkPorts, type NetworkPorts } from "../net/index.ts";
 import type { RunOptions } from "./cli-args.ts";
 import { EXIT_CONFIG_ERROR } from "./check-command.ts";
 import { daemonize } from "./daemonize.ts";
+import { historyEventOf } from "./history-events.ts";
 import { planRuntime } from "./instance-plan.ts";
 import { consoleSink } from "./log-sink.ts";
 import { parseFacility, syslogSink } from "./syslog-sink.ts";
@@ -184,10 +185,12 @@ class Daemon {
     if (event.kind === "transition") {
       const { transition } = event;
       if (transition.to !== "INIT") this.notify.transition("INSTANCE", transition.instance, transition.to, transition.effectivePriority);
-      return;
+    } else if (event.kind === "group-transition") {
+      this.logger.info(`sync group ${event.group.name}: ${event.from} -> ${event.to}`);
+      if (event.to !== "INIT") this.notify.transition("GROUP", event.group.name, event.to, 0);
+    } else if (event.kind === "other-master") {
+      this.logger.warn(historyEventOf(event, this.clock.wallMs()).summary);
     }
-    this.logger.info(`sync group ${event.group.name}: ${event.from} -> ${event.to}`);
-    if (event.to !== "INIT") this.notify.transition("GROUP", event.group.name, event.to, 0);
   }
 }
 

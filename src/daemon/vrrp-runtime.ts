@@ -10,14 +10,21 @@ import { VrrpInstance, type InstanceTransition } from "../vrrp/instance.ts";
 import type { VrrpState } from "../vrrp/machine.ts";
 import { SyncGroupDriver } from "../vrrp/sync-group.ts";
 import type { InstancePlan, RuntimePlan, SyncGroupPlan } from "./instance-plan.ts";
-import type { Tracking } from "./tracking.ts";
+import type { Tracking, TrackerEvent } from "./tracking.ts";
 import { VipManager } from "./vip-manager.ts";
 import { VrrpChannel, type ChannelMember } from "./vrrp-channel.ts";
 
 /** Everything the daemon reports about what happens (history, API and notify hang off this). */
 export type RuntimeEvent =
-  | { kind: "transition"; plan: InstancePlan; transition: InstanceTransition }
-  | { kind: "group-transition"; group: SyncGroupPlan; from: VrrpState; to: VrrpState };
+  /** For MASTER, reported once the VIPs are installed, with the measured takeover time. */
+  | { kind: "transition"; plan: InstancePlan; transition: InstanceTransition; takeoverMs?: number }
+  | { kind: "group-transition"; group: SyncGroupPlan; from: VrrpState; to: VrrpState }
+  | { kind: "priority"; plan: InstancePlan; from: number; to: number }
+  | { kind: "other-master"; plan: InstancePlan; peer: number; peerPriority: number; ourPriority: number }
+  | { kind: "tracker"; event: TrackerEvent };
+
+/** Bounded record of measured takeovers, for the API's histogram. */
+const TAKEOVERS_KEPT = 1000;
 
 export interface RuntimeDeps {
   clock: Clock;
@@ -38,6 +45,8 @@ interface RunningInstance {
   vips: VipManager;
   /** Set while stopping with -V: the shutdown must not remove the addresses. */
   keepVips: boolean;
+  /** Last takeover of this instance: last advert heard from the old master -> VIPs installed. */
+  lastTakeoverMs?: number;
 }
 
 export class VrrpRuntime {
@@ -51,6 +60,8 @@ export class VrrpRuntime {
   private readonly links = new Map<string, LinkInfo>();
   private plan: RuntimePlan = { instances: [], syncGroups: [], notes: [] };
   private releaseOnStop = true;
+  private readonly takeovers: number[] = [];
+  private splitBrain: { instance: string; peer: number; atWallMs: number } | undefined;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.releaseOnStop = !deps.keepVipsOnStop;
@@ -71,8 +82,16 @@ export class VrrpRuntime {
     await this.apply(plan);
   }
 
-  instances(): { plan: InstancePlan; instance: VrrpInstance; member: ChannelMember }[] {
+  instances(): readonly { plan: InstancePlan; instance: VrrpInstance; member: ChannelMember; lastTakeoverMs?: number }[] {
     return [...this.running.values()];
+  }
+
+  takeoverDurationsMs(): readonly number[] {
+    return this.takeovers;
+  }
+
+  lastSplitBrain(): { instance: string; peer: number; atWallMs: number } | undefined {
+    return this.splitBrain;
   }
 
   groupStates(): { plan: SyncGroupPlan; state: VrrpState }[] {
@@ -188,7 +207,12 @@ export class VrrpRuntime {
             }
           }
         },
-        onTransition: (transition) => this.deps.onEvent({ kind: "transition", plan: run.plan, transition }),
+        onTransition: (transition) => this.reportTransition(run, transition),
+        onPriorityChanged: (from, to) => this.deps.onEvent({ kind: "priority", plan: run.plan, from, to }),
+        onOtherMaster: (peer, peerPriority) => {
+          this.splitBrain = { instance: plan.name, peer, atWallMs: clock.wallMs() };
+          this.deps.onEvent({ kind: "other-master", plan: run.plan, peer, peerPriority, ourPriority: instance.snapshot().effectivePriority });
+        },
         afterStep: () => group()?.reconcile(),
       },
     );
@@ -212,6 +236,27 @@ export class VrrpRuntime {
     this.running.set(plan.name, run);
     log.info(`VRRPv${plan.machine.version} VRID ${plan.machine.vrid} on ${plan.interfaceName}, priority ${plan.machine.basePriority}, source ${formatIpv4(sourceIp)}${plan.unicastPeers.length ? `, unicast to ${plan.unicastPeers.map(formatIpv4).join(" ")}` : ""}`);
     return run;
+  }
+
+  /**
+   * A MASTER transition is reported once the VIPs are in place, with the takeover time:
+   * the last advert heard from the old master -> our addresses installed.
+   */
+  private reportTransition(run: RunningInstance, transition: InstanceTransition): void {
+    if (transition.to !== "MASTER") {
+      this.deps.onEvent({ kind: "transition", plan: run.plan, transition });
+      return;
+    }
+    void run.instance.settled().then(() => {
+      const heard = transition.reason.lastAdvertHeardMs;
+      const takeoverMs = heard === undefined ? undefined : this.deps.clock.nowMs() - heard;
+      if (takeoverMs !== undefined) {
+        run.lastTakeoverMs = takeoverMs;
+        this.takeovers.push(takeoverMs);
+        if (this.takeovers.length > TAKEOVERS_KEPT) this.takeovers.shift();
+      }
+      this.deps.onEvent({ kind: "transition", plan: run.plan, transition, takeoverMs });
+    });
   }
 
   private async stopInstance(run: RunningInstance, releaseVips: boolean): Promise<void> {
