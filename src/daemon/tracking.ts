@@ -8,7 +8,7 @@ import type { Logger } from "../common/logger.ts";
 import type { ScriptUser, VrrpScript } from "../config/model.ts";
 import type { LinkInfo } from "../net/index.ts";
 import type { VrrpInstance } from "../vrrp/instance.ts";
-import { binaryTrackerEffect, type TrackerStatus, type TrackWeight } from "../vrrp/track.ts";
+import { binaryTrackerEffect, maintenanceStatus, type TrackerStatus, type TrackWeight } from "../vrrp/track.ts";
 import { trackFileEffect } from "../vrrp/track-file-value.ts";
 import type { InstancePlan } from "./instance-plan.ts";
 import { scriptSearchPath, type ProcessRunner } from "./process-runner.ts";
@@ -23,6 +23,8 @@ export interface Tracking {
   /** Apply initial states, start scripts and watchers, wait for the first script results. */
   start(links: readonly LinkInfo[]): Promise<void>;
   onLink(link: LinkInfo, up: boolean): void;
+  /** Recompute one instance's trackers (its maintenance flag changed). */
+  refreshInstance(name: string): void;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,8 @@ export interface TrackingDeps {
   securityFs: SecurityFs;
   isReload: boolean;
   onTrackerEvent?(event: TrackerEvent): void;
+  /** Operator maintenance (REST API): the instance drops to priority 1 while set. */
+  inMaintenance?(instance: string): boolean;
 }
 
 export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[], instanceOf: (name: string) => VrrpInstance | undefined): Tracking {
@@ -92,6 +96,7 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
       const effect = binaryTrackerEffect(up, tracked.weight);
       statuses.push({ kind: "interface", name: tracked.interfaceName, healthy: up, ...effect, detail: link ? (up ? "up" : `down (operstate ${link.operState}${link.adminUp ? "" : ", administratively down"})`) : "does not exist" });
     }
+    if (deps.inMaintenance?.(plan.name)) statuses.push(maintenanceStatus(plan.machine.basePriority));
     return statuses;
   };
 
@@ -157,6 +162,9 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
       logger.info(`interface ${link.name} is ${up ? "up" : `down (operstate ${link.operState})`}`);
       deps.onTrackerEvent?.({ kind: "interface", name: link.name, healthy: up, detail: up ? "up" : link.operState });
       refresh((plan) => plan.interfaces.some((t) => t.interfaceName === link.name));
+    },
+    refreshInstance(name) {
+      refresh((plan) => plan.name === name);
     },
     async stop() {
       watcher.stop();

@@ -86,6 +86,13 @@ export class VrrpRuntime {
     return [...this.running.values()];
   }
 
+  /** Re-evaluate an instance whose maintenance flag changed; false if there is no such instance. */
+  maintenanceChanged(name: string): boolean {
+    if (!this.running.has(name)) return false;
+    this.tracking?.refreshInstance(name);
+    return true;
+  }
+
   takeoverDurationsMs(): readonly number[] {
     return this.takeovers;
   }
