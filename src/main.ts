@@ -1,6 +1,7 @@
 // tandem's entry point: parse the command line, run one command, exit with its status.
 import { USAGE, parseArgs } from "./daemon/cli-args.ts";
 import { checkCommand } from "./daemon/check-command.ts";
+import { clientCommand } from "./daemon/client-command.ts";
 import { runCommand } from "./daemon/run-command.ts";
 import { VERSION } from "./daemon/version.ts";
 
@@ -20,6 +21,9 @@ async function main(argv: readonly string[]): Promise<number> {
       return checkCommand(command.configFile, command.configId, command.logFile);
     case "run":
       return runCommand(command.options);
+    case "state":
+    case "events":
+      return clientCommand(command.kind, command.options);
   }
 }
 

@@ -28,8 +28,20 @@ export interface RunOptions {
   ignored: string[];
 }
 
+/** `tandem state` / `tandem events`: clients of a running daemon's REST API. */
+export interface ClientOptions {
+  /** Base URL of the API; default from the config's api_listen, else http://127.0.0.1:8080. */
+  apiUrl: string | undefined;
+  configFile: string;
+  json: boolean;
+  /** events only: filters passed to GET /events. */
+  query: Record<string, string>;
+}
+
 export type Command =
   | { kind: "run"; options: RunOptions }
+  | { kind: "state"; options: ClientOptions }
+  | { kind: "events"; options: ClientOptions }
   | { kind: "check"; configFile: string; configId: string | undefined; logFile: string | undefined }
   | { kind: "version" }
   | { kind: "help" }
@@ -112,8 +124,9 @@ export function parseArgs(argv: readonly string[]): Command {
   const args = [...argv];
   let subcommand: string | undefined;
   if (args[0] !== undefined && !args[0].startsWith("-")) subcommand = args.shift();
+  if (subcommand === "state" || subcommand === "events") return parseClientArgs(subcommand, args);
   if (subcommand !== undefined && !["run", "check", "version", "help"].includes(subcommand)) {
-    return { kind: "usage-error", message: `unknown command "${subcommand}"; expected run, check, version or help (see tandem --help)` };
+    return { kind: "usage-error", message: `unknown command "${subcommand}"; expected run, check, state, events, version or help (see tandem --help)` };
   }
   const options = defaults();
   const state: ParseState = {};
@@ -176,6 +189,25 @@ export function parseArgs(argv: readonly string[]): Command {
   }
 }
 
+const EVENT_FILTERS = ["since", "until", "kind", "instance", "limit"];
+
+function parseClientArgs(command: "state" | "events", args: string[]): Command {
+  const options: ClientOptions = { apiUrl: undefined, configFile: DEFAULT_CONFIG_FILE, json: false, query: {} };
+  for (let i = 0; i < args.length; i++) {
+    const [name, inline] = splitLong(args[i]!.replace(/^--?/, ""));
+    const value = () => inline ?? args[++i];
+    if (name === "json") options.json = true;
+    else if (name === "api" || name === "f" || name === "use-file" || (command === "events" && EVENT_FILTERS.includes(name))) {
+      const v = value();
+      if (v === undefined) return { kind: "usage-error", message: `option --${name} needs a value` };
+      if (name === "api") options.apiUrl = v;
+      else if (name === "f" || name === "use-file") options.configFile = v;
+      else options.query[name === "since" ? "sinceMs" : name === "until" ? "untilMs" : name] = v;
+    } else return { kind: "usage-error", message: `unknown option ${args[i]} for tandem ${command} (see tandem --help)` };
+  }
+  return { kind: command, options };
+}
+
 function splitLong(text: string): [string, string | undefined] {
   const eq = text.indexOf("=");
   return eq < 0 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)];
@@ -186,6 +218,9 @@ export const USAGE = `Usage: tandem [COMMAND] [OPTIONS]
 Commands:
   run -f FILE            run the daemon in the foreground, logging to the console
   check -f FILE          validate FILE; prints file:line:col diagnostics; exit 0 ok, 4 errors
+  state [--api URL]      the running daemon's instances, as a table (--json for JSON)
+  events [--since T] [--kind K] [--instance I] [--limit N] [--api URL]
+                         the event history, newest first (--json for JSON)
   version                print the version
   help                   this text
 

@@ -40,4 +40,17 @@ describe("tandem command line", () => {
     expect(parseArgs(["--dont-fork=yes"])).toEqual({ kind: "usage-error", message: "option --dont-fork takes no value" });
     expect(parseArgs(["-P", "-C"])).toMatchObject({ kind: "usage-error" });
   });
+
+  test("state and events are API clients with their own options", () => {
+    expect(parseArgs(["state", "--api", "http://10.0.0.1:8080", "--json"])).toEqual({
+      kind: "state",
+      options: { apiUrl: "http://10.0.0.1:8080", configFile: "/etc/keepalived/keepalived.conf", json: true, query: {} },
+    });
+    expect(parseArgs(["events", "--since=2026-11-26T00:00:00Z", "--kind", "vrrp.transition", "--limit", "5", "-f", "/etc/k.conf"])).toMatchObject({
+      kind: "events",
+      options: { configFile: "/etc/k.conf", query: { sinceMs: "2026-11-26T00:00:00Z", kind: "vrrp.transition", limit: "5" } },
+    });
+    expect(parseArgs(["state", "--kind", "x"])).toMatchObject({ kind: "usage-error" });
+    expect(parseArgs(["events", "--limit"])).toEqual({ kind: "usage-error", message: "option --limit needs a value" });
+  });
 });
