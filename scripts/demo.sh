@@ -84,7 +84,7 @@ vrrp_instance VI_2 {
     }
 }
 EOF
-  ip netns exec "$P-$box" "$BIN" -f "$DIR/$box/keepalived.conf" -n -l -p "$DIR/$box/tandem.pid" >"$DIR/$box/tandem.log" 2>&1 &
+  ip netns exec "$P-$box" "$BIN" -f "$DIR/$box/keepalived.conf" -n -l -G -p "$DIR/$box/tandem.pid" --db "$DIR/$box/tandem.db" >"$DIR/$box/tandem.log" 2>&1 &
 done
 
 cat <<EOF

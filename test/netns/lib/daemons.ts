@@ -104,7 +104,9 @@ export const tandemImpl: Implementation = {
     rmSync(pidFile, { force: true });
     const confPath = join(opts.runDir, "tandem.conf");
     writeFileSync(confPath, opts.config);
-    const argv = [tandemBin(), "-f", confPath, "-n", "-l", "-D", "-p", pidFile, ...(opts.extraArgs ?? [])];
+    // Each box keeps its own event history (never the host's /var/lib/tandem), unless told otherwise.
+    const db = (opts.extraArgs ?? []).includes("--db") ? [] : ["--db", join(opts.runDir, "tandem.db")];
+    const argv = [tandemBin(), "-f", confPath, "-n", "-l", "-D", "-p", pidFile, ...db, ...(opts.extraArgs ?? [])];
     const handle = spawnDaemon("tandem", opts, confPath, join(opts.runDir, "tandem.log"), argv,
       (): Record<string, number> => (pidAlive(handle.mainPid) ? { main: handle.mainPid } : {}));
     await waitReady(handle, opts, [pidFile], { pidFileOptional: true });

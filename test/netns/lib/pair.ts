@@ -14,7 +14,8 @@ export interface PairOptions {
   config: (side: Side) => string;
   /** VIP whose holder decides "who is master" (bare or with /len). */
   vip: string;
-  extraArgs?: string[];
+  /** Extra command-line flags, the same for both boxes or per box. */
+  extraArgs?: string[] | ((side: Side) => string[]);
 }
 
 export class VrrpPair {
@@ -63,7 +64,7 @@ export class VrrpPair {
       ns: box.ns,
       runDir: box.runDir,
       config: this.opts.config(side),
-      extraArgs: this.opts.extraArgs,
+      extraArgs: typeof this.opts.extraArgs === "function" ? this.opts.extraArgs(side) : this.opts.extraArgs,
     });
     this.daemons[side] = d;
     return d;
