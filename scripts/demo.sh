@@ -23,6 +23,8 @@ cleanup() {
   sleep 1
   for ns in $P-a $P-b $P-c $SW; do ip netns del "$ns" 2>/dev/null; done
   echo "demo: namespaces removed; logs kept in $DIR"
+  # Called from a signal trap: without this, bash would resume the watch loop.
+  exit 0
 }
 trap cleanup INT TERM EXIT
 
