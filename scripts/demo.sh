@@ -15,7 +15,7 @@ SW=$P-sw
 declare -A IP=([a]=10.42.0.11 [b]=10.42.0.12) PRIO1=([a]=100 [b]=90) PRIO2=([a]=90 [b]=100) STATE1=([a]=MASTER [b]=BACKUP) STATE2=([a]=BACKUP [b]=MASTER)
 
 cleanup() {
-  trap - INT TERM EXIT
+  trap - EXIT
   echo; echo "demo: stopping"
   for box in a b; do
     [ -f "$DIR/$box/tandem.pid" ] && kill -TERM "$(cat "$DIR/$box/tandem.pid")" 2>/dev/null
@@ -23,10 +23,12 @@ cleanup() {
   sleep 1
   for ns in $P-a $P-b $P-c $SW; do ip netns del "$ns" 2>/dev/null; done
   echo "demo: namespaces removed; logs kept in $DIR"
-  # Called from a signal trap: without this, bash would resume the watch loop.
-  exit 0
 }
-trap cleanup INT TERM EXIT
+# Ctrl-C only ends the watch loop; the EXIT trap then stops the boxes. (Cleaning up inside
+# the INT trap itself races with the loop's command substitutions.)
+stop=""
+trap 'stop=1' INT TERM
+trap cleanup EXIT
 
 for ns in $P-a $P-b $P-c $SW; do ip netns del "$ns" 2>/dev/null; ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip -n $SW link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
@@ -108,7 +110,7 @@ holder() {
   echo "${who:-nobody}"
 }
 last=""
-while true; do
+while [ -z "$stop" ]; do
   now="VIP .41 on $(holder 10.42.0.41)   VIP .51 on $(holder 10.42.0.51)"
   if [ "$now" != "$last" ]; then
     echo "$(date +%T.%3N)  $now"
