@@ -1,8 +1,8 @@
 # Tandem build and test entry points. `make test` is the one CI runs (.ci/run).
 BUN := node_modules/.bin/bun
-SRC := $(shell find src -name '*.ts')
+SRC := $(shell find src -name '*.ts' -o -name '*.js')
 
-.PHONY: all build test test-unit test-netns bench demo check-types deps clean
+.PHONY: all build test test-unit test-netns test-browser bench demo check-types deps clean
 
 all: build
 
@@ -20,13 +20,17 @@ build: dist/tandem
 
 # Every tier; ends with one line "tests: N passed, M failed" and fails if M > 0.
 test: deps build
-	bash scripts/run-tests.sh unit netns
+	bash scripts/run-tests.sh unit netns browser
 
 test-unit: deps
 	bash scripts/run-tests.sh unit
 
 test-netns: deps build
 	bash scripts/run-tests.sh netns
+
+# The status page in headless Chromium (apt chromium); skips itself without /usr/bin/chromium.
+test-browser: deps
+	bash scripts/run-tests.sh browser
 
 check-types: deps
 	node_modules/.bin/tsc -p tsconfig.json

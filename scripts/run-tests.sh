@@ -2,6 +2,7 @@
 # Runs the named test tiers (directories under test/) with bun's test runner, one tier
 # after another, and ends with one line "tests: N passed, M failed" summing all of them.
 # Exits non-zero if any test failed or a tier's runner itself failed.
+# Tiers: unit (no root), netns (root), browser (the status page in headless Chromium).
 set -u
 cd "$(dirname "$0")/.."
 BUN=node_modules/.bin/bun
@@ -14,6 +15,9 @@ for tier in "$@"; do
     continue
   fi
   echo "== tier $tier"
+  if [ "$tier" = browser ] && [ ! -x /usr/bin/chromium ]; then
+    echo "tier browser: /usr/bin/chromium is missing (apt-get install chromium); its Chromium tests are skipped"
+  fi
   log=$(mktemp)
   # bun runs the files of a tier one after another in one process.
   "$BUN" test "./$dir" 2>&1 | tee "$log"

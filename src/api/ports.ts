@@ -1,5 +1,6 @@
 // What the REST API and the status page may see and do: narrow read and act interfaces
 // that the daemon implements and tests fake. The API never reaches into the runtime.
+import type { Clock } from "../common/clock.ts";
 import type { EventFilter, EventPage, HistoryHealth, NewEvent, TandemEvent, VrrpStateName } from "../store/event.ts";
 
 export interface TrackerView {
@@ -98,5 +99,6 @@ export interface ApiPorts {
   actions: Actions;
   /** Bearer token for actions; undefined when no api_token_file is configured (actions then answer 401). */
   token(): string | undefined;
-  clock: { wallMs(): number };
+  /** Wall time for responses; nowMs/at arm the event stream's heartbeats. */
+  clock: Pick<Clock, "wallMs" | "nowMs" | "at">;
 }

@@ -4,6 +4,8 @@
 
 export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
 export const DEFAULT_DB_FILE = "/var/lib/tandem/tandem.db";
+/** api_listen's default (a tandem extension of global_defs). */
+export const DEFAULT_API_LISTEN = "127.0.0.1:8080";
 
 export interface RunOptions {
   configFile: string;

@@ -5,9 +5,7 @@ import { existsSync } from "node:fs";
 import { formatEventsTable, formatStateTable, type StateBody } from "../api/cli-format.ts";
 import { nodeFiles, parseConfig } from "../config/index.ts";
 import type { EventPage } from "../store/event.ts";
-import type { ClientOptions } from "./cli-args.ts";
-
-export const DEFAULT_API_LISTEN = "127.0.0.1:8080";
+import { DEFAULT_API_LISTEN, type ClientOptions } from "./cli-args.ts";
 
 export function apiBaseUrl(options: ClientOptions): string {
   if (options.apiUrl) return options.apiUrl.replace(/\/+$/, "");

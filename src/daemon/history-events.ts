@@ -1,6 +1,7 @@
 // Runtime events -> the event history's records (summary line + typed data). Pure.
 import { formatIpv4 } from "../common/ipv4.ts";
 import type { NewEvent } from "../store/event.ts";
+import type { NotifyRunRecord } from "./notify-runner.ts";
 import type { TrackerEvent } from "./tracking.ts";
 import type { RuntimeEvent } from "./vrrp-runtime.ts";
 
@@ -71,5 +72,17 @@ function trackerEvent(t: TrackerEvent, atMs: number): NewEvent {
       ...(t.exitCode === undefined ? {} : { exitCode: t.exitCode }),
       ...(t.output === undefined ? {} : { output: t.output.slice(0, 4096) }),
     },
+  };
+}
+
+/** A notify script run, with its exit status and duration. */
+export function notifyEvent(run: NotifyRunRecord): NewEvent {
+  const outcome = run.spawnError ?? (run.timedOut ? "timed out" : run.signal ? `killed by ${run.signal}` : `exit ${run.exitCode}`);
+  return {
+    kind: "notify.run",
+    atMs: run.startedWallMs,
+    instance: run.name,
+    summary: `${run.role} for ${run.kind === "GROUP" ? "group " : ""}${run.name} ${run.state}: ${outcome} in ${Math.round(run.durationMs)} ms`,
+    data: { role: run.role, state: run.state, argv: run.argv, exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output },
   };
 }

@@ -6,10 +6,12 @@ import { systemClock, type Clock } from "../common/clock.ts";
 import { createLogger, type Logger, type LogSink } from "../common/logger.ts";
 import { formatDiagnostic, nodeFiles, parseConfig, type Config } from "../config/index.ts";
 import { createNetworkPorts, type NetworkPorts } from "../net/index.ts";
+import type { NewEvent } from "../store/event.ts";
 import type { RunOptions } from "./cli-args.ts";
 import { EXIT_CONFIG_ERROR } from "./check-command.ts";
 import { daemonize } from "./daemonize.ts";
-import { historyEventOf } from "./history-events.ts";
+import { historyEventOf, notifyEvent } from "./history-events.ts";
+import { Observability } from "./observability.ts";
 import { planRuntime } from "./instance-plan.ts";
 import { consoleSink } from "./log-sink.ts";
 import { parseFacility, syslogSink } from "./syslog-sink.ts";
@@ -45,7 +47,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
   }
 
   const configId = options.configId ?? hostname();
-  const config = loadConfig(options.configFile, configId, logger);
+  const { config } = loadConfig(options.configFile, configId, logger);
   if (!config) return EXIT_CONFIG_ERROR;
   if (config.virtualServers.length > 0) logger.warn(`${config.virtualServers.length} virtual_server block(s) parsed; the IPVS director is not part of this version, so only VRRP runs`);
 
@@ -69,11 +71,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
   return exitCode;
 }
 
-function loadConfig(file: string, configId: string, logger: Logger): Config | undefined {
+function loadConfig(file: string, configId: string, logger: Logger): { config: Config | undefined; diagnostics: string[] } {
   const { config, diagnostics } = parseConfig(file, { ...nodeFiles, configId });
   for (const d of diagnostics) (d.severity === "error" ? logger.error : logger.warn)(formatDiagnostic(d));
   if (!config) logger.error(`${file}: ${diagnostics.filter((d) => d.severity === "error").length} configuration error(s)`);
-  return config;
+  return { config, diagnostics: diagnostics.map(formatDiagnostic) };
 }
 
 class Daemon {
@@ -81,6 +83,7 @@ class Daemon {
   private readonly notify: NotifyRunner;
   private readonly runtime: VrrpRuntime;
   private readonly identity: ScriptIdentity;
+  private readonly observability: Observability;
   private reloading: Promise<void> = Promise.resolve();
   private isReload = false;
   private stopping: Promise<void> | undefined;
@@ -101,7 +104,8 @@ class Daemon {
     if (!resolved.ok) logger.error(`${resolved.error}; notify scripts run as the daemon's user`);
     this.identity = resolved.ok ? resolved.identity : daemonIdentity;
     this.net = createNetworkPorts(logger.child("net"));
-    this.notify = createNotifyRunner({ clock, runner, logger: logger.child("notify"), targets: [] });
+    this.observability = new Observability({ clock, logger, dbFile: options.dbFile, configFile: options.configFile, config: () => this.config });
+    this.notify = createNotifyRunner({ clock, runner, logger: logger.child("notify"), targets: [], onRun: (run) => this.record(notifyEvent(run)) });
     this.runtime = new VrrpRuntime({
       clock,
       logger,
@@ -120,6 +124,8 @@ class Daemon {
             enableScriptSecurity: this.config.globalDefs.enableScriptSecurity,
             securityFs: nodeSecurityFs,
             isReload: this.isReload,
+            onTrackerEvent: (event) => this.onEvent({ kind: "tracker", event }),
+            inMaintenance: (instance) => this.observability.inMaintenance(instance),
           },
           plans,
           instanceOf,
@@ -128,11 +134,14 @@ class Daemon {
   }
 
   async start(): Promise<void> {
+    this.record({ kind: "daemon.start", atMs: this.clock.wallMs(), summary: `tandem ${VERSION} started (pid ${process.pid}) with ${this.options.configFile}`, data: { version: VERSION, configFile: this.options.configFile, pid: process.pid } });
     const plan = planRuntime(this.config);
     this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+    this.observability.onMaintenanceReloaded = () => this.runtime.maintenanceReloaded();
     await this.runtime.start(plan);
-    process.on("SIGTERM", () => void this.stop());
-    process.on("SIGINT", () => void this.stop());
+    await this.observability.startApi(this.runtime);
+    process.on("SIGTERM", () => void this.stop("SIGTERM"));
+    process.on("SIGINT", () => void this.stop("SIGINT"));
     process.on("SIGHUP", () => void this.reload());
     notifySystemd("READY=1", this.logger);
     this.logger.info(`running ${plan.instances.length} VRRP instance(s)`);
@@ -148,9 +157,11 @@ class Daemon {
       if (this.stopping) return;
       this.logger.info(`reloading ${this.options.configFile}`);
       notifySystemd("RELOADING=1", this.logger);
-      const config = loadConfig(this.options.configFile, this.configId, this.logger);
+      const file = this.options.configFile;
+      const { config, diagnostics } = loadConfig(file, this.configId, this.logger);
       if (!config) {
         this.logger.error("reload rejected: the running configuration stays in force");
+        this.record({ kind: "config.reload", atMs: this.clock.wallMs(), summary: `reload of ${file} rejected: ${diagnostics.filter((d) => d.includes(": error: ")).length} error(s); the running configuration stays`, data: { ok: false, file, diagnostics } });
         notifySystemd("READY=1", this.logger);
         return;
       }
@@ -159,21 +170,25 @@ class Daemon {
       const plan = planRuntime(config);
       this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
       await this.runtime.apply(plan);
+      this.observability.reloadToken();
+      this.record({ kind: "config.reload", atMs: this.clock.wallMs(), summary: `reloaded ${file}: ${plan.instances.length} instance(s)`, data: { ok: true, file, diagnostics } });
       this.logger.info("reload complete");
       notifySystemd("READY=1", this.logger);
     });
     return this.reloading;
   }
 
-  stop(): Promise<void> {
+  stop(reason = "SIGTERM"): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info("stopping: releasing virtual addresses");
+      this.record({ kind: "daemon.stop", atMs: this.clock.wallMs(), summary: `tandem stopping (${reason})`, data: { reason } });
       notifySystemd("STOPPING=1", this.logger);
       await this.reloading.catch(() => undefined);
       await this.runtime.stop();
       // Let notify_stop scripts finish, but never hang the shutdown on them.
       await Promise.race([this.notify.idle(), new Promise<void>((resolve) => this.clock.at(this.clock.nowMs() + 2_000, resolve))]);
       await this.notify.stop();
+      await this.observability.stop();
       this.net.close();
       this.logger.info("stopped");
       this.resolveStopped(0);
@@ -181,7 +196,12 @@ class Daemon {
     return this.stopping;
   }
 
+  private record(event: NewEvent): void {
+    this.observability.record(event);
+  }
+
   private onEvent(event: RuntimeEvent): void {
+    this.record(historyEventOf(event, this.clock.wallMs()));
     if (event.kind === "transition") {
       const { transition } = event;
       if (transition.to !== "INIT") this.notify.transition("INSTANCE", transition.instance, transition.to, transition.effectivePriority);
@@ -189,7 +209,7 @@ class Daemon {
       this.logger.info(`sync group ${event.group.name}: ${event.from} -> ${event.to}`);
       if (event.to !== "INIT") this.notify.transition("GROUP", event.group.name, event.to, 0);
     } else if (event.kind === "other-master") {
-      this.logger.warn(historyEventOf(event, this.clock.wallMs()).summary);
+      this.logger.warn(`${event.plan.name}: another master heard; forcing a new election`);
     }
   }
 }

@@ -84,6 +84,7 @@ export type NewEvent = {
 export type TandemEvent = NewEvent & { id: number };
 
 export interface EventFilter {
+  /** Wall-clock ms; both bounds are inclusive. */
   sinceMs?: number;
   untilMs?: number;
   kinds?: readonly EventKind[];
@@ -109,15 +110,22 @@ export interface HistoryHealth {
   /** Why it is degraded: missing directory, read-only, disk full, corrupt file... */
   reason?: string;
   sinceMs?: number;
-  /** Events that could not be stored while degraded. */
+  /**
+   * Events that could not be stored in the present degraded period. The notification of
+   * the recovery carries the period's total once; while ok it is 0.
+   */
   droppedEvents: number;
+  /** Something to know although the history works, e.g. a corrupt file moved aside. */
+  notice?: string;
 }
 
 /**
  * The event history as the daemon uses it. Never throws: when the database is missing,
  * read-only, full or corrupt the log is "degraded" (health() says why), events still get
  * ids (counted on from the last stored one) and reach live subscribers, and the store
- * keeps trying to recover.
+ * keeps trying to recover. The one exception: query() throws an Error named
+ * "InvalidCursorError" (store/index.ts) when filter.cursor is not one of its cursors, so
+ * the API can answer 400; a degraded query returns an empty page.
  */
 export interface EventLog {
   append(event: NewEvent): TandemEvent;

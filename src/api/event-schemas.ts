@@ -1,0 +1,91 @@
+// JSON Schemas (2020-12, as OpenAPI 3.1 uses) of the event history's records, one variant
+// per kind with its typed data, mirroring store/event.ts's EventDataByKind.
+import type { EventKind } from "../store/event.ts";
+
+export type JsonSchema = Record<string, unknown>;
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const str: JsonSchema = { type: "string" };
+const int: JsonSchema = { type: "integer" };
+const num: JsonSchema = { type: "number" };
+const bool: JsonSchema = { type: "boolean" };
+
+/** An object whose listed properties are all required unless named in `optional`. */
+export function object(properties: Record<string, JsonSchema>, optional: readonly string[] = [], description?: string): JsonSchema {
+  return {
+    type: "object",
+    ...(description ? { description } : {}),
+    properties,
+    required: Object.keys(properties).filter((name) => !optional.includes(name)),
+    additionalProperties: false,
+  };
+}
+
+const peer = object({ address: str, priority: int });
+const trackerRef = object({ kind: { enum: ["script", "file", "interface"] }, name: str });
+
+const EVENT_DATA: Readonly<Record<EventKind, JsonSchema>> = {
+  "daemon.start": object({ version: str, configFile: str, pid: int }),
+  "daemon.stop": object({ reason: str }),
+  "vrrp.transition": object(
+    {
+      from: ref("VrrpState"),
+      to: ref("VrrpState"),
+      cause: str,
+      detail: str,
+      peer,
+      priority: object({ base: int, effective: int }),
+      advertsMissed: int,
+      takeoverMs: num,
+    },
+    ["peer", "advertsMissed", "takeoverMs"],
+  ),
+  "vrrp.priority": object({ from: int, to: int, reason: str }),
+  "vrrp.split-brain": object({ peer, ourPriority: int }),
+  "group.transition": object({ from: ref("VrrpState"), to: ref("VrrpState"), members: { type: "array", items: str } }),
+  "tracker.change": object(
+    { tracker: trackerRef, healthy: bool, detail: str, exitCode: { type: ["integer", "null"] }, output: { type: "string", maxLength: 4096 } },
+    ["exitCode", "output"],
+  ),
+  "notify.run": object({
+    role: str,
+    state: str,
+    argv: { type: "array", items: str },
+    exitCode: { type: ["integer", "null"] },
+    signal: { type: ["string", "null"] },
+    timedOut: bool,
+    durationMs: num,
+    output: str,
+  }),
+  "config.reload": object({ ok: bool, file: str, diagnostics: { type: "array", items: str } }),
+  "api.action": object({ action: str, caller: object({ address: str }), target: str, ok: bool, detail: str }, ["target", "detail"]),
+  "history.degraded": object({ reason: str }),
+  "history.recovered": object({ droppedEvents: int }),
+};
+
+function eventVariant(kind: EventKind, data: JsonSchema): JsonSchema {
+  return object(
+    {
+      id: { type: "integer", minimum: 0, description: "Strictly increasing; orders events and is the SSE id" },
+      kind: { const: kind },
+      atMs: { type: "integer", description: "Wall-clock milliseconds since the epoch" },
+      instance: { type: "string", description: "The VRRP instance or sync group it concerns" },
+      summary: { type: "string", description: "One line a person reads in a timeline" },
+      data,
+    },
+    ["instance"],
+    `A ${kind} event`,
+  );
+}
+
+export const EVENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+  TandemEvent: {
+    description: "A stored event; `kind` says which `data` it carries",
+    oneOf: (Object.entries(EVENT_DATA) as [EventKind, JsonSchema][]).map(([kind, data]) => eventVariant(kind, data)),
+  },
+  EventPage: object(
+    { events: { type: "array", items: ref("TandemEvent") }, nextCursor: { type: "string", description: "Present when more events match: pass it as ?cursor= to continue" } },
+    ["nextCursor"],
+  ),
+  EventKind: { type: "string", enum: Object.keys(EVENT_DATA) },
+};

@@ -1,0 +1,89 @@
+// GET /metrics: the status as Prometheus families. keepalived-exporter's names, labels
+// and state encoding (iname, intf, vrid, ip_address; INIT 0 .. FAULT 3) so its
+// dashboards and alerts keep working, plus tandem_* extras keepalived cannot give.
+import type { CounterName } from "../vrrp/counters.ts";
+import type { InstanceView, StatusSource } from "./ports.ts";
+import { COUNTER_METRICS, KEEPALIVED_STATE_VALUE, TAKEOVER_BUCKETS_S } from "./metric-names.ts";
+import { histogramSamples, renderFamilies, type Labels, type MetricFamily, type Sample } from "./prometheus-text.ts";
+
+/** keepalived-exporter's per-instance labels. */
+function instanceLabels(instance: InstanceView): Labels {
+  return { iname: instance.name, intf: instance.interface, vrid: String(instance.vrid) };
+}
+
+/** keepalived prints a /32 VIP without its prefix, and the exporter copies that text into ip_address. */
+function ipAddressLabel(vip: string): string {
+  return vip.endsWith("/32") ? vip.slice(0, -3) : vip;
+}
+
+function vrrpStateSamples(instances: readonly InstanceView[]): Sample[] {
+  return instances.flatMap((instance) => {
+    const value = KEEPALIVED_STATE_VALUE[instance.state];
+    // The exporter emits one sample per VIP, and one with ip_address="" when there are none.
+    const addresses = instance.vips.length > 0 ? instance.vips.map(ipAddressLabel) : [""];
+    return addresses.map((address) => ({ labels: { ...instanceLabels(instance), ip_address: address }, value }));
+  });
+}
+
+function counterFamilies(instances: readonly InstanceView[]): MetricFamily[] {
+  return (Object.entries(COUNTER_METRICS) as [CounterName, (typeof COUNTER_METRICS)[CounterName]][]).map(([counter, metric]) => ({
+    name: metric.name,
+    help: metric.help,
+    type: "counter",
+    samples: instances.map((instance) => ({ labels: instanceLabels(instance), value: instance.counters[counter] ?? 0 })),
+  }));
+}
+
+/** keepalived_script_status{name}: vrrp_scripts are global in keepalived, so one sample per script (GOOD 1, BAD 0). */
+function scriptStatusSamples(instances: readonly InstanceView[]): Sample[] {
+  const healthy = new Map<string, boolean>();
+  for (const instance of instances) {
+    for (const tracker of instance.trackers) if (tracker.kind === "script" && !healthy.has(tracker.name)) healthy.set(tracker.name, tracker.healthy);
+  }
+  return [...healthy].map(([name, good]) => ({ labels: { name }, value: good ? 1 : 0 }));
+}
+
+export function metricFamilies(status: StatusSource): MetricFamily[] {
+  const instances = status.instances();
+  const { history, lastSplitBrain } = status.daemon();
+  const perInstance = (name: string, help: string, value: (i: InstanceView) => number): MetricFamily => ({
+    name,
+    help,
+    type: "gauge",
+    samples: instances.map((instance) => ({ labels: instanceLabels(instance), value: value(instance) })),
+  });
+  return [
+    { name: "keepalived_up", help: "Status", type: "gauge", samples: [{ labels: {}, value: 1 }] },
+    { name: "keepalived_vrrp_state", help: "State of vrrp (INIT 0, BACKUP 1, MASTER 2, FAULT 3, STOP 98)", type: "gauge", samples: vrrpStateSamples(instances) },
+    ...counterFamilies(instances),
+    { name: "keepalived_script_status", help: "Tracker Script Status (GOOD 1, BAD 0)", type: "gauge", samples: scriptStatusSamples(instances) },
+    perInstance("tandem_vrrp_base_priority", "Configured priority", (i) => i.basePriority),
+    perInstance("tandem_vrrp_effective_priority", "Priority advertised now (configured, plus tracker weights; 1 in maintenance)", (i) => i.effectivePriority),
+    perInstance("tandem_vrrp_maintenance", "1 while the instance is in operator maintenance", (i) => (i.maintenance ? 1 : 0)),
+    perInstance("tandem_vrrp_state_since_timestamp_seconds", "When the instance entered its present state (Unix time)", (i) => i.stateSinceMs / 1000),
+    {
+      name: "tandem_tracker_healthy",
+      help: "1 while a tracker (script, file, interface, maintenance) is healthy, 0 while it fails",
+      type: "gauge",
+      samples: instances.flatMap((i) => i.trackers.map((t) => ({ labels: { iname: i.name, kind: t.kind, name: t.name }, value: t.healthy ? 1 : 0 }))),
+    },
+    {
+      name: "tandem_takeover_duration_seconds",
+      help: "Takeover time: last advert heard from the old master to our VIPs installed",
+      type: "histogram",
+      samples: histogramSamples(status.takeoverDurationsMs().map((ms) => ms / 1000), TAKEOVER_BUCKETS_S),
+    },
+    {
+      name: "tandem_last_split_brain_timestamp_seconds",
+      help: "When another master was last heard for one of our VRIDs while we were master (Unix time)",
+      type: "gauge",
+      samples: lastSplitBrain ? [{ labels: { iname: lastSplitBrain.instance, peer: lastSplitBrain.peer }, value: lastSplitBrain.atMs / 1000 }] : [],
+    },
+    { name: "tandem_history_degraded", help: "1 while the event history cannot be written (VRRP runs on)", type: "gauge", samples: [{ labels: {}, value: history.state === "degraded" ? 1 : 0 }] },
+    { name: "tandem_history_dropped_events_total", help: "Events that could not be stored in the history", type: "counter", samples: [{ labels: {}, value: history.droppedEvents }] },
+  ];
+}
+
+export function renderMetrics(status: StatusSource): string {
+  return renderFamilies(metricFamilies(status));
+}

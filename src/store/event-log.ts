@@ -1,0 +1,290 @@
+// The EventLog over SQLite, and its degraded mode: when the file cannot be written the
+// daemon goes on (events keep their ids, maintenance stays in memory), and a retry on the
+// clock brings the history back by itself. Corrupt files are replaced at once.
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import { closeQuietly, MEMORY, openConnection, replaceCorruptFile, type OpenRequest, type OpenResult } from "./connection.ts";
+import { decodeCursor, encodeCursor, InvalidCursorError } from "./cursor.ts";
+import type { EventFilter, EventLog, EventPage, HistoryHealth, NewEvent, TandemEvent } from "./event.ts";
+import { knownKinds, normalizeEvent, type EventTable } from "./event-table.ts";
+import { classifyFailure, isRecordError, sqliteCode, type StoreFailure } from "./failure.ts";
+import { guardFiles, NO_FILE_ACCESS, type StoreFiles } from "./files.ts";
+import { applyRetention, retentionPolicy, type RetentionOptions, type RetentionPolicy } from "./retention.ts";
+
+export interface EventLogOptions {
+  /** The database file (the daemon's default is /var/lib/tandem/tandem.db), or ":memory:". */
+  path: string;
+  clock: Clock;
+  retention?: RetentionOptions;
+  /**
+   * Called on every change between ok and degraded (a corrupt file replaced reports both),
+   * always after open returned, through the clock: never from inside a call on the log.
+   */
+  onHealthChange?(health: HistoryHealth): void;
+  /** Directory creation, read-only diagnosis and moving corrupt files aside; see files.ts. */
+  files?: StoreFiles;
+  /** Cap the file's size; reaching the cap reads as a full disk. */
+  maxBytes?: number;
+}
+
+export const RETRY_INTERVAL_MS = 30_000;
+export const RETENTION_INTERVAL_MS = 10 * 60_000;
+/** While a backlog is worked off, batches follow each other this far apart. */
+const RETENTION_CATCH_UP_MS = 1_000;
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1_000;
+const PAGE_SIZE = 4096;
+
+export function openEventLog(options: EventLogOptions): EventLog {
+  return new SqliteEventLog(options);
+}
+
+class SqliteEventLog implements EventLog {
+  private readonly clock: Clock;
+  private readonly files: StoreFiles;
+  private readonly policy: RetentionPolicy;
+  private table: EventTable | undefined;
+  private status: HistoryHealth;
+  private nextId = 1;
+  private closed = false;
+  private replacing = false;
+  /** instance -> wall ms it entered maintenance: the truth while this process runs. */
+  private readonly inMaintenance = new Map<string, number>();
+  /** Changes the file has not had yet (undefined: left maintenance). */
+  private readonly unsaved = new Map<string, number | undefined>();
+  /** Whether inMaintenance has been read from (or written to) a file at least once. */
+  private maintenanceKnown = false;
+  private retryTimer: TimerHandle | undefined;
+  private retentionTimer: TimerHandle | undefined;
+  private notifyTimer: TimerHandle | undefined;
+  private readonly notices: HistoryHealth[] = [];
+
+  constructor(private readonly options: EventLogOptions) {
+    this.clock = options.clock;
+    this.files = guardFiles(options.files ?? NO_FILE_ACCESS);
+    this.policy = retentionPolicy(options.retention);
+    this.status = { state: "ok", path: options.path, sinceMs: this.clock.wallMs(), droppedEvents: 0 };
+    this.connect(openConnection(this.request()));
+  }
+
+  append(event: NewEvent): TandemEvent {
+    const stored = normalizeEvent(event, this.nextId++, this.clock.wallMs());
+    if (this.closed) return stored;
+    const written = this.use((table) => {
+      try {
+        table.insert(stored);
+      } catch (error) {
+        // Another writer took this id (two daemons on one file): count on from its last one.
+        if (sqliteCode(error) !== "SQLITE_CONSTRAINT_PRIMARYKEY") throw error;
+        this.nextId = Math.max(this.nextId, table.maxId() + 1);
+        stored.id = this.nextId++;
+        table.insert(stored);
+      }
+    });
+    if (!written && this.status.state === "degraded") this.status.droppedEvents++;
+    return stored;
+  }
+
+  query(filter: EventFilter = {}): EventPage {
+    const cursor = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+    if (filter.cursor !== undefined && !cursor) throw new InvalidCursorError("not a cursor this history made");
+    const asked = filter.order === "asc" || filter.order === "desc" ? filter.order : undefined;
+    if (cursor && asked && cursor.order !== asked) throw new InvalidCursorError(`it continues a query in ${cursor.order} order, not ${asked}`);
+    const order = asked ?? cursor?.order ?? "desc";
+    const limit = typeof filter.limit === "number" && filter.limit >= 1 ? Math.min(MAX_LIMIT, Math.floor(filter.limit)) : DEFAULT_LIMIT;
+    const kinds = Array.isArray(filter.kinds) ? knownKinds(filter.kinds) : undefined;
+    if (kinds && kinds.length === 0) return { events: [] };
+    let rows: TandemEvent[] = [];
+    const ok = this.use((table) => {
+      rows = table.page({
+        order,
+        limit: limit + 1,
+        ...(cursor ? { afterId: cursor.id } : {}),
+        ...(Number.isFinite(filter.sinceMs) ? { sinceMs: filter.sinceMs } : {}),
+        ...(Number.isFinite(filter.untilMs) ? { untilMs: filter.untilMs } : {}),
+        ...(kinds ? { kinds } : {}),
+        ...(typeof filter.instance === "string" ? { instance: filter.instance } : {}),
+      });
+    });
+    if (!ok) return { events: [] };
+    const events = rows.slice(0, limit);
+    const last = events.at(-1);
+    return rows.length > limit && last ? { events, nextCursor: encodeCursor({ order, id: last.id }) } : { events };
+  }
+
+  health(): HistoryHealth {
+    return { ...this.status };
+  }
+
+  maintenance(): string[] {
+    return [...this.inMaintenance.keys()].sort();
+  }
+
+  setMaintenance(instance: string, on: boolean): void {
+    if (this.closed || typeof instance !== "string" || instance.length === 0 || instance.length > 256) return;
+    const sinceMs = on ? (this.inMaintenance.get(instance) ?? this.clock.wallMs()) : undefined;
+    if (sinceMs === undefined) this.inMaintenance.delete(instance);
+    else this.inMaintenance.set(instance, sinceMs);
+    if (!this.use((table) => table.setMaintenance(instance, sinceMs))) this.unsaved.set(instance, sinceMs);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of [this.retryTimer, this.retentionTimer, this.notifyTimer]) timer?.cancel();
+    this.notices.length = 0;
+    if (this.table) closeQuietly(this.table.db);
+    this.table = undefined;
+  }
+
+  private request(): OpenRequest {
+    const { path, maxBytes } = this.options;
+    return {
+      path,
+      files: this.files,
+      wallMs: this.clock.wallMs(),
+      ...(typeof maxBytes === "number" && maxBytes > 0 ? { maxPages: Math.ceil(maxBytes / PAGE_SIZE) } : {}),
+    };
+  }
+
+  /** Run fn on the open table; on failure degrade (or replace a corrupt file and try once more). */
+  private use(fn: (table: EventTable) => void): boolean {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const table = this.table;
+      if (!table) return false;
+      try {
+        fn(table);
+        return true;
+      } catch (error) {
+        // One bad record is that record's problem, not the file's.
+        if (isRecordError(error)) return false;
+        this.onError(table, error);
+      }
+    }
+    return false;
+  }
+
+  private onError(table: EventTable, error: unknown): void {
+    this.table = undefined;
+    const failure = classifyFailure(error, this.options.path, this.files);
+    if (failure.cause === "corrupt" && !this.replacing && this.options.path !== MEMORY) {
+      this.replacing = true;
+      try {
+        this.connect(replaceCorruptFile(this.request(), failure.reason, table.db));
+      } finally {
+        this.replacing = false;
+      }
+      return;
+    }
+    closeQuietly(table.db);
+    this.degrade(failure);
+  }
+
+  /** Take a freshly opened file into use, or stay (or become) degraded. */
+  private connect(result: OpenResult): void {
+    if (this.closed) {
+      if (result.ok) closeQuietly(result.table.db);
+      return;
+    }
+    if (!result.ok) return this.degrade(result.failure);
+    const table = result.table;
+    const wasDegraded = this.status.state === "degraded";
+    let more = false;
+    try {
+      // Retention first: at open it is due anyway, and on a full file it is what makes room.
+      more = applyRetention(table, this.policy, this.clock.wallMs()).more;
+      // After a failure, prove that writes work before saying so.
+      if (wasDegraded) table.probeWrite();
+      this.nextId = Math.max(this.nextId, table.maxId() + 1);
+      this.syncMaintenance(table);
+    } catch (error) {
+      closeQuietly(table.db);
+      return this.degrade(classifyFailure(error, this.options.path, this.files));
+    }
+    this.table = table;
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    const dropped = this.status.droppedEvents;
+    const notice = result.notice ?? this.status.notice;
+    if (result.notice && !wasDegraded) this.notify({ ...this.status, state: "degraded", reason: result.notice, sinceMs: this.clock.wallMs() });
+    this.status = { state: "ok", path: this.options.path, sinceMs: this.clock.wallMs(), droppedEvents: 0, ...(notice ? { notice } : {}) };
+    if (wasDegraded || result.notice) this.notify({ ...this.status, droppedEvents: dropped });
+    this.scheduleRetention(more);
+  }
+
+  /** The file and this process may disagree after a degraded period: merge, then write. */
+  private syncMaintenance(table: EventTable): void {
+    const merged = this.maintenanceKnown ? new Map(this.inMaintenance) : table.maintenance();
+    for (const [instance, sinceMs] of this.unsaved) {
+      if (sinceMs === undefined) merged.delete(instance);
+      else merged.set(instance, sinceMs);
+    }
+    // Once known, this process's view is the truth (a fresh file after corruption has none).
+    if (this.maintenanceKnown || this.unsaved.size > 0) table.replaceMaintenance(merged);
+    this.inMaintenance.clear();
+    for (const [instance, sinceMs] of merged) this.inMaintenance.set(instance, sinceMs);
+    this.unsaved.clear();
+    this.maintenanceKnown = true;
+  }
+
+  private degrade(failure: StoreFailure): void {
+    this.table = undefined;
+    this.stopRetention();
+    const wasOk = this.status.state === "ok";
+    this.status = {
+      state: "degraded",
+      path: this.options.path,
+      reason: failure.reason,
+      sinceMs: wasOk ? this.clock.wallMs() : (this.status.sinceMs ?? this.clock.wallMs()),
+      droppedEvents: wasOk ? 0 : this.status.droppedEvents,
+      ...(this.status.notice ? { notice: this.status.notice } : {}),
+    };
+    if (wasOk) this.notify(this.status);
+    if (!this.retryTimer && !this.closed) {
+      this.retryTimer = this.clock.at(this.clock.nowMs() + RETRY_INTERVAL_MS, () => {
+        this.retryTimer = undefined;
+        if (!this.closed) this.connect(openConnection(this.request()));
+      });
+    }
+  }
+
+  private runRetention(): void {
+    this.retentionTimer = undefined;
+    let more = false;
+    const ran = this.use((table) => {
+      more = applyRetention(table, this.policy, this.clock.wallMs()).more;
+      table.optimize();
+    });
+    if (!ran) return;
+    this.scheduleRetention(more);
+  }
+
+  private scheduleRetention(more: boolean): void {
+    // A corrupt file replaced during a run has already rescheduled: one timer only.
+    this.stopRetention();
+    if (!this.table || this.closed) return;
+    this.retentionTimer = this.clock.at(this.clock.nowMs() + (more ? RETENTION_CATCH_UP_MS : RETENTION_INTERVAL_MS), () => this.runRetention());
+  }
+
+  private stopRetention(): void {
+    this.retentionTimer?.cancel();
+    this.retentionTimer = undefined;
+  }
+
+  /** Deliver through the clock so the listener may call back into the log safely. */
+  private notify(health: HistoryHealth): void {
+    const listener = this.options.onHealthChange;
+    if (!listener || this.closed) return;
+    this.notices.push({ ...health });
+    if (this.notifyTimer) return;
+    this.notifyTimer = this.clock.at(this.clock.nowMs(), () => {
+      this.notifyTimer = undefined;
+      for (const notice of this.notices.splice(0)) {
+        try {
+          listener(notice);
+        } catch {
+          // A failing listener must not take the history (or the daemon) down with it.
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,193 @@
+// Reads and writes of the events and maintenance tables through prepared statements, and
+// the translation between rows and TandemEvent. SQLite errors propagate to the caller.
+import type { Database, Statement } from "bun:sqlite";
+import { EVENT_KINDS, type EventKind, type NewEvent, type TandemEvent } from "./event.ts";
+
+interface EventRow {
+  id: number;
+  at_ms: number;
+  kind: string;
+  instance: string | null;
+  summary: string;
+  data: string;
+}
+
+export interface PageQuery {
+  order: "asc" | "desc";
+  /** Continue strictly after this id. */
+  afterId?: number;
+  sinceMs?: number;
+  untilMs?: number;
+  kinds?: readonly EventKind[];
+  instance?: string;
+  /** Rows to fetch (the caller asks for one more than it shows, to know if more match). */
+  limit: number;
+}
+
+const MAX_SUMMARY = 2_000;
+/** Producers bound their output (4 KiB); this only stops a runaway from filling the disk. */
+const MAX_DATA = 256 * 1024;
+
+const COLUMNS = "id, at_ms, kind, instance, summary, data";
+
+export class EventTable {
+  private readonly insertEvent: Statement;
+  private readonly selectMaxId: Statement;
+  private readonly selectMinId: Statement;
+  private readonly deleteOlder: Statement;
+  private readonly deleteUpTo: Statement;
+  private readonly selectMaintenance: Statement;
+  private readonly clearMaintenance: Statement;
+  private readonly insertMaintenance: Statement;
+  private readonly deleteMaintenance: Statement;
+
+  constructor(readonly db: Database) {
+    this.insertEvent = db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.selectMaxId = db.prepare("SELECT max(id) AS id FROM events");
+    this.selectMinId = db.prepare("SELECT min(id) AS id FROM events");
+    // Bounded batches: retention never holds the (single-threaded) daemon for long.
+    this.deleteOlder = db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at_ms < ? ORDER BY at_ms LIMIT ?)");
+    this.deleteUpTo = db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= ? ORDER BY id LIMIT ?)");
+    this.selectMaintenance = db.prepare("SELECT instance, since_ms FROM maintenance ORDER BY instance");
+    this.clearMaintenance = db.prepare("DELETE FROM maintenance");
+    this.insertMaintenance = db.prepare("INSERT OR REPLACE INTO maintenance (instance, since_ms) VALUES (?, ?)");
+    this.deleteMaintenance = db.prepare("DELETE FROM maintenance WHERE instance = ?");
+  }
+
+  insert(event: TandemEvent): void {
+    this.insertEvent.run(event.id, event.atMs, event.kind, event.instance ?? null, event.summary.slice(0, MAX_SUMMARY), dataJson(event.data));
+  }
+
+  maxId(): number {
+    return (this.selectMaxId.get() as { id: number | null }).id ?? 0;
+  }
+
+  minId(): number {
+    return (this.selectMinId.get() as { id: number | null }).id ?? 0;
+  }
+
+  page(query: PageQuery): TandemEvent[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.afterId !== undefined) {
+      where.push(query.order === "desc" ? "id < ?" : "id > ?");
+      params.push(query.afterId);
+    }
+    if (query.sinceMs !== undefined) {
+      where.push("at_ms >= ?");
+      params.push(query.sinceMs);
+    }
+    if (query.untilMs !== undefined) {
+      where.push("at_ms <= ?");
+      params.push(query.untilMs);
+    }
+    if (query.kinds !== undefined) {
+      where.push(`kind IN (${query.kinds.map(() => "?").join(", ")})`);
+      params.push(...query.kinds);
+    }
+    if (query.instance !== undefined) {
+      where.push("instance = ?");
+      params.push(query.instance);
+    }
+    params.push(query.limit);
+    // db.query caches the compiled statement per SQL text; the shapes are few (kinds are
+    // known names only, so at most 12 IN lists).
+    const filter = where.length ? ` WHERE ${where.join(" AND ")}` : "";
+    const order = `ORDER BY id ${query.order === "desc" ? "DESC" : "ASC"}`;
+    // A time range is read through the at_ms index and then sorted by id: sort only the ids
+    // and fetch the page's rows after (0.6 ms instead of 4 ms for an hour of 1/s events).
+    const sql =
+      query.sinceMs !== undefined || query.untilMs !== undefined
+        ? `SELECT ${COLUMNS} FROM events WHERE id IN (SELECT id FROM events${filter} ${order} LIMIT ?) ${order}`
+        : `SELECT ${COLUMNS} FROM events${filter} ${order} LIMIT ?`;
+    return (this.db.query(sql).all(...params) as EventRow[]).map(rowToEvent);
+  }
+
+  /** Delete up to `budget` events older than cutoffMs; returns how many went. */
+  deleteOlderThan(cutoffMs: number, budget: number): number {
+    return this.deleteOlder.run(cutoffMs, budget).changes;
+  }
+
+  /** Delete up to `budget` events with id <= lastId; returns how many went. */
+  deleteIdsUpTo(lastId: number, budget: number): number {
+    return this.deleteUpTo.run(lastId, budget).changes;
+  }
+
+  /** Refresh the planner's statistics when the table has changed a lot (cheap otherwise). */
+  optimize(): void {
+    this.db.run("PRAGMA optimize");
+  }
+
+  /** Give freed pages back to the file system (auto_vacuum = INCREMENTAL). */
+  releaseFreePages(): void {
+    this.db.run("PRAGMA incremental_vacuum");
+  }
+
+  maintenance(): Map<string, number> {
+    const rows = this.selectMaintenance.all() as { instance: string; since_ms: number }[];
+    return new Map(rows.map((r) => [r.instance, r.since_ms]));
+  }
+
+  /** sinceMs undefined: the instance left maintenance. */
+  setMaintenance(instance: string, sinceMs: number | undefined): void {
+    if (sinceMs === undefined) this.deleteMaintenance.run(instance);
+    else this.insertMaintenance.run(instance, sinceMs);
+  }
+
+  replaceMaintenance(entries: ReadonlyMap<string, number>): void {
+    this.db.transaction(() => {
+      this.clearMaintenance.run();
+      for (const [instance, sinceMs] of entries) this.insertMaintenance.run(instance, sinceMs);
+    })();
+  }
+
+  /**
+   * Prove the file takes writes again after a failure: 16 KiB written and taken back in one
+   * committed transaction, so a disk that is still full fails here, not on the next event.
+   */
+  probeWrite(): void {
+    this.db.transaction(() => {
+      this.db.run("INSERT INTO maintenance (instance, since_ms) VALUES (?, zeroblob(16384))", ["\u0000probe"]);
+      this.db.run("DELETE FROM maintenance WHERE instance = ?", ["\u0000probe"]);
+    })();
+  }
+}
+
+/** The event as it will be stored and returned: every column has a value of its type. */
+export function normalizeEvent(event: NewEvent, id: number, nowWallMs: number): TandemEvent {
+  const stored = { ...event, id } as TandemEvent;
+  const loose = stored as { atMs: unknown; kind: unknown; summary: unknown; instance?: unknown };
+  if (typeof loose.atMs !== "number" || !Number.isFinite(loose.atMs)) stored.atMs = nowWallMs;
+  if (typeof loose.kind !== "string") loose.kind = "unknown";
+  if (typeof loose.summary !== "string") loose.summary = String(loose.summary ?? "");
+  if (loose.instance !== undefined && typeof loose.instance !== "string") delete loose.instance;
+  return stored;
+}
+
+function dataJson(data: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (error) {
+    text = JSON.stringify({ unserializable: error instanceof Error ? error.message : String(error) });
+  }
+  if (text === undefined) return "{}";
+  return text.length > MAX_DATA ? JSON.stringify({ truncated: true, bytes: text.length, head: text.slice(0, 4096) }) : text;
+}
+
+function rowToEvent(row: EventRow): TandemEvent {
+  let data: unknown;
+  try {
+    data = JSON.parse(row.data);
+  } catch {
+    data = {};
+  }
+  const event = { id: row.id, atMs: row.at_ms, kind: row.kind, summary: row.summary, data } as TandemEvent;
+  if (row.instance !== null) event.instance = row.instance;
+  return event;
+}
+
+/** Only known kinds can match; unknown names are dropped so the SQL shapes stay few. */
+export function knownKinds(kinds: readonly string[]): EventKind[] {
+  return EVENT_KINDS.filter((k) => kinds.includes(k));
+}
