@@ -104,10 +104,12 @@ const keywords: Keyword<GlobalDefs>[] = [
   ),
   stringField("api_listen", "apiListen", "HOST:PORT"),
   stringField("api_token_file", "apiTokenFile", "a file path"),
+  intField("history_max_age_days", "historyMaxAgeDays", 1, 36500),
+  intField("history_max_events", "historyMaxEvents", 1000, 1_000_000_000),
   ...IGNORED.map((name) => ignored<GlobalDefs>(name)),
 ];
 
 /** Tandem's own keywords, listed as such in the docs. */
-export const TANDEM_GLOBAL_EXTENSIONS = ["api_listen", "api_token_file"];
+export const TANDEM_GLOBAL_EXTENSIONS = ["api_listen", "api_token_file", "history_max_age_days", "history_max_events"];
 
 export const globalDefsBlock: KeywordBlock<GlobalDefs> = { name: "global_defs", keywords };

@@ -45,6 +45,9 @@ export interface GlobalDefs {
   apiListen?: string;
   /** Tandem extension `api_token_file PATH`: file holding the REST API bearer token. */
   apiTokenFile?: string;
+  /** Tandem extensions: event history retention (the store's defaults: 90 days, 1,000,000 events). */
+  historyMaxAgeDays?: number;
+  historyMaxEvents?: number;
   location?: SourceLocation;
   fieldLocations: FieldLocations<GlobalDefs>;
 }

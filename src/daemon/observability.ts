@@ -39,7 +39,14 @@ export class Observability {
     this.startedAtMs = clock.wallMs();
     // Health changes (also problems found at open) arrive later through the clock, never
     // from inside a call on the log, so the listener may record events.
-    this.log = openEventLog({ path: options.dbFile, clock, files: nodeStoreFiles(), onHealthChange: (health: HistoryHealth) => this.onHealthChange(health) });
+    const global = options.config().globalDefs;
+    this.log = openEventLog({
+      path: options.dbFile,
+      clock,
+      files: nodeStoreFiles(),
+      retention: { maxAgeDays: global.historyMaxAgeDays, maxRows: global.historyMaxEvents },
+      onHealthChange: (health: HistoryHealth) => this.onHealthChange(health),
+    });
     this.bus = new EventBus(this.log, logger.child("history"));
   }
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { VrrpPair, cleanupStale, configFor, createTopology, delay, exec, tandemImpl, waitFor, type Side, type Topology } from "./lib/index.ts";
+import { VrrpPair, cleanupStale, configFor, createTopology, delay, exec, tandemBin, tandemImpl, waitFor, type Side, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
 
 const VIP = "10.99.0.41";
@@ -64,6 +64,21 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
     const health = await getJson(`${api("a")}/healthz`);
     expect(health.history).toBe("ok");
   });
+
+  test("tandem state and tandem events, run on the client box, print the pair as tables", async () => {
+    const state = await exec(topo.box("c").ns, [tandemBin(), "state", "--api", api("b")]);
+    expect(state.stdout).toMatch(/^INSTANCE\s+STATE\s+VRID/);
+    expect(state.stdout).toMatch(new RegExp(`VI_1\\s+BACKUP\\s+51\\s+eth0\\s+90/90\\s+${VIP}/24\\s+${topo.box("a").ip.replace(/\./g, "\\.")} \\(100\\)`));
+    const events = await exec(topo.box("c").ns, [tandemBin(), "events", "--api", api("b"), "--kind", "daemon.start", "--limit", "5"]);
+    expect(events.stdout.split("\n")[0]).toMatch(/^ID\s+TIME \(UTC\)\s+KIND\s+INSTANCE\s+SUMMARY/);
+    expect(events.stdout).toContain("daemon.start");
+    const json = JSON.parse((await exec(topo.box("c").ns, [tandemBin(), "state", "--api", api("a"), "--json"])).stdout);
+    expect(json.instances[0].state).toBe("MASTER");
+    const closed = `http://${topo.box("a").ip}:9`;
+    const down = await exec(topo.box("c").ns, [tandemBin(), "state", "--api", closed], { check: false });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`cannot reach the tandem API at ${closed}`);
+  }, 30_000);
 
   test("kill -9 of A: B's /vrrp/state, /events and the live stream show the takeover with its cause and time", async () => {
     const streamFile = join(topo.runDir, "b-stream.txt");

@@ -36,6 +36,8 @@ describe("global_defs", () => {
   enable_script_security
   api_listen 0.0.0.0:8080
   api_token_file /etc/tandem/token
+  history_max_age_days 30
+  history_max_events 50000
 }`);
     expect(r.messages).toEqual([]);
     expect(r.config?.globalDefs).toMatchObject({
@@ -53,6 +55,8 @@ describe("global_defs", () => {
       enableScriptSecurity: true,
       apiListen: "0.0.0.0:8080",
       apiTokenFile: "/etc/tandem/token",
+      historyMaxAgeDays: 30,
+      historyMaxEvents: 50000,
     });
     expect(r.config?.globalDefs.fieldLocations.routerId).toEqual({ file: "/etc/keepalived/keepalived.conf", line: 9, col: 3 });
   });
