@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces)" >&2; exit 1; }
 BIN=${TANDEM_BIN:-dist/tandem}
 [ -x "$BIN" ] || { echo "demo: $BIN missing; run make build" >&2; exit 1; }
+BIN=$(readlink -f "$BIN") # the commands printed below work from any directory
 
 P=tdemo
 DIR=$(mktemp -d /tmp/tandem-demo.XXXXXX)
@@ -40,6 +41,29 @@ for box in a b c; do
 done
 ip -n $P-c addr add 10.42.0.100/24 dev eth0
 
+# instance NAME STATE VRID PRIORITY PASSWORD VIP: one of the seed's two instances.
+instance() {
+  cat <<EOF
+vrrp_instance $1 {
+    state $2
+    interface eth0
+    virtual_router_id $3
+    priority $4
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass $5
+    }
+    virtual_ipaddress {
+        $6
+    }
+    track_script {
+        chk_mt_down
+    }
+}
+EOF
+}
+
 for box in a b; do
   mkdir -p "$DIR/$box"
   ip -n "$P-$box" addr add "${IP[$box]}/24" dev eth0
@@ -47,46 +71,15 @@ for box in a b; do
 ! The seed's worked example (node $box)
 global_defs {
     router_id demo_$box
+    api_listen ${IP[$box]}:8080
 }
 vrrp_script chk_mt_down {
     script "[ -f $DIR/$box/down ] && exit 1 || exit 0"
     interval 1
     weight -15
 }
-vrrp_instance VI_1 {
-    state ${STATE1[$box]}
-    interface eth0
-    virtual_router_id 51
-    priority ${PRIO1[$box]}
-    advert_int 1
-    authentication {
-        auth_type PASS
-        auth_pass vi111
-    }
-    virtual_ipaddress {
-        10.42.0.41
-    }
-    track_script {
-        chk_mt_down
-    }
-}
-vrrp_instance VI_2 {
-    state ${STATE2[$box]}
-    interface eth0
-    virtual_router_id 52
-    priority ${PRIO2[$box]}
-    advert_int 1
-    authentication {
-        auth_type PASS
-        auth_pass vi222
-    }
-    virtual_ipaddress {
-        10.42.0.51
-    }
-    track_script {
-        chk_mt_down
-    }
-}
+$(instance VI_1 "${STATE1[$box]}" 51 "${PRIO1[$box]}" vi111 10.42.0.41)
+$(instance VI_2 "${STATE2[$box]}" 52 "${PRIO2[$box]}" vi222 10.42.0.51)
 EOF
   ip netns exec "$P-$box" "$BIN" -f "$DIR/$box/keepalived.conf" -n -l -G -p "$DIR/$box/tandem.pid" --db "$DIR/$box/tandem.db" >"$DIR/$box/tandem.log" 2>&1 &
 done
@@ -99,6 +92,8 @@ Try, in another shell:
   rm $DIR/b/down               # B recovers and takes .51 back (preempt)
   kill -9 \$(cat $DIR/a/tandem.pid)   # crash A: B takes .41 after 3 adverts + skew
   ip netns exec $P-c ping -c1 10.42.0.41
+  ip netns exec $P-c $BIN state --api http://${IP[a]}:8080      # what box A sees
+  ip netns exec $P-c $BIN events --api http://${IP[b]}:8080     # box B's history
 Logs: $DIR/a/tandem.log $DIR/b/tandem.log      Ctrl-C to stop.
 EOF
 

@@ -191,7 +191,7 @@ export function parseArgs(argv: readonly string[]): Command {
   }
 }
 
-const EVENT_FILTERS = ["since", "until", "kind", "instance", "limit"];
+const EVENT_FILTERS = ["since", "until", "kind", "instance", "limit", "cursor", "order"];
 
 function parseClientArgs(command: "state" | "events", args: string[]): Command {
   const options: ClientOptions = { apiUrl: undefined, configFile: DEFAULT_CONFIG_FILE, json: false, query: {} };
@@ -221,7 +221,7 @@ Commands:
   run -f FILE            run the daemon in the foreground, logging to the console
   check -f FILE          validate FILE; prints file:line:col diagnostics; exit 0 ok, 4 errors
   state [--api URL]      the running daemon's instances, as a table (--json for JSON)
-  events [--since T] [--kind K] [--instance I] [--limit N] [--api URL]
+  events [--since T] [--kind K] [--instance I] [--limit N] [--cursor C] [--api URL]
                          the event history, newest first (--json for JSON)
   version                print the version
   help                   this text

@@ -50,6 +50,7 @@ describe("tandem command line", () => {
       kind: "events",
       options: { configFile: "/etc/k.conf", query: { sinceMs: "2026-11-26T00:00:00Z", kind: "vrrp.transition", limit: "5" } },
     });
+    expect(parseArgs(["events", "--cursor", "ZTEuZC4y"])).toMatchObject({ kind: "events", options: { query: { cursor: "ZTEuZC4y" } } });
     expect(parseArgs(["state", "--kind", "x"])).toMatchObject({ kind: "usage-error" });
     expect(parseArgs(["events", "--limit"])).toEqual({ kind: "usage-error", message: "option --limit needs a value" });
   });
