@@ -51,7 +51,7 @@ export function historyEventOf(event: RuntimeEvent, atMs: number): NewEvent {
         kind: "vrrp.split-brain",
         atMs,
         instance: event.plan.name,
-        summary: `${event.plan.name}: ${address} also advertises as master (priority ${event.peerPriority} < ours ${event.ourPriority}); forcing a new election and re-announcing our addresses`,
+        summary: `${event.plan.name}: ${address} also advertises as master (priority ${event.peerPriority} < ours ${event.ourPriority}); forcing a new election (our addresses are re-announced, at most once per master-down interval)`,
         data: { peer: { address, priority: event.peerPriority }, ourPriority: event.ourPriority },
       };
     }

@@ -201,7 +201,8 @@ class Daemon {
   }
 
   private onEvent(event: RuntimeEvent): void {
-    this.record(historyEventOf(event, this.clock.wallMs()));
+    const history = historyEventOf(event, this.clock.wallMs());
+    this.record(history);
     if (event.kind === "transition") {
       const { transition } = event;
       if (transition.to !== "INIT") this.notify.transition("INSTANCE", transition.instance, transition.to, transition.effectivePriority);
@@ -209,7 +210,7 @@ class Daemon {
       this.logger.info(`sync group ${event.group.name}: ${event.from} -> ${event.to}`);
       if (event.to !== "INIT") this.notify.transition("GROUP", event.group.name, event.to, 0);
     } else if (event.kind === "other-master") {
-      this.logger.warn(`${event.plan.name}: another master heard; forcing a new election`);
+      this.logger.warn(history.summary);
     }
   }
 }

@@ -298,8 +298,8 @@ function masterReceives(m: Machine, a: AdvertInput, nowMs: number): StepResult {
   // answer at once so it yields now, and re-announce our addresses, whose ARP entries
   // it may have taken over. The re-announce is rate-limited to once per down interval.
   const effects: Effect[] = [
+    // The driver reports it (a split brain, or a router that just started as master).
     { kind: "otherMaster", sourceIp: a.sourceIp, priority: a.priority },
-    { kind: "note", level: "info", message: `advert from ${formatIpv4(a.sourceIp)} with lower priority ${a.priority} < ours ${ours}: forcing a new election` },
     { kind: "sendAdvert", priority: ours },
   ];
   let lastReannounceMs = m.lastReannounceMs;
