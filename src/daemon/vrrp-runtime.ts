@@ -165,9 +165,14 @@ export class VrrpRuntime {
   }
 
   private rebuildGroups(plans: readonly SyncGroupPlan[]): void {
+    const previous = new Map(this.groups);
     this.groups.clear();
     for (const group of plans) {
-      this.groups.set(group.name, new SyncGroupDriver(group.name, (from, to) => this.deps.onEvent({ kind: "group-transition", group, from, to })));
+      // Same members as before the reload: carry the state over, so no group notify runs again.
+      const old = previous.get(group.name);
+      const kept = group.members.filter((m) => this.running.has(m)).sort();
+      const same = old !== undefined && old.memberNames().sort().join("|") === kept.join("|");
+      this.groups.set(group.name, new SyncGroupDriver(group.name, (from, to) => this.deps.onEvent({ kind: "group-transition", group, from, to }), same ? old.state() : "INIT"));
     }
   }
 

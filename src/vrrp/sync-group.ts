@@ -56,12 +56,16 @@ export class SyncGroupDriver {
   private members: SyncMember[] = [];
   private reconciling = false;
   private again = false;
-  private lastState: VrrpState = "INIT";
+  private lastState: VrrpState;
 
+  /** `initialState`: a group kept through a reload starts from its state, so it reports no transition. */
   constructor(
     readonly name: string,
     private readonly onGroupState: (from: VrrpState, to: VrrpState) => void,
-  ) {}
+    initialState: VrrpState = "INIT",
+  ) {
+    this.lastState = initialState;
+  }
 
   add(member: SyncMember): void {
     this.members.push(member);
