@@ -5,7 +5,7 @@ import type { Clock } from "../common/clock.ts";
 import { formatIpv4 } from "../common/ipv4.ts";
 import type { Logger } from "../common/logger.ts";
 import type { ArpSender, LinkInfo, NetworkMonitor, NetworkPorts } from "../net/index.ts";
-import { emptyCounters } from "../vrrp/counters.ts";
+import { countTransition, emptyCounters } from "../vrrp/counters.ts";
 import { VrrpInstance, type InstanceTransition } from "../vrrp/instance.ts";
 import type { VrrpState } from "../vrrp/machine.ts";
 import { SyncGroupDriver } from "../vrrp/sync-group.ts";
@@ -260,6 +260,7 @@ export class VrrpRuntime {
    * the last advert heard from the old master -> our addresses installed.
    */
   private reportTransition(run: RunningInstance, transition: InstanceTransition): void {
+    run.member.counters = countTransition(run.member.counters, transition.from, transition.to);
     if (transition.to !== "MASTER") {
       this.deps.onEvent({ kind: "transition", plan: run.plan, transition });
       return;

@@ -116,6 +116,13 @@ export function countSent(counters: VrrpCounters, advert: Advert): VrrpCounters 
   return advert.priority === 0 ? increment(sent, "priorityZeroSent") : sent;
 }
 
+/** vrrpStatsBecomeMaster and keepalived's release_master: entering and leaving MASTER. */
+export function countTransition(counters: VrrpCounters, from: string, to: string): VrrpCounters {
+  if (to === "MASTER") return increment(counters, "becomeMaster");
+  if (from === "MASTER") return increment(counters, "releaseMaster");
+  return counters;
+}
+
 /** Router-wide totals, e.g. RFC 6527's vrrpv3RouterChecksumErrors over all instances. */
 export function sumCounters(all: readonly VrrpCounters[]): VrrpCounters {
   return all.reduce((total, counters) => {

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { AUTH_NONE, type Advert } from "../../../src/vrrp/advert.ts";
 import {
+  countTransition,
   COUNTER_DEFINITIONS,
   countReceived,
   countRejection,
@@ -91,5 +92,14 @@ describe("names", () => {
     expect(COUNTER_DEFINITIONS.ipTtlErrors.rfc6527).toBe("vrrpv3StatisticsIpTtlErrors");
     expect(COUNTER_DEFINITIONS.checksumErrors.rfc6527).toBe("vrrpv3RouterChecksumErrors");
     expect(COUNTER_DEFINITIONS.authFailures.rfc2787).toBe("vrrpStatsAuthFailures");
+  });
+
+  test("transitions count become-master and release-master", () => {
+    let c = emptyCounters();
+    c = countTransition(c, "BACKUP", "MASTER");
+    c = countTransition(c, "MASTER", "BACKUP");
+    c = countTransition(c, "BACKUP", "FAULT");
+    c = countTransition(c, "FAULT", "MASTER");
+    expect([c.becomeMaster, c.releaseMaster]).toEqual([2, 1]);
   });
 });
