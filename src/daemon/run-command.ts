@@ -51,12 +51,22 @@ export async function runCommand(options: RunOptions): Promise<number> {
   if (!config) return EXIT_CONFIG_ERROR;
   if (config.virtualServers.length > 0) logger.warn(`${config.virtualServers.length} virtual_server block(s) parsed; the IPVS director is not part of this version, so only VRRP runs`);
 
+  // Signals before anything else: a SIGTERM during start-up must end in a graceful stop,
+  // never in the default action that would leave VIPs behind.
+  let daemon: Daemon | undefined;
+  let stopBeforeStart: string | undefined;
+  const onStop = (reason: string) => (daemon ? daemon.requestStop(reason) : (stopBeforeStart ??= reason));
+  process.on("SIGTERM", () => onStop("SIGTERM"));
+  process.on("SIGINT", () => onStop("SIGINT"));
+  process.on("SIGHUP", () => daemon?.requestReload());
+
   const pidProblem = options.pidFile ? claimPidFile(options.pidFile) : undefined;
   if (pidProblem) {
     logger.error(pidProblem);
     return 1;
   }
-  const daemon = new Daemon(options, config, configId, clock, logger);
+  daemon = new Daemon(options, config, configId, clock, logger);
+  if (stopBeforeStart) daemon.requestStop(stopBeforeStart);
   installCrashGuards(logger);
   try {
     await daemon.start();
@@ -85,6 +95,8 @@ class Daemon {
   private readonly identity: ScriptIdentity;
   private readonly observability: Observability;
   private reloading: Promise<void> = Promise.resolve();
+  private starting = true;
+  private stopRequested: string | undefined;
   private isReload = false;
   private stopping: Promise<void> | undefined;
   private resolveStopped: (code: number) => void = () => {};
@@ -133,6 +145,17 @@ class Daemon {
     });
   }
 
+  /** SIGTERM/SIGINT: during start-up the stop waits until the instances exist. */
+  requestStop(reason: string): void {
+    if (this.starting) this.stopRequested ??= reason;
+    else void this.stop(reason);
+  }
+
+  requestReload(): void {
+    if (this.starting) this.logger.warn("SIGHUP during start-up ignored; send it again once running");
+    else void this.reload();
+  }
+
   async start(): Promise<void> {
     this.record({ kind: "daemon.start", atMs: this.clock.wallMs(), summary: `tandem ${VERSION} started (pid ${process.pid}) with ${this.options.configFile}`, data: { version: VERSION, configFile: this.options.configFile, pid: process.pid } });
     const plan = planRuntime(this.config);
@@ -140,11 +163,10 @@ class Daemon {
     this.observability.onMaintenanceReloaded = () => this.runtime.maintenanceReloaded();
     await this.runtime.start(plan);
     await this.observability.startApi(this.runtime);
-    process.on("SIGTERM", () => void this.stop("SIGTERM"));
-    process.on("SIGINT", () => void this.stop("SIGINT"));
-    process.on("SIGHUP", () => void this.reload());
+    this.starting = false;
     notifySystemd("READY=1", this.logger);
     this.logger.info(`running ${plan.instances.length} VRRP instance(s)`);
+    if (this.stopRequested) void this.stop(this.stopRequested);
   }
 
   untilStopped(): Promise<number> {

@@ -296,6 +296,41 @@ ${side === "a" ? "    track_file {\n        tf\n    }\n" : ""}}
     }
   }, 30_000);
 
+  test("SIGTERM during start-up (a slow first script run) still ends in a clean stop", async () => {
+    const a = topo.box("a");
+    const config = `
+global_defs {
+    script_user root
+}
+vrrp_script slow {
+    script "/bin/sleep 1.5"
+    interval 5
+    timeout 3
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 95
+    priority 100
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {
+        ${VIP}/24
+    }
+    track_script {
+        slow
+    }
+}
+`;
+    const d = await start("a", config);
+    // start() waits for the first result of every track script: the daemon is starting now.
+    process.kill(d.mainPid, "SIGTERM");
+    expect(await d.waitExit(10_000)).toBe(0);
+    expect(await holdsVip(a.ns, VIP)).toBe(false);
+    expect(log(d)).toContain("stopped");
+    await stopAll();
+  }, 30_000);
+
   test("hostile packets (wrong TTL, bad checksum, wrong password, truncated, random) are dropped, logged, and the master stays", async () => {
     const [a, c] = [topo.box("a"), topo.box("c")];
     const d = await start("a", configFor({ box: "a", state: "MASTER", priority: 100, version: 2, advertInt: 1, vip: `${VIP}/24` }));
