@@ -2,7 +2,7 @@
 BUN := node_modules/.bin/bun
 SRC := $(shell find src -name '*.ts' -o -name '*.js')
 
-.PHONY: all build test test-unit test-netns test-browser bench demo check-types deps clean
+.PHONY: all build test test-unit test-netns test-browser test-image image bench demo check-types deps clean
 
 all: build
 
@@ -31,6 +31,20 @@ test-netns: deps build
 # The status page in headless Chromium (apt chromium); skips itself without /usr/bin/chromium.
 test-browser: deps
 	bash scripts/run-tests.sh browser
+
+# The appliance: out/vmlinux + out/initramfs.zst from pinned Debian packages (image/packages.lock)
+# and dist/tandem. Rebuilt only when one of its inputs changed. Needs apt-get, kmod, xz-utils,
+# zstd, cpio (and qemu-system-x86 to boot it).
+IMAGE_INPUTS := dist/tandem $(filter-out image/README.md,$(wildcard image/*)) $(shell find overlay -type f ! -name README.md)
+
+out/initramfs.zst: $(IMAGE_INPUTS)
+	sh image/build.sh
+
+image: out/initramfs.zst
+
+# Boots the image under qemu (TCG) and waits for MASTER; root. Not part of `make test` yet.
+test-image: deps image
+	bash scripts/run-tests.sh image
 
 check-types: deps
 	node_modules/.bin/tsc -p tsconfig.json
