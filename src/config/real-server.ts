@@ -1,7 +1,7 @@
 // `real_server IP [PORT] { weight ...; CHECKER { } ... }` inside a virtual_server.
 
 import { parseIpv4 } from "../common/ipv4.ts";
-import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
+import type { Diagnostics } from "./diagnostics.ts";
 import { locationOf } from "./diagnostics.ts";
 import { CHECKER_KINDS, checkerBlocks, commonCheckKeywords, finishChecker, newCheckerDraft, type CheckerDraft } from "./checkers.ts";
 import {
@@ -17,24 +17,17 @@ import {
   type KeywordBlock,
   type Located,
 } from "./keyword-table.ts";
-import type { CheckerCommon, LbKind, RealServer } from "./model.ts";
+import type { CheckerCommon, RealServer } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
 import { parsePort, requireArg, warnExtraArgs } from "./values.ts";
 
-export interface RealServerDraft extends CheckerCommon, Located {
-  address: number;
-  port?: number;
-  location: SourceLocation;
-  weight?: number;
-  inhibitOnFailure?: boolean;
-  notifyUp?: string;
-  notifyDown?: string;
-  lbKind?: LbKind;
-  uthreshold?: number;
-  lthreshold?: number;
-  virtualhost?: string;
-  checkers: CheckerDraft[];
-}
+/** A real_server while its block is read: the model's fields, optional until validated. */
+export type RealServerDraft = CheckerCommon &
+  Located &
+  Partial<Omit<RealServer, "address" | "port" | "location" | "fieldLocations" | "checkDefaults" | "checkers">> &
+  Pick<RealServer, "address" | "port" | "location"> & {
+    checkers: CheckerDraft[];
+  };
 
 const LB_KINDS = new Set(["NAT", "DR", "TUN"]);
 
