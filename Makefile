@@ -32,15 +32,15 @@ test-netns: deps build
 test-browser: deps
 	bash scripts/run-tests.sh browser
 
-# The appliance: out/vmlinux + out/initramfs.zst from pinned Debian packages (image/packages.lock)
-# and dist/tandem. Rebuilt only when one of its inputs changed. Needs apt-get, kmod, xz-utils,
-# zstd, cpio (and qemu-system-x86 to boot it).
-IMAGE_INPUTS := dist/tandem $(filter-out image/README.md,$(wildcard image/*)) $(shell find overlay -type f ! -name README.md)
+# The appliance: out/tandem.img (the disk to flash) and out/vmlinux + out/initramfs.zst (a
+# direct qemu boot) from pinned Debian packages (image/packages.lock) and dist/tandem.
+# Rebuilt only when one of its inputs changed. Build tools: see IMAGE_TOOLS in .ci/run.
+IMAGE_INPUTS := dist/tandem $(shell find image overlay -type f ! -name README.md)
 
-out/initramfs.zst: $(IMAGE_INPUTS)
+out/tandem.img: $(IMAGE_INPUTS)
 	sh image/build.sh
 
-image: out/initramfs.zst
+image: out/tandem.img
 
 # Boots the image under qemu (TCG) and waits for MASTER; root. Not part of `make test` yet.
 test-image: deps image

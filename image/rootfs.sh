@@ -10,16 +10,14 @@ tandem=${TANDEM_BIN:-$ROOT_DIR/dist/tandem}
 
 mkdir -p "$ROOTFS"
 cd "$ROOTFS"
-mkdir -p bin sbin usr/bin usr/sbin lib/x86_64-linux-gnu lib64 etc proc sys dev run tmp root var/lib/tandem
+# data: the mount point of the ext4 data partition (see overlay/init)
+mkdir -p bin sbin usr/bin usr/sbin lib/x86_64-linux-gnu lib64 etc proc sys dev run tmp root data var/lib/tandem
 chmod 1777 tmp
+# On the disk image the root is a read-only squashfs: what changes at run time lives in /run.
+ln -sfn ../run/hosts etc/hosts
+ln -sfn ../proc/mounts etc/mtab
 
-# busybox: one static binary, a symlink per applet (its own list, e.g. "sbin/ip")
-cp "$(pkg busybox-static)/bin/busybox" bin/busybox
-"$(pkg busybox-static)/bin/busybox" --list-full | while read -r applet; do
-  [ "$applet" = bin/busybox ] && continue
-  up=$(echo "$applet" | sed 's|[^/]*/|../|g; s|[^/]*$||')
-  ln -sfn "${up}bin/busybox" "$applet"
-done
+install_busybox "$ROOTFS"
 
 cp "$(pkg ipvsadm)/sbin/ipvsadm" sbin/ipvsadm
 cp "$tandem" usr/sbin/tandem

@@ -129,9 +129,19 @@ export class EventTable {
   }
 
   /** sinceMs undefined: the instance left maintenance. */
+  /**
+   * An operator's maintenance switch must survive a power cut once the API has answered, so
+   * this write alone is fsync'd (synchronous FULL). Events stay NORMAL: VRRP never waits on
+   * the disk for them, and a power cut can lose only their last moments.
+   */
   setMaintenance(instance: string, sinceMs: number | undefined): void {
-    if (sinceMs === undefined) this.deleteMaintenance.run(instance);
-    else this.insertMaintenance.run(instance, sinceMs);
+    this.db.run("PRAGMA synchronous = FULL");
+    try {
+      if (sinceMs === undefined) this.deleteMaintenance.run(instance);
+      else this.insertMaintenance.run(instance, sinceMs);
+    } finally {
+      this.db.run("PRAGMA synchronous = NORMAL");
+    }
   }
 
   replaceMaintenance(entries: ReadonlyMap<string, number>): void {
