@@ -2,7 +2,7 @@
 BUN := node_modules/.bin/bun
 SRC := $(shell find src -name '*.ts' -o -name '*.js')
 
-.PHONY: all build test test-unit test-netns test-browser test-image image bench demo check-types deps clean
+.PHONY: all build test test-unit test-netns test-browser test-image image image-tools bench demo demo-netns check-types deps clean
 
 all: build
 
@@ -18,9 +18,10 @@ dist/tandem: $(SRC) node_modules/.bin/bun
 
 build: dist/tandem
 
-# Every tier; ends with one line "tests: N passed, M failed" and fails if M > 0.
+# Every tier; ends with one line "tests: N passed, M failed" and fails if M > 0. The image
+# tier builds the image first (as root; a failed build counts as a failed test).
 test: deps build
-	bash scripts/run-tests.sh unit netns browser
+	bash scripts/run-tests.sh unit netns browser image
 
 test-unit: deps
 	bash scripts/run-tests.sh unit
@@ -34,16 +35,21 @@ test-browser: deps
 
 # The appliance: out/tandem.img (the disk to flash) and out/vmlinux + out/initramfs.zst (a
 # direct qemu boot) from pinned Debian packages (image/packages.lock) and dist/tandem.
-# Rebuilt only when one of its inputs changed. Build tools: see IMAGE_TOOLS in .ci/run.
+# Rebuilt only when one of its inputs changed. The build tools come from apt when missing
+# (scripts/install-image-tools.sh).
 IMAGE_INPUTS := dist/tandem $(shell find image overlay -type f ! -name README.md)
 
 out/tandem.img: $(IMAGE_INPUTS)
+	sh scripts/install-image-tools.sh
 	sh image/build.sh
+
+image-tools:
+	sh scripts/install-image-tools.sh
 
 image: out/tandem.img
 
-# Boots the image under qemu (TCG) and waits for MASTER; root. Not part of `make test` yet.
-test-image: deps image
+# Boots the image under qemu (TCG): one box, the disk, the pair; root.
+test-image: deps build
 	bash scripts/run-tests.sh image
 
 check-types: deps
@@ -52,8 +58,14 @@ check-types: deps
 bench: deps build
 	$(BUN) test/bench/run.ts
 
-demo: deps build
+# The main job: two appliances under qemu from out/tandem.img, status pages on
+# 127.0.0.1:8081 and :8082 (root).
+demo: deps build image-tools image
 	bash scripts/demo.sh
+
+# The same pair as plain processes in network namespaces: no image, starts in a second.
+demo-netns: deps build
+	bash scripts/demo-netns.sh
 
 clean:
 	rm -rf dist out

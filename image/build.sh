@@ -19,5 +19,6 @@ sh "$IMAGE_DIR/rootfs.sh"
 sh "$IMAGE_DIR/kernel.sh"
 sh "$IMAGE_DIR/initramfs.sh"
 sh "$IMAGE_DIR/disk.sh"
-(cd "$OUT" && sha256sum vmlinux initramfs.zst vmlinuz stage1.zst boot.vfat root.squashfs data.ext4 tandem.img > SHA256SUMS &&
+(cd "$OUT" && sha256sum vmlinux initramfs.zst vmlinuz stage1.zst boot.vfat root.squashfs data.ext4 tandem.img \
+  upgrade/boot.vfat.gz > SHA256SUMS &&
   cat SHA256SUMS)

@@ -5,15 +5,17 @@
 #   2  root  out/root.squashfs: out/rootfs, read-only
 #   3  data  ext4 "tandem-data": etc/tandem (this box's node.conf, keepalived.conf) and
 #            var/lib/tandem (history database, API token); never written by an upgrade
-# Each partition is also left in out/ on its own (boot.vfat, root.squashfs, data.ext4):
-# an upgrade writes the first two over partitions 1 and 2 and keeps 3.
+# Each partition is also left in out/ on its own (boot.vfat, root.squashfs, data.ext4),
+# and out/upgrade/ holds the bundle a running box stages to upgrade itself (partitions 1
+# and 2 are replaced at the next boot, 3 is kept).
 # Reproducible: fixed volume ids and UUIDs, every time stamp SOURCE_DATE_EPOCH.
 set -eu
 . "$(dirname "$0")/common.sh"
 
 # Partition sizes in MiB. Fixed, so a newer image's boot and root fit the older disk's
-# partitions; the root has room for a binary twice today's size.
-BOOT_MIB=32 ROOT_MIB=256 DATA_MIB=128
+# partitions; the root has room for a binary twice today's size; the data partition holds
+# the history (1,000,000 events by default) and a staged upgrade (~60 MiB).
+BOOT_MIB=32 ROOT_MIB=256 DATA_MIB=512
 DISK_ID=0x54414e44                            # "TAND"
 DATA_UUID=7a3d6e1c-54a4-4e44-9d00-000000000003
 
@@ -34,7 +36,8 @@ install_busybox "$stage1"
 install_modules "$IMAGE_DIR/stage1/modules.list" "$stage1"
 grep -v '^[[:space:]]*\(#\|$\)' "$IMAGE_DIR/stage1/modules.list" > "$stage1/etc/stage1-modules"
 cp "$IMAGE_DIR/stage1/init" "$stage1/init"
-chmod 755 "$stage1/init"
+cp "$IMAGE_DIR/stage1/apply-upgrade" "$stage1/bin/apply-upgrade"
+chmod 755 "$stage1/init" "$stage1/bin/apply-upgrade"
 pack_cpio "$stage1" "$OUT/stage1.zst"
 
 # Boot partition. The installer writes ldlinux.sys and its own ldlinux.c32; mtools stamps
@@ -98,4 +101,11 @@ put "$OUT/boot.vfat" $boot_start
 put "$OUT/root.squashfs" $root_start
 put "$OUT/data.ext4" $data_start
 mv "$OUT/tandem.img.tmp" "$OUT/tandem.img"
+
+# The upgrade bundle: what a running box stages in /data/upgrade (see stage1/apply-upgrade).
+rm -rf "$OUT/upgrade"
+mkdir -p "$OUT/upgrade"
+cp "$OUT/root.squashfs" "$OUT/upgrade/root.squashfs"
+gzip -9 -n -c "$OUT/boot.vfat" > "$OUT/upgrade/boot.vfat.gz"
+(cd "$OUT/upgrade" && sha256sum root.squashfs boot.vfat.gz > SHA256SUMS)
 echo "disk: tandem.img $((total / s)) MiB (boot $BOOT_MIB, root $ROOT_MIB with $(du -h "$OUT/root.squashfs" | cut -f1) used, data $DATA_MIB)"

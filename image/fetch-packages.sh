@@ -13,8 +13,13 @@ grep -v '^[[:space:]]*\(#\|$\)' "$IMAGE_DIR/packages.lock" | while read -r spec;
   deb=$(ls "$CACHE/debs/${name}_$(echo "$version" | sed 's/:/%3a/')_"*.deb 2>/dev/null | head -1 || true)
   if [ -z "$deb" ]; then
     echo "fetch: $name=$version"
-    (cd "$CACHE/debs" && apt-get download -q -o APT::Sandbox::User=root "$name=$version") ||
-      die "apt-get download $name=$version failed; run apt-get update, or pin a version apt-cache policy $name lists"
+    download() { (cd "$CACHE/debs" && apt-get download -q -o APT::Sandbox::User=root "$name=$version"); }
+    # A fresh machine may have no package lists yet: update them once, then try again.
+    if ! download; then
+      [ -e "$CACHE/.apt-updated" ] || { apt-get update -qq && touch "$CACHE/.apt-updated"; }
+      download || die "apt-get download $name=$version failed: that version is no longer on the mirror? \
+image/update-lock.sh pins the versions the mirror has now (then make image)"
+    fi
     deb=$(ls "$CACHE/debs/${name}_$(echo "$version" | sed 's/:/%3a/')_"*.deb | head -1)
   fi
   if [ ! -e "$CACHE/pkgs/$name/.unpacked" ] || [ "$deb" -nt "$CACHE/pkgs/$name/.unpacked" ]; then

@@ -1,115 +1,150 @@
 #!/usr/bin/env bash
-# make demo: the seed's dual-master pair, live. Two tandem boxes in network namespaces on a
-# private bridge (nothing touches the host's networks): box A is master of VI_1 (VIP .41),
-# box B of VI_2 (VIP .51); both track chk_mt_down (weight -15). Prints who holds which VIP
-# whenever it changes. Ctrl-C stops the boxes and removes everything.
+# make demo: two Tandem appliances, each booted under qemu (TCG) from its own copy of the
+# flashable disk out/tandem.img, running the seed's dual-master pair: box A (10.98.0.11)
+# is master of VIP 10.98.0.41, box B (10.98.0.12) of 10.98.0.51. They share a private L2:
+# a bridge in the network namespace tdemo-l2 with a tap per box, and the client namespace
+# tdemo-client (10.98.0.99). Nothing touches any other network. Each box's status page is
+# forwarded to the host's 127.0.0.1:8081 (A) and :8082 (B) through scripts/port-forward.ts.
+# Type commands to trigger failovers (see the banner); Ctrl-C (or q) powers both boxes off
+# and removes everything but the console logs.
 set -u
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces)" >&2; exit 1; }
-BIN=${TANDEM_BIN:-dist/tandem}
-[ -x "$BIN" ] || { echo "demo: $BIN missing; run make build" >&2; exit 1; }
-BIN=$(readlink -f "$BIN") # the commands printed below work from any directory
+ROOT=$PWD
+BUN=$ROOT/node_modules/.bin/bun
+[ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces, a bridge and taps)" >&2; exit 1; }
+[ -e out/tandem.img ] || { echo "demo: out/tandem.img is missing; run: make demo (it builds the image)" >&2; exit 1; }
 
-P=tdemo
+NET=tdemo-l2 CLIENT=tdemo-client
+for ns in $NET $CLIENT; do
+  ip netns list | grep -qw "$ns" && { echo "demo: namespace $ns exists: another demo running? (ip netns del $ns)" >&2; exit 1; }
+done
+for port in 8081 8082; do
+  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && { echo "demo: 127.0.0.1:$port is in use" >&2; exit 1; }
+done
 DIR=$(mktemp -d /tmp/tandem-demo.XXXXXX)
-SW=$P-sw
-declare -A IP=([a]=10.42.0.11 [b]=10.42.0.12) PRIO1=([a]=100 [b]=90) PRIO2=([a]=90 [b]=100) STATE1=([a]=MASTER [b]=BACKUP) STATE2=([a]=BACKUP [b]=MASTER)
+declare -A ADDR=([a]=10.98.0.11 [b]=10.98.0.12) MAC=([a]=52:54:00:98:00:11 [b]=52:54:00:98:00:12) PORT=([a]=8081 [b]=8082)
+declare -A QEMU_PID=() TOKEN=()
+helpers=()
 
 cleanup() {
   trap - EXIT
-  echo; echo "demo: stopping"
-  for box in a b; do
-    [ -f "$DIR/$box/tandem.pid" ] && kill -TERM "$(cat "$DIR/$box/tandem.pid")" 2>/dev/null
-  done
-  sleep 1
-  for ns in $P-a $P-b $P-c $SW; do ip netns del "$ns" 2>/dev/null; done
-  echo "demo: namespaces removed; logs kept in $DIR"
+  echo; echo "demo: powering off"
+  for box in a b; do [ -n "${QEMU_PID[$box]:-}" ] && kill -KILL "${QEMU_PID[$box]}" 2>/dev/null; done
+  for pid in "${helpers[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  ip netns del $NET 2>/dev/null
+  ip netns del $CLIENT 2>/dev/null
+  rm -f "$DIR"/disk-*.img "$DIR"/*.sock
+  echo "demo: namespaces removed; console logs kept in $DIR"
 }
-# Ctrl-C only ends the watch loop; the EXIT trap then stops the boxes. (Cleaning up inside
-# the INT trap itself races with the loop's command substitutions.)
+# Ctrl-C only ends the command loop; the EXIT trap then cleans up.
 stop=""
 trap 'stop=1' INT TERM
 trap cleanup EXIT
 
-for ns in $P-a $P-b $P-c $SW; do ip netns del "$ns" 2>/dev/null; ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip -n $SW link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
-ip -n $SW link set br0 up
-for box in a b c; do
-  ip -n $SW link add "p$box" type veth peer name eth0 netns "$P-$box"
-  ip -n $SW link set "p$box" master br0 up
-  ip -n "$P-$box" link set eth0 up
-done
-ip -n $P-c addr add 10.42.0.100/24 dev eth0
-
-# instance NAME STATE VRID PRIORITY PASSWORD VIP: one of the seed's two instances.
-instance() {
-  cat <<EOF
-vrrp_instance $1 {
-    state $2
-    interface eth0
-    virtual_router_id $3
-    priority $4
-    advert_int 1
-    authentication {
-        auth_type PASS
-        auth_pass $5
-    }
-    virtual_ipaddress {
-        $6
-    }
-    track_script {
-        chk_mt_down
-    }
-}
-EOF
-}
-
+# The private L2.
+ip netns add $NET
+ip netns add $CLIENT
+ip -n $NET link add br0 type bridge stp_state 0 mcast_snooping 0 forward_delay 0
 for box in a b; do
-  mkdir -p "$DIR/$box"
-  ip -n "$P-$box" addr add "${IP[$box]}/24" dev eth0
-  cat > "$DIR/$box/keepalived.conf" <<EOF
-! The seed's worked example (node $box)
-global_defs {
-    router_id demo_$box
-    api_listen ${IP[$box]}:8080
-}
-vrrp_script chk_mt_down {
-    script "[ -f $DIR/$box/down ] && exit 1 || exit 0"
-    interval 1
-    weight -15
-}
-$(instance VI_1 "${STATE1[$box]}" 51 "${PRIO1[$box]}" vi111 10.42.0.41)
-$(instance VI_2 "${STATE2[$box]}" 52 "${PRIO2[$box]}" vi222 10.42.0.51)
-EOF
-  ip netns exec "$P-$box" "$BIN" -f "$DIR/$box/keepalived.conf" -n -l -G -p "$DIR/$box/tandem.pid" --db "$DIR/$box/tandem.db" >"$DIR/$box/tandem.log" 2>&1 &
+  ip -n $NET tuntap add "t$box" mode tap
+  ip -n $NET link set "t$box" master br0 up
 done
+ip -n $NET link add vc type veth peer name eth0 netns $CLIENT
+ip -n $NET link set vc master br0 up
+ip -n $NET link set br0 up
+ip -n $CLIENT link set lo up
+ip -n $CLIENT addr add 10.98.0.99/24 dev eth0
+ip -n $CLIENT link set eth0 up
+
+# Each box's disk, configured as an operator would before flashing: its node.conf, the
+# seed's keepalived.conf for its side, and an API token the demo knows.
+for box in a b; do
+  printf 'HOSTNAME=box-%s\nINTERFACE=eth0\nADDRESS=%s/24\n' "$box" "${ADDR[$box]}" >"$DIR/node-$box.conf"
+  TOKEN[$box]=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  echo "${TOKEN[$box]}" >"$DIR/token-$box"
+  cp --sparse=always out/tandem.img "$DIR/disk-$box.img"
+  image/configure-disk.sh "$DIR/disk-$box.img" --node "$DIR/node-$box.conf" \
+    --config "overlay/etc/keepalived/seed-$box.conf" --put "$DIR/token-$box:/var/lib/tandem/api-token" >/dev/null || exit 1
+done
+
+power_on() {
+  local box=$1
+  ip netns exec $NET qemu-system-x86_64 -accel tcg -cpu max -m 512 -nographic -no-reboot \
+    -nic none -netdev "tap,id=n0,ifname=t$box,script=no,downscript=no" \
+    -device "virtio-net-pci,netdev=n0,mac=${MAC[$box]},romfile=" \
+    -drive "file=$DIR/disk-$box.img,format=raw,if=virtio" \
+    -chardev "socket,id=console,path=$DIR/console-$box.sock,server=on,wait=off,logfile=$DIR/serial-$box.log,logappend=on" \
+    -serial chardev:console -monitor none </dev/null >/dev/null 2>&1 &
+  QEMU_PID[$box]=$!
+}
+# Types one command line into a box's serial console (a root shell once Enter was pressed).
+console() {
+  "$BUN" -e 'const s = await Bun.connect({ unix: process.argv[1], socket: { data() {} } });
+s.write(`\n${process.argv[2]}\n`); setTimeout(() => process.exit(0), 300);' "$DIR/console-$1.sock" "$2" 2>/dev/null ||
+    echo "demo: box $1's console is not reachable (powered off?)"
+}
+power_on a
+power_on b
+
+# Status pages: host 127.0.0.1:808x -> unix socket -> (inside the client namespace) box:8080.
+"$BUN" scripts/port-forward.ts "127.0.0.1:8081=unix:$DIR/fwd-a.sock" "127.0.0.1:8082=unix:$DIR/fwd-b.sock" >"$DIR/forward.log" 2>&1 &
+helpers+=($!)
+ip netns exec $CLIENT "$BUN" scripts/port-forward.ts "unix:$DIR/fwd-a.sock=${ADDR[a]}:8080" "unix:$DIR/fwd-b.sock=${ADDR[b]}:8080" >>"$DIR/forward.log" 2>&1 &
+helpers+=($!)
 
 cat <<EOF
-Tandem demo: box A (${IP[a]}) and box B (${IP[b]}) on a private bridge; client 10.42.0.100.
-  VI_1: VIP 10.42.0.41, A priority 100, B 90      VI_2: VIP 10.42.0.51, B priority 100, A 90
-Try, in another shell:
-  touch $DIR/b/down            # B's script fails: B drops to 85/75, A takes VIP .51
-  rm $DIR/b/down               # B recovers and takes .51 back (preempt)
-  kill -9 \$(cat $DIR/a/tandem.pid)   # crash A: B takes .41 after 3 adverts + skew
-  ip netns exec $P-c ping -c1 10.42.0.41
-  ip netns exec $P-c $BIN state --api http://${IP[a]}:8080      # what box A sees
-  ip netns exec $P-c $BIN events --api http://${IP[b]}:8080     # box B's history
-Logs: $DIR/a/tandem.log $DIR/b/tandem.log      Ctrl-C to stop.
+Tandem demo: two appliances under qemu, booted from copies of out/tandem.img (about 15 s
+to boot under TCG), on a private bridge in namespace $NET; client namespace $CLIENT.
+  box A ${ADDR[a]}: master of VI_1, VIP 10.98.0.41    status page http://127.0.0.1:8081/
+  box B ${ADDR[b]}: master of VI_2, VIP 10.98.0.51    status page http://127.0.0.1:8082/
+Type a command and Enter:
+  a off | b off      pull the plug (SIGKILL qemu): the peer takes the VIP in ~3.7 s
+  a on  | b on       power the box on again (same disk): it takes its VIP back
+  a down | b down    fail the box's chk_mt_down (weight -15): its VIP moves to the peer
+  a up  | b up       the script recovers: the VIP comes back
+  q                  quit (or Ctrl-C)
+Or from another shell:
+  curl -s http://127.0.0.1:8081/vrrp/state
+  curl -s -X POST -H "Authorization: Bearer ${TOKEN[a]}" http://127.0.0.1:8081/vrrp/instances/VI_1/maintenance
+  curl -s -X DELETE -H "Authorization: Bearer ${TOKEN[a]}" http://127.0.0.1:8081/vrrp/instances/VI_1/maintenance
+  curl -s 'http://127.0.0.1:8082/events?limit=5'
+  ip netns exec $NET tcpdump -n -e -i br0 arp or vrrp
+Consoles: $DIR/serial-a.log, $DIR/serial-b.log. API tokens: $DIR/token-a, token-b.
 EOF
 
+# Who answers on a VIP, as the client sees it.
 holder() {
-  local vip=$1 who=""
-  for box in a b; do
-    ip -n "$P-$box" -br -4 addr show dev eth0 2>/dev/null | grep -qw "$vip" && who="$who${who:+ and }$(echo "$box" | tr a-b A-B)"
-  done
-  echo "${who:-nobody}"
+  local id
+  id=$(ip netns exec $CLIENT curl -s --max-time 1 "http://$1:8080/vrrp/state" | grep -o '"routerId":"[^"]*"' | cut -d'"' -f4)
+  case "$id" in tandem-a) echo A ;; tandem-b) echo B ;; '') echo nobody ;; *) echo "$id" ;; esac
 }
 last=""
+stdin_open=yes # commands come from the terminal, or a pipe (the image tier drives the demo so)
 while [ -z "$stop" ]; do
-  now="VIP .41 on $(holder 10.42.0.41)   VIP .51 on $(holder 10.42.0.51)"
-  if [ "$now" != "$last" ]; then
-    echo "$(date +%T.%3N)  $now"
-    last=$now
+  now="VIP .41 on $(holder 10.98.0.41)   VIP .51 on $(holder 10.98.0.51)"
+  [ "$now" != "$last" ] && { echo "$(date +%T)  $now"; last=$now; }
+  for box in a b; do
+    if [ -n "${QEMU_PID[$box]}" ] && ! kill -0 "${QEMU_PID[$box]}" 2>/dev/null; then
+      echo "$(date +%T)  box ${box^^} is powered off ('$box on' boots it again)"
+      QEMU_PID[$box]=""
+    fi
+  done
+  cmd=""
+  if [ $stdin_open = yes ]; then
+    # read's status is above 128 on its timeout (or Ctrl-C), 1 at end of input
+    read -r -t 1 cmd || { [ $? -gt 128 ] || stdin_open=no; cmd=""; }
+  else
+    sleep 1
   fi
-  sleep 0.1
+  case "$cmd" in
+    '') ;;
+    q) break ;;
+    [ab]\ off) box=${cmd%% *}; [ -n "${QEMU_PID[$box]}" ] && kill -KILL "${QEMU_PID[$box]}" ;;
+    [ab]\ on) box=${cmd%% *}
+      if [ -n "${QEMU_PID[$box]}" ]; then echo "box ${box^^} is already on"; else power_on "$box"; echo "box ${box^^} powering on"; fi ;;
+    [ab]\ down) console "${cmd%% *}" "touch /run/tandem/down" ;;
+    [ab]\ up) console "${cmd%% *}" "rm -f /run/tandem/down" ;;
+    *) echo "commands: a|b off, a|b on, a|b down, a|b up, q" ;;
+  esac
 done

@@ -2,7 +2,8 @@
 # Runs the named test tiers (directories under test/) with bun's test runner, one tier
 # after another, and ends with one line "tests: N passed, M failed" summing all of them.
 # Exits non-zero if any test failed or a tier's runner itself failed.
-# Tiers: unit (no root), netns (root), browser (the status page in headless Chromium).
+# Tiers: unit (no root), netns (root), browser (the status page in headless Chromium),
+# image (root: builds out/tandem.img with `make image` first, then boots it under qemu).
 set -u
 cd "$(dirname "$0")/.."
 BUN=node_modules/.bin/bun
@@ -15,6 +16,15 @@ for tier in "$@"; do
     continue
   fi
   echo "== tier $tier"
+  if [ "$tier" = image ] && [ "$(id -u)" = 0 ]; then
+    # The image's inputs include pinned Debian packages: a build that fails (say, a version
+    # gone from the mirror) is a failed test, reported here, and the other tiers still count.
+    if ! make --no-print-directory image; then
+      echo "tier image: make image failed (see above); its tests did not run" >&2
+      total_fail=$((total_fail + 1))
+      continue
+    fi
+  fi
   if [ "$tier" = browser ] && [ ! -x /usr/bin/chromium ]; then
     echo "tier browser: /usr/bin/chromium is missing (apt-get install chromium); its Chromium tests are skipped"
   fi

@@ -8,11 +8,18 @@ import { sh } from "./private-l2.ts";
 export const ROOT = resolve(import.meta.dir, "../../..");
 export const DISK_IMAGE = join(ROOT, "out", "tandem.img");
 
-export function makeBoxDisk(dir: string, box: { name: string; address: string; keepalivedConf: string }): string {
+/** `token`, when given, is written as the box's API token, which first-boot then keeps. */
+export function makeBoxDisk(dir: string, box: { name: string; address: string; keepalivedConf: string; token?: string }): string {
   const disk = join(dir, `disk-${box.name}.img`);
   sh(["cp", "--sparse=always", DISK_IMAGE, disk]);
   const nodeConf = join(dir, `node-${box.name}.conf`);
   writeFileSync(nodeConf, `# box ${box.name}, written by the image tier\nHOSTNAME=box-${box.name}\nINTERFACE=eth0\nADDRESS=${box.address}\n`);
-  sh([join(ROOT, "image", "configure-disk.sh"), disk, "--node", nodeConf, "--config", box.keepalivedConf]);
+  const extra: string[] = [];
+  if (box.token) {
+    const tokenFile = join(dir, `token-${box.name}`);
+    writeFileSync(tokenFile, `${box.token}\n`);
+    extra.push("--put", `${tokenFile}:/var/lib/tandem/api-token`);
+  }
+  sh([join(ROOT, "image", "configure-disk.sh"), disk, "--node", nodeConf, "--config", box.keepalivedConf, ...extra]);
   return disk;
 }

@@ -1,0 +1,99 @@
+// `make demo`'s script, driven through its stdin the way an operator types: it boots the
+// pair from out/tandem.img, each box's status page answers on the host's 127.0.0.1:8081
+// and :8082, "a off" / "a on" move VIP .41 to B and back, "b down" / "b up" (typed into
+// B's console) move .51 to A and back, and "q" removes everything it made (namespaces,
+// qemu, forwarders). Needs root, qemu, curl and `make image`.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { DISK_IMAGE, ROOT } from "./lib/box-disk.ts";
+import { QEMU, secs, sleep } from "./lib/guest.ts";
+import { sh } from "./lib/private-l2.ts";
+
+function unavailableReason(): string | null {
+  if (process.getuid?.() !== 0) return "needs root (network namespaces, a bridge and taps)";
+  for (const tool of [QEMU, "curl", "ip", "debugfs"]) if (!Bun.which(tool)) return `${tool} is missing`;
+  if (!existsSync(DISK_IMAGE)) return `${DISK_IMAGE} is missing (run: make image)`;
+  if (sh(["ip", "netns", "list"], false).match(/\btdemo-(l2|client)\b/)) return "a demo is running (namespace tdemo-l2 exists)";
+  return null;
+}
+const unavailable = unavailableReason();
+if (unavailable) console.log(`test/image/demo.test.ts skipped: ${unavailable}`);
+
+const title = "make demo: the pair under qemu, status pages on 127.0.0.1:8081/8082 (root, qemu)";
+describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavailable}` : title, () => {
+  let demo: ReturnType<typeof Bun.spawn> | undefined;
+  let output = "";
+
+  afterAll(async () => {
+    if (demo && demo.exitCode === null) {
+      demo.kill("SIGINT"); // the demo's own cleanup
+      await Promise.race([demo.exited, sleep(20_000)]);
+      if (demo.exitCode === null) demo.kill("SIGKILL");
+    }
+  });
+
+  async function waitForOutput(pattern: RegExp, what: string, timeoutMs: number, from = 0): Promise<number> {
+    const start = performance.now();
+    while (performance.now() - start < timeoutMs) {
+      if (pattern.test(output.slice(from))) return performance.now() - start;
+      if (demo?.exitCode !== null) break;
+      await sleep(100);
+    }
+    throw new Error(`demo: ${what}: not within ${timeoutMs} ms (exit ${demo?.exitCode}). Its output:\n${output}`);
+  }
+  const get = async (url: string) => {
+    const r = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+    return { status: r.status, body: await r.text() };
+  };
+  const say = (line: string) => {
+    (demo!.stdin as import("bun").FileSink).write(`${line}\n`);
+    (demo!.stdin as import("bun").FileSink).flush();
+  };
+
+  test("boots the pair, forwards both status pages, fails over on 'a off' / 'b down' and back on 'a on' / 'b up', cleans up on 'q'", async () => {
+    demo = Bun.spawn(["bash", join(ROOT, "scripts", "demo.sh")], { cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    for (const stream of [demo.stdout, demo.stderr] as ReadableStream<Uint8Array>[]) {
+      void (async () => {
+        for await (const chunk of stream) output += new TextDecoder().decode(chunk);
+      })();
+    }
+    const bootMs = await waitForOutput(/VIP \.41 on A {3}VIP \.51 on B/, "A holds .41 and B holds .51", 120_000);
+    const dir = output.match(/Consoles: (\/tmp\/tandem-demo\.\w+)\//)?.[1];
+    expect(dir).toBeDefined();
+
+    const pageA = await get("http://127.0.0.1:8081/");
+    expect(pageA.status).toBe(200);
+    expect(pageA.body).toContain("<html");
+    expect((await get("http://127.0.0.1:8081/vrrp/state")).body).toContain('"routerId":"tandem-a"');
+    expect((await get("http://127.0.0.1:8082/vrrp/state")).body).toContain('"routerId":"tandem-b"');
+
+    let mark = output.length;
+    say("a off");
+    await waitForOutput(/box A is powered off/, "A powered off", 10_000, mark);
+    const offMs = await waitForOutput(/VIP \.41 on B {3}VIP \.51 on B/, "B takes .41", 15_000, mark);
+    mark = output.length;
+    say("a on");
+    const onMs = await waitForOutput(/VIP \.41 on A {3}VIP \.51 on B/, "A takes .41 back after booting", 120_000, mark);
+    expect((await get("http://127.0.0.1:8081/vrrp/state")).body).toContain('"routerId":"tandem-a"');
+    mark = output.length;
+    say("b down"); // typed into B's console: touch /run/tandem/down
+    await waitForOutput(/VIP \.41 on A {3}VIP \.51 on A/, "A takes .51 when B's chk_mt_down fails", 15_000, mark);
+    mark = output.length;
+    say("b up");
+    await waitForOutput(/VIP \.41 on A {3}VIP \.51 on B/, "B takes .51 back", 15_000, mark);
+
+    say("q");
+    await Promise.race([demo.exited, sleep(30_000)]);
+    expect(demo.exitCode).toBe(0);
+    expect(output).toContain("demo: namespaces removed");
+    expect(sh(["ip", "netns", "list"], false)).not.toMatch(/\btdemo-(l2|client)\b/);
+    // pgrep directly (not through sh, whose own command line would match).
+    expect(sh(["pgrep", "-f", `qemu-system-x86_64.*${dir}`], false).trim()).toBe("");
+    expect(sh(["pgrep", "-f", `port-forward.ts.*${dir}`], false).trim()).toBe("");
+    expect(await fetch("http://127.0.0.1:8081/", { signal: AbortSignal.timeout(2_000) }).then(() => "open", () => "closed")).toBe("closed");
+    expect(existsSync(`${dir}/disk-a.img`)).toBe(false);
+    console.log(`demo: both VIPs on their masters ${secs(bootMs)} after start; 'a off' to .41 on B as the client sees it ${secs(offMs)}; ` +
+      `'a on' to .41 back on A ${secs(onMs)}`);
+  }, 300_000);
+});
