@@ -75,10 +75,12 @@ stamp "$template"
 rm -f "$OUT/data.ext4"
 E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L tandem-data -U "$DATA_UUID" \
   -E "hash_seed=$DATA_UUID,root_owner=0:0" -d "$template" "$OUT/data.ext4" "${DATA_MIB}M"
-# mkfs copies each file's ctime from the template, which is the time of the touch above:
-# set it to SOURCE_DATE_EPOCH like the other time stamps.
-(cd "$template" && find . | sed "s|^\.\$|/|; s|^\./|/|; s|^|sif |; s|\$| ctime @$SOURCE_DATE_EPOCH|") > "$OUT/data-times.debugfs"
-debugfs -w -f "$OUT/data-times.debugfs" "$OUT/data.ext4" >/dev/null 2>&1 || die "debugfs could not set the data partition's time stamps"
+# mkfs copies each file's owner and ctime from the template (the builder, and the time of
+# the touch above): make them root and SOURCE_DATE_EPOCH, whoever builds and whenever.
+(cd "$template" && find . | sed "s|^\.\$|/|; s|^\./|/|") | while read -r path; do
+  printf 'sif %s ctime @%s\nsif %s uid 0\nsif %s gid 0\n' "$path" "$SOURCE_DATE_EPOCH" "$path" "$path"
+done > "$OUT/data-inodes.debugfs"
+debugfs -w -f "$OUT/data-inodes.debugfs" "$OUT/data.ext4" >/dev/null 2>&1 || die "debugfs could not set the data partition's owners and times"
 
 # The disk: MBR with SYSLINUX's boot code, three primary partitions 1 MiB apart (1 is
 # type e, FAT16 LBA, which is what mkfs.vfat makes of 32 MiB; 2 and 3 are Linux).

@@ -31,7 +31,7 @@ export function formatStateTable(body: StateBody, nowMs: number): string {
     String(i.vrid),
     i.interface,
     `${i.effectivePriority}/${i.basePriority}`,
-    i.vips.join(" "),
+    [...i.vips, ...i.excludedVips.map((v) => `${v}(excluded)`)].join(" "),
     i.master ? `${i.master.address} (${i.master.priority})` : i.state === "MASTER" ? "us" : "-",
     ago(i.stateSinceMs, nowMs),
     i.trackers.filter((t) => !t.healthy).map((t) => `${t.kind}:${t.name}`).join(" ") || "-",

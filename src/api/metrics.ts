@@ -16,13 +16,19 @@ function ipAddressLabel(vip: string): string {
   return vip.endsWith("/32") ? vip.slice(0, -3) : vip;
 }
 
+/** keepalived_vrrp_state: one sample per virtual_ipaddress, and one with ip_address="" when there are none (as the exporter). */
 function vrrpStateSamples(instances: readonly InstanceView[]): Sample[] {
-  return instances.flatMap((instance) => {
-    const value = KEEPALIVED_STATE_VALUE[instance.state];
-    // The exporter emits one sample per VIP, and one with ip_address="" when there are none.
-    const addresses = instance.vips.length > 0 ? instance.vips.map(ipAddressLabel) : [""];
-    return addresses.map((address) => ({ labels: { ...instanceLabels(instance), ip_address: address }, value }));
-  });
+  return instances.flatMap((instance) => vipStateSamples(instance, instance.vips.length > 0 ? instance.vips : [""]));
+}
+
+/** keepalived_vrrp_excluded_state: one sample per virtual_ipaddress_excluded, none when there are none. */
+function vrrpExcludedStateSamples(instances: readonly InstanceView[]): Sample[] {
+  return instances.flatMap((instance) => vipStateSamples(instance, instance.excludedVips));
+}
+
+function vipStateSamples(instance: InstanceView, vips: readonly string[]): Sample[] {
+  const value = KEEPALIVED_STATE_VALUE[instance.state];
+  return vips.map((vip) => ({ labels: { ...instanceLabels(instance), ip_address: ipAddressLabel(vip) }, value }));
 }
 
 function counterFamilies(instances: readonly InstanceView[]): MetricFamily[] {
@@ -55,6 +61,7 @@ export function metricFamilies(status: StatusSource): MetricFamily[] {
   return [
     { name: "keepalived_up", help: "Status", type: "gauge", samples: [{ labels: {}, value: 1 }] },
     { name: "keepalived_vrrp_state", help: "State of vrrp (INIT 0, BACKUP 1, MASTER 2, FAULT 3, STOP 98)", type: "gauge", samples: vrrpStateSamples(instances) },
+    { name: "keepalived_vrrp_excluded_state", help: "State of vrrp with excluded VIP", type: "gauge", samples: vrrpExcludedStateSamples(instances) },
     ...counterFamilies(instances),
     { name: "keepalived_script_status", help: "Tracker Script Status (GOOD 1, BAD 0)", type: "gauge", samples: scriptStatusSamples(instances) },
     perInstance("tandem_vrrp_base_priority", "Configured priority", (i) => i.basePriority),

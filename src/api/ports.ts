@@ -22,8 +22,10 @@ export interface InstanceView {
   state: VrrpStateName;
   basePriority: number;
   effectivePriority: number;
-  /** "10.0.0.1/24", as configured (virtual_ipaddress, then _excluded). */
+  /** virtual_ipaddress as configured, e.g. "10.0.0.1/24" (the addresses carried in adverts). */
   vips: string[];
+  /** virtual_ipaddress_excluded, formatted as vips (installed while master, not advertised). */
+  excludedVips: string[];
   advertIntervalMs: number;
   /** Our advert source address. */
   sourceAddress: string;

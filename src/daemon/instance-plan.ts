@@ -37,8 +37,12 @@ export interface InstancePlan {
   /** Machine settings except primaryIp, which comes from the interface at start. */
   machine: Omit<MachineConfig, "primaryIp">;
   advertAddresses: number[];
-  /** Every address this instance installs while master (virtual_ipaddress + _excluded). */
+  /** Every address this instance installs while master: normalVips, then excludedVips. */
   vips: VirtualIp[];
+  /** virtual_ipaddress: installed while master and carried in adverts. */
+  normalVips: VirtualIp[];
+  /** virtual_ipaddress_excluded: installed while master, not carried in adverts. */
+  excludedVips: VirtualIp[];
   auth: { type: "PASS"; password: string } | undefined;
   garp: GarpSchedule;
   /** unicast_src_ip or mcast_src_ip: the source of our adverts instead of the primary address. */
@@ -139,6 +143,8 @@ function planInstance(config: Config, instance: VrrpInstance, syncGroup: string 
     machine,
     advertAddresses: instance.virtualIps.map((v) => v.address),
     vips: [...instance.virtualIps, ...instance.virtualIpsExcluded],
+    normalVips: [...instance.virtualIps],
+    excludedVips: [...instance.virtualIpsExcluded],
     auth: instance.auth,
     garp,
     sourceIp: instance.unicastSrcIp ?? instance.mcastSrcIp,
@@ -152,7 +158,11 @@ function planInstance(config: Config, instance: VrrpInstance, syncGroup: string 
   return { ...plan, key: planKey(plan) };
 }
 
-/** A canonical text of what a running instance cannot change without a restart. */
+/**
+ * A canonical text of what a running instance cannot change without a restart. vips
+ * (in order) and advertAddresses already fix the normal/excluded split, so the two
+ * lists are not repeated in it.
+ */
 function planKey(plan: Omit<InstancePlan, "key">): string {
   const { name, interfaceName, machine, advertAddresses, vips, auth, garp, sourceIp, unicastPeers, syncGroup } = plan;
   const identity = { name, interfaceName, machine, advertAddresses, vips, auth, garp, sourceIp, unicastPeers, syncGroup };

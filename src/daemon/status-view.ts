@@ -3,6 +3,7 @@
 import type { Clock } from "../common/clock.ts";
 import { formatIpv4 } from "../common/ipv4.ts";
 import type { DaemonView, GroupView, InstanceView, StatusSource, TrackerView } from "../api/ports.ts";
+import type { VirtualIp } from "../config/model.ts";
 import type { HistoryHealth } from "../store/event.ts";
 import type { VrrpRuntime } from "./vrrp-runtime.ts";
 
@@ -13,6 +14,11 @@ export interface DaemonFacts {
   routerId(): string | undefined;
   history(): HistoryHealth;
   maintenance(): ReadonlySet<string>;
+}
+
+/** "10.0.0.1/24", as the API shows a configured address. */
+function formatVip(vip: VirtualIp): string {
+  return `${formatIpv4(vip.address)}/${vip.prefixLength}`;
 }
 
 export function createStatusSource(runtime: VrrpRuntime, clock: Clock, facts: DaemonFacts): StatusSource {
@@ -54,7 +60,8 @@ export function createStatusSource(runtime: VrrpRuntime, clock: Clock, facts: Da
           state: m.state,
           basePriority: plan.machine.basePriority,
           effectivePriority: m.effectivePriority,
-          vips: plan.vips.map((v) => `${formatIpv4(v.address)}/${v.prefixLength}`),
+          vips: plan.normalVips.map(formatVip),
+          excludedVips: plan.excludedVips.map(formatVip),
           advertIntervalMs: plan.machine.advertIntervalCs * 10,
           sourceAddress: formatIpv4(m.config.primaryIp),
           ...(heard ? { master: { address: formatIpv4(heard.ip), priority: heard.priority, lastSeenAtMs: toWall(heard.lastHeardMs) } } : {}),

@@ -37,6 +37,7 @@ function hostileInstance(): InstanceView {
     basePriority: 100,
     effectivePriority: 85,
     vips: [HOSTILE],
+    excludedVips: [HOSTILE],
     advertIntervalMs: 1000,
     sourceAddress: "10.0.0.1",
     master: { address: HOSTILE, priority: 90, lastSeenAtMs: NOW - 500 },

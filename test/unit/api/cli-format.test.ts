@@ -4,7 +4,7 @@ import type { InstanceView } from "../../../src/api/ports.ts";
 
 const instance = (over: Partial<InstanceView>): InstanceView => ({
   name: "VI_1", vrid: 51, interface: "eth0", version: 2, state: "MASTER", basePriority: 100, effectivePriority: 100,
-  vips: ["10.0.0.41/24"], advertIntervalMs: 1000, sourceAddress: "10.0.0.11", trackers: [], stateSinceMs: 0,
+  vips: ["10.0.0.41/24"], excludedVips: [], advertIntervalMs: 1000, sourceAddress: "10.0.0.11", trackers: [], stateSinceMs: 0,
   maintenance: false, counters: {}, ...over,
 });
 
@@ -35,6 +35,12 @@ describe("CLI tables", () => {
     expect(text).toContain("10.0.0.12 (100)");
     expect(text).toContain("script:chk");
     expect(text).toContain("G      BACKUP  VI_1 VI_2");
+  });
+
+  test("state: excluded VIPs follow the normal ones, marked", () => {
+    const text = formatStateTable({ instances: [instance({ vips: ["10.0.0.41/24", "10.0.0.42/32"], excludedVips: ["10.0.1.41/24"] }), instance({ name: "VI_2", vips: [], excludedVips: ["10.0.1.51/32"] })] }, 0);
+    expect(text.split("\n")[1]).toContain("  10.0.0.41/24 10.0.0.42/32 10.0.1.41/24(excluded)  ");
+    expect(text.split("\n")[2]).toContain("  10.0.1.51/32(excluded)  ");
   });
 
   test("events, with the cursor for more", () => {

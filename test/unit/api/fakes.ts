@@ -68,6 +68,7 @@ function seedInstance(name: string, vrid: number, vip: string, state: "MASTER" |
     basePriority: priority,
     effectivePriority: priority,
     vips: [vip],
+    excludedVips: [],
     advertIntervalMs: 1000,
     sourceAddress: "10.99.0.11",
     trackers: [{ kind: "script", name: "chk_mt_down", healthy: true, contribution: 0, fault: false, detail: "exit 0" }],

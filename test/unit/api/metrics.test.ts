@@ -88,6 +88,36 @@ describe("GET /metrics", () => {
     expect(value(await scrape(fake), "keepalived_vrrp_state", { iname: "VI_1", ip_address: "" })).toBe(0);
   });
 
+  test("keepalived_vrrp_excluded_state: one sample per virtual_ipaddress_excluded; keepalived_vrrp_state from virtual_ipaddress only", async () => {
+    const fake = new FakeApi();
+    const excluded = (p: Parsed) => p.samples.filter((s) => s.name === "keepalived_vrrp_excluded_state");
+    let p = await scrape(fake);
+    expect(p.type.get("keepalived_vrrp_excluded_state")).toBe("gauge");
+    expect(p.help.get("keepalived_vrrp_excluded_state")).toBe("State of vrrp with excluded VIP");
+    expect(excluded(p)).toEqual([]);
+
+    // Two normal VIPs and one excluded one.
+    fake.instance("VI_1").vips = ["10.99.0.41/24", "10.99.0.42/32"];
+    fake.instance("VI_1").excludedVips = ["10.99.1.41/32"];
+    p = await scrape(fake);
+    expect(p.samples.filter((s) => s.name === "keepalived_vrrp_state" && s.labels.iname === "VI_1")).toEqual([
+      { name: "keepalived_vrrp_state", labels: { iname: "VI_1", intf: "eth0", vrid: "51", ip_address: "10.99.0.41/24" }, value: 2 },
+      { name: "keepalived_vrrp_state", labels: { iname: "VI_1", intf: "eth0", vrid: "51", ip_address: "10.99.0.42" }, value: 2 },
+    ]);
+    expect(excluded(p)).toEqual([{ name: "keepalived_vrrp_excluded_state", labels: { iname: "VI_1", intf: "eth0", vrid: "51", ip_address: "10.99.1.41" }, value: 2 }]);
+
+    // Only excluded VIPs: keepalived_vrrp_state still has its ip_address="" sample.
+    fake.instance("VI_2").vips = [];
+    fake.instance("VI_2").excludedVips = ["10.99.1.51/24"];
+    p = await scrape(fake);
+    expect(p.samples.filter((s) => s.name === "keepalived_vrrp_state" && s.labels.iname === "VI_2")).toEqual([
+      { name: "keepalived_vrrp_state", labels: { iname: "VI_2", intf: "eth0", vrid: "52", ip_address: "" }, value: 1 },
+    ]);
+    expect(excluded(p).filter((s) => s.labels.iname === "VI_2")).toEqual([
+      { name: "keepalived_vrrp_excluded_state", labels: { iname: "VI_2", intf: "eth0", vrid: "52", ip_address: "10.99.1.51/24" }, value: 1 },
+    ]);
+  });
+
   test("every counter with an exporter name is exported under it, labels iname/intf/vrid", async () => {
     const fake = new FakeApi();
     fake.instance("VI_2").counters = { ...fake.instance("VI_2").counters, ipTtlErrors: 7, authFailures: 2 };

@@ -24,9 +24,9 @@ describe("read routes", () => {
     const body = await res.json() as any;
     expect(body.daemon).toMatchObject({ version: "0.1.0", pid: 4242, history: { state: "ok" } });
     expect(body.groups).toEqual([]);
-    expect(body.instances.map((i: { name: string; state: string; vrid: number; vips: string[] }) => [i.name, i.state, i.vrid, i.vips])).toEqual([
-      ["VI_1", "MASTER", 51, ["10.99.0.41/24"]],
-      ["VI_2", "BACKUP", 52, ["10.99.0.51/24"]],
+    expect(body.instances.map((i: { name: string; state: string; vrid: number; vips: string[]; excludedVips: string[] }) => [i.name, i.state, i.vrid, i.vips, i.excludedVips])).toEqual([
+      ["VI_1", "MASTER", 51, ["10.99.0.41/24"], []],
+      ["VI_2", "BACKUP", 52, ["10.99.0.51/24"], []],
     ]);
     expect(body.instances[1].master).toEqual({ address: PEER, priority: 100, lastSeenAtMs: SEED_WALL_MS + 119_000 });
   });

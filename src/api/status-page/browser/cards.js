@@ -12,7 +12,7 @@ function instanceCard(inst, nowMs, action) {
   <p class="facts">VRID <b>${esc(inst.vrid)}</b> · ${esc(inst.interface)} · VRRPv${esc(inst.version)} · advert ${esc(inst.advertIntervalMs / 1000)} s · from ${esc(inst.sourceAddress)}</p>
   <dl class="kv">
     <dt>Priority</dt><dd>${priorityText(inst)}</dd>
-    <dt>VIPs</dt><dd class="mono">${inst.vips.map(esc).join("<br>") || '<span class="muted">none</span>'}</dd>
+    <dt>VIPs</dt><dd class="mono">${vipList(inst)}</dd>
     <dt>Master</dt><dd data-role="master">${masterText(inst, nowMs)}</dd>
     <dt>In state</dt><dd>since ${esc(clockTime(inst.stateSinceMs, nowMs))} · ${ageSpan(inst.stateSinceMs, nowMs, "")}</dd>
     <dt>Takeover</dt><dd data-role="takeover">${inst.lastTakeoverMs === undefined ? '<span class="muted">none since start</span>' : `last <b>${esc(takeoverText(inst.lastTakeoverMs))}</b>`}</dd>
@@ -21,6 +21,12 @@ function instanceCard(inst, nowMs, action) {
   ${trackerTable(inst.trackers)}
   <footer class="card-foot">${maintenanceControl(inst, action)}</footer>
 </article>`;
+}
+
+/** virtual_ipaddress, then virtual_ipaddress_excluded marked as such. */
+function vipList(inst) {
+  const excluded = inst.excludedVips.map((v) => `${esc(v)} <span class="muted">(excluded)</span>`);
+  return [...inst.vips.map(esc), ...excluded].join("<br>") || '<span class="muted">none</span>';
 }
 
 function priorityText(inst) {
