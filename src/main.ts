@@ -3,6 +3,7 @@ import { USAGE, parseArgs } from "./daemon/cli-args.ts";
 import { checkCommand } from "./daemon/check-command.ts";
 import { clientCommand } from "./daemon/client-command.ts";
 import { runCommand } from "./daemon/run-command.ts";
+import { tlsCertificateCommand } from "./daemon/tls-certificate-command.ts";
 import { VERSION } from "./daemon/version.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -24,6 +25,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case "state":
     case "events":
       return clientCommand(command.kind, command.options);
+    case "tls-certificate":
+      return tlsCertificateCommand(command.options);
   }
 }
 

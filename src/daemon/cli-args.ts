@@ -1,6 +1,7 @@
 // Command-line parsing: Tandem's own subcommands plus keepalived 2.2.7's flags, so a
 // systemd unit or script written for keepalived runs tandem by changing only the binary.
 // Pure: argv in, a Command (or a usage error) out.
+import { parseFingerprint } from "../tls/index.ts";
 
 export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
 export const DEFAULT_DB_FILE = "/var/lib/tandem/tandem.db";
@@ -38,12 +39,35 @@ export interface ClientOptions {
   json: boolean;
   /** events only: filters passed to GET /events. */
   query: Record<string, string>;
+  /** --fingerprint: trust exactly the certificate with this SHA-256 (normalised "sha256:AB:..."). */
+  fingerprint?: string;
+  /** --cacert: verify the API's certificate against this CA file instead of the system's. */
+  caFile?: string;
+  /** --token-file: send its contents as the bearer token. */
+  tokenFile?: string;
+}
+
+/** Default validity of `tandem tls-certificate`: ten years, as the box is pinned, not CA-trusted. */
+export const DEFAULT_CERTIFICATE_DAYS = 3650;
+
+/** `tandem tls-certificate`: make a self-signed certificate and key for the REST API. */
+export interface TlsCertificateOptions {
+  certFile: string;
+  keyFile: string;
+  /** The CN; the command defaults it to the host name. */
+  name: string | undefined;
+  dnsNames: string[];
+  ipAddresses: string[];
+  validDays: number;
+  /** Replace existing files instead of refusing. */
+  force: boolean;
 }
 
 export type Command =
   | { kind: "run"; options: RunOptions }
   | { kind: "state"; options: ClientOptions }
   | { kind: "events"; options: ClientOptions }
+  | { kind: "tls-certificate"; options: TlsCertificateOptions }
   | { kind: "check"; configFile: string; configId: string | undefined; logFile: string | undefined }
   | { kind: "version" }
   | { kind: "help" }
@@ -127,8 +151,9 @@ export function parseArgs(argv: readonly string[]): Command {
   let subcommand: string | undefined;
   if (args[0] !== undefined && !args[0].startsWith("-")) subcommand = args.shift();
   if (subcommand === "state" || subcommand === "events") return parseClientArgs(subcommand, args);
+  if (subcommand === "tls-certificate") return parseTlsCertificateArgs(args);
   if (subcommand !== undefined && !["run", "check", "version", "help"].includes(subcommand)) {
-    return { kind: "usage-error", message: `unknown command "${subcommand}"; expected run, check, state, events, version or help (see tandem --help)` };
+    return { kind: "usage-error", message: `unknown command "${subcommand}"; expected run, check, state, events, tls-certificate, version or help (see tandem --help)` };
   }
   const options = defaults();
   const state: ParseState = {};
@@ -199,15 +224,54 @@ function parseClientArgs(command: "state" | "events", args: string[]): Command {
     const [name, inline] = splitLong(args[i]!.replace(/^--?/, ""));
     const value = () => inline ?? args[++i];
     if (name === "json") options.json = true;
-    else if (name === "api" || name === "f" || name === "use-file" || (command === "events" && EVENT_FILTERS.includes(name))) {
+    else if (CLIENT_VALUE_OPTIONS.includes(name) || (command === "events" && EVENT_FILTERS.includes(name))) {
       const v = value();
       if (v === undefined) return { kind: "usage-error", message: `option --${name} needs a value` };
       if (name === "api") options.apiUrl = v;
       else if (name === "f" || name === "use-file") options.configFile = v;
-      else options.query[name === "since" ? "sinceMs" : name === "until" ? "untilMs" : name] = v;
+      else if (name === "cacert") options.caFile = v;
+      else if (name === "token-file") options.tokenFile = v;
+      else if (name === "fingerprint") {
+        const parsed = parseFingerprint(v);
+        if (!parsed.ok) return { kind: "usage-error", message: `--fingerprint: ${parsed.message}` };
+        options.fingerprint = parsed.fingerprint;
+      } else options.query[name === "since" ? "sinceMs" : name === "until" ? "untilMs" : name] = v;
     } else return { kind: "usage-error", message: `unknown option ${args[i]} for tandem ${command} (see tandem --help)` };
   }
+  // A pin already says exactly which certificate to trust; a CA on top would only blur that.
+  if (options.fingerprint && options.caFile) return { kind: "usage-error", message: "--fingerprint and --cacert exclude each other: pin the certificate or name its CA" };
   return { kind: command, options };
+}
+
+const CLIENT_VALUE_OPTIONS = ["api", "f", "use-file", "fingerprint", "cacert", "token-file"];
+
+function parseTlsCertificateArgs(args: string[]): Command {
+  const options: TlsCertificateOptions = { certFile: "", keyFile: "", name: undefined, dnsNames: [], ipAddresses: [], validDays: DEFAULT_CERTIFICATE_DAYS, force: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith("--")) return { kind: "usage-error", message: `unexpected argument "${arg}" for tandem tls-certificate (see tandem --help)` };
+    const [name, inline] = splitLong(arg.slice(2));
+    if (name === "force") {
+      if (inline !== undefined) return { kind: "usage-error", message: "option --force takes no value" };
+      options.force = true;
+      continue;
+    }
+    if (!["cert", "key", "name", "dns", "ip", "days"].includes(name)) return { kind: "usage-error", message: `unknown option --${name} for tandem tls-certificate (see tandem --help)` };
+    const value = inline ?? args[++i];
+    if (value === undefined || value === "") return { kind: "usage-error", message: `option --${name} needs a value` };
+    if (name === "cert") options.certFile = value;
+    else if (name === "key") options.keyFile = value;
+    else if (name === "name") options.name = value;
+    else if (name === "dns") options.dnsNames.push(value);
+    else if (name === "ip") options.ipAddresses.push(value);
+    else {
+      if (!/^[1-9][0-9]*$/.test(value)) return { kind: "usage-error", message: `--days must be a whole number of days, got "${value}"` };
+      options.validDays = Number(value);
+    }
+  }
+  if (!options.certFile || !options.keyFile) return { kind: "usage-error", message: "tandem tls-certificate needs --cert FILE and --key FILE" };
+  if (options.certFile === options.keyFile) return { kind: "usage-error", message: "--cert and --key must be different files" };
+  return { kind: "tls-certificate", options };
 }
 
 function splitLong(text: string): [string, string | undefined] {
@@ -223,6 +287,18 @@ Commands:
   state [--api URL]      the running daemon's instances, as a table (--json for JSON)
   events [--since T] [--kind K] [--instance I] [--limit N] [--cursor C] [--api URL]
                          the event history, newest first (--json for JSON)
+    state and events also take:
+      -f FILE            read api_listen, api_tls_certificate and api_token_file from FILE
+      --fingerprint FP   trust an https API whose certificate has this SHA-256 fingerprint
+                         (sha256:AB:CD:..., as tls-certificate and first-boot print it)
+      --cacert FILE      verify the API's certificate against the CA certificate(s) in FILE
+      --token-file FILE  send the token in FILE as Authorization: Bearer
+  tls-certificate --cert FILE --key FILE [--name NAME] [--dns NAME]... [--ip ADDR]...
+                  [--days N] [--force]
+                         make a self-signed ECDSA P-256 certificate for the REST API: the key
+                         (mode 0600) and certificate (0644); prints its fingerprint. NAME (the
+                         CN, default the host name) is also a DNS name; --days default ${DEFAULT_CERTIFICATE_DAYS};
+                         existing files are kept unless --force
   version                print the version
   help                   this text
 

@@ -94,8 +94,9 @@ class SqliteEventLog implements EventLog {
     const kinds = Array.isArray(filter.kinds) ? knownKinds(filter.kinds) : undefined;
     if (kinds && kinds.length === 0) return { events: [] };
     let rows: TandemEvent[] = [];
+    let resumeAfterId: number | undefined;
     const ok = this.use((table) => {
-      rows = table.page({
+      ({ rows, resumeAfterId } = table.page({
         order,
         limit: limit + 1,
         ...(cursor ? { afterId: cursor.id } : {}),
@@ -103,12 +104,15 @@ class SqliteEventLog implements EventLog {
         ...(Number.isFinite(filter.untilMs) ? { untilMs: filter.untilMs } : {}),
         ...(kinds ? { kinds } : {}),
         ...(typeof filter.instance === "string" ? { instance: filter.instance } : {}),
-      });
+      }));
     });
     if (!ok) return { events: [] };
     const events = rows.slice(0, limit);
     const last = events.at(-1);
-    return rows.length > limit && last ? { events, nextCursor: encodeCursor({ order, id: last.id }) } : { events };
+    if (rows.length > limit && last) return { events, nextCursor: encodeCursor({ order, id: last.id }) };
+    // The scan stopped at its bound before the page was full: more may match further on.
+    if (resumeAfterId !== undefined) return { events, nextCursor: encodeCursor({ order, id: resumeAfterId }), partial: true };
+    return { events };
   }
 
   health(): HistoryHealth {

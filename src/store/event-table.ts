@@ -30,6 +30,39 @@ const MAX_DATA = 256 * 1024;
 
 const COLUMNS = "id, at_ms, kind, instance, summary, data";
 
+/** A time range with at most this many rows is read through the at_ms index and sorted. */
+const NARROW_RANGE_ROWS = 8_192;
+/** Other pages read ids in windows of this size, and at most MAX_SCANNED_IDS ids in all. */
+const WINDOW_IDS = 16_384;
+const MAX_SCANNED_IDS = 8 * WINDOW_IDS;
+
+/** WHERE for a page's filters; kinds are known names only, so the statement shapes are few (db.query caches them). */
+function whereClause(query: PageQuery, extra?: string): { filter: string; params: (string | number)[] } {
+  const where: string[] = extra ? [extra] : [];
+  const params: (string | number)[] = [];
+  if (query.afterId !== undefined) {
+    where.push(query.order === "desc" ? "id < ?" : "id > ?");
+    params.push(query.afterId);
+  }
+  if (query.sinceMs !== undefined) {
+    where.push("at_ms >= ?");
+    params.push(query.sinceMs);
+  }
+  if (query.untilMs !== undefined) {
+    where.push("at_ms <= ?");
+    params.push(query.untilMs);
+  }
+  if (query.kinds !== undefined) {
+    where.push(`kind IN (${query.kinds.map(() => "?").join(", ")})`);
+    params.push(...query.kinds);
+  }
+  if (query.instance !== undefined) {
+    where.push("instance = ?");
+    params.push(query.instance);
+  }
+  return { filter: where.length ? ` WHERE ${where.join(" AND ")}` : "", params };
+}
+
 export class EventTable {
   private readonly insertEvent: Statement;
   private readonly selectMaxId: Statement;
@@ -40,11 +73,13 @@ export class EventTable {
   private readonly clearMaintenance: Statement;
   private readonly insertMaintenance: Statement;
   private readonly deleteMaintenance: Statement;
+  private readonly countRange: Statement;
 
   constructor(readonly db: Database) {
     this.insertEvent = db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
     this.selectMaxId = db.prepare("SELECT max(id) AS id FROM events");
     this.selectMinId = db.prepare("SELECT min(id) AS id FROM events");
+    this.countRange = db.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE at_ms BETWEEN ? AND ? LIMIT ?)");
     // Bounded batches: retention never holds the (single-threaded) daemon for long.
     this.deleteOlder = db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at_ms < ? ORDER BY at_ms LIMIT ?)");
     this.deleteUpTo = db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= ? ORDER BY id LIMIT ?)");
@@ -66,41 +101,46 @@ export class EventTable {
     return (this.selectMinId.get() as { id: number | null }).id ?? 0;
   }
 
-  page(query: PageQuery): TandemEvent[] {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (query.afterId !== undefined) {
-      where.push(query.order === "desc" ? "id < ?" : "id > ?");
-      params.push(query.afterId);
+  /**
+   * One page, with bounded work whatever the filter: a time range that holds few rows is
+   * read through the at_ms index; anything else is read in windows of ids, and a page stops
+   * after MAX_SCANNED_IDS ids even when it holds fewer rows than asked (a filter that matches
+   * rarely). `resumeAfterId` then says where the next page continues. 1,000,000 rows once
+   * took 400 ms for `since=0&until=<now>`, on the loop that sends VRRP adverts.
+   */
+  page(query: PageQuery): { rows: TandemEvent[]; resumeAfterId?: number } {
+    const timed = query.sinceMs !== undefined || query.untilMs !== undefined;
+    if (timed && this.fewRowsIn(query.sinceMs ?? Number.MIN_SAFE_INTEGER, query.untilMs ?? Number.MAX_SAFE_INTEGER)) {
+      // Through the at_ms index, then sorted by id: at most NARROW_RANGE_ROWS ids to sort.
+      const { filter, params } = whereClause(query);
+      const order = `ORDER BY id ${query.order === "desc" ? "DESC" : "ASC"}`;
+      // INDEXED BY: left to itself the planner may walk every rowid to honour ORDER BY id.
+      const sql = `SELECT ${COLUMNS} FROM events WHERE id IN (SELECT id FROM events INDEXED BY events_at_ms${filter} ${order} LIMIT ?) ${order}`;
+      return { rows: (this.db.query(sql).all(...params, query.limit) as EventRow[]).map(rowToEvent) };
     }
-    if (query.sinceMs !== undefined) {
-      where.push("at_ms >= ?");
-      params.push(query.sinceMs);
+    const desc = query.order === "desc";
+    const lowest = this.minId();
+    const highest = this.maxId();
+    // The exclusive edge the next window starts from.
+    let edge = query.afterId ?? (desc ? highest + 1 : lowest - 1);
+    const rows: TandemEvent[] = [];
+    for (let scanned = 0; rows.length < query.limit; scanned += WINDOW_IDS) {
+      const from = desc ? Math.max(edge - WINDOW_IDS, lowest) : edge + 1;
+      const to = desc ? edge - 1 : Math.min(edge + WINDOW_IDS, highest);
+      if (from > to) return { rows };
+      if (scanned >= MAX_SCANNED_IDS) return { rows, resumeAfterId: edge };
+      const { filter, params } = whereClause({ ...query, afterId: undefined }, `id BETWEEN ${from} AND ${to}`);
+      const sql = `SELECT ${COLUMNS} FROM events${filter} ORDER BY id ${desc ? "DESC" : "ASC"} LIMIT ?`;
+      for (const row of this.db.query(sql).all(...params, query.limit - rows.length) as EventRow[]) rows.push(rowToEvent(row));
+      edge = desc ? from : to;
     }
-    if (query.untilMs !== undefined) {
-      where.push("at_ms <= ?");
-      params.push(query.untilMs);
-    }
-    if (query.kinds !== undefined) {
-      where.push(`kind IN (${query.kinds.map(() => "?").join(", ")})`);
-      params.push(...query.kinds);
-    }
-    if (query.instance !== undefined) {
-      where.push("instance = ?");
-      params.push(query.instance);
-    }
-    params.push(query.limit);
-    // db.query caches the compiled statement per SQL text; the shapes are few (kinds are
-    // known names only, so at most 12 IN lists).
-    const filter = where.length ? ` WHERE ${where.join(" AND ")}` : "";
-    const order = `ORDER BY id ${query.order === "desc" ? "DESC" : "ASC"}`;
-    // A time range is read through the at_ms index and then sorted by id: sort only the ids
-    // and fetch the page's rows after (0.6 ms instead of 4 ms for an hour of 1/s events).
-    const sql =
-      query.sinceMs !== undefined || query.untilMs !== undefined
-        ? `SELECT ${COLUMNS} FROM events WHERE id IN (SELECT id FROM events${filter} ${order} LIMIT ?) ${order}`
-        : `SELECT ${COLUMNS} FROM events${filter} ${order} LIMIT ?`;
-    return (this.db.query(sql).all(...params) as EventRow[]).map(rowToEvent);
+    return { rows };
+  }
+
+  /** Whether [sinceMs, untilMs] holds at most NARROW_RANGE_ROWS rows (a bounded index count). */
+  private fewRowsIn(sinceMs: number, untilMs: number): boolean {
+    const row = this.countRange.get(sinceMs, untilMs, NARROW_RANGE_ROWS + 1) as { n: number };
+    return row.n <= NARROW_RANGE_ROWS;
   }
 
   /** Delete up to `budget` events older than cutoffMs; returns how many went. */

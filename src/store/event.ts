@@ -99,8 +99,13 @@ export interface EventFilter {
 
 export interface EventPage {
   events: TandemEvent[];
-  /** Present when more events match. */
+  /** Present when more events may match. */
   nextCursor?: string;
+  /**
+   * Set when the page holds fewer events than asked because the query's work bound was
+   * reached (a filter that matches rarely); nextCursor continues the search.
+   */
+  partial?: true;
 }
 
 /** Whether the history is being written; the daemon keeps doing VRRP either way. */

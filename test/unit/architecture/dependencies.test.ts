@@ -59,6 +59,7 @@ const allowed: Record<string, { modules: string[]; external: RegExp }> = {
   net: { modules: ["common"], external: /^(bun:ffi|node:fs)$/ },
   store: { modules: ["common"], external: /^bun:sqlite$/ },
   api: { modules: ["common"], external: /^hono(\/.*)?$/ },
+  tls: { modules: ["common"], external: /^node:crypto$/ },
   daemon: { modules: ["*"], external: /.*/ },
   main: { modules: ["daemon", "config", "common"], external: /^$/ },
 };

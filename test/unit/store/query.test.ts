@@ -170,3 +170,45 @@ describe("cursor paging", () => {
     expect(second.nextCursor).toBeUndefined();
   });
 });
+
+describe("bounded work per page", () => {
+  /** 300,000 priority events on VI_1 and, every 100,000th, one on RARE; a second per event. */
+  function large(): EventLog {
+    log = openEventLog({ path: ":memory:", clock: new FakeClock(T0) });
+    const l = log;
+    for (let i = 0; i < 300_000; i++) l.append(priorityEvent(T0 + i * 1000, i % 100_000 === 50_000 ? "RARE" : "VI_1", i));
+    return l;
+  }
+
+  test("a rare match is found through partial pages whose cursors continue the search, in both orders", () => {
+    const l = large();
+    for (const order of ["desc", "asc"] as const) {
+      const found: number[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      let partial = 0;
+      do {
+        const page = l.query({ instance: "RARE", kinds: ["vrrp.priority"], order, limit: 10, ...(cursor ? { cursor } : {}) });
+        found.push(...ids(page.events));
+        if (page.partial) partial++;
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor && pages < 100);
+      expect(found).toEqual(order === "desc" ? [250_001, 150_001, 50_001] : [50_001, 150_001, 250_001]);
+      // Each page read at most 131,072 ids, so reaching the end of 300,000 took partial pages.
+      expect(partial).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  test("a time range over the whole history and one in the far past both answer a full page", () => {
+    const l = large();
+    const all = l.query({ sinceMs: 0, untilMs: T0 + 1e12, limit: 1000 });
+    expect(all.events.length).toBe(1000);
+    expect(all.events[0]!.id).toBe(300_000);
+    expect(all.partial).toBeUndefined();
+    const past = l.query({ untilMs: T0 + 4_999_000, limit: 1000 });
+    expect(ids(past.events).slice(0, 3)).toEqual([5000, 4999, 4998]);
+    const recent = l.query({ sinceMs: T0 + 299_990_000, order: "asc" });
+    expect(ids(recent.events)).toEqual(Array.from({ length: 10 }, (_, i) => 299_991 + i));
+  });
+});
