@@ -4,6 +4,7 @@ import { checkCommand } from "./daemon/check-command.ts";
 import { clientCommand } from "./daemon/client-command.ts";
 import { runCommand } from "./daemon/run-command.ts";
 import { tlsCertificateCommand } from "./daemon/tls-certificate-command.ts";
+import { validateChildCommand } from "./daemon/validate-child-command.ts";
 import { VERSION } from "./daemon/version.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -27,6 +28,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return clientCommand(command.kind, command.options);
     case "tls-certificate":
       return tlsCertificateCommand(command.options);
+    case "validate-child":
+      return validateChildCommand();
   }
 }
 

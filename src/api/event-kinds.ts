@@ -14,6 +14,7 @@ const KIND_SET: Readonly<Record<EventKind, true>> = {
   "notify.run": true,
   "config.reload": true,
   "api.action": true,
+  "api.refused": true,
   "history.degraded": true,
   "history.recovered": true,
 };

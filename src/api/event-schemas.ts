@@ -59,6 +59,17 @@ const EVENT_DATA: Readonly<Record<EventKind, JsonSchema>> = {
   }),
   "config.reload": object({ ok: bool, file: str, diagnostics: { type: "array", items: str } }),
   "api.action": object({ action: str, caller: object({ address: str }), target: str, ok: bool, detail: str }, ["target", "detail"]),
+  "api.refused": object(
+    {
+      client: { type: "string", description: "The caller's address; * sums other clients" },
+      reason: { type: "string", description: "Which limit or check refused it (tandem_api_refused_total's reason label)" },
+      status: int,
+      count: { type: "integer", minimum: 1, description: "Refusals this event stands for" },
+      method: str,
+      path: str,
+    },
+    ["method", "path"],
+  ),
   "history.degraded": object({ reason: str }),
   "history.recovered": object({ droppedEvents: int }),
 };
@@ -84,8 +95,12 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     oneOf: (Object.entries(EVENT_DATA) as [EventKind, JsonSchema][]).map(([kind, data]) => eventVariant(kind, data)),
   },
   EventPage: object(
-    { events: { type: "array", items: ref("TandemEvent") }, nextCursor: { type: "string", description: "Present when more events match: pass it as ?cursor= to continue" } },
-    ["nextCursor"],
+    {
+      events: { type: "array", items: ref("TandemEvent") },
+      nextCursor: { type: "string", description: "Present when more events may match: pass it as ?cursor= to continue" },
+      partial: { const: true, description: "The page holds fewer events than asked because the query's work bound was reached; nextCursor continues the search" },
+    },
+    ["nextCursor", "partial"],
   ),
   EventKind: { type: "string", enum: Object.keys(EVENT_DATA) },
 };

@@ -9,6 +9,8 @@ import type { StreamQuery } from "./events-query.ts";
 export const HEARTBEAT_MS = 15_000;
 /** A reconnect never replays more than this; older gaps are left to GET /events. */
 export const MAX_REPLAY_EVENTS = 10_000;
+/** Pages the replay may read: each is bounded work in the store, and so is their sum. */
+const MAX_REPLAY_PAGES = 20;
 /** Frames queued for a client that does not read; beyond this it is disconnected. */
 export const MAX_QUEUED_FRAMES = 1_000;
 
@@ -19,6 +21,8 @@ export interface EventStreamOptions {
   /** Aborts when the client goes away. */
   signal: AbortSignal;
   heartbeatMs?: number;
+  /** Called once when the stream ends, whoever ends it (the admission slot is released here). */
+  onClose?: () => void;
 }
 
 export function sseFrame(event: TandemEvent): string {
@@ -39,7 +43,8 @@ export function eventsAfter(events: EventSource, afterId: number, query: StreamQ
   const filter: EventFilter = { order: "desc", limit: 1000 };
   if (query.kinds) filter.kinds = query.kinds;
   if (query.instance !== undefined) filter.instance = query.instance;
-  for (;;) {
+  for (let pages = 0; ; pages++) {
+    if (pages >= MAX_REPLAY_PAGES) return { events: found.reverse(), truncated: true };
     const page = events.query(filter);
     for (const event of page.events) {
       if (event.id <= afterId) return { events: found.reverse(), truncated: false };
@@ -52,7 +57,7 @@ export function eventsAfter(events: EventSource, afterId: number, query: StreamQ
 }
 
 export function eventStreamResponse(options: EventStreamOptions): Response {
-  const { events, clock, query, signal } = options;
+  const { events, clock, query, signal, onClose } = options;
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const encoder = new TextEncoder();
 
@@ -69,6 +74,7 @@ export function eventStreamResponse(options: EventStreamOptions): Response {
     throw error;
   }
 
+
   let close = () => {};
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -82,6 +88,7 @@ export function eventStreamResponse(options: EventStreamOptions): Response {
         closed = true;
         heartbeat?.cancel();
         unsubscribe();
+        onClose?.();
         signal.removeEventListener("abort", close);
         try {
           controller.close();
@@ -115,7 +122,7 @@ export function eventStreamResponse(options: EventStreamOptions): Response {
       // The first bytes flush the headers, so clients see the stream open at once.
       // The preamble and the replay go as one chunk: the queue limit is for live frames a
       // client does not read, not for a long replay it has not had the chance to read yet.
-      const preamble = `retry: 3000\n: tandem events${replay.truncated ? `; replay limited to the last ${MAX_REPLAY_EVENTS} events` : ""}\n\n`;
+      const preamble = `retry: 3000\n: tandem events${replay.truncated ? `; replay limited to the last ${replay.events.length} events (GET /events has the rest)` : ""}\n\n`;
       send(preamble + [...replay.events, ...early.splice(0)].map(frameOf).join(""));
       live = deliver;
       heartbeat = clock.at(clock.nowMs() + heartbeatMs, beat);

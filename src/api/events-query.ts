@@ -1,11 +1,15 @@
 // GET /events and /events/stream query strings -> EventFilter, strictly: a typo in a
 // parameter name or value is a 400 that says what was wrong, never a silently wider query.
+// Sizes are clamped instead: a page larger than the API serves gets the largest page, and
+// a time beyond what a date can be gets the last one, each named in a Tandem-Clamped header.
 import type { EventFilter, EventKind } from "../store/event.ts";
 import { badRequest } from "./errors.ts";
 import { API_EVENT_KINDS, isEventKind } from "./event-kinds.ts";
 
 export const MAX_LIMIT = 1000;
 const MAX_TEXT = 512;
+/** The largest time a JavaScript Date holds (year 275760); later ones are clamped to it. */
+export const MAX_TIME_MS = 8.64e15;
 
 /** Query parameters of GET /events; `since`/`until` are what `tandem events` users type. */
 export const EVENTS_QUERY_PARAMS = ["sinceMs", "untilMs", "since", "until", "kind", "instance", "limit", "cursor", "order"] as const;
@@ -18,7 +22,16 @@ const DATE_TIME_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\
 /** The URL's query as name -> every value given, in order. */
 export function queryValues(url: string): Map<string, string[]> {
   const values = new Map<string, string[]>();
-  for (const [name, value] of new URL(url).searchParams) values.set(name, [...(values.get(name) ?? []), value]);
+  // Not new URL(url): a request whose Host header is garbage ("[::1]:99999") has a URL that
+  // does not parse, while its query string is still perfectly readable.
+  const mark = url.indexOf("?");
+  const hash = url.indexOf("#", mark);
+  const query = mark < 0 ? "" : url.slice(mark + 1, hash < 0 ? undefined : hash);
+  for (const [name, value] of new URLSearchParams(query)) {
+    const list = values.get(name);
+    if (list) list.push(value);
+    else values.set(name, [value]);
+  }
   return values;
 }
 
@@ -40,10 +53,13 @@ function single(values: Map<string, string[]>, name: string): string | undefined
 }
 
 /** Epoch milliseconds ("1764133200000") or an ISO-8601 date or date-time with a zone. */
-export function parseTime(name: string, text: string): number {
+export function parseTime(name: string, text: string, clamped: string[] = []): number {
   if (/^\d+$/.test(text)) {
     const ms = Number(text);
-    if (!Number.isSafeInteger(ms)) throw badRequest(`${name} is out of range`, `"${text}" is too large for epoch milliseconds`);
+    if (ms > MAX_TIME_MS) {
+      clamped.push(`${name}=${MAX_TIME_MS}`);
+      return MAX_TIME_MS;
+    }
     return ms;
   }
   if (DATE_TIME_WITHOUT_ZONE.test(text)) throw badRequest(`${name} has no time zone`, `"${text}": add Z (UTC) or an offset such as +02:00`);
@@ -64,31 +80,42 @@ export function parseKinds(values: Map<string, string[]>): EventKind[] | undefin
   return [...new Set(names)] as EventKind[];
 }
 
-function parseLimit(text: string | undefined): number | undefined {
+function parseLimit(text: string | undefined, maxLimit: number, clamped: string[]): number | undefined {
   if (text === undefined) return undefined;
-  const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
-  if (!(limit >= 1 && limit <= MAX_LIMIT)) throw badRequest("limit must be an integer from 1 to 1000", `got "${text.slice(0, 32)}"`);
+  const limit = /^\d{1,20}$/.test(text) ? Number(text) : NaN;
+  if (!(limit >= 1)) throw badRequest(`limit must be a whole number from 1 (pages hold at most ${maxLimit} events)`, `got "${text.slice(0, 32)}"`);
+  if (limit > maxLimit) {
+    clamped.push(`limit=${maxLimit}`);
+    return maxLimit;
+  }
   return limit;
 }
 
-function timeParam(values: Map<string, string[]>, name: "sinceMs" | "untilMs", alias: string): number | undefined {
+function timeParam(values: Map<string, string[]>, name: "sinceMs" | "untilMs", alias: string, clamped: string[]): number | undefined {
   const exact = single(values, name);
   const aliased = single(values, alias);
   if (exact !== undefined && aliased !== undefined) throw badRequest(`give either ${name} or ${alias}, not both`);
   const text = exact ?? aliased;
-  return text === undefined ? undefined : parseTime(exact !== undefined ? name : alias, text);
+  return text === undefined ? undefined : parseTime(exact !== undefined ? name : alias, text, clamped);
 }
 
-export function parseEventsQuery(url: string): EventFilter {
+export interface EventsQuery {
+  filter: EventFilter;
+  /** Parameters clamped to what the API serves, as "name=value" (the Tandem-Clamped header). */
+  clamped: string[];
+}
+
+export function parseEventsQuery(url: string, maxLimit = MAX_LIMIT): EventsQuery {
   const values = queryValues(url);
   rejectUnknown(values, EVENTS_QUERY_PARAMS);
   const filter: EventFilter = {};
-  const sinceMs = timeParam(values, "sinceMs", "since");
-  const untilMs = timeParam(values, "untilMs", "until");
+  const clamped: string[] = [];
+  const sinceMs = timeParam(values, "sinceMs", "since", clamped);
+  const untilMs = timeParam(values, "untilMs", "until", clamped);
   if (sinceMs !== undefined && untilMs !== undefined && sinceMs > untilMs) throw badRequest("the time range is empty", "since is later than until");
   const kinds = parseKinds(values);
   const instance = single(values, "instance");
-  const limit = parseLimit(single(values, "limit"));
+  const limit = parseLimit(single(values, "limit"), maxLimit, clamped);
   const cursor = single(values, "cursor");
   const order = single(values, "order");
   if (order !== undefined && order !== "asc" && order !== "desc") throw badRequest('order must be "asc" or "desc"', `got "${order.slice(0, 32)}"`);
@@ -99,7 +126,7 @@ export function parseEventsQuery(url: string): EventFilter {
   if (limit !== undefined) filter.limit = limit;
   if (cursor !== undefined) filter.cursor = cursor;
   if (order !== undefined) filter.order = order;
-  return filter;
+  return { filter, clamped };
 }
 
 export interface StreamQuery {

@@ -91,6 +91,7 @@ export function metricFamilies(status: StatusSource): MetricFamily[] {
   ];
 }
 
-export function renderMetrics(status: StatusSource): string {
-  return renderFamilies(metricFamilies(status));
+/** The status families, then any others (the API's own counters) after them. */
+export function renderMetrics(status: StatusSource, more: readonly MetricFamily[] = []): string {
+  return renderFamilies([...metricFamilies(status), ...more]);
 }

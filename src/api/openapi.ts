@@ -1,11 +1,11 @@
 // GET /openapi.json: an OpenAPI 3.1 document generated from the route table and the
 // JSON Schemas, so the description cannot list a route the app lacks or miss one it has.
-import { ROUTE_SPECS, type RouteSpec } from "./route-specs.ts";
+import { responsesOf, ROUTE_SPECS, type RouteSpec } from "./route-specs.ts";
 import { SCHEMAS, ref } from "./schemas.ts";
 
 function operation(route: RouteSpec): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
-  for (const [status, response] of Object.entries(route.responses)) {
+  for (const [status, response] of Object.entries(responsesOf(route))) {
     responses[status] = {
       description: response.description,
       ...(response.headers ? { headers: response.headers } : {}),
@@ -38,7 +38,8 @@ function operation(route: RouteSpec): Record<string, unknown> {
         }
       : {}),
     responses,
-    ...(route.secured ? { security: [{ bearerToken: [] }] } : {}),
+    // Reads carry an optional requirement: they need the token only with api_reads_need_token.
+    ...(route.secured ? { security: [{ bearerToken: [] }] } : route.public ? { security: [] } : { security: [{}, { bearerToken: [] }] }),
   };
 }
 
@@ -51,8 +52,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
       title: "Tandem REST API",
       version,
       description:
-        "See and steer a tandem VRRP pair. Read endpoints are open on api_listen; actions need Authorization: Bearer <the token in api_token_file>. " +
-        "Every caller mistake is a 4xx with a JSON body {error, detail?}: unknown routes 404, wrong methods 405.",
+        "See and steer a tandem VRRP pair. Every POST and DELETE needs Authorization: Bearer <the token in api_token_file>; with api_reads_need_token, " +
+        "so does every read but /healthz and the page shell. Every caller mistake is a 4xx with a JSON body {error, detail?}: unknown routes 404, wrong methods 405; " +
+        "requests over a limit get 429 (this address) or 503 (the box) with Retry-After, and are counted in tandem_api_refused_total.",
     },
     jsonSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
     paths,

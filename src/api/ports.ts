@@ -75,11 +75,22 @@ export interface EventSource {
   subscribe(listener: (event: TandemEvent) => void): () => void;
 }
 
+/** How a validation ended; it runs apart from the daemon, under a time and a memory limit. */
+export type ValidationAnswer =
+  /** Diagnostics as "file:line:col: error: ..."; ok is false when one is an error. */
+  | { kind: "done"; ok: boolean; diagnostics: string[]; durationMs: number }
+  /** Stopped at a limit: the text is not one tandem would load. */
+  | { kind: "limit"; limit: "time" | "memory" | "output"; detail: string; durationMs: number }
+  /** As many validations are running as the box allows. */
+  | { kind: "busy" }
+  /** The validator could not run (it could not start, or died on its own). */
+  | { kind: "failed"; detail: string };
+
 /** The effective configuration, secrets (auth_pass, tokens) masked. */
 export interface ConfigSource {
   effective(): unknown;
-  /** Validate a keepalived.conf text; diagnostics as "file:line:col: error: ...". */
-  validate(text: string): { ok: boolean; diagnostics: string[] };
+  /** Validate a keepalived.conf text, never on the daemon's own event loop. */
+  validate(text: string): Promise<ValidationAnswer>;
 }
 
 export type ActionResult = { ok: true; detail: string } | { ok: false; status: 404 | 409 | 500; error: string };
@@ -99,8 +110,12 @@ export interface ApiPorts {
   events: EventSource;
   config: ConfigSource;
   actions: Actions;
+  /** Where the API records what it refused (api.refused events, rate limited). */
+  history: EventSink;
   /** Bearer token for actions; undefined when no api_token_file is configured (actions then answer 401). */
   token(): string | undefined;
+  /** api_reads_need_token: every read but /healthz and the page shell needs the token too. */
+  readsNeedToken(): boolean;
   /** Wall time for responses; nowMs/at arm the event stream's heartbeats. */
   clock: Pick<Clock, "wallMs" | "nowMs" | "at">;
 }

@@ -32,8 +32,10 @@ export interface RouteSpec {
   parameters?: ParameterSpec[];
   requestBody?: { required: boolean; description: string; content: Record<string, JsonSchema> };
   responses: Record<string, ResponseSpec>;
-  /** Needs the bearer token. */
+  /** Needs the bearer token always (every POST and DELETE). */
   secured?: boolean;
+  /** Never needs the token, even with api_reads_need_token (liveness, the page shell). */
+  public?: boolean;
 }
 
 const json = (schema: JsonSchema) => ({ "application/json": schema });
@@ -42,6 +44,17 @@ const error = (description: string): ResponseSpec => ({ description, content: js
 const authErrors: Record<string, ResponseSpec> = {
   "401": { ...error("No token configured, or no usable Authorization: Bearer header"), headers: { "WWW-Authenticate": { description: 'Bearer realm="tandem"', schema: { type: "string" } } } },
   "403": error("Wrong token"),
+};
+const readAuthErrors: Record<string, ResponseSpec> = {
+  "401": { ...error("With api_reads_need_token: no usable Authorization: Bearer header"), headers: authErrors["401"]!.headers },
+  "403": error("With api_reads_need_token: wrong token"),
+};
+const retryAfter = { "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } } };
+/** What any route may answer when the caller or the box is over a limit (limits.ts). */
+const limitErrors: Record<string, ResponseSpec> = {
+  "414": error("Path and query longer than the API accepts"),
+  "429": { ...error("Too many requests (or event streams, or validations) in progress from this address"), headers: retryAfter },
+  "503": { ...error("The API as a whole is at its limit of requests (or streams, or validations)"), headers: retryAfter },
 };
 const instanceName: ParameterSpec = { name: "name", in: "path", required: true, description: "vrrp_instance name", schema: { type: "string" } };
 const timeParam = (name: string, description: string): ParameterSpec => ({
@@ -60,9 +73,9 @@ const kindParam: ParameterSpec = {
 const instanceFilter: ParameterSpec = { name: "instance", in: "query", description: "Only events about this instance or sync group", schema: { type: "string" } };
 
 export const ROUTE_SPECS: readonly RouteSpec[] = [
-  { method: "get", path: "/", operationId: "statusPage", summary: "Live status page", tags: ["page"], responses: { "200": { description: "HTML page", content: { "text/html": { type: "string" } } } } },
+  { method: "get", path: "/", public: true, operationId: "statusPage", summary: "Live status page", tags: ["page"], responses: { "200": { description: "HTML page", content: { "text/html": { type: "string" } } } } },
   { method: "get", path: "/openapi.json", operationId: "openapi", summary: "This OpenAPI 3.1 document", tags: ["meta"], responses: { "200": ok("OpenAPI document", { type: "object" }) } },
-  { method: "get", path: "/healthz", operationId: "health", summary: "Liveness, and whether the event history is being written", tags: ["meta"], responses: { "200": ok("The daemon answers", ref("Health")) } },
+  { method: "get", path: "/healthz", public: true, operationId: "health", summary: "Liveness, and whether the event history is being written", tags: ["meta"], responses: { "200": ok("The daemon answers", ref("Health")) } },
   {
     method: "get",
     path: "/metrics",
@@ -139,21 +152,29 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
     method: "post",
     path: "/config/validate",
     operationId: "validateConfig",
-    summary: "Validate a keepalived.conf (include files cannot be followed from a body)",
+    summary: "Validate a keepalived.conf (include files cannot be followed from a body); it runs in a child process with a time and a memory limit",
     tags: ["config"],
+    secured: true,
     requestBody: {
       required: true,
       description: "The keepalived.conf text (any text type), or JSON {config}",
       content: { "text/plain": { type: "string" }, "application/json": ref("ValidateConfigJsonRequest") },
     },
     responses: {
-      "200": ok("Diagnostics; ok is false when the file has errors", ref("ValidateConfigResponse")),
+      "200": ok("Diagnostics; ok is false when the file has errors or a limit stopped the validation (then `limit` says which)", ref("ValidateConfigResponse")),
       "400": error("Empty body, bad JSON, or not UTF-8"),
+      ...authErrors,
+      "408": error("The body did not arrive within the deadline"),
       "413": error("Body over the size limit"),
       "415": error("A body type other than text or JSON"),
     },
   },
 ];
+
+/** Every route's responses, with the refusals any route may give (auth where it applies, limits). */
+export function responsesOf(route: RouteSpec): Record<string, ResponseSpec> {
+  return { ...(route.public ? {} : route.secured ? authErrors : readAuthErrors), ...limitErrors, ...route.responses };
+}
 
 /** /vrrp/instances/{name} -> /vrrp/instances/:name, Hono's syntax. */
 export function honoPath(path: string): string {

@@ -5,6 +5,7 @@ import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import { locationOf } from "./diagnostics.ts";
 import {
   decimalField,
+  defineBlock,
   flagField,
   ignored,
   intField,
@@ -75,28 +76,25 @@ interface UrlDraft extends Located {
   regex?: string;
 }
 
-const urlBlock: KeywordBlock<UrlDraft> = {
-  name: "url",
-  keywords: [
-    stringField("path", "path", "a URL path"),
-    stringField("digest", "digest", "an MD5 hex digest"),
-    keyword("status_code", (stmt, target, diag) => {
-      if (!requireArg(stmt, 0, "a status code or range such as 200-299", diag)) return;
-      for (const tok of stmt.args) {
-        const [a = "", b] = tok.text.split("-", 2);
-        const from = parseInteger({ ...tok, text: a }, "status_code", 100, 999, diag);
-        const to = b === undefined ? from : parseInteger({ ...tok, text: b }, "status_code", 100, 999, diag);
-        if (from !== undefined && to !== undefined) target.statusCodes.push({ from, to });
-      }
-      target.fieldLocations.statusCodes = locationOf(stmt.keyword);
-    }),
-    stringField("virtualhost", "virtualhost", "a host name"),
-    stringField("regex", "regex", "a regular expression"),
-    ...["regex_no_match", "regex_options", "regex_stack", "regex_min_offset", "regex_max_offset"].map((n) => ignored<UrlDraft>(n)),
-  ],
-};
+const urlBlock: KeywordBlock<UrlDraft> = defineBlock("url", [
+  stringField("path", "path", "a URL path"),
+  stringField("digest", "digest", "an MD5 hex digest"),
+  keyword("status_code", (stmt, target, diag) => {
+    if (!requireArg(stmt, 0, "a status code or range such as 200-299", diag)) return;
+    for (const tok of stmt.args) {
+      const [a = "", b] = tok.text.split("-", 2);
+      const from = parseInteger({ ...tok, text: a }, "status_code", 100, 999, diag);
+      const to = b === undefined ? from : parseInteger({ ...tok, text: b }, "status_code", 100, 999, diag);
+      if (from !== undefined && to !== undefined) target.statusCodes.push({ from, to });
+    }
+    target.fieldLocations.statusCodes = locationOf(stmt.keyword);
+  }),
+  stringField("virtualhost", "virtualhost", "a host name"),
+  stringField("regex", "regex", "a regular expression"),
+  ...["regex_no_match", "regex_options", "regex_stack", "regex_min_offset", "regex_max_offset"].map((n) => ignored<UrlDraft>(n)),
+]);
 
-const hostBlock: KeywordBlock<SmtpHost & Located> = { name: "host", keywords: commonCheckKeywords() };
+const hostBlock: KeywordBlock<SmtpHost & Located> = defineBlock("host", commonCheckKeywords());
 
 const specific: Record<CheckerKind, Keyword<CheckerDraft>[]> = {
   HTTP_GET: [],
@@ -175,7 +173,7 @@ export const checkerBlocks: Record<CheckerKind, KeywordBlock<CheckerDraft>> = Ob
     const own = specific[kind];
     const http = kind === "HTTP_GET" || kind === "SSL_GET" ? httpKeywords : [];
     const common = kind === "FILE_CHECK" ? [] : commonCheckKeywords<CheckerDraft>();
-    return [kind, { name: kind, keywords: [...common, ...http, ...own] }];
+    return [kind, defineBlock(kind, [...common, ...http, ...own])];
   }),
 ) as Record<CheckerKind, KeywordBlock<CheckerDraft>>;
 

@@ -1,32 +1,42 @@
-// Pure glob helpers for `include`: csh brace expansion and per-segment wildcard matching.
+// Pure glob helpers for `include`: csh brace expansion (bounded) and per-segment wildcard
+// matching. The matcher is a two-pointer scan, never a RegExp built from the pattern: a
+// RegExp of `*a*a*a*a*b` backtracks exponentially, and `[z-a]` would throw.
 
-/** Expand `{a,b}` alternatives (nested allowed), as glob(3) with GLOB_BRACE does. */
-export function expandBraces(pattern: string): string[] {
-  const open = findBraceOpen(pattern);
-  if (open < 0) return [pattern];
-  let depth = 0;
-  const commas: number[] = [];
-  let close = -1;
-  for (let i = open; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === "\\") i++;
-    else if (c === "{") depth++;
-    else if (c === "}" && --depth === 0) {
-      close = i;
-      break;
-    } else if (c === "," && depth === 1) commas.push(i);
-  }
-  // An unbalanced or comma-less brace is literal, like glob(3).
-  if (close < 0 || commas.length === 0) return [pattern];
-  const head = pattern.slice(0, open);
-  const tail = pattern.slice(close + 1);
-  const bounds = [open, ...commas, close];
+/** Expand `{a,b}` alternatives (nested allowed), as glob(3) with GLOB_BRACE does; undefined past `max`. */
+export function expandBraces(pattern: string, max: number): string[] | undefined {
   const out: string[] = [];
-  for (let k = 0; k + 1 < bounds.length; k++) {
-    const alt = pattern.slice((bounds[k] as number) + 1, bounds[k + 1]);
-    out.push(...expandBraces(head + alt + tail));
-  }
-  return out;
+  const expand = (p: string): boolean => {
+    const open = findBraceOpen(p);
+    if (open < 0) {
+      out.push(p);
+      return out.length <= max;
+    }
+    let depth = 0;
+    const commas: number[] = [];
+    let close = -1;
+    for (let i = open; i < p.length; i++) {
+      const c = p[i];
+      if (c === "\\") i++;
+      else if (c === "{") depth++;
+      else if (c === "}" && --depth === 0) {
+        close = i;
+        break;
+      } else if (c === "," && depth === 1) commas.push(i);
+    }
+    // An unbalanced or comma-less brace is literal, like glob(3).
+    if (close < 0 || commas.length === 0) {
+      out.push(p);
+      return out.length <= max;
+    }
+    const head = p.slice(0, open);
+    const tail = p.slice(close + 1);
+    const bounds = [open, ...commas, close];
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      if (!expand(head + p.slice((bounds[k] as number) + 1, bounds[k + 1]) + tail)) return false;
+    }
+    return true;
+  };
+  return expand(pattern) ? out : undefined;
 }
 
 function findBraceOpen(pattern: string): number {
@@ -41,33 +51,77 @@ export function hasWildcard(segment: string): boolean {
   return /[*?[]/.test(segment);
 }
 
-/** A RegExp matching one path segment against a glob segment (`*`, `?`, `[...]`). */
-export function segmentRegExp(segment: string): RegExp {
-  let re = "^";
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i] as string;
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = segment.indexOf("]", i + 2);
-      if (end < 0) re += "\\[";
-      else {
-        let body = segment.slice(i + 1, end);
-        if (body.startsWith("!")) body = "^" + body.slice(1);
-        re += "[" + body.replace(/\\/g, "\\\\") + "]";
-        i = end;
-      }
-    } else if (c === "\\" && i + 1 < segment.length) {
-      re += escapeRegExp(segment[++i] as string);
-    } else re += escapeRegExp(c);
+/**
+ * The length of a `[...]` class starting at p[i] === "[" and whether it matches c; undefined
+ * when the bracket is not closed (then it is a literal "[", as in fnmatch(3)).
+ */
+function bracket(p: string, i: number, c: string): { length: number; matches: boolean } | undefined {
+  let j = i + 1;
+  const negate = p[j] === "!" || p[j] === "^";
+  if (negate) j++;
+  let matches = false;
+  let first = true;
+  while (j < p.length && (first || p[j] !== "]")) {
+    first = false;
+    let lo = p[j] as string;
+    if (lo === "\\" && j + 1 < p.length) lo = p[++j] as string;
+    j++;
+    if (p[j] === "-" && j + 1 < p.length && p[j + 1] !== "]") {
+      let hi = p[j + 1] as string;
+      j += 2;
+      if (hi === "\\" && j < p.length) hi = p[j++] as string;
+      if (lo <= c && c <= hi) matches = true;
+    } else if (lo === c) matches = true;
   }
-  // Like the shell, a wildcard does not match a leading dot.
-  if (!segment.startsWith(".")) re = "^(?!\\.)" + re.slice(1);
-  return new RegExp(re + "$");
+  if (j >= p.length) return undefined;
+  return { length: j - i + 1, matches: matches !== negate };
 }
 
-function escapeRegExp(c: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(c) ? "\\" + c : c;
+/** Does one path segment match one glob segment (`*`, `?`, `[...]`, `\x`)? O(pattern x name). */
+export function matchSegment(pattern: string, name: string): boolean {
+  // Like the shell, a wildcard does not match a leading dot.
+  if (name.startsWith(".") && !pattern.startsWith(".")) return false;
+  let p = 0;
+  let n = 0;
+  let starP = -1;
+  let starN = 0;
+  while (n < name.length) {
+    const pc = pattern[p];
+    if (pc === "*") {
+      starP = ++p;
+      starN = n;
+      continue;
+    }
+    if (p < pattern.length) {
+      const c = name[n] as string;
+      if (pc === "?") {
+        p++;
+        n++;
+        continue;
+      }
+      if (pc === "[") {
+        const cls = bracket(pattern, p, c);
+        if (cls ? cls.matches : c === "[") {
+          p += cls ? cls.length : 1;
+          n++;
+          continue;
+        }
+      } else {
+        const literal = pc === "\\" && p + 1 < pattern.length ? pattern[p + 1] : pc;
+        if (literal === c) {
+          p += pc === "\\" && p + 1 < pattern.length ? 2 : 1;
+          n++;
+          continue;
+        }
+      }
+    }
+    // Mismatch: let the last `*` swallow one more character, or fail.
+    if (starP < 0) return false;
+    p = starP;
+    n = ++starN;
+  }
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
 }
 
 /** Does `path` match `pattern` (both absolute, braces already expanded)? */
@@ -75,5 +129,5 @@ export function matchPath(pattern: string, path: string): boolean {
   const p = pattern.split("/");
   const s = path.split("/");
   if (p.length !== s.length) return false;
-  return p.every((seg, i) => (hasWildcard(seg) ? segmentRegExp(seg).test(s[i] as string) : seg === s[i]));
+  return p.every((seg, i) => (hasWildcard(seg) ? matchSegment(seg, s[i] as string) : seg === s[i]));
 }

@@ -1,8 +1,10 @@
 // The `global_defs { }` block: keyword table and defaults (keepalived.conf(5) "Global definitions").
 
+import type { Diagnostics } from "./diagnostics.ts";
 import type { GlobalDefs } from "./model.ts";
 import {
   decimalField,
+  defineBlock,
   flagField,
   ignored,
   intField,
@@ -104,12 +106,25 @@ const keywords: Keyword<GlobalDefs>[] = [
   ),
   stringField("api_listen", "apiListen", "HOST:PORT"),
   stringField("api_token_file", "apiTokenFile", "a file path"),
+  stringField("api_tls_certificate", "apiTlsCertificate", "a PEM certificate file"),
+  stringField("api_tls_key", "apiTlsKey", "a PEM private key file"),
+  flagField("api_reads_need_token", "apiReadsNeedToken"),
   intField("history_max_age_days", "historyMaxAgeDays", 1, 36500),
   intField("history_max_events", "historyMaxEvents", 1000, 1_000_000_000),
   ...IGNORED.map((name) => ignored<GlobalDefs>(name)),
 ];
 
 /** Tandem's own keywords, listed as such in the docs. */
-export const TANDEM_GLOBAL_EXTENSIONS = ["api_listen", "api_token_file", "history_max_age_days", "history_max_events"];
+export const TANDEM_GLOBAL_EXTENSIONS = ["api_listen", "api_token_file", "api_tls_certificate", "api_tls_key", "api_reads_need_token", "history_max_age_days", "history_max_events"];
 
-export const globalDefsBlock: KeywordBlock<GlobalDefs> = { name: "global_defs", keywords };
+/** Rules across global_defs keywords, checked once the block is read. */
+export function checkGlobalDefs(globalDefs: GlobalDefs, diag: Diagnostics): void {
+  const certificate = globalDefs.fieldLocations.apiTlsCertificate;
+  const key = globalDefs.fieldLocations.apiTlsKey;
+  if (certificate && !key) diag.error(certificate, "api_tls_certificate needs api_tls_key (the certificate's private key) as well");
+  if (key && !certificate) diag.error(key, "api_tls_key needs api_tls_certificate as well");
+  const readsNeedToken = globalDefs.fieldLocations.apiReadsNeedToken;
+  if (readsNeedToken && globalDefs.apiReadsNeedToken && !globalDefs.apiTokenFile) diag.error(readsNeedToken, "api_reads_need_token needs api_token_file: without a token no read could be made");
+}
+
+export const globalDefsBlock: KeywordBlock<GlobalDefs> = defineBlock("global_defs", keywords);

@@ -4,7 +4,7 @@
 // and the README's table with `--summary` (tests fail while either is stale).
 
 import { TANDEM_GLOBAL_EXTENSIONS } from "./global-defs.ts";
-import type { KeywordBlock, KeywordStatus } from "./keyword-table.ts";
+import type { Keyword, KeywordBlock, KeywordStatus } from "./keyword-table.ts";
 import { topLevelBlock } from "./top-level.ts";
 
 export interface KeywordSupport {
@@ -18,22 +18,37 @@ export interface KeywordSupport {
 /** Keywords that are ours, not keepalived's. */
 const TANDEM_EXTENSIONS = new Set([...TANDEM_GLOBAL_EXTENSIONS, "fast_preempt", "no_fast_preempt"]);
 
-function walk(block: KeywordBlock<never>, path: string, out: KeywordSupport[], seen: Set<string>): void {
-  for (const k of block.keywords) {
-    const key = `${path}|${k.name}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const notes = [TANDEM_EXTENSIONS.has(k.name) ? "tandem extension" : undefined, k.deprecatedFor ? `deprecated, use ${k.deprecatedFor}` : undefined, k.note];
-    const note = notes.filter(Boolean).join("; ");
-    out.push({ keyword: k.name, block: path, status: k.status, ...(note ? { note } : {}) });
-    if (k.block) walk(k.block, path === "top" ? k.name : `${path} > ${k.name}`, out, seen);
-  }
+/** One keyword of the tables with the chain of block keywords that encloses it (outermost first). */
+export interface KeywordPlace {
+  /** As in KeywordSupport: "top", or "virtual_server > real_server > HTTP_GET". */
+  block: string;
+  keyword: Keyword<never>;
+  parents: Keyword<never>[];
+}
+
+/** Every (block, keyword) of the tables once, depth first in table order (the order the docs list them). */
+export function keywordPlaces(): KeywordPlace[] {
+  const out: KeywordPlace[] = [];
+  // Recursion follows the static tables (a handful deep), never the input.
+  const walk = (table: KeywordBlock<never>, block: string, parents: Keyword<never>[], seen: Set<string>): void => {
+    for (const k of table.keywords) {
+      const key = `${block}|${k.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ block, keyword: k, parents });
+      if (k.block) walk(k.block, block === "top" ? k.name : `${block} > ${k.name}`, [...parents, k], seen);
+    }
+  };
+  walk(topLevelBlock as KeywordBlock<never>, "top", [], new Set());
+  return out;
 }
 
 export function keywordSupport(): KeywordSupport[] {
-  const out: KeywordSupport[] = [];
-  walk(topLevelBlock as KeywordBlock<never>, "top", out, new Set());
-  return out;
+  return keywordPlaces().map(({ block, keyword: k }) => {
+    const notes = [TANDEM_EXTENSIONS.has(k.name) ? "tandem extension" : undefined, k.deprecatedFor ? `deprecated, use ${k.deprecatedFor}` : undefined, k.note];
+    const note = notes.filter(Boolean).join("; ");
+    return { keyword: k.name, block, status: k.status, ...(note ? { note } : {}) };
+  });
 }
 
 const STATUS_TITLE: Record<KeywordStatus, string> = {

@@ -24,14 +24,21 @@ export interface Keyword<T> {
 export interface KeywordBlock<T> {
   name: string;
   keywords: Keyword<T>[];
+  /** The same keywords by name, built once with the table so that reading a block never rebuilds it. */
+  byName: ReadonlyMap<string, Keyword<T>>;
+}
+
+/** A keyword table; a name listed twice resolves to its last entry (as a Map built from the list would). */
+export function defineBlock<T>(name: string, keywords: Keyword<T>[]): KeywordBlock<T> {
+  return { name, keywords, byName: new Map(keywords.map((k) => [k.name, k])) };
 }
 
 /** Apply each statement of a block through the table; unknown keywords warn, as in keepalived. */
 export function runBlock<T>(block: KeywordBlock<T>, statements: Statement[] | undefined, target: T, diag: Diagnostics): void {
-  const byName = new Map(block.keywords.map((k) => [k.name, k]));
-  for (const stmt of statements ?? []) {
+  if (!statements) return;
+  for (const stmt of statements) {
     const name = stmt.keyword.text;
-    const kw = byName.get(name);
+    const kw = block.byName.get(name);
     if (!kw) {
       diag.warn(stmt.keyword, `unknown keyword '${name}' in ${block.name}; ignored`);
       continue;

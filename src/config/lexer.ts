@@ -1,14 +1,16 @@
 // Lexer for one logical keepalived.conf line: words, quoted strings, braces and comments.
 // keepalived is line oriented: a keyword and its arguments share a line, so we lex per line.
+// One pass over the characters, words taken as slices: linear in the line's length.
 
+import { columnAt, identityColumns, sliceColumns, type ColumnMap } from "./column-map.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 
-/** A line after preprocessing; cols[i] is the original 1-based column of text[i]. */
+/** A line after preprocessing; `cols` maps each character back to its source column. */
 export interface LogicalLine {
   file: string;
   line: number;
   text: string;
-  cols: number[];
+  cols: ColumnMap;
 }
 
 export interface Token extends SourceLocation {
@@ -19,29 +21,48 @@ export interface Token extends SourceLocation {
 }
 
 export function logicalLine(file: string, line: number, text: string): LogicalLine {
-  return { file, line, text, cols: Array.from(text, (_, i) => i + 1) };
+  return { file, line, text, cols: identityColumns() };
 }
 
 /** Slice a logical line, keeping its column map. */
 export function sliceLine(l: LogicalLine, start: number, end = l.text.length): LogicalLine {
-  return { file: l.file, line: l.line, text: l.text.slice(start, end), cols: l.cols.slice(start, end) };
+  if (start === 0 && end >= l.text.length) return l;
+  return { file: l.file, line: l.line, text: l.text.slice(start, end), cols: sliceColumns(l.cols, start, end) };
 }
+
+/** The source location of text index i of a line. */
+export function locationAt(l: LogicalLine, i: number): SourceLocation {
+  return { file: l.file, line: l.line, col: columnAt(l.cols, i) };
+}
+
+const HASH = 35; // #
+const BANG = 33; // !
+const DQUOTE = 34; // "
+const SQUOTE = 39; // '
+const BACKSLASH = 92;
+const OPEN = 123; // {
+const CLOSE = 125; // }
 
 /** Index where a `#` or `!` comment starts outside quotes, or the text length. */
 export function commentStart(text: string): number {
-  let quote: string | undefined;
+  // Most lines have no comment character at all: skip the quote-aware scan for them.
+  if (text.indexOf("#") < 0 && text.indexOf("!") < 0) return text.length;
+  let quote = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text.charCodeAt(i);
     if (quote) {
-      if (c === "\\" && quote === '"') i++;
-      else if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === "#" || c === "!") return i;
+      if (c === BACKSLASH && quote === DQUOTE) i++;
+      else if (c === quote) quote = 0;
+    } else if (c === DQUOTE || c === SQUOTE) quote = c;
+    else if (c === HASH || c === BANG) return i;
   }
   return text.length;
 }
 
-const isSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\r" || c === "\v" || c === "\f";
+/** Space, tab, CR, VT, FF: what keepalived's parser skips between words. */
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
+}
 
 /**
  * Split a line into tokens. Quoting is shell-like, as keepalived's man page describes:
@@ -50,57 +71,77 @@ const isSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c
  * script runner, which interprets them when it splits a command line.
  */
 export function tokenizeLine(l: LogicalLine, diag: Diagnostics, options: { comments?: boolean } = {}): Token[] {
-  // The preprocessor strips comments before substitution so `${_HASH}` can yield a literal '#'.
-  const comments = options.comments ?? true;
-  const isComment = (ch: string | undefined): boolean => comments && (ch === "#" || ch === "!");
   const tokens: Token[] = [];
+  forEachToken(l, diag, options.comments ?? true, (token) => tokens.push(token));
+  return tokens;
+}
+
+/** tokenizeLine without the array: the statement tree takes tokens as they come. */
+export function forEachToken(l: LogicalLine, diag: Diagnostics, comments: boolean, visit: (token: Token) => void): void {
+  // The preprocessor strips comments before substitution so `${_HASH}` can yield a literal '#'.
   const text = l.text;
-  const at = (i: number): SourceLocation => ({ file: l.file, line: l.line, col: l.cols[i] ?? (l.cols[l.cols.length - 1] ?? 0) + 1 });
+  const n = text.length;
   let i = 0;
-  while (i < text.length) {
-    const c = text[i];
+  while (i < n) {
+    const c = text.charCodeAt(i);
     if (isSpace(c)) {
       i++;
       continue;
     }
-    if (isComment(c)) break;
-    if (c === "{" || c === "}") {
-      tokens.push({ kind: c === "{" ? "open" : "close", text: c, quoted: false, ...at(i) });
+    if (comments && (c === HASH || c === BANG)) break;
+    if (c === OPEN || c === CLOSE) {
+      visit(makeToken(l, c === OPEN ? "open" : "close", c === OPEN ? "{" : "}", false, i));
       i++;
       continue;
     }
     const start = i;
+    // Unquoted stretches are appended as slices, never character by character.
     let word = "";
     let quoted = false;
-    while (i < text.length) {
-      const ch = text[i] as string;
-      if (isSpace(ch) || ch === "{" || ch === "}" || isComment(ch)) break;
-      if (ch === '"' || ch === "'") {
-        quoted = true;
-        const open = i++;
-        let closed = false;
-        while (i < text.length) {
-          const q = text[i] as string;
-          if (q === ch) {
-            closed = true;
-            i++;
-            break;
-          }
-          if (ch === '"' && q === "\\" && (text[i + 1] === '"' || text[i + 1] === "\\")) {
-            word += text[i + 1];
-            i += 2;
-            continue;
-          }
-          word += q;
-          i++;
-        }
-        if (!closed) diag.error(at(open), `unterminated quoted string (missing closing ${ch})`);
+    let stretch = i;
+    while (i < n) {
+      const ch = text.charCodeAt(i);
+      if (endsWord(ch, comments)) break;
+      if (ch !== DQUOTE && ch !== SQUOTE) {
+        i++;
         continue;
       }
-      word += ch;
-      i++;
+      word += text.slice(stretch, i);
+      quoted = true;
+      const open = i++;
+      let part = i;
+      let closed = false;
+      while (i < n) {
+        const q = text.charCodeAt(i);
+        if (q === ch) {
+          closed = true;
+          break;
+        }
+        if (ch === DQUOTE && q === BACKSLASH) {
+          const next = text.charCodeAt(i + 1);
+          if (next === DQUOTE || next === BACKSLASH) {
+            word += text.slice(part, i) + text[i + 1];
+            i += 2;
+            part = i;
+            continue;
+          }
+        }
+        i++;
+      }
+      word += text.slice(part, i);
+      if (closed) i++;
+      else diag.error(locationAt(l, open), `unterminated quoted string (missing closing ${String.fromCharCode(ch)})`);
+      stretch = i;
     }
-    tokens.push({ kind: "word", text: word, quoted, ...at(start) });
+    word += text.slice(stretch, i);
+    visit(makeToken(l, "word", word, quoted, start));
   }
-  return tokens;
+}
+
+function makeToken(l: LogicalLine, kind: Token["kind"], text: string, quoted: boolean, i: number): Token {
+  return { kind, text, quoted, file: l.file, line: l.line, col: columnAt(l.cols, i) };
+}
+
+function endsWord(c: number, comments: boolean): boolean {
+  return isSpace(c) || c === OPEN || c === CLOSE || (comments && (c === HASH || c === BANG));
 }

@@ -45,6 +45,11 @@ export interface GlobalDefs {
   apiListen?: string;
   /** Tandem extension `api_token_file PATH`: file holding the REST API bearer token. */
   apiTokenFile?: string;
+  /** Tandem: PEM certificate and key; the API serves HTTPS when both are set. */
+  apiTlsCertificate?: string;
+  apiTlsKey?: string;
+  /** Tandem: every read but /healthz and the page shell needs the token too. */
+  apiReadsNeedToken?: boolean;
   /** Tandem extensions: event history retention (the store's defaults: 90 days, 1,000,000 events). */
   historyMaxAgeDays?: number;
   historyMaxEvents?: number;

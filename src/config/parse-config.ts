@@ -4,6 +4,8 @@ import { checkDuplicateVrids, checkSyncGroups, checkVirtualServerRefs, resolveTr
 import { Diagnostics, type Diagnostic } from "./diagnostics.ts";
 import type { FilePort } from "./file-port.ts";
 import { runBlock } from "./keyword-table.ts";
+import { checkGlobalDefs } from "./global-defs.ts";
+import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from "./limits.ts";
 import type { Config } from "./model.ts";
 import { preprocess } from "./preprocessor.ts";
 import { buildStatements } from "./statement-tree.ts";
@@ -18,6 +20,8 @@ export interface ParseOptions extends FilePort {
   /** keepalived's `-i` config id for `@id` lines; undefined matches no `@id`. */
   configId?: string;
   maxIncludeDepth?: number;
+  /** Bounds on everything the front end does (limits.ts); the defaults suit any real file. */
+  limits?: ConfigLimits;
 }
 
 export interface ParseResult {
@@ -27,13 +31,15 @@ export interface ParseResult {
 }
 
 export function parseConfig(entryPath: string, options: ParseOptions): ParseResult {
-  const diag = new Diagnostics();
-  const lines = preprocess(entryPath, { files: options, configId: options.configId, maxIncludeDepth: options.maxIncludeDepth }, diag);
-  const statements = buildStatements(lines, diag);
+  const limits = options.limits ?? DEFAULT_CONFIG_LIMITS;
+  const diag = new Diagnostics(limits);
+  const lines = preprocess(entryPath, { files: options, configId: options.configId, maxIncludeDepth: options.maxIncludeDepth, limits }, diag);
+  const statements = buildStatements(lines, diag, limits.blockDepth);
   const draft = newConfigDraft();
   runBlock(topLevelBlock, statements, draft, diag);
 
   const globalDefs = draft.globalDefs;
+  checkGlobalDefs(globalDefs, diag);
   const vrrpScripts = draft.vrrpScripts.flatMap((s) => finishVrrpScript(s, diag) ?? []);
   const trackFiles = draft.trackFiles.flatMap((f) => finishTrackFile(f, diag) ?? []);
   const finished = draft.vrrpInstances.flatMap((i) => finishInstance(i, globalDefs.vrrpVersion, diag) ?? []);

@@ -1,70 +1,146 @@
 // Preprocessor: include (with globs), @config-id conditionals, $NAME definitions and
 // substitution, ~SEQ; yields logical lines that still know their original file:line:col.
+// Every way a file can grow here is bounded by ConfigLimits (limits.ts): what is read,
+// how deep includes and expansions go, how long a line may become, and the total work.
 
 import { posix } from "node:path";
+import { ColumnMapBuilder } from "./column-map.ts";
 import { PARAMETER_NAME, substitute } from "./definitions.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
-import { globAll, type FilePort } from "./file-port.ts";
-import { commentStart, logicalLine, sliceLine, type LogicalLine } from "./lexer.ts";
+import { globAll, type FilePort, type ReadResult } from "./file-port.ts";
+import { commentStart, locationAt, logicalLine, sliceLine, type LogicalLine } from "./lexer.ts";
+import { DEFAULT_CONFIG_LIMITS, formatBytes, type ConfigLimits } from "./limits.ts";
 import { parseSequence } from "./sequence.ts";
 
 export interface PreprocessOptions {
   files: FilePort;
   /** keepalived's `-i` config id; when undefined no `@id` line matches (and every `@^id` line does). */
   configId?: string;
-  /** Defaults to MAX_INCLUDE_DEPTH. */
+  /** Defaults to limits.includeDepth. */
   maxIncludeDepth?: number;
+  limits?: ConfigLimits;
 }
 
-export const MAX_INCLUDE_DEPTH = 32;
-/** A multi-line definition may expand to lines that expand again; bound the nesting. */
-const MAX_EXPANSION_DEPTH = 32;
 const INCLUDE_KEYWORDS = new Set(["include", "includer", "includem", "includew", "includeb", "includea"]);
 
 interface FileFrame {
   path: string;
   /** Files currently open, outermost first, for cycle detection. */
   stack: string[];
+  /** Parameter values as seen from this file (`_PWD` is its directory). */
+  lookup: (name: string) => string | undefined;
 }
+
+/** Thrown inside the preprocessor when a whole-parse limit is hit; caught in preprocess(). */
+class LimitReached extends Error {}
 
 /** Run the preprocessor over the entry file and everything it includes. */
 export function preprocess(entryPath: string, options: PreprocessOptions, diag: Diagnostics): LogicalLine[] {
+  const limits = options.limits ?? DEFAULT_CONFIG_LIMITS;
   const definitions = new Map<string, string>();
   const out: LogicalLine[] = [];
-  const maxDepth = options.maxIncludeDepth ?? MAX_INCLUDE_DEPTH;
+  const maxDepth = options.maxIncludeDepth ?? limits.includeDepth;
+  let bytesRead = 0;
+  let filesRead = 0;
+  let work = 0;
+  const substituteLimits = { passes: limits.substitutionPasses, lineChars: limits.lineChars };
 
-  const readInto = (path: string, stack: string[], includedAt?: SourceLocation): void => {
-    const read = options.files.readFile(path);
+  /** A limit that ends the whole parse: report it once, where it was hit, and stop. */
+  const stop = (at: SourceLocation, message: string): never => {
+    diag.error(at, message);
+    throw new LimitReached(message);
+  };
+
+  /** Charge `chars` of work done at `l`; past the budget the parse ends. */
+  const charge = (l: LogicalLine, chars = l.text.length + 1): void => {
+    work += chars;
+    const budget = Math.floor(limits.expansionFloorChars + limits.expansionFactor * bytesRead);
+    if (work > budget) {
+      stop(
+        locationAt(l, 0),
+        `the configuration expands to more than ${budget} characters of lines (${formatBytes(limits.expansionFloorChars)} plus ${limits.expansionFactor} x the ${bytesRead} bytes read): parameter substitution, multi-line definitions or ~SEQ repeat too much; nothing after this point was read`,
+      );
+    }
+  };
+
+  /** Read a file within the per-file and the total limits; the total one ends the parse. */
+  const readFile = (path: string, where: SourceLocation): ReadResult => {
+    if (++filesRead > limits.includedFiles) stop(where, `more than ${limits.includedFiles} files read (includes, repeats counted); stopping at ${path}`);
+    const room = Math.max(0, Math.min(limits.fileBytes, limits.totalBytes - bytesRead));
+    const read = options.files.readFile(path, room);
+    if ("error" in read && read.tooLarge && room < limits.fileBytes) stop(where, `the files read add up to more than ${formatBytes(limits.totalBytes)}; stopping at ${path}`);
+    return read;
+  };
+
+  const readInto = (path: string, stack: string[], includedAt?: SourceLocation, alreadyRead?: ReadResult): void => {
+    const where = includedAt ?? { file: path, line: 1, col: 1 };
+    const read = alreadyRead ?? readFile(path, where);
     if ("error" in read) {
-      diag.error(includedAt ?? { file: path, line: 1, col: 1 }, `cannot read configuration file ${path}: ${read.error}`);
+      diag.error(where, `cannot read configuration file ${path}: ${read.error}`);
       return;
     }
-    const frame: FileFrame = { path, stack: [...stack, path] };
-    const raw = read.text.split(/\r?\n/);
+    bytesRead += read.text.length;
+    const nul = read.text.indexOf("\u0000");
+    if (nul >= 0) {
+      const line = countLines(read.text, nul);
+      diag.error({ file: path, line, col: nul - read.text.lastIndexOf("\n", nul) }, `${path} holds a NUL byte: it is not a text file (UTF-16 or binary?); the file is skipped`);
+      return;
+    }
+    const directory = posix.dirname(path);
+    const lookup = (name: string): string | undefined => {
+      if (name === "_PWD") return directory;
+      if (name === "_INSTANCE") return options.configId;
+      if (name === "_HASH") return "#";
+      if (name === "_BANG") return "!";
+      return definitions.get(name);
+    };
+    const frame: FileFrame = { path, stack: [...stack, path], lookup };
+    const raw = read.text.split("\n");
     for (let i = 0; i < raw.length; i++) {
-      let l = trim(stripComment(logicalLine(path, i + 1, raw[i] as string)));
+      let l = physicalLine(path, i + 1, raw[i] as string);
+      if (!l) continue;
       // Multi-line definition: `$NAME= \` and each following line ending in a backslash.
       if (isDefinitionStart(l.text)) {
         while (l.text.endsWith("\\") && i + 1 < raw.length) {
-          const next = trim(stripComment(logicalLine(path, i + 2, raw[++i] as string)));
+          const next = physicalLine(path, i + 2, raw[++i] as string) ?? logicalLine(path, i + 1, "");
           const head = trim(sliceLine(l, 0, l.text.length - 1));
-          l = { ...head, text: `${head.text}\n${next.text}`, cols: [...head.cols, 0, ...next.cols] };
+          if (head.text.length + 1 + next.text.length > limits.lineChars) {
+            diag.error(locationAt(next, 0), `a multi-line definition longer than ${formatBytes(limits.lineChars)}; the definition is dropped`);
+            while (raw[i]?.trimEnd().endsWith("\\") && i + 1 < raw.length) i++;
+            l = logicalLine(path, i + 1, "");
+            break;
+          }
+          const cols = new ColumnMapBuilder();
+          cols.copy(head.cols, 0, head.text.length);
+          cols.fixed(0, 1);
+          cols.copy(next.cols, 0, next.text.length);
+          l = { ...head, text: `${head.text}\n${next.text}`, cols: cols.build() };
         }
       }
       processLine(l, frame, 0);
     }
   };
 
+  /** A line as read, comment stripped and trimmed; undefined (and an error) when over the length limit. */
+  const physicalLine = (path: string, line: number, rawText: string): LogicalLine | undefined => {
+    const text = rawText.endsWith("\r") ? rawText.slice(0, -1) : rawText;
+    if (text.length > limits.lineChars) {
+      diag.error({ file: path, line, col: limits.lineChars + 1 }, `line longer than ${formatBytes(limits.lineChars)} (${text.length} characters); the line is skipped`);
+      return undefined;
+    }
+    return trim(stripComment(logicalLine(path, line, text)));
+  };
+
   const processLine = (input: LogicalLine, frame: FileFrame, expansionDepth: number): void => {
+    charge(input);
     let l = trim(stripComment(input));
     if (l.text === "") return;
-    const at = (k = 0): SourceLocation => ({ file: l.file, line: l.line, col: l.cols[k] ?? 1 });
 
-    if (l.text.startsWith("@")) {
+    if (l.text.charCodeAt(0) === 64 /* @ */) {
       const m = /^@(\^?)([^\s]*)/.exec(l.text) as RegExpExecArray;
       const [, negate, id] = m;
       if (!id) {
-        diag.error(at(), "'@' must be followed by a config id, e.g. '@main router_id main'");
+        diag.error(locationAt(l, 0), "'@' must be followed by a config id, e.g. '@main router_id main'");
         return;
       }
       const matches = id === options.configId;
@@ -73,12 +149,12 @@ export function preprocess(entryPath: string, options: PreprocessOptions, diag: 
       if (l.text === "") return;
     }
 
-    const seq = parseSequence(l.text);
-    if (seq && "error" in seq) {
-      diag.error(at(), seq.error);
-      return;
-    }
-    if (seq) {
+    if (l.text.startsWith("~SEQ")) {
+      const seq = parseSequence(l.text, limits.sequenceValues);
+      if (!seq || "error" in seq) {
+        diag.error(locationAt(l, 0), seq?.error ?? "malformed ~SEQ");
+        return;
+      }
       const rest = sliceLine(l, seq.restStart);
       for (const value of seq.values) {
         definitions.set(seq.variable, value);
@@ -87,45 +163,49 @@ export function preprocess(entryPath: string, options: PreprocessOptions, diag: 
       return;
     }
 
-    const def = /^\$([^=\s]*)=/.exec(l.text);
-    if (def) {
-      const name = def[1] as string;
-      if (PARAMETER_NAME.exec(name)?.[0] !== name) diag.error(at(1), `'${name}' is not a valid parameter name (letters, digits and _, not starting with a digit)`);
-      else definitions.set(name, l.text.slice(def[0].length).trim());
-      return;
-    }
-
-    const lookup = (name: string): string | undefined => {
-      if (name === "_PWD") return posix.dirname(frame.path);
-      if (name === "_INSTANCE") return options.configId;
-      if (name === "_HASH") return "#";
-      if (name === "_BANG") return "!";
-      return definitions.get(name);
-    };
-    const sub = substitute(l, lookup);
-    if (sub.runaway) {
-      diag.error(at(), "parameter substitution does not terminate (a definition refers to itself)");
-      return;
-    }
-    if (sub.changed && needsReprocessing(sub.line.text)) {
-      if (expansionDepth >= MAX_EXPANSION_DEPTH) {
-        diag.error(at(), `parameter expansion nested deeper than ${MAX_EXPANSION_DEPTH} levels`);
+    if (l.text.charCodeAt(0) === 36 /* $ */) {
+      const def = /^\$([^=\s]*)=/.exec(l.text);
+      if (def) {
+        const name = def[1] as string;
+        if (PARAMETER_NAME.exec(name)?.[0] !== name) diag.error(locationAt(l, 1), `'${name}' is not a valid parameter name (letters, digits and _, not starting with a digit)`);
+        else definitions.set(name, l.text.slice(def[0].length).trim());
         return;
       }
-      for (const part of splitLines(sub.line)) processLine(part, frame, expansionDepth + 1);
+    }
+
+    const sub = substitute(l, frame.lookup, substituteLimits);
+    charge(l, sub.work);
+    if (sub.kind === "runaway") {
+      diag.error(locationAt(l, 0), `parameter substitution does not terminate after ${limits.substitutionPasses} rounds (a definition refers to itself); the line is skipped`);
       return;
     }
-    l = sub.line;
+    if (sub.kind === "too-long") {
+      diag.error(locationAt(l, 0), `parameter substitution makes this line longer than ${formatBytes(limits.lineChars)} (a definition that refers to itself?); the line is skipped`);
+      return;
+    }
+    if (sub.kind === "changed") {
+      if (needsReprocessing(sub.line.text)) {
+        if (expansionDepth >= limits.expansionDepth) {
+          diag.error(locationAt(l, 0), `parameter expansion nested deeper than ${limits.expansionDepth} levels`);
+          return;
+        }
+        for (const part of splitLines(sub.line)) processLine(part, frame, expansionDepth + 1);
+        return;
+      }
+      l = sub.line;
+    }
 
     // The include argument is read raw: `{a,b}` there is a brace expansion, not a block.
-    const inc = /^(\S+)(\s*)(.*)$/.exec(l.text);
-    if (inc && INCLUDE_KEYWORDS.has(inc[1] as string)) {
+    if (l.text.charCodeAt(0) === 105 /* i */) {
+      const inc = /^(\S+)(\s*)/.exec(l.text) as RegExpExecArray;
       const keyword = inc[1] as string;
-      const argStart = keyword.length + (inc[2] as string).length;
-      const raw = inc[3] as string;
-      if (raw === "") diag.error(at(), `${keyword} needs a file name or pattern`);
-      else include(keyword, unquote(raw), at(argStart), frame);
-      return;
+      if (INCLUDE_KEYWORDS.has(keyword)) {
+        const argStart = inc[0].length;
+        const raw = l.text.slice(argStart);
+        if (raw === "") diag.error(locationAt(l, 0), `${keyword} needs a file name or pattern`);
+        else include(keyword, unquote(raw), locationAt(l, argStart), frame);
+        return;
+      }
     }
     out.push(l);
   };
@@ -133,8 +213,15 @@ export function preprocess(entryPath: string, options: PreprocessOptions, diag: 
   const include = (keyword: string, pattern: string, at: SourceLocation, frame: FileFrame): void => {
     // keepalived resolves relative names against the directory of the including file.
     const absolute = posix.isAbsolute(pattern) ? posix.normalize(pattern) : posix.join(posix.dirname(frame.path), pattern);
-    const { paths, wildcard } = globAll(options.files, absolute);
-    const existing = wildcard ? paths : paths.filter((p) => !("error" in options.files.readFile(p)));
+    const globbed = globAll(options.files, absolute, limits);
+    if ("error" in globbed) {
+      diag.error(at, `${keyword} ${pattern}: ${globbed.error}`);
+      return;
+    }
+    const { paths, wildcard } = globbed;
+    // A plain name is read once here: missing is "no file matches", other failures are reported by readInto.
+    const single = wildcard || paths.length !== 1 || frame.stack.includes(paths[0] as string) ? undefined : readFile(paths[0] as string, at);
+    const existing = single && "error" in single && single.missing ? [] : paths;
     if (existing.length === 0) {
       // Plain `include` tolerates a missing file (keepalived keeps it for backward compatibility).
       const message = `${keyword} ${pattern}: no file matches ${absolute}`;
@@ -151,12 +238,22 @@ export function preprocess(entryPath: string, options: PreprocessOptions, diag: 
         diag.error(at, `includes nested deeper than ${maxDepth} files; stopping at ${path}`);
         continue;
       }
-      readInto(path, frame.stack, at);
+      readInto(path, frame.stack, at, single);
     }
   };
 
-  readInto(entryPath, []);
+  try {
+    readInto(entryPath, []);
+  } catch (error) {
+    if (!(error instanceof LimitReached)) throw error;
+  }
   return out;
+}
+
+function countLines(text: string, end: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < end; i = text.indexOf("\n", i + 1)) line++;
+  return line;
 }
 
 function unquote(text: string): string {
@@ -165,7 +262,7 @@ function unquote(text: string): string {
 }
 
 function isDefinitionStart(text: string): boolean {
-  return /^(@\^?\S+\s+)?\$[^=\s]*=/.test(text);
+  return (text.charCodeAt(0) === 36 || text.charCodeAt(0) === 64) && /^(@\^?\S+\s+)?\$[^=\s]*=/.test(text);
 }
 
 /** A substituted line is processed again if it became several lines, a conditional or a definition. */
@@ -176,14 +273,13 @@ function needsReprocessing(text: string): boolean {
 function splitLines(l: LogicalLine): LogicalLine[] {
   const parts: LogicalLine[] = [];
   let start = 0;
-  for (let i = 0; i <= l.text.length; i++) {
-    if (i === l.text.length || l.text[i] === "\n") {
-      parts.push(sliceLine(l, start, i));
-      start = i + 1;
-    }
+  for (let i = l.text.indexOf("\n"); ; i = l.text.indexOf("\n", start)) {
+    const end = i < 0 ? l.text.length : i;
+    parts.push(sliceLine(l, start, end));
+    if (i < 0) break;
+    start = i + 1;
   }
-  // A character from an expansion carries the column of the `$`; that is where we point.
-  return parts.map((p) => ({ ...p, cols: p.cols.map((c) => c || (l.cols.find((x) => x > 0) ?? 1)) }));
+  return parts;
 }
 
 function stripComment(l: LogicalLine): LogicalLine {
@@ -191,7 +287,14 @@ function stripComment(l: LogicalLine): LogicalLine {
 }
 
 function trim(l: LogicalLine): LogicalLine {
-  const start = l.text.length - l.text.trimStart().length;
-  const end = l.text.trimEnd().length;
-  return start >= end ? sliceLine(l, 0, 0) : sliceLine(l, start, end);
+  const text = l.text;
+  let start = 0;
+  let end = text.length;
+  while (start < end && isTrimmed(text.charCodeAt(start))) start++;
+  while (end > start && isTrimmed(text.charCodeAt(end - 1))) end--;
+  return start === 0 && end === text.length ? l : sliceLine(l, start, end);
+}
+
+function isTrimmed(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12 || c === 10 || c === 160 || c === 0xfeff;
 }

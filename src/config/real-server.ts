@@ -6,6 +6,7 @@ import { locationOf } from "./diagnostics.ts";
 import { CHECKER_KINDS, checkerBlocks, commonCheckKeywords, finishChecker, newCheckerDraft, type CheckerDraft } from "./checkers.ts";
 import {
   commandField,
+  defineBlock,
   flagField,
   ignored,
   intField,
@@ -90,7 +91,7 @@ const keywords: Keyword<RealServerDraft>[] = [
   ...["smtp_alert", "snmp_name", "BFD_CHECK", "track_file"].map((n) => ignored<RealServerDraft>(n)),
 ];
 
-export const realServerBlock: KeywordBlock<RealServerDraft> = { name: "real_server", keywords };
+export const realServerBlock: KeywordBlock<RealServerDraft> = defineBlock("real_server", keywords);
 
 const COMMON_FIELDS = ["connectIp", "connectPort", "bindTo", "bindPort", "bindInterface", "connectTimeoutS", "retry", "delayBeforeRetryS", "delayLoopS", "warmupS", "alpha", "fwmark"] as const;
 

@@ -7,11 +7,11 @@ export interface Sequence {
   restStart: number;
 }
 
-/** Repetitions beyond this are almost certainly a typo in `end` or `step`. */
-const MAX_VALUES = 10_000;
-
-/** Parse a `~SEQ` header; `undefined` if the line is not one, `{ error }` if malformed. */
-export function parseSequence(text: string): Sequence | { error: string } | undefined {
+/**
+ * Parse a `~SEQ` header; `undefined` if the line is not one, `{ error }` if malformed.
+ * More than `maxValues` repetitions are refused: almost certainly a typo in `end` or `step`.
+ */
+export function parseSequence(text: string, maxValues: number): Sequence | { error: string } | undefined {
   const m = /^~SEQ(x?)\(([^)]*)\)/.exec(text);
   if (!m) return text.startsWith("~SEQ") ? { error: "malformed ~SEQ: expected ~SEQ(var, [start,] [step,] end)" } : undefined;
   const hex = m[1] === "x";
@@ -22,14 +22,15 @@ export function parseSequence(text: string): Sequence | { error: string } | unde
   if (numbers.length < 1 || numbers.length > 3 || numbers.some(Number.isNaN)) {
     return { error: "~SEQ needs 1 to 3 integers after the variable: (var, [start,] [step,] end)" };
   }
+  if (!numbers.every(Number.isSafeInteger)) return { error: `~SEQ numbers must lie within +/-${Number.MAX_SAFE_INTEGER}` };
   const end = numbers[numbers.length - 1] as number;
   const start = numbers.length >= 2 ? (numbers[0] as number) : end < 0 ? -1 : 1;
   const step = numbers.length === 3 ? (numbers[1] as number) : end >= start ? 1 : -1;
   if (step === 0) return { error: "~SEQ step must not be 0" };
+  // Counted before any value is made: a ~SEQ inside a ~SEQ may be parsed thousands of times.
+  const count = (step > 0 ? end >= start : end <= start) ? Math.floor((end - start) / step) + 1 : 0;
+  if (count > maxValues) return { error: `~SEQ would repeat the line more than ${maxValues} times` };
   const values: string[] = [];
-  for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
-    if (values.length >= MAX_VALUES) return { error: `~SEQ would repeat the line more than ${MAX_VALUES} times` };
-    values.push(hex ? v.toString(16) : String(v));
-  }
+  for (let k = 0, v = start; k < count; k++, v += step) values.push(hex ? v.toString(16) : String(v));
   return { variable, values, restStart: m[0].length };
 }

@@ -2,7 +2,7 @@
 
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import { locationOf } from "./diagnostics.ts";
-import { commandField, flagField, ignored, keyword, type Keyword, type KeywordBlock, type Located } from "./keyword-table.ts";
+import { commandField, defineBlock, flagField, ignored, keyword, type Keyword, type KeywordBlock, type Located } from "./keyword-table.ts";
 import type { VrrpSyncGroup } from "./model.ts";
 import { warnExtraArgs } from "./values.ts";
 
@@ -42,7 +42,7 @@ const keywords: Keyword<SyncGroupDraft>[] = [
   ].map((name) => ignored<SyncGroupDraft>(name)),
 ];
 
-export const syncGroupBlock: KeywordBlock<SyncGroupDraft> = { name: "vrrp_sync_group", keywords };
+export const syncGroupBlock: KeywordBlock<SyncGroupDraft> = defineBlock("vrrp_sync_group", keywords);
 
 export function finishSyncGroup(d: SyncGroupDraft, diag: Diagnostics): VrrpSyncGroup | undefined {
   if (d.members.length === 0) {

@@ -3,7 +3,7 @@
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import { locationOf } from "./diagnostics.ts";
 import { defaultGlobalDefs, globalDefsBlock } from "./global-defs.ts";
-import { ignored, keyword, nestedBlock, type Keyword, type KeywordBlock } from "./keyword-table.ts";
+import { defineBlock, ignored, keyword, nestedBlock, type Keyword, type KeywordBlock } from "./keyword-table.ts";
 import type { GlobalDefs, VirtualServerGroup } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
 import { syncGroupBlock, type SyncGroupDraft } from "./sync-group.ts";
@@ -22,10 +22,24 @@ export interface ConfigDraft {
   syncGroups: SyncGroupDraft[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServerDraft[];
+  /** Where each name was first defined, per kind of named block: a repeated name is found without a scan. */
+  definedNames: Record<NamedKind, Map<string, SourceLocation>>;
 }
 
+/** The lists whose blocks are named; track_file and vrrp_track_file share one namespace, as they share a list. */
+type NamedKind = "vrrpScripts" | "trackFiles" | "vrrpInstances" | "syncGroups" | "virtualServerGroups";
+
 export function newConfigDraft(): ConfigDraft {
-  return { globalDefs: defaultGlobalDefs(), vrrpScripts: [], trackFiles: [], vrrpInstances: [], syncGroups: [], virtualServerGroups: [], virtualServers: [] };
+  return {
+    globalDefs: defaultGlobalDefs(),
+    vrrpScripts: [],
+    trackFiles: [],
+    vrrpInstances: [],
+    syncGroups: [],
+    virtualServerGroups: [],
+    virtualServers: [],
+    definedNames: { vrrpScripts: new Map(), trackFiles: new Map(), vrrpInstances: new Map(), syncGroups: new Map(), virtualServerGroups: new Map() },
+  };
 }
 
 interface Named {
@@ -33,23 +47,27 @@ interface Named {
   location: SourceLocation;
 }
 
-/** The NAME of `vrrp_instance NAME {`, refusing a second block with the same name. */
-function blockName(stmt: Statement, existing: Named[], diag: Diagnostics): string | undefined {
+/**
+ * The NAME of `vrrp_instance NAME {`, refusing a second block with the same name. The name is
+ * recorded here, not when the block is added to its list: every block that gets a name is added.
+ */
+function blockName(stmt: Statement, defined: Map<string, SourceLocation>, diag: Diagnostics): string | undefined {
   const tok = requireArg(stmt, 0, "a name", diag);
   if (!tok) return undefined;
   warnExtraArgs(stmt, 1, diag);
-  const previous = existing.find((e) => e.name === tok.text);
-  if (previous) {
-    const p = previous.location;
+  const p = defined.get(tok.text);
+  if (p) {
     diag.error(tok, `${stmt.keyword.text} ${tok.text} is already defined at ${p.file}:${p.line}:${p.col}`);
     return undefined;
   }
+  defined.set(tok.text, locationOf(stmt.keyword));
   return tok.text;
 }
 
 function named<D extends Named>(
   name: string,
   block: KeywordBlock<D>,
+  kind: NamedKind,
   list: (c: ConfigDraft) => D[],
   create: (name: string, location: SourceLocation) => D,
   extra: Partial<Keyword<ConfigDraft>> = {},
@@ -59,7 +77,7 @@ function named<D extends Named>(
       name,
       block,
       (stmt, config, diag) => {
-        const n = blockName(stmt, list(config), diag);
+        const n = blockName(stmt, config.definedNames[kind], diag);
         return n === undefined ? undefined : create(n, locationOf(stmt.keyword));
       },
       (draft, config) => list(config).push(draft),
@@ -81,15 +99,15 @@ const keywords: Keyword<ConfigDraft>[] = [
     },
     () => {},
   ),
-  named("vrrp_script", vrrpScriptBlock, (c) => c.vrrpScripts, newScript),
-  named("track_file", trackFileBlock, (c) => c.trackFiles, newTrackFile),
-  named("vrrp_track_file", trackFileBlock, (c) => c.trackFiles, newTrackFile, { deprecatedFor: "track_file" }),
-  named("vrrp_instance", vrrpInstanceBlock, (c) => c.vrrpInstances, newInstanceDraft),
-  named("vrrp_sync_group", syncGroupBlock, (c) => c.syncGroups, (name, location) => ({ name, location, members: [], fieldLocations: {} })),
+  named("vrrp_script", vrrpScriptBlock, "vrrpScripts", (c) => c.vrrpScripts, newScript),
+  named("track_file", trackFileBlock, "trackFiles", (c) => c.trackFiles, newTrackFile),
+  named("vrrp_track_file", trackFileBlock, "trackFiles", (c) => c.trackFiles, newTrackFile, { deprecatedFor: "track_file" }),
+  named("vrrp_instance", vrrpInstanceBlock, "vrrpInstances", (c) => c.vrrpInstances, newInstanceDraft),
+  named("vrrp_sync_group", syncGroupBlock, "syncGroups", (c) => c.syncGroups, (name, location) => ({ name, location, members: [], fieldLocations: {} })),
   keyword(
     "virtual_server_group",
     (stmt, config, diag) => {
-      const name = blockName(stmt, config.virtualServerGroups, diag);
+      const name = blockName(stmt, config.definedNames.virtualServerGroups, diag);
       if (name !== undefined) config.virtualServerGroups.push(parseVirtualServerGroup(name, stmt, diag));
     },
     { takesBlock: "values" },
@@ -110,4 +128,4 @@ const keywords: Keyword<ConfigDraft>[] = [
   ].map((n) => ignored<ConfigDraft>(n)),
 ];
 
-export const topLevelBlock: KeywordBlock<ConfigDraft> = { name: "the top level", keywords };
+export const topLevelBlock: KeywordBlock<ConfigDraft> = defineBlock("the top level", keywords);

@@ -1,7 +1,7 @@
 // `track_file NAME { }` (deprecated synonym `vrrp_track_file`): a file whose number adjusts priority.
 
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
-import { keyword, setField, stringField, type Keyword, type KeywordBlock, type Located } from "./keyword-table.ts";
+import { defineBlock, keyword, setField, stringField, type Keyword, type KeywordBlock, type Located } from "./keyword-table.ts";
 import type { VrrpTrackFile } from "./model.ts";
 import { parseInteger, parseWeight, warnExtraArgs } from "./values.ts";
 
@@ -38,7 +38,7 @@ const keywords: Keyword<TrackFileDraft>[] = [
   }),
 ];
 
-export const trackFileBlock: KeywordBlock<TrackFileDraft> = { name: "track_file", keywords };
+export const trackFileBlock: KeywordBlock<TrackFileDraft> = defineBlock("track_file", keywords);
 
 export function finishTrackFile(d: TrackFileDraft, diag: Diagnostics): VrrpTrackFile | undefined {
   if (d.file === undefined) {

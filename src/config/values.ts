@@ -14,36 +14,42 @@ export function requireArg(stmt: Statement, index: number, what: string, diag: D
 
 /** Warn about arguments after the ones a keyword uses (keepalived ignores them silently). */
 export function warnExtraArgs(stmt: Statement, used: number, diag: Diagnostics): void {
+  if (stmt.args.length <= used) return;
   const extra = stmt.args.slice(used);
   const first = extra[0];
   if (first) diag.warn(first, `extra arguments after ${stmt.keyword.text} ignored: ${extra.map((t) => t.text).join(" ")}`);
 }
 
+/** Decimal digits only: no hex, exponent or fraction. Hundreds of digits overflow to Infinity and fail the range. */
 export function parseInteger(tok: Token, name: string, min: number, max: number, diag: Diagnostics): number | undefined {
   const value = /^[-+]?\d+$/.test(tok.text) ? Number(tok.text) : NaN;
   if (Number.isNaN(value) || value < min || value > max) {
     diag.error(tok, `${name} must be ${Number.isNaN(value) ? "an integer " : ""}${min}..${max}, got ${tok.text}`);
     return undefined;
   }
-  return value;
+  // "-0" is 0: a negative zero would otherwise leak into the model (Object.is, 1 / x).
+  return value + 0;
 }
 
 /** A decimal number such as keepalived's <TIMER> (seconds, fractions allowed). */
 export function parseDecimal(tok: Token, name: string, min: number, max: number, diag: Diagnostics): number | undefined {
-  const value = /^[-+]?(\d+\.?\d*|\.\d+)$/.test(tok.text) ? Number(tok.text) : NaN;
+  // Not `\d+\.?\d*`: with an optional dot the two digit runs can split a long run of digits in
+  // every way, and a 64 KiB token of digits took seconds to reject.
+  const value = /^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(tok.text) ? Number(tok.text) : NaN;
   if (Number.isNaN(value) || value < min || value > max) {
     diag.error(tok, `${name} must be ${Number.isNaN(value) ? "a number " : ""}${min}..${max}, got ${tok.text}`);
     return undefined;
   }
-  return value;
+  return value + 0;
 }
 
-const BOOLS: Record<string, boolean> = { on: true, true: true, yes: true, off: false, false: false, no: false };
+/** A Map, not an object literal: a plain object would answer "constructor" or "__proto__" too. */
+const BOOLS = new Map([["on", true], ["true", true], ["yes", true], ["off", false], ["false", false], ["no", false]]);
 
 /** keepalived's optional <BOOL> after a flag keyword: absent means true. */
 export function parseOptionalBool(tok: Token | undefined, name: string, diag: Diagnostics): boolean | undefined {
   if (!tok) return true;
-  const value = BOOLS[tok.text.toLowerCase()];
+  const value = BOOLS.get(tok.text.toLowerCase());
   if (value === undefined) diag.error(tok, `${name} takes on|off|true|false|yes|no, got ${tok.text}`);
   return value;
 }

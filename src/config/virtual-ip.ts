@@ -9,19 +9,22 @@ import type { Statement } from "./statement-tree.ts";
 import { isIpv6Text, parseInteger } from "./values.ts";
 
 const SCOPES = new Set(["global", "site", "link", "host", "nowhere"]);
-/** ip-address(8) options keepalived accepts that tandem does not act on; value = takes an argument. */
-const UNIMPLEMENTED: Record<string, boolean> = {
-  peer: true,
-  preferred_lft: true,
-  track_group: true,
-  home: false,
-  "-nodad": false,
-  mngtmpaddr: false,
-  noprefixroute: false,
-  autojoin: false,
-  no_track: false,
-  use_vmac: false,
-};
+/**
+ * ip-address(8) options keepalived accepts that tandem does not act on; value = takes an argument.
+ * A Map, so that an option spelled "constructor" or "__proto__" is unknown rather than found.
+ */
+const UNIMPLEMENTED = new Map([
+  ["peer", true],
+  ["preferred_lft", true],
+  ["track_group", true],
+  ["home", false],
+  ["-nodad", false],
+  ["mngtmpaddr", false],
+  ["noprefixroute", false],
+  ["autojoin", false],
+  ["no_track", false],
+  ["use_vmac", false],
+]);
 
 /** Parse one address line; undefined if it is invalid (error reported) or skipped (IPv6, warned). */
 export function parseVirtualIp(stmt: Statement, diag: Diagnostics): VirtualIp | undefined {
@@ -92,7 +95,7 @@ export function parseVirtualIp(stmt: Statement, diag: Diagnostics): VirtualIp | 
         break;
       }
       default: {
-        const takesValue = UNIMPLEMENTED[option.text];
+        const takesValue = UNIMPLEMENTED.get(option.text);
         if (takesValue === undefined) {
           diag.warn(option, `unknown option '${option.text}' for virtual address ${first.text}; ignored`);
           break;

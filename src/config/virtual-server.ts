@@ -7,6 +7,7 @@ import { commonCheckKeywords } from "./checkers.ts";
 import {
   commandField,
   decimalField,
+  defineBlock,
   flagField,
   ignored,
   intField,
@@ -44,6 +45,7 @@ export interface VirtualServerDraft extends CheckerCommon, Located {
 
 /** ipvsadm(8) schedulers keepalived 2.2.7 accepts. */
 const SCHEDULERS = new Set(["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"]);
+const SCHEDULER_LIST = [...SCHEDULERS].join("|");
 /** keepalived's default persistence_timeout when the keyword has no value: 6 minutes. */
 const DEFAULT_PERSISTENCE_S = 360;
 
@@ -55,7 +57,7 @@ function schedulerKeyword(name: string, note?: string): Keyword<VirtualServerDra
       const tok = requireArg(stmt, 0, "a scheduler (rr, wrr, lc, wlc, ...)", diag);
       if (!tok) return;
       if (!SCHEDULERS.has(tok.text)) {
-        diag.error(tok, `${name} must be one of ${[...SCHEDULERS].join("|")}, got ${tok.text}`);
+        diag.error(tok, `${name} must be one of ${SCHEDULER_LIST}, got ${tok.text}`);
         return;
       }
       warnExtraArgs(stmt, 1, diag);
@@ -115,7 +117,7 @@ const keywords: Keyword<VirtualServerDraft>[] = [
   ].map((n) => ignored<VirtualServerDraft>(n)),
 ];
 
-export const virtualServerBlock: KeywordBlock<VirtualServerDraft> = { name: "virtual_server", keywords };
+export const virtualServerBlock: KeywordBlock<VirtualServerDraft> = defineBlock("virtual_server", keywords);
 
 /** The header `virtual_server IP [PORT]`, `virtual_server fwmark N` or `virtual_server group NAME`. */
 export function parseVirtualServerKey(stmt: Statement, diag: Diagnostics): VirtualServerKey | undefined {
@@ -181,25 +183,38 @@ export function parseVirtualServerGroup(name: string, stmt: Statement, diag: Dia
     const port = portTok ? parsePort(portTok, "virtual_server_group", diag) : undefined;
     if (portTok && port === undefined) continue;
     warnExtraArgs(entry, 1, diag);
-    entries.push({ kind: "range", ...range, ...(port === undefined ? {} : { port }), location });
+    // Literals, not spreads: a group may have tens of thousands of lines, and spreading was most of their cost.
+    entries.push(port === undefined ? { kind: "range", first: range.first, last: range.last, location } : { kind: "range", first: range.first, last: range.last, port, location });
   }
   return { name, entries, location: locationOf(stmt.keyword) };
 }
 
-/** 192.168.200.1, 192.168.200.3-10, 192.168.200.250-192.168.201.10 or 192.168.202.8/29. */
+/**
+ * 192.168.200.1, 192.168.200.3-10, 192.168.200.250-192.168.201.10 or 192.168.202.8/29. Kept as
+ * first..last, never expanded: 0.0.0.0/0 is one entry.
+ */
 export function parseAddressRange(text: string): { first: number; last: number } | undefined {
-  const slash = /^([\d.]+)\/(\d+)$/.exec(text);
-  if (slash) {
-    const base = parseIpv4(slash[1] as string);
-    const prefix = Number(slash[2]);
+  const slash = text.indexOf("/");
+  const baseText = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  if (slash >= 0 && /^[\d.]+$/.test(baseText) && /^\d+$/.test(prefixText)) {
+    const base = parseIpv4(baseText);
+    const prefix = Number(prefixText);
     if (base === undefined || prefix > 32) return undefined;
     const first = (base & prefixToMask(prefix)) >>> 0;
     return { first, last: broadcastOf(first, prefix) };
   }
-  const [a = "", b] = text.split("-", 2);
-  const first = parseIpv4(a);
+  // Only the first '-' splits, as split("-", 2) did: "1.2.3.4-5-6" reads its end as "5".
+  const dash = text.indexOf("-");
+  const first = parseIpv4(dash < 0 ? text : text.slice(0, dash));
   if (first === undefined) return undefined;
-  if (b === undefined) return { first, last: first };
-  const last = /^\d{1,3}$/.test(b) && Number(b) <= 255 ? ((first & 0xffffff00) | Number(b)) >>> 0 : parseIpv4(b);
+  if (dash < 0) return { first, last: first };
+  const end = text.slice(dash + 1, nextDash(text, dash + 1));
+  const last = /^\d{1,3}$/.test(end) && Number(end) <= 255 ? ((first & 0xffffff00) | Number(end)) >>> 0 : parseIpv4(end);
   return last === undefined || last < first ? undefined : { first, last };
+}
+
+function nextDash(text: string, from: number): number {
+  const at = text.indexOf("-", from);
+  return at < 0 ? text.length : at;
 }

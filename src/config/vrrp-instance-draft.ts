@@ -43,31 +43,37 @@ const V3_MAX_ADVERT_CS = 4095;
 
 /** Apply defaults and per-instance rules; undefined (with errors reported) if the instance is unusable. */
 export function finishInstance(d: VrrpInstanceDraft, globalVersion: 2 | 3, diag: Diagnostics): VrrpInstance | undefined {
-  const errorsBefore = diag.list.filter((x) => x.severity === "error").length;
+  // Counted here rather than read back from diag.list: a scan of the list per instance is quadratic,
+  // and the list may be capped.
+  let failed = false;
+  const error = (at: SourceLocation, message: string): void => {
+    failed = true;
+    diag.error(at, message);
+  };
   const at = (field: string): SourceLocation => d.fieldLocations[field] ?? d.location;
-  if (d.interface === undefined) diag.error(d.location, `vrrp_instance ${d.name} needs 'interface NAME'`);
-  if (d.vrid === undefined) diag.error(d.location, `vrrp_instance ${d.name} needs 'virtual_router_id 1..255'`);
+  if (d.interface === undefined) error(d.location, `vrrp_instance ${d.name} needs 'interface NAME'`);
+  if (d.vrid === undefined) error(d.location, `vrrp_instance ${d.name} needs 'virtual_router_id 1..255'`);
 
   const version = d.version ?? globalVersion;
   const advertIntS = d.advertIntS ?? 1;
   let advertIntervalCs = Math.round(advertIntS * 100);
   if (version === 2 && !Number.isInteger(advertIntS)) {
     // keepalived rounds and `keepalived -t` fails; a silent change of timing breaks interop, so refuse.
-    diag.error(at("advertIntS"), `advert_int ${advertIntS} must be a whole number of seconds with VRRP version 2 (keepalived would round it); use 'version 3' for fractions`);
+    error(at("advertIntS"), `advert_int ${advertIntS} must be a whole number of seconds with VRRP version 2 (keepalived would round it); use 'version 3' for fractions`);
   } else if (version === 3 && advertIntervalCs > V3_MAX_ADVERT_CS) {
-    diag.error(at("advertIntS"), `advert_int ${advertIntS} is too long for VRRP version 3; the maximum is 40.95 seconds`);
+    error(at("advertIntS"), `advert_int ${advertIntS} is too long for VRRP version 3; the maximum is 40.95 seconds`);
   } else if (advertIntervalCs < 1) {
-    diag.error(at("advertIntS"), `advert_int must be at least 0.01 seconds, got ${advertIntS}`);
+    error(at("advertIntS"), `advert_int must be at least 0.01 seconds, got ${advertIntS}`);
   }
   advertIntervalCs = Math.max(1, advertIntervalCs);
 
   let auth: VrrpInstance["auth"];
   if (d.auth) {
-    if (d.auth.type === "AH") diag.error(d.auth.fieldLocations.type ?? at("auth"), "auth_type AH is not supported by tandem; use PASS or no authentication");
+    if (d.auth.type === "AH") error(d.auth.fieldLocations.type ?? at("auth"), "auth_type AH is not supported by tandem; use PASS or no authentication");
     else if (d.auth.type === "PASS") {
-      if (d.auth.password === undefined) diag.error(at("auth"), "authentication with auth_type PASS needs auth_pass");
+      if (d.auth.password === undefined) error(at("auth"), "authentication with auth_type PASS needs auth_pass");
       else auth = { type: "PASS", password: d.auth.password };
-    } else diag.error(at("auth"), "authentication block needs auth_type PASS");
+    } else error(at("auth"), "authentication block needs auth_type PASS");
     if (auth && version === 3) diag.warn(at("auth"), "VRRP version 3 has no authentication; the authentication block is ignored");
     if (version === 3) auth = undefined;
   }
@@ -84,9 +90,7 @@ export function finishInstance(d: VrrpInstanceDraft, globalVersion: 2 | 3, diag:
   }
   if (d.virtualIps.length === 0) diag.warn(d.location, `vrrp_instance ${d.name} has no virtual_ipaddress`);
 
-  const errorsAfter = diag.list.filter((x) => x.severity === "error").length;
-  if (errorsAfter > errorsBefore || d.interface === undefined || d.vrid === undefined) return undefined;
-  const optional = <K extends keyof VrrpInstanceDraft>(k: K) => (d[k] === undefined ? {} : { [k]: d[k] });
+  if (failed || d.interface === undefined || d.vrid === undefined) return undefined;
   return {
     name: d.name,
     initialState,
@@ -105,17 +109,7 @@ export function finishInstance(d: VrrpInstanceDraft, globalVersion: 2 | 3, diag:
     preemptDelayS: d.preemptDelayS ?? 0,
     fastPreempt: d.fastPreempt ?? true,
     unicastPeers: d.unicastPeers,
-    ...optional("unicastSrcIp"),
-    ...optional("mcastSrcIp"),
-    ...optional("notify"),
-    ...optional("notifyMaster"),
-    ...optional("notifyBackup"),
-    ...optional("notifyFault"),
-    ...optional("notifyStop"),
-    ...optional("garpMasterDelayS"),
-    ...optional("garpMasterRepeat"),
-    ...optional("garpMasterRefreshS"),
-    ...optional("garpMasterRefreshRepeat"),
+    ...optionalFields(d),
     dontTrackPrimary: d.dontTrackPrimary ?? false,
     useVmac: d.useVmac ?? false,
     smtpAlert: d.smtpAlert ?? false,
@@ -124,7 +118,23 @@ export function finishInstance(d: VrrpInstanceDraft, globalVersion: 2 | 3, diag:
   };
 }
 
+/** Fields copied only when set. One object for all of them: a spread per field cost more than the rest of finishing. */
+const OPTIONAL_FIELDS = [
+  "unicastSrcIp", "mcastSrcIp", "notify", "notifyMaster", "notifyBackup", "notifyFault", "notifyStop",
+  "garpMasterDelayS", "garpMasterRepeat", "garpMasterRefreshS", "garpMasterRefreshRepeat",
+] as const;
+
+function optionalFields(d: VrrpInstanceDraft): Partial<Pick<VrrpInstance, (typeof OPTIONAL_FIELDS)[number]>> {
+  const out: Partial<Record<(typeof OPTIONAL_FIELDS)[number], unknown>> = {};
+  for (const k of OPTIONAL_FIELDS) if (d[k] !== undefined) out[k] = d[k];
+  return out as Partial<Pick<VrrpInstance, (typeof OPTIONAL_FIELDS)[number]>>;
+}
+
+/** A copy with `from` renamed to `to` (moved to the end, as before); a loop, not a rest pattern, which is slow here. */
 function renameLocation(locations: Located["fieldLocations"], from: string, to: string): Located["fieldLocations"] {
-  const { [from]: moved, ...rest } = locations;
-  return moved ? { ...rest, [to]: moved } : rest;
+  const out: Located["fieldLocations"] = {};
+  for (const key in locations) if (key !== from) out[key] = locations[key];
+  const moved = locations[from];
+  if (moved) out[to] = moved;
+  return out;
 }

@@ -4,6 +4,7 @@ import { locationOf } from "./diagnostics.ts";
 import {
   commandField,
   decimalField,
+  defineBlock,
   flagField,
   ignored,
   intField,
@@ -24,31 +25,28 @@ import { isIpv6Text, parseDecimal, parseIpv4Arg, parseWeight, requireArg, warnEx
 
 type K = Keyword<VrrpInstanceDraft>;
 
-const authBlock: KeywordBlock<AuthDraft> = {
-  name: "authentication",
-  keywords: [
-    keyword("auth_type", (stmt, target, diag) => {
-      const tok = requireArg(stmt, 0, "PASS or AH", diag);
-      if (!tok) return;
-      if (tok.text !== "PASS" && tok.text !== "AH") {
-        diag.error(tok, `auth_type must be PASS or AH, got ${tok.text}`);
-        return;
-      }
-      setField(target, "type", tok.text, stmt);
-    }, { note: "PASS only; AH is an error" }),
-    keyword("auth_pass", (stmt, target, diag) => {
-      const tok = requireArg(stmt, 0, "a password", diag);
-      if (!tok) return;
-      let password = tok.text;
-      if (password.length > 8) {
-        // keepalived: "Truncating auth_pass to 8 characters"; both ends must agree on the 8 bytes.
-        diag.warn(tok, `auth_pass is longer than 8 characters; only the first 8 are used ('${password.slice(0, 8)}'), as in keepalived`);
-        password = password.slice(0, 8);
-      }
-      setField(target, "password", password, stmt);
-    }),
-  ],
-};
+const authBlock: KeywordBlock<AuthDraft> = defineBlock("authentication", [
+  keyword("auth_type", (stmt, target, diag) => {
+    const tok = requireArg(stmt, 0, "PASS or AH", diag);
+    if (!tok) return;
+    if (tok.text !== "PASS" && tok.text !== "AH") {
+      diag.error(tok, `auth_type must be PASS or AH, got ${tok.text}`);
+      return;
+    }
+    setField(target, "type", tok.text, stmt);
+  }, { note: "PASS only; AH is an error" }),
+  keyword("auth_pass", (stmt, target, diag) => {
+    const tok = requireArg(stmt, 0, "a password", diag);
+    if (!tok) return;
+    let password = tok.text;
+    if (password.length > 8) {
+      // keepalived: "Truncating auth_pass to 8 characters"; both ends must agree on the 8 bytes.
+      diag.warn(tok, `auth_pass is longer than 8 characters; only the first 8 are used ('${password.slice(0, 8)}'), as in keepalived`);
+      password = password.slice(0, 8);
+    }
+    setField(target, "password", password, stmt);
+  }),
+]);
 
 /** `{ NAME [weight N [reverse|noreverse]] }` entries of track_script / track_file / track_interface. */
 function trackList(name: string, field: "trackScripts" | "trackFiles" | "trackInterfaces", min: number, max: number): K {
@@ -177,4 +175,4 @@ const keywords: K[] = [
   ].map((name) => ignored<VrrpInstanceDraft>(name)),
 ];
 
-export const vrrpInstanceBlock: KeywordBlock<VrrpInstanceDraft> = { name: "vrrp_instance", keywords };
+export const vrrpInstanceBlock: KeywordBlock<VrrpInstanceDraft> = defineBlock("vrrp_instance", keywords);

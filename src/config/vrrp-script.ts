@@ -1,7 +1,7 @@
 // `vrrp_script NAME { }`: a periodic check whose exit status adjusts instance priority.
 
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
-import { decimalField, flagField, intField, keyword, setField, type Keyword, type KeywordBlock, type Located } from "./keyword-table.ts";
+import { decimalField, defineBlock, flagField, intField, keyword, setField, type Keyword, type KeywordBlock, type Located } from "./keyword-table.ts";
 import type { ScriptUser, VrrpScript } from "./model.ts";
 import { joinCommand, parseWeight, requireArg, warnExtraArgs } from "./values.ts";
 
@@ -48,7 +48,7 @@ const keywords: Keyword<VrrpScriptDraft>[] = [
   flagField("init_fail", "initFail"),
 ];
 
-export const vrrpScriptBlock: KeywordBlock<VrrpScriptDraft> = { name: "vrrp_script", keywords };
+export const vrrpScriptBlock: KeywordBlock<VrrpScriptDraft> = defineBlock("vrrp_script", keywords);
 
 export function finishVrrpScript(d: VrrpScriptDraft, diag: Diagnostics): VrrpScript | undefined {
   if (d.script === undefined) {

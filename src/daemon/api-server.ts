@@ -1,5 +1,8 @@
-// The REST API's HTTP server: the one Bun.serve call. Parses api_listen, passes each
-// caller's address to the app (for the action log), and says clearly why it cannot listen.
+// The REST API's HTTP server: the one Bun.serve call. Parses api_listen, serves HTTPS when
+// given a certificate, passes each caller's address to the app (for per-client limits and
+// the action log), and says clearly why it cannot listen. Bun itself bounds what reaches
+// the app: request heads (it closes a connection whose head is not complete after ~10 s,
+// whatever trickles in; checked by the API fuzz test), header size, and body size.
 import type { Hono } from "hono";
 import type { Logger } from "../common/logger.ts";
 import type { ApiBindings } from "../api/index.ts";
@@ -9,6 +12,10 @@ export interface ApiServerOptions {
   listen: string;
   app: Hono;
   logger: Logger;
+  /** PEM texts; HTTPS when present. */
+  tls?: { certificate: string; key: string };
+  /** Bun refuses larger bodies before the app sees them (413). */
+  maxRequestBodyBytes?: number;
 }
 
 export interface ApiServer {
@@ -23,8 +30,12 @@ export interface ListenAddress {
   port: number;
 }
 
-/** Event streams send a heartbeat every 15 s; Bun's default idle timeout (10 s) would cut them. */
+/**
+ * Event streams send a heartbeat every 15 s; Bun's default idle timeout (10 s) would cut them.
+ * It also bounds a request body that trickles in (the app's own body deadline comes first).
+ */
 const IDLE_TIMEOUT_S = 60;
+const DEFAULT_MAX_REQUEST_BODY_BYTES = 2 * 1024 * 1024;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
@@ -62,10 +73,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       hostname,
       port,
       idleTimeout: IDLE_TIMEOUT_S,
+      // The app's own limit is 1 MiB; a little more here so its 413 (counted, with a message) answers first.
+      maxRequestBodySize: options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES,
+      ...(options.tls ? { tls: { cert: options.tls.certificate, key: options.tls.key } } : {}),
       async fetch(request, bunServer) {
         const bindings: ApiBindings = { remoteAddress: bunServer.requestIP(request)?.address };
         const response = await app.fetch(request, bindings);
-        if (response.status >= 500) logger.warn(`${request.method} ${new URL(request.url).pathname} answered ${response.status}`);
+        if (response.status >= 500) logger.warn(`${request.method.slice(0, 16)} ${pathOf(request.url)} answered ${response.status}`);
         return response;
       },
       error(error) {
@@ -78,9 +92,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   }
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   return {
-    url: `http://${host}:${server.port}`,
+    url: `${options.tls ? "https" : "http"}://${host}:${server.port}`,
     async stop() {
       await server.stop(true);
     },
   };
+}
+
+/** The path of a request URL, even when its Host made the whole URL unparsable. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.search(/[?#]/);
+  return start < 0 ? "/" : url.slice(start, end > start ? end : undefined).slice(0, 256);
 }

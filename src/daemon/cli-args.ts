@@ -69,6 +69,8 @@ export type Command =
   | { kind: "events"; options: ClientOptions }
   | { kind: "tls-certificate"; options: TlsCertificateOptions }
   | { kind: "check"; configFile: string; configId: string | undefined; logFile: string | undefined }
+  /** Internal: the child that validates a posted keepalived.conf (validate-child-command.ts). */
+  | { kind: "validate-child" }
   | { kind: "version" }
   | { kind: "help" }
   | { kind: "usage-error"; message: string };
@@ -152,6 +154,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (args[0] !== undefined && !args[0].startsWith("-")) subcommand = args.shift();
   if (subcommand === "state" || subcommand === "events") return parseClientArgs(subcommand, args);
   if (subcommand === "tls-certificate") return parseTlsCertificateArgs(args);
+  if (subcommand === "__validate-config") return args.length === 0 ? { kind: "validate-child" } : { kind: "usage-error", message: "__validate-config takes no arguments (it is internal)" };
   if (subcommand !== undefined && !["run", "check", "version", "help"].includes(subcommand)) {
     return { kind: "usage-error", message: `unknown command "${subcommand}"; expected run, check, state, events, tls-certificate, version or help (see tandem --help)` };
   }

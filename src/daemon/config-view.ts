@@ -1,9 +1,11 @@
 // GET /config and POST /config/validate: the effective configuration with secrets masked
-// (auth_pass), and validation of a posted keepalived.conf text (includes cannot be
-// followed from a request body, so they are reported like any missing file).
+// (auth_pass), and validation of a posted keepalived.conf text by the validator, in a
+// child process (includes cannot be followed from a request body, so they are reported
+// like any missing file).
 import { formatIpv4 } from "../common/ipv4.ts";
-import { formatDiagnostic, memoryFiles, parseConfig, type Config } from "../config/index.ts";
+import type { Config } from "../config/index.ts";
 import type { ConfigSource } from "../api/ports.ts";
+import type { ConfigValidator } from "./config-validator.ts";
 
 export const MASK = "********";
 
@@ -23,12 +25,9 @@ export function presentConfig(config: Config): unknown {
   );
 }
 
-export function createConfigSource(current: () => Config): ConfigSource {
+export function createConfigSource(current: () => Config, validator: ConfigValidator): ConfigSource {
   return {
     effective: () => presentConfig(current()),
-    validate(text) {
-      const { config, diagnostics } = parseConfig("keepalived.conf", { ...memoryFiles({ "keepalived.conf": text }) });
-      return { ok: config !== undefined, diagnostics: diagnostics.map(formatDiagnostic) };
-    },
+    validate: (text) => validator.validate(text),
   };
 }

@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/logger.ts";
 import type { Config } from "../config/index.ts";
-import { createApiApp } from "../api/index.ts";
+import { createApiApp, RefusalLog } from "../api/index.ts";
+import { setProcessNice } from "../net/index.ts";
+import { describeExpiry, readCertificateInfo } from "../tls/index.ts";
 import type { ApiPorts } from "../api/ports.ts";
 import { openEventLog } from "../store/index.ts";
 import type { EventLog, HistoryHealth, NewEvent } from "../store/event.ts";
@@ -14,6 +16,8 @@ import { DEFAULT_API_LISTEN } from "./cli-args.ts";
 import { startApiServer } from "./api-server.ts";
 import { nodeStoreFiles } from "./store-files.ts";
 import { createConfigSource } from "./config-view.ts";
+import { createConfigValidator, type ConfigValidator } from "./config-validator.ts";
+import { selfCommand } from "./self-command.ts";
 import { EventBus } from "./event-bus.ts";
 import { createStatusSource } from "./status-view.ts";
 import { VERSION } from "./version.ts";
@@ -25,7 +29,12 @@ export interface ObservabilityOptions {
   dbFile: string;
   configFile: string;
   config: () => Config;
+  /** argv of `tandem` itself, for the validator's child processes (tests run from source). */
+  selfCommand?: readonly string[];
 }
+
+/** Validators run at this nice value: a busy box gives the daemon the CPU first. */
+const VALIDATOR_NICE = 10;
 
 export class Observability {
   readonly log: EventLog;
@@ -33,6 +42,8 @@ export class Observability {
   private server: { url: string; stop(): Promise<void> } | undefined;
   private token: string | undefined;
   private readonly startedAtMs: number;
+  private readonly validator: ConfigValidator;
+  private readonly refusals: RefusalLog;
 
   constructor(private readonly options: ObservabilityOptions) {
     const { clock, logger } = options;
@@ -48,6 +59,13 @@ export class Observability {
       onHealthChange: (health: HistoryHealth) => this.onHealthChange(health),
     });
     this.bus = new EventBus(this.log, logger.child("history"));
+    this.validator = createConfigValidator({
+      command: options.selfCommand ?? selfCommand(),
+      clock,
+      logger: logger.child("validate"),
+      renice: (pid) => setProcessNice(pid, VALIDATOR_NICE),
+    });
+    this.refusals = new RefusalLog({ clock, record: (event) => this.bus.record(event) });
   }
 
   /** Called when the history recovers: maintenance saved in the file may differ from memory. */
@@ -77,16 +95,21 @@ export class Observability {
         maintenance: () => new Set(this.log.maintenance()),
       }),
       events: this.bus,
-      config: createConfigSource(this.options.config),
+      config: createConfigSource(this.options.config, this.validator),
       actions: createApiActions(runtime, this.log, this.bus, clock),
+      history: this.bus,
       token: () => this.token,
+      readsNeedToken: () => this.options.config().globalDefs.apiReadsNeedToken === true,
       clock,
     };
     const listen = global.apiListen ?? DEFAULT_API_LISTEN;
     try {
-      const server = await startApiServer({ listen, app: createApiApp(ports), logger: logger.child("api") });
+      const tls = readTls(global.apiTlsCertificate, global.apiTlsKey, clock.wallMs());
+      const server = await startApiServer({ listen, app: createApiApp(ports, { refusals: this.refusals }), logger: logger.child("api"), tls: tls?.files });
       this.server = server;
-      logger.info(`REST API and status page on ${server.url}${this.token ? "" : " (no api_token_file: actions are refused with 401)"}`);
+      const auth = this.token ? (global.apiReadsNeedToken ? "; every request but /healthz needs the token" : "") : " (no api_token_file: actions are refused with 401)";
+      logger.info(`REST API and status page on ${server.url}${tls ? ` (${tls.summary})` : ""}${auth}`);
+      if (tls && tls.daysLeft < CERTIFICATE_WARNING_DAYS) logger.warn(`the API certificate ${global.apiTlsCertificate} expires in ${tls.daysLeft} day(s); make a new one (tandem tls-certificate --force) and restart`);
     } catch (error) {
       logger.error(`REST API not started on ${listen}: ${(error as Error).message}; VRRP runs on without it`);
     }
@@ -98,6 +121,8 @@ export class Observability {
   }
 
   async stop(): Promise<void> {
+    this.validator.stop();
+    this.refusals.stop();
     await this.server?.stop();
     this.server = undefined;
     this.log.close();
@@ -127,4 +152,34 @@ function readToken(path: string | undefined, logger: Logger): string | undefined
     logger.warn(`cannot read api_token_file ${path}: ${(error as Error).message}; API actions are refused`);
     return undefined;
   }
+}
+
+/** Certificates closer to their end than this are warned about at start. */
+const CERTIFICATE_WARNING_DAYS = 30;
+
+interface TlsMaterial {
+  files: { certificate: string; key: string };
+  summary: string;
+  daysLeft: number;
+}
+
+/**
+ * api_tls_certificate / api_tls_key read as PEM; undefined when neither is set. A certificate
+ * that cannot be read or used throws: the API then stays down rather than serve plain HTTP.
+ */
+function readTls(certificateFile: string | undefined, keyFile: string | undefined, nowMs: number): TlsMaterial | undefined {
+  if (!certificateFile && !keyFile) return undefined;
+  if (!certificateFile || !keyFile) throw new Error("api_tls_certificate and api_tls_key go together; set both or neither");
+  const read = (file: string, what: string): string => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (error) {
+      throw new Error(`cannot read ${what} ${file}: ${(error as Error).message}`);
+    }
+  };
+  const certificate = read(certificateFile, "api_tls_certificate");
+  const key = read(keyFile, "api_tls_key");
+  const info = readCertificateInfo(certificate, nowMs);
+  if (!info.ok) throw new Error(`api_tls_certificate ${certificateFile}: ${info.message}`);
+  return { files: { certificate, key }, summary: describeExpiry(info.info), daysLeft: info.info.daysLeft };
 }

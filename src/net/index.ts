@@ -17,3 +17,4 @@ export {
   type LinkInfo,
 } from "./rtnetlink-messages.ts";
 export { splitIpv4Datagrams } from "./ipv4-datagrams.ts";
+export { setProcessNice } from "./libc.ts";

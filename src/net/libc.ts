@@ -15,6 +15,7 @@ const libc = dlopen("libc.so.6", {
   recvfrom: { args: ["i32", "ptr", "u64", "i32", "ptr", "ptr"], returns: "i64" },
   close: { args: ["i32"], returns: "i32" },
   if_nametoindex: { args: ["ptr"], returns: "u32" },
+  setpriority: { args: ["i32", "u32", "i32"], returns: "i32" },
   strerror: { args: ["i32"], returns: "cstring" },
   __errno_location: { args: [], returns: "ptr" },
 });
@@ -98,4 +99,11 @@ export function interfaceIndex(interfaceName: string): number {
   const index = sym.if_nametoindex(encodeCString(interfaceName));
   if (index === 0) fail("if_nametoindex", `for "${interfaceName}"`);
   return index;
+}
+
+const PRIO_PROCESS = 0;
+
+/** setpriority(2) on another process: its nice value (-20..19; higher yields more CPU to others). */
+export function setProcessNice(pid: number, nice: number): void {
+  if (sym.setpriority(PRIO_PROCESS, pid, nice) !== 0) fail("setpriority", `of process ${pid}`);
 }

@@ -45,6 +45,8 @@ export interface EventDataByKind {
   };
   "config.reload": { ok: boolean; file: string; diagnostics: string[] };
   "api.action": { action: string; caller: { address: string }; target?: string; ok: boolean; detail?: string };
+  /** Requests refused for who asked or how much (limits, tokens); `count` of them, client "*" for the rest. */
+  "api.refused": { client: string; reason: string; status: number; count: number; method?: string; path?: string };
   "history.degraded": { reason: string };
   "history.recovered": { droppedEvents: number };
 }
@@ -62,6 +64,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "notify.run",
   "config.reload",
   "api.action",
+  "api.refused",
   "history.degraded",
   "history.recovered",
 ];

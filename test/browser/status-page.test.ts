@@ -103,7 +103,7 @@ describe.skipIf(!haveChromium)(`status page in headless Chromium${SKIP_REASON}`,
 
   test("shows the degraded-history banner with its reason", async () => {
     const reason = "disk full (SQLITE_FULL) writing /var/lib/tandem/events.db";
-    api.history = { ...api.history, state: "degraded", reason, sinceMs: api.clock.wallMs(), droppedEvents: 0 };
+    api.historyHealth = { ...api.historyHealth, state: "degraded", reason, sinceMs: api.clock.wallMs(), droppedEvents: 0 };
     api.publish({ kind: "history.degraded", atMs: api.clock.wallMs(), summary: `event history degraded: ${reason}`, data: { reason } });
     const banner = page.locator('[data-banner="history"]');
     await banner.waitFor({ timeout: 1000 });

@@ -2,7 +2,7 @@
 // (master of VI_1 / .41, backup of VI_2 / .51), with a history, live subscribers, and
 // methods to fail over, yield, change trackers, and publish events.
 import { FakeClock } from "../../../src/common/clock.ts";
-import type { ActionResult, ApiPorts, DaemonView, GroupView, InstanceView } from "../../../src/api/ports.ts";
+import type { ActionResult, ApiPorts, DaemonView, GroupView, InstanceView, ValidationAnswer } from "../../../src/api/ports.ts";
 import type { EventFilter, EventPage, HistoryHealth, NewEvent, TandemEvent } from "../../../src/store/event.ts";
 import { emptyCounters } from "../../../src/vrrp/counters.ts";
 
@@ -90,8 +90,12 @@ export class FakeApi implements ApiPorts {
   readonly instanceList: InstanceView[];
   groupList: GroupView[] = [];
   takeovers: number[] = [];
-  history: HistoryHealth = { state: "ok", path: "/var/lib/tandem/events.db", droppedEvents: 0 };
+  historyHealth: HistoryHealth = { state: "ok", path: "/var/lib/tandem/events.db", droppedEvents: 0 };
   tokenValue: string | undefined;
+  /** api_reads_need_token. */
+  protectReads = false;
+  /** What validate() answers next (default: ok iff the text has a vrrp_instance). */
+  nextValidation: ValidationAnswer | undefined;
   maintenanceCalls: { instance: string; on: boolean; caller: { address: string } }[] = [];
   validated: string[] = [];
   /** Set to make ports throw, to test the API's own failure path. */
@@ -171,7 +175,7 @@ export class FakeApi implements ApiPorts {
   readonly status: ApiPorts["status"] = {
     daemon: (): DaemonView => {
       if (this.failStatus) throw new Error("status source exploded");
-      return { version: "0.1.0", pid: 4242, startedAtMs: SEED_WALL_MS, configFile: "/etc/keepalived/keepalived.conf", routerId: "lb-180", history: { ...this.history } };
+      return { version: "0.1.0", pid: 4242, startedAtMs: SEED_WALL_MS, configFile: "/etc/keepalived/keepalived.conf", routerId: "lb-180", history: { ...this.historyHealth } };
     },
     instances: () => structuredClone(this.instanceList),
     groups: () => structuredClone(this.groupList),
@@ -185,9 +189,10 @@ export class FakeApi implements ApiPorts {
 
   readonly config: ApiPorts["config"] = {
     effective: () => ({ globalDefs: { routerId: "lb-180" }, vrrpInstances: this.instanceList.map((i) => ({ name: i.name, virtualRouterId: i.vrid, auth: { type: "PASS", password: "********" } })) }),
-    validate: (text) => {
+    validate: async (text): Promise<ValidationAnswer> => {
       this.validated.push(text);
-      return /vrrp_instance/.test(text) ? { ok: true, diagnostics: [] } : { ok: false, diagnostics: ["keepalived.conf:1:1: error: no vrrp_instance"] };
+      if (this.nextValidation) return this.nextValidation;
+      return /vrrp_instance/.test(text) ? { kind: "done", ok: true, diagnostics: [], durationMs: 3 } : { kind: "done", ok: false, diagnostics: ["keepalived.conf:1:1: error: no vrrp_instance"], durationMs: 3 };
     },
   };
 
@@ -208,5 +213,9 @@ export class FakeApi implements ApiPorts {
     },
   };
 
+  /** The API's own records (refusals); they land in the same fake history. */
+  readonly history: ApiPorts["history"] = { record: (event) => void this.publish(event) };
+
   token = (): string | undefined => this.tokenValue;
+  readsNeedToken = (): boolean => this.protectReads;
 }

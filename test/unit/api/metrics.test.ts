@@ -178,7 +178,7 @@ describe("GET /metrics", () => {
   test("history health", async () => {
     const fake = new FakeApi();
     expect(value(await scrape(fake), "tandem_history_degraded")).toBe(0);
-    fake.history = { ...fake.history, state: "degraded", reason: "read-only", droppedEvents: 12 };
+    fake.historyHealth = { ...fake.historyHealth, state: "degraded", reason: "read-only", droppedEvents: 12 };
     const p = await scrape(fake);
     expect(value(p, "tandem_history_degraded")).toBe(1);
     expect(value(p, "tandem_history_dropped_events_total")).toBe(12);

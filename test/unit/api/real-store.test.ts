@@ -19,7 +19,7 @@ beforeEach(() => {
   fake = new FakeApi();
   log = openEventLog({ path: ":memory:", clock: fake.clock });
   bus = new EventBus(log, memoryLogger());
-  app = createApiApp({ status: fake.status, events: bus, config: fake.config, actions: fake.actions, token: fake.token, clock: fake.clock });
+  app = createApiApp({ status: fake.status, events: bus, config: fake.config, actions: fake.actions, history: bus, token: fake.token, readsNeedToken: () => false, clock: fake.clock });
 });
 
 afterEach(() => log.close());

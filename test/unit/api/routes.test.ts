@@ -4,14 +4,14 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import type { Hono } from "hono";
 import { createApiApp } from "../../../src/api/index.ts";
 import { STATUS_PAGE_CSP } from "../../../src/api/handlers.ts";
-import { FakeApi, PEER, SEED_WALL_MS } from "./fakes.ts";
+import { FakeApi, PEER, SEED_WALL_MS, TOKEN } from "./fakes.ts";
 
 let fake: FakeApi;
 let app: Hono;
 
 beforeEach(() => {
   fake = new FakeApi();
-  app = createApiApp(fake, { maxBodyBytes: 4096 });
+  app = createApiApp(fake, { limits: { maxBodyBytes: 4096 } });
 });
 
 const get = (path: string, headers: Record<string, string> = {}) => app.request(path, { headers });
@@ -54,7 +54,7 @@ describe("read routes", () => {
 
   test("GET /healthz reports the history state", async () => {
     expect(await (await get("/healthz")).json() as any).toEqual({ status: "ok", history: "ok" });
-    fake.history = { ...fake.history, state: "degraded", reason: "disk full", droppedEvents: 3 };
+    fake.historyHealth = { ...fake.historyHealth, state: "degraded", reason: "disk full", droppedEvents: 3 };
     const res = await get("/healthz");
     expect(res.status).toBe(200);
     expect(await res.json() as any).toEqual({ status: "ok", history: "degraded" });
@@ -145,16 +145,25 @@ describe("GET /events", () => {
     expect(body.detail).toContain("forged");
   });
 
+  test("a page size over the maximum is clamped, said in Tandem-Clamped, and counted; so is a time past the last date", async () => {
+    const res = await get("/events?limit=99999999999&untilMs=99999999999999999999");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("tandem-clamped")).toBe("untilMs=8640000000000000, limit=1000");
+    expect(fake.log.queries.at(-1)).toMatchObject({ limit: 1000, untilMs: 8.64e15 });
+    const metrics = await (await get("/metrics")).text();
+    expect(metrics).toContain('tandem_api_clamped_total{parameter="limit"} 1');
+    expect(metrics).toContain('tandem_api_clamped_total{parameter="untilMs"} 1');
+  });
+
   test.each([
-    ["limit=0", "limit must be an integer from 1 to 1000"],
-    ["limit=1001", "limit must be an integer from 1 to 1000"],
-    ["limit=abc", "limit must be an integer from 1 to 1000"],
+    ["limit=0", "limit must be a whole number from 1 (pages hold at most 1000 events)"],
+    ["limit=abc", "limit must be a whole number from 1 (pages hold at most 1000 events)"],
+    ["limit=-5", "limit must be a whole number from 1 (pages hold at most 1000 events)"],
     ["limit=1&limit=2", 'query parameter "limit" given 2 times'],
     ["kind=vrrp.nope", 'unknown event kind "vrrp.nope"'],
     ["kind=", 'query parameter "kind" has an empty name'],
     ["since=yesterday", "since is not a time"],
     ["sinceMs=2027-01-15T08:00:00", "sinceMs has no time zone"],
-    ["sinceMs=99999999999999999999", "sinceMs is out of range"],
     ["since=2027-01-15&sinceMs=1", "give either sinceMs or since, not both"],
     ["sinceMs=2000&untilMs=1000", "the time range is empty"],
     ["order=up", 'order must be "asc" or "desc"'],
@@ -173,20 +182,52 @@ describe("GET /events", () => {
 });
 
 describe("POST /config/validate", () => {
-  const post = (body: Bun.BodyInit, type?: string) => app.request("/config/validate", { method: "POST", body, headers: type ? { "content-type": type } : {} });
+  const post = (body: Bun.BodyInit, type?: string, token: string | undefined = TOKEN) =>
+    app.request("/config/validate", { method: "POST", body, headers: { ...(type ? { "content-type": type } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
 
   test("text body -> diagnostics", async () => {
     const ok = await post("vrrp_instance VI_1 {}", "text/plain");
     expect(ok.status).toBe(200);
-    expect(await ok.json() as any).toEqual({ ok: true, diagnostics: [] });
+    expect(await ok.json() as any).toEqual({ ok: true, diagnostics: [], durationMs: 3 });
     const bad = await post("global_defs {}", "application/x-www-form-urlencoded");
-    expect(await bad.json() as any).toEqual({ ok: false, diagnostics: ["keepalived.conf:1:1: error: no vrrp_instance"] });
+    expect(await bad.json() as any).toEqual({ ok: false, diagnostics: ["keepalived.conf:1:1: error: no vrrp_instance"], durationMs: 3 });
     expect(fake.validated).toEqual(["vrrp_instance VI_1 {}", "global_defs {}"]);
+  });
+
+  test("it needs the token, like every POST: 401 without, 403 wrong, and the body is never read", async () => {
+    const none = await post("vrrp_instance VI_1 {}", "text/plain", "");
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toBe('Bearer realm="tandem"');
+    expect((await post("vrrp_instance VI_1 {}", "text/plain", "nope")).status).toBe(403);
+    expect(fake.validated).toEqual([]);
+  });
+
+  test("a limit hit is said in the answer: ok false, the limit, a diagnostic", async () => {
+    fake.nextValidation = { kind: "limit", limit: "memory", detail: "it grew past 256 MiB", durationMs: 412.4 };
+    const res = await post("$X=${X}${X}", "text/plain");
+    expect(res.status).toBe(200);
+    expect(await res.json() as any).toEqual({
+      ok: false,
+      diagnostics: ["keepalived.conf:1:1: error: validation stopped at its memory limit: it grew past 256 MiB"],
+      limit: { kind: "memory", detail: "it grew past 256 MiB" },
+      durationMs: 412,
+    });
+    fake.nextValidation = { kind: "busy" };
+    const busy = await post("vrrp_instance A {}", "text/plain");
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get("retry-after")).toBe("5");
+    fake.nextValidation = { kind: "failed", detail: "the validator exited with status 1 without an answer" };
+    expect((await post("vrrp_instance A {}", "text/plain")).status).toBe(503);
+    const metrics = await (await get("/metrics")).text();
+    expect(metrics).toContain('tandem_config_validations_total{outcome="memory-limit"} 1');
+    expect(metrics).toContain('tandem_config_validations_total{outcome="busy"} 1');
+    expect(metrics).toContain('tandem_config_validations_total{outcome="failed"} 1');
+    expect(metrics).toContain('tandem_api_refused_total{reason="server-validations"} 1');
   });
 
   test("JSON body {config}", async () => {
     const res = await post(JSON.stringify({ config: "vrrp_instance X {}" }), "application/json");
-    expect(await res.json() as any).toEqual({ ok: true, diagnostics: [] });
+    expect(await res.json() as any).toEqual({ ok: true, diagnostics: [], durationMs: 3 });
   });
 
   test.each([
@@ -219,16 +260,17 @@ describe("POST /config/validate", () => {
         c.close();
       },
     });
-    const streamed = await app.request("/config/validate", { method: "POST", body: chunks, headers: { "content-type": "text/plain" } });
+    const streamed = await app.request("/config/validate", { method: "POST", body: chunks, headers: { "content-type": "text/plain", authorization: `Bearer ${TOKEN}` } });
     expect(streamed.status).toBe(413);
     expect(fake.validated).toEqual([]);
   });
 
   test("the default limit is 1 MiB", async () => {
     const defaultApp = createApiApp(fake);
-    const res = await defaultApp.request("/config/validate", { method: "POST", body: "#".repeat(1024 * 1024 + 1), headers: { "content-type": "text/plain" } });
+    const headers = { "content-type": "text/plain", authorization: `Bearer ${TOKEN}` };
+    const res = await defaultApp.request("/config/validate", { method: "POST", body: "#".repeat(1024 * 1024 + 1), headers });
     expect(res.status).toBe(413);
-    const fits = await defaultApp.request("/config/validate", { method: "POST", body: `vrrp_instance A {}\n${"#".repeat(1000 * 1000)}`, headers: { "content-type": "text/plain" } });
+    const fits = await defaultApp.request("/config/validate", { method: "POST", body: `vrrp_instance A {}\n${"#".repeat(1000 * 1000)}`, headers });
     expect(fits.status).toBe(200);
   });
 });

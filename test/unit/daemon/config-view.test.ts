@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { memoryFiles, parseConfig } from "../../../src/config/index.ts";
 import { createConfigSource, MASK } from "../../../src/daemon/config-view.ts";
+import type { ConfigValidator } from "../../../src/daemon/config-validator.ts";
 
 const text = `vrrp_instance VI_1 {
     interface eth0
@@ -22,7 +23,9 @@ const text = `vrrp_instance VI_1 {
 
 describe("config view", () => {
   const config = parseConfig("k.conf", memoryFiles({ "k.conf": text })).config!;
-  const source = createConfigSource(() => config);
+  const asked: string[] = [];
+  const validator: ConfigValidator = { validate: async (t) => (asked.push(t), { kind: "busy" }), stop: () => {} };
+  const source = createConfigSource(() => config, validator);
 
   test("secrets are masked, addresses readable, locations gone", () => {
     const shown = JSON.stringify(source.effective());
@@ -34,10 +37,8 @@ describe("config view", () => {
     expect(shown).not.toContain("fieldLocations");
   });
 
-  test("validation returns file:line:col diagnostics", () => {
-    expect(source.validate(text)).toEqual({ ok: true, diagnostics: [] });
-    const bad = source.validate("vrrp_instance X {\n  virtual_router_id 0\n}\n");
-    expect(bad.ok).toBe(false);
-    expect(bad.diagnostics[0]).toMatch(/^keepalived\.conf:2:\d+: error: virtual_router_id must be 1\.\.255, got 0$/);
+  test("validation goes to the validator (a child process), never parsed here", async () => {
+    expect(await source.validate("x")).toEqual({ kind: "busy" });
+    expect(asked).toEqual(["x"]);
   });
 });

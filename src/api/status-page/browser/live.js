@@ -1,5 +1,8 @@
 // The status page's live loop (browser code, inlined as text): reads /vrrp/state and
 // /events, follows /events/stream with reconnect and backoff, sends maintenance requests.
+// On a box with api_reads_need_token the reads answer 401: the page then asks for the token
+// once, sends it as a header (never in a URL), and reads the stream with fetch, since
+// EventSource cannot send headers.
 
 // EVENT_KINDS is defined before this file by ../index.ts (from api/event-kinds.ts): the
 // stream names every event (`event: <kind>`), and EventSource only delivers names it listens for.
@@ -16,6 +19,7 @@ const page = {
   clockOffsetMs: 0, // appliance clock minus this browser's clock, when they disagree
   refreshTimer: 0, // set while a refresh is scheduled: one per burst of events
   lastStreamedId: 0,
+  readsNeedToken: false, // learned from a 401 on a read
 };
 
 const $ = (id) => document.getElementById(id);
@@ -56,11 +60,33 @@ function tickAges() {
   if (!page.stream.up) $("banners").innerHTML = bannerList(page.body && page.body.daemon, page.stream, now);
 }
 
-async function loadState() {
+/** Authorization for reads, once the box has said it wants it. */
+function readHeaders() {
+  const token = page.readsNeedToken ? storedToken() : "";
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/** A read the box refused for want of the token: ask once, remember it; false if the operator declines. */
+function askTokenForReads(status) {
+  page.readsNeedToken = true;
+  if (status === 403 || !storedToken()) {
+    rememberToken("");
+    const token = (prompt("This box needs its API token (the contents of api_token_file) to show its state:") || "").trim();
+    if (!token) return false;
+    rememberToken(token);
+  }
+  return true;
+}
+
+async function loadState(retried) {
   const streamedBefore = page.lastStreamedId;
   const sentAt = Date.now();
   try {
-    const res = await fetch("/vrrp/state", { cache: "no-store" });
+    const res = await fetch("/vrrp/state", { cache: "no-store", headers: readHeaders() });
+    if ((res.status === 401 || res.status === 403) && !retried) {
+      if (askTokenForReads(res.status)) return loadState(true);
+      throw new Error("this box shows its state only with the API token; reload the page to enter it");
+    }
     if (!res.ok) throw new Error(`GET /vrrp/state answered ${res.status}`);
     const body = await res.json();
     learnClockOffset(res.headers.get("date"), sentAt);
@@ -102,7 +128,7 @@ function scheduleRefresh() {
 
 async function loadEvents() {
   try {
-    const res = await fetch(`/events?limit=${TIMELINE_MAX}`, { cache: "no-store" });
+    const res = await fetch(`/events?limit=${TIMELINE_MAX}`, { cache: "no-store", headers: readHeaders() });
     if (!res.ok) return;
     const body = await res.json();
     addEvents(Array.isArray(body) ? body : body.events || []);
@@ -147,28 +173,62 @@ function applyTransition(body, event) {
   return true;
 }
 
+function streamOpened() {
+  page.stream = { ...page.stream, up: true, attempt: 0, retryAtMs: 0 };
+  render();
+  loadEvents(); // what happened while we were away
+  scheduleRefresh();
+}
+
+/** Reconnect with backoff: EventSource's own retry has none and gives up on some errors. */
+function streamLost() {
+  const attempt = page.stream.attempt + 1;
+  const delay = Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+  page.stream = { ...page.stream, up: false, attempt, retryAtMs: nowMs() + delay };
+  render();
+  setTimeout(() => {
+    loadState();
+    connect();
+  }, delay);
+}
+
 function connect() {
+  if (page.readsNeedToken) return connectWithToken();
   const source = new EventSource("/events/stream");
   for (const kind of EVENT_KINDS) source.addEventListener(kind, onStreamEvent);
   source.onmessage = onStreamEvent;
-  source.onopen = () => {
-    page.stream = { ...page.stream, up: true, attempt: 0, retryAtMs: 0 };
-    render();
-    loadEvents(); // what happened while we were away
-    scheduleRefresh();
-  };
-  // EventSource's own retry has no backoff and gives up on some errors: take over.
+  source.onopen = streamOpened;
   source.onerror = () => {
     source.close();
-    const attempt = page.stream.attempt + 1;
-    const delay = Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
-    page.stream = { ...page.stream, up: false, attempt, retryAtMs: nowMs() + delay };
-    render();
-    setTimeout(() => {
-      loadState();
-      connect();
-    }, delay);
+    streamLost();
   };
+}
+
+/** The same stream read with fetch, so the token goes in a header; frames parsed as EventSource would. */
+async function connectWithToken() {
+  try {
+    const headers = { ...readHeaders(), ...(page.lastStreamedId ? { "Last-Event-ID": String(page.lastStreamedId) } : {}) };
+    const res = await fetch("/events/stream", { cache: "no-store", headers });
+    if (!res.ok || !res.body) throw new Error(`GET /events/stream answered ${res.status}`);
+    streamOpened();
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = frame.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).replace(/^ /, "")).join("\n");
+        if (data) onStreamEvent({ data });
+      }
+    }
+  } catch {
+    // Handled as any lost stream, below.
+  }
+  streamLost();
 }
 
 function storedToken() {
@@ -227,7 +287,9 @@ document.addEventListener("click", (e) => {
 });
 
 render();
-loadState();
-loadEvents();
-connect();
+// The first state read tells whether this box wants the token for reads; then the rest follow.
+loadState().then(() => {
+  loadEvents();
+  connect();
+});
 setInterval(tickAges, 1000);

@@ -9,6 +9,7 @@ function eventTone(event) {
       return `is-${stateClass(event.data && event.data.to)}`;
     case "vrrp.split-brain":
     case "history.degraded":
+    case "api.refused":
       return "tone-bad";
     case "tracker.change":
       return event.data && event.data.healthy ? "tone-ok" : "tone-warn";
