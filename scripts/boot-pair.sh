@@ -6,7 +6,7 @@
 # quits); box B (10.98.0.12, seed-b.conf, master of 10.98.0.51) runs in the background,
 # its console logged to a file. Quitting A kills B and deletes both namespaces. Root.
 # Try, from another terminal:
-#   ip netns exec tandem-client curl -s http://10.98.0.41:8080/vrrp/state
+#   ip netns exec tandem-client curl -sk https://10.98.0.11:8443/vrrp/state
 #   ip netns exec tandem-pair tcpdump -i br0 -n -e arp or vrrp
 # and on A's console: touch /run/tandem/down (VIP .41 moves to B), rm /run/tandem/down.
 set -eu

@@ -4,7 +4,8 @@
 # is master of VIP 10.98.0.41, box B (10.98.0.12) of 10.98.0.51. They share a private L2:
 # a bridge in the network namespace tdemo-l2 with a tap per box, and the client namespace
 # tdemo-client (10.98.0.99). Nothing touches any other network. Each box's status page is
-# forwarded to the host's 127.0.0.1:8081 (A) and :8082 (B) through scripts/port-forward.ts.
+# forwarded to the host's 127.0.0.1:8081 (A) and :8082 (B) through scripts/port-forward.ts:
+# HTTPS end to end, with a certificate per box made here and written on its disk.
 # Type commands to trigger failovers (see the banner); Ctrl-C (or q) powers both boxes off
 # and removes everything but the console logs.
 set -u
@@ -58,14 +59,18 @@ ip -n $CLIENT addr add 10.98.0.99/24 dev eth0
 ip -n $CLIENT link set eth0 up
 
 # Each box's disk, configured as an operator would before flashing: its node.conf, the
-# seed's keepalived.conf for its side, and an API token the demo knows.
+# seed's keepalived.conf for its side, an API token and a TLS certificate the demo knows.
+declare -A FINGERPRINT=()
 for box in a b; do
   printf 'HOSTNAME=box-%s\nINTERFACE=eth0\nADDRESS=%s/24\n' "$box" "${ADDR[$box]}" >"$DIR/node-$box.conf"
   TOKEN[$box]=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   echo "${TOKEN[$box]}" >"$DIR/token-$box"
+  FINGERPRINT[$box]=$(dist/tandem tls-certificate --cert "$DIR/cert-$box.pem" --key "$DIR/key-$box.pem" \
+    --name "box-$box" --ip "${ADDR[$box]}" 2>/dev/null) || { echo "demo: cannot make box $box's certificate" >&2; exit 1; }
   cp --sparse=always out/tandem.img "$DIR/disk-$box.img"
   image/configure-disk.sh "$DIR/disk-$box.img" --node "$DIR/node-$box.conf" \
-    --config "overlay/etc/keepalived/seed-$box.conf" --put "$DIR/token-$box:/var/lib/tandem/api-token" >/dev/null || exit 1
+    --config "overlay/etc/keepalived/seed-$box.conf" --put "$DIR/token-$box:/var/lib/tandem/api-token" \
+    --put "$DIR/cert-$box.pem:/var/lib/tandem/api-cert.pem" --put "$DIR/key-$box.pem:/var/lib/tandem/api-key.pem" >/dev/null || exit 1
 done
 
 power_on() {
@@ -87,37 +92,46 @@ s.write(`\n${process.argv[2]}\n`); setTimeout(() => process.exit(0), 300);' "$DI
 power_on a
 power_on b
 
-# Status pages: host 127.0.0.1:808x -> unix socket -> (inside the client namespace) box:8080.
+# Status pages: host 127.0.0.1:808x -> unix socket -> (inside the client namespace) box:8443.
 "$BUN" scripts/port-forward.ts "127.0.0.1:8081=unix:$DIR/fwd-a.sock" "127.0.0.1:8082=unix:$DIR/fwd-b.sock" >"$DIR/forward.log" 2>&1 &
 helpers+=($!)
-ip netns exec $CLIENT "$BUN" scripts/port-forward.ts "unix:$DIR/fwd-a.sock=${ADDR[a]}:8080" "unix:$DIR/fwd-b.sock=${ADDR[b]}:8080" >>"$DIR/forward.log" 2>&1 &
+ip netns exec $CLIENT "$BUN" scripts/port-forward.ts "unix:$DIR/fwd-a.sock=${ADDR[a]}:8443" "unix:$DIR/fwd-b.sock=${ADDR[b]}:8443" >>"$DIR/forward.log" 2>&1 &
 helpers+=($!)
 
 cat <<EOF
 Tandem demo: two appliances under qemu, booted from copies of out/tandem.img (about 15 s
 to boot under TCG), on a private bridge in namespace $NET; client namespace $CLIENT.
-  box A ${ADDR[a]}: master of VI_1, VIP 10.98.0.41    status page http://127.0.0.1:8081/
-  box B ${ADDR[b]}: master of VI_2, VIP 10.98.0.51    status page http://127.0.0.1:8082/
+  box A ${ADDR[a]}: master of VI_1, VIP 10.98.0.41    status page https://127.0.0.1:8081/
+  box B ${ADDR[b]}: master of VI_2, VIP 10.98.0.51    status page https://127.0.0.1:8082/
+The API is HTTPS with each box's own self-signed certificate (your browser will ask you to
+accept it; check the fingerprint):  A ${FINGERPRINT[a]}
+                                     B ${FINGERPRINT[b]}
 Type a command and Enter:
   a off | b off      pull the plug (SIGKILL qemu): the peer takes the VIP in ~3.7 s
   a on  | b on       power the box on again (same disk): it takes its VIP back
   a down | b down    fail the box's chk_mt_down (weight -15): its VIP moves to the peer
   a up  | b up       the script recovers: the VIP comes back
   q                  quit (or Ctrl-C)
-Or from another shell:
-  curl -s http://127.0.0.1:8081/vrrp/state
-  curl -s -X POST -H "Authorization: Bearer ${TOKEN[a]}" http://127.0.0.1:8081/vrrp/instances/VI_1/maintenance
-  curl -s -X DELETE -H "Authorization: Bearer ${TOKEN[a]}" http://127.0.0.1:8081/vrrp/instances/VI_1/maintenance
-  curl -s 'http://127.0.0.1:8082/events?limit=5'
+Or from another shell (the certificate names the box's address, which --connect-to maps to the forwarder):
+  dist/tandem state --api https://127.0.0.1:8081 --fingerprint ${FINGERPRINT[a]}
+  dist/tandem events --api https://127.0.0.1:8082 --fingerprint ${FINGERPRINT[b]} --limit 5
+  curl -s --cacert $DIR/cert-a.pem --connect-to ${ADDR[a]}:8443:127.0.0.1:8081 https://${ADDR[a]}:8443/vrrp/state
+  curl -s --cacert $DIR/cert-a.pem --connect-to ${ADDR[a]}:8443:127.0.0.1:8081 -X POST -H "Authorization: Bearer ${TOKEN[a]}" https://${ADDR[a]}:8443/vrrp/instances/VI_1/maintenance
+  curl -s --cacert $DIR/cert-a.pem --connect-to ${ADDR[a]}:8443:127.0.0.1:8081 -X DELETE -H "Authorization: Bearer ${TOKEN[a]}" https://${ADDR[a]}:8443/vrrp/instances/VI_1/maintenance
   ip netns exec $NET tcpdump -n -e -i br0 arp or vrrp
-Consoles: $DIR/serial-a.log, $DIR/serial-b.log. API tokens: $DIR/token-a, token-b.
+Consoles: $DIR/serial-a.log, $DIR/serial-b.log. API tokens: $DIR/token-a, token-b; certificates: $DIR/cert-a.pem, cert-b.pem.
 EOF
 
-# Who answers on a VIP, as the client sees it.
+# Who answers on a VIP, as the client sees it: the MAC its neighbour entry resolves to once
+# it sent the VIP something (a SYN to a closed port, answered by the holder's reset; the
+# boxes' APIs listen on their own addresses, not on the VIPs).
 holder() {
-  local id
-  id=$(ip netns exec $CLIENT curl -s --max-time 1 "http://$1:8080/vrrp/state" | grep -o '"routerId":"[^"]*"' | cut -d'"' -f4)
-  case "$id" in tandem-a) echo A ;; tandem-b) echo B ;; '') echo nobody ;; *) echo "$id" ;; esac
+  local mac entry
+  ip netns exec $CLIENT curl -s -o /dev/null --max-time 1 "http://$1:9/" 2>/dev/null
+  entry=$(ip -n $CLIENT neigh show "$1")
+  case "$entry" in *FAILED*|*INCOMPLETE*) echo nobody; return ;; esac
+  mac=$(echo "$entry" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2)
+  case "$mac" in "${MAC[a]}") echo A ;; "${MAC[b]}") echo B ;; *) echo "${mac:-nobody}" ;; esac
 }
 last=""
 stdin_open=yes # commands come from the terminal, or a pipe (the image tier drives the demo so)

@@ -7,8 +7,8 @@ import { runBlock } from "./keyword-table.ts";
 import { checkGlobalDefs } from "./global-defs.ts";
 import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from "./limits.ts";
 import type { Config } from "./model.ts";
-import { preprocess } from "./preprocessor.ts";
-import { buildStatements } from "./statement-tree.ts";
+import { preprocessInto } from "./preprocessor.ts";
+import { StatementBuilder, type Statement } from "./statement-tree.ts";
 import { finishSyncGroup } from "./sync-group.ts";
 import { newConfigDraft, topLevelBlock } from "./top-level.ts";
 import { finishTrackFile } from "./track-file.ts";
@@ -33,8 +33,15 @@ export interface ParseResult {
 export function parseConfig(entryPath: string, options: ParseOptions): ParseResult {
   const limits = options.limits ?? DEFAULT_CONFIG_LIMITS;
   const diag = new Diagnostics(limits);
-  const lines = preprocess(entryPath, { files: options, configId: options.configId, maxIncludeDepth: options.maxIncludeDepth, limits }, diag);
-  const statements = buildStatements(lines, diag, limits.blockDepth);
+  const builder = new StatementBuilder(diag, limits.blockDepth);
+  preprocessInto(entryPath, { files: options, configId: options.configId, maxIncludeDepth: options.maxIncludeDepth, limits }, diag, (line) => builder.add(line));
+  const statements = builder.finish();
+  const config = buildModel(statements, diag);
+  return { config: diag.hasErrors ? undefined : config, diagnostics: diag.list };
+}
+
+/** The semantic stage: the keyword tree through the keyword tables into the validated model. */
+export function buildModel(statements: Statement[], diag: Diagnostics): Config {
   const draft = newConfigDraft();
   runBlock(topLevelBlock, statements, draft, diag);
 
@@ -49,7 +56,5 @@ export function parseConfig(entryPath: string, options: ParseOptions): ParseResu
   const syncGroups = draft.syncGroups.flatMap((g) => finishSyncGroup(g, diag) ?? []);
   const virtualServers = draft.virtualServers.map((vs) => finishVirtualServer(vs, diag));
   checkVirtualServerRefs(virtualServers, draft.virtualServerGroups, trackFiles, diag);
-
-  const config: Config = { globalDefs, vrrpScripts, trackFiles, vrrpInstances, syncGroups, virtualServerGroups: draft.virtualServerGroups, virtualServers };
-  return { config: diag.hasErrors ? undefined : config, diagnostics: diag.list };
+  return { globalDefs, vrrpScripts, trackFiles, vrrpInstances, syncGroups, virtualServerGroups: draft.virtualServerGroups, virtualServers };
 }

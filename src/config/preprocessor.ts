@@ -34,11 +34,20 @@ interface FileFrame {
 /** Thrown inside the preprocessor when a whole-parse limit is hit; caught in preprocess(). */
 class LimitReached extends Error {}
 
-/** Run the preprocessor over the entry file and everything it includes. */
+/** Run the preprocessor over the entry file and everything it includes; the lines as an array. */
 export function preprocess(entryPath: string, options: PreprocessOptions, diag: Diagnostics): LogicalLine[] {
+  const lines: LogicalLine[] = [];
+  preprocessInto(entryPath, options, diag, (line) => lines.push(line));
+  return lines;
+}
+
+/**
+ * The same, handing each line to `emit` as it is made: the parser builds statements from
+ * them at once, so a large file's lines are never all held at the same time.
+ */
+export function preprocessInto(entryPath: string, options: PreprocessOptions, diag: Diagnostics, emit: (line: LogicalLine) => void): void {
   const limits = options.limits ?? DEFAULT_CONFIG_LIMITS;
   const definitions = new Map<string, string>();
-  const out: LogicalLine[] = [];
   const maxDepth = options.maxIncludeDepth ?? limits.includeDepth;
   let bytesRead = 0;
   let filesRead = 0;
@@ -207,7 +216,7 @@ export function preprocess(entryPath: string, options: PreprocessOptions, diag: 
         return;
       }
     }
-    out.push(l);
+    emit(l);
   };
 
   const include = (keyword: string, pattern: string, at: SourceLocation, frame: FileFrame): void => {
@@ -247,7 +256,6 @@ export function preprocess(entryPath: string, options: PreprocessOptions, diag: 
   } catch (error) {
     if (!(error instanceof LimitReached)) throw error;
   }
-  return out;
 }
 
 function countLines(text: string, end: number): number {

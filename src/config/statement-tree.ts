@@ -27,68 +27,85 @@ const NO_ARGS: Token[] = [];
  * A statement ends at the end of its line, at `{` (which opens its block) or at `}`.
  * So `virtual_ipaddress { 10.0.0.1 }` on one line and `10.0.0.2 }` both work, as in keepalived.
  */
-export function buildStatements(lines: LogicalLine[], diag: Diagnostics, maxDepth = DEFAULT_CONFIG_LIMITS.blockDepth): Statement[] {
-  const root: Frame = { statements: [] };
-  const stack: Frame[] = [root];
-  let top = root;
-  // Braces opened beyond maxDepth: counted, not built, until they close again.
-  let skippedDepth = 0;
-  let skippedAt: SourceLocation | undefined;
-  let current: Statement | undefined;
+export function buildStatements(lines: Iterable<LogicalLine>, diag: Diagnostics, maxDepth = DEFAULT_CONFIG_LIMITS.blockDepth): Statement[] {
+  const builder = new StatementBuilder(diag, maxDepth);
+  for (const line of lines) builder.add(line);
+  return builder.finish();
+}
 
-  const visit = (token: Token): void => {
-    if (skippedDepth > 0) {
-      if (token.kind === "open") skippedDepth++;
-      else if (token.kind === "close") skippedDepth--;
+/** Builds the tree line by line, so the preprocessor can hand lines over as it makes them. */
+export class StatementBuilder {
+  private readonly root: Frame = { statements: [] };
+  private readonly stack: Frame[] = [this.root];
+  private top: Frame = this.root;
+  /** Braces opened beyond maxDepth: counted, not built, until they close again. */
+  private skippedDepth = 0;
+  private skippedAt: SourceLocation | undefined;
+  private current: Statement | undefined;
+  private readonly visit = (token: Token): void => this.token(token);
+
+  constructor(
+    private readonly diag: Diagnostics,
+    private readonly maxDepth = DEFAULT_CONFIG_LIMITS.blockDepth,
+  ) {}
+
+  add(line: LogicalLine): void {
+    this.current = undefined;
+    forEachToken(line, this.diag, false, this.visit);
+  }
+
+  finish(): Statement[] {
+    if (this.skippedDepth > 0 && this.skippedAt) this.diag.error(this.skippedAt, "this too deeply nested block is never closed with '}'");
+    for (const frame of this.stack.slice(1).reverse()) {
+      const where: SourceLocation | undefined = frame.owner?.open;
+      if (where) this.diag.error(where, `'{' of '${frame.owner?.keyword.text}' is never closed with '}'`);
+    }
+    return this.root.statements;
+  }
+
+  private token(token: Token): void {
+    if (this.skippedDepth > 0) {
+      if (token.kind === "open") this.skippedDepth++;
+      else if (token.kind === "close") this.skippedDepth--;
       return;
     }
     if (token.kind === "word") {
+      const current = this.current;
       if (!current) {
-        current = { keyword: token, args: NO_ARGS };
-        top.statements.push(current);
+        this.current = { keyword: token, args: NO_ARGS };
+        this.top.statements.push(this.current);
       } else if (current.args === NO_ARGS) current.args = [token];
       else current.args.push(token);
       return;
     }
     if (token.kind === "open") {
-      const owner = current ?? lastWithoutBlock(top);
-      current = undefined;
-      if (stack.length > maxDepth) {
-        diag.error(token, `blocks nested deeper than ${maxDepth} levels; this block and everything in it are skipped`);
-        skippedDepth = 1;
-        skippedAt = token;
+      const owner = this.current ?? lastWithoutBlock(this.top);
+      this.current = undefined;
+      if (this.stack.length > this.maxDepth) {
+        this.diag.error(token, `blocks nested deeper than ${this.maxDepth} levels; this block and everything in it are skipped`);
+        this.skippedDepth = 1;
+        this.skippedAt = token;
         return;
       }
       // `keyword` on one line and `{` alone on the next is accepted by keepalived too.
       if (!owner || owner.children) {
-        diag.error(token, "'{' must follow a keyword, e.g. 'virtual_ipaddress {'");
-        top = { statements: [] };
+        this.diag.error(token, "'{' must follow a keyword, e.g. 'virtual_ipaddress {'");
+        this.top = { statements: [] };
       } else {
         owner.children = [];
         owner.open = token;
-        top = { statements: owner.children, owner };
+        this.top = { statements: owner.children, owner };
       }
-      stack.push(top);
+      this.stack.push(this.top);
       return;
     }
-    current = undefined;
-    if (stack.length === 1) diag.error(token, "'}' without a matching '{'");
+    this.current = undefined;
+    if (this.stack.length === 1) this.diag.error(token, "'}' without a matching '{'");
     else {
-      stack.pop();
-      top = stack[stack.length - 1] as Frame;
+      this.stack.pop();
+      this.top = this.stack[this.stack.length - 1] as Frame;
     }
-  };
-
-  for (const line of lines) {
-    current = undefined;
-    forEachToken(line, diag, false, visit);
   }
-  if (skippedDepth > 0 && skippedAt) diag.error(skippedAt, "this too deeply nested block is never closed with '}'");
-  for (const frame of stack.slice(1).reverse()) {
-    const where: SourceLocation | undefined = frame.owner?.open;
-    if (where) diag.error(where, `'{' of '${frame.owner?.keyword.text}' is never closed with '}'`);
-  }
-  return root.statements;
 }
 
 function lastWithoutBlock(frame: Frame): Statement | undefined {

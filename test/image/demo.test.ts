@@ -4,7 +4,7 @@
 // B's console) move .51 to A and back, and "q" removes everything it made (namespaces,
 // qemu, forwarders). Needs root, qemu, curl and `make image`.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DISK_IMAGE, ROOT } from "./lib/box-disk.ts";
 import { QEMU, secs, sleep } from "./lib/guest.ts";
@@ -42,8 +42,11 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     }
     throw new Error(`demo: ${what}: not within ${timeoutMs} ms (exit ${demo?.exitCode}). Its output:\n${output}`);
   }
+  /** The forwarded status pages are each box's HTTPS, trusted by the box's certificate (its name is the box's address, not 127.0.0.1). */
+  let certificates: Record<string, string> = {};
   const get = async (url: string) => {
-    const r = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+    const ca = certificates[new URL(url).port] ?? "";
+    const r = await fetch(url, { signal: AbortSignal.timeout(3_000), tls: { ca, checkServerIdentity: () => undefined } } as RequestInit);
     return { status: r.status, body: await r.text() };
   };
   const say = (line: string) => {
@@ -61,12 +64,14 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     const bootMs = await waitForOutput(/VIP \.41 on A {3}VIP \.51 on B/, "A holds .41 and B holds .51", 120_000);
     const dir = output.match(/Consoles: (\/tmp\/tandem-demo\.\w+)\//)?.[1];
     expect(dir).toBeDefined();
+    certificates = { "8081": readFileSync(`${dir}/cert-a.pem`, "utf8"), "8082": readFileSync(`${dir}/cert-b.pem`, "utf8") };
+    expect(output).toMatch(/A sha256:[0-9A-F:]{95}\n\s+B sha256:[0-9A-F:]{95}/);
 
-    const pageA = await get("http://127.0.0.1:8081/");
+    const pageA = await get("https://127.0.0.1:8081/");
     expect(pageA.status).toBe(200);
     expect(pageA.body).toContain("<html");
-    expect((await get("http://127.0.0.1:8081/vrrp/state")).body).toContain('"routerId":"tandem-a"');
-    expect((await get("http://127.0.0.1:8082/vrrp/state")).body).toContain('"routerId":"tandem-b"');
+    expect((await get("https://127.0.0.1:8081/vrrp/state")).body).toContain('"routerId":"tandem-a"');
+    expect((await get("https://127.0.0.1:8082/vrrp/state")).body).toContain('"routerId":"tandem-b"');
 
     let mark = output.length;
     say("a off");
@@ -75,7 +80,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     mark = output.length;
     say("a on");
     const onMs = await waitForOutput(/VIP \.41 on A {3}VIP \.51 on B/, "A takes .41 back after booting", 120_000, mark);
-    expect((await get("http://127.0.0.1:8081/vrrp/state")).body).toContain('"routerId":"tandem-a"');
+    expect((await get("https://127.0.0.1:8081/vrrp/state")).body).toContain('"routerId":"tandem-a"');
     mark = output.length;
     say("b down"); // typed into B's console: touch /run/tandem/down
     await waitForOutput(/VIP \.41 on A {3}VIP \.51 on A/, "A takes .51 when B's chk_mt_down fails", 15_000, mark);
@@ -91,7 +96,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     // pgrep directly (not through sh, whose own command line would match).
     expect(sh(["pgrep", "-f", `qemu-system-x86_64.*${dir}`], false).trim()).toBe("");
     expect(sh(["pgrep", "-f", `port-forward.ts.*${dir}`], false).trim()).toBe("");
-    expect(await fetch("http://127.0.0.1:8081/", { signal: AbortSignal.timeout(2_000) }).then(() => "open", () => "closed")).toBe("closed");
+    expect(await fetch("https://127.0.0.1:8081/", { signal: AbortSignal.timeout(2_000) }).then(() => "open", () => "closed")).toBe("closed");
     expect(existsSync(`${dir}/disk-a.img`)).toBe(false);
     console.log(`demo: both VIPs on their masters ${secs(bootMs)} after start; 'a off' to .41 on B as the client sees it ${secs(offMs)}; ` +
       `'a on' to .41 back on A ${secs(onMs)}`);

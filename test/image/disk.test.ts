@@ -29,6 +29,13 @@ const run = (argv: string[]) => Bun.spawnSync(argv, { stdout: "pipe", stderr: "p
 
 type Partition = { node: string; start: number; size: number; type: string; bootable?: boolean };
 
+/**
+ * The box's history size, asked with tandem's own client on the box: it finds the API in
+ * the running keepalived.conf (HTTPS on the node's address), pins the certificate from the
+ * file, and sends the token from api_token_file.
+ */
+const EVENT_COUNT = "tandem events -f /etc/keepalived/keepalived.conf --limit 1000 --json | grep -o '\"id\":' | wc -l";
+
 const title = "the flashable disk out/tandem.img (root, qemu)";
 describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavailable}` : title, () => {
   let dir = "";
@@ -109,7 +116,10 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     expect(mounts).toMatch(/^\/dev\/vda3 \/var\/lib\/tandem ext4/m);
     expect(mounts).toMatch(/^\/dev\/vda3 \/etc\/tandem ext4/m);
     expect(await box.run("touch /usr/sbin/x 2>&1 || echo refused")).toContain("refused");
-    expect(await box.run("ls /data/var/lib/tandem")).toMatch(/api-token[^]*tandem\.db/);
+    const data = await box.run("ls /data/var/lib/tandem");
+    for (const file of ["api-cert.pem", "api-key.pem", "api-token", "tandem.db"]) expect(data).toContain(file);
+    expect(box.sinceBoot()).toMatch(/first-boot: API certificate sha256:[0-9A-F:]{95}/);
+    expect(await box.run("stat -c %a /var/lib/tandem/api-key.pem")).toBe("600");
     // Short answers only: a long burst through the emulated serial port can duplicate a character.
     expect(await box.run("grep -q '^ADDRESS=10.98.0.11/24$' /data/etc/tandem/node.conf && echo seeded")).toBe("seeded");
     const compressed = Number(sh(["sh", "-c", `zstd -q -c -T0 -3 ${DISK_IMAGE} | wc -c`]).trim());
@@ -121,7 +131,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
   test("a staged upgrade replaces the root and boot partitions at the next boot and keeps the data; a bad one is rejected", async () => {
     if (!box) throw new Error("the previous test did not boot the box");
     const disk = (box.boot as { disk: string }).disk;
-    const eventsBefore = Number(await box.run("wget -qO- 'http://127.0.0.1:8080/events?limit=1000' | grep -o '\"id\":' | wc -l"));
+    const eventsBefore = Number(await box.run(EVENT_COUNT));
     expect(eventsBefore).toBeGreaterThan(0);
     await box.run("poweroff", 5_000).catch(() => "");
     await box.exited(30_000);
@@ -160,7 +170,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     expect(await box.run("cat /usr/lib/tandem/upgrade-marker")).toBe("upgraded-by-the-image-tier");
     expect(await box.run("cat /data/upgrade/log")).toMatch(/rejected[^]*writing root\.squashfs to \/dev\/vda2[^]*applied/);
     expect(await box.run("ls /data/upgrade")).not.toContain("root.squashfs");
-    const eventsAfter = Number(await box.run("wget -qO- 'http://127.0.0.1:8080/events?limit=1000' | grep -o '\"id\":' | wc -l"));
+    const eventsAfter = Number(await box.run(EVENT_COUNT));
     expect(eventsAfter).toBeGreaterThan(eventsBefore);
     console.log(`disk: staged upgrade applied by stage 1, upgraded box MASTER ${secs(masterMs)} after power-on; history ${eventsBefore} -> ${eventsAfter} events`);
   }, 300_000);

@@ -6,7 +6,10 @@
 // VI_1 (VIP 10.98.0.41), box B of VI_2 (10.98.0.51). Failovers are watched from outside
 // the guests: tcpdump's gratuitous ARPs on the bridge, curl and the neighbour table in
 // the client namespace. Proves, in order:
-//   - both boot; the client reaches each box's REST API, and each VIP on its master;
+//   - both boot; the client reaches each box's REST API over HTTPS on the box's own
+//     address (A's certificate made before flashing and trusted with --cacert, B's made by
+//     its first boot and trusted by the fingerprint its console printed), and each VIP on
+//     its master;
 //   - tandem on A stopped gracefully moves .41 to B; started again, A preempts it back;
 //   - A's chk_mt_down failing moves .41 to B, and back;
 //   - maintenance through the API (A's token written on its data partition before
@@ -21,13 +24,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DISK_IMAGE, ROOT, makeBoxDisk } from "./lib/box-disk.ts";
 import { Guest, QEMU, secs, sleep } from "./lib/guest.ts";
-import { PrivateL2 } from "./lib/private-l2.ts";
+import { PrivateL2, sh } from "./lib/private-l2.ts";
 
 const VIP1 = "10.98.0.41";
 const VIP2 = "10.98.0.51";
 const A_ADDRESS = "10.98.0.11";
 const B_ADDRESS = "10.98.0.12";
 const TOKEN_A = "7e57".repeat(16);
+const MAC_A = "52:54:00:98:00:11";
+const MAC_B = "52:54:00:98:00:12";
+const BOX_OF_MAC = { [MAC_A]: "a", [MAC_B]: "b" };
+const api = (address: string) => `https://${address}:8443`;
 
 function unavailableReason(): string | null {
   if (process.getuid?.() !== 0) return "needs root (network namespaces, a bridge and taps)";
@@ -65,7 +72,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     waitFor(() => l2.garps(vip).slice(seen).includes(mac ?? "?"), what, timeoutMs, 20);
 
   const waitForOwner = (vip: string, box: "a" | "b", timeoutMs = 10_000) =>
-    waitFor(async () => (await l2.owner(vip)).box === box, `the client reaches box ${box} on ${vip}`, timeoutMs, 200);
+    waitFor(async () => (await l2.owner(vip, BOX_OF_MAC)).box === box, `the client reaches box ${box} on ${vip}`, timeoutMs, 200);
 
   /** Boots a guest and waits until tandem runs with both instances settled. */
   async function bootAndSettle(g: Guest, what: string): Promise<number> {
@@ -75,21 +82,28 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
   }
 
   async function events(address: string, query: string): Promise<TandemEvent[]> {
-    const r = await l2.http(`http://${address}:8080/events?${query}`);
+    const r = await l2.http(`${api(address)}/events?${query}`, trust(address));
     if (r.status !== 200) throw new Error(`GET /events?${query} on ${address}: ${r.status} ${r.body}`);
     return (JSON.parse(r.body) as { events: TandemEvent[] }).events;
   }
 
+  /** How the client trusts a box's certificate: A's by its file, B's after its fingerprint was checked. */
+  let certA = "";
+  let fingerprintB = "";
+  const trust = (address: string) => (address === A_ADDRESS ? { cacert: certA } : { insecure: true });
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tandem-pair-"));
+    certA = join(dir, "api-cert-a.pem");
+    sh([join(ROOT, "dist", "tandem"), "tls-certificate", "--cert", certA, "--key", join(dir, "api-key-a.pem"), "--name", "box-a", "--ip", A_ADDRESS]);
     l2 = new PrivateL2(dir);
     await l2.up(["tA", "tB"]);
     const seed = (name: string) => join(ROOT, "overlay", "etc", "keepalived", `seed-${name}.conf`);
     // A's API token is set before flashing, as an operator may; B makes its own at first boot.
-    const diskA = makeBoxDisk(dir, { name: "a", address: `${A_ADDRESS}/24`, keepalivedConf: seed("a"), token: TOKEN_A });
+    const diskA = makeBoxDisk(dir, { name: "a", address: `${A_ADDRESS}/24`, keepalivedConf: seed("a"), token: TOKEN_A, tls: { certificate: certA, key: join(dir, "api-key-a.pem") } });
     const diskB = makeBoxDisk(dir, { name: "b", address: `${B_ADDRESS}/24`, keepalivedConf: seed("b") });
-    a = new Guest("a", { disk: diskA }, { tap: "tA", netns: l2.net, mac: "52:54:00:98:00:11" }, dir);
-    b = new Guest("b", { disk: diskB }, { tap: "tB", netns: l2.net, mac: "52:54:00:98:00:12" }, dir);
+    a = new Guest("a", { disk: diskA }, { tap: "tA", netns: l2.net, mac: MAC_A }, dir);
+    b = new Guest("b", { disk: diskB }, { tap: "tB", netns: l2.net, mac: MAC_B }, dir);
     guests = [a, b];
     a.start();
     b.start();
@@ -115,12 +129,23 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
       expect(console).toMatch(/mount-data: \/dev\/vda3 on \/data/);
       expect(console).toContain(`node-setup: box-${g.name}, eth0 10.98.0.1${g.name === "a" ? 1 : 2}/24`);
       expect(console).toContain("config /etc/tandem/keepalived.conf");
-      if (g === a) expect(console).not.toContain("first-boot: created the API token");
+      if (g === a) expect(console).not.toMatch(/first-boot: (created the API token|API certificate)/);
       else expect(console).toContain("first-boot: created the API token");
       expect(console).not.toMatch(/Kernel panic|did not load|setup failed|rescue shell/);
     }
+    // B's certificate is its own: trusted by the fingerprint its console showed, with tandem's client.
+    fingerprintB = b.sinceBoot().match(/first-boot: API certificate (sha256:[0-9A-F:]{95})/)?.[1] ?? "";
+    expect(fingerprintB).not.toBe("");
+    const pinned = sh(["ip", "netns", "exec", l2.client, join(ROOT, "dist", "tandem"), "state", "--api", api(B_ADDRESS), "--fingerprint", fingerprintB, "--json"]);
+    expect(pinned).toContain('"routerId":"tandem-b"');
+    const wrongPin = Bun.spawnSync(["ip", "netns", "exec", l2.client, join(ROOT, "dist", "tandem"), "state", "--api", api(B_ADDRESS), "--fingerprint", `sha256:${"00:".repeat(31)}00`], { stderr: "pipe" });
+    expect(wrongPin.exitCode).toBe(1);
+    expect(wrongPin.stderr.toString()).toContain(`presented the certificate ${fingerprintB}`);
+    // The API is on each box's own address only: not on a VIP, and not in plain HTTP.
+    expect((await l2.http(`${api(VIP1)}/healthz`, { insecure: true })).status).toBe(0);
+    expect((await l2.http(`http://${A_ADDRESS}:8443/healthz`)).status).not.toBe(200);
     for (const [address, box] of [[A_ADDRESS, "a"], [B_ADDRESS, "b"]] as const) {
-      const r = await l2.http(`http://${address}:8080/vrrp/state`);
+      const r = await l2.http(`${api(address)}/vrrp/state`, trust(address));
       expect(r.status).toBe(200);
       const state = JSON.parse(r.body) as { instances: { name: string; state: string }[]; daemon: { routerId: string } };
       expect(r.body).toContain(`"routerId":"tandem-${box}"`);
@@ -129,8 +154,8 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     }
     await waitForOwner(VIP1, "a", 15_000);
     await waitForOwner(VIP2, "b", 15_000);
-    expect((await l2.owner(VIP1)).mac).toBe(a.mac);
-    expect((await l2.owner(VIP2)).mac).toBe(b.mac);
+    expect((await l2.owner(VIP1, BOX_OF_MAC)).mac).toBe(a.mac);
+    expect((await l2.owner(VIP2, BOX_OF_MAC)).mac).toBe(b.mac);
     console.log(`pair: power-on (both qemu in parallel, BIOS + SYSLINUX + squashfs) to A MASTER of VI_1 and B MASTER of VI_2: ${secs(bootMs)}`);
   }, 130_000);
 
@@ -142,8 +167,8 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     await waitForGarp(VIP1, b.mac, seen, "B's gratuitous ARP for .41 after A's tandem stopped", 10_000);
     const moveMs = performance.now() - stopAt;
     await waitForOwner(VIP1, "b");
-    expect((await l2.owner(VIP1)).mac).toBe(b.mac);
-    expect((await l2.owner(VIP2)).box).toBe("b");
+    expect((await l2.owner(VIP1, BOX_OF_MAC)).mac).toBe(b.mac);
+    expect((await l2.owner(VIP2, BOX_OF_MAC)).box).toBe("b");
     await waitFor(() => /held until \/run\/tandem\/hold is removed/.test(a.sinceBoot()), "A's supervisor holds tandem", 10_000);
 
     seen = l2.garps(VIP1).length;
@@ -153,7 +178,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     const backMs = performance.now() - startAt;
     await waitForOwner(VIP1, "a");
     expect(b.lastState("VI_1")).toBe("BACKUP");
-    expect((await l2.owner(VIP2)).box).toBe("b");
+    expect((await l2.owner(VIP2, BOX_OF_MAC)).box).toBe("b");
     console.log(`pair: graceful stop of A's tandem to B's GARP for .41: ${secs(moveMs)}; ` +
       `restart to A's GARP (preempt, includes tandem's start): ${secs(backMs)}`);
   }, 60_000);
@@ -166,7 +191,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     await waitForGarp(VIP1, b.mac, seen, "B's gratuitous ARP for .41 after A's chk_mt_down failed", 15_000);
     const moveMs = performance.now() - downAt;
     await waitForOwner(VIP1, "b");
-    expect((await l2.owner(VIP2)).box).toBe("b");
+    expect((await l2.owner(VIP2, BOX_OF_MAC)).box).toBe("b");
     seen = l2.garps(VIP1).length;
     const upAt = performance.now();
     await a.run("rm /run/tandem/down");
@@ -179,11 +204,11 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
   test("maintenance through the API survives a clean reboot of A, with its token and history; leaving it gives .41 back", async () => {
     await waitFor(() => a.lastState("VI_1") === "MASTER" && b.lastState("VI_1") === "BACKUP", "A MASTER of VI_1 again", 15_000);
     const token = TOKEN_A;
-    const refused = await l2.http(`http://${A_ADDRESS}:8080/vrrp/instances/VI_1/maintenance`, { method: "POST", token: "0".repeat(64) });
+    const refused = await l2.http(`${api(A_ADDRESS)}/vrrp/instances/VI_1/maintenance`, { method: "POST", token: "0".repeat(64), cacert: certA });
     expect(refused.status).toBe(403);
 
     let seen = l2.garps(VIP1).length;
-    const enter = await l2.http(`http://${A_ADDRESS}:8080/vrrp/instances/VI_1/maintenance`, { method: "POST", token });
+    const enter = await l2.http(`${api(A_ADDRESS)}/vrrp/instances/VI_1/maintenance`, { method: "POST", token, cacert: certA });
     expect(enter.status).toBe(200);
     await waitForGarp(VIP1, b.mac, seen, "B's gratuitous ARP for .41 after A entered maintenance", 15_000);
     await waitForOwner(VIP1, "b");
@@ -206,8 +231,8 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     // Still in maintenance after the reboot: A stays BACKUP, B keeps .41.
     await sleep(5_000);
     expect(a.lastState("VI_1")).toBe("BACKUP");
-    expect((await l2.owner(VIP1)).box).toBe("b");
-    const state = JSON.parse((await l2.http(`http://${A_ADDRESS}:8080/vrrp/instances/VI_1`)).body) as Record<string, unknown>;
+    expect((await l2.owner(VIP1, BOX_OF_MAC)).box).toBe("b");
+    const state = JSON.parse((await l2.http(`${api(A_ADDRESS)}/vrrp/instances/VI_1`, { cacert: certA })).body) as Record<string, unknown>;
     expect(JSON.stringify(state)).toMatch(/"maintenance":true/);
     // The history of the first boot is still there, under the same ids.
     const after = await events(A_ADDRESS, "limit=1000&order=asc");
@@ -215,7 +240,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     expect(after.filter((e) => e.kind === "daemon.start").length).toBeGreaterThanOrEqual(before.filter((e) => e.kind === "daemon.start").length + 1);
 
     seen = l2.garps(VIP1).length;
-    const leave = await l2.http(`http://${A_ADDRESS}:8080/vrrp/instances/VI_1/maintenance`, { method: "DELETE", token });
+    const leave = await l2.http(`${api(A_ADDRESS)}/vrrp/instances/VI_1/maintenance`, { method: "DELETE", token, cacert: certA });
     expect(leave.status).toBe(200);
     await waitForGarp(VIP1, a.mac, seen, "A's gratuitous ARP for .41 after leaving maintenance", 15_000);
     await waitForOwner(VIP1, "a");
@@ -236,7 +261,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     await waitForGarp(VIP1, b.mac, seen, "B's gratuitous ARP for .41 after A's VM died", 10_000);
     const moveMs = performance.now() - killAt;
     await waitForOwner(VIP1, "b");
-    expect((await l2.owner(VIP2)).box).toBe("b");
+    expect((await l2.owner(VIP2, BOX_OF_MAC)).box).toBe("b");
     // master-down interval for priority 90: 3 x 1 s + (256 - 90) / 256 s = 3.65 s, plus TCG latency.
     expect(moveMs).toBeLessThan(8_000);
 

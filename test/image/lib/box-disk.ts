@@ -8,8 +8,11 @@ import { sh } from "./private-l2.ts";
 export const ROOT = resolve(import.meta.dir, "../../..");
 export const DISK_IMAGE = join(ROOT, "out", "tandem.img");
 
-/** `token`, when given, is written as the box's API token, which first-boot then keeps. */
-export function makeBoxDisk(dir: string, box: { name: string; address: string; keepalivedConf: string; token?: string }): string {
+/**
+ * `token`, when given, is written as the box's API token, and `tls` as its API certificate
+ * and key (PEM files); first-boot then keeps them instead of making its own.
+ */
+export function makeBoxDisk(dir: string, box: { name: string; address: string; keepalivedConf: string; token?: string; tls?: { certificate: string; key: string } }): string {
   const disk = join(dir, `disk-${box.name}.img`);
   sh(["cp", "--sparse=always", DISK_IMAGE, disk]);
   const nodeConf = join(dir, `node-${box.name}.conf`);
@@ -20,6 +23,7 @@ export function makeBoxDisk(dir: string, box: { name: string; address: string; k
     writeFileSync(tokenFile, `${box.token}\n`);
     extra.push("--put", `${tokenFile}:/var/lib/tandem/api-token`);
   }
+  if (box.tls) extra.push("--put", `${box.tls.certificate}:/var/lib/tandem/api-cert.pem`, "--put", `${box.tls.key}:/var/lib/tandem/api-key.pem`);
   sh([join(ROOT, "image", "configure-disk.sh"), disk, "--node", nodeConf, "--config", box.keepalivedConf, ...extra]);
   return disk;
 }

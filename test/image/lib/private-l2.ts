@@ -65,11 +65,17 @@ export class PrivateL2 {
     return [...this.arpText().matchAll(re)].map((m) => m[1] ?? "");
   }
 
-  /** An HTTP request from the client namespace (curl); the status and body. */
-  async http(url: string, options: { method?: string; token?: string; timeoutS?: number } = {}): Promise<{ status: number; body: string }> {
+  /**
+   * An HTTP(S) request from the client namespace (curl); the status and body. `cacert`
+   * trusts a box's own certificate (its SAN has the box's address); `insecure` is for a box
+   * whose certificate first boot made, after its fingerprint was checked with tandem state.
+   */
+  async http(url: string, options: { method?: string; token?: string; timeoutS?: number; cacert?: string; insecure?: boolean } = {}): Promise<{ status: number; body: string }> {
     const argv = ["ip", "netns", "exec", this.client, "curl", "-s", "--max-time", String(options.timeoutS ?? 2),
       "-o", "-", "-w", "\n%{http_code}", "-X", options.method ?? "GET"];
     if (options.token) argv.push("-H", `Authorization: Bearer ${options.token}`);
+    if (options.cacert) argv.push("--cacert", options.cacert);
+    if (options.insecure) argv.push("--insecure");
     const r = Bun.spawn([...argv, url], { stdout: "pipe", stderr: "ignore" });
     const out = await new Response(r.stdout).text();
     await r.exited;
@@ -77,11 +83,17 @@ export class PrivateL2 {
     return { status: Number(out.slice(cut + 1)) || 0, body: out.slice(0, cut) };
   }
 
-  /** Which box answers the API on `vip` (its router_id "tandem-a|b"), and the client's MAC for it. */
-  async owner(vip: string): Promise<{ box: string | undefined; mac: string | undefined }> {
-    const { body } = await this.http(`http://${vip}:8080/vrrp/state`);
-    const box = body.match(/"routerId":"tandem-(a|b)"/)?.[1];
-    const mac = sh(["ip", "-n", this.client, "neigh", "show", vip], false).match(/lladdr (\S+)/)?.[1];
-    return { box, mac };
+  /**
+   * Which box answers on `vip` as the client sees it: the MAC its neighbour entry resolves
+   * to once the client has sent it something (a TCP SYN to a closed port: the holder
+   * answers with a reset; the API listens on each box's own address, not on the VIPs),
+   * mapped to a box by `macs`.
+   */
+  async owner(vip: string, macs: Readonly<Record<string, string>>): Promise<{ box: string | undefined; mac: string | undefined }> {
+    const poke = Bun.spawn(["ip", "netns", "exec", this.client, "curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${vip}:9/`], { stdout: "ignore", stderr: "ignore" });
+    await poke.exited;
+    const entry = sh(["ip", "-n", this.client, "neigh", "show", vip], false);
+    const mac = /FAILED|INCOMPLETE/.test(entry) ? undefined : entry.match(/lladdr (\S+)/)?.[1];
+    return { box: mac ? macs[mac] : undefined, mac };
   }
 }

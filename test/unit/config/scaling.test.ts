@@ -2,20 +2,15 @@
 // ~1 MB with unique values, one repeated value and hostile values, parses within a per-MB bound and never throws.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { checkDuplicateVrids, checkSyncGroups, checkVirtualServerRefs, resolveTrackRefs } from "../../../src/config/cross-checks.ts";
 import { Diagnostics } from "../../../src/config/diagnostics.ts";
 import { memoryFiles, parseConfig } from "../../../src/config/index.ts";
+import { buildModel } from "../../../src/config/parse-config.ts";
 import { keywordPlaces, type KeywordPlace } from "../../../src/config/keyword-support.ts";
 import { runBlock, type Keyword, type KeywordBlock } from "../../../src/config/keyword-table.ts";
 import type { Token } from "../../../src/config/lexer.ts";
 import { preprocess } from "../../../src/config/preprocessor.ts";
 import { buildStatements, type Statement } from "../../../src/config/statement-tree.ts";
-import { finishSyncGroup } from "../../../src/config/sync-group.ts";
 import { newConfigDraft, topLevelBlock } from "../../../src/config/top-level.ts";
-import { finishTrackFile } from "../../../src/config/track-file.ts";
-import { finishVirtualServer } from "../../../src/config/virtual-server.ts";
-import { finishInstance } from "../../../src/config/vrrp-instance-draft.ts";
-import { finishVrrpScript } from "../../../src/config/vrrp-script.ts";
 
 const PATH = "/etc/keepalived/keepalived.conf";
 const KiB = 1024;
@@ -29,9 +24,13 @@ const NESTED_BLOCK_BYTES = FULL ? MiB : 256 * KiB;
 const KEYWORD_BYTES = FULL ? MiB : 48 * KiB;
 const CROSS_BYTES = MiB;
 
-/** The product bound is 100 ms/MB for the whole parse; 250 until the front end is rewritten. */
-const WHOLE_MS_PER_MB = 250;
-const SEMANTIC_MS_PER_MB = 50;
+/**
+ * Bounds that catch anything super-linear (a quadratic spot at 1 MiB takes seconds) while a
+ * busy CI machine stays well inside them. The product's speed, about 100 ms/MB for the
+ * whole parse, is measured by test/bench/config-parse.ts beside keepalived, not here.
+ */
+const WHOLE_MS_PER_MB = 400;
+const SEMANTIC_MS_PER_MB = 150;
 /** Fixed cost of one parse, not proportional to size: matters only for the smallest cases. */
 const SLACK_MS = 1;
 
@@ -39,20 +38,9 @@ type Variant = "unique" | "same" | "invalid" | "bare";
 
 // ---------------------------------------------------------------- the stage under test, timed alone
 
-/** parse-config.ts after buildStatements, step for step, so the semantic stage can be timed without the lexer. */
+/** The semantic stage alone (everything after buildStatements), so it can be timed without the lexer. */
 function semanticStage(statements: Statement[], diag: Diagnostics): void {
-  const draft = newConfigDraft();
-  runBlock(topLevelBlock, statements, draft, diag);
-  const globalDefs = draft.globalDefs;
-  const vrrpScripts = draft.vrrpScripts.flatMap((s) => finishVrrpScript(s, diag) ?? []);
-  const trackFiles = draft.trackFiles.flatMap((f) => finishTrackFile(f, diag) ?? []);
-  const finished = draft.vrrpInstances.flatMap((i) => finishInstance(i, globalDefs.vrrpVersion, diag) ?? []);
-  checkDuplicateVrids(finished, diag);
-  resolveTrackRefs(finished, vrrpScripts, trackFiles, diag);
-  checkSyncGroups(draft.syncGroups, new Set(draft.vrrpInstances.map((i) => i.name)), diag);
-  draft.syncGroups.forEach((g) => finishSyncGroup(g, diag));
-  const virtualServers = draft.virtualServers.map((vs) => finishVirtualServer(vs, diag));
-  checkVirtualServerRefs(virtualServers, draft.virtualServerGroups, trackFiles, diag);
+  buildModel(statements, diag);
 }
 
 interface Row {
