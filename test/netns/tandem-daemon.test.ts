@@ -64,6 +64,33 @@ describe.skipIf(!isRoot || unavailable !== null)("tandem daemon (root, netns)", 
     }
   }, 30_000);
 
+  test("SIGHUP with issue 8's self-doubling definition: rejected within a second, adverts never pause, memory stays put", async () => {
+    const good = configFor({ box: "a", state: "MASTER", priority: 100, version: 3, advertInt: 0.1, vip: `${VIP}/24` });
+    const d = await start("a", good);
+    const capture = await Capture.start(topo, { file: join(topo.runDir, "reload-bomb.pcap"), filter: "ip proto 112" });
+    const rss = () => Number(readFileSync(`/proc/${d.mainPid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
+    try {
+      await delay(500);
+      const before = rss();
+      writeFileSync(d.confPath, `$X=$X=\${X}\${X}\n${good.replace("global_defs {", "global_defs {\n    router_id \${X}")}`);
+      const sentAt = performance.now();
+      process.kill(d.mainPid, "SIGHUP");
+      await waitFor(() => log(d).includes("reload rejected"), { timeoutMs: 3000, intervalMs: 10, what: "reload rejected" });
+      const rejectedMs = performance.now() - sentAt;
+      expect(log(d)).toMatch(/tandem\.conf:\d+:\d+: error: parameter substitution makes this line longer than 64 KiB/);
+      await delay(500);
+      const adverts = (await capture.stop()).adverts.filter((a) => a.srcIp === topo.box("a").ip).map((a) => a.tMs);
+      const gaps = adverts.slice(1).map((t, i) => t - adverts[i]!);
+      console.log(`reload of the bomb: rejected in ${rejectedMs.toFixed(0)} ms, largest advert gap ${Math.max(...gaps).toFixed(0)} ms, RSS ${before.toFixed(0)} -> ${rss().toFixed(0)} MB`);
+      expect(rejectedMs).toBeLessThan(1000);
+      expect(Math.max(...gaps)).toBeLessThan(250);
+      expect(rss() - before).toBeLessThan(64);
+      expect(d.alive()).toBe(true);
+    } finally {
+      await stopAll();
+    }
+  }, 30_000);
+
   test("a reload while the link is down keeps the instance in FAULT (link states survive reloads)", async () => {
     const a = topo.box("a");
     const config = configFor({ box: "a", state: "MASTER", priority: 100, version: 3, advertInt: 0.1, vip: `${VIP}/24` });
