@@ -6,7 +6,6 @@ import { locationOf } from "./diagnostics.ts";
 import { commonCheckKeywords } from "./checkers.ts";
 import {
   commandField,
-  decimalField,
   defineBlock,
   flagField,
   ignored,

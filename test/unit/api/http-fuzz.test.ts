@@ -10,7 +10,7 @@ import { createApiApp } from "../../../src/api/index.ts";
 import { ROUTE_SPECS } from "../../../src/api/route-specs.ts";
 import { createLogger } from "../../../src/common/logger.ts";
 import { startApiServer, type ApiServer } from "../../../src/daemon/api-server.ts";
-import { pick, seededRandom, type Random } from "../config/support/config-mutators.ts";
+import { pick, seededRandom, type Random } from "../support/seeded-random.ts";
 import { FakeApi, TOKEN } from "./fakes.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 8080);

@@ -6,11 +6,10 @@ import { Diagnostics } from "../../../src/config/diagnostics.ts";
 import { memoryFiles, parseConfig } from "../../../src/config/index.ts";
 import { buildModel } from "../../../src/config/parse-config.ts";
 import { keywordPlaces, type KeywordPlace } from "../../../src/config/keyword-support.ts";
-import { runBlock, type Keyword, type KeywordBlock } from "../../../src/config/keyword-table.ts";
+import type { Keyword, KeywordBlock } from "../../../src/config/keyword-table.ts";
 import type { Token } from "../../../src/config/lexer.ts";
 import { preprocess } from "../../../src/config/preprocessor.ts";
 import { buildStatements, type Statement } from "../../../src/config/statement-tree.ts";
-import { newConfigDraft, topLevelBlock } from "../../../src/config/top-level.ts";
 
 const PATH = "/etc/keepalived/keepalived.conf";
 const KiB = 1024;

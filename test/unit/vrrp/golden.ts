@@ -40,16 +40,7 @@ export const CAPTURE_IP = { sourceIp: KAP_A, destinationIp: VRRP_GROUP };
 export const PASSWORD_1111 = new Uint8Array([0x31, 0x31, 0x31, 0x31, 0, 0, 0, 0]);
 
 /** Deterministic PRNG (mulberry32) so fuzz failures reproduce from the seed in the test name. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../support/seeded-random.ts";
 
 export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");

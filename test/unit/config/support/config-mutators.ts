@@ -1,21 +1,10 @@
 // Mutators for fuzzing the config front end: each turns a keepalived.conf (or a set of
 // files) into a hostile variant. Deterministic from a seed, so a failure can be replayed.
 
-export type Random = () => number;
+import { pick, seededRandom, type Random } from "../../support/seeded-random.ts";
 
-/** mulberry32: a small, fast, seedable PRNG (quality is plenty for choosing mutations). */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { pick, seededRandom, type Random };
 
-export const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const int = (random: Random, max: number): number => Math.floor(random() * max);
 
 /** Definitions that refer to themselves, directly or through others, in every shape we could think of. */
