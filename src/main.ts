@@ -1,11 +1,11 @@
 // tandem's entry point: parse the command line, run one command, exit with its status.
-import { USAGE, parseArgs } from "./daemon/cli-args.ts";
-import { checkCommand } from "./daemon/check-command.ts";
-import { clientCommand } from "./daemon/client-command.ts";
+import { USAGE, parseArgs } from "./daemon/cli/cli-args.ts";
+import { checkCommand } from "./daemon/cli/check-command.ts";
+import { clientCommand } from "./daemon/cli/client-command.ts";
 import { runCommand } from "./daemon/run-command.ts";
-import { tlsCertificateCommand } from "./daemon/tls-certificate-command.ts";
-import { validateChildCommand } from "./daemon/validate-child-command.ts";
-import { VERSION } from "./daemon/version.ts";
+import { tlsCertificateCommand } from "./daemon/cli/tls-certificate-command.ts";
+import { validateChildCommand } from "./daemon/cli/validate-child-command.ts";
+import { VERSION } from "./daemon/cli/version.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseArgs(argv);

@@ -15,6 +15,6 @@ export {
   type AddressInfo,
   type AddressSpec,
   type LinkInfo,
-} from "./rtnetlink-messages.ts";
+} from "../netlink/rtnetlink-messages.ts";
 export { splitIpv4Datagrams } from "./ipv4-datagrams.ts";
 export { setProcessNice } from "./libc.ts";

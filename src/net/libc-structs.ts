@@ -1,10 +1,10 @@
 // Socket constants and Linux x86-64 struct layouts (sockaddr_in, ip_mreqn, sockaddr_ll,
 // sockaddr_nl, timeval), built with DataView. Pure: no FFI, so it is unit-tested without root.
 
-// <bits/socket.h>, <linux/socket.h>
-export const AF_UNSPEC = 0;
-export const AF_INET = 2;
-export const AF_NETLINK = 16;
+// <bits/socket.h>, <linux/socket.h>; the families netlink messages carry live in netlink/.
+import { AF_INET, AF_NETLINK, IFNAMSIZ } from "../netlink/linux-constants.ts";
+
+export { AF_INET, AF_NETLINK, AF_UNSPEC, IFNAMSIZ } from "../netlink/linux-constants.ts";
 export const AF_PACKET = 17;
 export const SOCK_RAW = 3;
 /** Notify scripts are spawned by the daemon: raw sockets must not leak into them. */
@@ -48,8 +48,6 @@ export const SOL_NETLINK = 270;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;
 
-/** <linux/if.h> IFNAMSIZ: interface names are at most 15 bytes plus NUL. */
-export const IFNAMSIZ = 16;
 
 export const SOCKADDR_IN_SIZE = 16;
 export const IP_MREQN_SIZE = 12;

@@ -28,7 +28,7 @@ import {
   NLMSG_OVERRUN,
   NLM_F_DUMP_INTR,
   type NetlinkMessage,
-} from "./netlink-codec.ts";
+} from "../netlink/netlink-codec.ts";
 
 /** A failed netlink request: `code` is the errno name ("EEXIST"), `kernelMessage` the extended ack. */
 export class NetlinkError extends SystemError {

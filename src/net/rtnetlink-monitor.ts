@@ -3,7 +3,7 @@
 import { readDatagramChunks } from "./datagram-stream.ts";
 import { bindSocket, closeFd, openSocket, setIntSocketOption } from "./libc.ts";
 import { AF_NETLINK, encodeSockaddrNl, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET, SO_RCVBUFFORCE } from "./libc-structs.ts";
-import { decodeMessages } from "./netlink-codec.ts";
+import { decodeMessages } from "../netlink/netlink-codec.ts";
 import {
   decodeAddress,
   decodeLink,
@@ -17,7 +17,7 @@ import {
   RTM_NEWLINK,
   type AddressInfo,
   type LinkInfo,
-} from "./rtnetlink-messages.ts";
+} from "../netlink/rtnetlink-messages.ts";
 
 export type NetworkEvent =
   | { kind: "link-up"; link: LinkInfo }

@@ -18,7 +18,7 @@ import {
   type AddressInfo,
   type AddressSpec,
   type LinkInfo,
-} from "./rtnetlink-messages.ts";
+} from "../netlink/rtnetlink-messages.ts";
 
 export interface Rtnetlink {
   listLinks(): Promise<LinkInfo[]>;

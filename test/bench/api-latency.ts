@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { createApiApp } from "../../src/api/index.ts";
 import { createLogger } from "../../src/common/logger.ts";
-import { startApiServer } from "../../src/daemon/api-server.ts";
+import { startApiServer } from "../../src/daemon/observe/api-server.ts";
 import { FakeApi } from "../unit/api/fakes.ts";
 
 function option(name: string, fallback: string): string {

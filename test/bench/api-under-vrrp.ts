@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { systemClock } from "../../src/common/clock.ts";
 import { openEventLog } from "../../src/store/index.ts";
-import { nodeStoreFiles } from "../../src/daemon/store-files.ts";
+import { nodeStoreFiles } from "../../src/daemon/os/store-files.ts";
 import { VrrpPair, cleanupStale, configFor, createTopology, exec, sampleProcess, tandemImpl, waitFor, type Side } from "../netns/lib/index.ts";
 
 const arg = (name: string, fallback: number) => {

@@ -9,7 +9,7 @@ import { heapStats } from "bun:jsc";
 import { createApiApp } from "../../../src/api/index.ts";
 import { ROUTE_SPECS } from "../../../src/api/route-specs.ts";
 import { createLogger } from "../../../src/common/logger.ts";
-import { startApiServer, type ApiServer } from "../../../src/daemon/api-server.ts";
+import { startApiServer, type ApiServer } from "../../../src/daemon/observe/api-server.ts";
 import { pick, seededRandom, type Random } from "../support/seeded-random.ts";
 import { FakeApi, TOKEN } from "./fakes.ts";
 

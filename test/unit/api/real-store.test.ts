@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Hono } from "hono";
 import { createApiApp } from "../../../src/api/index.ts";
 import { memoryLogger } from "../../../src/common/logger.ts";
-import { EventBus } from "../../../src/daemon/event-bus.ts";
+import { EventBus } from "../../../src/daemon/observe/event-bus.ts";
 import { openEventLog, type EventLog, type NewEvent } from "../../../src/store/index.ts";
 import { FakeApi } from "./fakes.ts";
 import { validate } from "./json-schema.ts";

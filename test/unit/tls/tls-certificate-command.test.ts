@@ -4,7 +4,7 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { certificateRequestOf } from "../../../src/daemon/tls-certificate-command.ts";
+import { certificateRequestOf } from "../../../src/daemon/cli/tls-certificate-command.ts";
 
 const MAIN = resolve(import.meta.dir, "../../../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "tandem-tls-cli-"));

@@ -1,0 +1,231 @@
+// Runs keepalived notify scripts for VRRP instance and sync-group transitions
+// (keepalived vrrp/vrrp_notify.c send_instance_notifies / send_group_notifies), one FIFO
+// queue per instance or group so its scripts never overlap and always run in order.
+//
+// keepalived forks notify scripts without waiting (they can overlap and race; its FIFO
+// feature exists to fix that) and never times them out, except notify_stop at shutdown,
+// which it kills after 1 s. Here every run has a timeout, is logged, and is reported.
+
+import type { Clock } from "../../common/clock.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { ProcessResult, ProcessRunner, RunningProcess } from "./process-runner.ts";
+import { argvWithArgs, type ScriptCommand } from "./script-command.ts";
+
+export type NotifyKind = "INSTANCE" | "GROUP";
+export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP" | "DELETED";
+export type NotifyScriptRole = "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify_deleted" | "notify";
+
+export interface NotifyScript {
+  command: ScriptCommand;
+  uid?: number;
+  gid?: number;
+}
+
+export interface NotifyTarget {
+  kind: NotifyKind;
+  name: string;
+  master?: NotifyScript;
+  backup?: NotifyScript;
+  fault?: NotifyScript;
+  stop?: NotifyScript;
+  /** Instances only. */
+  deleted?: NotifyScript;
+  /** `notify_deleted` given: DELETED is passed on; otherwise keepalived reports it as FAULT. */
+  notifyDeleted?: boolean;
+  /** The generic script, called after the state-specific one with TYPE NAME STATE PRIORITY appended. */
+  notify?: NotifyScript;
+}
+
+export interface NotifyRunRecord {
+  kind: NotifyKind;
+  name: string;
+  state: NotifyState;
+  priority: number;
+  role: NotifyScriptRole;
+  argv: string[];
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  durationMs: number;
+  output: string;
+  outputTruncated: boolean;
+  spawnError?: string;
+  startedWallMs: number;
+}
+
+export interface NotifyRunnerOptions {
+  clock: Clock;
+  runner: ProcessRunner;
+  logger: Logger;
+  targets: readonly NotifyTarget[];
+  /** Per run; default 30 s (keepalived has none). */
+  timeoutMs?: number;
+  /** For STOP transitions; default 1 s, keepalived's limit for notify_stop at shutdown. */
+  stopTimeoutMs?: number;
+  /** Pending runs kept per instance/group; beyond it the oldest are dropped (a flapping instance must not queue forever). */
+  maxQueuedPerTarget?: number;
+  onRun?(record: NotifyRunRecord): void;
+}
+
+export interface NotifyRunner {
+  /** Queue the scripts for one transition. Priority: the effective priority; keepalived passes 0 for groups. */
+  transition(kind: NotifyKind, name: string, state: NotifyState, priority: number): void;
+  /** Replace the configured scripts (reload); queued runs keep the scripts they were queued with. */
+  setTargets(targets: readonly NotifyTarget[]): void;
+  /** Resolves when every queue is empty and nothing runs. */
+  idle(): Promise<void>;
+  /** Drops queued runs and kills running ones. */
+  stop(): Promise<void>;
+}
+
+interface Job {
+  kind: NotifyKind;
+  name: string;
+  state: NotifyState;
+  priority: number;
+  role: NotifyScriptRole;
+  script: NotifyScript;
+  args: string[];
+}
+
+interface Queue {
+  jobs: Job[];
+  running?: RunningProcess;
+  drained: Promise<void>;
+}
+
+const roleForState: Record<NotifyState, "master" | "backup" | "fault" | "stop" | "deleted"> = {
+  MASTER: "master",
+  BACKUP: "backup",
+  FAULT: "fault",
+  STOP: "stop",
+  DELETED: "deleted",
+};
+
+export function createNotifyRunner(options: NotifyRunnerOptions): NotifyRunner {
+  const { clock, runner, logger } = options;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 1_000;
+  const maxQueued = Math.max(2, options.maxQueuedPerTarget ?? 64);
+  let targets = indexTargets(options.targets);
+  const queues = new Map<string, Queue>();
+  let stopped = false;
+
+  const runJob = async (job: Job, queue: Queue) => {
+    const argv = argvWithArgs(job.script.command, job.args);
+    const startedWallMs = clock.wallMs();
+    const running = runner.start({
+      argv,
+      timeoutMs: job.state === "STOP" ? stopTimeoutMs : timeoutMs,
+      ...(job.script.uid !== undefined ? { uid: job.script.uid } : {}),
+      ...(job.script.gid !== undefined ? { gid: job.script.gid } : {}),
+    });
+    queue.running = running;
+    const result: ProcessResult = await running.result.catch((error) => ({
+      exitCode: null, signal: null, timedOut: false, output: "", outputTruncated: false, durationMs: 0, spawnError: String(error),
+    }));
+    queue.running = undefined;
+    const record: NotifyRunRecord = {
+      kind: job.kind,
+      name: job.name,
+      state: job.state,
+      priority: job.priority,
+      role: job.role,
+      argv,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut: result.timedOut,
+      durationMs: result.durationMs,
+      output: result.output,
+      outputTruncated: result.outputTruncated,
+      ...(result.spawnError !== undefined ? { spawnError: result.spawnError } : {}),
+      startedWallMs,
+    };
+    logRun(logger, record);
+    try {
+      options.onRun?.(record);
+    } catch (error) {
+      logger.error(`notify: onRun handler threw: ${String(error)}`);
+    }
+  };
+
+  const drain = async (queue: Queue) => {
+    for (let job = queue.jobs.shift(); job && !stopped; job = queue.jobs.shift()) await runJob(job, queue);
+  };
+
+  const enqueue = (key: string, jobs: Job[]) => {
+    let queue = queues.get(key);
+    const idleQueue = !queue || (queue.jobs.length === 0 && !queue.running);
+    if (!queue) {
+      queue = { jobs: [], drained: Promise.resolve() };
+      queues.set(key, queue);
+    }
+    queue.jobs.push(...jobs);
+    if (queue.jobs.length > maxQueued) {
+      const dropped = queue.jobs.splice(0, queue.jobs.length - maxQueued);
+      logger.warn(`notify ${key}: ${dropped.length} queued notify run(s) dropped, scripts are slower than the transitions`);
+    }
+    if (idleQueue) {
+      const current = queue;
+      current.drained = current.drained.then(() => drain(current));
+    }
+  };
+
+  return {
+    transition(kind, name, state, priority) {
+      if (stopped) return;
+      const target = targets.get(keyOf(kind, name));
+      if (!target) return;
+      // keepalived: without notify_deleted, a deleted instance is announced as FAULT.
+      const effective: NotifyState = state === "DELETED" && !(kind === "INSTANCE" && target.notifyDeleted) ? "FAULT" : state;
+      const jobs: Job[] = [];
+      const specific = target[roleForState[effective]];
+      if (specific) {
+        jobs.push({ kind, name, state: effective, priority, role: `notify_${roleForState[effective]}`, script: specific, args: [] });
+      }
+      if (target.notify) {
+        jobs.push({ kind, name, state: effective, priority, role: "notify", script: target.notify, args: [kind, name, effective, String(priority)] });
+      }
+      if (jobs.length > 0) enqueue(keyOf(kind, name), jobs);
+    },
+    setTargets(next) {
+      targets = indexTargets(next);
+    },
+    async idle() {
+      // Loop: a run finishing can be followed by runs queued while we waited.
+      for (;;) {
+        const busy = [...queues.values()].filter((q) => q.jobs.length > 0 || q.running);
+        if (busy.length === 0) return;
+        await Promise.all(busy.map((q) => q.drained));
+      }
+    },
+    async stop() {
+      stopped = true;
+      const pending: Promise<void>[] = [];
+      for (const queue of queues.values()) {
+        queue.jobs.length = 0;
+        queue.running?.kill();
+        pending.push(queue.drained);
+      }
+      await Promise.all(pending);
+    },
+  };
+}
+
+const keyOf = (kind: NotifyKind, name: string) => `${kind} ${name}`;
+
+function indexTargets(targets: readonly NotifyTarget[]): Map<string, NotifyTarget> {
+  return new Map(targets.map((t) => [keyOf(t.kind, t.name), t]));
+}
+
+function logRun(logger: Logger, record: NotifyRunRecord): void {
+  const what = `${record.role} for ${record.kind} ${record.name} (${record.state})`;
+  const took = `${Math.round(record.durationMs)} ms`;
+  const firstLine = record.output.trim().split("\n")[0] ?? "";
+  const said = firstLine ? `: ${firstLine.slice(0, 200)}` : "";
+  if (record.spawnError !== undefined) logger.warn(`${what} could not run: ${record.spawnError}`);
+  else if (record.timedOut) logger.warn(`${what} timed out after ${took} and was killed${said}`);
+  else if (record.signal) logger.warn(`${what} killed by ${record.signal} after ${took}${said}`);
+  else if (record.exitCode !== 0) logger.warn(`${what} exited with status ${record.exitCode} after ${took}${said}`);
+  else logger.info(`${what} exited with status 0 after ${took}`);
+}

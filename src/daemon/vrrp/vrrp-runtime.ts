@@ -1,0 +1,317 @@
+// The running VRRP side of the daemon: builds instances from plans, gives them their
+// sockets, addresses and ARP senders, keeps sync groups in step, and applies reloads
+// (unchanged instances keep their state; changed ones restart; new ones start).
+import type { Clock } from "../../common/clock.ts";
+import { formatIpv4 } from "../../common/ipv4.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { ArpSender, LinkInfo, NetworkMonitor, NetworkPorts } from "../../net/index.ts";
+import { countTransition, emptyCounters } from "../../vrrp/counters.ts";
+import { VrrpInstance, type InstanceTransition } from "../../vrrp/instance.ts";
+import type { VrrpState } from "../../vrrp/machine.ts";
+import { SyncGroupDriver } from "../../vrrp/sync-group.ts";
+import type { InstancePlan, RuntimePlan, SyncGroupPlan } from "../../vrrp/instance-plan.ts";
+import type { Tracking, TrackerEvent } from "./tracking.ts";
+import { VipManager } from "./vip-manager.ts";
+import { VrrpChannel, type ChannelMember } from "./vrrp-channel.ts";
+
+/** Everything the daemon reports about what happens (history, API and notify hang off this). */
+export type RuntimeEvent =
+  /** For MASTER, reported once the VIPs are installed, with the measured takeover time. */
+  | { kind: "transition"; plan: InstancePlan; transition: InstanceTransition; takeoverMs?: number }
+  | { kind: "group-transition"; group: SyncGroupPlan; from: VrrpState; to: VrrpState }
+  | { kind: "priority"; plan: InstancePlan; from: number; to: number }
+  | { kind: "other-master"; plan: InstancePlan; peer: number; peerPriority: number; ourPriority: number }
+  | { kind: "tracker"; event: TrackerEvent };
+
+/** Bounded record of measured takeovers, for the API's histogram. */
+const TAKEOVERS_KEPT = 1000;
+
+export interface RuntimeDeps {
+  clock: Clock;
+  logger: Logger;
+  net: NetworkPorts;
+  /** Creates the trackers for a set of plans (scripts, files, interfaces). */
+  createTracking(plans: readonly InstancePlan[], instanceOf: (name: string) => VrrpInstance | undefined): Tracking;
+  onEvent(event: RuntimeEvent): void;
+  /** -V: leave addresses in place on stop. */
+  keepVipsOnStop: boolean;
+}
+
+interface RunningInstance {
+  plan: InstancePlan;
+  instance: VrrpInstance;
+  member: ChannelMember;
+  channel: VrrpChannel;
+  vips: VipManager;
+  /** Set while stopping with -V: the shutdown must not remove the addresses. */
+  keepVips: boolean;
+  /** Last takeover of this instance: last advert heard from the old master -> VIPs installed. */
+  lastTakeoverMs?: number;
+}
+
+export class VrrpRuntime {
+  private readonly running = new Map<string, RunningInstance>();
+  private readonly groups = new Map<string, SyncGroupDriver>();
+  private readonly channels = new Map<string, VrrpChannel>();
+  private readonly arpSenders = new Map<string, ArpSender>();
+  private tracking: Tracking | undefined;
+  private monitor: NetworkMonitor | undefined;
+  /** Links as they are now (the monitor's snapshot, kept current by its events): reloads start from it. */
+  private readonly links = new Map<string, LinkInfo>();
+  private plan: RuntimePlan = { instances: [], syncGroups: [], notes: [] };
+  private releaseOnStop = true;
+  private readonly takeovers: number[] = [];
+  private splitBrain: { instance: string; peer: number; atWallMs: number } | undefined;
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.releaseOnStop = !deps.keepVipsOnStop;
+  }
+
+  /** Start every instance of the plan. Instances whose interface is unusable are logged and skipped. */
+  async start(plan: RuntimePlan): Promise<void> {
+    this.monitor = await this.deps.net.watchNetwork(
+      (event) => {
+        if (event.kind !== "link-up" && event.kind !== "link-down" && event.kind !== "link-removed") return;
+        if (event.kind === "link-removed") this.links.delete(event.link.name);
+        else this.links.set(event.link.name, event.link);
+        this.tracking?.onLink(event.link, event.kind === "link-up");
+      },
+      (error) => this.deps.logger.error(`network monitor stopped: ${error.message}`),
+    );
+    for (const link of this.monitor.initialLinks) this.links.set(link.name, link);
+    await this.apply(plan);
+  }
+
+  instances(): readonly { plan: InstancePlan; instance: VrrpInstance; member: ChannelMember; lastTakeoverMs?: number }[] {
+    return [...this.running.values()];
+  }
+
+  /** Re-evaluate every instance's maintenance flag (the persisted list was reloaded). */
+  maintenanceReloaded(): void {
+    for (const name of this.running.keys()) this.tracking?.refreshInstance(name);
+  }
+
+  /** Re-evaluate an instance whose maintenance flag changed; false if there is no such instance. */
+  maintenanceChanged(name: string): boolean {
+    if (!this.running.has(name)) return false;
+    this.tracking?.refreshInstance(name);
+    return true;
+  }
+
+  takeoverDurationsMs(): readonly number[] {
+    return this.takeovers;
+  }
+
+  lastSplitBrain(): { instance: string; peer: number; atWallMs: number } | undefined {
+    return this.splitBrain;
+  }
+
+  groupStates(): { plan: SyncGroupPlan; state: VrrpState }[] {
+    return this.plan.syncGroups.map((g) => ({ plan: g, state: this.groups.get(g.name)?.state() ?? "INIT" }));
+  }
+
+  /** Move to a new plan (start or reload). */
+  async apply(next: RuntimePlan): Promise<void> {
+    const log = this.deps.logger;
+    for (const note of next.notes) log.info(note);
+    const nextByName = new Map(next.instances.map((p) => [p.name, p]));
+
+    // Stop what disappeared or changed, before starting replacements that may reuse its VRID.
+    for (const [name, run] of [...this.running]) {
+      const replacement = nextByName.get(name);
+      if (replacement && replacement.key === run.plan.key) continue;
+      log.info(`${name}: ${replacement ? "configuration changed; restarting the instance" : "removed from the configuration; stopping it"}`);
+      await this.stopInstance(run, true);
+    }
+
+    this.plan = next;
+    this.rebuildGroups(next.syncGroups);
+    const oldTracking = this.tracking;
+    this.tracking = undefined;
+    await oldTracking?.stop();
+
+    const created: RunningInstance[] = [];
+    for (const plan of next.instances) {
+      const kept = this.running.get(plan.name);
+      if (kept) {
+        kept.plan = plan; // same key: only trackers and notify commands may differ
+        continue;
+      }
+      const run = await this.createInstance(plan);
+      if (run) created.push(run);
+    }
+    for (const run of this.running.values()) this.groups.get(run.plan.syncGroup ?? "")?.add(run.instance);
+
+    // Trackers report their first results before new instances start, as keepalived waits
+    // for its scripts: an instance must not become master on a check that is about to fail.
+    const tracking = this.deps.createTracking(next.instances, (name) => this.running.get(name)?.instance);
+    this.tracking = tracking;
+    await tracking.start([...this.links.values()]);
+    for (const run of created) run.instance.start();
+    for (const group of this.groups.values()) group.reconcile();
+  }
+
+  /** Graceful stop: priority 0 from every master, addresses removed (unless -V). */
+  async stop(): Promise<void> {
+    await this.tracking?.stop();
+    this.tracking = undefined;
+    await Promise.all([...this.running.values()].map((run) => this.stopInstance(run, this.releaseOnStop)));
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
+    for (const sender of this.arpSenders.values()) sender.close();
+    this.arpSenders.clear();
+    this.monitor?.close();
+    this.monitor = undefined;
+  }
+
+  private rebuildGroups(plans: readonly SyncGroupPlan[]): void {
+    const previous = new Map(this.groups);
+    this.groups.clear();
+    for (const group of plans) {
+      // Same members as before the reload: carry the state over, so no group notify runs again.
+      const old = previous.get(group.name);
+      const kept = group.members.filter((m) => this.running.has(m)).sort();
+      const same = old !== undefined && old.memberNames().sort().join("|") === kept.join("|");
+      this.groups.set(group.name, new SyncGroupDriver(group.name, (from, to) => this.deps.onEvent({ kind: "group-transition", group, from, to }), same ? old.state() : "INIT"));
+    }
+  }
+
+  private async createInstance(plan: InstancePlan): Promise<RunningInstance | undefined> {
+    const log = this.deps.logger.child(plan.name);
+    const { net, clock } = this.deps;
+    let sourceIp = plan.sourceIp;
+    try {
+      sourceIp ??= await net.rtnetlink.primaryIpv4(plan.interfaceName);
+    } catch (error) {
+      log.error(`cannot read the addresses of ${plan.interfaceName}: ${(error as Error).message}; instance not started`);
+      return undefined;
+    }
+    if (sourceIp === undefined) {
+      log.error(`interface ${plan.interfaceName} has no IPv4 address to send adverts from (set one, or unicast_src_ip/mcast_src_ip); instance not started`);
+      return undefined;
+    }
+    let channel: VrrpChannel;
+    let arp: ArpSender;
+    try {
+      channel = await this.channelFor(plan, sourceIp);
+      arp = await this.arpSenderFor(plan.interfaceName);
+    } catch (error) {
+      log.error(`cannot open the network side on ${plan.interfaceName}: ${(error as Error).message}; instance not started`);
+      return undefined;
+    }
+
+    const vips = new VipManager(plan.vips, plan.interfaceName, net.rtnetlink, log);
+    await vips.removeStale(new Set([sourceIp]));
+    const group = () => (plan.syncGroup ? this.groups.get(plan.syncGroup) : undefined);
+    let run: RunningInstance;
+    const instance = new VrrpInstance(
+      { machine: { ...plan.machine, primaryIp: sourceIp }, advertAddresses: plan.advertAddresses, auth: plan.auth, garp: plan.garp },
+      {
+        clock,
+        logger: log,
+        sendAdvert: (advert) => channel.send(run.member, advert),
+        addVips: async () => void (await vips.addAll()),
+        removeVips: () => (run.keepVips ? Promise.resolve() : vips.removeAll()),
+        sendGratuitousArps: (count) => {
+          for (const vip of plan.vips) {
+            for (let i = 0; i < count; i++) {
+              try {
+                arp.sendGratuitousArp(vip.address);
+              } catch (error) {
+                log.warn(`gratuitous ARP for ${formatIpv4(vip.address)} failed: ${(error as Error).message}`);
+                break;
+              }
+            }
+          }
+        },
+        onTransition: (transition) => this.reportTransition(run, transition),
+        onPriorityChanged: (from, to) => this.deps.onEvent({ kind: "priority", plan: run.plan, from, to }),
+        onOtherMaster: (peer, peerPriority) => {
+          this.splitBrain = { instance: plan.name, peer, atWallMs: clock.wallMs() };
+          this.deps.onEvent({ kind: "other-master", plan: run.plan, peer, peerPriority, ourPriority: instance.snapshot().effectivePriority });
+        },
+        afterStep: () => group()?.reconcile(),
+      },
+    );
+    const member: ChannelMember = {
+      name: plan.name,
+      expectation: {
+        version: plan.machine.version,
+        vrid: plan.machine.vrid,
+        advertIntervalCs: plan.machine.advertIntervalCs,
+        addresses: plan.advertAddresses,
+        auth: plan.auth,
+        unicast: plan.unicastPeers.length > 0,
+      },
+      unicastPeers: plan.unicastPeers,
+      counters: emptyCounters(),
+      onAdvert: (received) => instance.receive(received.sourceIp, received.advert.priority, received.advert.advertIntervalCs),
+      logger: log,
+    };
+    channel.add(member);
+    run = { plan, instance, member, channel, vips, keepVips: false };
+    this.running.set(plan.name, run);
+    log.info(`VRRPv${plan.machine.version} VRID ${plan.machine.vrid} on ${plan.interfaceName}, priority ${plan.machine.basePriority}, source ${formatIpv4(sourceIp)}${plan.unicastPeers.length ? `, unicast to ${plan.unicastPeers.map(formatIpv4).join(" ")}` : ""}`);
+    return run;
+  }
+
+  /**
+   * A MASTER transition is reported once the VIPs are in place, with the takeover time:
+   * the last advert heard from the old master -> our addresses installed.
+   */
+  private reportTransition(run: RunningInstance, transition: InstanceTransition): void {
+    run.member.counters = countTransition(run.member.counters, transition.from, transition.to);
+    if (transition.to !== "MASTER") {
+      this.deps.onEvent({ kind: "transition", plan: run.plan, transition });
+      return;
+    }
+    void run.instance.settled().then(() => {
+      const heard = transition.reason.lastAdvertHeardMs;
+      const takeoverMs = heard === undefined ? undefined : this.deps.clock.nowMs() - heard;
+      if (takeoverMs !== undefined) {
+        run.lastTakeoverMs = takeoverMs;
+        this.takeovers.push(takeoverMs);
+        if (this.takeovers.length > TAKEOVERS_KEPT) this.takeovers.shift();
+      }
+      this.deps.onEvent({ kind: "transition", plan: run.plan, transition, takeoverMs });
+    });
+  }
+
+  private async stopInstance(run: RunningInstance, releaseVips: boolean): Promise<void> {
+    // -V: still tell the peers we are leaving (priority 0), but keep the addresses.
+    run.keepVips = !releaseVips;
+    await run.instance.shutdown();
+    run.channel.remove(run.member);
+    this.running.delete(run.plan.name);
+    const key = channelKey(run.plan.interfaceName, run.channel.sourceIp);
+    if (run.channel.memberCount === 0 && this.channels.get(key) === run.channel) {
+      run.channel.close();
+      this.channels.delete(key);
+    }
+  }
+
+  private async channelFor(plan: InstancePlan, sourceIp: number): Promise<VrrpChannel> {
+    const key = channelKey(plan.interfaceName, sourceIp);
+    const existing = this.channels.get(key);
+    if (existing) return existing;
+    // One socket per interface and source: it joins the multicast group when any instance
+    // on it is multicast (a unicast-only socket still receives unicast adverts).
+    const multicast = this.plan.instances.some((p) => p.interfaceName === plan.interfaceName && p.unicastPeers.length === 0);
+    const channel = await VrrpChannel.open(this.deps.net, plan.interfaceName, sourceIp, multicast, this.deps.clock, this.deps.logger.child(plan.interfaceName));
+    this.channels.set(key, channel);
+    return channel;
+  }
+
+  private async arpSenderFor(interfaceName: string): Promise<ArpSender> {
+    let sender = this.arpSenders.get(interfaceName);
+    if (!sender) {
+      sender = await this.deps.net.openArpSender(interfaceName);
+      this.arpSenders.set(interfaceName, sender);
+    }
+    return sender;
+  }
+}
+
+function channelKey(interfaceName: string, sourceIp: number): string {
+  return `${interfaceName}|${sourceIp}`;
+}
