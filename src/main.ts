@@ -5,6 +5,8 @@ import { clientCommand } from "./daemon/cli/client-command.ts";
 import { runCommand } from "./daemon/run-command.ts";
 import { tlsCertificateCommand } from "./daemon/cli/tls-certificate-command.ts";
 import { validateChildCommand } from "./daemon/cli/validate-child-command.ts";
+import { engineCommand } from "./daemon/engine/engine-command.ts";
+import { observerCommand } from "./daemon/observe/observer-command.ts";
 import { VERSION } from "./daemon/cli/version.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -30,6 +32,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return tlsCertificateCommand(command.options);
     case "validate-child":
       return validateChildCommand();
+    case "engine":
+      return engineCommand();
+    case "observer":
+      return observerCommand();
   }
 }
 

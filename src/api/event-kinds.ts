@@ -15,6 +15,7 @@ const KIND_SET: Readonly<Record<EventKind, true>> = {
   "config.reload": true,
   "api.action": true,
   "api.refused": true,
+  "process.exit": true,
   "history.degraded": true,
   "history.recovered": true,
 };

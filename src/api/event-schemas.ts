@@ -70,6 +70,17 @@ const EVENT_DATA: Readonly<Record<EventKind, JsonSchema>> = {
     },
     ["method", "path"],
   ),
+  "process.exit": object(
+    {
+      role: { type: "string", description: "vrrp (the engine) or observer (API, history)" },
+      pid: int,
+      exitCode: { type: ["integer", "null"] },
+      signal: { type: ["string", "null"] },
+      killedFor: { type: "string", description: "Why the supervisor killed it (hung, over its memory limit)" },
+      restartInMs: { type: "number", description: "When it is started again" },
+    },
+    ["killedFor", "restartInMs"],
+  ),
   "history.degraded": object({ reason: str }),
   "history.recovered": object({ droppedEvents: int }),
 };

@@ -93,7 +93,7 @@ export interface ConfigSource {
   validate(text: string): Promise<ValidationAnswer>;
 }
 
-export type ActionResult = { ok: true; detail: string } | { ok: false; status: 404 | 409 | 500; error: string };
+export type ActionResult = { ok: true; detail: string } | { ok: false; status: 404 | 409 | 500 | 503; error: string };
 
 /** Act side: every call is recorded in the history with its caller. */
 export interface Actions {

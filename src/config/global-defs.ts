@@ -1,7 +1,8 @@
 // The `global_defs { }` block: keyword table and defaults (keepalived.conf(5) "Global definitions").
 
 import type { Diagnostics } from "./diagnostics.ts";
-import type { GlobalDefs } from "./model.ts";
+import type { GlobalDefs, ProcessScheduling } from "./model.ts";
+import type { Statement } from "./statement-tree.ts";
 import {
   decimalField,
   defineBlock,
@@ -14,7 +15,7 @@ import {
   type Keyword,
   type KeywordBlock,
 } from "./keyword-table.ts";
-import { parsePort, requireArg, warnExtraArgs } from "./values.ts";
+import { parseInteger, parsePort, requireArg, warnExtraArgs } from "./values.ts";
 
 export function defaultGlobalDefs(): GlobalDefs {
   return {
@@ -43,10 +44,10 @@ const IGNORED = [
   "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert", "nftables", "nftables_priority", "nftables_counters",
   "nftables_ifindex", "nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "vrrp_iptables",
   "vrrp_ipsets", "disable_local_igmp", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_strict",
-  "vrrp_notify_priority_changes", "max_auto_priority", "min_auto_priority_delay", "vrrp_priority", "checker_priority",
-  "bfd_priority", "vrrp_no_swap", "checker_no_swap", "bfd_no_swap", "vrrp_cpu_affinity", "checker_cpu_affinity",
-  "bfd_cpu_affinity", "vrrp_rt_priority", "checker_rt_priority", "bfd_rt_priority", "vrrp_rlimit_rttime",
-  "checker_rlimit_rttime", "bfd_rlimit_rttime", "snmp_socket", "enable_snmp_vrrp", "enable_snmp_checker",
+  "vrrp_notify_priority_changes", "max_auto_priority", "min_auto_priority_delay",
+  "bfd_priority", "bfd_no_swap",
+  "bfd_cpu_affinity", "bfd_rt_priority",
+  "bfd_rlimit_rttime", "snmp_socket", "enable_snmp_vrrp", "enable_snmp_checker",
   "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3", "enable_traps", "enable_dbus", "dbus_service_name",
   "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "lvs_notify_fifo",
   "lvs_notify_fifo_script", "fifo_write_vrrp_states_on_reload", "dynamic_interfaces", "vrrp_netlink_cmd_rcv_bufs",
@@ -109,10 +110,55 @@ const keywords: Keyword<GlobalDefs>[] = [
   stringField("api_tls_certificate", "apiTlsCertificate", "a PEM certificate file"),
   stringField("api_tls_key", "apiTlsKey", "a PEM private key file"),
   flagField("api_reads_need_token", "apiReadsNeedToken"),
+  ...processSchedulingKeywords("vrrp", "vrrpProcess"),
+  ...processSchedulingKeywords("checker", "checkerProcess"),
   intField("history_max_age_days", "historyMaxAgeDays", 1, 36500),
   intField("history_max_events", "historyMaxEvents", 1000, 1_000_000_000),
   ...IGNORED.map((name) => ignored<GlobalDefs>(name)),
 ];
+
+/**
+ * keepalived's scheduling keywords for one of its processes (vrrp_*: the VRRP engine;
+ * checker_*: tandem's other side, the API, history and later the checkers).
+ */
+function processSchedulingKeywords(prefix: "vrrp" | "checker", field: "vrrpProcess" | "checkerProcess"): Keyword<GlobalDefs>[] {
+  const update = (target: GlobalDefs, stmt: Statement, change: Partial<ProcessScheduling>) => setField(target, field, { ...target[field], ...change }, stmt);
+  const integer = (stmt: Statement, diag: Diagnostics, what: string, min: number, max: number) => {
+    const tok = requireArg(stmt, 0, what, diag);
+    const value = tok && parseInteger(tok, stmt.keyword.text, min, max, diag);
+    if (value !== undefined) warnExtraArgs(stmt, 1, diag);
+    return value;
+  };
+  return [
+    keyword(`${prefix}_priority`, (stmt, target, diag) => {
+      const nice = integer(stmt, diag, "a nice value -20..19", -20, 19);
+      if (nice !== undefined) update(target, stmt, { nice });
+    }),
+    keyword(`${prefix}_rt_priority`, (stmt, target, diag) => {
+      const rtPriority = integer(stmt, diag, "a realtime priority 1..99", 1, 99);
+      if (rtPriority !== undefined) update(target, stmt, { rtPriority });
+    }),
+    keyword(`${prefix}_rlimit_rttime`, (stmt, target, diag) => {
+      const micros = integer(stmt, diag, "microseconds >= 2", 1, 4_294_967_295);
+      // keepalived raises 1 to 2: the warning limit is half of it and must not be 0.
+      if (micros !== undefined) update(target, stmt, { rlimitRttimeUs: Math.max(2, micros) });
+    }),
+    keyword(`${prefix}_no_swap`, (stmt, target, diag) => {
+      warnExtraArgs(stmt, 0, diag);
+      update(target, stmt, { noSwap: true });
+    }),
+    keyword(`${prefix}_cpu_affinity`, (stmt, target, diag) => {
+      if (stmt.args.length === 0) return diag.error(stmt.keyword, `${stmt.keyword.text} needs one or more CPU numbers`);
+      const cpus: number[] = [];
+      for (const tok of stmt.args) {
+        const cpu = parseInteger(tok, stmt.keyword.text, 0, 1023, diag);
+        if (cpu === undefined) return;
+        cpus.push(cpu);
+      }
+      update(target, stmt, { cpuAffinity: [...new Set(cpus)].sort((a, b) => a - b) });
+    }),
+  ];
+}
 
 /** Tandem's own keywords, listed as such in the docs. */
 export const TANDEM_GLOBAL_EXTENSIONS = ["api_listen", "api_token_file", "api_tls_certificate", "api_tls_key", "api_reads_need_token", "history_max_age_days", "history_max_events"];

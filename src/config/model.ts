@@ -23,6 +23,20 @@ export interface Config {
   virtualServers: VirtualServer[];
 }
 
+/** keepalived's per-process scheduling keywords (<prefix>_priority, _rt_priority, ...). */
+export interface ProcessScheduling {
+  /** Nice value -20..19. */
+  nice?: number;
+  /** SCHED_RR priority 1..99. */
+  rtPriority?: number;
+  /** CPU time a realtime thread may use without blocking (keepalived's default 10000 us). */
+  rlimitRttimeUs?: number;
+  /** mlockall: the process's memory is never swapped out. */
+  noSwap?: boolean;
+  /** The CPUs (0-based) the process may run on. */
+  cpuAffinity?: number[];
+}
+
 export interface GlobalDefs {
   routerId?: string;
   /** `vrrp_version`; an instance's own `version` overrides it. */
@@ -50,6 +64,10 @@ export interface GlobalDefs {
   apiTlsKey?: string;
   /** Tandem: every read but /healthz and the page shell needs the token too. */
   apiReadsNeedToken?: boolean;
+  /** vrrp_priority, vrrp_rt_priority, ...: how the VRRP engine's process is scheduled. */
+  vrrpProcess?: ProcessScheduling;
+  /** checker_*: the same for the other side (API, history; later the checkers). */
+  checkerProcess?: ProcessScheduling;
   /** Tandem extensions: event history retention (the store's defaults: 90 days, 1,000,000 events). */
   historyMaxAgeDays?: number;
   historyMaxEvents?: number;

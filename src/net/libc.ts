@@ -16,6 +16,10 @@ const libc = dlopen("libc.so.6", {
   close: { args: ["i32"], returns: "i32" },
   if_nametoindex: { args: ["ptr"], returns: "u32" },
   setpriority: { args: ["i32", "u32", "i32"], returns: "i32" },
+  sched_setscheduler: { args: ["i32", "i32", "ptr"], returns: "i32" },
+  sched_setaffinity: { args: ["i32", "u64", "ptr"], returns: "i32" },
+  prlimit: { args: ["i32", "i32", "ptr", "ptr"], returns: "i32" },
+  mlockall: { args: ["i32"], returns: "i32" },
   strerror: { args: ["i32"], returns: "cstring" },
   __errno_location: { args: [], returns: "ptr" },
 });
@@ -106,4 +110,43 @@ const PRIO_PROCESS = 0;
 /** setpriority(2) on another process: its nice value (-20..19; higher yields more CPU to others). */
 export function setProcessNice(pid: number, nice: number): void {
   if (sym.setpriority(PRIO_PROCESS, pid, nice) !== 0) fail("setpriority", `of process ${pid}`);
+}
+
+// <bits/sched.h>, <bits/resource.h>, <sys/mman.h>
+const SCHED_RR = 2;
+/** Children (the scripts the engine runs) start with the default policy, as keepalived does. */
+const SCHED_RESET_ON_FORK = 0x40000000;
+const RLIMIT_RTTIME = 15;
+const MCL_CURRENT = 1;
+const MCL_FUTURE = 2;
+const MCL_ONFAULT = 4;
+
+/** sched_setscheduler(2): SCHED_RR at `priority` (1..99) for one thread (a tid; a pid is its main thread). */
+export function setRealtimePriority(tid: number, priority: number): void {
+  const param = new Int32Array([priority]);
+  if (sym.sched_setscheduler(tid, SCHED_RR | SCHED_RESET_ON_FORK, param) !== 0) fail("sched_setscheduler(SCHED_RR)", `of ${tid}`);
+}
+
+/** sched_setaffinity(2): the CPUs (0-based numbers, below 1024) one thread may run on. */
+export function setCpuAffinity(tid: number, cpus: readonly number[]): void {
+  const mask = new BigUint64Array(16);
+  for (const cpu of cpus) mask[cpu >> 6]! |= 1n << BigInt(cpu & 63);
+  if (sym.sched_setaffinity(tid, mask.byteLength, mask) !== 0) fail("sched_setaffinity", `of ${tid}`);
+}
+
+/**
+ * prlimit(2) RLIMIT_RTTIME: microseconds of CPU a realtime thread may use without blocking.
+ * As keepalived: SIGXCPU at half of it (a warning), SIGKILL at all of it.
+ */
+export function setRealtimeCpuLimit(pid: number, microseconds: number): void {
+  const limit = new BigUint64Array([BigInt(Math.floor(microseconds / 2)), BigInt(microseconds)]);
+  if (sym.prlimit(pid, RLIMIT_RTTIME, limit, null) !== 0) fail("prlimit(RLIMIT_RTTIME)", `of ${pid}`);
+}
+
+/**
+ * mlockall(2) for this process, pages locked as they are touched (MCL_ONFAULT): Bun
+ * reserves gigabytes of address space it never uses, which must not be made resident.
+ */
+export function lockMemory(): void {
+  if (sym.mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) !== 0) fail("mlockall", undefined);
 }

@@ -47,6 +47,8 @@ export interface EventDataByKind {
   "api.action": { action: string; caller: { address: string }; target?: string; ok: boolean; detail?: string };
   /** Requests refused for who asked or how much (limits, tokens); `count` of them, client "*" for the rest. */
   "api.refused": { client: string; reason: string; status: number; count: number; method?: string; path?: string };
+  /** One of the daemon's processes (the VRRP engine, the observer) died; restartInMs when it is started again. */
+  "process.exit": { role: string; pid: number; exitCode: number | null; signal: string | null; killedFor?: string; restartInMs?: number };
   "history.degraded": { reason: string };
   "history.recovered": { droppedEvents: number };
 }
@@ -65,6 +67,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "config.reload",
   "api.action",
   "api.refused",
+  "process.exit",
   "history.degraded",
   "history.recovered",
 ];

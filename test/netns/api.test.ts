@@ -48,6 +48,8 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
     });
     await pair.waitSoleHolder("a", 5000);
     await waitFor(async () => (await curl(`${api("b")}/healthz`)).status === 200, { timeoutMs: 5000, intervalMs: 50, what: "B's API" });
+    // The API shows the engine's status as it was at most 100 ms ago: wait for B's first advert from A to show.
+    await waitFor(async () => (await stateOf("b"))?.master !== undefined, { timeoutMs: 3000, intervalMs: 50, what: "B's API shows A as its master" });
   }, 60_000);
 
   afterAll(async () => {
@@ -105,6 +107,7 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
     }
     await pair.startSide("a");
     await pair.waitSoleHolder("a", 5000);
+    await waitFor(async () => (await curl(`${api("a")}/healthz`)).status === 200, { timeoutMs: 5000, intervalMs: 50, what: "A's API after restart" });
   }, 30_000);
 
   test("maintenance: 401 without a token, 403 with a wrong one; with the token A hands the VIP over, stays out after a restart, and comes back on DELETE", async () => {

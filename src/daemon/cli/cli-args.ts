@@ -71,6 +71,9 @@ export type Command =
   | { kind: "check"; configFile: string; configId: string | undefined; logFile: string | undefined }
   /** Internal: the child that validates a posted keepalived.conf (validate-child-command.ts). */
   | { kind: "validate-child" }
+  /** Internal: the daemon's VRRP engine and its observer, started by the supervisor. */
+  | { kind: "engine" }
+  | { kind: "observer" }
   | { kind: "version" }
   | { kind: "help" }
   | { kind: "usage-error"; message: string };
@@ -155,6 +158,9 @@ export function parseArgs(argv: readonly string[]): Command {
   if (subcommand === "state" || subcommand === "events") return parseClientArgs(subcommand, args);
   if (subcommand === "tls-certificate") return parseTlsCertificateArgs(args);
   if (subcommand === "__validate-config") return args.length === 0 ? { kind: "validate-child" } : { kind: "usage-error", message: "__validate-config takes no arguments (it is internal)" };
+  if (subcommand === "__engine" || subcommand === "__observer") {
+    return args.length === 0 ? { kind: subcommand === "__engine" ? "engine" : "observer" } : { kind: "usage-error", message: `${subcommand} takes no arguments (it is internal)` };
+  }
   if (subcommand !== undefined && !["run", "check", "version", "help"].includes(subcommand)) {
     return { kind: "usage-error", message: `unknown command "${subcommand}"; expected run, check, state, events, tls-certificate, version or help (see tandem --help)` };
   }

@@ -1,25 +1,24 @@
-// What the API may change: maintenance on/off per instance, persisted in the event log's
-// store so it survives restarts, applied through tracking, and recorded with its caller.
+// What the API may change: maintenance on/off per instance. The observer asks the
+// supervisor, which owns the operator's intent (persisted apart from the history) and hands
+// it to the engine; every call is recorded here with its caller.
 import type { Clock } from "../../common/clock.ts";
 import type { ActionResult, Actions, EventSink } from "../../api/ports.ts";
-import type { EventLog } from "../../store/event.ts";
-import type { VrrpRuntime } from "../vrrp/vrrp-runtime.ts";
+import type { MaintenanceResult } from "../ipc/messages.ts";
 
-export function createApiActions(runtime: VrrpRuntime, log: EventLog, events: EventSink, clock: Clock): Actions {
+export type MaintenanceRequest = (instance: string, on: boolean) => Promise<MaintenanceResult>;
+
+export function createApiActions(request: MaintenanceRequest, events: EventSink, clock: Clock): Actions {
   return {
     async setMaintenance(instance, on, caller): Promise<ActionResult> {
-      const exists = runtime.instances().some((i) => i.plan.name === instance);
       const action = on ? "maintenance.enter" : "maintenance.leave";
-      if (!exists) {
-        events.record({ kind: "api.action", atMs: clock.wallMs(), instance, summary: `${caller.address}: ${action} ${instance} refused: no such instance`, data: { action, caller, target: instance, ok: false, detail: "no such instance" } });
-        return { ok: false, status: 404, error: `no VRRP instance named ${instance}` };
+      const result = await request(instance, on);
+      if (!result.ok) {
+        const detail = result.status === 404 ? "no such instance" : result.error;
+        events.record({ kind: "api.action", atMs: clock.wallMs(), instance, summary: `${caller.address}: ${action} ${instance} refused: ${detail}`, data: { action, caller, target: instance, ok: false, detail } });
+        return { ok: false, status: result.status, error: result.error };
       }
-      const already = log.maintenance().includes(instance) === on;
-      log.setMaintenance(instance, on);
-      runtime.maintenanceChanged(instance);
-      const detail = already ? `already ${on ? "in" : "out of"} maintenance` : on ? "priority forced to 1; a peer takes over" : "priority restored";
-      events.record({ kind: "api.action", atMs: clock.wallMs(), instance, summary: `${caller.address}: ${action} ${instance}: ${detail}`, data: { action, caller, target: instance, ok: true, detail } });
-      return { ok: true, detail };
+      events.record({ kind: "api.action", atMs: clock.wallMs(), instance, summary: `${caller.address}: ${action} ${instance}: ${result.detail}`, data: { action, caller, target: instance, ok: true, detail: result.detail } });
+      return { ok: true, detail: result.detail };
     },
   };
 }

@@ -1,6 +1,8 @@
-// The "see and steer" side of the daemon: the event history (SQLite), the live event bus,
-// and the REST API with its status page. VRRP never depends on any of it: a history that
-// cannot be written is reported as degraded, and an API that cannot listen is logged.
+// The "see and steer" side of the daemon, in the observer process: the event history
+// (SQLite), the live event bus, and the REST API with its status page. It sees the VRRP
+// engine only through the status and events the supervisor forwards, and acts only
+// through requests to the supervisor; a history that cannot be written is reported as
+// degraded, and an API that cannot listen is logged.
 import { readFileSync } from "node:fs";
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
@@ -8,10 +10,9 @@ import type { Config } from "../../config/index.ts";
 import { createApiApp, RefusalLog } from "../../api/index.ts";
 import { setProcessNice } from "../../net/index.ts";
 import { describeExpiry, readCertificateInfo } from "../../tls/index.ts";
-import type { ApiPorts } from "../../api/ports.ts";
+import type { Actions, ApiPorts } from "../../api/ports.ts";
 import { openEventLog } from "../../store/index.ts";
 import type { EventLog, HistoryHealth, NewEvent } from "../../store/event.ts";
-import { createApiActions } from "./api-actions.ts";
 import { DEFAULT_API_LISTEN } from "../cli/cli-args.ts";
 import { startApiServer } from "./api-server.ts";
 import { nodeStoreFiles } from "../os/store-files.ts";
@@ -20,15 +21,16 @@ import { createConfigValidator, type ConfigValidator } from "./config-validator.
 import { selfCommand } from "../cli/self-command.ts";
 import { EventBus } from "./event-bus.ts";
 import { createStatusSource } from "./status-view.ts";
-import { VERSION } from "../cli/version.ts";
-import type { VrrpRuntime } from "../vrrp/vrrp-runtime.ts";
+import type { DaemonFacts, EngineStatus } from "../ipc/messages.ts";
 
 export interface ObservabilityOptions {
   clock: Clock;
   logger: Logger;
   dbFile: string;
-  configFile: string;
+  facts: DaemonFacts;
   config: () => Config;
+  /** The engine's last status (undefined until the first arrives). */
+  engineStatus: () => EngineStatus | undefined;
   /** argv of `tandem` itself, for the validator's child processes (tests run from source). */
   selfCommand?: readonly string[];
 }
@@ -41,13 +43,11 @@ export class Observability {
   readonly bus: EventBus;
   private server: { url: string; stop(): Promise<void> } | undefined;
   private token: string | undefined;
-  private readonly startedAtMs: number;
   private readonly validator: ConfigValidator;
   private readonly refusals: RefusalLog;
 
   constructor(private readonly options: ObservabilityOptions) {
     const { clock, logger } = options;
-    this.startedAtMs = clock.wallMs();
     // Health changes (also problems found at open) arrive later through the clock, never
     // from inside a call on the log, so the listener may record events.
     const global = options.config().globalDefs;
@@ -68,35 +68,23 @@ export class Observability {
     this.refusals = new RefusalLog({ clock, record: (event) => this.bus.record(event) });
   }
 
-  /** Called when the history recovers: maintenance saved in the file may differ from memory. */
-  onMaintenanceReloaded: () => void = () => {};
-
   record(event: NewEvent): void {
     this.bus.record(event);
   }
 
-  /** Instances in maintenance, as persisted (read by tracking through the runtime). */
-  inMaintenance(instance: string): boolean {
-    return this.log.maintenance().includes(instance);
-  }
-
-  /** Start (or, after a reload, restart) the API on api_listen. */
-  async startApi(runtime: VrrpRuntime): Promise<void> {
+  /** Start the API on api_listen (a new listen address needs a restart). */
+  async startApi(actions: Actions): Promise<string | undefined> {
     const { clock, logger } = this.options;
     const global = this.options.config().globalDefs;
     this.token = readToken(global.apiTokenFile, logger);
     const ports: ApiPorts = {
-      status: createStatusSource(runtime, clock, {
-        version: VERSION,
-        startedAtMs: this.startedAtMs,
-        configFile: this.options.configFile,
+      status: createStatusSource(this.options.engineStatus, this.options.facts, {
         routerId: () => this.options.config().globalDefs.routerId,
         history: () => this.log.health(),
-        maintenance: () => new Set(this.log.maintenance()),
       }),
       events: this.bus,
       config: createConfigSource(this.options.config, this.validator),
-      actions: createApiActions(runtime, this.log, this.bus, clock),
+      actions,
       history: this.bus,
       token: () => this.token,
       readsNeedToken: () => this.options.config().globalDefs.apiReadsNeedToken === true,
@@ -110,8 +98,10 @@ export class Observability {
       const auth = this.token ? (global.apiReadsNeedToken ? "; every request but /healthz needs the token" : "") : " (no api_token_file: actions are refused with 401)";
       logger.info(`REST API and status page on ${server.url}${tls ? ` (${tls.summary})` : ""}${auth}`);
       if (tls && tls.daysLeft < CERTIFICATE_WARNING_DAYS) logger.warn(`the API certificate ${global.apiTlsCertificate} expires in ${tls.daysLeft} day(s); make a new one (tandem tls-certificate --force) and restart`);
+      return server.url;
     } catch (error) {
       logger.error(`REST API not started on ${listen}: ${(error as Error).message}; VRRP runs on without it`);
+      return undefined;
     }
   }
 
@@ -136,7 +126,6 @@ export class Observability {
     } else {
       logger.info(`event history recovered (${health.droppedEvents} event(s) could not be stored meanwhile)`);
       this.bus?.record({ kind: "history.recovered", atMs: clock.wallMs(), summary: `event history recovered; ${health.droppedEvents} event(s) were not stored`, data: { droppedEvents: health.droppedEvents } });
-      this.onMaintenanceReloaded();
     }
   }
 }

@@ -1,84 +1,31 @@
-// What the API shows: the running instances as InstanceView, the groups, the daemon.
-// Monotonic times (the engine's clock) become wall-clock times here, for people.
-import type { Clock } from "../../common/clock.ts";
-import { formatIpv4 } from "../../common/ipv4.ts";
-import type { DaemonView, GroupView, InstanceView, StatusSource, TrackerView } from "../../api/ports.ts";
-import type { VirtualIp } from "../../config/model.ts";
+// What the API shows, in the observer: the engine's last status (instances, groups,
+// takeovers, split brain) and the facts about the daemon. Before the engine's first status
+// arrives, or while it is being restarted, the instances are shown as the last ones known.
+import type { DaemonView, StatusSource } from "../../api/ports.ts";
 import type { HistoryHealth } from "../../store/event.ts";
-import type { VrrpRuntime } from "../vrrp/vrrp-runtime.ts";
+import type { DaemonFacts, EngineStatus } from "../ipc/messages.ts";
 
-export interface DaemonFacts {
-  version: string;
-  startedAtMs: number;
-  configFile: string;
+export interface ObserverFacts {
   routerId(): string | undefined;
   history(): HistoryHealth;
-  maintenance(): ReadonlySet<string>;
 }
 
-/** "10.0.0.1/24", as the API shows a configured address. */
-function formatVip(vip: VirtualIp): string {
-  return `${formatIpv4(vip.address)}/${vip.prefixLength}`;
-}
-
-export function createStatusSource(runtime: VrrpRuntime, clock: Clock, facts: DaemonFacts): StatusSource {
-  /** Monotonic ms -> wall-clock ms, using the present offset between the two clocks. */
-  const toWall = (monotonicMs: number) => clock.wallMs() - (clock.nowMs() - monotonicMs);
-
+export function createStatusSource(latest: () => EngineStatus | undefined, facts: DaemonFacts, observer: ObserverFacts): StatusSource {
   return {
     daemon(): DaemonView {
-      const split = runtime.lastSplitBrain();
+      const split = latest()?.lastSplitBrain;
       return {
         version: facts.version,
-        pid: process.pid,
+        pid: facts.pid,
         startedAtMs: facts.startedAtMs,
         configFile: facts.configFile,
-        routerId: facts.routerId(),
-        history: facts.history(),
-        ...(split ? { lastSplitBrain: { instance: split.instance, peer: formatIpv4(split.peer), atMs: split.atWallMs } } : {}),
+        routerId: observer.routerId(),
+        history: observer.history(),
+        ...(split ? { lastSplitBrain: split } : {}),
       };
     },
-
-    instances(): InstanceView[] {
-      const maintenance = facts.maintenance();
-      return runtime.instances().map(({ plan, instance, member, lastTakeoverMs }) => {
-        const m = instance.snapshot();
-        const heard = m.heardMaster;
-        const trackers: TrackerView[] = instance.trackerStatuses().map((t) => ({
-          kind: t.kind,
-          name: t.name,
-          healthy: t.healthy,
-          contribution: t.contribution,
-          fault: t.fault,
-          detail: t.detail,
-        }));
-        return {
-          name: plan.name,
-          vrid: plan.machine.vrid,
-          interface: plan.interfaceName,
-          version: plan.machine.version,
-          state: m.state,
-          basePriority: plan.machine.basePriority,
-          effectivePriority: m.effectivePriority,
-          vips: plan.normalVips.map(formatVip),
-          excludedVips: plan.excludedVips.map(formatVip),
-          advertIntervalMs: plan.machine.advertIntervalCs * 10,
-          sourceAddress: formatIpv4(m.config.primaryIp),
-          ...(heard ? { master: { address: formatIpv4(heard.ip), priority: heard.priority, lastSeenAtMs: toWall(heard.lastHeardMs) } } : {}),
-          trackers,
-          ...(plan.syncGroup ? { syncGroup: plan.syncGroup } : {}),
-          stateSinceMs: toWall(m.stateSinceMs),
-          maintenance: maintenance.has(plan.name),
-          ...(lastTakeoverMs === undefined ? {} : { lastTakeoverMs }),
-          counters: { ...member.counters },
-        };
-      });
-    },
-
-    groups(): GroupView[] {
-      return runtime.groupStates().map(({ plan, state }) => ({ name: plan.name, state, members: [...plan.members] }));
-    },
-
-    takeoverDurationsMs: () => runtime.takeoverDurationsMs(),
+    instances: () => structuredClone(latest()?.instances ?? []),
+    groups: () => structuredClone(latest()?.groups ?? []),
+    takeoverDurationsMs: () => latest()?.takeoverDurationsMs ?? [],
   };
 }

@@ -21,6 +21,8 @@ export interface StartOptions {
   extraArgs?: string[];
   /** How long to wait for the daemon to report itself running (default 5 s). */
   readyTimeoutMs?: number;
+  /** Added to the daemon's environment (e.g. tandem's TANDEM_TEST_FAULTS). */
+  env?: Record<string, string>;
 }
 
 export interface DaemonHandle {
@@ -28,9 +30,9 @@ export interface DaemonHandle {
   readonly ns: string;
   readonly confPath: string;
   readonly logPath: string;
-  /** The process started (keepalived: parent; tandem: the only process). */
+  /** The process started (keepalived: parent; tandem: the supervisor). */
   readonly mainPid: number;
-  /** Named processes: keepalived {parent, vrrp, checkers?}; tandem {main}. */
+  /** Named processes: keepalived {parent, vrrp, checkers?}; tandem {main (the supervisor), vrrp, observer}. */
   rolePids(): Record<string, number>;
   /** Every live process of the daemon: main pid and all its descendants. */
   pids(): number[];
@@ -108,7 +110,7 @@ export const tandemImpl: Implementation = {
     const db = (opts.extraArgs ?? []).includes("--db") ? [] : ["--db", join(opts.runDir, "tandem.db")];
     const argv = [tandemBin(), "-f", confPath, "-n", "-l", "-D", "-p", pidFile, ...db, ...(opts.extraArgs ?? [])];
     const handle = spawnDaemon("tandem", opts, confPath, join(opts.runDir, "tandem.log"), argv,
-      (): Record<string, number> => (pidAlive(handle.mainPid) ? { main: handle.mainPid } : {}));
+      (): Record<string, number> => (pidAlive(handle.mainPid) ? { main: handle.mainPid, ...tandemChildren(handle.mainPid) } : {}));
     await waitReady(handle, opts, [pidFile], { pidFileOptional: true });
     return handle;
   },
@@ -173,6 +175,7 @@ function spawnDaemon(impl: ImplName, opts: StartOptions, confPath: string, logPa
   // setsid: a Ctrl-C on the terminal must reach only the test process, whose cleanup then
   // stops the daemons; ip netns exec and setsid both exec, so proc.pid is the daemon itself.
   const proc = Bun.spawn(["setsid", "ip", "netns", "exec", opts.ns, ...argv], {
+    env: { ...process.env, ...opts.env },
     stdin: "ignore",
     stdout: logFd,
     stderr: logFd,
@@ -276,4 +279,20 @@ function logTail(path: string, lines = 20): string {
   } catch {
     return "(no log)";
   }
+}
+
+/** tandem's engine and observer among a supervisor's children, by the internal command they run. */
+function tandemChildren(mainPid: number): Record<string, number> {
+  const roles: Record<string, number> = {};
+  for (const pid of descendants(mainPid)) {
+    let argv: string[] = [];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0");
+    } catch {
+      continue;
+    }
+    if (argv.includes("__engine")) roles.vrrp = pid;
+    else if (argv.includes("__observer")) roles.observer = pid;
+  }
+  return roles;
 }

@@ -30,6 +30,7 @@ const ONE_OF_EACH_KIND: NewEvent[] = [
   { kind: "config.reload", atMs: 8, summary: "r", data: { ok: false, file: "/etc/keepalived/keepalived.conf", diagnostics: ["a:1:1: error: x"] } },
   { kind: "api.action", atMs: 9, instance: "VI_1", summary: "a", data: { action: "maintenance.enter", caller: { address: "::1" }, ok: true } },
   { kind: "api.refused", atMs: 9, summary: "f", data: { client: "10.0.0.9", reason: "client-streams", status: 429, count: 1, method: "GET", path: "/events/stream" } },
+  { kind: "process.exit", atMs: 10, summary: "p", data: { role: "observer", pid: 7, exitCode: null, signal: "SIGKILL", killedFor: "hung", restartInMs: 500 } },
   { kind: "history.degraded", atMs: 10, summary: "d", data: { reason: "disk full" } },
   { kind: "history.recovered", atMs: 11, summary: "r", data: { droppedEvents: 4 } },
 ];
@@ -135,7 +136,7 @@ describe("responses validate against the document's schemas", () => {
     const { fake, app, doc } = await load();
     for (const event of ONE_OF_EACH_KIND) fake.publish(event);
     const body = await (await app.request("/events?limit=1000")).json() as any;
-    expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(13);
+    expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(14);
     expect(validate(body, { $ref: "#/components/schemas/EventPage" }, doc.components.schemas)).toEqual([]);
     const res = await app.request("/events/stream", { headers: { "last-event-id": "0" } });
     const reader = res.body!.getReader();

@@ -10,6 +10,7 @@ function eventTone(event) {
     case "vrrp.split-brain":
     case "history.degraded":
     case "api.refused":
+    case "process.exit":
       return "tone-bad";
     case "tracker.change":
       return event.data && event.data.healthy ? "tone-ok" : "tone-warn";

@@ -1,10 +1,12 @@
-// The API's InstanceView built from a real parsed keepalived.conf: the plan keeps every
-// address to install, and the view splits virtual_ipaddress from virtual_ipaddress_excluded.
+// The engine's status (the API's InstanceView) built from a real parsed keepalived.conf:
+// the plan keeps every address to install, and the view splits virtual_ipaddress from
+// virtual_ipaddress_excluded; the observer shows what the engine sent.
 import { describe, expect, test } from "bun:test";
 import { FakeClock } from "../../../../src/common/clock.ts";
 import { formatIpv4, parseIpv4 } from "../../../../src/common/ipv4.ts";
 import { silentLogger } from "../../../../src/common/logger.ts";
 import { planRuntime, type InstancePlan } from "../../../../src/vrrp/instance-plan.ts";
+import { engineStatus } from "../../../../src/daemon/engine/engine-status.ts";
 import { createStatusSource } from "../../../../src/daemon/observe/status-view.ts";
 import type { VrrpRuntime } from "../../../../src/daemon/vrrp/vrrp-runtime.ts";
 import { emptyCounters } from "../../../../src/vrrp/counters.ts";
@@ -71,17 +73,27 @@ describe("status view: virtual_ipaddress and virtual_ipaddress_excluded", () => 
 
   test("InstanceView.vips holds virtual_ipaddress, excludedVips virtual_ipaddress_excluded", () => {
     const clock = new FakeClock();
-    const status = createStatusSource(runtimeOf(plans(), clock), clock, {
-      version: "0.1.0",
-      startedAtMs: clock.wallMs(),
-      configFile: "/etc/keepalived/keepalived.conf",
+    const sent = engineStatus(runtimeOf(plans(), clock), clock, new Set(["VI_2"]));
+    const status = createStatusSource(() => sent, { version: "0.1.0", pid: 1, startedAtMs: clock.wallMs(), configFile: "/etc/keepalived/keepalived.conf" }, {
       routerId: () => undefined,
       history: () => ({ state: "ok", path: "/var/lib/tandem/events.db", droppedEvents: 0 }),
-      maintenance: () => new Set(),
     });
     expect(status.instances().map((i) => [i.name, i.vips, i.excludedVips])).toEqual([
       ["VI_1", ["10.99.0.41/24", "10.99.0.42/32"], ["10.99.1.41/24"]],
       ["VI_2", [], ["10.99.1.51/32"]],
     ]);
+    expect(status.instances().map((i) => i.maintenance)).toEqual([false, true]);
+    // The observer shows a copy: nothing a request does changes what the engine sent.
+    status.instances()[0]!.vips.push("x");
+    expect(sent.instances[0]!.vips).toEqual(["10.99.0.41/24", "10.99.0.42/32"]);
+  });
+
+  test("before the engine's first status the observer shows no instances, and the daemon as the supervisor", () => {
+    const status = createStatusSource(() => undefined, { version: "0.1.0", pid: 42, startedAtMs: 5, configFile: "/k.conf" }, {
+      routerId: () => "lb",
+      history: () => ({ state: "ok", path: ":memory:", droppedEvents: 0 }),
+    });
+    expect(status.instances()).toEqual([]);
+    expect(status.daemon()).toMatchObject({ pid: 42, routerId: "lb", startedAtMs: 5 });
   });
 });

@@ -1,0 +1,58 @@
+// What the engine tells the observer about its instances: InstanceView and GroupView as the
+// API shows them, taken from the running runtime. Monotonic times (the engine's clock)
+// become wall-clock times here, for people, and for the other processes' clocks.
+import type { Clock } from "../../common/clock.ts";
+import { formatIpv4 } from "../../common/ipv4.ts";
+import type { GroupView, InstanceView, TrackerView } from "../../api/ports.ts";
+import type { VirtualIp } from "../../config/model.ts";
+import type { EngineStatus } from "../ipc/messages.ts";
+import type { VrrpRuntime } from "../vrrp/vrrp-runtime.ts";
+
+/** "10.0.0.1/24", as the API shows a configured address. */
+function formatVip(vip: VirtualIp): string {
+  return `${formatIpv4(vip.address)}/${vip.prefixLength}`;
+}
+
+export function engineStatus(runtime: VrrpRuntime, clock: Clock, maintenance: ReadonlySet<string>): EngineStatus {
+  /** Monotonic ms -> wall-clock ms, using the present offset between the two clocks. */
+  const toWall = (monotonicMs: number) => clock.wallMs() - (clock.nowMs() - monotonicMs);
+  const split = runtime.lastSplitBrain();
+  return {
+    atMs: clock.wallMs(),
+    instances: runtime.instances().map(({ plan, instance, member, lastTakeoverMs }): InstanceView => {
+      const m = instance.snapshot();
+      const heard = m.heardMaster;
+      const trackers: TrackerView[] = instance.trackerStatuses().map((t) => ({
+        kind: t.kind,
+        name: t.name,
+        healthy: t.healthy,
+        contribution: t.contribution,
+        fault: t.fault,
+        detail: t.detail,
+      }));
+      return {
+        name: plan.name,
+        vrid: plan.machine.vrid,
+        interface: plan.interfaceName,
+        version: plan.machine.version,
+        state: m.state,
+        basePriority: plan.machine.basePriority,
+        effectivePriority: m.effectivePriority,
+        vips: plan.normalVips.map(formatVip),
+        excludedVips: plan.excludedVips.map(formatVip),
+        advertIntervalMs: plan.machine.advertIntervalCs * 10,
+        sourceAddress: formatIpv4(m.config.primaryIp),
+        ...(heard ? { master: { address: formatIpv4(heard.ip), priority: heard.priority, lastSeenAtMs: toWall(heard.lastHeardMs) } } : {}),
+        trackers,
+        ...(plan.syncGroup ? { syncGroup: plan.syncGroup } : {}),
+        stateSinceMs: toWall(m.stateSinceMs),
+        maintenance: maintenance.has(plan.name),
+        ...(lastTakeoverMs === undefined ? {} : { lastTakeoverMs }),
+        counters: { ...member.counters },
+      };
+    }),
+    groups: runtime.groupStates().map(({ plan, state }): GroupView => ({ name: plan.name, state, members: [...plan.members] })),
+    takeoverDurationsMs: [...runtime.takeoverDurationsMs()],
+    ...(split ? { lastSplitBrain: { instance: split.instance, peer: formatIpv4(split.peer), atMs: split.atWallMs } } : {}),
+  };
+}

@@ -1,0 +1,62 @@
+// The messages between the daemon's processes, one binary in three roles (keepalived's
+// parent, vrrp and checker processes): the supervisor, the VRRP engine, and the observer
+// (REST API, history, status streams, validation). Sent over Bun's IPC channel with its
+// structured-clone serialization, so a Config travels as it is.
+import type { GroupView, InstanceView } from "../../api/ports.ts";
+import type { Config } from "../../config/index.ts";
+import type { NewEvent } from "../../store/event.ts";
+
+/** How a child logs: the supervisor's own options, so every process writes alike. */
+export interface LogOptions {
+  console: boolean;
+  syslog: boolean;
+  facility: string | undefined;
+  detail: boolean;
+}
+
+/** What the engine reports of itself, for the API (it pushes it a few times a second). */
+export interface EngineStatus {
+  /** Wall-clock ms at which this was taken. */
+  atMs: number;
+  instances: InstanceView[];
+  groups: GroupView[];
+  takeoverDurationsMs: number[];
+  lastSplitBrain?: { instance: string; peer: string; atMs: number };
+}
+
+/** The facts about the daemon as a whole that the API shows. */
+export interface DaemonFacts {
+  version: string;
+  /** The supervisor's pid: the daemon's pid as the pid file and systemd know it. */
+  pid: number;
+  startedAtMs: number;
+  configFile: string;
+}
+
+export type ToEngine =
+  | { type: "start"; config: Config; maintenance: string[]; keepVipsOnStop: boolean; log: LogOptions }
+  | { type: "apply"; config: Config; maintenance: string[] }
+  | { type: "intent"; maintenance: string[] }
+  | { type: "stop"; reason: string };
+
+export type FromEngine =
+  | { type: "started" }
+  | { type: "applied" }
+  | { type: "event"; event: NewEvent }
+  | { type: "status"; status: EngineStatus }
+  | { type: "stopped" };
+
+export type ToObserver =
+  | { type: "start"; config: Config; facts: DaemonFacts; dbFile: string; log: LogOptions }
+  | { type: "config"; config: Config }
+  | { type: "status"; status: EngineStatus }
+  | { type: "events"; events: NewEvent[] }
+  | { type: "reply"; id: number; result: MaintenanceResult }
+  | { type: "stop" };
+
+export type MaintenanceResult = { ok: true; detail: string } | { ok: false; status: 404 | 409 | 500 | 503; error: string };
+
+export type FromObserver =
+  | { type: "ready"; url?: string }
+  | { type: "alive" }
+  | { type: "maintenance"; id: number; instance: string; on: boolean };

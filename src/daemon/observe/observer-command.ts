@@ -1,0 +1,98 @@
+// `tandem __observer`: the see-and-steer side in a process of its own (the REST API and
+// status page, the event history, status streams, config validation). It is fed the
+// configuration, the engine's status and events by the supervisor, and asks the supervisor
+// for changes (maintenance). If it hangs, grows or dies, the engine goes on; the
+// supervisor restarts it.
+import { systemClock } from "../../common/clock.ts";
+import type { Config } from "../../config/index.ts";
+import type { EngineStatus, FromObserver, MaintenanceResult, ToObserver } from "../ipc/messages.ts";
+import { parentLink } from "../ipc/parent-link.ts";
+import { createDaemonLogger } from "../os/daemon-logger.ts";
+import { applyOwnScheduling } from "../os/scheduling.ts";
+import { createApiActions } from "./api-actions.ts";
+import { installFaultHook } from "./fault-hook.ts";
+import { Observability } from "./observability.ts";
+
+/** The supervisor hears from the observer this often; silence for long means it hangs. */
+export const ALIVE_INTERVAL_MS = 1_000;
+/** A maintenance request the supervisor does not answer in this time fails with 503. */
+const REQUEST_TIMEOUT_MS = 5_000;
+
+export async function observerCommand(): Promise<number> {
+  const link = parentLink<ToObserver, FromObserver>();
+  const clock = systemClock();
+  link.onDisconnect(() => process.exit(0));
+  // The supervisor stops it with a message; signals from `kill $(pidof tandem)` are its too.
+  process.on("SIGTERM", () => {});
+  process.on("SIGINT", () => {});
+  process.on("SIGHUP", () => {});
+  const start = await link.next("start");
+  const made = createDaemonLogger(start.log, clock);
+  if (!made.ok) {
+    process.stderr.write(`tandem: ${made.error}\n`);
+    return 2;
+  }
+  const logger = made.logger;
+  // checker_priority, checker_rt_priority, ...: the other side's scheduling (keepalived's checker process).
+  applyOwnScheduling("observer", start.config.globalDefs.checkerProcess, clock, logger);
+  let config: Config = start.config;
+  let status: EngineStatus | undefined;
+  const observability = new Observability({ clock, logger, dbFile: start.dbFile, facts: start.facts, config: () => config, engineStatus: () => status });
+
+  let nextId = 1;
+  const pending = new Map<number, (result: MaintenanceResult) => void>();
+  const request = (instance: string, on: boolean) =>
+    new Promise<MaintenanceResult>((resolve) => {
+      const id = nextId++;
+      const timer = clock.at(clock.nowMs() + REQUEST_TIMEOUT_MS, () => {
+        pending.delete(id);
+        resolve({ ok: false, status: 503, error: "the daemon did not answer in time; try again" });
+      });
+      pending.set(id, (result) => {
+        timer.cancel();
+        resolve(result);
+      });
+      link.send({ type: "maintenance", id, instance, on });
+    });
+
+  let stopping = false;
+  link.onMessage((message) => {
+    switch (message.type) {
+      case "status":
+        status = message.status;
+        return;
+      case "events":
+        for (const event of message.events) observability.record(event);
+        return;
+      case "config":
+        config = message.config;
+        observability.reloadToken();
+        return;
+      case "reply":
+        pending.get(message.id)?.(message.result);
+        pending.delete(message.id);
+        return;
+      case "stop":
+        if (stopping) return;
+        stopping = true;
+        void observability.stop().then(() => process.exit(0));
+        return;
+      case "start":
+        return;
+    }
+  });
+  process.on("uncaughtException", (error) => {
+    // Unlike the engine, the observer does not limp on: it dies and is restarted clean.
+    logger.error(`internal error: ${error.stack ?? error.message}; the supervisor restarts the observer`);
+    process.exit(70);
+  });
+  installFaultHook(process.env.TANDEM_TEST_FAULTS, clock, logger);
+  const alive = () => {
+    link.send({ type: "alive" });
+    clock.at(clock.nowMs() + ALIVE_INTERVAL_MS, alive);
+  };
+  alive();
+  const url = await observability.startApi(createApiActions(request, observability.bus, clock));
+  link.send({ type: "ready", ...(url ? { url } : {}) });
+  return new Promise<number>(() => {});
+}

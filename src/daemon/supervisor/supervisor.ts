@@ -1,0 +1,244 @@
+// The supervisor: the daemon's first process (the pid in the pid file, the one systemd and
+// signals address). It parses the configuration, keeps the operator's intent, and runs two
+// children from the same binary: the VRRP engine, and the observer (API, history, status
+// streams, validation). It carries configuration and intent to the engine and the engine's
+// status and events to the observer, restarts a child that dies or hangs (with back-off,
+// recorded in the history), and stops them in order. Nothing the observer does can reach
+// the engine: they share no memory, and the supervisor only relays bounded messages.
+import { dirname, join } from "node:path";
+import type { Clock } from "../../common/clock.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { Config } from "../../config/index.ts";
+import type { NewEvent } from "../../store/event.ts";
+import { readLegacyMaintenance } from "../../store/index.ts";
+import type { RunOptions } from "../cli/cli-args.ts";
+import { VERSION } from "../cli/version.ts";
+import type { DaemonFacts, EngineStatus, FromEngine, FromObserver, LogOptions, MaintenanceResult, ToEngine, ToObserver } from "../ipc/messages.ts";
+import { notifySystemd } from "../os/systemd-notify.ts";
+import { EventForwarder } from "./event-forwarder.ts";
+import { openIntentStore, type IntentStore } from "./intent-store.ts";
+import { SupervisedChild, type ChildExit } from "./supervised-child.ts";
+
+export interface SupervisorOptions {
+  options: RunOptions;
+  config: Config;
+  /** Parses the configuration file again (SIGHUP); diagnostics formatted; config undefined on errors. */
+  reparse: () => { config: Config | undefined; diagnostics: string[] };
+  clock: Clock;
+  logger: Logger;
+  log: LogOptions;
+  /** argv that runs this binary again (self-command.ts). */
+  self: readonly string[];
+}
+
+/** The engine sends its status ten times a second: this much silence means it hangs. */
+const ENGINE_SILENCE_MS = 10_000;
+/** The observer says it is alive every second. */
+const OBSERVER_SILENCE_MS = 10_000;
+/** The observer is restarted past this resident size (it holds the history's cache and the API). */
+const OBSERVER_MEMORY_BYTES = 512 * 1024 * 1024;
+/** A graceful engine stop: priority-0 adverts, VIPs removed, notify_stop scripts (2 s at most). */
+const ENGINE_STOP_MS = 10_000;
+const OBSERVER_STOP_MS = 3_000;
+
+export class Supervisor {
+  private config: Config;
+  private readonly engine: SupervisedChild<ToEngine, FromEngine>;
+  private readonly observer: SupervisedChild<ToObserver, FromObserver>;
+  private readonly intent: IntentStore;
+  private readonly events: EventForwarder;
+  private readonly facts: DaemonFacts;
+  private status: EngineStatus | undefined;
+  private starting = true;
+  private stopRequested: string | undefined;
+  private stopping: Promise<void> | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private resolveStarted: (started: boolean) => void = () => {};
+  /** False when the engine died before it ever ran: the daemon does not start (as before the split). */
+  private readonly engineStarted = new Promise<boolean>((resolve) => (this.resolveStarted = resolve));
+  private resolveApplied: (() => void) | undefined;
+  private resolveStopped: (code: number) => void = () => {};
+  private readonly stopped = new Promise<number>((resolve) => (this.resolveStopped = resolve));
+
+  constructor(private readonly deps: SupervisorOptions) {
+    const { clock, logger, options } = deps;
+    this.config = deps.config;
+    this.facts = { version: VERSION, pid: process.pid, startedAtMs: clock.wallMs(), configFile: options.configFile };
+    this.intent = openIntentStore(join(dirname(options.dbFile), "intent.json"), () => readLegacyMaintenance(options.dbFile), logger);
+    this.events = new EventForwarder((events) => this.observer.send({ type: "events", events }), () => clock.wallMs());
+    this.engine = new SupervisedChild<ToEngine, FromEngine>({
+      role: "vrrp",
+      argv: [...deps.self, "__engine"],
+      clock,
+      logger,
+      silenceLimitMs: ENGINE_SILENCE_MS,
+      onStart: () => {
+        this.engine.send({
+          type: "start",
+          config: this.config,
+          maintenance: this.intent.maintenance(),
+          keepVipsOnStop: options.dontReleaseVrrp,
+          log: deps.log,
+        });
+      },
+      onMessage: (message) => this.fromEngine(message),
+      onExit: (exit) => this.childExited("vrrp", exit),
+    });
+    this.observer = new SupervisedChild<ToObserver, FromObserver>({
+      role: "observer",
+      argv: [...deps.self, "__observer"],
+      clock,
+      logger,
+      silenceLimitMs: OBSERVER_SILENCE_MS,
+      memoryLimitBytes: OBSERVER_MEMORY_BYTES,
+      onStart: () => this.observer.send({ type: "start", config: this.config, facts: this.facts, dbFile: options.dbFile, log: deps.log }),
+      onMessage: (message) => this.fromObserver(message),
+      onExit: (exit) => {
+        this.events.observerGone();
+        this.childExited("observer", exit);
+      },
+    });
+  }
+
+  /** Starts both children; true once the engine runs its instances, false if it died first. */
+  async start(): Promise<boolean> {
+    this.record({ kind: "daemon.start", atMs: this.deps.clock.wallMs(), summary: `tandem ${VERSION} started (pid ${process.pid}) with ${this.deps.options.configFile}`, data: { version: VERSION, configFile: this.deps.options.configFile, pid: process.pid } });
+    this.engine.start();
+    const started = await this.engineStarted;
+    this.starting = false;
+    if (!started) {
+      this.deps.logger.error("the VRRP engine did not start; stopping");
+      await this.stop("the VRRP engine did not start");
+      return false;
+    }
+    // The API answers once there are instances to show, as before the split.
+    this.observer.start();
+    notifySystemd("READY=1", this.deps.logger);
+    if (this.stopRequested) void this.stop(this.stopRequested);
+    return true;
+  }
+
+  untilStopped(): Promise<number> {
+    return this.stopped;
+  }
+
+  /** SIGTERM/SIGINT: during start-up the stop waits until the engine runs. */
+  requestStop(reason: string): void {
+    if (this.starting) this.stopRequested ??= reason;
+    else void this.stop(reason);
+  }
+
+  requestReload(): void {
+    if (this.starting) this.deps.logger.warn("SIGHUP during start-up ignored; send it again once running");
+    else void this.reload();
+  }
+
+  /** SIGHUP. Reloads never overlap; a rejected file leaves everything as it was. */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(async () => {
+      if (this.stopping) return;
+      const { logger, clock, options } = this.deps;
+      const file = options.configFile;
+      logger.info(`reloading ${file}`);
+      notifySystemd("RELOADING=1", logger);
+      const { config, diagnostics } = this.deps.reparse();
+      if (!config) {
+        logger.error("reload rejected: the running configuration stays in force");
+        this.record({ kind: "config.reload", atMs: clock.wallMs(), summary: `reload of ${file} rejected: ${diagnostics.filter((d) => d.includes(": error: ")).length} error(s); the running configuration stays`, data: { ok: false, file, diagnostics } });
+        notifySystemd("READY=1", logger);
+        return;
+      }
+      this.config = config;
+      const applied = new Promise<void>((resolve) => (this.resolveApplied = resolve));
+      this.engine.send({ type: "apply", config, maintenance: this.intent.maintenance() });
+      this.observer.send({ type: "config", config });
+      // An engine restarting meanwhile starts from the new configuration anyway.
+      await Promise.race([applied, new Promise<void>((resolve) => clock.at(clock.nowMs() + ENGINE_STOP_MS, resolve))]);
+      this.resolveApplied = undefined;
+      this.record({ kind: "config.reload", atMs: clock.wallMs(), summary: `reloaded ${file}: ${config.vrrpInstances.length} instance(s)`, data: { ok: true, file, diagnostics } });
+      logger.info("reload complete");
+      notifySystemd("READY=1", logger);
+    });
+    return this.reloading;
+  }
+
+  stop(reason = "SIGTERM"): Promise<void> {
+    this.stopping ??= (async () => {
+      const { logger, clock } = this.deps;
+      logger.info(`stopping (${reason})`);
+      this.record({ kind: "daemon.stop", atMs: clock.wallMs(), summary: `tandem stopping (${reason})`, data: { reason } });
+      notifySystemd("STOPPING=1", logger);
+      await this.reloading.catch(() => undefined);
+      this.engine.stopRestarting();
+      this.observer.stopRestarting();
+      this.engine.send({ type: "stop", reason });
+      await this.engine.waitExit(ENGINE_STOP_MS);
+      this.observer.send({ type: "stop" });
+      await this.observer.waitExit(OBSERVER_STOP_MS);
+      logger.info("stopped");
+      this.resolveStopped(0);
+    })();
+    return this.stopping;
+  }
+
+  private record(event: NewEvent): void {
+    this.events.record(event);
+  }
+
+  private fromEngine(message: FromEngine): void {
+    switch (message.type) {
+      case "started":
+        this.resolveStarted(true);
+        return;
+      case "applied":
+        this.resolveApplied?.();
+        return;
+      case "event":
+        this.record(message.event);
+        return;
+      case "status":
+        this.status = message.status;
+        this.observer.send({ type: "status", status: message.status });
+        return;
+      case "stopped":
+        return;
+    }
+  }
+
+  private fromObserver(message: FromObserver): void {
+    switch (message.type) {
+      case "ready":
+        this.events.observerReady();
+        if (this.status) this.observer.send({ type: "status", status: this.status });
+        return;
+      case "alive":
+        return;
+      case "maintenance":
+        this.observer.send({ type: "reply", id: message.id, result: this.setMaintenance(message.instance, message.on) });
+        return;
+    }
+  }
+
+  private setMaintenance(instance: string, on: boolean): MaintenanceResult {
+    if (!this.config.vrrpInstances.some((i) => i.name === instance)) return { ok: false, status: 404, error: `no VRRP instance named ${instance}` };
+    if (this.stopping) return { ok: false, status: 409, error: "tandem is stopping" };
+    const already = this.intent.maintenance().includes(instance) === on;
+    const saved = this.intent.setMaintenance(instance, on, this.deps.clock.wallMs());
+    this.engine.send({ type: "intent", maintenance: this.intent.maintenance() });
+    const effect = already ? `already ${on ? "in" : "out of"} maintenance` : on ? "priority forced to 1; a peer takes over" : "priority restored";
+    return { ok: true, detail: saved.persisted ? effect : `${effect} (not saved: ${saved.error}; it holds until tandem restarts)` };
+  }
+
+  private childExited(role: string, exit: ChildExit): void {
+    const { logger, clock } = this.deps;
+    if (role === "vrrp" && this.starting) {
+      this.engine.stopRestarting();
+      this.resolveStarted(false);
+    }
+    const how = exit.killedFor ? `was killed: it ${exit.killedFor}` : exit.signal ? `died from ${exit.signal}` : `exited with status ${exit.exitCode}`;
+    const next = exit.restartInMs === undefined ? "" : `; restarting in ${(exit.restartInMs / 1000).toFixed(1)} s`;
+    const summary = `${role === "vrrp" ? "the VRRP engine" : "the observer (API, history)"} (pid ${exit.pid}) ${how}${next}`;
+    if (exit.restartInMs !== undefined) logger.error(summary);
+    this.record({ kind: "process.exit", atMs: clock.wallMs(), summary, data: { role, pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal, ...(exit.killedFor ? { killedFor: exit.killedFor } : {}), ...(exit.restartInMs === undefined ? {} : { restartInMs: exit.restartInMs }) } });
+  }
+}
