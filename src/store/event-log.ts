@@ -1,5 +1,5 @@
 // The EventLog over SQLite, and its degraded mode: when the file cannot be written the
-// daemon goes on (events keep their ids, maintenance stays in memory), and a retry on the
+// daemon goes on (events keep their ids), and a retry on the
 // clock brings the history back by itself. Corrupt files are replaced at once.
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { closeQuietly, MEMORY, openConnection, replaceCorruptFile, type OpenRequest, type OpenResult } from "./connection.ts";
@@ -47,12 +47,6 @@ class SqliteEventLog implements EventLog {
   private nextId = 1;
   private closed = false;
   private replacing = false;
-  /** instance -> wall ms it entered maintenance: the truth while this process runs. */
-  private readonly inMaintenance = new Map<string, number>();
-  /** Changes the file has not had yet (undefined: left maintenance). */
-  private readonly unsaved = new Map<string, number | undefined>();
-  /** Whether inMaintenance has been read from (or written to) a file at least once. */
-  private maintenanceKnown = false;
   private retryTimer: TimerHandle | undefined;
   private retentionTimer: TimerHandle | undefined;
   private notifyTimer: TimerHandle | undefined;
@@ -117,18 +111,6 @@ class SqliteEventLog implements EventLog {
 
   health(): HistoryHealth {
     return { ...this.status };
-  }
-
-  maintenance(): string[] {
-    return [...this.inMaintenance.keys()].sort();
-  }
-
-  setMaintenance(instance: string, on: boolean): void {
-    if (this.closed || typeof instance !== "string" || instance.length === 0 || instance.length > 256) return;
-    const sinceMs = on ? (this.inMaintenance.get(instance) ?? this.clock.wallMs()) : undefined;
-    if (sinceMs === undefined) this.inMaintenance.delete(instance);
-    else this.inMaintenance.set(instance, sinceMs);
-    if (!this.use((table) => table.setMaintenance(instance, sinceMs))) this.unsaved.set(instance, sinceMs);
   }
 
   close(): void {
@@ -199,7 +181,6 @@ class SqliteEventLog implements EventLog {
       // After a failure, prove that writes work before saying so.
       if (wasDegraded) table.probeWrite();
       this.nextId = Math.max(this.nextId, table.maxId() + 1);
-      this.syncMaintenance(table);
     } catch (error) {
       closeQuietly(table.db);
       return this.degrade(classifyFailure(error, this.options.path, this.files));
@@ -213,21 +194,6 @@ class SqliteEventLog implements EventLog {
     this.status = { state: "ok", path: this.options.path, sinceMs: this.clock.wallMs(), droppedEvents: 0, ...(notice ? { notice } : {}) };
     if (wasDegraded || result.notice) this.notify({ ...this.status, droppedEvents: dropped });
     this.scheduleRetention(more);
-  }
-
-  /** The file and this process may disagree after a degraded period: merge, then write. */
-  private syncMaintenance(table: EventTable): void {
-    const merged = this.maintenanceKnown ? new Map(this.inMaintenance) : table.maintenance();
-    for (const [instance, sinceMs] of this.unsaved) {
-      if (sinceMs === undefined) merged.delete(instance);
-      else merged.set(instance, sinceMs);
-    }
-    // Once known, this process's view is the truth (a fresh file after corruption has none).
-    if (this.maintenanceKnown || this.unsaved.size > 0) table.replaceMaintenance(merged);
-    this.inMaintenance.clear();
-    for (const [instance, sinceMs] of merged) this.inMaintenance.set(instance, sinceMs);
-    this.unsaved.clear();
-    this.maintenanceKnown = true;
   }
 
   private degrade(failure: StoreFailure): void {

@@ -1,4 +1,5 @@
-// Reads and writes of the events and maintenance tables through prepared statements, and
+// Reads and writes of the events table through prepared statements (the maintenance table
+// is only read, as an integrity probe and by the legacy import), and
 // the translation between rows and TandemEvent. SQLite errors propagate to the caller.
 import type { Database, Statement } from "bun:sqlite";
 import { EVENT_KINDS, type EventKind, type NewEvent, type TandemEvent } from "./event.ts";
@@ -70,9 +71,6 @@ export class EventTable {
   private readonly deleteOlder: Statement;
   private readonly deleteUpTo: Statement;
   private readonly selectMaintenance: Statement;
-  private readonly clearMaintenance: Statement;
-  private readonly insertMaintenance: Statement;
-  private readonly deleteMaintenance: Statement;
   private readonly countRange: Statement;
 
   constructor(readonly db: Database) {
@@ -84,9 +82,6 @@ export class EventTable {
     this.deleteOlder = db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at_ms < ? ORDER BY at_ms LIMIT ?)");
     this.deleteUpTo = db.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= ? ORDER BY id LIMIT ?)");
     this.selectMaintenance = db.prepare("SELECT instance, since_ms FROM maintenance ORDER BY instance");
-    this.clearMaintenance = db.prepare("DELETE FROM maintenance");
-    this.insertMaintenance = db.prepare("INSERT OR REPLACE INTO maintenance (instance, since_ms) VALUES (?, ?)");
-    this.deleteMaintenance = db.prepare("DELETE FROM maintenance WHERE instance = ?");
   }
 
   insert(event: TandemEvent): void {
@@ -163,32 +158,10 @@ export class EventTable {
     this.db.run("PRAGMA incremental_vacuum");
   }
 
+  /** The old maintenance table (the operator's intent now has a file of its own); read as an integrity probe. */
   maintenance(): Map<string, number> {
     const rows = this.selectMaintenance.all() as { instance: string; since_ms: number }[];
     return new Map(rows.map((r) => [r.instance, r.since_ms]));
-  }
-
-  /** sinceMs undefined: the instance left maintenance. */
-  /**
-   * An operator's maintenance switch must survive a power cut once the API has answered, so
-   * this write alone is fsync'd (synchronous FULL). Events stay NORMAL: VRRP never waits on
-   * the disk for them, and a power cut can lose only their last moments.
-   */
-  setMaintenance(instance: string, sinceMs: number | undefined): void {
-    this.db.run("PRAGMA synchronous = FULL");
-    try {
-      if (sinceMs === undefined) this.deleteMaintenance.run(instance);
-      else this.insertMaintenance.run(instance, sinceMs);
-    } finally {
-      this.db.run("PRAGMA synchronous = NORMAL");
-    }
-  }
-
-  replaceMaintenance(entries: ReadonlyMap<string, number>): void {
-    this.db.transaction(() => {
-      this.clearMaintenance.run();
-      for (const [instance, sinceMs] of entries) this.insertMaintenance.run(instance, sinceMs);
-    })();
   }
 
   /**

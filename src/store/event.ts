@@ -142,8 +142,5 @@ export interface EventLog {
   append(event: NewEvent): TandemEvent;
   query(filter: EventFilter): EventPage;
   health(): HistoryHealth;
-  /** Instances in operator maintenance; persisted so it survives restarts. */
-  maintenance(): string[];
-  setMaintenance(instance: string, on: boolean): void;
   close(): void;
 }

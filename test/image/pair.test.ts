@@ -81,6 +81,10 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
       what, 120_000);
   }
 
+  /** The API answers a little after the instances run (the observer starts once the engine does). */
+  const waitForApi = (address: string) =>
+    waitFor(async () => (await l2.http(`${api(address)}/healthz`, trust(address))).status === 200, `the API of ${address}`, 30_000, 200);
+
   async function events(address: string, query: string): Promise<TandemEvent[]> {
     const r = await l2.http(`${api(address)}/events?${query}`, trust(address));
     if (r.status !== 200) throw new Error(`GET /events?${query} on ${address}: ${r.status} ${r.body}`);
@@ -133,6 +137,8 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
       else expect(console).toContain("first-boot: created the API token");
       expect(console).not.toMatch(/Kernel panic|did not load|setup failed|rescue shell/);
     }
+    await waitForApi(A_ADDRESS);
+    await waitForApi(B_ADDRESS);
     // B's certificate is its own: trusted by the fingerprint its console showed, with tandem's client.
     fingerprintB = b.sinceBoot().match(/first-boot: API certificate (sha256:[0-9A-F:]{95})/)?.[1] ?? "";
     expect(fingerprintB).not.toBe("");
@@ -223,6 +229,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     expect(a.sinceBoot()).toContain("shutdown: data partition unmounted");
     expect(b.lastState("VI_1")).toBe("MASTER");
     const rebootMs = await bootAndSettle(a, "A boots again");
+    await waitForApi(A_ADDRESS);
     const again = a.sinceBoot();
     expect(again).toMatch(/mount-data: \/dev\/vda3 on \/data/);
     expect(again).not.toContain("first-boot: created the API token");
@@ -272,6 +279,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     await waitForOwner(VIP1, "a");
     expect(b.lastState("VI_1")).toBe("BACKUP");
     expect(a.sinceBoot()).toMatch(/mount-data: \/dev\/vda3 on \/data/);
+    await waitForApi(A_ADDRESS);
     // Every event recorded up to the 5 s before the power cut is still there, under its id.
     const after = await events(A_ADDRESS, "limit=1000&order=asc");
     for (const e of before) expect(after.find((x) => x.id === e.id)?.summary).toBe(e.summary);

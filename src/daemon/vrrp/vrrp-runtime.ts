@@ -86,11 +86,6 @@ export class VrrpRuntime {
     return [...this.running.values()];
   }
 
-  /** Re-evaluate every instance's maintenance flag (the persisted list was reloaded). */
-  maintenanceReloaded(): void {
-    for (const name of this.running.keys()) this.tracking?.refreshInstance(name);
-  }
-
   /** Re-evaluate an instance whose maintenance flag changed; false if there is no such instance. */
   maintenanceChanged(name: string): boolean {
     if (!this.running.has(name)) return false;

@@ -71,13 +71,12 @@ describe("corrupt", () => {
     expect(readdirSync(dir).filter((f) => f.includes(".corrupt-")).sort()).toEqual([`tandem.db.corrupt-${STAMP}`, `tandem.db.corrupt-${STAMP}-2`]);
   });
 
-  test("damaged pages found at run time: replaced at once, ids and maintenance carry on", () => {
+  test("damaged pages found at run time: replaced at once, ids carry on", () => {
     const dir = join(scratch.dir, "pages");
     const path = join(dir, "tandem.db");
     const clock = new FakeClock();
     const first = open(path, clock);
     for (let n = 0; n < 200; n++) first.append(bulky(clock.wallMs() + n, n));
-    first.setMaintenance("VI_1", true);
     first.close();
     // Overwrite early leaf pages of the table; the schema, the roots and the newest leaf
     // (all that open reads) stay intact, so the damage shows only when the old rows are read.
@@ -98,14 +97,12 @@ describe("corrupt", () => {
     expect(existsSync(`${path}.corrupt-${STAMP}`)).toBe(true);
     expect(log.append(bulky(clock.wallMs(), 0)).id).toBe(201);
     expect(log.query({}).events.map((e) => e.id)).toEqual([201]);
-    expect(log.maintenance()).toEqual(["VI_1"]);
     clock.advance(0);
     expect(changes.map((h) => h.state)).toEqual(["degraded", "ok"]);
 
     log.close();
     const db = new Database(path);
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
-    expect(db.query("SELECT instance FROM maintenance").all()).toEqual([{ instance: "VI_1" }]);
     db.close();
   });
 

@@ -47,8 +47,6 @@ describe("missing directory", () => {
     expect([1, 2, 3].map((n) => log.append(priorityEvent(clock.wallMs(), "VI_1", n)).id)).toEqual([1, 2, 3]);
     expect(log.health().droppedEvents).toBe(3);
     expect(log.query({})).toEqual({ events: [] });
-    log.setMaintenance("VI_1", true);
-    expect(log.maintenance()).toEqual(["VI_1"]);
 
     // Notified after open returned, through the clock.
     expect(changes).toEqual([]);
@@ -66,10 +64,7 @@ describe("missing directory", () => {
     ]);
     expect(log.append(stopEvent(clock.wallMs())).id).toBe(4);
     expect(log.query({}).events.map((e) => e.id)).toEqual([4]);
-
-    // Maintenance set while degraded reached the file.
     log.close();
-    expect(open(path, clock).maintenance()).toEqual(["VI_1"]);
   });
 
   test("without a file port: degraded, and the reason says what to check", () => {
@@ -92,7 +87,6 @@ describe("read-only", () => {
       const first = open(path, clock);
       first.append(stopEvent(clock.wallMs()));
       first.append(stopEvent(clock.wallMs()));
-      first.setMaintenance("VI_2", true);
       first.close();
       mount.setReadOnly(true);
 
@@ -100,8 +94,6 @@ describe("read-only", () => {
       const log = open(path, clock, changes);
       expect(log.health()).toMatchObject({ state: "degraded", reason: `directory ${mount.dir} is not writable: EROFS: read-only file system, access '${mount.dir}'` });
       expect(log.append(stopEvent(clock.wallMs())).id).toBe(1);
-      log.setMaintenance("VI_3", true);
-      log.setMaintenance("VI_2", false);
       clock.advance(RETRY_INTERVAL_MS);
       expect(log.health().state).toBe("degraded");
 
@@ -114,10 +106,7 @@ describe("read-only", () => {
       ]);
       // Ids go on after the stored ones (the dropped event's id was not stored).
       expect(log.append(stopEvent(clock.wallMs())).id).toBe(3);
-      // Changes made while degraded win over the file; the rest of the file stays.
-      expect(log.maintenance()).toEqual(["VI_3"]);
       log.close();
-      expect(open(path, clock).maintenance()).toEqual(["VI_3"]);
     } finally {
       for (const log of logs.splice(0)) log.close();
       mount.remove();
