@@ -12,6 +12,7 @@ export interface BoxUsage {
   /** CPU of reaped children (track and notify scripts). */
   scriptCpuMs: number;
   rssKb: number;
+  pssKb: number;
 }
 
 export async function runIdleCpu(ctx: BenchContext): Promise<ScenarioResult> {
@@ -43,6 +44,7 @@ export async function runIdleCpu(ctx: BenchContext): Promise<ScenarioResult> {
         cpuMs: processes.reduce((s, p) => s + p.cpuMs, 0),
         scriptCpuMs: processes.reduce((s, p) => s + p.childrenCpuMs, 0),
         rssKb: processes.reduce((s, p) => s + p.rssKb, 0),
+        pssKb: processes.reduce((s, p) => s + p.pssKb, 0),
       };
     });
     result.runs.push({ windowS: ctx.cpuSeconds, boxes });
@@ -56,11 +58,12 @@ export async function runIdleCpu(ctx: BenchContext): Promise<ScenarioResult> {
 }
 
 /** "31 ms (parent 0 + vrrp 31)" for the table. */
-export function describeBox(b: BoxUsage, what: "cpu" | "rss"): string {
+export function describeBox(b: BoxUsage, what: "cpu" | "rss" | "pss"): string {
   if (what === "cpu") {
     const parts = b.processes.map((p) => `${p.role} ${p.cpuMs.toFixed(0)}`).join(" + ");
     return `${b.cpuMs.toFixed(0)} ms (${parts}; scripts ${b.scriptCpuMs.toFixed(0)})`;
   }
-  const parts = b.processes.map((p) => `${p.role} ${(p.rssKb / 1024).toFixed(1)}`).join(" + ");
-  return `${(b.rssKb / 1024).toFixed(1)} MB (${parts})`;
+  const kb = (p: { rssKb: number; pssKb: number }) => (what === "rss" ? p.rssKb : p.pssKb);
+  const parts = b.processes.map((p) => `${p.role} ${(kb(p) / 1024).toFixed(1)}`).join(" + ");
+  return `${(kb(b) / 1024).toFixed(1)} MB (${parts})`;
 }

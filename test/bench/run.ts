@@ -183,13 +183,13 @@ function render(results: ScenarioResult[], notRun: { label: string; reason: stri
     const rows: string[][] = [];
     for (const r of cpu) {
       const boxes = ((r.extra ?? {}) as { boxes?: BoxUsage[] }).boxes ?? [];
-      if (boxes.length === 0) rows.push([r.implementation, "-", "-", "-", r.failures.join("; ")]);
+      if (boxes.length === 0) rows.push([r.implementation, "-", "-", "-", "-", r.failures.join("; ")]);
       for (const b of boxes) {
         rows.push([r.implementation, `${b.side} (${b.role}, ${b.implementation})`,
-          `${describeBox(b, "cpu")} / ${(r.runs[0] as { windowS: number }).windowS} s`, describeBox(b, "rss"), r.failures.join("; ")]);
+          `${describeBox(b, "cpu")} / ${(r.runs[0] as { windowS: number }).windowS} s`, describeBox(b, "rss"), describeBox(b, "pss"), r.failures.join("; ")]);
       }
     }
-    out.push(markdownTable(["implementation", "box", "CPU (utime+stime)", "RSS", "failures"], rows));
+    out.push(markdownTable(["implementation", "box", "CPU (utime+stime)", "RSS (each process's own)", "PSS (shared pages divided)", "failures"], rows));
   }
   return out.join("\n");
 }

@@ -48,7 +48,7 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
     });
     await pair.waitSoleHolder("a", 5000);
     await waitFor(async () => (await curl(`${api("b")}/healthz`)).status === 200, { timeoutMs: 5000, intervalMs: 50, what: "B's API" });
-    // The API shows the engine's status as it was at most 100 ms ago: wait for B's first advert from A to show.
+    // The API shows a master heard within 200 ms of the engine hearing it: wait for B's first advert from A to show.
     await waitFor(async () => (await stateOf("b"))?.master !== undefined, { timeoutMs: 3000, intervalMs: 50, what: "B's API shows A as its master" });
   }, 60_000);
 

@@ -11,9 +11,8 @@ import { createNetworkPorts, type NetworkPorts } from "../../net/index.ts";
 import { planRuntime } from "../../vrrp/instance-plan.ts";
 import type { FromEngine, ToEngine } from "../ipc/messages.ts";
 import { parentLink, type ParentLink } from "../ipc/parent-link.ts";
-import { historyEventOf, notifyEvent } from "../observe/history-events.ts";
-import { createDaemonLogger } from "../os/daemon-logger.ts";
-import { applyOwnScheduling } from "../os/scheduling.ts";
+import { historyEventOf, notifyEvent } from "./history-events.ts";
+import { setUpChild } from "../os/child-setup.ts";
 import { createNotifyRunner, type NotifyRunner } from "../scripts/notify-runner.ts";
 import { notifyTargets } from "../scripts/notify-targets.ts";
 import { createProcessRunner } from "../scripts/process-runner.ts";
@@ -23,8 +22,14 @@ import { createTracking } from "../vrrp/tracking.ts";
 import { VrrpRuntime, type RuntimeEvent } from "../vrrp/vrrp-runtime.ts";
 import { engineStatus } from "./engine-status.ts";
 
-/** How often the status goes to the observer (the API shows it at most this old) and shows the supervisor the engine is alive. */
-export const STATUS_INTERVAL_MS = 100;
+/**
+ * The status goes to the observer at once on every event, within STATUS_CHECK_MS when what
+ * people look at changes (a state, the master heard, a priority), and every
+ * STATUS_REFRESH_MS anyway (counters, "last seen"; and the supervisor's sign of life).
+ * Sending it on every advert would cost three processes CPU for nothing.
+ */
+export const STATUS_CHECK_MS = 200;
+export const STATUS_REFRESH_MS = 1_000;
 /** notify_stop scripts may finish at shutdown, but never hold it up for longer. */
 const NOTIFY_DRAIN_MS = 2_000;
 
@@ -42,14 +47,9 @@ export async function engineCommand(): Promise<number> {
   link.onDisconnect(() => stop("the supervisor is gone"));
 
   const start = await link.next("start");
-  const made = createDaemonLogger(start.log, clock);
-  if (!made.ok) {
-    process.stderr.write(`tandem: ${made.error}\n`);
-    return 2;
-  }
-  const logger = made.logger;
   // vrrp_priority, vrrp_rt_priority, vrrp_no_swap, vrrp_cpu_affinity, vrrp_rlimit_rttime.
-  applyOwnScheduling("vrrp engine", start.config.globalDefs.vrrpProcess, clock, logger);
+  const logger = setUpChild("vrrp engine", start.log, start.config.globalDefs.vrrpProcess, clock);
+  if (!logger) return 2;
   if (stopBeforeStart) return 0;
   engine = new Engine(link, start.config, new Set(start.maintenance), start.keepVipsOnStop, clock, logger);
   link.onMessage((message) => engine!.handle(message));
@@ -70,6 +70,8 @@ class Engine {
   private applying: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private statusTimer: TimerHandle | undefined;
+  private lastStatusSentMs = -Infinity;
+  private lastStatusSignature = "";
   private resolveStopped: (code: number) => void = () => {};
   private readonly stopped = new Promise<number>((resolve) => (this.resolveStopped = resolve));
 
@@ -191,12 +193,32 @@ class Engine {
     return this.stopping;
   }
 
-  /** The status, now and every STATUS_INTERVAL_MS: the observer's view and the engine's heartbeat. */
+  /** The status, now; then checked every STATUS_CHECK_MS and sent when it changed or is due. */
   private sendStatus(): void {
     this.statusTimer?.cancel();
     if (this.stopping) return;
+    this.lastStatusSignature = this.statusSignature();
+    this.lastStatusSentMs = this.clock.nowMs();
     this.link.send({ type: "status", status: engineStatus(this.runtime, this.clock, this.maintenance) });
-    this.statusTimer = this.clock.at(this.clock.nowMs() + STATUS_INTERVAL_MS, () => this.sendStatus());
+    this.statusTimer = this.clock.at(this.clock.nowMs() + STATUS_CHECK_MS, () => this.checkStatus());
+  }
+
+  private checkStatus(): void {
+    if (this.stopping) return;
+    const due = this.clock.nowMs() - this.lastStatusSentMs >= STATUS_REFRESH_MS;
+    if (due || this.statusSignature() !== this.lastStatusSignature) return this.sendStatus();
+    this.statusTimer = this.clock.at(this.clock.nowMs() + STATUS_CHECK_MS, () => this.checkStatus());
+  }
+
+  /** What a person would see change: states, priorities and the master each instance hears. */
+  private statusSignature(): string {
+    return this.runtime
+      .instances()
+      .map(({ plan, instance }) => {
+        const m = instance.snapshot();
+        return `${plan.name}:${m.state}:${m.effectivePriority}:${m.heardMaster?.ip ?? ""}:${m.heardMaster?.priority ?? ""}`;
+      })
+      .join("|");
   }
 
   private report(event: ReturnType<typeof historyEventOf>): void {

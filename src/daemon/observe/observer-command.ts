@@ -7,8 +7,7 @@ import { systemClock } from "../../common/clock.ts";
 import type { Config } from "../../config/index.ts";
 import type { EngineStatus, FromObserver, MaintenanceResult, ToObserver } from "../ipc/messages.ts";
 import { parentLink } from "../ipc/parent-link.ts";
-import { createDaemonLogger } from "../os/daemon-logger.ts";
-import { applyOwnScheduling } from "../os/scheduling.ts";
+import { setUpChild } from "../os/child-setup.ts";
 import { createApiActions } from "./api-actions.ts";
 import { installFaultHook } from "./fault-hook.ts";
 import { Observability } from "./observability.ts";
@@ -27,14 +26,9 @@ export async function observerCommand(): Promise<number> {
   process.on("SIGINT", () => {});
   process.on("SIGHUP", () => {});
   const start = await link.next("start");
-  const made = createDaemonLogger(start.log, clock);
-  if (!made.ok) {
-    process.stderr.write(`tandem: ${made.error}\n`);
-    return 2;
-  }
-  const logger = made.logger;
   // checker_priority, checker_rt_priority, ...: the other side's scheduling (keepalived's checker process).
-  applyOwnScheduling("observer", start.config.globalDefs.checkerProcess, clock, logger);
+  const logger = setUpChild("observer", start.log, start.config.globalDefs.checkerProcess, clock);
+  if (!logger) return 2;
   let config: Config = start.config;
   let status: EngineStatus | undefined;
   const observability = new Observability({ clock, logger, dbFile: start.dbFile, facts: start.facts, config: () => config, engineStatus: () => status });

@@ -35,7 +35,7 @@ export interface SupervisedChildOptions<Out> {
   policy?: RestartPolicy;
 }
 
-const MEMORY_POLL_MS = 250;
+const MEMORY_POLL_MS = 500;
 const PAGE_BYTES = 4096;
 
 export class SupervisedChild<In, Out> {

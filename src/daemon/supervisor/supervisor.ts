@@ -31,7 +31,7 @@ export interface SupervisorOptions {
   self: readonly string[];
 }
 
-/** The engine sends its status ten times a second: this much silence means it hangs. */
+/** The engine sends its status at least every second: this much silence means it hangs. */
 const ENGINE_SILENCE_MS = 10_000;
 /** The observer says it is alive every second. */
 const OBSERVER_SILENCE_MS = 10_000;

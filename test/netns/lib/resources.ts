@@ -1,4 +1,6 @@
-// CPU time and RSS of daemon processes from /proc/PID/stat and /proc/PID/status (proc(5)).
+// CPU time, RSS and PSS of daemon processes from /proc/PID/stat, status and smaps_rollup
+// (proc(5)). PSS shares each page among the processes that map it: for several processes of
+// one binary (tandem's supervisor, engine and observer) their PSS adds up, their RSS does not.
 
 import { readFileSync } from "node:fs";
 
@@ -10,6 +12,8 @@ export interface ProcSample {
   /** cutime + cstime: reaped children (track and notify scripts), ms. */
   childrenCpuMs: number;
   rssKb: number;
+  /** Proportional set size; 0 where smaps_rollup is not readable. */
+  pssKb: number;
 }
 
 let clockTicks: number | null = null;
@@ -34,12 +38,17 @@ export function sampleProcess(pid: number): ProcSample | null {
     const tickMs = 1000 / clockTicksPerSecond();
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    let pss: RegExpExecArray | null = null;
+    try {
+      pss = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    } catch {}
     return {
       pid,
       comm,
       cpuMs: ((f[11] ?? 0) + (f[12] ?? 0)) * tickMs,
       childrenCpuMs: ((f[13] ?? 0) + (f[14] ?? 0)) * tickMs,
       rssKb: rss ? Number(rss[1]) : 0,
+      pssKb: pss ? Number(pss[1]) : 0,
     };
   } catch {
     return null;
@@ -53,6 +62,7 @@ export interface ProcUsage {
   cpuMs: number;
   childrenCpuMs: number;
   rssKb: number;
+  pssKb: number;
 }
 
 /** CPU spent by each process between two readings (processes present in both), and its RSS
@@ -70,6 +80,7 @@ export function usageBetween(before: Map<number, ProcSample>, after: Map<number,
       cpuMs: a.cpuMs - b.cpuMs,
       childrenCpuMs: a.childrenCpuMs - b.childrenCpuMs,
       rssKb: a.rssKb,
+      pssKb: a.pssKb,
     });
   }
   return out;

@@ -110,4 +110,23 @@ describe("module dependency rules (DESIGN.md)", () => {
     const offenders = [...texts].filter(([f, t]) => clockUse.test(t) && f !== "common/clock.ts").map(([f, t]) => `${f}: ${t.match(clockUse)![0]}`);
     expect(offenders).toEqual([]);
   });
+
+  test("src/daemon is split by role: its top holds only the composition root", () => {
+    const top = readdirSync(join(SRC, "daemon")).filter((name) => name.endsWith(".ts"));
+    expect(top).toEqual(["run-command.ts"]);
+  });
+
+  test("the processes share no code with state: the engine and the observer never import each other, nor the supervisor", () => {
+    const roleOf = (file: string) => file.match(/^daemon\/(engine|vrrp|observe|supervisor)\//)?.[1];
+    const engineSide = new Set(["engine", "vrrp"]);
+    const offenders = edges.filter((e) => {
+      const from = roleOf(e.file);
+      const to = e.specifier.startsWith(".") ? roleOf(relative(SRC, resolve(SRC, dirname(e.file), e.specifier))) : undefined;
+      if (!from || !to || e.typeOnly) return false;
+      if (engineSide.has(from)) return to === "observe" || to === "supervisor";
+      if (from === "observe") return engineSide.has(to) || to === "supervisor";
+      return from === "supervisor" && (engineSide.has(to) || to === "observe");
+    });
+    expect(offenders.map((e) => `${e.file} -> ${e.specifier}`)).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseIpv4 } from "../../../../src/common/ipv4.ts";
-import { historyEventOf } from "../../../../src/daemon/observe/history-events.ts";
+import { historyEventOf } from "../../../../src/daemon/engine/history-events.ts";
 import type { InstancePlan } from "../../../../src/vrrp/instance-plan.ts";
 
 const plan = { name: "VI_1", machine: { basePriority: 90 } } as InstancePlan;
