@@ -1,0 +1,232 @@
+// The VRRP engine's logic, apart from its process (engine-command.ts): runs the instances of
+// the configuration it is given (VrrpRuntime), applies reloads and the operator's intent
+// from the supervisor's messages, runs notify scripts, and reports events and status back.
+// Everything it touches comes in as EngineDeps, so tests run it on a fake network and clock.
+import { hostname } from "node:os";
+import type { Clock, TimerHandle } from "../../common/clock.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { ProcessRunner } from "../../common/process.ts";
+import type { NetworkPorts } from "../../net/index.ts";
+import { planRuntime } from "../../vrrp/instance-plan.ts";
+import type { Config } from "../../config/index.ts";
+import type { FromEngine, ToEngine } from "../ipc/messages.ts";
+import { historyEventOf, notifyEvent } from "./history-events.ts";
+import { createNotifyRunner, type NotifyRunner } from "../scripts/notify-runner.ts";
+import { notifyTargets } from "../scripts/notify-targets.ts";
+import type { SecurityFs } from "../scripts/script-security.ts";
+import { resolveScriptIdentity, type AccountDatabase, type ScriptIdentity } from "../scripts/script-user.ts";
+import { createTracking } from "../vrrp/tracking.ts";
+import { VrrpRuntime, type RuntimeEvent } from "../vrrp/vrrp-runtime.ts";
+import { engineStatus } from "./engine-status.ts";
+
+/**
+ * The status goes to the observer at once on every event, within STATUS_CHECK_MS when what
+ * people look at changes (a state, the master heard, a priority), and every
+ * STATUS_REFRESH_MS anyway (counters, "last seen"; and the supervisor's sign of life).
+ * Sending it on every advert would cost three processes CPU for nothing.
+ */
+export const STATUS_CHECK_MS = 200;
+export const STATUS_REFRESH_MS = 1_000;
+/** notify_stop scripts may finish at shutdown, but never hold it up for longer. */
+const NOTIFY_DRAIN_MS = 2_000;
+
+/** What the engine is run with: the kernel, processes and accounts, or their fakes. */
+export interface EngineDeps {
+  /** To the supervisor. */
+  send(message: FromEngine): void;
+  clock: Clock;
+  logger: Logger;
+  net: NetworkPorts;
+  runner: ProcessRunner;
+  accounts: AccountDatabase;
+  daemonIdentity: ScriptIdentity;
+  securityFs: SecurityFs;
+}
+
+type StartMessage = Extract<ToEngine, { type: "start" }>;
+
+export class Engine {
+  private config: Config;
+  private maintenance: Set<string>;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly net: NetworkPorts;
+  private readonly notify: NotifyRunner;
+  private readonly runtime: VrrpRuntime;
+  private readonly identity: ScriptIdentity;
+  private isReload = false;
+  private starting = true;
+  private stopRequested: string | undefined;
+  private applying: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+  private statusTimer: TimerHandle | undefined;
+  private lastStatusSentMs = -Infinity;
+  private lastStatusSignature = "";
+  private resolveStopped: (code: number) => void = () => {};
+  private readonly stopped = new Promise<number>((resolve) => (this.resolveStopped = resolve));
+
+  constructor(
+    private readonly deps: EngineDeps,
+    start: StartMessage,
+  ) {
+    const { clock, logger, runner, accounts, daemonIdentity } = deps;
+    this.clock = clock;
+    this.logger = logger;
+    this.config = start.config;
+    this.maintenance = new Set(start.maintenance);
+    const config = start.config;
+    const resolved = resolveScriptIdentity(accounts, undefined, config.globalDefs.scriptUser, daemonIdentity);
+    if (!resolved.ok) logger.error(`${resolved.error}; notify scripts run as the daemon's user`);
+    this.identity = resolved.ok ? resolved.identity : daemonIdentity;
+    this.net = deps.net;
+    this.notify = createNotifyRunner({ clock, runner, logger: logger.child("notify"), targets: [], onRun: (run) => this.report(notifyEvent(run)) });
+    this.runtime = new VrrpRuntime({
+      clock,
+      logger,
+      net: this.net,
+      keepVipsOnStop: start.keepVipsOnStop,
+      onEvent: (event) => this.onEvent(event),
+      createTracking: (plans, instanceOf) =>
+        createTracking(
+          {
+            clock,
+            logger: logger.child("track"),
+            runner,
+            accounts,
+            daemonIdentity,
+            globalScriptUser: this.config.globalDefs.scriptUser,
+            enableScriptSecurity: this.config.globalDefs.enableScriptSecurity,
+            securityFs: deps.securityFs,
+            isReload: this.isReload,
+            onTrackerEvent: (event) => this.onEvent({ kind: "tracker", event }),
+            inMaintenance: (instance) => this.maintenance.has(instance),
+          },
+          plans,
+          instanceOf,
+        ),
+    });
+  }
+
+  handle(message: ToEngine): void {
+    switch (message.type) {
+      case "apply":
+        void this.apply(message.config, message.maintenance);
+        return;
+      case "intent":
+        this.setMaintenance(message.maintenance);
+        return;
+      case "stop":
+        void this.stop(message.reason);
+        return;
+      case "start":
+        return; // only the first one counts
+    }
+  }
+
+  async start(): Promise<void> {
+    const plan = planRuntime(this.config);
+    this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+    await this.runtime.start(plan);
+    this.starting = false;
+    this.deps.send({ type: "started" });
+    this.logger.info(`running ${plan.instances.length} VRRP instance(s) (engine pid ${process.pid}, host ${hostname()})`);
+    this.sendStatus();
+    if (this.stopRequested) void this.stop(this.stopRequested);
+  }
+
+  untilStopped(): Promise<number> {
+    return this.stopped;
+  }
+
+  /** A reload: never overlapping another, never during a stop. */
+  private apply(config: Config, maintenance: string[]): Promise<void> {
+    this.applying = this.applying.then(async () => {
+      if (this.stopping) return;
+      this.config = config;
+      this.maintenance = new Set(maintenance);
+      this.isReload = true;
+      const plan = planRuntime(config);
+      this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+      await this.runtime.apply(plan);
+      this.deps.send({ type: "applied" });
+      this.sendStatus();
+    });
+    return this.applying;
+  }
+
+  private setMaintenance(names: string[]): void {
+    const next = new Set(names);
+    const changed = [...new Set([...next, ...this.maintenance])].filter((name) => next.has(name) !== this.maintenance.has(name));
+    this.maintenance = next;
+    for (const name of changed) this.runtime.maintenanceChanged(name);
+    this.sendStatus();
+  }
+
+  stop(reason: string): Promise<void> {
+    if (this.starting) {
+      this.stopRequested ??= reason;
+      return Promise.resolve();
+    }
+    this.stopping ??= (async () => {
+      this.logger.info(`stopping (${reason}): releasing virtual addresses`);
+      this.statusTimer?.cancel();
+      await this.applying.catch(() => undefined);
+      await this.runtime.stop();
+      await Promise.race([this.notify.idle(), new Promise<void>((resolve) => this.clock.at(this.clock.nowMs() + NOTIFY_DRAIN_MS, resolve))]);
+      await this.notify.stop();
+      this.net.close();
+      this.deps.send({ type: "stopped" });
+      this.logger.info("engine stopped");
+      this.resolveStopped(0);
+    })();
+    return this.stopping;
+  }
+
+  /** The status, now; then checked every STATUS_CHECK_MS and sent when it changed or is due. */
+  private sendStatus(): void {
+    this.statusTimer?.cancel();
+    if (this.stopping) return;
+    this.lastStatusSignature = this.statusSignature();
+    this.lastStatusSentMs = this.clock.nowMs();
+    this.deps.send({ type: "status", status: engineStatus(this.runtime, this.clock, this.maintenance) });
+    this.statusTimer = this.clock.at(this.clock.nowMs() + STATUS_CHECK_MS, () => this.checkStatus());
+  }
+
+  private checkStatus(): void {
+    if (this.stopping) return;
+    const due = this.clock.nowMs() - this.lastStatusSentMs >= STATUS_REFRESH_MS;
+    if (due || this.statusSignature() !== this.lastStatusSignature) return this.sendStatus();
+    this.statusTimer = this.clock.at(this.clock.nowMs() + STATUS_CHECK_MS, () => this.checkStatus());
+  }
+
+  /** What a person would see change: states, priorities and the master each instance hears. */
+  private statusSignature(): string {
+    return this.runtime
+      .instances()
+      .map(({ plan, instance }) => {
+        const m = instance.snapshot();
+        return `${plan.name}:${m.state}:${m.effectivePriority}:${m.heardMaster?.ip ?? ""}:${m.heardMaster?.priority ?? ""}`;
+      })
+      .join("|");
+  }
+
+  private report(event: ReturnType<typeof historyEventOf>): void {
+    this.deps.send({ type: "event", event });
+  }
+
+  private onEvent(event: RuntimeEvent): void {
+    const history = historyEventOf(event, this.clock.wallMs());
+    this.report(history);
+    if (event.kind === "transition") {
+      const { transition } = event;
+      if (transition.to !== "INIT") this.notify.transition("INSTANCE", transition.instance, transition.to, transition.effectivePriority);
+      this.sendStatus();
+    } else if (event.kind === "group-transition") {
+      this.logger.info(`sync group ${event.group.name}: ${event.from} -> ${event.to}`);
+      if (event.to !== "INIT") this.notify.transition("GROUP", event.group.name, event.to, 0);
+      this.sendStatus();
+    } else if (event.kind === "other-master") {
+      this.logger.warn(history.summary);
+    }
+  }
+}
