@@ -4,7 +4,7 @@ import type { Clock } from "../common/clock.ts";
 import type { EventFilter, EventPage, HistoryHealth, NewEvent, TandemEvent, VrrpStateName } from "../store/event.ts";
 
 export interface TrackerView {
-  kind: "script" | "file" | "interface" | "maintenance";
+  kind: "script" | "file" | "interface" | "maintenance" | "receive";
   name: string;
   healthy: boolean;
   /** What it adds to the priority now (negative lowers it). */

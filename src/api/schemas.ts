@@ -12,7 +12,7 @@ const bool: JsonSchema = { type: "boolean" };
 const strings: JsonSchema = { type: "array", items: str };
 
 const TrackerView = object({
-  kind: { enum: ["script", "file", "interface", "maintenance"] },
+  kind: { enum: ["script", "file", "interface", "maintenance", "receive"] },
   name: str,
   healthy: bool,
   contribution: { type: "integer", description: "What it adds to the priority now (negative lowers it)" },

@@ -56,6 +56,8 @@ export class VrrpInstance implements SyncMember {
   private timer: { atMs: number; handle: TimerHandle } | undefined;
   private garpTimers: TimerHandle[] = [];
   private trackers = new Map<string, TrackerStatus>();
+  /** Set while the instance's socket cannot receive: it must not act on silence it cannot hear. */
+  private receiveFault: TrackerStatus | undefined;
   /** VIP operations run strictly in order (an add must finish before a later remove). */
   private vipChain: Promise<void> = Promise.resolve();
   private readonly authData: Uint8Array;
@@ -77,8 +79,10 @@ export class VrrpInstance implements SyncMember {
     return this.machine;
   }
 
+  /** The tracked objects, and the receive socket while it is failed. */
   trackerStatuses(): TrackerStatus[] {
-    return [...this.trackers.values()];
+    const statuses = [...this.trackers.values()];
+    return this.receiveFault ? [...statuses, this.receiveFault] : statuses;
   }
 
   view(): MemberView {
@@ -110,6 +114,15 @@ export class VrrpInstance implements SyncMember {
     this.applyTrackers();
   }
 
+  /**
+   * The socket cannot receive adverts (why), or can again (undefined). A backup that cannot
+   * hear the master would take over when its timer runs out: FAULT releases the VIPs instead.
+   */
+  setReceiveFault(reason: string | undefined): void {
+    this.receiveFault = reason === undefined ? undefined : { kind: "receive", name: "socket", healthy: false, contribution: 0, fault: true, detail: reason };
+    this.applyTrackers();
+  }
+
   /** Graceful stop: priority-0 advert if master, addresses removed. Resolves when done. */
   async shutdown(): Promise<void> {
     this.dispatch({ kind: "shutdown" });
@@ -123,7 +136,7 @@ export class VrrpInstance implements SyncMember {
   }
 
   private applyTrackers(): void {
-    const statuses = [...this.trackers.values()];
+    const statuses = this.trackerStatuses();
     const result = effectivePriority(this.config.machine.basePriority, statuses);
     const reasons = result.faults.map((t) => `${t.kind} ${t.name} ${t.detail}`);
     const current = this.machine.faultReasons;

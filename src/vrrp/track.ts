@@ -4,7 +4,8 @@
 
 /** What one tracked object currently contributes to an instance. */
 export interface TrackerStatus {
-  kind: "script" | "interface" | "file" | "maintenance";
+  /** "receive": the instance's own VRRP socket, failed while it is reopened. */
+  kind: "script" | "interface" | "file" | "maintenance" | "receive";
   name: string;
   /** Up / succeeding / in range; a failing weighted tracker is unhealthy without a fault. */
   healthy: boolean;

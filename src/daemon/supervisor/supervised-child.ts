@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
-import { RestartPolicy } from "./restart-policy.ts";
+import { RestartPolicy } from "../../common/restart-policy.ts";
 
 export interface ChildExit {
   pid: number;

@@ -1,10 +1,12 @@
 // One VRRP socket per (interface, source address), shared by the instances on it:
 // encodes and sends their adverts, receives every VRRP packet on the interface, routes
 // each to its instance through the receive checks, and counts and logs (rate-limited)
-// what it drops.
-import type { Clock } from "../../common/clock.ts";
+// what it drops. A receive loop that dies is reopened with backoff; meanwhile its members
+// are told they cannot hear their peers (a deaf backup would become a second master).
+import type { Clock, TimerHandle } from "../../common/clock.ts";
 import { formatIpv4 } from "../../common/ipv4.ts";
 import { RateLimiter, type Logger } from "../../common/logger.ts";
+import { RestartPolicy, type RestartPolicyOptions } from "../../common/restart-policy.ts";
 import type { NetworkPorts, VrrpSocket } from "../../net/index.ts";
 import type { Advert, ReceivedAdvert } from "../../vrrp/advert.ts";
 import { countReceived, countRejection, countSent, type VrrpCounters } from "../../vrrp/counters.ts";
@@ -21,7 +23,19 @@ export interface ChannelMember {
   unicastPeers: readonly number[];
   counters: VrrpCounters;
   onAdvert(received: ReceivedAdvert, atMs: number): void;
+  /** The channel cannot receive (why), or can again (undefined). */
+  onDeaf(reason: string | undefined): void;
   logger: Logger;
+}
+
+/** Reopening a socket whose receive loop died: 100 ms, doubling to 5 s while it keeps failing. */
+export const REOPEN_POLICY: RestartPolicyOptions = { firstDelayMs: 100, maxDelayMs: 5_000, healthyAfterMs: 30_000 };
+
+interface SocketParams {
+  net: NetworkPorts;
+  interfaceName: string;
+  sourceIp: number;
+  multicast: boolean;
 }
 
 export class VrrpChannel {
@@ -31,37 +45,107 @@ export class VrrpChannel {
   /** Packets for VRIDs we do not run, and malformed IPv4 headers: interface-level counts. */
   foreignPackets = 0;
   malformedPackets = 0;
+  /** Receive loops that died, and the sockets opened again after them. */
+  receiveFailures = 0;
+  reopens = 0;
   private readonly limiter = new RateLimiter(5, 60_000);
+  /** Set while the socket is gone: why, for the members that join meanwhile. */
+  private deafReason: string | undefined;
+  private readonly reopenPolicy = new RestartPolicy(REOPEN_POLICY);
+  private reopenTimer: TimerHandle | undefined;
+  private openedAtMs: number;
+  private closed = false;
 
   private constructor(
-    private readonly socket: VrrpSocket,
-    readonly sourceIp: number,
+    private socket: VrrpSocket | undefined,
+    private readonly params: SocketParams,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.ownAddresses = new Set([sourceIp]);
+    this.sourceIp = params.sourceIp;
+    this.ownAddresses = new Set([params.sourceIp]);
+    this.openedAtMs = clock.nowMs();
   }
 
+  readonly sourceIp: number;
+
   static async open(net: NetworkPorts, interfaceName: string, sourceIp: number, multicast: boolean, clock: Clock, logger: Logger): Promise<VrrpChannel> {
-    let channel: VrrpChannel | undefined;
-    const socket = await net.openVrrpSocket({
-      interfaceName,
-      sourceIp,
-      multicast,
-      clock,
-      onPacket: (bytes, atMs) => channel?.receive(bytes, atMs),
-      onError: (error) => logger.error(`VRRP receive on ${interfaceName} stopped: ${error.message}`),
-    });
-    channel = new VrrpChannel(socket, sourceIp, clock, logger);
+    const params = { net, interfaceName, sourceIp, multicast };
+    const channel = new VrrpChannel(undefined, params, clock, logger);
+    channel.socket = await channel.openSocket();
     return channel;
   }
 
+  private openSocket(): Promise<VrrpSocket> {
+    const { net, interfaceName, sourceIp, multicast } = this.params;
+    let socket: VrrpSocket | undefined;
+    const opening = net.openVrrpSocket({
+      interfaceName,
+      sourceIp,
+      multicast,
+      clock: this.clock,
+      onPacket: (bytes, atMs) => {
+        if (socket === this.socket) this.receive(bytes, atMs);
+      },
+      onError: (error) => {
+        if (socket === this.socket) this.receiveDied(error);
+      },
+    });
+    return opening.then((opened) => (socket = opened));
+  }
+
+  /** Receive stopped: close what is left, tell the members, and try again after the backoff. */
+  private receiveDied(error: Error): void {
+    this.receiveFailures++;
+    const socket = this.socket;
+    this.socket = undefined;
+    void socket?.close();
+    const delayMs = this.reopenPolicy.delayAfter(this.openedAtMs, this.clock.nowMs());
+    this.logger.error(`VRRP receive on ${this.params.interfaceName} stopped: ${error.message}; reopening in ${delayMs} ms, instances on it in FAULT meanwhile`);
+    this.setDeaf(`cannot receive adverts on ${this.params.interfaceName} (${error.message}); reopening the socket`);
+    this.scheduleReopen(delayMs);
+  }
+
+  private scheduleReopen(delayMs: number): void {
+    this.reopenTimer = this.clock.at(this.clock.nowMs() + delayMs, () => void this.reopen());
+  }
+
+  private async reopen(): Promise<void> {
+    this.reopenTimer = undefined;
+    if (this.closed) return;
+    const attemptMs = this.clock.nowMs();
+    try {
+      const socket = await this.openSocket();
+      if (this.closed) return void socket.close();
+      this.socket = socket;
+      this.openedAtMs = attemptMs;
+      this.reopens++;
+      this.logger.info(`VRRP socket on ${this.params.interfaceName} open again`);
+      this.setDeaf(undefined);
+    } catch (error) {
+      const delayMs = this.reopenPolicy.delayAfter(attemptMs, this.clock.nowMs());
+      this.limitedLog(this.logger, "reopen", "warn", `cannot reopen the VRRP socket on ${this.params.interfaceName}: ${(error as Error).message}; next try in ${delayMs} ms`);
+      this.scheduleReopen(delayMs);
+    }
+  }
+
+  private setDeaf(reason: string | undefined): void {
+    this.deafReason = reason;
+    for (const member of this.members) member.onDeaf(reason);
+  }
+
+  /** Receiving now (false while a dead socket waits to be reopened). */
+  get hearing(): boolean {
+    return this.socket !== undefined;
+  }
+
   get interfaceName(): string {
-    return this.socket.interfaceName;
+    return this.params.interfaceName;
   }
 
   add(member: ChannelMember): void {
     this.members.push(member);
+    if (this.deafReason !== undefined) member.onDeaf(this.deafReason);
     this.targets = this.members.map((m) => ({ expectation: m.expectation, handle: m }));
   }
 
@@ -77,10 +161,12 @@ export class VrrpChannel {
   /** Encode and send one advert of `member` to 224.0.0.18 or to each unicast peer. */
   send(member: ChannelMember, advert: Advert): void {
     const destinations = member.unicastPeers.length > 0 ? member.unicastPeers : [VRRP_MULTICAST_GROUP];
+    const socket = this.socket;
+    if (!socket) return; // deaf: the members are in FAULT and do not send; a shutdown advert is lost
     for (const destinationIp of destinations) {
       try {
         // v3's checksum covers the pseudo-header, so each destination gets its own encoding.
-        this.socket.send(encodeAdvert(advert, { sourceIp: this.sourceIp, destinationIp }), destinationIp);
+        socket.send(encodeAdvert(advert, { sourceIp: this.sourceIp, destinationIp }), destinationIp);
         member.counters = countSent(member.counters, advert);
       } catch (error) {
         this.limitedLog(member.logger, `send:${member.name}`, "warn", `cannot send advert to ${formatIpv4(destinationIp)}: ${(error as Error).message}`);
@@ -119,14 +205,17 @@ export class VrrpChannel {
     }
   }
 
-  private limitedLog(logger: Logger, key: string, level: "debug" | "warn", message: string): void {
+  private limitedLog(logger: Logger, key: string, level: "debug" | "warn" | "error", message: string): void {
     const suppressed = this.limiter.allow(key, this.clock.nowMs());
     if (suppressed === undefined) return;
     logger[level](suppressed > 0 ? `${message} (${suppressed} similar messages suppressed)` : message);
   }
 
   close(): void {
-    this.socket.close();
+    this.closed = true;
+    this.reopenTimer?.cancel();
+    void this.socket?.close();
+    this.socket = undefined;
   }
 }
 

@@ -241,6 +241,7 @@ export class VrrpRuntime {
       unicastPeers: plan.unicastPeers,
       counters: emptyCounters(),
       onAdvert: (received) => instance.receive(received.sourceIp, received.advert.priority, received.advert.advertIntervalCs),
+      onDeaf: (reason) => instance.setReceiveFault(reason),
       logger: log,
     };
     channel.add(member);

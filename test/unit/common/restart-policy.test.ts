@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { RestartPolicy } from "../../../../src/daemon/supervisor/restart-policy.ts";
+import { RestartPolicy } from "../../../src/common/restart-policy.ts";
 
 test("the delay doubles while the child keeps dying young, up to the ceiling; a long run resets it", () => {
   const policy = new RestartPolicy({ firstDelayMs: 500, maxDelayMs: 4_000, healthyAfterMs: 60_000 });

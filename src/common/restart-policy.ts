@@ -1,6 +1,6 @@
-// When to restart a child process that died: at once the first time, then after a delay that
-// doubles up to a ceiling while it keeps dying soon after each start; a child that ran long
-// enough counts as healthy again. Pure: the supervisor gives it the times.
+// When to restart something that failed (a child process, a socket whose receive loop died):
+// after a delay that doubles up to a ceiling while it keeps failing soon after each start;
+// one that ran long enough counts as healthy again. Pure: the caller gives it the times.
 export interface RestartPolicyOptions {
   firstDelayMs: number;
   maxDelayMs: number;
