@@ -2,7 +2,7 @@
 // and state encoding (iname, intf, vrid, ip_address; INIT 0 .. FAULT 3) so its
 // dashboards and alerts keep working, plus tandem_* extras keepalived cannot give.
 import type { CounterName } from "../vrrp/counters.ts";
-import type { InstanceView, StatusSource } from "./ports.ts";
+import type { InstanceView, SocketView, StatusSource } from "./ports.ts";
 import { COUNTER_METRICS, KEEPALIVED_STATE_VALUE, TAKEOVER_BUCKETS_S } from "./metric-names.ts";
 import { histogramSamples, renderFamilies, type Labels, type MetricFamily, type Sample } from "./prometheus-text.ts";
 
@@ -49,6 +49,23 @@ function scriptStatusSamples(instances: readonly InstanceView[]): Sample[] {
   return [...healthy].map(([name, good]) => ({ labels: { name }, value: good ? 1 : 0 }));
 }
 
+/** Per VRRP socket: what it dropped before any instance saw it, and whether it can receive. */
+function socketFamilies(sockets: readonly SocketView[]): MetricFamily[] {
+  const family = (name: string, type: "gauge" | "counter", help: string, value: (s: SocketView) => number): MetricFamily => ({
+    name,
+    help,
+    type,
+    samples: sockets.map((s) => ({ labels: { intf: s.interface, source: s.sourceAddress }, value: value(s) })),
+  });
+  return [
+    family("tandem_vrrp_socket_receiving", "gauge", "1 while the VRRP socket receives; 0 while a dead receive loop waits to be reopened (its instances are in FAULT)", (s) => (s.receiving ? 1 : 0)),
+    family("tandem_vrrp_socket_receive_failures_total", "counter", "VRRP receive loops that died", (s) => s.receiveFailures),
+    family("tandem_vrrp_socket_reopens_total", "counter", "VRRP sockets opened again after their receive loop died", (s) => s.reopens),
+    family("tandem_vrrp_foreign_packets_total", "counter", "VRRP packets for a VRID no instance on this interface runs", (s) => s.foreignPackets),
+    family("tandem_vrrp_malformed_packets_total", "counter", "Packets on the VRRP socket whose IPv4 header could not be read", (s) => s.malformedPackets),
+  ];
+}
+
 export function metricFamilies(status: StatusSource): MetricFamily[] {
   const instances = status.instances();
   const { history, lastSplitBrain } = status.daemon();
@@ -86,6 +103,7 @@ export function metricFamilies(status: StatusSource): MetricFamily[] {
       type: "gauge",
       samples: lastSplitBrain ? [{ labels: { iname: lastSplitBrain.instance, peer: lastSplitBrain.peer }, value: lastSplitBrain.atMs / 1000 }] : [],
     },
+    ...socketFamilies(status.sockets()),
     { name: "tandem_history_degraded", help: "1 while the event history cannot be written (VRRP runs on)", type: "gauge", samples: [{ labels: {}, value: history.state === "degraded" ? 1 : 0 }] },
     { name: "tandem_history_dropped_events_total", help: "Events that could not be stored in the history", type: "counter", samples: [{ labels: {}, value: history.droppedEvents }] },
   ];

@@ -48,6 +48,20 @@ export interface GroupView {
   members: string[];
 }
 
+/** One VRRP socket (interface, source address): what it dropped that no instance counts. */
+export interface SocketView {
+  interface: string;
+  sourceAddress: string;
+  /** false while a receive loop that died waits to be reopened (its instances are in FAULT). */
+  receiving: boolean;
+  /** VRRP packets for VRIDs no instance here runs. */
+  foreignPackets: number;
+  /** Packets whose IPv4 header could not be read. */
+  malformedPackets: number;
+  receiveFailures: number;
+  reopens: number;
+}
+
 export interface DaemonView {
   version: string;
   pid: number;
@@ -64,6 +78,7 @@ export interface StatusSource {
   daemon(): DaemonView;
   instances(): InstanceView[];
   groups(): GroupView[];
+  sockets(): SocketView[];
   /** Takeover durations (ms) seen since start, for the histogram. */
   takeoverDurationsMs(): readonly number[];
 }

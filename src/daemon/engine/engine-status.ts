@@ -3,26 +3,26 @@
 // become wall-clock times here, for people, and for the other processes' clocks.
 import type { Clock } from "../../common/clock.ts";
 import { formatIpv4 } from "../../common/ipv4.ts";
-import type { GroupView, InstanceView, TrackerView } from "../../api/ports.ts";
+import type { GroupView, InstanceView, SocketView, TrackerView } from "../../api/ports.ts";
 import type { VirtualIp } from "../../config/model.ts";
 import type { EngineStatus } from "../ipc/messages.ts";
-import type { VrrpRuntime } from "../vrrp/vrrp-runtime.ts";
+import type { RuntimeReader } from "../vrrp/vrrp-runtime.ts";
 
 /** "10.0.0.1/24", as the API shows a configured address. */
 function formatVip(vip: VirtualIp): string {
   return `${formatIpv4(vip.address)}/${vip.prefixLength}`;
 }
 
-export function engineStatus(runtime: VrrpRuntime, clock: Clock, maintenance: ReadonlySet<string>): EngineStatus {
+export function engineStatus(runtime: RuntimeReader, clock: Clock, maintenance: ReadonlySet<string>): EngineStatus {
   /** Monotonic ms -> wall-clock ms, using the present offset between the two clocks. */
   const toWall = (monotonicMs: number) => clock.wallMs() - (clock.nowMs() - monotonicMs);
   const split = runtime.lastSplitBrain();
   return {
     atMs: clock.wallMs(),
-    instances: runtime.instances().map(({ plan, instance, member, lastTakeoverMs }): InstanceView => {
-      const m = instance.snapshot();
+    instances: runtime.instances().map(({ plan, machine, trackers: trackerStatuses, counters, lastTakeoverMs }): InstanceView => {
+      const m = machine();
       const heard = m.heardMaster;
-      const trackers: TrackerView[] = instance.trackerStatuses().map((t) => ({
+      const trackers: TrackerView[] = trackerStatuses().map((t) => ({
         kind: t.kind,
         name: t.name,
         healthy: t.healthy,
@@ -48,10 +48,21 @@ export function engineStatus(runtime: VrrpRuntime, clock: Clock, maintenance: Re
         stateSinceMs: toWall(m.stateSinceMs),
         maintenance: maintenance.has(plan.name),
         ...(lastTakeoverMs === undefined ? {} : { lastTakeoverMs }),
-        counters: { ...member.counters },
+        counters: { ...counters() },
       };
     }),
     groups: runtime.groupStates().map(({ plan, state }): GroupView => ({ name: plan.name, state, members: [...plan.members] })),
+    sockets: runtime.channels().map(
+      (c): SocketView => ({
+        interface: c.interfaceName,
+        sourceAddress: formatIpv4(c.sourceIp),
+        receiving: c.hearing,
+        foreignPackets: c.foreignPackets,
+        malformedPackets: c.malformedPackets,
+        receiveFailures: c.receiveFailures,
+        reopens: c.reopens,
+      }),
+    ),
     takeoverDurationsMs: [...runtime.takeoverDurationsMs()],
     ...(split ? { lastSplitBrain: { instance: split.instance, peer: formatIpv4(split.peer), atMs: split.atWallMs } } : {}),
   };

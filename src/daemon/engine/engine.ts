@@ -203,8 +203,8 @@ export class Engine {
   private statusSignature(): string {
     return this.runtime
       .instances()
-      .map(({ plan, instance }) => {
-        const m = instance.snapshot();
+      .map(({ plan, machine }) => {
+        const m = machine();
         return `${plan.name}:${m.state}:${m.effectivePriority}:${m.heardMaster?.ip ?? ""}:${m.heardMaster?.priority ?? ""}`;
       })
       .join("|");

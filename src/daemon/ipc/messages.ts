@@ -2,7 +2,7 @@
 // parent, vrrp and checker processes): the supervisor, the VRRP engine, and the observer
 // (REST API, history, status streams, validation). Sent over Bun's IPC channel with its
 // structured-clone serialization, so a Config travels as it is.
-import type { GroupView, InstanceView } from "../../api/ports.ts";
+import type { GroupView, InstanceView, SocketView } from "../../api/ports.ts";
 import type { Config } from "../../config/index.ts";
 import type { NewEvent } from "../../store/event.ts";
 
@@ -20,6 +20,7 @@ export interface EngineStatus {
   atMs: number;
   instances: InstanceView[];
   groups: GroupView[];
+  sockets: SocketView[];
   takeoverDurationsMs: number[];
   lastSplitBrain?: { instance: string; peer: string; atMs: number };
 }

@@ -26,6 +26,7 @@ export function createStatusSource(latest: () => EngineStatus | undefined, facts
     },
     instances: () => structuredClone(latest()?.instances ?? []),
     groups: () => structuredClone(latest()?.groups ?? []),
+    sockets: () => structuredClone(latest()?.sockets ?? []),
     takeoverDurationsMs: () => latest()?.takeoverDurationsMs ?? [],
   };
 }

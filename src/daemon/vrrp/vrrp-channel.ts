@@ -9,11 +9,11 @@ import { RateLimiter, type Logger } from "../../common/logger.ts";
 import { RestartPolicy, type RestartPolicyOptions } from "../../common/restart-policy.ts";
 import type { NetworkPorts, VrrpSocket } from "../../net/index.ts";
 import type { Advert, ReceivedAdvert } from "../../vrrp/advert.ts";
-import { countReceived, countRejection, countSent, type VrrpCounters } from "../../vrrp/counters.ts";
 import { demuxPacket, describeRejection, type DemuxTarget } from "../../vrrp/demux.ts";
 import { VRRP_MULTICAST_GROUP } from "../../net/index.ts";
 import { encodeAdvert } from "../../vrrp/packet.ts";
 import type { ReceiveExpectation } from "../../vrrp/receive-checks.ts";
+import type { Rejection } from "../../vrrp/rejection.ts";
 
 /** What the channel needs from one instance. */
 export interface ChannelMember {
@@ -21,8 +21,11 @@ export interface ChannelMember {
   expectation: ReceiveExpectation;
   /** Unicast peers; empty means multicast to 224.0.0.18. */
   unicastPeers: readonly number[];
-  counters: VrrpCounters;
   onAdvert(received: ReceivedAdvert, atMs: number): void;
+  /** The member's counters are its own: the channel reports what it did. */
+  countSent(advert: Advert): void;
+  countReceived(advert: Advert): void;
+  countRejected(rejection: Rejection): void;
   /** The channel cannot receive (why), or can again (undefined). */
   onDeaf(reason: string | undefined): void;
   logger: Logger;
@@ -167,7 +170,7 @@ export class VrrpChannel {
       try {
         // v3's checksum covers the pseudo-header, so each destination gets its own encoding.
         socket.send(encodeAdvert(advert, { sourceIp: this.sourceIp, destinationIp }), destinationIp);
-        member.counters = countSent(member.counters, advert);
+        member.countSent(advert);
       } catch (error) {
         this.limitedLog(member.logger, `send:${member.name}`, "warn", `cannot send advert to ${formatIpv4(destinationIp)}: ${(error as Error).message}`);
       }
@@ -179,7 +182,7 @@ export class VrrpChannel {
     switch (result.kind) {
       case "deliver": {
         const member = result.target;
-        member.counters = countReceived(member.counters, result.received.advert);
+        member.countReceived(result.received.advert);
         for (const warning of result.warnings) {
           if (warning.code !== "interval_learned") this.limitedLog(member.logger, `warn:${member.name}:${warning.code}`, "warn", warning.reason);
         }
@@ -188,7 +191,7 @@ export class VrrpChannel {
       }
       case "reject": {
         const member = result.target;
-        member.counters = countRejection(member.counters, result.rejection);
+        member.countRejected(result.rejection);
         this.limitedLog(member.logger, `reject:${member.name}:${result.rejection.code}`, "warn", describeRejection(result.sourceIp, result.rejection));
         return;
       }

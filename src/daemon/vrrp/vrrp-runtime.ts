@@ -5,14 +5,16 @@ import type { Clock } from "../../common/clock.ts";
 import { formatIpv4 } from "../../common/ipv4.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { ArpSender, LinkInfo, NetworkMonitor, NetworkPorts } from "../../net/index.ts";
-import { countTransition, emptyCounters } from "../../vrrp/counters.ts";
-import { VrrpInstance, type InstanceTransition } from "../../vrrp/instance.ts";
-import type { VrrpState } from "../../vrrp/machine.ts";
+import type { VrrpCounters } from "../../vrrp/counters.ts";
+import type { VrrpInstance, InstanceTransition } from "../../vrrp/instance.ts";
+import type { Machine, VrrpState } from "../../vrrp/machine.ts";
+import type { TrackerStatus } from "../../vrrp/track.ts";
 import { SyncGroupDriver } from "../../vrrp/sync-group.ts";
 import type { InstancePlan, RuntimePlan, SyncGroupPlan } from "../../vrrp/instance-plan.ts";
 import type { Tracking, TrackerEvent } from "./tracking.ts";
 import { VipManager } from "./vip-manager.ts";
-import { VrrpChannel, type ChannelMember } from "./vrrp-channel.ts";
+import { RunningInstance, type InstanceListener } from "./running-instance.ts";
+import { VrrpChannel } from "./vrrp-channel.ts";
 
 /** Everything the daemon reports about what happens (history, API and notify hang off this). */
 export type RuntimeEvent =
@@ -37,22 +39,39 @@ export interface RuntimeDeps {
   keepVipsOnStop: boolean;
 }
 
-interface RunningInstance {
-  plan: InstancePlan;
-  instance: VrrpInstance;
-  member: ChannelMember;
-  channel: VrrpChannel;
-  vips: VipManager;
-  /** Set while stopping with -V: the shutdown must not remove the addresses. */
-  keepVips: boolean;
-  /** Last takeover of this instance: last advert heard from the old master -> VIPs installed. */
-  lastTakeoverMs?: number;
+/** One instance as the status reads it. */
+export interface InstanceReading {
+  readonly plan: InstancePlan;
+  machine(): Machine;
+  trackers(): TrackerStatus[];
+  counters(): VrrpCounters;
+  readonly lastTakeoverMs: number | undefined;
 }
 
-export class VrrpRuntime {
+/** One VRRP socket as the status reads it: what it dropped that no instance counts. */
+export interface ChannelReading {
+  interfaceName: string;
+  sourceIp: number;
+  hearing: boolean;
+  foreignPackets: number;
+  malformedPackets: number;
+  receiveFailures: number;
+  reopens: number;
+}
+
+/** What the status and the views may read of the runtime; nothing they could change. */
+export interface RuntimeReader {
+  instances(): readonly InstanceReading[];
+  channels(): readonly ChannelReading[];
+  groupStates(): { plan: SyncGroupPlan; state: VrrpState }[];
+  takeoverDurationsMs(): readonly number[];
+  lastSplitBrain(): { instance: string; peer: number; atWallMs: number } | undefined;
+}
+
+export class VrrpRuntime implements RuntimeReader, InstanceListener {
   private readonly running = new Map<string, RunningInstance>();
   private readonly groups = new Map<string, SyncGroupDriver>();
-  private readonly channels = new Map<string, VrrpChannel>();
+  private readonly channelsByKey = new Map<string, VrrpChannel>();
   private readonly arpSenders = new Map<string, ArpSender>();
   private tracking: Tracking | undefined;
   private monitor: NetworkMonitor | undefined;
@@ -82,8 +101,26 @@ export class VrrpRuntime {
     await this.apply(plan);
   }
 
-  instances(): readonly { plan: InstancePlan; instance: VrrpInstance; member: ChannelMember; lastTakeoverMs?: number }[] {
-    return [...this.running.values()];
+  instances(): readonly InstanceReading[] {
+    return [...this.running.values()].map((run) => ({
+      plan: run.plan,
+      machine: () => run.instance.snapshot(),
+      trackers: () => run.instance.trackerStatuses(),
+      counters: () => run.counters(),
+      lastTakeoverMs: run.lastTakeoverMs,
+    }));
+  }
+
+  channels(): readonly ChannelReading[] {
+    return [...this.channelsByKey.values()].map((c) => ({
+      interfaceName: c.interfaceName,
+      sourceIp: c.sourceIp,
+      hearing: c.hearing,
+      foreignPackets: c.foreignPackets,
+      malformedPackets: c.malformedPackets,
+      receiveFailures: c.receiveFailures,
+      reopens: c.reopens,
+    }));
   }
 
   /** Re-evaluate an instance whose maintenance flag changed; false if there is no such instance. */
@@ -151,8 +188,8 @@ export class VrrpRuntime {
     await this.tracking?.stop();
     this.tracking = undefined;
     await Promise.all([...this.running.values()].map((run) => this.stopInstance(run, this.releaseOnStop)));
-    for (const channel of this.channels.values()) channel.close();
-    this.channels.clear();
+    for (const channel of this.channelsByKey.values()) channel.close();
+    this.channelsByKey.clear();
     for (const sender of this.arpSenders.values()) sender.close();
     this.arpSenders.clear();
     this.monitor?.close();
@@ -197,66 +234,32 @@ export class VrrpRuntime {
 
     const vips = new VipManager(plan.vips, plan.interfaceName, net.rtnetlink, log);
     await vips.removeStale(new Set([sourceIp]));
-    const group = () => (plan.syncGroup ? this.groups.get(plan.syncGroup) : undefined);
-    let run: RunningInstance;
-    const instance = new VrrpInstance(
-      { machine: { ...plan.machine, primaryIp: sourceIp }, advertAddresses: plan.advertAddresses, auth: plan.auth, garp: plan.garp },
-      {
-        clock,
-        logger: log,
-        sendAdvert: (advert) => channel.send(run.member, advert),
-        addVips: async () => void (await vips.addAll()),
-        removeVips: () => (run.keepVips ? Promise.resolve() : vips.removeAll()),
-        sendGratuitousArps: (count) => {
-          for (const vip of plan.vips) {
-            for (let i = 0; i < count; i++) {
-              try {
-                arp.sendGratuitousArp(vip.address);
-              } catch (error) {
-                log.warn(`gratuitous ARP for ${formatIpv4(vip.address)} failed: ${(error as Error).message}`);
-                break;
-              }
-            }
-          }
-        },
-        onTransition: (transition) => this.reportTransition(run, transition),
-        onPriorityChanged: (from, to) => this.deps.onEvent({ kind: "priority", plan: run.plan, from, to }),
-        onOtherMaster: (peer, peerPriority) => {
-          this.splitBrain = { instance: plan.name, peer, atWallMs: clock.wallMs() };
-          this.deps.onEvent({ kind: "other-master", plan: run.plan, peer, peerPriority, ourPriority: instance.snapshot().effectivePriority });
-        },
-        afterStep: () => group()?.reconcile(),
-      },
-    );
-    const member: ChannelMember = {
-      name: plan.name,
-      expectation: {
-        version: plan.machine.version,
-        vrid: plan.machine.vrid,
-        advertIntervalCs: plan.machine.advertIntervalCs,
-        addresses: plan.advertAddresses,
-        auth: plan.auth,
-        unicast: plan.unicastPeers.length > 0,
-      },
-      unicastPeers: plan.unicastPeers,
-      counters: emptyCounters(),
-      onAdvert: (received) => instance.receive(received.sourceIp, received.advert.priority, received.advert.advertIntervalCs),
-      onDeaf: (reason) => instance.setReceiveFault(reason),
-      logger: log,
-    };
-    channel.add(member);
-    run = { plan, instance, member, channel, vips, keepVips: false };
+    const run = new RunningInstance(plan, sourceIp, { clock, logger: log, channel, vips, arp, listener: this });
+    channel.add(run);
     this.running.set(plan.name, run);
     log.info(`VRRPv${plan.machine.version} VRID ${plan.machine.vrid} on ${plan.interfaceName}, priority ${plan.machine.basePriority}, source ${formatIpv4(sourceIp)}${plan.unicastPeers.length ? `, unicast to ${plan.unicastPeers.map(formatIpv4).join(" ")}` : ""}`);
     return run;
+  }
+
+  // InstanceListener: what the running instances report.
+  priorityChanged(run: RunningInstance, from: number, to: number): void {
+    this.deps.onEvent({ kind: "priority", plan: run.plan, from, to });
+  }
+
+  otherMaster(run: RunningInstance, peer: number, peerPriority: number): void {
+    this.splitBrain = { instance: run.name, peer, atWallMs: this.deps.clock.wallMs() };
+    this.deps.onEvent({ kind: "other-master", plan: run.plan, peer, peerPriority, ourPriority: run.instance.snapshot().effectivePriority });
+  }
+
+  stepped(run: RunningInstance): void {
+    if (run.plan.syncGroup) this.groups.get(run.plan.syncGroup)?.reconcile();
   }
 
   /**
    * A MASTER transition is reported once the VIPs are in place, with the takeover time:
    * the last advert heard from the old master -> our addresses installed.
    */
-  private reportTransition(run: RunningInstance, transition: InstanceTransition): void {
-    run.member.counters = countTransition(run.member.counters, transition.from, transition.to);
+  transition(run: RunningInstance, transition: InstanceTransition): void {
     if (transition.to !== "MASTER") {
       this.deps.onEvent({ kind: "transition", plan: run.plan, transition });
       return;
@@ -277,24 +280,24 @@ export class VrrpRuntime {
     // -V: still tell the peers we are leaving (priority 0), but keep the addresses.
     run.keepVips = !releaseVips;
     await run.instance.shutdown();
-    run.channel.remove(run.member);
+    run.channel.remove(run);
     this.running.delete(run.plan.name);
     const key = channelKey(run.plan.interfaceName, run.channel.sourceIp);
-    if (run.channel.memberCount === 0 && this.channels.get(key) === run.channel) {
+    if (run.channel.memberCount === 0 && this.channelsByKey.get(key) === run.channel) {
       run.channel.close();
-      this.channels.delete(key);
+      this.channelsByKey.delete(key);
     }
   }
 
   private async channelFor(plan: InstancePlan, sourceIp: number): Promise<VrrpChannel> {
     const key = channelKey(plan.interfaceName, sourceIp);
-    const existing = this.channels.get(key);
+    const existing = this.channelsByKey.get(key);
     if (existing) return existing;
     // One socket per interface and source: it joins the multicast group when any instance
     // on it is multicast (a unicast-only socket still receives unicast adverts).
     const multicast = this.plan.instances.some((p) => p.interfaceName === plan.interfaceName && p.unicastPeers.length === 0);
     const channel = await VrrpChannel.open(this.deps.net, plan.interfaceName, sourceIp, multicast, this.deps.clock, this.deps.logger.child(plan.interfaceName));
-    this.channels.set(key, channel);
+    this.channelsByKey.set(key, channel);
     return channel;
   }
 

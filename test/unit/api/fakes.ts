@@ -2,7 +2,7 @@
 // (master of VI_1 / .41, backup of VI_2 / .51), with a history, live subscribers, and
 // methods to fail over, yield, change trackers, and publish events.
 import { FakeClock } from "../../../src/common/clock.ts";
-import type { ActionResult, ApiPorts, DaemonView, GroupView, InstanceView, ValidationAnswer } from "../../../src/api/ports.ts";
+import type { ActionResult, ApiPorts, DaemonView, GroupView, InstanceView, SocketView, ValidationAnswer } from "../../../src/api/ports.ts";
 import type { EventFilter, EventPage, HistoryHealth, NewEvent, TandemEvent } from "../../../src/store/event.ts";
 import { emptyCounters } from "../../../src/vrrp/counters.ts";
 
@@ -90,6 +90,7 @@ export class FakeApi implements ApiPorts {
   readonly instanceList: InstanceView[];
   groupList: GroupView[] = [];
   takeovers: number[] = [];
+  socketList: SocketView[] = [{ interface: "eth0", sourceAddress: "10.99.0.11", receiving: true, foreignPackets: 0, malformedPackets: 0, receiveFailures: 0, reopens: 0 }];
   historyHealth: HistoryHealth = { state: "ok", path: "/var/lib/tandem/events.db", droppedEvents: 0 };
   tokenValue: string | undefined;
   /** api_reads_need_token. */
@@ -179,6 +180,7 @@ export class FakeApi implements ApiPorts {
     },
     instances: () => structuredClone(this.instanceList),
     groups: () => structuredClone(this.groupList),
+    sockets: () => structuredClone(this.socketList),
     takeoverDurationsMs: () => [...this.takeovers],
   };
 

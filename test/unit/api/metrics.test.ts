@@ -175,6 +175,20 @@ describe("GET /metrics", () => {
     expect(value(await scrape(fake), "tandem_last_split_brain_timestamp_seconds", { iname: "VI_1", peer: "10.99.0.12" })).toBe(1_800_000_123.456);
   });
 
+  test("per VRRP socket: receiving, receive loops that died and reopened, packets no instance counts", async () => {
+    const fake = new FakeApi();
+    const socket = { intf: "eth0", source: "10.99.0.11" };
+    expect(value(await scrape(fake), "tandem_vrrp_socket_receiving", socket)).toBe(1);
+    fake.socketList = [{ interface: "eth0", sourceAddress: "10.99.0.11", receiving: false, foreignPackets: 7, malformedPackets: 2, receiveFailures: 3, reopens: 2 }];
+    const p = await scrape(fake);
+    expect(value(p, "tandem_vrrp_socket_receiving", socket)).toBe(0);
+    expect(value(p, "tandem_vrrp_socket_receive_failures_total", socket)).toBe(3);
+    expect(value(p, "tandem_vrrp_socket_reopens_total", socket)).toBe(2);
+    expect(value(p, "tandem_vrrp_foreign_packets_total", socket)).toBe(7);
+    expect(value(p, "tandem_vrrp_malformed_packets_total", socket)).toBe(2);
+    expect(p.type.get("tandem_vrrp_foreign_packets_total")).toBe("counter");
+  });
+
   test("history health", async () => {
     const fake = new FakeApi();
     expect(value(await scrape(fake), "tandem_history_degraded")).toBe(0);

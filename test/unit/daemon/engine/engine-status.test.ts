@@ -8,7 +8,7 @@ import { silentLogger } from "../../../../src/common/logger.ts";
 import { planRuntime, type InstancePlan } from "../../../../src/vrrp/instance-plan.ts";
 import { engineStatus } from "../../../../src/daemon/engine/engine-status.ts";
 import { createStatusSource } from "../../../../src/daemon/observe/status-view.ts";
-import type { VrrpRuntime } from "../../../../src/daemon/vrrp/vrrp-runtime.ts";
+import type { RuntimeReader } from "../../../../src/daemon/vrrp/vrrp-runtime.ts";
 import { emptyCounters } from "../../../../src/vrrp/counters.ts";
 import { VrrpInstance } from "../../../../src/vrrp/instance.ts";
 import { parseText } from "../../config/helpers.ts";
@@ -40,22 +40,22 @@ function plans(): InstancePlan[] {
   return planRuntime(parsed.config!).instances;
 }
 
-/** The runtime as status-view reads it: real instances from the plans, never started. */
-function runtimeOf(instancePlans: readonly InstancePlan[], clock: FakeClock): VrrpRuntime {
+/** The runtime as the status reads it: real instances from the plans, never started. */
+function runtimeOf(instancePlans: readonly InstancePlan[], clock: FakeClock): RuntimeReader {
   const running = instancePlans.map((plan) => {
     const instance = new VrrpInstance(
       { machine: { ...plan.machine, primaryIp: parseIpv4("10.99.0.11")! }, advertAddresses: plan.advertAddresses, auth: plan.auth, garp: plan.garp },
       { clock, logger: silentLogger, sendAdvert: () => {}, addVips: async () => {}, removeVips: async () => {}, sendGratuitousArps: () => {}, onTransition: () => {} },
     );
-    return { plan, instance, member: { counters: emptyCounters() } };
+    return { plan, machine: () => instance.snapshot(), trackers: () => instance.trackerStatuses(), counters: () => emptyCounters(), lastTakeoverMs: undefined };
   });
-  const fake: Pick<VrrpRuntime, "instances" | "lastSplitBrain" | "groupStates" | "takeoverDurationsMs"> = {
-    instances: () => running as unknown as ReturnType<VrrpRuntime["instances"]>,
+  return {
+    instances: () => running,
+    channels: () => [],
     lastSplitBrain: () => undefined,
     groupStates: () => [],
     takeoverDurationsMs: () => [],
   };
-  return fake as VrrpRuntime;
 }
 
 const addresses = (vips: readonly { address: number; prefixLength: number }[]) => vips.map((v) => `${formatIpv4(v.address)}/${v.prefixLength}`);

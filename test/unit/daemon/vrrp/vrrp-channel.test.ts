@@ -8,7 +8,6 @@ import { memoryLogger } from "../../../../src/common/logger.ts";
 import type { NetworkPorts, VrrpSocket, VrrpSocketOptions } from "../../../../src/net/index.ts";
 import { REOPEN_POLICY, VrrpChannel, type ChannelMember } from "../../../../src/daemon/vrrp/vrrp-channel.ts";
 import { AUTH_NONE } from "../../../../src/vrrp/advert.ts";
-import { emptyCounters } from "../../../../src/vrrp/counters.ts";
 import { encodeIpv4Packet } from "../../../../src/vrrp/ipv4-header.ts";
 import { encodeAdvert } from "../../../../src/vrrp/packet.ts";
 
@@ -48,7 +47,9 @@ function member(events: string[]): ChannelMember {
     name: "VI_1",
     expectation: { version: 3, vrid: 51, advertIntervalCs: 100, addresses: [parseIpv4("10.0.0.100")!], auth: undefined, unicast: false },
     unicastPeers: [],
-    counters: emptyCounters(),
+    countSent: () => {},
+    countReceived: () => {},
+    countRejected: () => {},
     onAdvert: (received) => events.push(`advert from priority ${received.advert.priority}`),
     onDeaf: (reason) => events.push(reason === undefined ? "hearing" : `deaf: ${reason}`),
     logger: memoryLogger(),
