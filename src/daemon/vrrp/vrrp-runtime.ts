@@ -4,7 +4,7 @@
 import type { Clock } from "../../common/clock.ts";
 import { formatIpv4 } from "../../common/ipv4.ts";
 import type { Logger } from "../../common/logger.ts";
-import type { ArpSender, LinkInfo, NetworkMonitor, NetworkPorts } from "../../net/index.ts";
+import type { ArpSender, NetworkPorts } from "../../net/index.ts";
 import type { VrrpCounters } from "../../vrrp/counters.ts";
 import type { VrrpInstance, InstanceTransition } from "../../vrrp/instance.ts";
 import type { Machine, VrrpState } from "../../vrrp/machine.ts";
@@ -12,6 +12,7 @@ import type { TrackerStatus } from "../../vrrp/track.ts";
 import { SyncGroupDriver } from "../../vrrp/sync-group.ts";
 import type { InstancePlan, RuntimePlan, SyncGroupPlan } from "../../vrrp/instance-plan.ts";
 import type { Tracking, TrackerEvent } from "./tracking.ts";
+import { LinkWatch } from "./link-watch.ts";
 import { VipManager } from "./vip-manager.ts";
 import { RunningInstance, type InstanceListener } from "./running-instance.ts";
 import { VrrpChannel } from "./vrrp-channel.ts";
@@ -74,9 +75,8 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
   private readonly channelsByKey = new Map<string, VrrpChannel>();
   private readonly arpSenders = new Map<string, ArpSender>();
   private tracking: Tracking | undefined;
-  private monitor: NetworkMonitor | undefined;
-  /** Links as they are now (the monitor's snapshot, kept current by its events): reloads start from it. */
-  private readonly links = new Map<string, LinkInfo>();
+  /** Links as they are now: trackers (at start and on every reload) start from them. */
+  private linkWatch: LinkWatch | undefined;
   private plan: RuntimePlan = { instances: [], syncGroups: [], notes: [] };
   private releaseOnStop = true;
   private readonly takeovers: number[] = [];
@@ -88,16 +88,9 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
 
   /** Start every instance of the plan. Instances whose interface is unusable are logged and skipped. */
   async start(plan: RuntimePlan): Promise<void> {
-    this.monitor = await this.deps.net.watchNetwork(
-      (event) => {
-        if (event.kind !== "link-up" && event.kind !== "link-down" && event.kind !== "link-removed") return;
-        if (event.kind === "link-removed") this.links.delete(event.link.name);
-        else this.links.set(event.link.name, event.link);
-        this.tracking?.onLink(event.link, event.kind === "link-up");
-      },
-      (error) => this.deps.logger.error(`network monitor stopped: ${error.message}`),
-    );
-    for (const link of this.monitor.initialLinks) this.links.set(link.name, link);
+    const { net, clock, logger } = this.deps;
+    this.linkWatch = new LinkWatch(net, clock, logger.child("links"), (link, up) => this.tracking?.onLink(link, up));
+    await this.linkWatch.start();
     await this.apply(plan);
   }
 
@@ -178,7 +171,7 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
     // for its scripts: an instance must not become master on a check that is about to fail.
     const tracking = this.deps.createTracking(next.instances, (name) => this.running.get(name)?.instance);
     this.tracking = tracking;
-    await tracking.start([...this.links.values()]);
+    await tracking.start(this.linkWatch?.links() ?? []);
     for (const run of created) run.instance.start();
     for (const group of this.groups.values()) group.reconcile();
   }
@@ -192,8 +185,8 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
     this.channelsByKey.clear();
     for (const sender of this.arpSenders.values()) sender.close();
     this.arpSenders.clear();
-    this.monitor?.close();
-    this.monitor = undefined;
+    this.linkWatch?.close();
+    this.linkWatch = undefined;
   }
 
   private rebuildGroups(plans: readonly SyncGroupPlan[]): void {
