@@ -2,9 +2,10 @@
 // receive dies (ENOBUFS after a burst, a closed socket) is reopened with backoff, and what
 // changed while it was gone is reported from the new snapshot: a track_interface must
 // never stay "up" because the event saying otherwise was lost.
-import type { Clock, TimerHandle } from "../../common/clock.ts";
+import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
-import { RestartPolicy, type RestartPolicyOptions } from "../../common/restart-policy.ts";
+import { Reopener } from "../../common/reopener.ts";
+import type { RestartPolicyOptions } from "../../common/restart-policy.ts";
 import type { LinkInfo, NetworkMonitor, NetworkPorts } from "../../net/index.ts";
 
 export const MONITOR_REOPEN_POLICY: RestartPolicyOptions = { firstDelayMs: 100, maxDelayMs: 5_000, healthyAfterMs: 30_000 };
@@ -15,19 +16,27 @@ export type LinkListener = (link: LinkInfo, up: boolean) => void;
 export class LinkWatch {
   private readonly known = new Map<string, LinkInfo>();
   private monitor: NetworkMonitor | undefined;
-  private readonly policy = new RestartPolicy(MONITOR_REOPEN_POLICY);
-  private openedAtMs = 0;
-  private reopenTimer: TimerHandle | undefined;
+  private readonly reopener: Reopener;
   private closed = false;
   /** Monitors that died, for tests and the log. */
   failures = 0;
 
   constructor(
     private readonly net: NetworkPorts,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly logger: Logger,
     private readonly onChange: LinkListener,
-  ) {}
+  ) {
+    this.reopener = new Reopener({
+      clock,
+      policy: MONITOR_REOPEN_POLICY,
+      attempt: async () => {
+        await this.open();
+        this.logger.info("network monitor open again; link states re-read");
+      },
+      onAttemptFailed: (error, nextDelayMs) => this.logger.warn(`cannot reopen the network monitor: ${error.message}; next try in ${nextDelayMs} ms`),
+    });
+  }
 
   /** Opens the first monitor; its failure is the caller's (the engine cannot start without it). */
   async start(): Promise<void> {
@@ -40,7 +49,7 @@ export class LinkWatch {
 
   close(): void {
     this.closed = true;
-    this.reopenTimer?.cancel();
+    this.reopener.cancel();
     void this.monitor?.close();
     this.monitor = undefined;
   }
@@ -60,7 +69,7 @@ export class LinkWatch {
     monitor = opened;
     if (this.closed) return void opened.close();
     this.monitor = opened;
-    this.openedAtMs = this.clock.nowMs();
+    this.reopener.opened();
     this.resync(opened.initialLinks);
   }
 
@@ -89,26 +98,7 @@ export class LinkWatch {
     this.failures++;
     void this.monitor?.close();
     this.monitor = undefined;
-    const delayMs = this.policy.delayAfter(this.openedAtMs, this.clock.nowMs());
+    const delayMs = this.reopener.stopped();
     this.logger.error(`network monitor stopped: ${error.message}; reopening in ${delayMs} ms`);
-    this.scheduleReopen(delayMs);
-  }
-
-  private scheduleReopen(delayMs: number): void {
-    this.reopenTimer = this.clock.at(this.clock.nowMs() + delayMs, () => void this.reopen());
-  }
-
-  private async reopen(): Promise<void> {
-    this.reopenTimer = undefined;
-    if (this.closed) return;
-    const attemptMs = this.clock.nowMs();
-    try {
-      await this.open();
-      this.logger.info("network monitor open again; link states re-read");
-    } catch (error) {
-      const delayMs = this.policy.delayAfter(attemptMs, this.clock.nowMs());
-      this.logger.warn(`cannot reopen the network monitor: ${(error as Error).message}; next try in ${delayMs} ms`);
-      this.scheduleReopen(delayMs);
-    }
   }
 }

@@ -3,10 +3,11 @@
 // each to its instance through the receive checks, and counts and logs (rate-limited)
 // what it drops. A receive loop that dies is reopened with backoff; meanwhile its members
 // are told they cannot hear their peers (a deaf backup would become a second master).
-import type { Clock, TimerHandle } from "../../common/clock.ts";
+import type { Clock } from "../../common/clock.ts";
 import { formatIpv4 } from "../../common/ipv4.ts";
 import { RateLimiter, type Logger } from "../../common/logger.ts";
-import { RestartPolicy, type RestartPolicyOptions } from "../../common/restart-policy.ts";
+import { Reopener } from "../../common/reopener.ts";
+import type { RestartPolicyOptions } from "../../common/restart-policy.ts";
 import type { NetworkPorts, VrrpSocket } from "../../net/index.ts";
 import type { Advert, ReceivedAdvert } from "../../vrrp/advert.ts";
 import { demuxPacket, describeRejection, type DemuxTarget } from "../../vrrp/demux.ts";
@@ -54,9 +55,7 @@ export class VrrpChannel {
   private readonly limiter = new RateLimiter(5, 60_000);
   /** Set while the socket is gone: why, for the members that join meanwhile. */
   private deafReason: string | undefined;
-  private readonly reopenPolicy = new RestartPolicy(REOPEN_POLICY);
-  private reopenTimer: TimerHandle | undefined;
-  private openedAtMs: number;
+  private readonly reopener: Reopener;
   private closed = false;
 
   private constructor(
@@ -67,7 +66,13 @@ export class VrrpChannel {
   ) {
     this.sourceIp = params.sourceIp;
     this.ownAddresses = new Set([params.sourceIp]);
-    this.openedAtMs = clock.nowMs();
+    this.reopener = new Reopener({
+      clock,
+      policy: REOPEN_POLICY,
+      attempt: () => this.reopen(),
+      onAttemptFailed: (error, nextDelayMs) =>
+        this.limitedLog(this.logger, "reopen", "warn", `cannot reopen the VRRP socket on ${params.interfaceName}: ${error.message}; next try in ${nextDelayMs} ms`),
+    });
   }
 
   readonly sourceIp: number;
@@ -103,33 +108,18 @@ export class VrrpChannel {
     const socket = this.socket;
     this.socket = undefined;
     void socket?.close();
-    const delayMs = this.reopenPolicy.delayAfter(this.openedAtMs, this.clock.nowMs());
+    const delayMs = this.reopener.stopped();
     this.logger.error(`VRRP receive on ${this.params.interfaceName} stopped: ${error.message}; reopening in ${delayMs} ms, instances on it in FAULT meanwhile`);
     this.setDeaf(`cannot receive adverts on ${this.params.interfaceName} (${error.message}); reopening the socket`);
-    this.scheduleReopen(delayMs);
-  }
-
-  private scheduleReopen(delayMs: number): void {
-    this.reopenTimer = this.clock.at(this.clock.nowMs() + delayMs, () => void this.reopen());
   }
 
   private async reopen(): Promise<void> {
-    this.reopenTimer = undefined;
-    if (this.closed) return;
-    const attemptMs = this.clock.nowMs();
-    try {
-      const socket = await this.openSocket();
-      if (this.closed) return void socket.close();
-      this.socket = socket;
-      this.openedAtMs = attemptMs;
-      this.reopens++;
-      this.logger.info(`VRRP socket on ${this.params.interfaceName} open again`);
-      this.setDeaf(undefined);
-    } catch (error) {
-      const delayMs = this.reopenPolicy.delayAfter(attemptMs, this.clock.nowMs());
-      this.limitedLog(this.logger, "reopen", "warn", `cannot reopen the VRRP socket on ${this.params.interfaceName}: ${(error as Error).message}; next try in ${delayMs} ms`);
-      this.scheduleReopen(delayMs);
-    }
+    const socket = await this.openSocket();
+    if (this.closed) return void socket.close();
+    this.socket = socket;
+    this.reopens++;
+    this.logger.info(`VRRP socket on ${this.params.interfaceName} open again`);
+    this.setDeaf(undefined);
   }
 
   private setDeaf(reason: string | undefined): void {
@@ -216,7 +206,7 @@ export class VrrpChannel {
 
   close(): void {
     this.closed = true;
-    this.reopenTimer?.cancel();
+    this.reopener.cancel();
     void this.socket?.close();
     this.socket = undefined;
   }
