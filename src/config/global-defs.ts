@@ -1,5 +1,7 @@
 // The `global_defs { }` block: keyword table and defaults (keepalived.conf(5) "Global definitions").
 
+import { formatIpv4 } from "../common/ipv4.ts";
+import { VRRP_MULTICAST_GROUP } from "../common/vrrp-wire.ts";
 import type { Diagnostics } from "./diagnostics.ts";
 import type { GlobalDefs, ProcessScheduling } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
@@ -30,7 +32,8 @@ export function defaultGlobalDefs(): GlobalDefs {
   };
 }
 
-const VRRP_MULTICAST_GROUP = "224.0.0.18";
+/** The only multicast group tandem speaks VRRP on, as written in a config. */
+const VRRP_GROUP_TEXT = formatIpv4(VRRP_MULTICAST_GROUP);
 
 /** Keywords tandem accepts but does not act on (daemon tuning, SNMP, DBus, firewalls, ...). */
 const IGNORED = [
@@ -101,9 +104,9 @@ const keywords: Keyword<GlobalDefs>[] = [
     (stmt, _target, diag) => {
       const tok = requireArg(stmt, 0, "a multicast address", diag);
       // A different group would silently partition us from keepalived peers: refuse it.
-      if (tok && tok.text !== VRRP_MULTICAST_GROUP) diag.error(tok, `vrrp_mcast_group4 ${tok.text} is not supported by tandem; only ${VRRP_MULTICAST_GROUP} (the default) is`);
+      if (tok && tok.text !== VRRP_GROUP_TEXT) diag.error(tok, `vrrp_mcast_group4 ${tok.text} is not supported by tandem; only ${VRRP_GROUP_TEXT} (the default) is`);
     },
-    { note: `only ${VRRP_MULTICAST_GROUP}; any other group is an error` },
+    { note: `only ${VRRP_GROUP_TEXT}; any other group is an error` },
   ),
   stringField("api_listen", "apiListen", "HOST:PORT"),
   stringField("api_token_file", "apiTokenFile", "a file path"),

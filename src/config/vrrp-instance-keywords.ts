@@ -1,5 +1,7 @@
 // The `vrrp_instance NAME { }` keyword table (keepalived.conf(5) "VRRP instance(s)").
 
+import { formatIpv4 } from "../common/ipv4.ts";
+import { VRRP_MULTICAST_GROUP } from "../common/vrrp-wire.ts";
 import { locationOf } from "./diagnostics.ts";
 import {
   commandField,
@@ -143,7 +145,8 @@ const keywords: K[] = [
     "mcast_dst_ip",
     (stmt, _target, diag) => {
       const tok = requireArg(stmt, 0, "a multicast address", diag);
-      if (tok && tok.text !== "224.0.0.18") diag.error(tok, `mcast_dst_ip ${tok.text} is not supported by tandem; only 224.0.0.18 (the default) is`);
+      const group = formatIpv4(VRRP_MULTICAST_GROUP);
+      if (tok && tok.text !== group) diag.error(tok, `mcast_dst_ip ${tok.text} is not supported by tandem; only ${group} (the default) is`);
     },
     { note: "only 224.0.0.18; any other address is an error" },
   ),

@@ -1,6 +1,6 @@
 // Public surface of src/net: the kernel-facing ports of the VRRP engine (DESIGN.md "net/").
 export { createNetworkPorts, type NetworkPorts } from "./interfaces.ts";
-export { openVrrpSocket, VRRP_MULTICAST_GROUP, VRRP_TOS, VRRP_TTL, type VrrpSocket, type VrrpSocketOptions } from "./vrrp-socket.ts";
+export { openVrrpSocket, type VrrpSocket, type VrrpSocketOptions } from "./vrrp-socket.ts";
 export { openArpSocket, type ArpSender, type ArpSocketOptions } from "./arp-socket.ts";
 export { encodeGratuitousArp } from "./arp.ts";
 export { openRtnetlink, describeAddressSpec, type Rtnetlink } from "./rtnetlink.ts";

@@ -21,8 +21,6 @@ export const MSG_DONTWAIT = 0x40;
 
 // <linux/in.h>
 export const IPPROTO_IP = 0;
-/** IANA protocol number of VRRP (RFC 3768 5.2.4); not in glibc's headers, keepalived defines it too. */
-export const IPPROTO_VRRP = 112;
 export const IP_TOS = 1;
 export const IP_TTL = 2;
 export const IP_MTU_DISCOVER = 10;

@@ -1,6 +1,7 @@
 // Raw IPv4 sockets for VRRP adverts (protocol 112, RFC 3768 5.2 / RFC 5798 5.1.1): one to
 // receive (joined to 224.0.0.18), one to send (bound to the source address).
 import { systemClock, type Clock } from "../common/clock.ts";
+import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP, VRRP_TOS, VRRP_TTL } from "../common/vrrp-wire.ts";
 import { formatIpv4 } from "../common/ipv4.ts";
 import { splitIpv4Datagrams } from "./ipv4-datagrams.ts";
 import { readDatagramChunks } from "./datagram-stream.ts";
@@ -12,7 +13,6 @@ import {
   encodeSockaddrIn,
   interfaceNameProblem,
   IPPROTO_IP,
-  IPPROTO_VRRP,
   IP_ADD_MEMBERSHIP,
   IP_MTU_DISCOVER,
   IP_MULTICAST_IF,
@@ -28,12 +28,6 @@ import {
   SO_RCVBUF,
 } from "./libc-structs.ts";
 
-/** RFC 3768 5.2.2 / RFC 5798 5.1.1.2: the IPv4 multicast address assigned to VRRP. */
-export const VRRP_MULTICAST_GROUP = 0xe0000012; // 224.0.0.18
-/** RFC 3768 5.2.3: TTL must be 255; receivers drop anything else (it proves a one-hop sender). */
-export const VRRP_TTL = 255;
-/** keepalived sends with TOS 0xc0 (DSCP CS6, "network control"); match it on the wire. */
-export const VRRP_TOS = 0xc0;
 
 export interface VrrpSocketOptions {
   interfaceName: string;

@@ -4,14 +4,7 @@ import { internetChecksum } from "../common/checksum.ts";
 import { ipv4FromBytes, ipv4ToBytes } from "../common/ipv4.ts";
 import { reject, type Rejected } from "./rejection.ts";
 
-/** RFC 3768 5.2.4 / RFC 5798 5.1.1.3: the IP protocol number assigned to VRRP. */
-export const IPPROTO_VRRP = 112;
-/** RFC 3768 5.2.3 / RFC 5798 5.1.1.3: TTL a sender MUST set and a receiver MUST check. */
-export const VRRP_IP_TTL = 255;
-/** RFC 3768 5.2.2 / RFC 5798 5.1.1.2: the all-VRRP-routers group 224.0.0.18. */
-export const INADDR_VRRP_GROUP = 0xe0000012;
-/** keepalived's vrrp_build_ip4: TOS 0xc0 (precedence "internetwork control"), as in the captures. */
-export const VRRP_IP_TOS = 0xc0;
+import { IPPROTO_VRRP, VRRP_TOS, VRRP_TTL } from "../common/vrrp-wire.ts";
 
 const IPV4_MIN_HEADER = 20;
 
@@ -93,13 +86,13 @@ export function encodeIpv4Packet(fields: Ipv4PacketFields, payload: Uint8Array):
   if (totalLength > 0xffff) throw new RangeError(`IPv4 packet of ${totalLength} bytes exceeds 65535`);
   const packet = new Uint8Array(totalLength);
   packet[0] = 0x45; // version 4, IHL 5
-  packet[1] = fields.tos ?? VRRP_IP_TOS;
+  packet[1] = fields.tos ?? VRRP_TOS;
   packet[2] = totalLength >>> 8;
   packet[3] = totalLength & 0xff;
   const identification = fields.identification ?? 0;
   packet[4] = (identification >>> 8) & 0xff;
   packet[5] = identification & 0xff;
-  packet[8] = fields.ttl ?? VRRP_IP_TTL;
+  packet[8] = fields.ttl ?? VRRP_TTL;
   packet[9] = fields.protocol ?? IPPROTO_VRRP;
   packet.set(ipv4ToBytes(fields.sourceIp), 12);
   packet.set(ipv4ToBytes(fields.destinationIp), 16);

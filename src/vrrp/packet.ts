@@ -3,7 +3,7 @@
 import { internetChecksum, onesComplementSum } from "../common/checksum.ts";
 import { formatIpv4, ipv4FromBytes, ipv4ToBytes } from "../common/ipv4.ts";
 import { AUTH_NONE, type Advert } from "./advert.ts";
-import { IPPROTO_VRRP } from "./ipv4-header.ts";
+import { IPPROTO_VRRP } from "../common/vrrp-wire.ts";
 import { formatHex16, reject, type Rejected } from "./rejection.ts";
 
 /** RFC 3768 5.3.1 / RFC 5798 5.2.1. */

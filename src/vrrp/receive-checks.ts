@@ -2,7 +2,8 @@
 
 import { formatIpv4, isMulticastIpv4 } from "../common/ipv4.ts";
 import { AUTH_IP_AH, AUTH_NONE, AUTH_SIMPLE_TEXT, type Advert, type ReceivedAdvert, type VrrpVersion } from "./advert.ts";
-import { decodeIpv4, VRRP_IP_TTL } from "./ipv4-header.ts";
+import { VRRP_TTL } from "../common/vrrp-wire.ts";
+import { decodeIpv4 } from "./ipv4-header.ts";
 import {
   advertFromMessage,
   checkVrrpChecksum,
@@ -79,7 +80,7 @@ export function checkAdvert(packet: ReceivedPacket, expect: ReceiveExpectation):
 
   // RFC 5798 7.1: a TTL below 255 means the packet crossed a router. keepalived skips it
   // for unicast peers, which may legitimately be routed.
-  if (!expect.unicast && packet.ttl !== VRRP_IP_TTL) return reject("ttl", `TTL is ${packet.ttl}; must be ${VRRP_IP_TTL}`);
+  if (!expect.unicast && packet.ttl !== VRRP_TTL) return reject("ttl", `TTL is ${packet.ttl}; must be ${VRRP_TTL}`);
 
   if (header.version !== expect.version) {
     return reject("version", `VRRP version is ${header.version}; this instance uses version ${expect.version}`);

@@ -11,7 +11,7 @@ import type { RestartPolicyOptions } from "../../common/restart-policy.ts";
 import type { NetworkPorts, VrrpSocket } from "../../net/index.ts";
 import type { Advert, ReceivedAdvert } from "../../vrrp/advert.ts";
 import { demuxPacket, describeRejection, type DemuxTarget } from "../../vrrp/demux.ts";
-import { VRRP_MULTICAST_GROUP } from "../../net/index.ts";
+import { VRRP_MULTICAST_GROUP } from "../../common/vrrp-wire.ts";
 import { encodeAdvert } from "../../vrrp/packet.ts";
 import type { ReceiveExpectation } from "../../vrrp/receive-checks.ts";
 import type { Rejection } from "../../vrrp/rejection.ts";

@@ -1,4 +1,5 @@
 // Classic-pcap reader decoding VRRP adverts (RFC 3768 5.3, RFC 5798 5.2) and ARP frames.
+import { IPPROTO_VRRP } from "../../../src/common/vrrp-wire.ts";
 
 export interface Advert {
   /** Capture time, wall-clock ms since the epoch. */
@@ -36,7 +37,6 @@ export interface PcapContents {
 const ETH_P_IP = 0x0800;
 const ETH_P_ARP = 0x0806;
 const ETH_P_8021Q = 0x8100;
-const IPPROTO_VRRP = 112;
 
 /** Decode a classic pcap file (µs or ns timestamps, either byte order, Ethernet link type).
  * Frames it does not understand are counted and skipped, never thrown on. */

@@ -1,7 +1,8 @@
 // Tests for the IPv4 header codec (RFC 791 3.1) against keepalived 2.2.7 captures.
 
 import { describe, expect, test } from "bun:test";
-import { decodeIpv4, encodeIpv4Packet, IPPROTO_VRRP } from "../../../src/vrrp/ipv4-header.ts";
+import { IPPROTO_VRRP } from "../../../src/common/vrrp-wire.ts";
+import { decodeIpv4, encodeIpv4Packet } from "../../../src/vrrp/ipv4-header.ts";
 import { hex, ipPacketOf, KAP_A, seededRandom, VRRP_GROUP, vrrpPayloadOf } from "./golden.ts";
 
 function rejectionOf(bytes: Uint8Array) {
