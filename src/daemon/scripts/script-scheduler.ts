@@ -1,7 +1,9 @@
-// Runs every vrrp_script on its interval (keepalived vrrp_script_thread) over an injected
-// Clock and ProcessRunner, feeds the rise/fall tracker, and reports only state changes.
+// Runs every vrrp_script on its interval (keepalived vrrp_script_thread) as fixed-rate probes
+// of the shared probe scheduler, spawning through the ProcessRunner (which also kills at the
+// timeout); classifies each run, feeds the rise/fall tracker, and reports only state changes.
 
-import type { Clock, TimerHandle } from "../../common/clock.ts";
+import { createProbeScheduler, type ProbeOutcome } from "../../check/probe-scheduler.ts";
+import type { Clock } from "../../common/clock.ts";
 import { RateLimiter, type Logger } from "../../common/logger.ts";
 import {
   applyScriptOutcome,
@@ -11,7 +13,7 @@ import {
   type ScriptHealth,
   type ScriptTrackerState,
 } from "../../vrrp/script-tracker.ts";
-import type { ProcessResult, ProcessRunner, RunningProcess } from "./process-runner.ts";
+import type { ProcessResult, ProcessRunner } from "./process-runner.ts";
 
 export interface ScheduledScript {
   name: string;
@@ -66,8 +68,6 @@ export interface ScriptScheduler {
 interface Slot {
   script: ScheduledScript;
   tracker: ScriptTrackerState;
-  timer?: TimerHandle;
-  running?: RunningProcess;
   lastExitCode?: number | null;
   lastRun?: ScriptStatus["lastRun"];
 }
@@ -80,46 +80,29 @@ export function createScriptScheduler(options: ScriptSchedulerOptions): ScriptSc
   }
   // A script stuck for hours must not write a skip line every second forever.
   const skipLog = new RateLimiter(3, 60_000);
-  let active = false;
+  const probes = createProbeScheduler({ clock, logger });
 
-  // Start-to-start spacing like keepalived; anchored to the due time so it does not drift.
-  const tick = (slot: Slot, dueMs: number) => {
-    const intervalMs = Math.max(1, slot.script.intervalMs); // a zero interval must not spin
-    let next = dueMs + intervalMs;
-    while (next <= clock.nowMs()) next += intervalMs;
-    slot.timer = clock.at(next, () => {
-      if (active) tick(slot, next);
-    });
-    runOnce(slot);
-  };
-
-  const runOnce = (slot: Slot) => {
-    const { script } = slot;
-    if (slot.running) {
-      const suppressed = skipLog.allow(script.name, clock.nowMs());
-      if (suppressed !== undefined) {
-        logger.warn(`Track script ${script.name} is already running, expect idle - skipping run${suppressed ? ` (${suppressed} similar skips not logged)` : ""}`);
-      }
-      return;
-    }
+  // No probe timeout: the runner kills the process group at the script's timeout (SIGTERM then
+  // SIGKILL if asked, as keepalived does) and says so in timedOut; the signal only ends a run at stop().
+  const runScript = (script: ScheduledScript, signal: AbortSignal): Promise<ProcessResult> => {
     const running = runner.start({
       argv: script.argv,
       timeoutMs: script.timeoutMs ?? script.intervalMs,
       ...(script.uid !== undefined ? { uid: script.uid } : {}),
       ...(script.gid !== undefined ? { gid: script.gid } : {}),
     });
-    slot.running = running;
-    running.result.then(
-      (result) => finish(slot, running, result),
-      (error) => logger.error(`track script ${script.name}: runner failed: ${String(error)}`),
-    );
+    signal.addEventListener("abort", () => running.kill(), { once: true });
+    return running.result;
   };
 
-  const finish = (slot: Slot, running: RunningProcess, result: ProcessResult) => {
-    if (slot.running === running) slot.running = undefined;
-    if (!active) return;
+  const finish = (slot: Slot, outcome: ProbeOutcome<ProcessResult>) => {
     const { script } = slot;
-    const { outcome, reason } = classifyScriptRun(result, options.spawnErrorIsFailure ?? false);
+    if (!outcome.ok) {
+      logger.error(`track script ${script.name}: runner failed: ${String(outcome.error)}`);
+      return;
+    }
+    const result = outcome.value;
+    const { outcome: scriptOutcome, reason } = classifyScriptRun(result, options.spawnErrorIsFailure ?? false);
     if (result.spawnError !== undefined) logger.warn(`VRRP_Script(${script.name}) ${reason}`);
     else if (result.exitCode !== null && result.exitCode !== slot.lastExitCode) {
       logger.info(`Script \`${script.name}\` now returning ${result.exitCode}`);
@@ -134,7 +117,7 @@ export function createScriptScheduler(options: ScriptSchedulerOptions): ScriptSc
       durationMs: result.durationMs,
       finishedWallMs: clock.wallMs(),
     };
-    const step = applyScriptOutcome(slot.tracker, script, outcome);
+    const step = applyScriptOutcome(slot.tracker, script, scriptOutcome);
     slot.tracker = step.state;
     logger.debug(`VRRP_Script(${script.name}) ${reason} in ${Math.round(result.durationMs)} ms, now ${step.health}`);
     if (!step.changed) return;
@@ -147,26 +130,28 @@ export function createScriptScheduler(options: ScriptSchedulerOptions): ScriptSc
     }
   };
 
-  return {
-    start() {
-      if (active) return;
-      active = true;
-      // keepalived queues the first run as an immediate event: startup state is known fast.
-      for (const slot of slots.values()) tick(slot, clock.nowMs());
-    },
-    async stop() {
-      active = false;
-      const pending: Promise<unknown>[] = [];
-      for (const slot of slots.values()) {
-        slot.timer?.cancel();
-        slot.timer = undefined;
-        if (slot.running) {
-          slot.running.kill();
-          pending.push(slot.running.result.catch(() => undefined));
+  for (const slot of slots.values()) {
+    const { script } = slot;
+    probes.add<ProcessResult>({
+      id: script.name,
+      // Start to start, like keepalived; the first run is at start() (keepalived queues it as an
+      // immediate event), so the startup state is known fast.
+      cadence: "fixed-rate",
+      intervalMs: script.intervalMs,
+      run: (signal) => runScript(script, signal),
+      onOutcome: (outcome) => finish(slot, outcome),
+      onSkip: ({ reason }) => {
+        const suppressed = skipLog.allow(script.name, clock.nowMs());
+        if (suppressed !== undefined) {
+          logger.warn(`Track script ${script.name} is ${reason === "running" ? "already running" : "waiting to run"}, expect idle - skipping run${suppressed ? ` (${suppressed} similar skips not logged)` : ""}`);
         }
-      }
-      await Promise.all(pending);
-    },
+      },
+    });
+  }
+
+  return {
+    start: () => probes.start(),
+    stop: () => probes.stop(),
     current(name) {
       const slot = slots.get(name);
       if (!slot) return undefined;
@@ -175,7 +160,7 @@ export function createScriptScheduler(options: ScriptSchedulerOptions): ScriptSc
         health,
         healthy: health === "unknown" ? undefined : health === "healthy",
         ...(slot.lastRun ? { lastRun: slot.lastRun } : {}),
-        running: slot.running !== undefined,
+        running: probes.status(name)?.state === "running",
       };
     },
   };

@@ -93,6 +93,16 @@ describe("module dependency rules (DESIGN.md)", () => {
     expect(violations).toEqual([]);
   });
 
+  test("check/ (probes, their scheduler, verdicts) is pure logic over common/: no other module even for types, no Bun or process API", () => {
+    const checkFiles = [...texts.keys()].filter((f) => f.startsWith("check/"));
+    expect(checkFiles).toContain("check/probe-scheduler.ts");
+    const imports = edges.filter((e) => e.file.startsWith("check/") && !(e.specifier.startsWith(".") && (e.target === "check" || e.target === "common")));
+    expect(imports.map((e) => `${e.file} imports ${e.specifier}`)).toEqual([]);
+    const runtime = /\b(Bun|process)\.|\bimport\.meta\.main\b/;
+    const offenders = checkFiles.filter((f) => runtime.test(texts.get(f)!)).map((f) => `${f}: ${texts.get(f)!.match(runtime)![0]}`);
+    expect(offenders).toEqual([]);
+  });
+
   test("only net/ uses bun:ffi, only store/ uses bun:sqlite", () => {
     const ffi = edges.filter((e) => e.specifier === "bun:ffi").map((e) => e.file);
     const sqlite = edges.filter((e) => e.specifier === "bun:sqlite").map((e) => e.file);

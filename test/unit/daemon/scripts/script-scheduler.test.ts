@@ -167,6 +167,26 @@ describe("script scheduler", () => {
     expect(runner.runs.length).toBe(1);
   });
 
+  test("a runner whose result rejects is logged, and the script runs again at its next interval", async () => {
+    const clock = new FakeClock();
+    const logger = memoryLogger();
+    let starts = 0;
+    const runner: ProcessRunner = {
+      start: () => {
+        starts++;
+        return { pid: 1, result: Promise.reject(new Error("spawn exploded")), kill: () => {} };
+      },
+    };
+    const scheduler = createScriptScheduler({ clock, runner, logger, scripts: [{ name: "x", argv: ["/x"], intervalMs: 1000, rise: 1, fall: 1, initFail: false }], onChange: () => {} });
+    scheduler.start();
+    await flush();
+    expect(logger.lines).toContain("error track script x: runner failed: Error: spawn exploded");
+    expect(scheduler.current("x")).toEqual({ health: "unknown", healthy: undefined, running: false });
+    clock.advance(1000);
+    expect(starts).toBe(2);
+    expect(logger.lines.some((l) => l.includes("skipping run"))).toBe(false);
+  });
+
   test("an onChange handler that throws does not break the scheduler", async () => {
     const clock = new FakeClock();
     const runner = new FakeRunner();
