@@ -2,7 +2,7 @@
 BUN := node_modules/.bin/bun
 SRC := $(shell find src -name '*.ts' -o -name '*.js')
 
-.PHONY: all build test test-unit test-netns test-browser test-image image image-tools bench demo demo-netns check-types deps clean
+.PHONY: all build test test-unit test-netns test-browser test-image image image-tools bench demo demo-netns check-types check-format format deps clean
 
 all: build
 
@@ -18,10 +18,11 @@ dist/tandem: $(SRC) node_modules/.bin/bun
 
 build: dist/tandem
 
-# Every tier; ends with one line "tests: N passed, M failed" and fails if M > 0. The image
-# tier builds the image first (as root; a failed build counts as a failed test).
+# Every tier; ends with one line "tests: N passed, M failed" and fails if M > 0. types (tsc)
+# and format (prettier --check) count as one test each. The image tier builds the image first
+# (as root; a failed build counts as a failed test).
 test: deps build
-	bash scripts/run-tests.sh unit netns browser image
+	bash scripts/run-tests.sh types format unit netns browser image
 
 test-unit: deps
 	bash scripts/run-tests.sh unit
@@ -53,7 +54,15 @@ test-image: deps build
 	bash scripts/run-tests.sh image
 
 check-types: deps
-	node_modules/.bin/tsc -p tsconfig.json
+	bash scripts/run-tests.sh types
+
+# prettier, set up by .prettierrc and .prettierignore; `format` rewrites the files that the
+# format tier checks (FORMAT_PATHS in scripts/run-tests.sh).
+check-format: deps
+	bash scripts/run-tests.sh format
+
+format: deps
+	node_modules/.bin/prettier --write --log-level warn src test scripts
 
 bench: deps build
 	$(BUN) test/bench/run.ts
