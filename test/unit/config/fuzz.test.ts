@@ -73,10 +73,21 @@ describe("config front end under fuzzing", () => {
         } catch (error) {
           failures.push(`${what}: threw ${(error as Error).stack ?? error}`);
         }
-        const ms = performance.now() - t0;
+        let ms = performance.now() - t0;
+        // Over the bound: time it again (best of three), since another process on this 2-core
+        // machine or a GC pause is not the parser's doing; a slow shape is slow every time.
+        const boundMs = BOUND_BASE_MS + (BOUND_PER_MB_MS * bytes) / 1e6;
+        for (let retry = 0; retry < 2 && ms > boundMs; retry++) {
+          Bun.gc(true);
+          const t1 = performance.now();
+          try {
+            parseConfig(ENTRY, { ...memoryFiles(files), configId: "x" });
+          } catch {}
+          ms = Math.min(ms, performance.now() - t1);
+        }
         durations.push(ms);
         if (ms > slowest.ms) slowest = { ms, what };
-        if (ms > BOUND_BASE_MS + (BOUND_PER_MB_MS * bytes) / 1e6) failures.push(`${what}: took ${ms.toFixed(0)} ms`);
+        if (ms > boundMs) failures.push(`${what}: took ${ms.toFixed(0)} ms (best of three)`);
         if (failures.length >= 20) break;
         if (n % 1000 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
       }
