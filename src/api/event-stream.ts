@@ -45,7 +45,10 @@ export function eventsAfter(events: EventSource, afterId: number, query: StreamQ
   if (query.instance !== undefined) filter.instance = query.instance;
   for (let pages = 0; ; pages++) {
     if (pages >= MAX_REPLAY_PAGES) return { events: found.reverse(), truncated: true };
-    const page = events.query(filter);
+    const result = events.query(filter);
+    // Only a cursor the history made is passed on; should it refuse one, the replay stops short and says so.
+    if (!result.ok) return { events: found.reverse(), truncated: true };
+    const page = result.page;
     for (const event of page.events) {
       if (event.id <= afterId) return { events: found.reverse(), truncated: false };
       found.push(event);

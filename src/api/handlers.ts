@@ -61,14 +61,6 @@ async function configText(c: Context, body: BodyLimits): Promise<string> {
   return readTextBody(c.req.raw, body);
 }
 
-/**
- * store/ throws InvalidCursorError for a cursor it did not issue. api/ may not import
- * store/ at run time, so it is recognised by its name (or its class's name).
- */
-function isInvalidCursor(error: unknown): boolean {
-  return error instanceof Error && (error.name === "InvalidCursorError" || error.constructor.name === "InvalidCursorError");
-}
-
 function maintenance(ports: ApiPorts, on: boolean): Handler {
   return async (c) => {
     const instance = c.req.param("name") ?? "";
@@ -136,12 +128,9 @@ export function createHandlers(ports: ApiPorts, options: HandlerOptions): Record
       const { filter, clamped } = parseEventsQuery(c.req.url, limits.maxPageEvents);
       for (const parameter of clamped) stats.clamp(parameter.split("=")[0]!);
       if (clamped.length > 0) c.header("tandem-clamped", clamped.join(", "));
-      try {
-        return c.json(ports.events.query(filter));
-      } catch (error) {
-        if (isInvalidCursor(error)) throw new ApiError(400, "bad cursor", `${(error as Error).message}; use nextCursor from a previous page`);
-        throw error;
-      }
+      const result = ports.events.query(filter);
+      if (!result.ok) throw new ApiError(400, "bad cursor", `${result.detail}; use nextCursor from a previous page`);
+      return c.json(result.page);
     },
     eventStream: (c) => {
       const query = parseStreamQuery(c.req.url, c.req.header("last-event-id"));

@@ -1,7 +1,7 @@
 // What the REST API and the status page may see and do: narrow read and act interfaces
 // that the daemon implements and tests fake. The API never reaches into the runtime.
 import type { Clock } from "../common/clock.ts";
-import type { EventFilter, EventPage, HistoryHealth, NewEvent, TandemEvent, VrrpStateName } from "../store/event.ts";
+import type { EventFilter, EventQueryResult, HistoryHealth, NewEvent, TandemEvent, VrrpStateName } from "../store/event.ts";
 
 export interface TrackerView {
   kind: "script" | "file" | "interface" | "maintenance" | "receive";
@@ -85,7 +85,8 @@ export interface StatusSource {
 
 /** Read side: history and the live feed. */
 export interface EventSource {
-  query(filter: EventFilter): EventPage;
+  /** A page, or { ok: false, error: "bad-cursor" } for a cursor the history did not make. */
+  query(filter: EventFilter): EventQueryResult;
   /** Every new event, as it is appended; returns the unsubscribe function. */
   subscribe(listener: (event: TandemEvent) => void): () => void;
 }

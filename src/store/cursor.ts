@@ -7,14 +7,6 @@ export interface Cursor {
   id: number;
 }
 
-/** query() throws this (and only this) when a cursor is not one of ours; the API answers 400. */
-export class InvalidCursorError extends Error {
-  override readonly name = "InvalidCursorError";
-  constructor(readonly detail: string) {
-    super(`invalid cursor: ${detail}`);
-  }
-}
-
 const FORMAT = /^e1\.([ad])\.(\d{1,15})$/;
 
 export function encodeCursor(cursor: Cursor): string {

@@ -3,8 +3,8 @@
 // clock brings the history back by itself. Corrupt files are replaced at once.
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { closeQuietly, MEMORY, openConnection, replaceCorruptFile, type OpenRequest, type OpenResult } from "./connection.ts";
-import { decodeCursor, encodeCursor, InvalidCursorError } from "./cursor.ts";
-import type { EventFilter, EventLog, EventPage, HistoryHealth, NewEvent, TandemEvent } from "./event.ts";
+import { decodeCursor, encodeCursor, type Cursor } from "./cursor.ts";
+import type { EventFilter, EventLog, EventPage, EventQueryResult, HistoryHealth, NewEvent, TandemEvent } from "./event.ts";
 import { knownKinds, normalizeEvent, type EventTable } from "./event-table.ts";
 import { classifyFailure, isRecordError, sqliteCode, type StoreFailure } from "./failure.ts";
 import { guardFiles, NO_FILE_ACCESS, type StoreFiles } from "./files.ts";
@@ -78,12 +78,16 @@ class SqliteEventLog implements EventLog {
     return stored;
   }
 
-  query(filter: EventFilter = {}): EventPage {
+  query(filter: EventFilter = {}): EventQueryResult {
     const cursor = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
-    if (filter.cursor !== undefined && !cursor) throw new InvalidCursorError("not a cursor this history made");
+    if (filter.cursor !== undefined && !cursor) return { ok: false, error: "bad-cursor", detail: "not a cursor this history made" };
     const asked = filter.order === "asc" || filter.order === "desc" ? filter.order : undefined;
-    if (cursor && asked && cursor.order !== asked) throw new InvalidCursorError(`it continues a query in ${cursor.order} order, not ${asked}`);
-    const order = asked ?? cursor?.order ?? "desc";
+    if (cursor && asked && cursor.order !== asked) return { ok: false, error: "bad-cursor", detail: `it continues a query in ${cursor.order} order, not ${asked}` };
+    return { ok: true, page: this.page(filter, asked ?? cursor?.order ?? "desc", cursor) };
+  }
+
+  /** One page of a query whose cursor (if any) is ours and agrees with the order. */
+  private page(filter: EventFilter, order: "asc" | "desc", cursor: Cursor | undefined): EventPage {
     const limit = typeof filter.limit === "number" && filter.limit >= 1 ? Math.min(MAX_LIMIT, Math.floor(filter.limit)) : DEFAULT_LIMIT;
     const kinds = Array.isArray(filter.kinds) ? knownKinds(filter.kinds) : undefined;
     if (kinds && kinds.length === 0) return { events: [] };

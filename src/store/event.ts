@@ -131,16 +131,22 @@ export interface HistoryHealth {
 }
 
 /**
+ * What a query answers: a page, or why the filter cannot be answered at all. The only such
+ * filter is a cursor this history did not make (forged, from another box, or continuing the
+ * other order); the API answers it with a 400.
+ */
+export type EventQueryResult = { ok: true; page: EventPage } | { ok: false; error: "bad-cursor"; detail: string };
+
+/**
  * The event history as the daemon uses it. Never throws: when the database is missing,
  * read-only, full or corrupt the log is "degraded" (health() says why), events still get
  * ids (counted on from the last stored one) and reach live subscribers, and the store
- * keeps trying to recover. The one exception: query() throws an Error named
- * "InvalidCursorError" (store/index.ts) when filter.cursor is not one of its cursors, so
- * the API can answer 400; a degraded query returns an empty page.
+ * keeps trying to recover; a degraded query returns an empty page. A bad cursor is a
+ * typed answer of query(), not an exception.
  */
 export interface EventLog {
   append(event: NewEvent): TandemEvent;
-  query(filter: EventFilter): EventPage;
+  query(filter: EventFilter): EventQueryResult;
   health(): HistoryHealth;
   close(): void;
 }

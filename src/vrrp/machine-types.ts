@@ -76,6 +76,9 @@ export interface TransitionReason {
   peer?: { ip: number; priority: number };
   /** When we last heard the master we replaced (for takeover-time measurements). */
   lastAdvertHeardMs?: number;
+  /** master-down-timer with a master heard: how long it was silent, and in adverts at its interval. */
+  silentMs?: number;
+  advertsMissed?: number;
 }
 
 export type Input =

@@ -144,12 +144,11 @@ function onTimer(m: Machine, nowMs: number): StepResult {
     if (heard?.priority === 0) {
       return tryMaster(m, { cause: "priority-zero-advert", detail: `master ${formatIpv4(heard.ip)} is leaving (priority 0 advert)`, peer: { ip: heard.ip, priority: 0 }, lastAdvertHeardMs }, nowMs);
     }
-    const silentMs = heard ? nowMs - heard.lastHeardMs : undefined;
-    const missed = heard ? Math.floor(silentMs! / (m.masterAdvertIntervalCs * 10)) : undefined;
-    const detail = heard
-      ? `no advert from master ${formatIpv4(heard.ip)} for ${silentMs!.toFixed(0)} ms (${missed} adverts missed)`
-      : `no master heard for ${(nowMs - m.stateSinceMs).toFixed(0)} ms`;
-    return tryMaster(m, { cause: "master-down-timer", detail, peer: heard && { ip: heard.ip, priority: heard.priority }, lastAdvertHeardMs }, nowMs);
+    if (!heard) return tryMaster(m, { cause: "master-down-timer", detail: `no master heard for ${(nowMs - m.stateSinceMs).toFixed(0)} ms` }, nowMs);
+    const silentMs = nowMs - heard.lastHeardMs;
+    const advertsMissed = Math.floor(silentMs / (m.masterAdvertIntervalCs * 10));
+    const detail = `no advert from master ${formatIpv4(heard.ip)} for ${silentMs.toFixed(0)} ms (${advertsMissed} adverts missed)`;
+    return tryMaster(m, { cause: "master-down-timer", detail, peer: { ip: heard.ip, priority: heard.priority }, lastAdvertHeardMs, silentMs, advertsMissed }, nowMs);
   }
   if (m.config.fastPreempt && m.preemptAtMs !== undefined && nowMs >= m.preemptAtMs && heard && heard.priority < m.effectivePriority) {
     return tryMaster(m, { cause: "preempt-delay-expired", detail: `preempt_delay over; our priority ${m.effectivePriority} > master's ${heard.priority}`, peer: { ip: heard.ip, priority: heard.priority } }, nowMs);

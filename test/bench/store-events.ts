@@ -10,6 +10,7 @@ import { openEventLog, type EventFilter, type EventLog, type NewEvent } from "..
 import { EventTable } from "../../src/store/event-table.ts";
 import { applyRetention, retentionPolicy, RETENTION_BATCH_ROWS } from "../../src/store/retention.ts";
 import { nodeStoreFiles } from "../unit/store/fixtures/node-files.ts";
+import { pageOf } from "../unit/store/fixtures/page-of.ts";
 import { markdownTable } from "./stats.ts";
 
 function option(name: string, fallback: string): string {
@@ -90,7 +91,7 @@ const reader: EventLog = openEventLog({ path, clock, files: nodeStoreFiles(), re
 let deepCursor: string | undefined;
 {
   let filter: EventFilter = { limit: 1000 };
-  for (let i = 0; i < Math.floor(EVENTS / 2000); i++) filter = { limit: 1000, cursor: reader.query(filter).nextCursor! };
+  for (let i = 0; i < Math.floor(EVENTS / 2000); i++) filter = { limit: 1000, cursor: pageOf(reader.query(filter)).nextCursor! };
   deepCursor = filter.cursor;
 }
 const queries: [string, EventFilter][] = [
@@ -106,7 +107,7 @@ const queries: [string, EventFilter][] = [
 ];
 for (const [name, filter] of queries) {
   let count = 0;
-  const t = timed(() => (count = reader.query(filter).events.length), QUERIES);
+  const t = timed(() => (count = pageOf(reader.query(filter)).events.length), QUERIES);
   rows.push([`query: ${name}`, `${count} events`, `median ${ms(t.median)} ms, p99 ${ms(t.p99)} ms, max ${ms(t.max)} ms`]);
 }
 reader.close();
@@ -134,7 +135,7 @@ const child = Bun.spawnSync([process.execPath, "-e", `
   const { openEventLog } = await import(${JSON.stringify(join(import.meta.dir, "../../src/store/index.ts"))});
   const { systemClock } = await import(${JSON.stringify(join(import.meta.dir, "../../src/common/clock.ts"))});
   const log = openEventLog({ path: ${JSON.stringify(path)}, clock: systemClock() });
-  let cursor; for (let i = 0; i < 20; i++) cursor = log.query({ limit: 100, ...(cursor ? { cursor } : {}) }).nextCursor;
+  let cursor; for (let i = 0; i < 20; i++) cursor = pageOf(log.query({ limit: 100, ...(cursor ? { cursor } : {}) })).nextCursor;
   log.append({ kind: "daemon.stop", atMs: Date.now(), summary: "bench", data: { reason: "bench" } });
   Bun.gc(true); console.log(process.memoryUsage().rss);
   log.close();

@@ -10,7 +10,6 @@ export function historyEventOf(event: RuntimeEvent, atMs: number): NewEvent {
     case "transition": {
       const { transition: t, plan, takeoverMs } = event;
       const peer = t.reason.peer && { address: formatIpv4(t.reason.peer.ip), priority: t.reason.peer.priority };
-      const missed = /\((\d+) adverts missed\)/.exec(t.reason.detail);
       const took = takeoverMs === undefined ? "" : ` (takeover ${takeoverMs.toFixed(1)} ms)`;
       return {
         kind: "vrrp.transition",
@@ -24,7 +23,7 @@ export function historyEventOf(event: RuntimeEvent, atMs: number): NewEvent {
           detail: t.reason.detail,
           ...(peer ? { peer } : {}),
           priority: { base: plan.machine.basePriority, effective: t.effectivePriority },
-          ...(missed ? { advertsMissed: Number(missed[1]) } : {}),
+          ...(t.reason.advertsMissed === undefined ? {} : { advertsMissed: t.reason.advertsMissed }),
           ...(takeoverMs === undefined ? {} : { takeoverMs }),
         },
       };

@@ -4,6 +4,7 @@
 // like any missing file).
 import { formatIpv4 } from "../../common/ipv4.ts";
 import type { Config } from "../../config/index.ts";
+import { CONFIG_FIELDS, type FieldKind, type RecordFields } from "../../config/model-fields.ts";
 import type { ConfigSource } from "../../api/ports.ts";
 import type { ConfigValidator } from "./config-validator.ts";
 
@@ -11,18 +12,32 @@ export const MASK = "********";
 
 /** The config as JSON people can read: addresses as dotted quads, secrets masked, no source locations. */
 export function presentConfig(config: Config): unknown {
-  const masked = {
-    ...config,
-    vrrpInstances: config.vrrpInstances.map((i) => ({ ...i, auth: i.auth && { ...i.auth, password: MASK } })),
-  };
-  return JSON.parse(
-    JSON.stringify(masked, (key, value) => {
-      if (key === "location" || key === "fieldLocations") return undefined;
-      if (typeof value === "number" && /(^|[a-z])(address|Ip|Peers|broadcast|connectIp|bindTo)$/i.test(key)) return formatIpv4(value);
-      if (Array.isArray(value) && /Peers$/.test(key)) return value.map((v) => (typeof v === "number" ? formatIpv4(v) : v));
-      return value;
-    }),
-  );
+  return presentRecord(config, CONFIG_FIELDS, "config");
+}
+
+// The model's field table says what each field holds; a field it does not list is a bug
+// in the model (set by a string name the type does not declare), said so rather than guessed.
+function presentRecord(record: object, fields: RecordFields, path: string): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (key === "location" || key === "fieldLocations" || value === undefined) continue;
+    const kind = fields[key];
+    if (kind === undefined) throw new Error(`${path}.${key} is not in the model's field table (src/config/model-fields.ts)`);
+    shown[key] = presentField(value, kind, `${path}.${key}`);
+  }
+  return shown;
+}
+
+function presentField(value: unknown, kind: FieldKind, path: string): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => presentField(v, kind, `${path}[${i}]`));
+  if (kind === "ipv4") return formatIpv4(value as number);
+  if (kind === "secret") return MASK;
+  if (kind === "number" || kind === "value") return value;
+  if ("record" in kind) return presentRecord(value as object, kind.record, path);
+  const variant = (value as { kind: string }).kind;
+  const fields = kind.variants[variant];
+  if (fields === undefined) throw new Error(`${path} has kind ${variant}, which is not in the model's field table (src/config/model-fields.ts)`);
+  return presentRecord(value as object, fields, path);
 }
 
 export function createConfigSource(current: () => Config, validator: ConfigValidator): ConfigSource {

@@ -4,7 +4,8 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import type { Hono } from "hono";
 import { createApiApp } from "../../../src/api/index.ts";
-import { HEARTBEAT_MS, MAX_QUEUED_FRAMES, sseFrame } from "../../../src/api/event-stream.ts";
+import { eventsAfter, HEARTBEAT_MS, MAX_QUEUED_FRAMES, sseFrame } from "../../../src/api/event-stream.ts";
+import type { EventSource } from "../../../src/api/ports.ts";
 import type { TandemEvent } from "../../../src/store/event.ts";
 import { FakeApi } from "./fakes.ts";
 
@@ -131,6 +132,14 @@ describe("Last-Event-ID replay", () => {
     expect(fake.log.queries.every((q) => q.order === "desc" && q.limit === 1000)).toBe(true);
     expect(fake.log.queries.length).toBe(3);
     await stream.cancel();
+  });
+
+  test("a history refusing the cursor it gave stops the replay short, said as truncated", () => {
+    for (let i = 0; i < 1_500; i++) fake.publish({ kind: "daemon.stop", atMs: fake.clock.wallMs(), summary: `n${i}`, data: { reason: "test" } });
+    const refusing: EventSource = { ...fake.events, query: (filter) => (filter.cursor ? { ok: false, error: "bad-cursor", detail: "history replaced" } : fake.events.query(filter)) };
+    const replay = eventsAfter(refusing, 100, {});
+    expect(replay.truncated).toBe(true);
+    expect(replay.events.map((e) => e.id)).toEqual(Array.from({ length: 1_000 }, (_, i) => 505 + i));
   });
 
   test("an id newer than the history (a recreated history) replays nothing and still streams", async () => {

@@ -3,18 +3,13 @@
 // methods to fail over, yield, change trackers, and publish events.
 import { FakeClock } from "../../../src/common/clock.ts";
 import type { ActionResult, ApiPorts, DaemonView, GroupView, InstanceView, SocketView, ValidationAnswer } from "../../../src/api/ports.ts";
-import type { EventFilter, EventPage, HistoryHealth, NewEvent, TandemEvent } from "../../../src/store/event.ts";
+import type { EventFilter, EventQueryResult, HistoryHealth, NewEvent, TandemEvent } from "../../../src/store/event.ts";
 import { emptyCounters } from "../../../src/vrrp/counters.ts";
 
 /** Wall clock of the fake at start (FakeClock's epoch): 2027-01-15T08:00:00Z. */
 export const SEED_WALL_MS = 1_800_000_000_000;
 export const TOKEN = "s3cret-token";
 export const PEER = "10.99.0.12";
-
-/** What store/ throws for a cursor it did not issue (matched by name, as the API does). */
-export class FakeInvalidCursorError extends Error {
-  override name = "InvalidCursorError";
-}
 
 /** An event history with the store's filter, order and cursor semantics, in memory. */
 export class FakeEventLog {
@@ -29,13 +24,13 @@ export class FakeEventLog {
     return stored;
   }
 
-  query(filter: EventFilter): EventPage {
+  query(filter: EventFilter): EventQueryResult {
     this.queries.push(filter);
     const order = filter.order ?? "desc";
     let after: number | undefined;
     if (filter.cursor !== undefined) {
       const match = /^c(\d+)$/.exec(filter.cursor);
-      if (!match) throw new FakeInvalidCursorError(`cursor "${filter.cursor}" was not issued by this history`);
+      if (!match) return { ok: false, error: "bad-cursor", detail: `cursor "${filter.cursor}" was not issued by this history` };
       after = Number(match[1]);
     }
     const matching = this.events
@@ -45,7 +40,7 @@ export class FakeEventLog {
     if (order === "desc") matching.reverse();
     const limit = filter.limit ?? 100;
     const events = matching.slice(0, limit);
-    return matching.length > limit ? { events, nextCursor: `c${events.at(-1)!.id}` } : { events };
+    return { ok: true, page: matching.length > limit ? { events, nextCursor: `c${events.at(-1)!.id}` } : { events } };
   }
 
   subscribe(listener: (event: TandemEvent) => void): () => void {

@@ -127,14 +127,19 @@ describe("GET /events", () => {
     expect(second.nextCursor).toBeUndefined();
   });
 
-  test("an InvalidCursorError without its name set is recognised by its class", async () => {
-    class InvalidCursorError extends Error {}
-    fake.events.query = () => {
-      throw new InvalidCursorError("cursor from another history");
-    };
+  test("the history's bad-cursor answer is a 400 carrying its detail", async () => {
+    fake.events.query = () => ({ ok: false, error: "bad-cursor", detail: "cursor from another history" });
     const res = await get("/events?cursor=abc");
     expect(res.status).toBe(400);
     expect(await res.json() as any).toEqual({ error: "bad cursor", detail: "cursor from another history; use nextCursor from a previous page" });
+  });
+
+  test("an exception from the history is no bad cursor: the API answers 500, whatever the error's name", async () => {
+    fake.events.query = () => {
+      throw Object.assign(new Error("disk on fire"), { name: "InvalidCursorError" });
+    };
+    const res = await get("/events?cursor=abc");
+    expect(res.status).toBe(500);
   });
 
   test("a cursor the store rejects is a 400", async () => {

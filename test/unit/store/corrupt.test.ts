@@ -8,6 +8,7 @@ import { FakeClock } from "../../../src/common/clock.ts";
 import { openEventLog, type EventLog, type HistoryHealth, type NewEvent } from "../../../src/store/index.ts";
 import { priorityEvent, scratchDir } from "./fixtures/events.ts";
 import { nodeStoreFiles } from "./fixtures/node-files.ts";
+import { pageOf } from "./fixtures/page-of.ts";
 
 const scratch = scratchDir("corrupt");
 const logs: EventLog[] = [];
@@ -50,7 +51,7 @@ describe("corrupt", () => {
     expect(existsSync(`${aside}-shm`)).toBe(true);
     expect(existsSync(`${path}-wal`)).toBe(true);
     expect(log.append(priorityEvent(clock.wallMs())).id).toBe(1);
-    expect(log.query({}).events).toHaveLength(1);
+    expect(pageOf(log.query({})).events).toHaveLength(1);
 
     // Reported as a degraded moment followed by the recovery, so the daemon records both.
     clock.advance(0);
@@ -90,13 +91,13 @@ describe("corrupt", () => {
     const log = open(path, clock, changes);
     // Open saw nothing wrong; the first read of the damaged rows does.
     expect(log.health()).toEqual({ state: "ok", path, sinceMs: clock.wallMs(), droppedEvents: 0 });
-    expect(log.query({ order: "asc" })).toEqual({ events: [] });
+    expect(log.query({ order: "asc" })).toEqual({ ok: true, page: { events: [] } });
     const health = log.health();
     expect(health.state).toBe("ok");
     expect(health.notice).toMatch(new RegExp(`^${path} is corrupt \\(database disk image is malformed\\); moved aside to ${path}\\.corrupt-${STAMP} and started a fresh history$`));
     expect(existsSync(`${path}.corrupt-${STAMP}`)).toBe(true);
     expect(log.append(bulky(clock.wallMs(), 0)).id).toBe(201);
-    expect(log.query({}).events.map((e) => e.id)).toEqual([201]);
+    expect(pageOf(log.query({})).events.map((e) => e.id)).toEqual([201]);
     clock.advance(0);
     expect(changes.map((h) => h.state)).toEqual(["degraded", "ok"]);
 

@@ -7,6 +7,7 @@ import { FakeClock } from "../../../src/common/clock.ts";
 import { openEventLog, RETRY_INTERVAL_MS } from "../../../src/store/index.ts";
 import { priorityEvent, scratchDir } from "./fixtures/events.ts";
 import { nodeStoreFiles } from "./fixtures/node-files.ts";
+import { pageOf } from "./fixtures/page-of.ts";
 
 const scratch = scratchDir("busy");
 afterAll(() => scratch.remove());
@@ -33,7 +34,7 @@ describe("locked by another process", () => {
     clock.advance(RETRY_INTERVAL_MS);
     expect(log.health().state).toBe("ok");
     expect(log.append(priorityEvent(clock.wallMs())).id).toBe(3);
-    expect(log.query({}).events.map((e) => e.id)).toEqual([3, 1]);
+    expect(pageOf(log.query({})).events.map((e) => e.id)).toEqual([3, 1]);
     log.close();
   });
 });

@@ -8,6 +8,7 @@ import { openEventLog, RETRY_INTERVAL_MS, type EventLog, type HistoryHealth, typ
 import { scratchDir } from "./fixtures/events.ts";
 import { nodeStoreFiles } from "./fixtures/node-files.ts";
 import { canMount, mountScratch } from "./fixtures/scratch-mount.ts";
+import { pageOf } from "./fixtures/page-of.ts";
 
 const scratch = scratchDir("full");
 const logs: EventLog[] = [];
@@ -41,7 +42,7 @@ describe("full", () => {
     expect(log.health()).toMatchObject({ state: "degraded", reason: `disk full: cannot write ${path} (database or disk is full)`, droppedEvents: 1 });
     // Ids go on while nothing is stored.
     expect(log.append(bulky(clock.wallMs(), 0)).id).toBe(ids.at(-1)! + 1);
-    expect(log.query({})).toEqual({ events: [] });
+    expect(log.query({})).toEqual({ ok: true, page: { events: [] } });
 
     clock.advance(RETRY_INTERVAL_MS);
     expect(log.health().state).toBe("ok");
@@ -52,7 +53,7 @@ describe("full", () => {
     // Retention kept the newest 10 stored; the next event follows the last id handed out.
     const after = log.append(bulky(clock.wallMs(), 1));
     expect(after.id).toBe(ids.at(-1)! + 2);
-    const kept = log.query({ order: "asc" }).events.map((e) => e.id);
+    const kept = pageOf(log.query({ order: "asc" })).events.map((e) => e.id);
     expect(kept.at(-1)).toBe(after.id);
     expect(kept.length).toBeLessThanOrEqual(11);
   });
@@ -86,11 +87,11 @@ describe("full", () => {
       expect(changes.map((h) => h.state)).toEqual(["degraded", "ok"]);
       const next = log.append(bulky(clock.wallMs(), 0));
       expect(next.id).toBe(ids.at(-1)! + 1);
-      expect(log.query({ limit: 1 }).events[0]!.id).toBe(next.id);
+      expect(pageOf(log.query({ limit: 1 })).events[0]!.id).toBe(next.id);
       log.close();
       const reopened = openEventLog({ path, clock, files: nodeStoreFiles() });
       logs.push(reopened);
-      expect(reopened.query({ limit: 1 }).events[0]!.id).toBe(next.id);
+      expect(pageOf(reopened.query({ limit: 1 })).events[0]!.id).toBe(next.id);
     } finally {
       for (const log of logs.splice(0)) log.close();
       mount.remove();

@@ -9,6 +9,7 @@ import { openEventLog, RETRY_INTERVAL_MS, type EventLog, type HistoryHealth } fr
 import { priorityEvent, scratchDir, stopEvent } from "./fixtures/events.ts";
 import { nodeStoreFiles } from "./fixtures/node-files.ts";
 import { canMount, isRoot, mountScratch } from "./fixtures/scratch-mount.ts";
+import { pageOf } from "./fixtures/page-of.ts";
 
 const scratch = scratchDir("degraded");
 const logs: EventLog[] = [];
@@ -46,7 +47,7 @@ describe("missing directory", () => {
     expect(health.sinceMs).toBe(clock.wallMs());
     expect([1, 2, 3].map((n) => log.append(priorityEvent(clock.wallMs(), "VI_1", n)).id)).toEqual([1, 2, 3]);
     expect(log.health().droppedEvents).toBe(3);
-    expect(log.query({})).toEqual({ events: [] });
+    expect(log.query({})).toEqual({ ok: true, page: { events: [] } });
 
     // Notified after open returned, through the clock.
     expect(changes).toEqual([]);
@@ -63,7 +64,7 @@ describe("missing directory", () => {
       ["ok", 3],
     ]);
     expect(log.append(stopEvent(clock.wallMs())).id).toBe(4);
-    expect(log.query({}).events.map((e) => e.id)).toEqual([4]);
+    expect(pageOf(log.query({})).events.map((e) => e.id)).toEqual([4]);
     log.close();
   });
 
@@ -143,7 +144,7 @@ describe("listeners", () => {
     expect(log.health().droppedEvents).toBe(1);
     rmSync(blocker);
     clock.advance(RETRY_INTERVAL_MS);
-    const stored = log.query({}).events;
+    const stored = pageOf(log.query({})).events;
     expect(stored.map((e) => [e.id, e.kind])).toEqual([[2, "history.recovered"]]);
     expect(stored[0]!.data).toEqual({ droppedEvents: 1 });
   });

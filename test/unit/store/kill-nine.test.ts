@@ -9,6 +9,7 @@ import { FakeClock } from "../../../src/common/clock.ts";
 import { openEventLog } from "../../../src/store/index.ts";
 import { stopEvent, scratchDir } from "./fixtures/events.ts";
 import { nodeStoreFiles } from "./fixtures/node-files.ts";
+import { pageOf } from "./fixtures/page-of.ts";
 
 const ROUNDS = 10;
 const FIXTURE = join(import.meta.dir, "fixtures/append-loop.ts");
@@ -91,7 +92,7 @@ describe("kill -9", () => {
     const log = openEventLog({ path, clock: new FakeClock(), files: nodeStoreFiles() });
     expect(log.health().state).toBe("ok");
     expect(log.append(stopEvent(1)).id).toBe(previousMax + 1);
-    expect(log.query({ limit: 1 }).events[0]!.id).toBe(previousMax + 1);
+    expect(pageOf(log.query({ limit: 1 })).events[0]!.id).toBe(previousMax + 1);
     log.close();
   }, 20_000);
 });

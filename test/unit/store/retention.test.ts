@@ -9,12 +9,13 @@ import { migrate } from "../../../src/store/schema.ts";
 import { join } from "node:path";
 import { priorityEvent, scratchDir } from "./fixtures/events.ts";
 import { nodeStoreFiles } from "./fixtures/node-files.ts";
+import { pageOf } from "./fixtures/page-of.ts";
 
 const DAY = 86_400_000;
 let log: EventLog | undefined;
 afterEach(() => log?.close());
 
-const count = (l: EventLog) => l.query({ limit: 1000 }).events.length;
+const count = (l: EventLog) => pageOf(l.query({ limit: 1000 })).events.length;
 
 describe("retention", () => {
   test("by age: events older than maxAgeDays go on the 10-minute timer", () => {
@@ -26,9 +27,9 @@ describe("retention", () => {
     expect(count(log)).toBe(4);
     // Runs fall every 10 minutes from open; the one at +3 days cuts at +1 day (kept: not older).
     clock.advance(3 * DAY);
-    expect(log.query({}).events.map((e) => (e.atMs - start) / DAY)).toEqual([3, 2, 1]);
+    expect(pageOf(log.query({})).events.map((e) => (e.atMs - start) / DAY)).toEqual([3, 2, 1]);
     clock.advance(DAY);
-    expect(log.query({}).events.map((e) => (e.atMs - start) / DAY)).toEqual([3, 2]);
+    expect(pageOf(log.query({})).events.map((e) => (e.atMs - start) / DAY)).toEqual([3, 2]);
   });
 
   test("by age and count: applied at open", () => {
@@ -41,7 +42,7 @@ describe("retention", () => {
       for (let i = 0; i < 5; i++) first.append(priorityEvent(clock.wallMs() + i));
       first.close();
       log = openEventLog({ path, clock, files: nodeStoreFiles(), retention: { maxAgeDays: 1, maxRows: 3 } });
-      expect(log.query({ order: "asc" }).events.map((e) => e.id)).toEqual([13, 14, 15]);
+      expect(pageOf(log.query({ order: "asc" })).events.map((e) => e.id)).toEqual([13, 14, 15]);
     } finally {
       scratch.remove();
     }
@@ -52,7 +53,7 @@ describe("retention", () => {
     log = openEventLog({ path: ":memory:", clock, retention: { maxRows: 100 } });
     for (let i = 0; i < 150; i++) log.append(priorityEvent(clock.wallMs() + i));
     clock.advance(RETENTION_INTERVAL_MS);
-    const events = log.query({ limit: 1000, order: "asc" }).events;
+    const events = pageOf(log.query({ limit: 1000, order: "asc" })).events;
     expect(events).toHaveLength(100);
     expect(events[0]!.id).toBe(51);
     expect(events.at(-1)!.id).toBe(150);

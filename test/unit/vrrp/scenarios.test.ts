@@ -78,6 +78,19 @@ describe("failover", () => {
     expect(lan.holders("VI_1")).toEqual(["B"]);
     expect(transitionTime(lan, "B", "MASTER")).toBeCloseTo(last + LATENCY_MS + masterDownIntervalMs(2, 90, 100), 6);
     expect(b.garps.length).toBeGreaterThan(0);
+    // The reason carries the silence as numbers; the detail says the same in words.
+    const reason = lan.transitions("B").find((e) => e.what.startsWith("-> MASTER"))!.reason!;
+    expect(reason.cause).toBe("master-down-timer");
+    expect(reason.silentMs).toBeCloseTo(masterDownIntervalMs(2, 90, 100), 6);
+    expect(reason.advertsMissed).toBe(3);
+    expect(reason.detail).toBe("no advert from master 10.99.0.11 for 3648 ms (3 adverts missed)");
+  });
+
+  test("no master ever heard: the takeover reason counts no missed adverts", async () => {
+    const { lan } = classicPair();
+    await lan.runFor(5_000);
+    const reason = lan.transitions("A").find((e) => e.what.startsWith("-> MASTER"))!.reason!;
+    expect(reason).toEqual({ cause: "master-down-timer", detail: "no master heard for 1004 ms" });
   });
 
   test("graceful stop: priority 0 advert, then the backup takes over after Skew_Time", async () => {

@@ -18,7 +18,7 @@ describe("runtime events as history records", () => {
           to: "MASTER",
           effectivePriority: 90,
           atMs: 0,
-          reason: { cause: "master-down-timer", detail: "no advert from master 10.99.0.11 for 3649 ms (3 adverts missed)", peer: { ip: parseIpv4("10.99.0.11")!, priority: 100 }, lastAdvertHeardMs: 0 },
+          reason: { cause: "master-down-timer", detail: "no advert from master 10.99.0.11 for 3649 ms (3 adverts missed)", peer: { ip: parseIpv4("10.99.0.11")!, priority: 100 }, lastAdvertHeardMs: 0, silentMs: 3649.4, advertsMissed: 3 },
         },
       },
       1_800_000_000_000,
@@ -39,6 +39,15 @@ describe("runtime events as history records", () => {
         takeoverMs: 3650.2,
       },
     });
+  });
+
+  test("adverts missed come from the reason's field, never from its wording", () => {
+    const transition = (reason: { cause: "master-down-timer"; detail: string; advertsMissed?: number }) =>
+      historyEventOf({ kind: "transition", plan, transition: { instance: "VI_1", from: "BACKUP", to: "MASTER", effectivePriority: 90, atMs: 0, reason } }, 5);
+    const counted = transition({ cause: "master-down-timer", detail: "the master went quiet", advertsMissed: 4 });
+    expect(counted.kind === "vrrp.transition" && counted.data.advertsMissed).toBe(4);
+    const uncounted = transition({ cause: "master-down-timer", detail: "no master heard for 3649 ms (3 adverts missed)" });
+    expect(uncounted.kind === "vrrp.transition" && "advertsMissed" in uncounted.data).toBe(false);
   });
 
   test("another master heard while master is recorded as a split brain", () => {

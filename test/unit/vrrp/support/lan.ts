@@ -5,7 +5,7 @@ import { formatIpv4, parseIpv4 } from "../../../../src/common/ipv4.ts";
 import { memoryLogger } from "../../../../src/common/logger.ts";
 import type { Advert } from "../../../../src/vrrp/advert.ts";
 import { VrrpInstance, type InstanceConfig, type InstanceTransition } from "../../../../src/vrrp/instance.ts";
-import type { MachineConfig } from "../../../../src/vrrp/machine.ts";
+import type { MachineConfig, TransitionReason } from "../../../../src/vrrp/machine.ts";
 import { SyncGroupDriver } from "../../../../src/vrrp/sync-group.ts";
 
 export const LATENCY_MS = 0.2;
@@ -21,6 +21,8 @@ export interface LanEvent {
   router: string;
   instance: string;
   what: string;
+  /** Transitions only: the machine's reason, as the instance reported it. */
+  reason?: TransitionReason;
 }
 
 export class Lan {
@@ -144,7 +146,7 @@ export class Router {
       sendGratuitousArps: (count) => {
         if (this.alive) this.garps.push({ atMs: this.lan.clock.nowMs(), instance: name, count });
       },
-      onTransition: (t: InstanceTransition) => this.record(name, `-> ${t.to} (${t.reason.cause})`),
+      onTransition: (t: InstanceTransition) => this.record(name, `-> ${t.to} (${t.reason.cause})`, t.reason),
       afterStep: () => group?.reconcile(),
     });
     group?.add(instance);
@@ -188,8 +190,8 @@ export class Router {
     for (const i of this.instances.values()) i.snapshot();
   }
 
-  record(instance: string, what: string): void {
-    this.lan.events.push({ atMs: this.lan.clock.nowMs(), router: this.name, instance, what });
+  record(instance: string, what: string, reason?: TransitionReason): void {
+    this.lan.events.push({ atMs: this.lan.clock.nowMs(), router: this.name, instance, what, ...(reason ? { reason } : {}) });
   }
 
   toString(): string {
