@@ -8,12 +8,12 @@ import { systemClock, type Clock, type TimerHandle } from "../../common/clock.ts
 import type { Logger } from "../../common/logger.ts";
 import type { Config } from "../../config/index.ts";
 import { createNetworkPorts, type NetworkPorts } from "../../net/index.ts";
-import { planRuntime } from "../../vrrp/instance-plan.ts";
+import { planRuntime, type RuntimePlan } from "../../vrrp/instance-plan.ts";
 import type { FromEngine, ToEngine } from "../ipc/messages.ts";
 import { parentLink, type ParentLink } from "../ipc/parent-link.ts";
 import { historyEventOf, notifyEvent } from "./history-events.ts";
 import { setUpChild } from "../os/child-setup.ts";
-import { createNotifyRunner, type NotifyRunner } from "../scripts/notify-runner.ts";
+import { createNotifyRunner, type NotifyRunner, type NotifyTarget } from "../scripts/notify-runner.ts";
 import { notifyTargets } from "../scripts/notify-targets.ts";
 import { createProcessRunner } from "../scripts/process-runner.ts";
 import { nodeSecurityFs } from "../scripts/script-security.ts";
@@ -136,7 +136,7 @@ class Engine {
 
   async start(): Promise<void> {
     const plan = planRuntime(this.config);
-    this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+    this.notify.setTargets(this.notifyTargetsOf(plan));
     await this.runtime.start(plan);
     this.starting = false;
     this.link.send({ type: "started" });
@@ -157,12 +157,18 @@ class Engine {
       this.maintenance = new Set(maintenance);
       this.isReload = true;
       const plan = planRuntime(config);
-      this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+      this.notify.setTargets(this.notifyTargetsOf(plan));
       await this.runtime.apply(plan);
       this.link.send({ type: "applied" });
       this.sendStatus();
     });
     return this.applying;
+  }
+
+  /** Notify scripts of a plan, checked like vrrp_scripts against the current enable_script_security. */
+  private notifyTargetsOf(plan: RuntimePlan): NotifyTarget[] {
+    const context = { identity: this.identity, enableScriptSecurity: this.config.globalDefs.enableScriptSecurity, securityFs: nodeSecurityFs };
+    return notifyTargets(plan.instances, plan.syncGroups, context, this.logger.child("notify"));
   }
 
   private setMaintenance(names: string[]): void {
