@@ -232,6 +232,12 @@ class Engine {
   }
 
   private onEvent(event: RuntimeEvent): void {
+    if (event.kind === "removed") {
+      // keepalived runs no notify_stop for a removed instance, and neither does its STOP
+      // transition here (the new targets lack it): the runner keeps its old scripts for this.
+      this.notify.deleted(event.plan.name, event.lastState, event.effectivePriority);
+      return;
+    }
     const history = historyEventOf(event, this.clock.wallMs());
     this.report(history);
     if (event.kind === "transition") {

@@ -35,6 +35,7 @@ export function notifyTargets(instances: readonly InstancePlan[], groups: readon
       fault: script("notify_fault", plan.fault),
       stop: script("notify_stop", plan.stop),
       notify: script("notify", plan.notify),
+      ...(plan.deleted ? { notifyDeleted: true, deleted: script("notify_deleted", plan.deleted.command) } : {}),
     };
   };
   return [...instances.map((p) => target("INSTANCE", p.name, p.notify)), ...groups.map((g) => target("GROUP", g.name, g.notify))];

@@ -42,6 +42,7 @@ vrrp_instance VI_1 {
   notify_backup "logger -t vrrp backup"
   notify_fault "echo fault > /run/vrrp-state"
   notify /etc/keepalived/notify.sh
+  notify_deleted "/etc/keepalived/notify.sh deleted"
 }
 `;
 
@@ -78,7 +79,7 @@ describe("notify targets and script security", () => {
     // Scripts elsewhere are untouched.
     expect(instance.backup).toBeDefined();
     expect(instance.fault).toBeDefined();
-    expect(lines.filter((l) => l.includes("is disabled: refused by script security")).length).toBe(4);
+    expect(lines.filter((l) => l.includes("is disabled: refused by script security")).length).toBe(5);
     expect(lines).toContainEqual(expect.stringContaining(`VI_1: notify_master script /etc/keepalived/master.sh runs as root but /etc/keepalived is world-writable - disabled because enable_script_security is set`));
     expect(lines).toContainEqual(expect.stringContaining(`G1: notify "/etc/keepalived/notify.sh group" is disabled`));
   });
@@ -105,6 +106,14 @@ describe("notify targets and script security", () => {
     expect(lines).toContainEqual(expect.stringContaining("VI_1: notify_master \"/etc/keepalived/master.sh instance\" is disabled: refused by script security"));
     expect(lines).toContainEqual(expect.stringContaining("is not executable for uid:gid 1000:1000"));
     expect(lines).toContainEqual(expect.stringContaining("VI_1: notify_backup \"logger -t vrrp backup\" is disabled: program logger not found in"));
+  });
+
+  test("notify_deleted: the flag and its command, which is checked like the others", () => {
+    const { instance, group } = targets(secureTree);
+    expect(instance.notifyDeleted).toBe(true);
+    expect(instance.deleted?.command.argv).toEqual(["/etc/keepalived/notify.sh", "deleted"]);
+    expect(group.notifyDeleted).toBeUndefined();
+    expect(targets({ ...secureTree, "/etc/keepalived": dir(0o777) }).instance).toMatchObject({ notifyDeleted: true, deleted: undefined });
   });
 
   test("a shell-syntax command is checked as the shell that runs it", () => {
