@@ -2,7 +2,7 @@
 
 import { formatIpv4, isMulticastIpv4 } from "../common/ipv4.ts";
 import { AUTH_IP_AH, AUTH_NONE, AUTH_SIMPLE_TEXT, type Advert, type ReceivedAdvert, type VrrpVersion } from "./advert.ts";
-import { decodeIpv4, VRRP_IP_TTL } from "./ipv4-header.ts";
+import { VRRP_IP_TTL } from "./ipv4-header.ts";
 import {
   advertFromMessage,
   checkVrrpChecksum,
@@ -142,14 +142,6 @@ export function checkAdvert(packet: ReceivedPacket, expect: ReceiveExpectation):
     received: { advert, sourceIp: packet.sourceIp, destinationIp: packet.destinationIp, ttl: packet.ttl },
     warnings,
   };
-}
-
-/** Decode the IPv4 header of a raw-socket read, then run `checkAdvert`. Never throws. */
-export function checkIpv4Packet(bytes: Uint8Array, expect: ReceiveExpectation): ReceiveCheckResult {
-  const ip = decodeIpv4(bytes);
-  if (!ip.ok) return ip;
-  const { ttl, sourceIp, destinationIp } = ip.header;
-  return checkAdvert({ ttl, sourceIp, destinationIp, payload: ip.payload }, expect);
 }
 
 /** RFC 3768 7.1: "MUST perform authentication specified by Auth Type". */
