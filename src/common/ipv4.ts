@@ -49,8 +49,3 @@ export function parseMac(text: string): Uint8Array | undefined {
 export function formatMac(mac: Uint8Array): string {
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join(":");
 }
-
-/** RFC 5798 section 7.3: the virtual router MAC for IPv4 is 00-00-5E-00-01-{VRID}. */
-export function virtualRouterMac(vrid: number): Uint8Array {
-  return new Uint8Array([0x00, 0x00, 0x5e, 0x00, 0x01, vrid & 255]);
-}

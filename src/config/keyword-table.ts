@@ -143,6 +143,17 @@ export function commandField<T extends Located>(name: string, field: string): Ke
   });
 }
 
+/** `notify_deleted [<STRING>|<QUOTED-STRING> [username [groupname]]]`: the flag, with an optional command. */
+export function optionalCommandField<T extends Located>(name: string, field: string): Keyword<T> {
+  return keyword(name, (stmt, target, diag) => {
+    const tok = stmt.args[0];
+    const user = stmt.args[1];
+    if (user) diag.warn(user, `parsed but not implemented: per-script user for ${name} (scripts run as script_user)`);
+    if (stmt.args.length > 3) warnExtraArgs(stmt, 3, diag);
+    setField(target, field, tok ? { command: tok.text } : {}, stmt);
+  });
+}
+
 /** A nested block of keywords built into a fresh object and handed to `attach`. */
 export function nestedBlock<T, C>(
   name: string,

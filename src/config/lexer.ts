@@ -65,18 +65,12 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * Split a line into tokens. Quoting is shell-like, as keepalived's man page describes:
+ * Split a line into tokens, handed to `visit` as they come (the statement tree takes them
+ * so). Quoting is shell-like, as keepalived's man page describes:
  * `"..."` and `'...'` may be glued to unquoted text and the quotes are removed. Inside
  * double quotes `\"` and `\\` are unescaped; other backslash sequences are kept for the
  * script runner, which interprets them when it splits a command line.
  */
-export function tokenizeLine(l: LogicalLine, diag: Diagnostics, options: { comments?: boolean } = {}): Token[] {
-  const tokens: Token[] = [];
-  forEachToken(l, diag, options.comments ?? true, (token) => tokens.push(token));
-  return tokens;
-}
-
-/** tokenizeLine without the array: the statement tree takes tokens as they come. */
 export function forEachToken(l: LogicalLine, diag: Diagnostics, comments: boolean, visit: (token: Token) => void): void {
   // The preprocessor strips comments before substitution so `${_HASH}` can yield a literal '#'.
   const text = l.text;

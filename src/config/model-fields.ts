@@ -129,6 +129,7 @@ const VRRP_INSTANCE = {
   notifyBackup: "value",
   notifyFault: "value",
   notifyStop: "value",
+  notifyDeleted: { record: { command: "value" } },
   garpMasterDelayS: "number",
   garpMasterRepeat: "number",
   garpMasterRefreshS: "number",

@@ -157,6 +157,11 @@ export interface VrrpInstance {
   notifyBackup?: string;
   notifyFault?: string;
   notifyStop?: string;
+  /**
+   * `notify_deleted [COMMAND]`: an instance removed from the configuration by a reload is
+   * announced as DELETED instead of keepalived's default FAULT, and COMMAND (if any) runs.
+   */
+  notifyDeleted?: { command?: string };
   /** Per-instance overrides of the global vrrp_garp_* values; undefined = use the global. */
   garpMasterDelayS?: number;
   garpMasterRepeat?: number;

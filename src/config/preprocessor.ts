@@ -31,19 +31,13 @@ interface FileFrame {
   lookup: (name: string) => string | undefined;
 }
 
-/** Thrown inside the preprocessor when a whole-parse limit is hit; caught in preprocess(). */
+/** Thrown inside the preprocessor when a whole-parse limit is hit; caught in preprocessInto(). */
 class LimitReached extends Error {}
 
-/** Run the preprocessor over the entry file and everything it includes; the lines as an array. */
-export function preprocess(entryPath: string, options: PreprocessOptions, diag: Diagnostics): LogicalLine[] {
-  const lines: LogicalLine[] = [];
-  preprocessInto(entryPath, options, diag, (line) => lines.push(line));
-  return lines;
-}
-
 /**
- * The same, handing each line to `emit` as it is made: the parser builds statements from
- * them at once, so a large file's lines are never all held at the same time.
+ * Run the preprocessor over the entry file and everything it includes, handing each line
+ * to `emit` as it is made: the parser builds statements from them at once, so a large
+ * file's lines are never all held at the same time.
  */
 export function preprocessInto(entryPath: string, options: PreprocessOptions, diag: Diagnostics, emit: (line: LogicalLine) => void): void {
   const limits = options.limits ?? DEFAULT_CONFIG_LIMITS;

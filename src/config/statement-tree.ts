@@ -20,20 +20,14 @@ interface Frame {
   owner?: Statement;
 }
 
-/** Statements without arguments share this (never written: only buildStatements adds arguments). */
+/** Statements without arguments share this (never written: the builder swaps in a fresh array for the first argument). */
 const NO_ARGS: Token[] = [];
 
 /**
+ * Builds the tree line by line, so the preprocessor can hand lines over as it makes them.
  * A statement ends at the end of its line, at `{` (which opens its block) or at `}`.
  * So `virtual_ipaddress { 10.0.0.1 }` on one line and `10.0.0.2 }` both work, as in keepalived.
  */
-export function buildStatements(lines: Iterable<LogicalLine>, diag: Diagnostics, maxDepth = DEFAULT_CONFIG_LIMITS.blockDepth): Statement[] {
-  const builder = new StatementBuilder(diag, maxDepth);
-  for (const line of lines) builder.add(line);
-  return builder.finish();
-}
-
-/** Builds the tree line by line, so the preprocessor can hand lines over as it makes them. */
 export class StatementBuilder {
   private readonly root: Frame = { statements: [] };
   private readonly stack: Frame[] = [this.root];

@@ -120,7 +120,7 @@ export function finishInstance(d: VrrpInstanceDraft, globalVersion: 2 | 3, diag:
 
 /** Fields copied only when set. One object for all of them: a spread per field cost more than the rest of finishing. */
 const OPTIONAL_FIELDS = [
-  "unicastSrcIp", "mcastSrcIp", "notify", "notifyMaster", "notifyBackup", "notifyFault", "notifyStop",
+  "unicastSrcIp", "mcastSrcIp", "notify", "notifyMaster", "notifyBackup", "notifyFault", "notifyStop", "notifyDeleted",
   "garpMasterDelayS", "garpMasterRepeat", "garpMasterRefreshS", "garpMasterRefreshRepeat",
 ] as const;
 

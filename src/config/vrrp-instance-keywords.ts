@@ -13,6 +13,7 @@ import {
   ipv4Field,
   keyword,
   nestedBlock,
+  optionalCommandField,
   rejected,
   setField,
   stringField,
@@ -155,6 +156,7 @@ const keywords: K[] = [
   commandField("notify_backup", "notifyBackup"),
   commandField("notify_fault", "notifyFault"),
   commandField("notify_stop", "notifyStop"),
+  optionalCommandField("notify_deleted", "notifyDeleted"),
   intField("garp_master_delay", "garpMasterDelayS", 0, 86400),
   intField("garp_master_repeat", "garpMasterRepeat", 1, 10000),
   intField("garp_master_refresh", "garpMasterRefreshS", 0, 86400),
@@ -174,7 +176,7 @@ const keywords: K[] = [
     "unicast_fault_no_peer", "unicast_ttl", "old_unicast_checksum", "garp_lower_prio_delay", "garp_lower_prio_repeat",
     "garp_extra_if", "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert", "virtual_routes",
     "virtual_rules", "accept", "no_accept", "promote_secondaries", "skip_check_adv_addr", "strict_mode", "debug",
-    "notify_master_rx_lower_pri", "notify_priority_changes", "notify_deleted", "kernel_rx_buf_size", "linkbeat_use_polling",
+    "notify_master_rx_lower_pri", "notify_priority_changes", "kernel_rx_buf_size", "linkbeat_use_polling",
   ].map((name) => ignored<VrrpInstanceDraft>(name)),
 ];
 

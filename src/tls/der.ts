@@ -60,10 +60,6 @@ export function boolean(value: boolean): Uint8Array {
   return tlv(DER_TAG.BOOLEAN, Uint8Array.of(value ? 0xff : 0x00));
 }
 
-export function nullValue(): Uint8Array {
-  return tlv(DER_TAG.NULL, new Uint8Array(0));
-}
-
 /**
  * A non-negative INTEGER from a bigint or unsigned big-endian bytes: two's complement, so a
  * leading 0x00 is added when the top bit is set, and redundant leading zeros are dropped (§8.3.2).
@@ -117,10 +113,6 @@ export function utf8String(text: string): Uint8Array {
 export function ia5Contents(text: string): Uint8Array {
   if (!/^[\x00-\x7f]*$/.test(text)) throw new RangeError(`"${text}" is not ASCII (IA5String)`);
   return new TextEncoder().encode(text);
-}
-
-export function ia5String(text: string): Uint8Array {
-  return tlv(DER_TAG.IA5_STRING, ia5Contents(text));
 }
 
 /** Context-specific tag [n]: EXPLICIT wraps a whole encoding (constructed), IMPLICIT replaces the tag. */

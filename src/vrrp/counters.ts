@@ -122,12 +122,3 @@ export function countTransition(counters: VrrpCounters, from: string, to: string
   if (from === "MASTER") return increment(counters, "releaseMaster");
   return counters;
 }
-
-/** Router-wide totals, e.g. RFC 6527's vrrpv3RouterChecksumErrors over all instances. */
-export function sumCounters(all: readonly VrrpCounters[]): VrrpCounters {
-  return all.reduce((total, counters) => {
-    const sum = { ...total } as Record<CounterName, number>;
-    for (const name of Object.keys(sum) as CounterName[]) sum[name] += counters[name];
-    return sum;
-  }, emptyCounters());
-}

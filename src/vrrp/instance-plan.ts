@@ -29,6 +29,8 @@ export interface NotifyPlan {
   backup?: string;
   fault?: string;
   stop?: string;
+  /** Instances only: notify_deleted was given (a removal is DELETED, not FAULT), with its command if any. */
+  deleted?: { command?: string };
 }
 
 export interface InstancePlan {
@@ -152,7 +154,7 @@ function planInstance(config: Config, instance: VrrpInstance, syncGroup: string 
     scripts,
     files,
     interfaces,
-    notify: { notify: instance.notify, master: instance.notifyMaster, backup: instance.notifyBackup, fault: instance.notifyFault, stop: instance.notifyStop },
+    notify: { notify: instance.notify, master: instance.notifyMaster, backup: instance.notifyBackup, fault: instance.notifyFault, stop: instance.notifyStop, deleted: instance.notifyDeleted },
     syncGroup,
   };
   return { ...plan, key: planKey(plan) };

@@ -102,12 +102,6 @@ export class VrrpInstance implements SyncMember {
     this.dispatch({ kind: "force", state, detail });
   }
 
-  /** Replace the status of one tracked object; recomputes priority and faults. */
-  setTracker(status: TrackerStatus): void {
-    this.trackers.set(trackerKey(status), status);
-    this.applyTrackers();
-  }
-
   /** Replace the whole set of tracked objects at once (start, reload): one recomputation. */
   setTrackers(statuses: readonly TrackerStatus[]): void {
     this.trackers = new Map(statuses.map((s) => [trackerKey(s), s]));

@@ -145,14 +145,6 @@ export function checkAdvert(packet: ReceivedPacket, expect: ReceiveExpectation):
   };
 }
 
-/** Decode the IPv4 header of a raw-socket read, then run `checkAdvert`. Never throws. */
-export function checkIpv4Packet(bytes: Uint8Array, expect: ReceiveExpectation): ReceiveCheckResult {
-  const ip = decodeIpv4(bytes);
-  if (!ip.ok) return ip;
-  const { ttl, sourceIp, destinationIp } = ip.header;
-  return checkAdvert({ ttl, sourceIp, destinationIp, payload: ip.payload }, expect);
-}
-
 /** RFC 3768 7.1: "MUST perform authentication specified by Auth Type". */
 function checkV2Auth(payload: Uint8Array, authType: number, countIpAddrs: number, expect: ReceiveExpectation): Rejected | undefined {
   const known = AUTH_TYPE_NAMES[authType];

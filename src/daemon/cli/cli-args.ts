@@ -25,7 +25,6 @@ export interface RunOptions {
   releaseVips: boolean;
   dontReleaseIpvs: boolean;
   configId: string | undefined;
-  namespace: string | undefined;
   dbFile: string;
   /** Flags accepted for compatibility that change nothing in tandem, for a start-up note. */
   ignored: string[];
@@ -89,6 +88,8 @@ interface FlagSpec {
 interface ParseState {
   command?: "check" | "version" | "help";
   checkLogFile?: string;
+  /** A flag tandem refuses (the first one given): the usage error to return. */
+  refused?: string;
 }
 
 const ignore = (name: string) => (o: RunOptions) => void o.ignored.push(name);
@@ -118,7 +119,9 @@ const FLAGS: FlagSpec[] = [
   { short: "b", long: "bfd_pid", value: "required", apply: ignore("--bfd_pid") },
   { short: "x", long: "snmp", value: "none", apply: ignore("--snmp") },
   { short: "A", long: "snmp-agent-socket", value: "required", apply: ignore("--snmp-agent-socket") },
-  { short: "s", long: "namespace", value: "required", apply: (o, v) => (o.namespace = v) },
+  // keepalived -s NAME runs itself inside network namespace NAME. Tandem does not switch
+  // namespaces: ignoring the flag would put the VIPs and adverts in the wrong one.
+  { short: "s", long: "namespace", value: "required", apply: (_o, v, s) => (s.refused ??= namespaceRefusal(v!)) },
   { short: "m", long: "core-dump", value: "none", apply: ignore("--core-dump") },
   { short: "M", long: "core-dump-pattern", value: "optional", apply: ignore("--core-dump-pattern") },
   { short: "e", long: "all-config", value: "none", apply: ignore("--all-config") },
@@ -144,7 +147,6 @@ function defaults(): RunOptions {
     releaseVips: false,
     dontReleaseIpvs: false,
     configId: undefined,
-    namespace: undefined,
     dbFile: DEFAULT_DB_FILE,
     ignored: [],
   };
@@ -211,6 +213,7 @@ export function parseArgs(argv: readonly string[]): Command {
     return { kind: "usage-error", message: `unexpected argument "${arg}" (see tandem --help)` };
   }
 
+  if (state.refused) return { kind: "usage-error", message: state.refused };
   const command = subcommand === "run" ? "run" : (subcommand ?? state.command ?? "run");
   switch (command) {
     case "help":
@@ -223,6 +226,10 @@ export function parseArgs(argv: readonly string[]): Command {
       if (options.vrrpOnly && options.checkOnly) return { kind: "usage-error", message: "--vrrp and --check exclude each other" };
       return { kind: "run", options };
   }
+}
+
+function namespaceRefusal(name: string): string {
+  return `-s/--namespace is not supported: tandem does not switch network namespaces itself; run it inside the namespace instead: ip netns exec ${name} tandem ... (without -s)`;
 }
 
 const EVENT_FILTERS = ["since", "until", "kind", "instance", "limit", "cursor", "order"];
@@ -328,6 +335,7 @@ keepalived-compatible options (a keepalived unit runs tandem unchanged):
   -v, --version          print the version
   -h, --help             this text
   Accepted and ignored: -B -R -r -c -b -a -d -x -A -m -M -u -e --all
+  Refused: -s/--namespace (run tandem under 'ip netns exec NAME' instead)
 
 Tandem options:
   --db=FILE              event history database (default ${DEFAULT_DB_FILE})

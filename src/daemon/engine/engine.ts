@@ -7,11 +7,11 @@ import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { ProcessRunner } from "../../common/process.ts";
 import type { NetworkPorts } from "../../net/index.ts";
-import { planRuntime } from "../../vrrp/instance-plan.ts";
+import { planRuntime, type RuntimePlan } from "../../vrrp/instance-plan.ts";
 import type { Config } from "../../config/index.ts";
 import type { FromEngine, ToEngine } from "../ipc/messages.ts";
 import { historyEventOf, notifyEvent } from "./history-events.ts";
-import { createNotifyRunner, type NotifyRunner } from "../scripts/notify-runner.ts";
+import { createNotifyRunner, type NotifyRunner, type NotifyTarget } from "../scripts/notify-runner.ts";
 import { notifyTargets } from "../scripts/notify-targets.ts";
 import type { SecurityFs } from "../scripts/script-security.ts";
 import { resolveScriptIdentity, type AccountDatabase, type ScriptIdentity } from "../scripts/script-user.ts";
@@ -125,7 +125,7 @@ export class Engine {
 
   async start(): Promise<void> {
     const plan = planRuntime(this.config);
-    this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+    this.notify.setTargets(this.notifyTargetsOf(plan));
     await this.runtime.start(plan);
     this.starting = false;
     this.deps.send({ type: "started" });
@@ -146,12 +146,18 @@ export class Engine {
       this.maintenance = new Set(maintenance);
       this.isReload = true;
       const plan = planRuntime(config);
-      this.notify.setTargets(notifyTargets(plan.instances, plan.syncGroups, this.identity, this.logger));
+      this.notify.setTargets(this.notifyTargetsOf(plan));
       await this.runtime.apply(plan);
       this.deps.send({ type: "applied" });
       this.sendStatus();
     });
     return this.applying;
+  }
+
+  /** Notify scripts of a plan, checked like vrrp_scripts against the current enable_script_security. */
+  private notifyTargetsOf(plan: RuntimePlan): NotifyTarget[] {
+    const context = { identity: this.identity, enableScriptSecurity: this.config.globalDefs.enableScriptSecurity, securityFs: this.deps.securityFs };
+    return notifyTargets(plan.instances, plan.syncGroups, context, this.logger.child("notify"));
   }
 
   private setMaintenance(names: string[]): void {
@@ -215,6 +221,12 @@ export class Engine {
   }
 
   private onEvent(event: RuntimeEvent): void {
+    if (event.kind === "removed") {
+      // keepalived runs no notify_stop for a removed instance, and neither does its STOP
+      // transition here (the new targets lack it): the runner keeps its old scripts for this.
+      this.notify.deleted(event.plan.name, event.lastState, event.effectivePriority);
+      return;
+    }
     const history = historyEventOf(event, this.clock.wallMs());
     this.report(history);
     if (event.kind === "transition") {

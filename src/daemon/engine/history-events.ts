@@ -5,7 +5,10 @@ import type { NotifyRunRecord } from "../scripts/notify-runner.ts";
 import type { TrackerEvent } from "../vrrp/tracking.ts";
 import type { RuntimeEvent } from "../vrrp/vrrp-runtime.ts";
 
-export function historyEventOf(event: RuntimeEvent, atMs: number): NewEvent {
+/** A removal is in the history as the instance's STOP transition; it only drives notify scripts. */
+export type HistoryRuntimeEvent = Exclude<RuntimeEvent, { kind: "removed" }>;
+
+export function historyEventOf(event: HistoryRuntimeEvent, atMs: number): NewEvent {
   switch (event.kind) {
     case "transition": {
       const { transition: t, plan, takeoverMs } = event;

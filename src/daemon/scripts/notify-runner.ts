@@ -13,6 +13,8 @@ import { argvWithArgs, type ScriptCommand } from "./script-command.ts";
 
 export type NotifyKind = "INSTANCE" | "GROUP";
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP" | "DELETED";
+/** The states a VRRP transition notifies; DELETED comes only from deleted(). */
+export type TransitionState = Exclude<NotifyState, "DELETED">;
 export type NotifyScriptRole = "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify_deleted" | "notify";
 
 export interface NotifyScript {
@@ -28,9 +30,9 @@ export interface NotifyTarget {
   backup?: NotifyScript;
   fault?: NotifyScript;
   stop?: NotifyScript;
-  /** Instances only. */
+  /** Instances only: the notify_deleted command. */
   deleted?: NotifyScript;
-  /** `notify_deleted` given: DELETED is passed on; otherwise keepalived reports it as FAULT. */
+  /** Instances only: `notify_deleted` given, so a removal is DELETED; otherwise keepalived reports it as FAULT. */
   notifyDeleted?: boolean;
   /** The generic script, called after the state-specific one with TYPE NAME STATE PRIORITY appended. */
   notify?: NotifyScript;
@@ -69,8 +71,15 @@ export interface NotifyRunnerOptions {
 
 export interface NotifyRunner {
   /** Queue the scripts for one transition. Priority: the effective priority; keepalived passes 0 for groups. */
-  transition(kind: NotifyKind, name: string, state: NotifyState, priority: number): void;
-  /** Replace the configured scripts (reload); queued runs keep the scripts they were queued with. */
+  transition(kind: NotifyKind, name: string, state: TransitionState, priority: number): void;
+  /**
+   * An instance removed from the configuration by a reload (keepalived vrrp.c
+   * clear_diff_vrrp), with the state and priority it had: its scripts from before the reload
+   * hear DELETED with notify_deleted, else FAULT (only the generic `notify` then, and nothing
+   * at all if it was already FAULT).
+   */
+  deleted(name: string, lastState: TransitionState | "INIT", priority: number): void;
+  /** Replace the configured scripts (reload); queued runs keep the scripts they were queued with. Removed targets stay known to deleted() until the next call. */
   setTargets(targets: readonly NotifyTarget[]): void;
   /** Resolves when every queue is empty and nothing runs. */
   idle(): Promise<void>;
@@ -94,12 +103,11 @@ interface Queue {
   drained: Promise<void>;
 }
 
-const roleForState: Record<NotifyState, "master" | "backup" | "fault" | "stop" | "deleted"> = {
+const roleForState: Record<TransitionState, "master" | "backup" | "fault" | "stop"> = {
   MASTER: "master",
   BACKUP: "backup",
   FAULT: "fault",
   STOP: "stop",
-  DELETED: "deleted",
 };
 
 export function createNotifyRunner(options: NotifyRunnerOptions): NotifyRunner {
@@ -108,6 +116,8 @@ export function createNotifyRunner(options: NotifyRunnerOptions): NotifyRunner {
   const stopTimeoutMs = options.stopTimeoutMs ?? 1_000;
   const maxQueued = Math.max(2, options.maxQueuedPerTarget ?? 64);
   let targets = indexTargets(options.targets);
+  /** Targets the last setTargets() dropped: a removed instance's scripts, for deleted(). */
+  let retired = new Map<string, NotifyTarget>();
   const queues = new Map<string, Queue>();
   let stopped = false;
 
@@ -171,25 +181,40 @@ export function createNotifyRunner(options: NotifyRunnerOptions): NotifyRunner {
     }
   };
 
+  /** The state-specific script (no extra arguments), then the generic one with TYPE NAME STATE PRIORITY. */
+  const announce = (target: NotifyTarget, state: NotifyState, priority: number, specific: { role: NotifyScriptRole; script: NotifyScript } | undefined) => {
+    const { kind, name } = target;
+    const jobs: Job[] = [];
+    if (specific) jobs.push({ kind, name, state, priority, ...specific, args: [] });
+    if (target.notify) jobs.push({ kind, name, state, priority, role: "notify", script: target.notify, args: [kind, name, state, String(priority)] });
+    if (jobs.length > 0) enqueue(keyOf(kind, name), jobs);
+  };
+
   return {
     transition(kind, name, state, priority) {
       if (stopped) return;
       const target = targets.get(keyOf(kind, name));
       if (!target) return;
-      // keepalived: without notify_deleted, a deleted instance is announced as FAULT.
-      const effective: NotifyState = state === "DELETED" && !(kind === "INSTANCE" && target.notifyDeleted) ? "FAULT" : state;
-      const jobs: Job[] = [];
-      const specific = target[roleForState[effective]];
-      if (specific) {
-        jobs.push({ kind, name, state: effective, priority, role: `notify_${roleForState[effective]}`, script: specific, args: [] });
+      const script = target[roleForState[state]];
+      announce(target, state, priority, script && { role: `notify_${roleForState[state]}`, script });
+    },
+    deleted(name, lastState, priority) {
+      if (stopped) return;
+      const key = keyOf("INSTANCE", name);
+      const target = retired.get(key) ?? targets.get(key);
+      if (!target) return;
+      if (target.notifyDeleted) {
+        announce(target, "DELETED", priority, target.deleted && { role: "notify_deleted", script: target.deleted });
+        return;
       }
-      if (target.notify) {
-        jobs.push({ kind, name, state: effective, priority, role: "notify", script: target.notify, args: [kind, name, effective, String(priority)] });
-      }
-      if (jobs.length > 0) enqueue(keyOf(kind, name), jobs);
+      // keepalived's older way: FAULT to the generic script only (get_iscript looks up the
+      // DELETED script before the state becomes FAULT), and nothing if it is FAULT already.
+      if (lastState !== "FAULT") announce(target, "FAULT", priority, undefined);
     },
     setTargets(next) {
-      targets = indexTargets(next);
+      const nextTargets = indexTargets(next);
+      retired = new Map([...targets].filter(([key]) => !nextTargets.has(key)));
+      targets = nextTargets;
     },
     async idle() {
       // Loop: a run finishing can be followed by runs queued while we waited.

@@ -1,8 +1,10 @@
 // keepalived's script checks at load time (lib/notify.c check_script_secure/check_security):
 // is the script there, executable for its user, and - when it runs as root - safe from
 // modification by non-root users. The file system is injected so the rules are unit-testable.
+// vrrp_scripts and notify scripts both go through it, as in keepalived (vrrp.c check_vrrp_script_security).
 
 import { lstatSync, realpathSync, statSync } from "node:fs";
+import { scriptSearchPath } from "./process-runner.ts";
 
 export interface FileStat {
   /** st_mode, including the S_IFMT type bits. */
@@ -78,6 +80,13 @@ export function checkScriptSecurity(input: ScriptSecurityInput, fs: SecurityFs):
     ? "disabled because enable_script_security is set"
     : "running anyway because enable_script_security is not set";
   return { run: !input.enableScriptSecurity, insecure: true, reasons: reasons.map((r) => `${r} - ${consequence}`) };
+}
+
+/** The absolute program exec would run for a script's first word (keepalived's PATH search for a bare name). */
+export function resolveScriptProgram(program: string, fs: SecurityFs): string | undefined {
+  if (program.includes("/")) return program;
+  for (const dir of scriptSearchPath.split(":")) if (fs.stat(`${dir}/${program}`)) return `${dir}/${program}`;
+  return undefined;
 }
 
 function refuse(reason: string): ScriptSecurityVerdict {

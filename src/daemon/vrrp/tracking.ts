@@ -2,7 +2,6 @@
 // and link states become TrackerStatus entries with keepalived's weight rules. Before
 // instances start, every script has reported once (or its timeout has passed), so no
 // instance becomes master on a check that is about to fail.
-import { existsSync } from "node:fs";
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { ScriptUser, VrrpScript } from "../../config/model.ts";
@@ -14,7 +13,7 @@ import type { InstancePlan } from "../../vrrp/instance-plan.ts";
 import { scriptSearchPath, type ProcessRunner } from "../scripts/process-runner.ts";
 import { parseScriptCommand } from "../scripts/script-command.ts";
 import { createScriptScheduler, type ScheduledScript, type ScriptChange, type ScriptScheduler } from "../scripts/script-scheduler.ts";
-import { checkScriptSecurity, type SecurityFs } from "../scripts/script-security.ts";
+import { checkScriptSecurity, resolveScriptProgram, type SecurityFs } from "../scripts/script-security.ts";
 import { resolveScriptIdentity, type AccountDatabase, type ScriptIdentity } from "../scripts/script-user.ts";
 import { initTrackFile } from "./track-file-init.ts";
 import { createTrackFileWatcher, type TrackFileWatcher } from "./track-file-watcher.ts";
@@ -195,7 +194,7 @@ function prepareScript(script: VrrpScript, deps: TrackingDeps): ScheduledScript 
   if (!parsed.ok) return parsed.error;
   const identity = resolveScriptIdentity(deps.accounts, script.user, deps.globalScriptUser, deps.daemonIdentity);
   if (!identity.ok) return identity.error;
-  const program = resolveProgram(parsed.command.argv[0]!);
+  const program = resolveScriptProgram(parsed.command.argv[0]!, deps.securityFs);
   if (program === undefined) return `program ${parsed.command.argv[0]} not found in ${scriptSearchPath}`;
   const verdict = checkScriptSecurity({ program, ...identity.identity, enableScriptSecurity: deps.enableScriptSecurity }, deps.securityFs);
   for (const reason of verdict.reasons) deps.logger.warn(`VRRP_Script(${script.name}): ${reason}`);
@@ -211,11 +210,4 @@ function prepareScript(script: VrrpScript, deps: TrackingDeps): ScheduledScript 
     uid: identity.identity.uid,
     gid: identity.identity.gid,
   };
-}
-
-/** An absolute program path as exec would find it (keepalived's PATH for scripts). */
-function resolveProgram(program: string): string | undefined {
-  if (program.includes("/")) return program;
-  for (const dir of scriptSearchPath.split(":")) if (existsSync(`${dir}/${program}`)) return `${dir}/${program}`;
-  return undefined;
 }

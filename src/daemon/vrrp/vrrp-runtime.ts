@@ -24,7 +24,9 @@ export type RuntimeEvent =
   | { kind: "group-transition"; group: SyncGroupPlan; from: VrrpState; to: VrrpState }
   | { kind: "priority"; plan: InstancePlan; from: number; to: number }
   | { kind: "other-master"; plan: InstancePlan; peer: number; peerPriority: number; ourPriority: number }
-  | { kind: "tracker"; event: TrackerEvent };
+  | { kind: "tracker"; event: TrackerEvent }
+  /** A reload removed the instance (after it stopped): keepalived's DELETED/FAULT notify. State and priority from before the stop. */
+  | { kind: "removed"; plan: InstancePlan; lastState: VrrpState; effectivePriority: number };
 
 /** Bounded record of measured takeovers, for the API's histogram. */
 const TAKEOVERS_KEPT = 1000;
@@ -146,7 +148,9 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
       const replacement = nextByName.get(name);
       if (replacement && replacement.key === run.plan.key) continue;
       log.info(`${name}: ${replacement ? "configuration changed; restarting the instance" : "removed from the configuration; stopping it"}`);
+      const last = run.instance.snapshot();
       await this.stopInstance(run, true);
+      if (!replacement) this.deps.onEvent({ kind: "removed", plan: run.plan, lastState: last.state, effectivePriority: last.effectivePriority });
     }
 
     this.plan = next;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { broadcastOf, formatIpv4, parseIpv4, parseMac, formatMac, virtualRouterMac } from "../../../src/common/ipv4.ts";
+import { broadcastOf, formatIpv4, parseIpv4, parseMac, formatMac } from "../../../src/common/ipv4.ts";
 import { internetChecksum } from "../../../src/common/checksum.ts";
 
 describe("ipv4 helpers", () => {
@@ -15,7 +15,6 @@ describe("ipv4 helpers", () => {
   });
   test("mac helpers", () => {
     expect(formatMac(parseMac("02:99:00:00:00:11")!)).toBe("02:99:00:00:00:11");
-    expect(formatMac(virtualRouterMac(51))).toBe("00:00:5e:00:01:33");
   });
   test("internet checksum of a real IPv4 header is what the capture shows", () => {
     // IPv4 header of ../shared/interop/captures/v2-advert-hex.txt with the checksum zeroed.

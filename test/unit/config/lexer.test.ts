@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Diagnostics, formatDiagnostic } from "../../../src/config/diagnostics.ts";
-import { commentStart, logicalLine, tokenizeLine } from "../../../src/config/lexer.ts";
-import { buildStatements } from "../../../src/config/statement-tree.ts";
+import { commentStart, logicalLine } from "../../../src/config/lexer.ts";
+import { buildStatements, tokenizeLine } from "./support/collect.ts";
 
 const lex = (text: string) => {
   const diag = new Diagnostics();

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Diagnostics, formatDiagnostic } from "../../../src/config/diagnostics.ts";
 import { memoryFiles } from "../../../src/config/file-port.ts";
-import { preprocess } from "../../../src/config/preprocessor.ts";
+import { preprocess } from "./support/collect.ts";
 import { columnAt } from "../../../src/config/column-map.ts";
 import { MAIN, instance, parseFiles, parseText } from "./helpers.ts";
 

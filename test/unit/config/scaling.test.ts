@@ -8,8 +8,8 @@ import { buildModel } from "../../../src/config/parse-config.ts";
 import { keywordPlaces, type KeywordPlace } from "../../../src/config/keyword-support.ts";
 import type { Keyword, KeywordBlock } from "../../../src/config/keyword-table.ts";
 import type { Token } from "../../../src/config/lexer.ts";
-import { preprocess } from "../../../src/config/preprocessor.ts";
-import { buildStatements, type Statement } from "../../../src/config/statement-tree.ts";
+import type { Statement } from "../../../src/config/statement-tree.ts";
+import { buildStatements, preprocess } from "./support/collect.ts";
 
 const PATH = "/etc/keepalived/keepalived.conf";
 const KiB = 1024;

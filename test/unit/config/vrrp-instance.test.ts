@@ -142,6 +142,17 @@ describe("vrrp_instance values", () => {
     expect(one("  garp_master_delay 0.5").errors).toEqual(["keepalived.conf:7:21: error: garp_master_delay must be an integer 0..86400, got 0.5"]);
   });
 
+  test("notify_deleted: a flag with an optional command (keepalived.conf(5) notify_deleted [<STRING>])", () => {
+    expect(one("").vi?.notifyDeleted).toBeUndefined();
+    const bare = one("  notify_deleted");
+    expect(bare.messages).toEqual([]);
+    expect(bare.vi?.notifyDeleted).toEqual({});
+    const withCommand = one('  notify_deleted "/bin/gone.sh VI_1"');
+    expect(withCommand.messages).toEqual([]);
+    expect(withCommand.vi?.notifyDeleted).toEqual({ command: "/bin/gone.sh VI_1" });
+    expect(one("  notify_deleted /bin/gone.sh nobody").warnings).toEqual(["keepalived.conf:7:31: warning: parsed but not implemented: per-script user for notify_deleted (scripts run as script_user)"]);
+  });
+
   test("use_vmac is parsed with a not-implemented warning; unknown keywords warn and are ignored", () => {
     const r = one("  use_vmac vrrp.51\n  foo_bar 12");
     expect(r.vi?.useVmac).toBe(true);

@@ -10,7 +10,6 @@ import {
   countSent,
   emptyCounters,
   REJECTION_COUNTER,
-  sumCounters,
   type CounterName,
 } from "../../../src/vrrp/counters.ts";
 import type { RejectionCode } from "../../../src/vrrp/rejection.ts";
@@ -65,12 +64,6 @@ describe("counters", () => {
     expect(counters.priorityZeroReceived).toBe(1);
     expect(counters.advertsSent).toBe(1);
     expect(counters.priorityZeroSent).toBe(1);
-  });
-
-  test("router-wide sums (RFC 6527 vrrpv3RouterChecksumErrors)", () => {
-    const a = countRejection(emptyCounters(), { code: "checksum", reason: "" });
-    const b = countRejection(a, { code: "checksum", reason: "" });
-    expect(sumCounters([a, b]).checksumErrors).toBe(3);
   });
 });
 

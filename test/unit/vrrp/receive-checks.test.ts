@@ -3,9 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import { parseIpv4 } from "../../../src/common/ipv4.ts";
 import { AUTH_NONE, AUTH_SIMPLE_TEXT, type Advert } from "../../../src/vrrp/advert.ts";
-import { encodeIpv4Packet, type Ipv4PacketFields } from "../../../src/vrrp/ipv4-header.ts";
+import { decodeIpv4, encodeIpv4Packet, type Ipv4PacketFields } from "../../../src/vrrp/ipv4-header.ts";
 import { computeVrrpChecksum, encodeAdvert, passwordAuthData } from "../../../src/vrrp/packet.ts";
-import { checkAdvert, checkIpv4Packet, type ReceiveExpectation } from "../../../src/vrrp/receive-checks.ts";
+import { checkAdvert, type ReceiveCheckResult, type ReceiveExpectation } from "../../../src/vrrp/receive-checks.ts";
 import { CAPTURE_IP, ipPacketOf, KAP_A, KAP_B, PASSWORD_1111, seededRandom, VIP, VRRP_GROUP } from "./golden.ts";
 
 const VIP2 = parseIpv4("10.99.0.42")!;
@@ -33,6 +33,14 @@ function patchWithChecksum(offset: number, value: number, version: number, ip = 
     vrrp[6] = checksum >>> 8;
     vrrp[7] = checksum & 0xff;
   };
+}
+
+/** A raw-socket read as demux.ts handles it: the IPv4 header decoded, then checkAdvert. */
+function checkIpv4Packet(bytes: Uint8Array, expect: ReceiveExpectation): ReceiveCheckResult {
+  const ip = decodeIpv4(bytes);
+  if (!ip.ok) return ip;
+  const { ttl, sourceIp, destinationIp } = ip.header;
+  return checkAdvert({ ttl, sourceIp, destinationIp, payload: ip.payload }, expect);
 }
 
 function rejectionOf(bytes: Uint8Array, expect: ReceiveExpectation) {
@@ -207,7 +215,7 @@ describe("each rejection, with its reason", () => {
     });
   });
 
-  test("IPv4 header rejections pass through checkIpv4Packet", () => {
+  test("IPv4 header rejections come before the VRRP checks", () => {
     expect(rejectionOf(ipPacketOf("v2-advert.hex").slice(0, 30), v2Expect).code).toBe("ip_total_length");
   });
 });

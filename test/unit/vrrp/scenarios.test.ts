@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { masterDownIntervalMs, skewTimeMs } from "../../../src/vrrp/timers.ts";
 import type { TrackerStatus } from "../../../src/vrrp/track.ts";
 import { LATENCY_MS, Lan } from "./support/lan.ts";
+import { setTracker } from "./support/trackers.ts";
 
 const script = (contribution: number, fault = false): TrackerStatus => ({ kind: "script", name: "chk", healthy: !fault && contribution >= 0, contribution, fault, detail: fault ? "failed" : "ok" });
 
@@ -182,13 +183,13 @@ describe("tracking", () => {
     const { lan, a } = classicPair();
     await lan.runFor(10_500);
     const at = lan.clock.nowMs();
-    a.instance("VI_1").setTracker(script(-15));
+    setTracker(a.instance("VI_1"), script(-15));
     expect(lan.adverts.at(-1)!.advert.priority).toBe(85);
     await lan.runFor(10);
     expect(lan.holders("VI_1")).toEqual(["B"]);
     expect(transitionTime(lan, "B", "MASTER", at)! - at).toBeLessThan(1);
     // The script recovers: A (100 again) preempts B (90) at once.
-    a.instance("VI_1").setTracker(script(0));
+    setTracker(a.instance("VI_1"), script(0));
     await lan.runFor(1_100);
     expect(lan.holders("VI_1")).toEqual(["A"]);
   });
@@ -197,7 +198,7 @@ describe("tracking", () => {
     const { lan, a } = classicPair({ b: { fastPreempt: false } });
     await lan.runFor(10_500);
     const at = lan.clock.nowMs();
-    a.instance("VI_1").setTracker(script(-15));
+    setTracker(a.instance("VI_1"), script(-15));
     await lan.runFor(3_000);
     expect(lan.holders("VI_1")).toEqual(["A"]);
     await lan.runFor(1_500);
@@ -211,13 +212,13 @@ describe("tracking", () => {
     const { lan, a } = classicPair();
     await lan.runFor(10_500);
     const at = lan.clock.nowMs();
-    a.instance("VI_1").setTracker(script(0, true));
+    setTracker(a.instance("VI_1"), script(0, true));
     expect(a.state("VI_1")).toBe("FAULT");
     await lan.runFor(1_000);
     expect(lan.holders("VI_1")).toEqual(["B"]);
     expect(transitionTime(lan, "B", "MASTER", at)! - at).toBeCloseTo(LATENCY_MS + skewTimeMs(2, 90, 100), 6);
     // Fault clears: A goes BACKUP, hears B's lower priority and preempts.
-    a.instance("VI_1").setTracker(script(0, false));
+    setTracker(a.instance("VI_1"), script(0, false));
     await lan.runFor(1_100);
     expect(lan.holders("VI_1")).toEqual(["A"]);
     expect(lan.transitions("A").map((e) => e.what).slice(-3)).toEqual(["-> FAULT (fault)", "-> BACKUP (fault-cleared)", "-> MASTER (preempt-lower-priority-advert)"]);
@@ -226,7 +227,7 @@ describe("tracking", () => {
   test("a tracker failing before start keeps the instance in FAULT from the start", async () => {
     const lan = new Lan();
     const instance = lan.router("A", "10.0.0.1").add({ name: "VI", vrid: 9, basePriority: 100 });
-    instance.setTracker({ kind: "interface", name: "eth1", healthy: false, contribution: 0, fault: true, detail: "down" });
+    setTracker(instance, { kind: "interface", name: "eth1", healthy: false, contribution: 0, fault: true, detail: "down" });
     instance.start();
     await lan.runFor(10_000);
     expect(instance.snapshot().state).toBe("FAULT");
@@ -277,14 +278,14 @@ describe("sync group", () => {
     expect(lan.holders("VI_2")).toEqual(["A"]);
     expect(a.groups.get("G")!.state()).toBe("MASTER");
 
-    a.instance("VI_1").setTracker({ kind: "interface", name: "eth0", healthy: false, contribution: 0, fault: true, detail: "down" });
+    setTracker(a.instance("VI_1"), { kind: "interface", name: "eth0", healthy: false, contribution: 0, fault: true, detail: "down" });
     expect(a.state("VI_2")).toBe("FAULT");
     await lan.runFor(1_000);
     expect(lan.holders("VI_1")).toEqual(["B"]);
     expect(lan.holders("VI_2")).toEqual(["B"]);
     expect(b.groups.get("G")!.state()).toBe("MASTER");
 
-    a.instance("VI_1").setTracker({ kind: "interface", name: "eth0", healthy: true, contribution: 0, fault: false, detail: "up" });
+    setTracker(a.instance("VI_1"), { kind: "interface", name: "eth0", healthy: true, contribution: 0, fault: false, detail: "up" });
     await lan.runFor(5_000);
     expect(lan.holders("VI_1")).toEqual(["A"]);
     expect(lan.holders("VI_2")).toEqual(["A"]);
@@ -311,13 +312,13 @@ describe("the seed's worked example (dual master, chk_mt_down weight -15)", () =
     expect(lan.holders("VI_2")).toEqual(["179"]);
 
     // touch /etc/keepalived/down on 179: its script fails, both its instances lose 15.
-    for (const name of ["VI_1", "VI_2"]) n179.instance(name).setTracker(script(-15));
+    for (const name of ["VI_1", "VI_2"]) setTracker(n179.instance(name), script(-15));
     await lan.runFor(100);
     expect(lan.holders("VI_1")).toEqual(["180"]);
     expect(lan.holders("VI_2")).toEqual(["180"]);
 
     // rm down: 179's VI_2 is back at 100 > 90 and preempts.
-    for (const name of ["VI_1", "VI_2"]) n179.instance(name).setTracker(script(0));
+    for (const name of ["VI_1", "VI_2"]) setTracker(n179.instance(name), script(0));
     await lan.runFor(1_100);
     expect(lan.holders("VI_1")).toEqual(["180"]);
     expect(lan.holders("VI_2")).toEqual(["179"]);

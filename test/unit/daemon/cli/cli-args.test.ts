@@ -41,6 +41,15 @@ describe("tandem command line", () => {
     expect(parseArgs(["-P", "-C"])).toMatchObject({ kind: "usage-error" });
   });
 
+  test("-s/--namespace is refused with the ip netns exec way to do it, never silently ignored", () => {
+    const message = "-s/--namespace is not supported: tandem does not switch network namespaces itself; run it inside the namespace instead: ip netns exec blue tandem ... (without -s)";
+    for (const argv of [["-s", "blue"], ["-sblue"], ["--namespace", "blue"], ["--namespace=blue"], ["-n", "-f", "/etc/k.conf", "-s", "blue", "-l"], ["run", "-s", "blue"], ["-t", "-s", "blue"]]) {
+      expect({ argv, command: parseArgs(argv) }).toEqual({ argv, command: { kind: "usage-error", message } });
+    }
+    expect(parseArgs(["-s"])).toEqual({ kind: "usage-error", message: "option -s needs a value" });
+    expect(USAGE).toContain("-s/--namespace");
+  });
+
   test("state and events are API clients with their own options", () => {
     expect(parseArgs(["state", "--api", "http://10.0.0.1:8080", "--json"])).toEqual({
       kind: "state",

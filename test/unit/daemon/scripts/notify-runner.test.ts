@@ -90,23 +90,59 @@ describe("notify runner", () => {
     expect(lines(log)).toEqual(["group-fault", "GROUP G1 FAULT 0"]);
   });
 
-  test("DELETED is announced as FAULT unless notify_deleted is set", async () => {
-    const log = join(dir, "deleted.log");
-    const target = (notifyDeleted: boolean): NotifyTarget => ({
+  describe("an instance removed by a reload (keepalived clear_diff_vrrp)", () => {
+    const target = (log: string, notifyDeleted: boolean): NotifyTarget => ({
       kind: "INSTANCE",
       name: "VI_D",
       fault: cmd(`${dir}/record.sh ${log} fault-script`),
-      deleted: cmd(`${dir}/record.sh ${log} deleted-script`),
-      notifyDeleted,
+      stop: cmd(`${dir}/record.sh ${log} stop-script`),
+      ...(notifyDeleted ? { notifyDeleted, deleted: cmd(`${dir}/record.sh ${log} deleted-script`) } : {}),
       notify: cmd(`${dir}/record.sh ${log}`),
     });
-    const { notifier } = setup([target(false)]);
-    notifier.transition("INSTANCE", "VI_D", "DELETED", 50);
-    await notifier.idle();
-    notifier.setTargets([target(true)]);
-    notifier.transition("INSTANCE", "VI_D", "DELETED", 50);
-    await notifier.idle();
-    expect(lines(log)).toEqual(["fault-script", "INSTANCE VI_D FAULT 50", "deleted-script", "INSTANCE VI_D DELETED 50"]);
+
+    test("with notify_deleted: DELETED to its script and the generic one, with the scripts from before the reload", async () => {
+      const log = join(dir, "deleted.log");
+      const { notifier, records } = setup([target(log, true)]);
+      notifier.setTargets([]); // the reload that removed it
+      notifier.transition("INSTANCE", "VI_D", "STOP", 50); // its shutdown: not in the new targets, so nothing
+      notifier.deleted("VI_D", "MASTER", 50);
+      await notifier.idle();
+      expect(lines(log)).toEqual(["deleted-script", "INSTANCE VI_D DELETED 50"]);
+      expect(records.map((r) => [r.role, r.state])).toEqual([["notify_deleted", "DELETED"], ["notify", "DELETED"]]);
+    });
+
+    test("notify_deleted with no command: DELETED to the generic script only", async () => {
+      const log = join(dir, "deleted-bare.log");
+      const { notifier } = setup([{ ...target(log, true), deleted: undefined }]);
+      notifier.setTargets([]);
+      notifier.deleted("VI_D", "FAULT", 0);
+      await notifier.idle();
+      expect(lines(log)).toEqual(["INSTANCE VI_D DELETED 0"]);
+    });
+
+    test("without notify_deleted: FAULT to the generic script only (not notify_fault), and nothing if it was FAULT already", async () => {
+      const log = join(dir, "deleted-fault.log");
+      const { notifier } = setup([target(log, false)]);
+      notifier.setTargets([]);
+      notifier.deleted("VI_D", "FAULT", 50);
+      await notifier.idle();
+      expect(lines(log)).toEqual([]);
+      notifier.deleted("VI_D", "BACKUP", 50);
+      await notifier.idle();
+      expect(lines(log)).toEqual(["INSTANCE VI_D FAULT 50"]);
+    });
+
+    test("forgotten at the next reload; unknown names and groups run nothing", async () => {
+      const log = join(dir, "deleted-gone.log");
+      const { notifier } = setup([target(log, true), { kind: "GROUP", name: "G_D", notify: cmd(`${dir}/record.sh ${log}`) }]);
+      notifier.setTargets([]);
+      notifier.setTargets([]);
+      notifier.deleted("VI_D", "MASTER", 50);
+      notifier.deleted("G_D", "MASTER", 50);
+      notifier.deleted("VI_X", "MASTER", 50);
+      await notifier.idle();
+      expect(lines(log)).toEqual([]);
+    });
   });
 
   test("a hung script is killed at the timeout and the queue moves on", async () => {
