@@ -107,7 +107,7 @@ describe("VRRP sockets on the fake wire", () => {
     const datagram = encodeKernelIpv4({ sourceIp: ip("10.99.0.11"), destinationIp: VRRP_MULTICAST_GROUP, ttl: 255, tos: 0xc0, protocol: 112, identification: 1 }, encodeAdvert(advert(100), { sourceIp: ip("10.99.0.11"), destinationIp: VRRP_MULTICAST_GROUP }));
     a.injectIpv4("eth0", datagram);
     const broken = datagram.slice();
-    broken[10] ^= 0xff;
+    broken[10] = broken[10]! ^ 0xff;
     a.injectIpv4("eth0", broken);
     await net.runFor(1);
     expect(receiver.received).toHaveLength(1);

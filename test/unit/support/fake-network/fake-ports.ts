@@ -79,7 +79,7 @@ export class FakePorts implements NetworkPorts {
     return !this.dead;
   }
 
-  async openVrrpSocket(options: VrrpSocketOptions): Promise<VrrpSocket> {
+  async openVrrpSocket(options: VrrpSocketOptions): Promise<FakeVrrpSocket> {
     if (this.dead) return never();
     let sourceIp = options.sourceIp;
     if (sourceIp === undefined) {
