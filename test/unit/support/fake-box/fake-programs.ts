@@ -7,7 +7,8 @@ import type { ProcessResult, ProcessRunner, ProcessSpec, RunningProcess } from "
 import type { FileStat, SecurityFs } from "../../../../src/daemon/scripts/script-security.ts";
 
 export interface ProgramBehaviour {
-  exitCode: number;
+  /** Or, for a shell (/bin/sh -c TEXT), what the command would exit with now. */
+  exitCode: number | ((argv: readonly string[]) => number);
   durationMs: number;
   output: string;
 }
@@ -83,7 +84,7 @@ export class FakePrograms {
     const timer = clock.at(startedAtMs + Math.min(durationMs, spec.timeoutMs), () => {
       if (!behaviour) finish({ spawnError: `${spec.argv[0]}: No such file or directory` });
       else if (timedOut) finish({ signal: "SIGKILL", timedOut: true });
-      else finish({ exitCode: behaviour.exitCode, output: behaviour.output });
+      else finish({ exitCode: typeof behaviour.exitCode === "number" ? behaviour.exitCode : behaviour.exitCode(spec.argv), output: behaviour.output });
     });
     return {
       pid: 1000 + this.runs.length,

@@ -1,6 +1,7 @@
 // The classic pair of the scenario suites: A (10.99.0.11, priority 100, state MASTER) and
 // B (10.99.0.12, priority 90), VRID 51, VIP 10.99.0.100/24, on one wire, both started at 0.
 import { BoxLan } from "../../../support/fake-box/box-lan.ts";
+import type { FakeBox } from "../../../support/fake-box/fake-box.ts";
 import { vrrpInstance, type InstanceText } from "../../../support/fake-box/keepalived-text.ts";
 import { WIRE_LATENCY_MS } from "../../../support/fake-network/index.ts";
 
@@ -13,6 +14,8 @@ export interface PairOptions {
   /** Text before A's / B's instance block (vrrp_script blocks, global_defs). */
   aPrefix?: string;
   bPrefix?: string;
+  /** Before the engines start: install programs, add links. */
+  setup?(a: FakeBox, b: FakeBox): void;
 }
 
 export function pairTexts(options: PairOptions = {}) {
@@ -28,6 +31,7 @@ export function classicPair(options: PairOptions = {}) {
   const a = lan.box("A", "10.99.0.11/24", texts.a);
   const b = lan.box("B", "10.99.0.12/24", texts.b);
   const client = lan.client("router", "10.99.0.1");
+  options.setup?.(a, b);
   a.start();
   b.start();
   return { lan, a, b, client };
