@@ -154,6 +154,13 @@ export class FakeBox {
     return this.sent(run).flatMap((m) => (m.type === "status" ? [m.status] : []));
   }
 
+  /** The last status the current run sent, and when. */
+  latestStatus(): { atMs: number; status: EngineStatus } {
+    const last = this.messages.filter((m) => m.run === this.runs && m.message.type === "status").at(-1);
+    if (!last || last.message.type !== "status") throw new Error(`${this.name}: no status yet`);
+    return { atMs: last.atMs, status: last.message.status };
+  }
+
   /** The instance as the last status message showed it. */
   view(instance: string): InstanceView {
     const view = this.statuses().at(-1)?.instances.find((i) => i.name === instance);
