@@ -72,6 +72,18 @@ describe("failover", () => {
     expect(lan.wire.adverts("A").at(-1)!.advert.priority).toBe(100); // no goodbye
   });
 
+  test.each([
+    [2, false],
+    [3, true],
+  ])("%i adverts lost in a row: takeover is %p (Master_Down_Interval is 3 intervals + skew)", async (lost, takesOver) => {
+    const { lan, b } = classicPair();
+    await lan.runFor(10_500);
+    lan.wire.addRule({ match: (frame, to) => frame.from === "A" && frame.advert !== undefined && to === "B", count: lost });
+    await lan.runFor(10_000);
+    expect(lan.wire.frames.filter((f) => f.lost.some((l) => l.why === "dropped by a test rule"))).toHaveLength(lost);
+    expect(b.transitions().some((t) => t.to === "MASTER")).toBe(takesOver);
+  });
+
   test("graceful stop: a priority-0 advert, the VIP released, and the backup takes over after Skew_Time", async () => {
     const { lan, a, b, client } = classicPair();
     await lan.runFor(20_000);

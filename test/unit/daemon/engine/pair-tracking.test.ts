@@ -71,7 +71,7 @@ describe("vrrp_script", () => {
     expect(lan.holders(VIP)).toEqual(["A"]);
     expect(a.transitions().slice(-3).map((t) => `${t.to} (${t.cause})`)).toEqual(["FAULT (fault)", "BACKUP (fault-cleared)", "MASTER (preempt-lower-priority-advert)"]);
     // Tracker changes reach the history with the script's exit status.
-    expect(a.events("tracker.change").map((e) => [e.data.healthy, (e.data as { exitCode?: number }).exitCode])).toEqual([[true, 0], [false, 1], [true, 0]]);
+    expect(a.events("tracker.change").map((e) => [e.data.healthy, e.data.exitCode])).toEqual([[true, 0], [false, 1], [true, 0]]);
   });
 });
 

@@ -8,7 +8,7 @@ import type { InstanceView } from "../../../../src/api/ports.ts";
 import { Engine } from "../../../../src/daemon/engine/engine.ts";
 import type { EngineStatus, FromEngine } from "../../../../src/daemon/ipc/messages.ts";
 import { parseAccountDatabase } from "../../../../src/daemon/scripts/script-user.ts";
-import type { NewEvent } from "../../../../src/store/event.ts";
+import type { EventKind, NewEvent } from "../../../../src/store/event.ts";
 import { parseText } from "../../config/helpers.ts";
 import type { FakeHost, FakeNetwork, FakePorts, ProcessClock } from "../fake-network/index.ts";
 import { FakePrograms } from "./fake-programs.ts";
@@ -127,17 +127,15 @@ export class FakeBox {
     return this.messages.filter((m) => m.run === run).map((m) => m.message);
   }
 
-  events(kind?: NewEvent["kind"], run = this.runs): (NewEvent & { sentAtMs: number })[] {
-    return this.messages.flatMap((m) => (m.run === run && m.message.type === "event" && (kind === undefined || m.message.event.kind === kind) ? [{ ...m.message.event, sentAtMs: m.atMs }] : []));
+  /** History events of one kind the current (or given) run sent, with when they were sent. */
+  events<K extends EventKind>(kind: K, run = this.runs): (Extract<NewEvent, { kind: K }> & { sentAtMs: number })[] {
+    return this.messages.flatMap((m) => (m.run === run && m.message.type === "event" && m.message.event.kind === kind ? [{ ...(m.message.event as Extract<NewEvent, { kind: K }>), sentAtMs: m.atMs }] : []));
   }
 
   transitions(instance?: string, run = this.runs): BoxTransition[] {
     return this.events("vrrp.transition", run)
       .filter((e) => instance === undefined || e.instance === instance)
-      .map((e) => {
-        const data = e.data as { from: string; to: string; cause: string };
-        return { atMs: e.sentAtMs, instance: e.instance!, from: data.from, to: data.to, cause: data.cause };
-      });
+      .map((e) => ({ atMs: e.sentAtMs, instance: e.instance!, from: e.data.from, to: e.data.to, cause: e.data.cause }));
   }
 
   /** The state the engine last reported for an instance (INIT before any report). */
