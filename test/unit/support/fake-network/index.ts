@@ -1,61 +1,10 @@
 // A fake network for the engine's unit tier: hosts with links and addresses, L2 wires
 // carrying the encoded adverts and ARPs between them, clients with ARP caches, all on one
-// simulated clock. What each part does is in its own file; this is the world that holds them.
-import { parseIpv4 } from "../../../../src/common/ipv4.ts";
-import { FakeClient } from "./fake-client.ts";
-import { FakeHost } from "./fake-host.ts";
-import { FakeWire, WIRE_LATENCY_MS } from "./fake-wire.ts";
-import { SimClock } from "./sim-clock.ts";
-
+// simulated clock. The public surface; each part is in its own file.
+export { FakeNetwork } from "./fake-network.ts";
 export { FakeClient } from "./fake-client.ts";
 export { FakeHost, FakeLink, type AddressChange } from "./fake-host.ts";
 export { FakePorts, FakeVrrpSocket } from "./fake-ports.ts";
 export { FakeWire, WIRE_LATENCY_MS, type FrameRule, type Station, type WireFrame } from "./fake-wire.ts";
 export { ProcessClock, SimClock, settle } from "./sim-clock.ts";
 export * from "./frames.ts";
-
-export class FakeNetwork {
-  readonly clock = new SimClock();
-  readonly hosts = new Map<string, FakeHost>();
-  private readonly wires = new Map<string, FakeWire>();
-  private stations = 0;
-
-  /** The L2 segment of that name (created on first use). */
-  wire(name = "lan", latencyMs = WIRE_LATENCY_MS): FakeWire {
-    let wire = this.wires.get(name);
-    if (!wire) {
-      wire = new FakeWire(name, this.clock, latencyMs);
-      this.wires.set(name, wire);
-    }
-    return wire;
-  }
-
-  /** A host with lo, and eth0 on `wire` holding `address` (e.g. "10.99.0.11/24"). */
-  host(name: string, address?: string, wire: FakeWire = this.wire()): FakeHost {
-    if (this.hosts.has(name)) throw new Error(`host ${name} exists already`);
-    const host = new FakeHost(name, this.clock, this.nextMacPrefix());
-    this.hosts.set(name, host);
-    host.addLink("eth0", { wire });
-    if (address) host.addAddress(address, "eth0");
-    return host;
-  }
-
-  client(name: string, ip: string, wire: FakeWire = this.wire()): FakeClient {
-    return new FakeClient(name, `${this.nextMacPrefix()}:01`, parseIpv4(ip)!, wire);
-  }
-
-  /** Hosts with `ip` configured right now. */
-  holders(ip: string): string[] {
-    return [...this.hosts.values()].filter((h) => h.hasAddress(ip)).map((h) => h.name);
-  }
-
-  runFor(ms: number): Promise<void> {
-    return this.clock.runFor(ms);
-  }
-
-  /** Locally administered, unique per station: 02:00:00:00:NN, the last byte per link. */
-  private nextMacPrefix(): string {
-    this.stations++;
-    return `02:00:00:00:${this.stations.toString(16).padStart(2, "0")}`;
-  }
-}
