@@ -6,13 +6,15 @@ import type { Socket, SocketHandler } from "bun";
 import { lstatSync, rmSync } from "node:fs";
 
 export type Endpoint = { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string };
-export interface Forward { listen: Endpoint; target: Endpoint }
+export interface Forward {
+  listen: Endpoint;
+  target: Endpoint;
+}
 
 export const USAGE = "usage: bun scripts/port-forward.ts LISTEN=TARGET... (each side HOST:PORT or unix:PATH; a LISTEN port of 0 picks a free port)";
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
-const isDottedQuad = (host: string) =>
-  host.split(".").length === 4 && host.split(".").every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+const isDottedQuad = (host: string) => host.split(".").length === 4 && host.split(".").every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
 
 /** `listening` allows port 0, so tests (and callers) can let the kernel pick a free port. */
 export function parseEndpoint(text: string, listening = false): Endpoint {
@@ -48,7 +50,13 @@ export function parseArgs(args: string[]): Forward[] {
 export const formatEndpoint = (e: Endpoint) => (e.kind === "unix" ? `unix:${e.path}` : `${e.host}:${e.port}`);
 
 /** One direction's writer: `queue` holds bytes received from `peer` not yet taken by `socket`. */
-interface End { socket?: Socket<End>; peer?: End; queue: Uint8Array[]; closed: boolean; stalled: boolean }
+interface End {
+  socket?: Socket<End>;
+  peer?: End;
+  queue: Uint8Array[];
+  closed: boolean;
+  stalled: boolean;
+}
 const newEnd = (): End => ({ queue: [], closed: false, stalled: false });
 
 function flush(end: End): void {
@@ -111,9 +119,7 @@ export function startForward({ listen, target }: Forward): { label: string; stop
   };
   const socket: SocketHandler<End> = { ...relay, open: accept };
   const listener =
-    listen.kind === "unix"
-      ? Bun.listen<End>({ unix: listen.path, socket })
-      : Bun.listen<End>({ hostname: listen.host, port: listen.port, socket });
+    listen.kind === "unix" ? Bun.listen<End>({ unix: listen.path, socket }) : Bun.listen<End>({ hostname: listen.host, port: listen.port, socket });
   const bound: Endpoint = listen.kind === "tcp" && "port" in listener ? { ...listen, port: listener.port } : listen;
   label = `${formatEndpoint(bound)} -> ${formatEndpoint(target)}`;
   const stop = () => {
@@ -128,7 +134,10 @@ async function removeStaleSocket(path: string): Promise<void> {
   const stat = lstatSync(path, { throwIfNoEntry: false });
   if (!stat) return;
   if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket`);
-  const live = await Bun.connect({ unix: path, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
+  const live = await Bun.connect({ unix: path, socket: { data() {} } }).then(
+    (s) => (s.end(), true),
+    () => false,
+  );
   if (live) throw new Error(`${path} is in use by a running server`);
   rmSync(path, { force: true });
 }

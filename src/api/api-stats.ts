@@ -54,7 +54,12 @@ export class ApiStats {
         type: "counter",
         samples: [...this.validations].map(([outcome, value]) => ({ labels: { outcome }, value })),
       },
-      { name: "tandem_api_requests_in_progress", help: "API requests being served now (event streams apart)", type: "gauge", samples: [{ labels: {}, value: now.request }] },
+      {
+        name: "tandem_api_requests_in_progress",
+        help: "API requests being served now (event streams apart)",
+        type: "gauge",
+        samples: [{ labels: {}, value: now.request }],
+      },
       { name: "tandem_api_event_streams", help: "Open GET /events/stream connections", type: "gauge", samples: [{ labels: {}, value: now.stream }] },
       { name: "tandem_config_validations_in_progress", help: "Validations running now", type: "gauge", samples: [{ labels: {}, value: now.validation }] },
     ];

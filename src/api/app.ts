@@ -25,7 +25,9 @@ export interface ApiOptions {
 function notFoundOrWrongMethod(c: Context): Response {
   const allowed = methodsFor(c.req.path);
   if (allowed.length > 0) {
-    return jsonError(c, 405, `method ${c.req.method.slice(0, 16)} not allowed on ${c.req.path.slice(0, 256)}`, `allowed: ${allowed.join(", ")}`, { Allow: allowed.join(", ") });
+    return jsonError(c, 405, `method ${c.req.method.slice(0, 16)} not allowed on ${c.req.path.slice(0, 256)}`, `allowed: ${allowed.join(", ")}`, {
+      Allow: allowed.join(", "),
+    });
   }
   return jsonError(c, 404, `no route ${c.req.path.slice(0, 256)}`, "GET /openapi.json lists every route");
 }
@@ -66,7 +68,14 @@ export function createApiApp(ports: ApiPorts, options: ApiOptions = {}): Hono {
       return refuse(c, new RefusalError("url-too-long", `path and query may have at most ${limits.maxUrlChars} characters`));
     }
     const slot = admission.enter(clientAddress(c), "request");
-    if (!slot.ok) return refuse(c, new RefusalError(slot.reason, `at most ${slot.reason === "client-requests" ? `${limits.requestsPerClient} per address` : `${limits.requestsTotal} in all`}`));
+    if (!slot.ok)
+      return refuse(
+        c,
+        new RefusalError(
+          slot.reason,
+          `at most ${slot.reason === "client-requests" ? `${limits.requestsPerClient} per address` : `${limits.requestsTotal} in all`}`,
+        ),
+      );
     try {
       await next();
     } finally {

@@ -8,8 +8,7 @@ import { constantTimeEqual } from "../common/constant-time.ts";
 const REALM = 'Bearer realm="tandem"';
 
 export type TokenVerdict =
-  | { ok: true }
-  | { ok: false; reason: "unauthenticated" | "wrong-token"; error: string; detail: string; headers: Record<string, string> };
+  { ok: true } | { ok: false; reason: "unauthenticated" | "wrong-token"; error: string; detail: string; headers: Record<string, string> };
 
 /** Longer than any token a person or first-boot makes; compared past this only to waste time. */
 const MAX_TOKEN_CHARS = 1024;
@@ -29,10 +28,22 @@ export function checkToken(authorization: string | undefined, configured: string
   const match = authorization !== undefined && authorization.length <= MAX_TOKEN_CHARS + 16 ? /^Bearer +(\S+) *$/i.exec(authorization) : null;
   if (!match) {
     const detail = authorization ? 'the Authorization header is not "Bearer <token>"' : "send Authorization: Bearer <token> (the token in api_token_file)";
-    return { ok: false, reason: "unauthenticated", error: "authentication required", detail, headers: { "WWW-Authenticate": authorization ? `${REALM}, error="invalid_request"` : REALM } };
+    return {
+      ok: false,
+      reason: "unauthenticated",
+      error: "authentication required",
+      detail,
+      headers: { "WWW-Authenticate": authorization ? `${REALM}, error="invalid_request"` : REALM },
+    };
   }
   if (!constantTimeEqual(match[1]!, configured)) {
-    return { ok: false, reason: "wrong-token", error: "wrong token", detail: "the bearer token does not match api_token_file", headers: { "WWW-Authenticate": `${REALM}, error="invalid_token"` } };
+    return {
+      ok: false,
+      reason: "wrong-token",
+      error: "wrong token",
+      detail: "the bearer token does not match api_token_file",
+      headers: { "WWW-Authenticate": `${REALM}, error="invalid_token"` },
+    };
   }
   return { ok: true };
 }

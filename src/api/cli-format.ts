@@ -11,7 +11,11 @@ export interface StateBody {
 /** Fixed-width columns; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }
 
@@ -34,10 +38,19 @@ export function formatStateTable(body: StateBody, nowMs: number): string {
     [...i.vips, ...i.excludedVips.map((v) => `${v}(excluded)`)].join(" "),
     i.master ? `${i.master.address} (${i.master.priority})` : i.state === "MASTER" ? "us" : "-",
     ago(i.stateSinceMs, nowMs),
-    i.trackers.filter((t) => !t.healthy).map((t) => `${t.kind}:${t.name}`).join(" ") || "-",
+    i.trackers
+      .filter((t) => !t.healthy)
+      .map((t) => `${t.kind}:${t.name}`)
+      .join(" ") || "-",
   ]);
   let text = table(["INSTANCE", "STATE", "VRID", "IF", "PRIO", "VIPS", "MASTER", "SINCE", "FAILING"], rows);
-  if (body.groups && body.groups.length > 0) text += "\n" + table(["GROUP", "STATE", "MEMBERS"], body.groups.map((g) => [g.name, g.state, g.members.join(" ")]));
+  if (body.groups && body.groups.length > 0)
+    text +=
+      "\n" +
+      table(
+        ["GROUP", "STATE", "MEMBERS"],
+        body.groups.map((g) => [g.name, g.state, g.members.join(" ")]),
+      );
   return text;
 }
 

@@ -109,7 +109,10 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     {
       events: { type: "array", items: ref("TandemEvent") },
       nextCursor: { type: "string", description: "Present when more events may match: pass it as ?cursor= to continue" },
-      partial: { const: true, description: "The page holds fewer events than asked because the query's work bound was reached; nextCursor continues the search" },
+      partial: {
+        const: true,
+        description: "The page holds fewer events than asked because the query's work bound was reached; nextCursor continues the search",
+      },
     },
     ["nextCursor", "partial"],
   ),

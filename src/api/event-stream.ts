@@ -77,7 +77,6 @@ export function eventStreamResponse(options: EventStreamOptions): Response {
     throw error;
   }
 
-
   let close = () => {};
   const body = new ReadableStream<Uint8Array>({
     start(controller) {

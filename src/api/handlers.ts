@@ -57,7 +57,8 @@ async function configText(c: Context, body: BodyLimits): Promise<string> {
     }
     return config;
   }
-  if (type !== "" && !RAW_TEXT_TYPES.test(type)) throw new ApiError(415, `unsupported body type ${type.slice(0, 64)}`, "send the keepalived.conf as text/plain, or JSON {\"config\": \"...\"}");
+  if (type !== "" && !RAW_TEXT_TYPES.test(type))
+    throw new ApiError(415, `unsupported body type ${type.slice(0, 64)}`, 'send the keepalived.conf as text/plain, or JSON {"config": "..."}');
   return readTextBody(c.req.raw, body);
 }
 
@@ -137,7 +138,11 @@ export function createHandlers(ports: ApiPorts, options: HandlerOptions): Record
       // HEAD gets the headers only: a stream nobody reads would keep its subscription.
       if (c.req.method === "HEAD") return c.body(null, 200, { "content-type": "text/event-stream; charset=utf-8" });
       const slot = admission.enter(clientAddress(c), "stream");
-      if (!slot.ok) throw new RefusalError(slot.reason, slot.reason === "client-streams" ? `at most ${limits.streamsPerClient} per address` : `at most ${limits.streamsTotal} in all`);
+      if (!slot.ok)
+        throw new RefusalError(
+          slot.reason,
+          slot.reason === "client-streams" ? `at most ${limits.streamsPerClient} per address` : `at most ${limits.streamsTotal} in all`,
+        );
       try {
         return eventStreamResponse({ events: ports.events, clock: ports.clock, query, signal: c.req.raw.signal, onClose: slot.release });
       } catch (error) {

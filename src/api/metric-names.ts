@@ -22,7 +22,10 @@ export const COUNTER_METRICS: Readonly<Record<CounterName, CounterMetric>> = Obj
   vrIdErrors: { name: "tandem_vrrp_vrid_errors_total", help: "Packets for a VRID this instance is not" },
   ipTtlErrors: { name: "keepalived_ip_ttl_errors_total", help: "Packets with an IP TTL other than 255" },
   invalidTypePktsRcvd: { name: "keepalived_invalid_type_received_total", help: "Packets whose type is not advertisement" },
-  addressListErrors: { name: "keepalived_address_list_errors_total", help: "Advertisements whose address list (or unicast/multicast destination) differs from ours" },
+  addressListErrors: {
+    name: "keepalived_address_list_errors_total",
+    help: "Advertisements whose address list (or unicast/multicast destination) differs from ours",
+  },
   packetLengthErrors: { name: "keepalived_packet_length_errors_total", help: "Packets whose length disagrees with their address count" },
   advIntervalErrors: { name: "keepalived_advertisements_interval_errors_total", help: "VRRPv2 advertisements with another interval (and v3 with interval 0)" },
   authFailures: { name: "keepalived_authentication_failure_total", help: "VRRPv2 advertisements with the wrong password" },

@@ -58,7 +58,12 @@ function socketFamilies(sockets: readonly SocketView[]): MetricFamily[] {
     samples: sockets.map((s) => ({ labels: { intf: s.interface, source: s.sourceAddress }, value: value(s) })),
   });
   return [
-    family("tandem_vrrp_socket_receiving", "gauge", "1 while the VRRP socket receives; 0 while a dead receive loop waits to be reopened (its instances are in FAULT)", (s) => (s.receiving ? 1 : 0)),
+    family(
+      "tandem_vrrp_socket_receiving",
+      "gauge",
+      "1 while the VRRP socket receives; 0 while a dead receive loop waits to be reopened (its instances are in FAULT)",
+      (s) => (s.receiving ? 1 : 0),
+    ),
     family("tandem_vrrp_socket_receive_failures_total", "counter", "VRRP receive loops that died", (s) => s.receiveFailures),
     family("tandem_vrrp_socket_reopens_total", "counter", "VRRP sockets opened again after their receive loop died", (s) => s.reopens),
     family("tandem_vrrp_foreign_packets_total", "counter", "VRRP packets for a VRID no instance on this interface runs", (s) => s.foreignPackets),
@@ -77,7 +82,12 @@ export function metricFamilies(status: StatusSource): MetricFamily[] {
   });
   return [
     { name: "keepalived_up", help: "Status", type: "gauge", samples: [{ labels: {}, value: 1 }] },
-    { name: "keepalived_vrrp_state", help: "State of vrrp (INIT 0, BACKUP 1, MASTER 2, FAULT 3, STOP 98)", type: "gauge", samples: vrrpStateSamples(instances) },
+    {
+      name: "keepalived_vrrp_state",
+      help: "State of vrrp (INIT 0, BACKUP 1, MASTER 2, FAULT 3, STOP 98)",
+      type: "gauge",
+      samples: vrrpStateSamples(instances),
+    },
     { name: "keepalived_vrrp_excluded_state", help: "State of vrrp with excluded VIP", type: "gauge", samples: vrrpExcludedStateSamples(instances) },
     ...counterFamilies(instances),
     { name: "keepalived_script_status", help: "Tracker Script Status (GOOD 1, BAD 0)", type: "gauge", samples: scriptStatusSamples(instances) },
@@ -95,7 +105,10 @@ export function metricFamilies(status: StatusSource): MetricFamily[] {
       name: "tandem_takeover_duration_seconds",
       help: "Takeover time: last advert heard from the old master to our VIPs installed",
       type: "histogram",
-      samples: histogramSamples(status.takeoverDurationsMs().map((ms) => ms / 1000), TAKEOVER_BUCKETS_S),
+      samples: histogramSamples(
+        status.takeoverDurationsMs().map((ms) => ms / 1000),
+        TAKEOVER_BUCKETS_S,
+      ),
     },
     {
       name: "tandem_last_split_brain_timestamp_seconds",
@@ -104,8 +117,18 @@ export function metricFamilies(status: StatusSource): MetricFamily[] {
       samples: lastSplitBrain ? [{ labels: { iname: lastSplitBrain.instance, peer: lastSplitBrain.peer }, value: lastSplitBrain.atMs / 1000 }] : [],
     },
     ...socketFamilies(status.sockets()),
-    { name: "tandem_history_degraded", help: "1 while the event history cannot be written (VRRP runs on)", type: "gauge", samples: [{ labels: {}, value: history.state === "degraded" ? 1 : 0 }] },
-    { name: "tandem_history_dropped_events_total", help: "Events that could not be stored in the history", type: "counter", samples: [{ labels: {}, value: history.droppedEvents }] },
+    {
+      name: "tandem_history_degraded",
+      help: "1 while the event history cannot be written (VRRP runs on)",
+      type: "gauge",
+      samples: [{ labels: {}, value: history.state === "degraded" ? 1 : 0 }],
+    },
+    {
+      name: "tandem_history_dropped_events_total",
+      help: "Events that could not be stored in the history",
+      type: "counter",
+      samples: [{ labels: {}, value: history.droppedEvents }],
+    },
   ];
 }
 

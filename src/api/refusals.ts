@@ -78,7 +78,11 @@ export class RefusalLog {
       return;
     }
     this.window.set(key, { client: refusal.client, reason: refusal.reason, more: 0, last: refusal });
-    this.write(refusal, 1, `${refusal.client}: ${refusal.method} ${refusal.path} refused (${REFUSALS[refusal.reason].status} ${REFUSALS[refusal.reason].error})`);
+    this.write(
+      refusal,
+      1,
+      `${refusal.client}: ${refusal.method} ${refusal.path} refused (${REFUSALS[refusal.reason].status} ${REFUSALS[refusal.reason].error})`,
+    );
   }
 
   /** Refusals since start, by reason (every reason present, 0 when none). */

@@ -42,7 +42,10 @@ const json = (schema: JsonSchema) => ({ "application/json": schema });
 const ok = (description: string, schema: JsonSchema): ResponseSpec => ({ description, content: json(schema) });
 const error = (description: string): ResponseSpec => ({ description, content: json(ref("Error")) });
 const authErrors: Record<string, ResponseSpec> = {
-  "401": { ...error("No token configured, or no usable Authorization: Bearer header"), headers: { "WWW-Authenticate": { description: 'Bearer realm="tandem"', schema: { type: "string" } } } },
+  "401": {
+    ...error("No token configured, or no usable Authorization: Bearer header"),
+    headers: { "WWW-Authenticate": { description: 'Bearer realm="tandem"', schema: { type: "string" } } },
+  },
   "403": error("Wrong token"),
 };
 const readAuthErrors: Record<string, ResponseSpec> = {
@@ -70,12 +73,40 @@ const kindParam: ParameterSpec = {
   schema: { type: "array", items: { type: "string", enum: API_EVENT_KINDS } },
   explode: true,
 };
-const instanceFilter: ParameterSpec = { name: "instance", in: "query", description: "Only events about this instance or sync group", schema: { type: "string" } };
+const instanceFilter: ParameterSpec = {
+  name: "instance",
+  in: "query",
+  description: "Only events about this instance or sync group",
+  schema: { type: "string" },
+};
 
 export const ROUTE_SPECS: readonly RouteSpec[] = [
-  { method: "get", path: "/", public: true, operationId: "statusPage", summary: "Live status page", tags: ["page"], responses: { "200": { description: "HTML page", content: { "text/html": { type: "string" } } } } },
-  { method: "get", path: "/openapi.json", operationId: "openapi", summary: "This OpenAPI 3.1 document", tags: ["meta"], responses: { "200": ok("OpenAPI document", { type: "object" }) } },
-  { method: "get", path: "/healthz", public: true, operationId: "health", summary: "Liveness, and whether the event history is being written", tags: ["meta"], responses: { "200": ok("The daemon answers", ref("Health")) } },
+  {
+    method: "get",
+    path: "/",
+    public: true,
+    operationId: "statusPage",
+    summary: "Live status page",
+    tags: ["page"],
+    responses: { "200": { description: "HTML page", content: { "text/html": { type: "string" } } } },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    operationId: "openapi",
+    summary: "This OpenAPI 3.1 document",
+    tags: ["meta"],
+    responses: { "200": ok("OpenAPI document", { type: "object" }) },
+  },
+  {
+    method: "get",
+    path: "/healthz",
+    public: true,
+    operationId: "health",
+    summary: "Liveness, and whether the event history is being written",
+    tags: ["meta"],
+    responses: { "200": ok("The daemon answers", ref("Health")) },
+  },
   {
     method: "get",
     path: "/metrics",
@@ -84,7 +115,14 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
     tags: ["meta"],
     responses: { "200": { description: "Prometheus text format 0.0.4", content: { "text/plain": { type: "string" } } } },
   },
-  { method: "get", path: "/vrrp/state", operationId: "vrrpState", summary: "Every VRRP instance and sync group, and the daemon", tags: ["vrrp"], responses: { "200": ok("State now", ref("VrrpStateResponse")) } },
+  {
+    method: "get",
+    path: "/vrrp/state",
+    operationId: "vrrpState",
+    summary: "Every VRRP instance and sync group, and the daemon",
+    tags: ["vrrp"],
+    responses: { "200": ok("State now", ref("VrrpStateResponse")) },
+  },
   {
     method: "get",
     path: "/vrrp/instances/{name}",
@@ -102,7 +140,12 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
     tags: ["actions"],
     secured: true,
     parameters: [instanceName],
-    responses: { "200": ok("In maintenance", ref("MaintenanceResponse")), ...authErrors, "404": error("No such instance"), "409": error("Refused in the present state") },
+    responses: {
+      "200": ok("In maintenance", ref("MaintenanceResponse")),
+      ...authErrors,
+      "404": error("No such instance"),
+      "409": error("Refused in the present state"),
+    },
   },
   {
     method: "delete",
@@ -112,7 +155,12 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
     tags: ["actions"],
     secured: true,
     parameters: [instanceName],
-    responses: { "200": ok("Out of maintenance", ref("MaintenanceResponse")), ...authErrors, "404": error("No such instance"), "409": error("Refused in the present state") },
+    responses: {
+      "200": ok("Out of maintenance", ref("MaintenanceResponse")),
+      ...authErrors,
+      "404": error("No such instance"),
+      "409": error("Refused in the present state"),
+    },
   },
   {
     method: "get",
@@ -142,12 +190,27 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
     parameters: [
       kindParam,
       instanceFilter,
-      { name: "Last-Event-ID", in: "header", description: "Replay the events after this id first (EventSource sends it on reconnect)", schema: { type: "string" } },
+      {
+        name: "Last-Event-ID",
+        in: "header",
+        description: "Replay the events after this id first (EventSource sends it on reconnect)",
+        schema: { type: "string" },
+      },
       { name: "lastEventId", in: "query", description: "The same, for clients that cannot set headers", schema: { type: "integer", minimum: 0 } },
     ],
-    responses: { "200": { description: "An event stream; each data line is a TandemEvent", content: { "text/event-stream": ref("TandemEvent") } }, "400": error("A bad parameter") },
+    responses: {
+      "200": { description: "An event stream; each data line is a TandemEvent", content: { "text/event-stream": ref("TandemEvent") } },
+      "400": error("A bad parameter"),
+    },
   },
-  { method: "get", path: "/config", operationId: "config", summary: "The effective configuration, secrets masked", tags: ["config"], responses: { "200": ok("Effective configuration", ref("EffectiveConfig")) } },
+  {
+    method: "get",
+    path: "/config",
+    operationId: "config",
+    summary: "The effective configuration, secrets masked",
+    tags: ["config"],
+    responses: { "200": ok("Effective configuration", ref("EffectiveConfig")) },
+  },
   {
     method: "post",
     path: "/config/validate",

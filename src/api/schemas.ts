@@ -76,7 +76,11 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   GroupView: object({ name: str, state: ref("VrrpState"), members: strings }),
   HistoryHealth,
   DaemonView,
-  VrrpStateResponse: object({ daemon: ref("DaemonView"), instances: { type: "array", items: ref("InstanceView") }, groups: { type: "array", items: ref("GroupView") } }),
+  VrrpStateResponse: object({
+    daemon: ref("DaemonView"),
+    instances: { type: "array", items: ref("InstanceView") },
+    groups: { type: "array", items: ref("GroupView") },
+  }),
   ...EVENT_SCHEMAS,
   Health: object({ status: { const: "ok" }, history: { enum: ["ok", "degraded"] } }),
   EffectiveConfig: { type: "object", description: "The running keepalived.conf as JSON, secrets (auth_pass) masked" },

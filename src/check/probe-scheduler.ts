@@ -310,7 +310,8 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
   return {
     add(probe) {
       if (entries.has(probe.id)) throw new Error(`probe ${probe.id} is already scheduled`);
-      if (!Number.isFinite(probe.intervalMs) || probe.intervalMs < 0) throw new RangeError(`probe ${probe.id}: intervalMs must be a finite number >= 0, not ${probe.intervalMs}`);
+      if (!Number.isFinite(probe.intervalMs) || probe.intervalMs < 0)
+        throw new RangeError(`probe ${probe.id}: intervalMs must be a finite number >= 0, not ${probe.intervalMs}`);
       if (probe.timeoutMs !== undefined && !(probe.timeoutMs > 0)) throw new RangeError(`probe ${probe.id}: timeoutMs must be > 0, not ${probe.timeoutMs}`);
       const entry: Entry = { probe, state: "idle", waitingDueMs: 0, runs: 0, skipped: 0 };
       entries.set(probe.id, entry);

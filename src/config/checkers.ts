@@ -184,7 +184,20 @@ export function newCheckerDraft(kind: CheckerKind, location: SourceLocation): Ch
 /** Turn a checker draft into its typed record; required options are errors when missing. */
 export function finishChecker(d: CheckerDraft, diag: Diagnostics): Checker | undefined {
   const common: CheckerCommon & { location: SourceLocation } = { location: d.location };
-  for (const k of ["connectIp", "connectPort", "bindTo", "bindPort", "bindInterface", "connectTimeoutS", "retry", "delayBeforeRetryS", "delayLoopS", "warmupS", "alpha", "fwmark"] as const) {
+  for (const k of [
+    "connectIp",
+    "connectPort",
+    "bindTo",
+    "bindPort",
+    "bindInterface",
+    "connectTimeoutS",
+    "retry",
+    "delayBeforeRetryS",
+    "delayLoopS",
+    "warmupS",
+    "alpha",
+    "fwmark",
+  ] as const) {
     if (d[k] !== undefined) (common as unknown as Record<string, unknown>)[k] = d[k];
   }
   switch (d.kind) {

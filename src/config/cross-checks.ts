@@ -94,7 +94,11 @@ export function checkSyncGroups(groups: SyncGroupDraft[], instanceNames: Set<str
         continue;
       }
       const first = owner.get(m.name);
-      if (first && first !== g) diag.error(m.location, `vrrp_instance ${m.name} is already in vrrp_sync_group ${first.name} (${where(first.location)}); an instance can be in one group only`);
+      if (first && first !== g)
+        diag.error(
+          m.location,
+          `vrrp_instance ${m.name} is already in vrrp_sync_group ${first.name} (${where(first.location)}); an instance can be in one group only`,
+        );
       else owner.set(m.name, g);
     }
   }
@@ -104,7 +108,8 @@ export function checkVirtualServerRefs(servers: VirtualServer[], groups: Virtual
   const groupNames = new Set(groups.map((g) => g.name));
   const fileNames = new Set(files.map((f) => f.name));
   for (const vs of servers) {
-    if (vs.key.kind === "group" && !groupNames.has(vs.key.group)) diag.error(vs.location, `virtual_server group ${vs.key.group}: there is no virtual_server_group ${vs.key.group}`);
+    if (vs.key.kind === "group" && !groupNames.has(vs.key.group))
+      diag.error(vs.location, `virtual_server group ${vs.key.group}: there is no virtual_server_group ${vs.key.group}`);
     for (const rs of vs.realServers) {
       for (const c of rs.checkers) {
         if (c.kind === "FILE_CHECK" && !fileNames.has(c.trackFile)) diag.error(c.location, `FILE_CHECK: there is no track_file ${c.trackFile}`);

@@ -81,7 +81,9 @@ function reference(text: string, dollar: number): { name: string; end: number } 
   if (end >= text.length || !isNameStart(text.charCodeAt(end))) return undefined;
   while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
   const after = text.charCodeAt(end);
-  return end === text.length || after === 32 || after === 9 || after === 10 || after === 13 || after === 11 || after === 12 ? { name: text.slice(dollar + 1, end), end } : undefined;
+  return end === text.length || after === 32 || after === 9 || after === 10 || after === 13 || after === 11 || after === 12
+    ? { name: text.slice(dollar + 1, end), end }
+    : undefined;
 }
 
 function isNameStart(c: number): boolean {

@@ -5,18 +5,7 @@ import { VRRP_MULTICAST_GROUP } from "../common/vrrp-wire.ts";
 import type { Diagnostics } from "./diagnostics.ts";
 import type { GlobalDefs, ProcessScheduling } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
-import {
-  decimalField,
-  defineBlock,
-  flagField,
-  ignored,
-  intField,
-  keyword,
-  setField,
-  stringField,
-  type Keyword,
-  type KeywordBlock,
-} from "./keyword-table.ts";
+import { decimalField, defineBlock, flagField, ignored, intField, keyword, setField, stringField, type Keyword, type KeywordBlock } from "./keyword-table.ts";
 import { parseInteger, parsePort, requireArg, warnExtraArgs } from "./values.ts";
 
 export function defaultGlobalDefs(): GlobalDefs {
@@ -37,29 +26,109 @@ const VRRP_GROUP_TEXT = formatIpv4(VRRP_MULTICAST_GROUP);
 
 /** Keywords tandem accepts but does not act on (daemon tuning, SNMP, DBus, firewalls, ...). */
 const IGNORED = [
-  "net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "instance", "use_pid_dir", "linkbeat_use_polling",
-  "child_wait_time", "tmp_config_directory", "config_save_dir", "process_names", "process_name", "vrrp_process_name",
-  "checker_process_name", "bfd_process_name", "startup_script", "startup_script_timeout", "shutdown_script",
-  "shutdown_script_timeout", "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker",
-  "checker_log_all_failures", "no_email_faults", "vrrp_mcast_group6", "default_interface", "lvs_sync_daemon",
-  "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "vrrp_garp_lower_prio_delay", "vrrp_down_timer_adverts",
-  "vrrp_garp_lower_prio_repeat", "vrrp_garp_interval", "vrrp_gna_interval", "vrrp_min_garp", "vrrp_garp_extra_if",
-  "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert", "nftables", "nftables_priority", "nftables_counters",
-  "nftables_ifindex", "nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "vrrp_iptables",
-  "vrrp_ipsets", "disable_local_igmp", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_strict",
-  "vrrp_notify_priority_changes", "max_auto_priority", "min_auto_priority_delay",
-  "bfd_priority", "bfd_no_swap",
-  "bfd_cpu_affinity", "bfd_rt_priority",
-  "bfd_rlimit_rttime", "snmp_socket", "enable_snmp_vrrp", "enable_snmp_checker",
-  "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3", "enable_traps", "enable_dbus", "dbus_service_name",
-  "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "lvs_notify_fifo",
-  "lvs_notify_fifo_script", "fifo_write_vrrp_states_on_reload", "dynamic_interfaces", "vrrp_netlink_cmd_rcv_bufs",
-  "vrrp_netlink_cmd_rcv_bufs_force", "vrrp_netlink_monitor_rcv_bufs", "vrrp_netlink_monitor_rcv_bufs_force",
-  "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force", "lvs_netlink_monitor_rcv_bufs",
-  "lvs_netlink_monitor_rcv_bufs_force", "process_monitor_rcv_bufs", "process_monitor_rcv_bufs_force",
-  "vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier", "rs_init_notifies", "no_checker_emails", "umask",
-  "vrrp_startup_delay", "log_unknown_vrids", "vmac_prefix", "vmac_addr_prefix", "random_seed", "reload_check_config",
-  "include_check", "reload_time_file", "reload_repeat", "reload_file", "data_use_instance",
+  "net_namespace",
+  "net_namespace_ipvs",
+  "namespace_with_ipsets",
+  "instance",
+  "use_pid_dir",
+  "linkbeat_use_polling",
+  "child_wait_time",
+  "tmp_config_directory",
+  "config_save_dir",
+  "process_names",
+  "process_name",
+  "vrrp_process_name",
+  "checker_process_name",
+  "bfd_process_name",
+  "startup_script",
+  "startup_script_timeout",
+  "shutdown_script",
+  "shutdown_script_timeout",
+  "smtp_helo_name",
+  "smtp_alert",
+  "smtp_alert_vrrp",
+  "smtp_alert_checker",
+  "checker_log_all_failures",
+  "no_email_faults",
+  "vrrp_mcast_group6",
+  "default_interface",
+  "lvs_sync_daemon",
+  "lvs_timeouts",
+  "lvs_flush",
+  "lvs_flush_on_stop",
+  "vrrp_garp_lower_prio_delay",
+  "vrrp_down_timer_adverts",
+  "vrrp_garp_lower_prio_repeat",
+  "vrrp_garp_interval",
+  "vrrp_gna_interval",
+  "vrrp_min_garp",
+  "vrrp_garp_extra_if",
+  "vrrp_lower_prio_no_advert",
+  "vrrp_higher_prio_send_advert",
+  "nftables",
+  "nftables_priority",
+  "nftables_counters",
+  "nftables_ifindex",
+  "nftables_ipvs",
+  "nftables_ipvs_priority",
+  "nftables_ipvs_start_fwmark",
+  "vrrp_iptables",
+  "vrrp_ipsets",
+  "disable_local_igmp",
+  "vrrp_check_unicast_src",
+  "vrrp_skip_check_adv_addr",
+  "vrrp_strict",
+  "vrrp_notify_priority_changes",
+  "max_auto_priority",
+  "min_auto_priority_delay",
+  "bfd_priority",
+  "bfd_no_swap",
+  "bfd_cpu_affinity",
+  "bfd_rt_priority",
+  "bfd_rlimit_rttime",
+  "snmp_socket",
+  "enable_snmp_vrrp",
+  "enable_snmp_checker",
+  "enable_snmp_rfc",
+  "enable_snmp_rfcv2",
+  "enable_snmp_rfcv3",
+  "enable_traps",
+  "enable_dbus",
+  "dbus_service_name",
+  "notify_fifo",
+  "notify_fifo_script",
+  "vrrp_notify_fifo",
+  "vrrp_notify_fifo_script",
+  "lvs_notify_fifo",
+  "lvs_notify_fifo_script",
+  "fifo_write_vrrp_states_on_reload",
+  "dynamic_interfaces",
+  "vrrp_netlink_cmd_rcv_bufs",
+  "vrrp_netlink_cmd_rcv_bufs_force",
+  "vrrp_netlink_monitor_rcv_bufs",
+  "vrrp_netlink_monitor_rcv_bufs_force",
+  "lvs_netlink_cmd_rcv_bufs",
+  "lvs_netlink_cmd_rcv_bufs_force",
+  "lvs_netlink_monitor_rcv_bufs",
+  "lvs_netlink_monitor_rcv_bufs_force",
+  "process_monitor_rcv_bufs",
+  "process_monitor_rcv_bufs_force",
+  "vrrp_rx_bufs_policy",
+  "vrrp_rx_bufs_multiplier",
+  "rs_init_notifies",
+  "no_checker_emails",
+  "umask",
+  "vrrp_startup_delay",
+  "log_unknown_vrids",
+  "vmac_prefix",
+  "vmac_addr_prefix",
+  "random_seed",
+  "reload_check_config",
+  "include_check",
+  "reload_time_file",
+  "reload_repeat",
+  "reload_file",
+  "data_use_instance",
 ];
 
 const keywords: Keyword<GlobalDefs>[] = [
@@ -104,7 +173,8 @@ const keywords: Keyword<GlobalDefs>[] = [
     (stmt, _target, diag) => {
       const tok = requireArg(stmt, 0, "a multicast address", diag);
       // A different group would silently partition us from keepalived peers: refuse it.
-      if (tok && tok.text !== VRRP_GROUP_TEXT) diag.error(tok, `vrrp_mcast_group4 ${tok.text} is not supported by tandem; only ${VRRP_GROUP_TEXT} (the default) is`);
+      if (tok && tok.text !== VRRP_GROUP_TEXT)
+        diag.error(tok, `vrrp_mcast_group4 ${tok.text} is not supported by tandem; only ${VRRP_GROUP_TEXT} (the default) is`);
     },
     { note: `only ${VRRP_GROUP_TEXT}; any other group is an error` },
   ),
@@ -164,7 +234,15 @@ function processSchedulingKeywords(prefix: "vrrp" | "checker", field: "vrrpProce
 }
 
 /** Tandem's own keywords, listed as such in the docs. */
-export const TANDEM_GLOBAL_EXTENSIONS = ["api_listen", "api_token_file", "api_tls_certificate", "api_tls_key", "api_reads_need_token", "history_max_age_days", "history_max_events"];
+export const TANDEM_GLOBAL_EXTENSIONS = [
+  "api_listen",
+  "api_token_file",
+  "api_tls_certificate",
+  "api_tls_key",
+  "api_reads_need_token",
+  "history_max_age_days",
+  "history_max_events",
+];
 
 /** Rules across global_defs keywords, checked once the block is read. */
 export function checkGlobalDefs(globalDefs: GlobalDefs, diag: Diagnostics): void {
@@ -173,7 +251,8 @@ export function checkGlobalDefs(globalDefs: GlobalDefs, diag: Diagnostics): void
   if (certificate && !key) diag.error(certificate, "api_tls_certificate needs api_tls_key (the certificate's private key) as well");
   if (key && !certificate) diag.error(key, "api_tls_key needs api_tls_certificate as well");
   const readsNeedToken = globalDefs.fieldLocations.apiReadsNeedToken;
-  if (readsNeedToken && globalDefs.apiReadsNeedToken && !globalDefs.apiTokenFile) diag.error(readsNeedToken, "api_reads_need_token needs api_token_file: without a token no read could be made");
+  if (readsNeedToken && globalDefs.apiReadsNeedToken && !globalDefs.apiTokenFile)
+    diag.error(readsNeedToken, "api_reads_need_token needs api_token_file: without a token no read could be made");
 }
 
 export const globalDefsBlock: KeywordBlock<GlobalDefs> = defineBlock("global_defs", keywords);

@@ -38,7 +38,8 @@ import type {
  * "secret": text never shown; `record`/`variants`: a nested record (or a list of them),
  * `variants` for a union told apart by its `kind`.
  */
-export type FieldKind = "ipv4" | "number" | "value" | "secret" | { readonly record: RecordFields } | { readonly variants: Readonly<Record<string, RecordFields>> };
+export type FieldKind =
+  "ipv4" | "number" | "value" | "secret" | { readonly record: RecordFields } | { readonly variants: Readonly<Record<string, RecordFields>> };
 export type RecordFields = Readonly<Record<string, FieldKind>>;
 
 /** The fields of T but its source locations (where it was written, not what it says). */
@@ -46,7 +47,13 @@ export type Fields<T> = { readonly [K in Exclude<keyof T, "location" | "fieldLoc
 
 // The kinds a field of type V may take: only number-typed fields may be "ipv4".
 type KindOf<V> = [V] extends [number | readonly number[]] ? "ipv4" | "number" : [V] extends [readonly (infer E)[]] ? ElementKind<E> : ElementKind<V>;
-type ElementKind<E> = [E] extends [string] ? "value" | "secret" : [E] extends [{ kind: string }] ? { readonly variants: Variants<E> } : [E] extends [object] ? { readonly record: Fields<E> } : "value";
+type ElementKind<E> = [E] extends [string]
+  ? "value" | "secret"
+  : [E] extends [{ kind: string }]
+    ? { readonly variants: Variants<E> }
+    : [E] extends [object]
+      ? { readonly record: Fields<E> }
+      : "value";
 type Variants<E> = { readonly [K in KindsOf<E>]: Fields<VariantOf<E, K>> };
 type KindsOf<E> = E extends { kind: infer K extends string } ? K : never;
 // Not Extract: one record type may serve several kinds (HttpChecker is HTTP_GET and SSL_GET).
@@ -54,7 +61,13 @@ type VariantOf<E, K> = E extends { kind: infer Kinds } ? (K extends Kinds ? E : 
 
 const SCRIPT_USER = { user: "value", group: "value" } as const satisfies Fields<ScriptUser>;
 
-const PROCESS_SCHEDULING = { nice: "number", rtPriority: "number", rlimitRttimeUs: "number", noSwap: "value", cpuAffinity: "number" } as const satisfies Fields<ProcessScheduling>;
+const PROCESS_SCHEDULING = {
+  nice: "number",
+  rtPriority: "number",
+  rlimitRttimeUs: "number",
+  noSwap: "value",
+  cpuAffinity: "number",
+} as const satisfies Fields<ProcessScheduling>;
 
 const GLOBAL_DEFS = {
   routerId: "value",
@@ -101,7 +114,14 @@ const TRACK_FILE = {
   initFile: { record: { value: "number", overwrite: "value" } },
 } as const satisfies Fields<VrrpTrackFile>;
 
-const VIRTUAL_IP = { address: "ipv4", prefixLength: "number", broadcast: "ipv4", device: "value", scope: "value", label: "value" } as const satisfies Fields<VirtualIp>;
+const VIRTUAL_IP = {
+  address: "ipv4",
+  prefixLength: "number",
+  broadcast: "ipv4",
+  device: "value",
+  scope: "value",
+  label: "value",
+} as const satisfies Fields<VirtualIp>;
 const TRACK_REF = { name: "value", weight: "number", weightReverse: "value" } as const satisfies Fields<TrackRef> & Fields<TrackedInterface>;
 
 const VRRP_INSTANCE = {
@@ -172,14 +192,48 @@ const CHECKER_COMMON = {
   fwmark: "number",
 } as const satisfies Fields<CheckerCommon>;
 
-const HTTP_URL = { path: "value", digest: "value", statusCodes: { record: { from: "number", to: "number" } }, virtualhost: "value", regex: "value" } as const satisfies Fields<HttpUrl>;
-const HTTP_CHECKER = { ...CHECKER_COMMON, kind: "value", urls: { record: HTTP_URL }, virtualhost: "value", httpProtocol: "value", enableSni: "value" } as const satisfies Fields<HttpChecker>;
+const HTTP_URL = {
+  path: "value",
+  digest: "value",
+  statusCodes: { record: { from: "number", to: "number" } },
+  virtualhost: "value",
+  regex: "value",
+} as const satisfies Fields<HttpUrl>;
+const HTTP_CHECKER = {
+  ...CHECKER_COMMON,
+  kind: "value",
+  urls: { record: HTTP_URL },
+  virtualhost: "value",
+  httpProtocol: "value",
+  enableSni: "value",
+} as const satisfies Fields<HttpChecker>;
 const TCP_CHECKER = { ...CHECKER_COMMON, kind: "value" } as const satisfies Fields<TcpChecker> & Fields<PingChecker>;
 const SMTP_CHECKER = { ...CHECKER_COMMON, kind: "value", heloName: "value", hosts: { record: CHECKER_COMMON } } as const satisfies Fields<SmtpChecker>;
-const MISC_CHECKER = { ...CHECKER_COMMON, kind: "value", path: "value", timeoutS: "number", dynamic: "value", user: { record: SCRIPT_USER } } as const satisfies Fields<MiscChecker>;
+const MISC_CHECKER = {
+  ...CHECKER_COMMON,
+  kind: "value",
+  path: "value",
+  timeoutS: "number",
+  dynamic: "value",
+  user: { record: SCRIPT_USER },
+} as const satisfies Fields<MiscChecker>;
 const DNS_CHECKER = { ...CHECKER_COMMON, kind: "value", type: "value", name: "value" } as const satisfies Fields<DnsChecker>;
-const UDP_CHECKER = { ...CHECKER_COMMON, kind: "value", payload: "value", requireReply: "value", minReplyLength: "number", maxReplyLength: "number" } as const satisfies Fields<UdpChecker>;
-const FILE_CHECKER = { ...CHECKER_COMMON, kind: "value", trackFile: "value", dynamic: "value", weight: "number", weightReverse: "value" } as const satisfies Fields<FileChecker>;
+const UDP_CHECKER = {
+  ...CHECKER_COMMON,
+  kind: "value",
+  payload: "value",
+  requireReply: "value",
+  minReplyLength: "number",
+  maxReplyLength: "number",
+} as const satisfies Fields<UdpChecker>;
+const FILE_CHECKER = {
+  ...CHECKER_COMMON,
+  kind: "value",
+  trackFile: "value",
+  dynamic: "value",
+  weight: "number",
+  weightReverse: "value",
+} as const satisfies Fields<FileChecker>;
 
 const CHECKERS = {
   HTTP_GET: HTTP_CHECKER,

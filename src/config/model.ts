@@ -190,10 +190,7 @@ export interface VrrpSyncGroup {
 export type LbKind = "NAT" | "DR" | "TUN";
 export type LbProtocol = "TCP" | "UDP" | "SCTP";
 
-export type VirtualServerKey =
-  | { kind: "address"; address: number; port?: number }
-  | { kind: "fwmark"; fwmark: number }
-  | { kind: "group"; group: string };
+export type VirtualServerKey = { kind: "address"; address: number; port?: number } | { kind: "fwmark"; fwmark: number } | { kind: "group"; group: string };
 
 export interface VirtualServer {
   key: VirtualServerKey;
@@ -319,8 +316,7 @@ export type Checker = HttpChecker | TcpChecker | SmtpChecker | MiscChecker | Dns
 export type CheckerKind = Checker["kind"];
 
 export type VirtualServerGroupEntry =
-  | { kind: "range"; first: number; last: number; port?: number; location: SourceLocation }
-  | { kind: "fwmark"; fwmark: number; location: SourceLocation };
+  { kind: "range"; first: number; last: number; port?: number; location: SourceLocation } | { kind: "fwmark"; fwmark: number; location: SourceLocation };
 
 export interface VirtualServerGroup {
   name: string;

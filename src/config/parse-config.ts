@@ -34,7 +34,9 @@ export function parseConfig(entryPath: string, options: ParseOptions): ParseResu
   const limits = options.limits ?? DEFAULT_CONFIG_LIMITS;
   const diag = new Diagnostics(limits);
   const builder = new StatementBuilder(diag, limits.blockDepth);
-  preprocessInto(entryPath, { files: options, configId: options.configId, maxIncludeDepth: options.maxIncludeDepth, limits }, diag, (line) => builder.add(line));
+  preprocessInto(entryPath, { files: options, configId: options.configId, maxIncludeDepth: options.maxIncludeDepth, limits }, diag, (line) =>
+    builder.add(line),
+  );
   const statements = builder.finish();
   const config = buildModel(statements, diag);
   return { config: diag.hasErrors ? undefined : config, diagnostics: diag.list };

@@ -71,7 +71,8 @@ export function preprocessInto(entryPath: string, options: PreprocessOptions, di
     if (++filesRead > limits.includedFiles) stop(where, `more than ${limits.includedFiles} files read (includes, repeats counted); stopping at ${path}`);
     const room = Math.max(0, Math.min(limits.fileBytes, limits.totalBytes - bytesRead));
     const read = options.files.readFile(path, room);
-    if ("error" in read && read.tooLarge && room < limits.fileBytes) stop(where, `the files read add up to more than ${formatBytes(limits.totalBytes)}; stopping at ${path}`);
+    if ("error" in read && read.tooLarge && room < limits.fileBytes)
+      stop(where, `the files read add up to more than ${formatBytes(limits.totalBytes)}; stopping at ${path}`);
     return read;
   };
 
@@ -86,7 +87,10 @@ export function preprocessInto(entryPath: string, options: PreprocessOptions, di
     const nul = read.text.indexOf("\u0000");
     if (nul >= 0) {
       const line = countLines(read.text, nul);
-      diag.error({ file: path, line, col: nul - read.text.lastIndexOf("\n", nul) }, `${path} holds a NUL byte: it is not a text file (UTF-16 or binary?); the file is skipped`);
+      diag.error(
+        { file: path, line, col: nul - read.text.lastIndexOf("\n", nul) },
+        `${path} holds a NUL byte: it is not a text file (UTF-16 or binary?); the file is skipped`,
+      );
       return;
     }
     const directory = posix.dirname(path);
@@ -128,7 +132,10 @@ export function preprocessInto(entryPath: string, options: PreprocessOptions, di
   const physicalLine = (path: string, line: number, rawText: string): LogicalLine | undefined => {
     const text = rawText.endsWith("\r") ? rawText.slice(0, -1) : rawText;
     if (text.length > limits.lineChars) {
-      diag.error({ file: path, line, col: limits.lineChars + 1 }, `line longer than ${formatBytes(limits.lineChars)} (${text.length} characters); the line is skipped`);
+      diag.error(
+        { file: path, line, col: limits.lineChars + 1 },
+        `line longer than ${formatBytes(limits.lineChars)} (${text.length} characters); the line is skipped`,
+      );
       return undefined;
     }
     return trim(stripComment(logicalLine(path, line, text)));
@@ -170,7 +177,8 @@ export function preprocessInto(entryPath: string, options: PreprocessOptions, di
       const def = /^\$([^=\s]*)=/.exec(l.text);
       if (def) {
         const name = def[1] as string;
-        if (PARAMETER_NAME.exec(name)?.[0] !== name) diag.error(locationAt(l, 1), `'${name}' is not a valid parameter name (letters, digits and _, not starting with a digit)`);
+        if (PARAMETER_NAME.exec(name)?.[0] !== name)
+          diag.error(locationAt(l, 1), `'${name}' is not a valid parameter name (letters, digits and _, not starting with a digit)`);
         else definitions.set(name, l.text.slice(def[0].length).trim());
         return;
       }
@@ -179,11 +187,17 @@ export function preprocessInto(entryPath: string, options: PreprocessOptions, di
     const sub = substitute(l, frame.lookup, substituteLimits);
     charge(l, sub.work);
     if (sub.kind === "runaway") {
-      diag.error(locationAt(l, 0), `parameter substitution does not terminate after ${limits.substitutionPasses} rounds (a definition refers to itself); the line is skipped`);
+      diag.error(
+        locationAt(l, 0),
+        `parameter substitution does not terminate after ${limits.substitutionPasses} rounds (a definition refers to itself); the line is skipped`,
+      );
       return;
     }
     if (sub.kind === "too-long") {
-      diag.error(locationAt(l, 0), `parameter substitution makes this line longer than ${formatBytes(limits.lineChars)} (a definition that refers to itself?); the line is skipped`);
+      diag.error(
+        locationAt(l, 0),
+        `parameter substitution makes this line longer than ${formatBytes(limits.lineChars)} (a definition that refers to itself?); the line is skipped`,
+      );
       return;
     }
     if (sub.kind === "changed") {

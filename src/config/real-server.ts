@@ -43,7 +43,14 @@ export function lbKindKeyword<T extends Located>(name: string, field: string, no
         diag.error(tok, `${name} must be NAT, DR or TUN, got ${tok.text}`);
         return;
       }
-      if (stmt.args[1]) diag.warn(stmt.args[1], `parsed but not implemented: tunnel options '${stmt.args.slice(1).map((t) => t.text).join(" ")}'`);
+      if (stmt.args[1])
+        diag.warn(
+          stmt.args[1],
+          `parsed but not implemented: tunnel options '${stmt.args
+            .slice(1)
+            .map((t) => t.text)
+            .join(" ")}'`,
+        );
       setField(target, field, tok.text, stmt);
     },
     note ? { note } : {},
@@ -93,7 +100,20 @@ const keywords: Keyword<RealServerDraft>[] = [
 
 export const realServerBlock: KeywordBlock<RealServerDraft> = defineBlock("real_server", keywords);
 
-const COMMON_FIELDS = ["connectIp", "connectPort", "bindTo", "bindPort", "bindInterface", "connectTimeoutS", "retry", "delayBeforeRetryS", "delayLoopS", "warmupS", "alpha", "fwmark"] as const;
+const COMMON_FIELDS = [
+  "connectIp",
+  "connectPort",
+  "bindTo",
+  "bindPort",
+  "bindInterface",
+  "connectTimeoutS",
+  "retry",
+  "delayBeforeRetryS",
+  "delayLoopS",
+  "warmupS",
+  "alpha",
+  "fwmark",
+] as const;
 
 export function splitCheckDefaults(d: CheckerCommon): CheckerCommon {
   const out: CheckerCommon = {};

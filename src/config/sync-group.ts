@@ -37,8 +37,15 @@ const keywords: Keyword<SyncGroupDraft>[] = [
   commandField("notify_stop", "notifyStop"),
   flagField("smtp_alert", "smtpAlert"),
   ...[
-    "track_interface", "track_script", "track_file", "track_process", "track_bfd", "notify_deleted",
-    "notify_priority_changes", "global_tracking", "sync_group_tracking_weight",
+    "track_interface",
+    "track_script",
+    "track_file",
+    "track_process",
+    "track_bfd",
+    "notify_deleted",
+    "notify_priority_changes",
+    "global_tracking",
+    "sync_group_tracking_weight",
   ].map((name) => ignored<SyncGroupDraft>(name)),
 ];
 

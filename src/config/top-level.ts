@@ -103,7 +103,13 @@ const keywords: Keyword<ConfigDraft>[] = [
   named("track_file", trackFileBlock, "trackFiles", (c) => c.trackFiles, newTrackFile),
   named("vrrp_track_file", trackFileBlock, "trackFiles", (c) => c.trackFiles, newTrackFile, { deprecatedFor: "track_file" }),
   named("vrrp_instance", vrrpInstanceBlock, "vrrpInstances", (c) => c.vrrpInstances, newInstanceDraft),
-  named("vrrp_sync_group", syncGroupBlock, "syncGroups", (c) => c.syncGroups, (name, location) => ({ name, location, members: [], fieldLocations: {} })),
+  named(
+    "vrrp_sync_group",
+    syncGroupBlock,
+    "syncGroups",
+    (c) => c.syncGroups,
+    (name, location) => ({ name, location, members: [], fieldLocations: {} }),
+  ),
   keyword(
     "virtual_server_group",
     (stmt, config, diag) => {
@@ -122,9 +128,24 @@ const keywords: Keyword<ConfigDraft>[] = [
     (vs, config) => config.virtualServers.push(vs),
   ),
   ...[
-    "static_ipaddress", "static_routes", "static_rules", "linkbeat_interfaces", "track_group", "vrrp_track_process",
-    "bfd_instance", "garp_group", "interface_up_down_delays", "SSL", "local_address_group", "net_namespace",
-    "net_namespace_ipvs", "namespace_with_ipsets", "instance", "use_pid_dir", "linkbeat_use_polling", "child_wait_time",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "linkbeat_interfaces",
+    "track_group",
+    "vrrp_track_process",
+    "bfd_instance",
+    "garp_group",
+    "interface_up_down_delays",
+    "SSL",
+    "local_address_group",
+    "net_namespace",
+    "net_namespace_ipvs",
+    "namespace_with_ipsets",
+    "instance",
+    "use_pid_dir",
+    "linkbeat_use_polling",
+    "child_wait_time",
   ].map((n) => ignored<ConfigDraft>(n)),
 ];
 

@@ -44,7 +44,14 @@ export function parseDecimal(tok: Token, name: string, min: number, max: number,
 }
 
 /** A Map, not an object literal: a plain object would answer "constructor" or "__proto__" too. */
-const BOOLS = new Map([["on", true], ["true", true], ["yes", true], ["off", false], ["false", false], ["no", false]]);
+const BOOLS = new Map([
+  ["on", true],
+  ["true", true],
+  ["yes", true],
+  ["off", false],
+  ["false", false],
+  ["no", false],
+]);
 
 /** keepalived's optional <BOOL> after a flag keyword: absent means true. */
 export function parseOptionalBool(tok: Token | undefined, name: string, diag: Diagnostics): boolean | undefined {

@@ -110,8 +110,21 @@ const keywords: Keyword<VirtualServerDraft>[] = [
     (rs, target) => target.realServers.push(rs),
   ),
   ...[
-    "persistence_engine", "ha_suspend", "smtp_alert", "snmp_name", "ip_family", "sorry_server_inhibit",
-    "sorry_server_lvs_method", "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback", "ops",
+    "persistence_engine",
+    "ha_suspend",
+    "smtp_alert",
+    "snmp_name",
+    "ip_family",
+    "sorry_server_inhibit",
+    "sorry_server_lvs_method",
+    "flag-1",
+    "flag-2",
+    "flag-3",
+    "sh-port",
+    "sh-fallback",
+    "mh-port",
+    "mh-fallback",
+    "ops",
     "nat_mask",
   ].map((n) => ignored<VirtualServerDraft>(n)),
 ];
@@ -136,8 +149,10 @@ export function parseVirtualServerKey(stmt: Statement, diag: Diagnostics): Virtu
 
 export function finishVirtualServer(d: VirtualServerDraft, diag: Diagnostics): VirtualServer {
   let protocol = d.protocol;
-  if (d.key.kind === "fwmark" && protocol) diag.warn(d.fieldLocations.protocol ?? d.location, "protocol specified for a fwmark virtual server is ignored (as in keepalived)");
-  if (d.key.kind !== "fwmark" && !protocol) diag.warn(d.location, "virtual_server has no protocol; keepalived 2.2.7 defaults to UDP - add 'protocol TCP' if that is what you mean");
+  if (d.key.kind === "fwmark" && protocol)
+    diag.warn(d.fieldLocations.protocol ?? d.location, "protocol specified for a fwmark virtual server is ignored (as in keepalived)");
+  if (d.key.kind !== "fwmark" && !protocol)
+    diag.warn(d.location, "virtual_server has no protocol; keepalived 2.2.7 defaults to UDP - add 'protocol TCP' if that is what you mean");
   protocol ??= d.key.kind === "fwmark" ? "TCP" : "UDP";
   const vs: VirtualServer = {
     key: d.key,
@@ -183,7 +198,11 @@ export function parseVirtualServerGroup(name: string, stmt: Statement, diag: Dia
     if (portTok && port === undefined) continue;
     warnExtraArgs(entry, 1, diag);
     // Literals, not spreads: a group may have tens of thousands of lines, and spreading was most of their cost.
-    entries.push(port === undefined ? { kind: "range", first: range.first, last: range.last, location } : { kind: "range", first: range.first, last: range.last, port, location });
+    entries.push(
+      port === undefined
+        ? { kind: "range", first: range.first, last: range.last, location }
+        : { kind: "range", first: range.first, last: range.last, port, location },
+    );
   }
   return { name, entries, location: locationOf(stmt.keyword) };
 }

@@ -59,7 +59,10 @@ export function finishInstance(d: VrrpInstanceDraft, globalVersion: 2 | 3, diag:
   let advertIntervalCs = Math.round(advertIntS * 100);
   if (version === 2 && !Number.isInteger(advertIntS)) {
     // keepalived rounds and `keepalived -t` fails; a silent change of timing breaks interop, so refuse.
-    error(at("advertIntS"), `advert_int ${advertIntS} must be a whole number of seconds with VRRP version 2 (keepalived would round it); use 'version 3' for fractions`);
+    error(
+      at("advertIntS"),
+      `advert_int ${advertIntS} must be a whole number of seconds with VRRP version 2 (keepalived would round it); use 'version 3' for fractions`,
+    );
   } else if (version === 3 && advertIntervalCs > V3_MAX_ADVERT_CS) {
     error(at("advertIntS"), `advert_int ${advertIntS} is too long for VRRP version 3; the maximum is 40.95 seconds`);
   } else if (advertIntervalCs < 1) {
@@ -120,8 +123,18 @@ export function finishInstance(d: VrrpInstanceDraft, globalVersion: 2 | 3, diag:
 
 /** Fields copied only when set. One object for all of them: a spread per field cost more than the rest of finishing. */
 const OPTIONAL_FIELDS = [
-  "unicastSrcIp", "mcastSrcIp", "notify", "notifyMaster", "notifyBackup", "notifyFault", "notifyStop", "notifyDeleted",
-  "garpMasterDelayS", "garpMasterRepeat", "garpMasterRefreshS", "garpMasterRefreshRepeat",
+  "unicastSrcIp",
+  "mcastSrcIp",
+  "notify",
+  "notifyMaster",
+  "notifyBackup",
+  "notifyFault",
+  "notifyStop",
+  "notifyDeleted",
+  "garpMasterDelayS",
+  "garpMasterRepeat",
+  "garpMasterRefreshS",
+  "garpMasterRefreshRepeat",
 ] as const;
 
 function optionalFields(d: VrrpInstanceDraft): Partial<Pick<VrrpInstance, (typeof OPTIONAL_FIELDS)[number]>> {

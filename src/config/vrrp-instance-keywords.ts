@@ -29,15 +29,19 @@ import { isIpv6Text, parseDecimal, parseIpv4Arg, parseWeight, requireArg, warnEx
 type K = Keyword<VrrpInstanceDraft>;
 
 const authBlock: KeywordBlock<AuthDraft> = defineBlock("authentication", [
-  keyword("auth_type", (stmt, target, diag) => {
-    const tok = requireArg(stmt, 0, "PASS or AH", diag);
-    if (!tok) return;
-    if (tok.text !== "PASS" && tok.text !== "AH") {
-      diag.error(tok, `auth_type must be PASS or AH, got ${tok.text}`);
-      return;
-    }
-    setField(target, "type", tok.text, stmt);
-  }, { note: "PASS only; AH is an error" }),
+  keyword(
+    "auth_type",
+    (stmt, target, diag) => {
+      const tok = requireArg(stmt, 0, "PASS or AH", diag);
+      if (!tok) return;
+      if (tok.text !== "PASS" && tok.text !== "AH") {
+        diag.error(tok, `auth_type must be PASS or AH, got ${tok.text}`);
+        return;
+      }
+      setField(target, "type", tok.text, stmt);
+    },
+    { note: "PASS only; AH is an error" },
+  ),
   keyword("auth_pass", (stmt, target, diag) => {
     const tok = requireArg(stmt, 0, "a password", diag);
     if (!tok) return;
@@ -172,11 +176,34 @@ const keywords: K[] = [
   rejected("use_ipvlan", "use_ipvlan is not supported by tandem; remove it to run on the instance interface"),
   rejected("vrf", "vrf is not supported by tandem"),
   ...[
-    "use_vmac_addr", "vmac_xmit_base", "native_ipv6", "track_process", "track_bfd", "track_src_ip", "check_unicast_src",
-    "unicast_fault_no_peer", "unicast_ttl", "old_unicast_checksum", "garp_lower_prio_delay", "garp_lower_prio_repeat",
-    "garp_extra_if", "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert", "virtual_routes",
-    "virtual_rules", "accept", "no_accept", "promote_secondaries", "skip_check_adv_addr", "strict_mode", "debug",
-    "notify_master_rx_lower_pri", "notify_priority_changes", "kernel_rx_buf_size", "linkbeat_use_polling",
+    "use_vmac_addr",
+    "vmac_xmit_base",
+    "native_ipv6",
+    "track_process",
+    "track_bfd",
+    "track_src_ip",
+    "check_unicast_src",
+    "unicast_fault_no_peer",
+    "unicast_ttl",
+    "old_unicast_checksum",
+    "garp_lower_prio_delay",
+    "garp_lower_prio_repeat",
+    "garp_extra_if",
+    "down_timer_adverts",
+    "lower_prio_no_advert",
+    "higher_prio_send_advert",
+    "virtual_routes",
+    "virtual_rules",
+    "accept",
+    "no_accept",
+    "promote_secondaries",
+    "skip_check_adv_addr",
+    "strict_mode",
+    "debug",
+    "notify_master_rx_lower_pri",
+    "notify_priority_changes",
+    "kernel_rx_buf_size",
+    "linkbeat_use_polling",
   ].map((name) => ignored<VrrpInstanceDraft>(name)),
 ];
 

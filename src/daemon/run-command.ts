@@ -36,7 +36,8 @@ export async function runCommand(options: RunOptions): Promise<number> {
   const configId = options.configId ?? hostname();
   const { config } = loadConfig(options.configFile, configId, logger);
   if (!config) return EXIT_CONFIG_ERROR;
-  if (config.virtualServers.length > 0) logger.warn(`${config.virtualServers.length} virtual_server block(s) parsed; the IPVS director is not part of this version, so only VRRP runs`);
+  if (config.virtualServers.length > 0)
+    logger.warn(`${config.virtualServers.length} virtual_server block(s) parsed; the IPVS director is not part of this version, so only VRRP runs`);
 
   // Signals before anything else: a SIGTERM during start-up must end in a graceful stop,
   // never in the default action that would leave VIPs behind.
@@ -79,5 +80,7 @@ function loadConfig(file: string, configId: string, logger: Logger): { config: C
 /** Bad input must never take the supervisor down: log what escaped, keep the children running. */
 function installCrashGuards(logger: Logger): void {
   process.on("uncaughtException", (error) => logger.error(`internal error (continuing): ${error.stack ?? error.message}`));
-  process.on("unhandledRejection", (reason) => logger.error(`internal error in a promise (continuing): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
+  process.on("unhandledRejection", (reason) =>
+    logger.error(`internal error in a promise (continuing): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`),
+  );
 }

@@ -14,11 +14,7 @@ export interface DatagramReader {
   stop(): Promise<void>;
 }
 
-export function readDatagramChunks(
-  fd: number,
-  onChunk: (chunk: Uint8Array) => void,
-  onError: (error: Error) => void,
-): DatagramReader {
+export function readDatagramChunks(fd: number, onChunk: (chunk: Uint8Array) => void, onError: (error: Error) => void): DatagramReader {
   const reader = Bun.file(fd).stream().getReader();
   let stopped = false;
   let stopping: Promise<void> | undefined;

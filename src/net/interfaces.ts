@@ -36,7 +36,9 @@ export function createNetworkPorts(logger: Logger): NetworkPorts {
         }
       }
       const socket = openVrrpSocket({ ...options, sourceIp });
-      logger.debug(`VRRP socket on ${options.interfaceName} (index ${socket.interfaceIndex}), source ${formatIpv4(sourceIp)}, ${options.multicast ? "multicast 224.0.0.18" : "unicast"}`);
+      logger.debug(
+        `VRRP socket on ${options.interfaceName} (index ${socket.interfaceIndex}), source ${formatIpv4(sourceIp)}, ${options.multicast ? "multicast 224.0.0.18" : "unicast"}`,
+      );
       return socket;
     },
     async openArpSender(interfaceName) {

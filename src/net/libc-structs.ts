@@ -46,7 +46,6 @@ export const SOL_NETLINK = 270;
 export const NETLINK_CAP_ACK = 10;
 export const NETLINK_EXT_ACK = 11;
 
-
 export const SOCKADDR_IN_SIZE = 16;
 export const IP_MREQN_SIZE = 12;
 export const SOCKADDR_LL_SIZE = 20;

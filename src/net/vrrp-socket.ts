@@ -28,7 +28,6 @@ import {
   SO_RCVBUF,
 } from "./libc-structs.ts";
 
-
 export interface VrrpSocketOptions {
   interfaceName: string;
   /** Source of sent adverts (primary IPv4, unicast_src_ip or mcast_src_ip). Unset: the kernel chooses. */

@@ -15,8 +15,7 @@ export interface OpenRequest {
 }
 
 export type OpenResult =
-  | { ok: true; table: EventTable; /** Set when a corrupt file was moved aside. */ notice?: string }
-  | { ok: false; failure: StoreFailure };
+  { ok: true; table: EventTable; /** Set when a corrupt file was moved aside. */ notice?: string } | { ok: false; failure: StoreFailure };
 
 export const MEMORY = ":memory:";
 
@@ -25,7 +24,8 @@ export function openConnection(request: OpenRequest): OpenResult {
   if (path !== MEMORY) {
     const directory = directoryOf(path);
     const problem = files.ensureDirectory(directory);
-    if (problem !== undefined) return { ok: false, failure: { cause: "missing", reason: `directory ${directory} does not exist and cannot be created: ${problem}` } };
+    if (problem !== undefined)
+      return { ok: false, failure: { cause: "missing", reason: `directory ${directory} does not exist and cannot be created: ${problem}` } };
   }
   const first = openOnce(request);
   if (first.ok || first.failure.cause !== "corrupt") return first.ok ? first : { ok: false, failure: first.failure };

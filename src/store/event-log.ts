@@ -82,7 +82,8 @@ class SqliteEventLog implements EventLog {
     const cursor = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
     if (filter.cursor !== undefined && !cursor) return { ok: false, error: "bad-cursor", detail: "not a cursor this history made" };
     const asked = filter.order === "asc" || filter.order === "desc" ? filter.order : undefined;
-    if (cursor && asked && cursor.order !== asked) return { ok: false, error: "bad-cursor", detail: `it continues a query in ${cursor.order} order, not ${asked}` };
+    if (cursor && asked && cursor.order !== asked)
+      return { ok: false, error: "bad-cursor", detail: `it continues a query in ${cursor.order} order, not ${asked}` };
     return { ok: true, page: this.page(filter, asked ?? cursor?.order ?? "desc", cursor) };
   }
 

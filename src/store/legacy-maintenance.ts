@@ -9,7 +9,8 @@ export function readLegacyMaintenance(path: string): Map<string, number> {
   let db: Database | undefined;
   try {
     db = new Database(path, { readonly: true });
-    for (const row of db.query("SELECT instance, since_ms FROM maintenance").all() as { instance: string; since_ms: number }[]) found.set(row.instance, row.since_ms);
+    for (const row of db.query("SELECT instance, since_ms FROM maintenance").all() as { instance: string; since_ms: number }[])
+      found.set(row.instance, row.since_ms);
   } catch {
     // No file, no table, or not SQLite: nothing to take over.
   } finally {

@@ -43,6 +43,9 @@ export function readCertificateInfo(pem: string, nowMs: number): CertificateInfo
 
 /** The log line: "certificate CN=x (sha256:...) expires in 12 days" or "expired 3 days ago". */
 export function describeExpiry(info: CertificateInfo): string {
-  const when = info.daysLeft >= 0 ? `expires in ${info.daysLeft} day${info.daysLeft === 1 ? "" : "s"}` : `expired ${-info.daysLeft} day${info.daysLeft === -1 ? "" : "s"} ago`;
+  const when =
+    info.daysLeft >= 0
+      ? `expires in ${info.daysLeft} day${info.daysLeft === 1 ? "" : "s"}`
+      : `expired ${-info.daysLeft} day${info.daysLeft === -1 ? "" : "s"} ago`;
   return `certificate ${info.subject} (${info.fingerprint}) ${when}, on ${new Date(info.notAfterMs).toISOString()}`;
 }

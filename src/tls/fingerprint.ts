@@ -31,18 +31,24 @@ export function parseFingerprint(text: string): FingerprintParse {
   // "AB:..." starts like "md5:..."; an algorithm's name is longer than a pair and not all hex.
   if (algorithm && algorithm[1]!.length > 2 && !/^[0-9A-Fa-f]+$/.test(algorithm[1]!)) {
     if (algorithm[1]!.toLowerCase().replace("-", "") !== "sha256") {
-      return { ok: false, message: `fingerprint "${text}" uses ${algorithm[1]}; tandem pins SHA-256 fingerprints (sha256:AB:CD:...; openssl x509 -fingerprint -sha256 prints one)` };
+      return {
+        ok: false,
+        message: `fingerprint "${text}" uses ${algorithm[1]}; tandem pins SHA-256 fingerprints (sha256:AB:CD:...; openssl x509 -fingerprint -sha256 prints one)`,
+      };
     }
     body = body.slice(algorithm[0].length);
   }
-  const hex = body.includes(":") ? body.split(":") : body.match(/.{1,2}/g) ?? [];
+  const hex = body.includes(":") ? body.split(":") : (body.match(/.{1,2}/g) ?? []);
   if (body.includes(":") && hex.some((pair) => pair.length !== 2)) {
     return { ok: false, message: `fingerprint "${text}" is not hex pairs separated by ':'` };
   }
   const digits = hex.join("");
   if (!/^[0-9A-Fa-f]*$/.test(digits)) return { ok: false, message: `fingerprint "${text}" has characters that are not hex digits` };
   if (digits.length !== SHA256_BYTES * 2) {
-    return { ok: false, message: `fingerprint "${text}" has ${digits.length} hex digits; a SHA-256 fingerprint has ${SHA256_BYTES * 2} (${SHA256_BYTES} bytes)` };
+    return {
+      ok: false,
+      message: `fingerprint "${text}" has ${digits.length} hex digits; a SHA-256 fingerprint has ${SHA256_BYTES * 2} (${SHA256_BYTES} bytes)`,
+    };
   }
   return { ok: true, fingerprint: formatFingerprint(Uint8Array.from(Buffer.from(digits, "hex"))) };
 }

@@ -94,7 +94,8 @@ function planInstance(config: Config, instance: VrrpInstance, syncGroup: string 
   // share one fate (a failing tracker faults the whole group instead of skewing priorities).
   const inGroup = syncGroup !== undefined;
   const zeroed = (name: string, weight: number) => {
-    if (inGroup && weight !== 0) notes.push(`${instance.name}: tracker ${name} weight ${weight} set to 0 because the instance is in sync group ${syncGroup} (keepalived does the same)`);
+    if (inGroup && weight !== 0)
+      notes.push(`${instance.name}: tracker ${name} weight ${weight} set to 0 because the instance is in sync group ${syncGroup} (keepalived does the same)`);
     return inGroup ? 0 : weight;
   };
 
@@ -154,7 +155,14 @@ function planInstance(config: Config, instance: VrrpInstance, syncGroup: string 
     scripts,
     files,
     interfaces,
-    notify: { notify: instance.notify, master: instance.notifyMaster, backup: instance.notifyBackup, fault: instance.notifyFault, stop: instance.notifyStop, deleted: instance.notifyDeleted },
+    notify: {
+      notify: instance.notify,
+      master: instance.notifyMaster,
+      backup: instance.notifyBackup,
+      fault: instance.notifyFault,
+      stop: instance.notifyStop,
+      deleted: instance.notifyDeleted,
+    },
     syncGroup,
   };
   return { ...plan, key: planKey(plan) };

@@ -4,7 +4,17 @@
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/logger.ts";
 import { AUTH_NONE, AUTH_SIMPLE_TEXT, type Advert } from "./advert.ts";
-import { createMachine, nextWakeMs, step, type Effect, type Input, type Machine, type MachineConfig, type TransitionReason, type VrrpState } from "./machine.ts";
+import {
+  createMachine,
+  nextWakeMs,
+  step,
+  type Effect,
+  type Input,
+  type Machine,
+  type MachineConfig,
+  type TransitionReason,
+  type VrrpState,
+} from "./machine.ts";
 import type { MemberView, SyncMember } from "./sync-group.ts";
 import { effectivePriority, type TrackerStatus } from "./track.ts";
 
@@ -165,7 +175,14 @@ export class VrrpInstance implements SyncMember {
         return;
       case "transition":
         log.info(`${effect.from} -> ${effect.to}: ${effect.reason.detail}`);
-        this.ports.onTransition({ instance: this.name, from: effect.from, to: effect.to, reason: effect.reason, effectivePriority: this.machine.effectivePriority, atMs: now });
+        this.ports.onTransition({
+          instance: this.name,
+          from: effect.from,
+          to: effect.to,
+          reason: effect.reason,
+          effectivePriority: this.machine.effectivePriority,
+          atMs: now,
+        });
         return;
       case "wantMaster":
         return;

@@ -95,7 +95,10 @@ function becomeMaster(m: Machine, reason: TransitionReason, nowMs: number): Step
 function tryMaster(m: Machine, reason: TransitionReason, nowMs: number): StepResult {
   if (!m.config.inSyncGroup) return becomeMaster(m, reason, nowMs);
   const machine: Machine = { ...m, wantState: "MASTER", timerAtMs: nowMs + masterDownMs(m) };
-  return { machine, effects: [{ kind: "wantMaster" }, { kind: "note", level: "info", message: `wants MASTER (${reason.detail}); waiting for the sync group` }] };
+  return {
+    machine,
+    effects: [{ kind: "wantMaster" }, { kind: "note", level: "info", message: `wants MASTER (${reason.detail}); waiting for the sync group` }],
+  };
 }
 
 /** Leave MASTER for BACKUP/FAULT/STOP: priority 0 tells backups to take over after Skew_Time. */
@@ -142,16 +145,37 @@ function onTimer(m: Machine, nowMs: number): StepResult {
   if (m.timerAtMs !== undefined && nowMs >= m.timerAtMs) {
     const lastAdvertHeardMs = heard?.lastHeardMs;
     if (heard?.priority === 0) {
-      return tryMaster(m, { cause: "priority-zero-advert", detail: `master ${formatIpv4(heard.ip)} is leaving (priority 0 advert)`, peer: { ip: heard.ip, priority: 0 }, lastAdvertHeardMs }, nowMs);
+      return tryMaster(
+        m,
+        {
+          cause: "priority-zero-advert",
+          detail: `master ${formatIpv4(heard.ip)} is leaving (priority 0 advert)`,
+          peer: { ip: heard.ip, priority: 0 },
+          lastAdvertHeardMs,
+        },
+        nowMs,
+      );
     }
     if (!heard) return tryMaster(m, { cause: "master-down-timer", detail: `no master heard for ${(nowMs - m.stateSinceMs).toFixed(0)} ms` }, nowMs);
     const silentMs = nowMs - heard.lastHeardMs;
     const advertsMissed = Math.floor(silentMs / (m.masterAdvertIntervalCs * 10));
     const detail = `no advert from master ${formatIpv4(heard.ip)} for ${silentMs.toFixed(0)} ms (${advertsMissed} adverts missed)`;
-    return tryMaster(m, { cause: "master-down-timer", detail, peer: { ip: heard.ip, priority: heard.priority }, lastAdvertHeardMs, silentMs, advertsMissed }, nowMs);
+    return tryMaster(
+      m,
+      { cause: "master-down-timer", detail, peer: { ip: heard.ip, priority: heard.priority }, lastAdvertHeardMs, silentMs, advertsMissed },
+      nowMs,
+    );
   }
   if (m.config.fastPreempt && m.preemptAtMs !== undefined && nowMs >= m.preemptAtMs && heard && heard.priority < m.effectivePriority) {
-    return tryMaster(m, { cause: "preempt-delay-expired", detail: `preempt_delay over; our priority ${m.effectivePriority} > master's ${heard.priority}`, peer: { ip: heard.ip, priority: heard.priority } }, nowMs);
+    return tryMaster(
+      m,
+      {
+        cause: "preempt-delay-expired",
+        detail: `preempt_delay over; our priority ${m.effectivePriority} > master's ${heard.priority}`,
+        peer: { ip: heard.ip, priority: heard.priority },
+      },
+      nowMs,
+    );
   }
   return { machine: m, effects: [] };
 }
@@ -176,7 +200,10 @@ function masterReceives(m: Machine, a: AdvertInput, nowMs: number): StepResult {
   const outranked = a.priority > ours || (a.priority === ours && a.sourceIp > m.config.primaryIp);
   if (outranked) {
     const intervalCs = m.config.version === 3 ? a.advertIntervalCs : m.masterAdvertIntervalCs;
-    const detail = a.priority > ours ? `advert from ${formatIpv4(a.sourceIp)} with higher priority ${a.priority} > ours ${ours}` : `advert from ${formatIpv4(a.sourceIp)} with equal priority ${ours} and a higher address`;
+    const detail =
+      a.priority > ours
+        ? `advert from ${formatIpv4(a.sourceIp)} with higher priority ${a.priority} > ours ${ours}`
+        : `advert from ${formatIpv4(a.sourceIp)} with equal priority ${ours} and a higher address`;
     const result = enterBackup(m, { cause: "higher-priority-advert", detail, peer: { ip: a.sourceIp, priority: a.priority } }, nowMs, {
       masterAdvertIntervalCs: intervalCs,
       heardMaster: { ip: a.sourceIp, priority: a.priority, advertIntervalCs: a.advertIntervalCs, lastHeardMs: nowMs },
@@ -189,7 +216,16 @@ function masterReceives(m: Machine, a: AdvertInput, nowMs: number): StepResult {
     return result;
   }
   if (a.sourceIp === m.config.primaryIp) {
-    return { machine: m, effects: [{ kind: "note", level: "warn", message: `advert with priority ${a.priority} from our own address ${formatIpv4(a.sourceIp)}: is another router misconfigured with our address?` }] };
+    return {
+      machine: m,
+      effects: [
+        {
+          kind: "note",
+          level: "warn",
+          message: `advert with priority ${a.priority} from our own address ${formatIpv4(a.sourceIp)}: is another router misconfigured with our address?`,
+        },
+      ],
+    };
   }
   // Another router believes it is master (split brain healing, or it just started):
   // answer at once so it yields now, and re-announce our addresses, whose ARP entries
@@ -228,12 +264,27 @@ function backupReceives(m: Machine, a: AdvertInput, nowMs: number): StepResult {
   }
   // A lower-priority master, and we may preempt it.
   if (m.config.fastPreempt) {
-    return tryMaster(m, { cause: "preempt-lower-priority-advert", detail: `master ${formatIpv4(a.sourceIp)} has priority ${a.priority} < ours ${ours}: preempting`, peer: { ip: a.sourceIp, priority: a.priority }, lastAdvertHeardMs: nowMs }, nowMs);
+    return tryMaster(
+      m,
+      {
+        cause: "preempt-lower-priority-advert",
+        detail: `master ${formatIpv4(a.sourceIp)} has priority ${a.priority} < ours ${ours}: preempting`,
+        peer: { ip: a.sourceIp, priority: a.priority },
+        lastAdvertHeardMs: nowMs,
+      },
+      nowMs,
+    );
   }
   // RFC behaviour: discard the advert and let Master_Down_Interval expire.
   return {
     machine: { ...m, heardMaster: { ...heard, lastHeardMs: m.heardMaster?.lastHeardMs ?? nowMs } },
-    effects: [{ kind: "note", level: "info", message: `lower priority (${a.priority}) advert from ${formatIpv4(a.sourceIp)}: discarding, master down timer keeps running` }],
+    effects: [
+      {
+        kind: "note",
+        level: "info",
+        message: `lower priority (${a.priority}) advert from ${formatIpv4(a.sourceIp)}: discarding, master down timer keeps running`,
+      },
+    ],
   };
 }
 
@@ -255,7 +306,16 @@ function onPriority(m: Machine, priority: number, nowMs: number): StepResult {
     return { machine: { ...machine, preemptAtMs }, effects: [note] };
   }
   if (!m.config.fastPreempt) return { machine, effects: [note] };
-  const result = tryMaster(machine, { cause: "priority-raised", detail: `our priority rose ${old} -> ${priority} above master ${formatIpv4(heard.ip)}'s ${heard.priority}`, peer: { ip: heard.ip, priority: heard.priority }, lastAdvertHeardMs: heard.lastHeardMs }, nowMs);
+  const result = tryMaster(
+    machine,
+    {
+      cause: "priority-raised",
+      detail: `our priority rose ${old} -> ${priority} above master ${formatIpv4(heard.ip)}'s ${heard.priority}`,
+      peer: { ip: heard.ip, priority: heard.priority },
+      lastAdvertHeardMs: heard.lastHeardMs,
+    },
+    nowMs,
+  );
   result.effects.unshift(note);
   return result;
 }
@@ -273,7 +333,8 @@ function onFault(m: Machine, reasons: readonly string[], nowMs: number): StepRes
 }
 
 function leaveFault(m: Machine, cause: TransitionCause, detail: string, nowMs: number): StepResult {
-  if (m.config.basePriority === 255 && !m.config.inSyncGroup) return becomeMaster(m, { cause: "address-owner", detail: `${detail}; priority 255 owner` }, nowMs);
+  if (m.config.basePriority === 255 && !m.config.inSyncGroup)
+    return becomeMaster(m, { cause: "address-owner", detail: `${detail}; priority 255 owner` }, nowMs);
   return enterBackup(m, { cause, detail }, nowMs, { masterAdvertIntervalCs: m.config.advertIntervalCs, heardMaster: undefined });
 }
 
@@ -289,7 +350,14 @@ function onForce(m: Machine, target: "MASTER" | "BACKUP" | "FAULT", detail: stri
       if (m.state === "FAULT") return isFaulted(released) ? { machine: released, effects: [] } : leaveFault(released, "sync-group", detail, nowMs);
       if (m.state === "MASTER") {
         // Tell the peer's member to take over after Skew_Time instead of 3 adverts.
-        return leaveMaster(m, "BACKUP", reason, nowMs, { wantState: "BACKUP", forcedFault: false, timerAtMs: nowMs + masterDownMs(m), heardMaster: undefined }, true);
+        return leaveMaster(
+          m,
+          "BACKUP",
+          reason,
+          nowMs,
+          { wantState: "BACKUP", forcedFault: false, timerAtMs: nowMs + masterDownMs(m), heardMaster: undefined },
+          true,
+        );
       }
       return { machine: released, effects: [] };
     }

@@ -95,7 +95,10 @@ export class SyncGroupDriver {
         for (const force of decision.forces) {
           const member = this.members.find((m) => m.name === force.name);
           const culprit = views.find((v) => (force.state === "FAULT" ? v.ownFault : force.state === "BACKUP" ? v.wantState === "BACKUP" : true));
-          member?.force(force.state, `sync group ${this.name}: ${culprit && force.state !== "MASTER" ? `${culprit.name} is ${force.state}` : "all members want MASTER"}`);
+          member?.force(
+            force.state,
+            `sync group ${this.name}: ${culprit && force.state !== "MASTER" ? `${culprit.name} is ${force.state}` : "all members want MASTER"}`,
+          );
         }
         if (decision.forces.length === 0 && !this.again) break;
       }

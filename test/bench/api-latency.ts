@@ -21,7 +21,10 @@ const logger = createLogger((level, line) => process.stderr.write(`${level} ${li
 const server = await startApiServer({ listen: "127.0.0.1:0", app: createApiApp(new FakeApi()), logger });
 const bodyBytes = (await (await fetch(`${server.url}${path}`)).arrayBuffer()).byteLength;
 
-const generator = Bun.spawn([process.execPath, join(import.meta.dir, "api-load-generator.ts"), `${server.url}${path}`, requests, rate], { stdout: "pipe", stderr: "inherit" });
+const generator = Bun.spawn([process.execPath, join(import.meta.dir, "api-load-generator.ts"), `${server.url}${path}`, requests, rate], {
+  stdout: "pipe",
+  stderr: "inherit",
+});
 const output = await new Response(generator.stdout).text();
 const exitCode = await generator.exited;
 await server.stop();
@@ -32,9 +35,15 @@ if (exitCode !== 0) {
 
 const result = JSON.parse(output);
 const ms = (v: number) => v.toFixed(3);
-console.log(`GET ${path} (${bodyBytes} bytes) on ${server.url}: ${result.requests} requests at ${result.targetRate}/s (achieved ${result.achievedRate}/s, ${result.warmup} warm-up requests not counted)`);
-console.log(`latency ms  p50 ${ms(result.latencyMs.p50)}  p90 ${ms(result.latencyMs.p90)}  p99 ${ms(result.latencyMs.p99)}  p99.9 ${ms(result.latencyMs.p999)}  max ${ms(result.latencyMs.max)}`);
-console.log(`send lag ms p50 ${ms(result.sendLagMs.p50)}  p99 ${ms(result.sendLagMs.p99)}  max ${ms(result.sendLagMs.max)}  (client schedule slip; should be small)`);
+console.log(
+  `GET ${path} (${bodyBytes} bytes) on ${server.url}: ${result.requests} requests at ${result.targetRate}/s (achieved ${result.achievedRate}/s, ${result.warmup} warm-up requests not counted)`,
+);
+console.log(
+  `latency ms  p50 ${ms(result.latencyMs.p50)}  p90 ${ms(result.latencyMs.p90)}  p99 ${ms(result.latencyMs.p99)}  p99.9 ${ms(result.latencyMs.p999)}  max ${ms(result.latencyMs.max)}`,
+);
+console.log(
+  `send lag ms p50 ${ms(result.sendLagMs.p50)}  p99 ${ms(result.sendLagMs.p99)}  max ${ms(result.sendLagMs.max)}  (client schedule slip; should be small)`,
+);
 console.log(`failures ${result.failures}${result.failures ? `: ${result.firstFailures.join("; ")}` : ""}`);
 console.log(`target p99 <= 5 ms: ${result.latencyMs.p99 <= 5 && result.failures === 0 ? "met" : "NOT met"}`);
 console.log(JSON.stringify(result));

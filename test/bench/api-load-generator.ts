@@ -56,7 +56,13 @@ function report(): void {
     achievedRate: Math.round(measured.length / elapsedS),
     failures: failures.length,
     firstFailures: failures.slice(0, 5),
-    latencyMs: { p50: percentile(measured, 50), p90: percentile(measured, 90), p99: percentile(measured, 99), p999: percentile(measured, 99.9), max: measured[measured.length - 1]! },
+    latencyMs: {
+      p50: percentile(measured, 50),
+      p90: percentile(measured, 90),
+      p99: percentile(measured, 99),
+      p999: percentile(measured, 99.9),
+      max: measured[measured.length - 1]!,
+    },
     sendLagMs: { p50: percentile(lag, 50), p99: percentile(lag, 99), max: lag[lag.length - 1]! },
   };
   process.stdout.write(JSON.stringify(result) + "\n");

@@ -38,7 +38,12 @@ try {
   const log = openEventLog({ path: dbOf("a"), clock, files: nodeStoreFiles() });
   const start = clock.wallMs() - eventCount * 1000;
   for (let i = 0; i < eventCount; i++) {
-    log.append({ kind: "tracker.change", atMs: start + i * 1000, summary: `script chk ${i % 2 ? "failed" : "healthy"}`, data: { tracker: { kind: "script", name: "chk" }, healthy: i % 2 === 0, detail: `run ${i}` } });
+    log.append({
+      kind: "tracker.change",
+      atMs: start + i * 1000,
+      summary: `script chk ${i % 2 ? "failed" : "healthy"}`,
+      data: { tracker: { kind: "script", name: "chk" }, healthy: i % 2 === 0, detail: `run ${i}` },
+    });
   }
   log.close();
 
@@ -48,34 +53,51 @@ try {
     impls: { a: tandemImpl, b: tandemImpl },
     extraArgs: (side) => ["--db", dbOf(side)],
     config: (side) =>
-      configFor({ box: side, state: side === "a" ? "MASTER" : "BACKUP", priority: side === "a" ? 100 : 90, version: 3, advertInt: 0.01, vip: `${VIP}/24` }).replace(
-        "global_defs {",
-        `global_defs {\n    api_listen ${topo.box(side).ip}:8080`,
-      ),
+      configFor({
+        box: side,
+        state: side === "a" ? "MASTER" : "BACKUP",
+        priority: side === "a" ? 100 : 90,
+        version: 3,
+        advertInt: 0.01,
+        vip: `${VIP}/24`,
+      }).replace("global_defs {", `global_defs {\n    api_listen ${topo.box(side).ip}:8080`),
   });
   await pair.waitSoleHolder("a", 5000);
   const apiA = `http://${topo.box("a").ip}:8080`;
-  await waitFor(async () => (await exec(topo.box("a").ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", `${apiA}/healthz`], { check: false })).stdout === "200", { timeoutMs: 5000, intervalMs: 50, what: "A's API" });
+  await waitFor(
+    async () => (await exec(topo.box("a").ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", `${apiA}/healthz`], { check: false })).stdout === "200",
+    { timeoutMs: 5000, intervalMs: 50, what: "A's API" },
+  );
   const rssBefore = sampleProcess(pair.daemon("a").mainPid)?.rssKb ?? 0;
 
   const t0 = Date.now();
-  const generator = await exec(topo.box("a").ns, [process.execPath, join(import.meta.dir, "api-load-generator.ts"), `${apiA}/vrrp/state`, String(seconds * rate), String(rate), "500"], { timeoutMs: (seconds + 60) * 1000 });
+  const generator = await exec(
+    topo.box("a").ns,
+    [process.execPath, join(import.meta.dir, "api-load-generator.ts"), `${apiA}/vrrp/state`, String(seconds * rate), String(rate), "500"],
+    { timeoutMs: (seconds + 60) * 1000 },
+  );
   const result = JSON.parse(generator.stdout.trim().split("\n").at(-1)!);
   const t1 = Date.now();
 
   const vipChanges = (["a", "b"] as const).map((s) => pair!.watchers[s].events.filter((e) => e.tMs >= t0 && e.tMs <= t1).length);
   const rssAfter = sampleProcess(pair.daemon("a").mainPid)?.rssKb ?? 0;
-  const eventsPage = await exec(topo.box("a").ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", `${apiA}/events?limit=1000`], { check: false });
+  const eventsPage = await exec(topo.box("a").ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", `${apiA}/events?limit=1000`], {
+    check: false,
+  });
 
   console.log(`\n## GET /vrrp/state at ${rate}/s for ${seconds} s, from box A's namespace, while A and B run VRRPv3 at 10 ms adverts\n`);
   console.log("| requests | achieved rate | failures | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | client send lag p99 ms | VIP changes on A / B |");
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   const l = result.latencyMs;
-  console.log(`| ${result.requests} | ${result.achievedRate}/s | ${result.failures} | ${l.p50.toFixed(3)} | ${l.p90.toFixed(3)} | ${l.p99.toFixed(3)} | ${l.p999.toFixed(3)} | ${l.max.toFixed(3)} | ${result.sendLagMs.p99.toFixed(3)} | ${vipChanges[0]} / ${vipChanges[1]} |`);
+  console.log(
+    `| ${result.requests} | ${result.achievedRate}/s | ${result.failures} | ${l.p50.toFixed(3)} | ${l.p90.toFixed(3)} | ${l.p99.toFixed(3)} | ${l.p999.toFixed(3)} | ${l.max.toFixed(3)} | ${result.sendLagMs.p99.toFixed(3)} | ${vipChanges[0]} / ${vipChanges[1]} |`,
+  );
   console.log(`\n## Daemon A's memory with ${eventCount} events in its history\n`);
   console.log("| RSS before the load | RSS after the load | GET /events?limit=1000 |");
   console.log("|---|---|---|");
-  console.log(`| ${(rssBefore / 1024).toFixed(1)} MB | ${(rssAfter / 1024).toFixed(1)} MB | HTTP ${eventsPage.stdout.split(" ")[0]} in ${(Number(eventsPage.stdout.split(" ")[1]) * 1000).toFixed(1)} ms |`);
+  console.log(
+    `| ${(rssBefore / 1024).toFixed(1)} MB | ${(rssAfter / 1024).toFixed(1)} MB | HTTP ${eventsPage.stdout.split(" ")[0]} in ${(Number(eventsPage.stdout.split(" ")[1]) * 1000).toFixed(1)} ms |`,
+  );
   const ok = result.failures === 0 && l.p99 <= 5 && vipChanges.every((n) => n === 0);
   console.log(`\ntargets (p99 <= 5 ms, no failures, no VRRP transition): ${ok ? "met" : "NOT met"}`);
 } finally {

@@ -21,7 +21,8 @@ function realisticVirtualServers(bytes: number): string {
   let text = "global_defs {\n  router_id lb\n}\n";
   for (let i = 0; text.length < bytes; i++) {
     text += `virtual_server 10.1.${(i >> 8) & 255}.${i & 255} 80 {\n  delay_loop 6\n  lb_algo wrr\n  lb_kind DR\n  protocol TCP\n`;
-    for (let j = 0; j < 4; j++) text += `  real_server 192.168.${j}.${i & 255} 80 {\n    weight 1\n    HTTP_GET {\n      url {\n        path /health\n        status_code 200\n      }\n      connect_timeout 3\n    }\n  }\n`;
+    for (let j = 0; j < 4; j++)
+      text += `  real_server 192.168.${j}.${i & 255} 80 {\n    weight 1\n    HTTP_GET {\n      url {\n        path /health\n        status_code 200\n      }\n      connect_timeout 3\n    }\n  }\n`;
     text += "}\n";
   }
   return text;
@@ -43,7 +44,10 @@ const INPUTS: { name: string; text: string }[] = [
   { name: "1 MB of unmatched closing braces", text: "}\n".repeat(MB / 2) },
   { name: "the issue's 48-byte body ($X=$X=${X}${X})", text: "$X=$X=${X}${X}\nglobal_defs {\n  router_id ${X}\n}\n" },
   { name: "~SEQ inside ~SEQ (10,000 x 10,000)", text: "~SEQ(a,1,10000) ~SEQ(b,1,10000) vrrp_script s${a}_${b} {\n" },
-  { name: "multi-line definitions doubling 40 times", text: `$A0=x \\\nx\n${Array.from({ length: 40 }, (_, i) => `$A${i + 1}=\${A${i}} \\\n\${A${i}}`).join("\n")}\n\${A40}\n` },
+  {
+    name: "multi-line definitions doubling 40 times",
+    text: `$A0=x \\\nx\n${Array.from({ length: 40 }, (_, i) => `$A${i + 1}=\${A${i}} \\\n\${A${i}}`).join("\n")}\n\${A40}\n`,
+  },
 ];
 
 interface ProcessRun {
@@ -92,7 +96,9 @@ try {
       bytes >= 1000 ? `${(bytes / MB).toFixed(2)} MB` : `${bytes} B`,
       `${tandem.ms.toFixed(0)} ms, ${tandem.rssMb.toFixed(0)} MB (exit ${tandem.code})`,
       `${warm.toFixed(1)} ms (${perMb})`,
-      keepalived ? `${keepalived.code === null ? `killed after ${(keepalived.ms / 1000).toFixed(0)} s` : `${keepalived.ms.toFixed(0)} ms`}, ${keepalived.rssMb.toFixed(0)} MB${keepalived.code === null ? "" : ` (exit ${keepalived.code})`}` : "not installed",
+      keepalived
+        ? `${keepalived.code === null ? `killed after ${(keepalived.ms / 1000).toFixed(0)} s` : `${keepalived.ms.toFixed(0)} ms`}, ${keepalived.rssMb.toFixed(0)} MB${keepalived.code === null ? "" : ` (exit ${keepalived.code})`}`
+        : "not installed",
     ]);
     console.error(`done: ${input.name}`);
   }

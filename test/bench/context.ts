@@ -1,10 +1,7 @@
 // What every benchmark scenario shares: topology, implementation per box, VIP, per-box config.
 
 import { join } from "node:path";
-import {
-  configFor, exec, holdsVip, VrrpPair, type Implementation, type Side, type Topology,
-  type VrrpConfigOptions,
-} from "../netns/lib/index.ts";
+import { configFor, exec, holdsVip, VrrpPair, type Implementation, type Side, type Topology, type VrrpConfigOptions } from "../netns/lib/index.ts";
 import type { Summary } from "./stats.ts";
 
 export const VIP = "10.99.0.41";
@@ -39,8 +36,7 @@ export interface ScenarioResult {
 }
 
 /** The harness.sh gen-conf instance for a box: a MASTER 100, b BACKUP 90. */
-export function boxConfig(ctx: BenchContext, side: Side,
-  o: Pick<VrrpConfigOptions, "version" | "advertInt" | "scriptInterval"> & { track: boolean }): string {
+export function boxConfig(ctx: BenchContext, side: Side, o: Pick<VrrpConfigOptions, "version" | "advertInt" | "scriptInterval"> & { track: boolean }): string {
   const box = ctx.topo.box(side);
   return configFor({
     implementation: ctx.pair.impls[side].name,

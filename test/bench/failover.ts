@@ -2,9 +2,7 @@
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  Capture, delay, parseNotifyLog, wallMs, type Advert, type PcapContents, type VrrpPair,
-} from "../netns/lib/index.ts";
+import { Capture, delay, parseNotifyLog, wallMs, type Advert, type PcapContents, type VrrpPair } from "../netns/lib/index.ts";
 import { boxConfig, notifyLog, PRIORITY, startPair, trackFile, VIP, type BenchContext, type ScenarioResult } from "./context.ts";
 import { summarize } from "./stats.ts";
 
@@ -31,7 +29,12 @@ const ACTION_TEXT: Record<Action, string> = {
 
 /** The interop/README.md table: each action at v2 adv 1 s and at v3 adv 0.1 s. */
 export const FAILOVER_SCENARIOS: FailoverScenario[] = (["kill9", "sigterm", "track"] as const).flatMap((action) =>
-  ([[2, 1], [3, 0.1]] as const).map(([version, advertInt]) => ({
+  (
+    [
+      [2, 1],
+      [3, 0.1],
+    ] as const
+  ).map(([version, advertInt]) => ({
     name: `${action}-v${version}`,
     description: `${ACTION_TEXT[action]}, v${version} adv ${advertInt} s`,
     action,
@@ -42,7 +45,8 @@ export const FAILOVER_SCENARIOS: FailoverScenario[] = (["kill9", "sigterm", "tra
     // period at v2 and a whole script interval (1 s) for "track"
     prerollMs: 1100,
     jitterMs: 1000,
-  })));
+  })),
+);
 
 /** Gratuitous ARPs the new master sends a second time after garp_master_delay (5 s) must not
  * fall into the next trial's window: wait this long after a takeover before the next one. */
@@ -53,8 +57,13 @@ const TAKEOVER_TIMEOUT_MS = 15_000;
 
 export async function runFailover(ctx: BenchContext, sc: FailoverScenario): Promise<ScenarioResult> {
   const result: ScenarioResult = {
-    implementation: ctx.pair.label, scenario: sc.name, description: sc.description,
-    trials: 0, failures: [], summary: {}, runs: [],
+    implementation: ctx.pair.label,
+    scenario: sc.name,
+    description: sc.description,
+    trials: 0,
+    failures: [],
+    summary: {},
+    runs: [],
   };
   const pair = await startPair(ctx, (side) => boxConfig(ctx, side, { version: sc.version, advertInt: sc.advertInt, track: sc.track }));
   let lastTakeoverMs = 0;
@@ -65,8 +74,10 @@ export async function runFailover(ctx: BenchContext, sc: FailoverScenario): Prom
         const run = await oneTrial(ctx, pair, sc, i);
         lastTakeoverMs = wallMs();
         result.runs.push(run);
-        ctx.log(`${ctx.pair.label} ${sc.name} #${i}: VIP on backup ${fmt(run.vipOnBackupS)} s, ` +
-          `GARP ${fmt(run.garpFromBackupS)} s, from ${run.takeoverReference} ${fmt(run.takeoverFromAdvertS)} s`);
+        ctx.log(
+          `${ctx.pair.label} ${sc.name} #${i}: VIP on backup ${fmt(run.vipOnBackupS)} s, ` +
+            `GARP ${fmt(run.garpFromBackupS)} s, from ${run.takeoverReference} ${fmt(run.takeoverFromAdvertS)} s`,
+        );
       } catch (e) {
         const msg = `trial ${i}: ${(e as Error).message.split("\n")[0]}`;
         result.failures.push(msg);
@@ -82,8 +93,16 @@ export async function runFailover(ctx: BenchContext, sc: FailoverScenario): Prom
     await pair.stop();
   }
   result.trials = result.runs.length;
-  for (const key of ["vipOnBackupS", "vipOnBackupPollS", "garpFromBackupS", "advertFromBackupS",
-    "takeoverFromAdvertS", "lastMasterAdvertS", "vipOffMasterS", "notifyBackupS"]) {
+  for (const key of [
+    "vipOnBackupS",
+    "vipOnBackupPollS",
+    "garpFromBackupS",
+    "advertFromBackupS",
+    "takeoverFromAdvertS",
+    "lastMasterAdvertS",
+    "vipOffMasterS",
+    "notifyBackupS",
+  ]) {
     result.summary[key] = summarize(result.runs.map((r) => r[key] as number | null));
   }
   return result;
@@ -119,8 +138,7 @@ async function oneTrial(ctx: BenchContext, pair: VrrpPair, sc: FailoverScenario,
     else if (sc.action === "sigterm") stopping = pair.daemon("a").stop("SIGTERM", 5000);
     else writeFileSync(trackFile(ctx, "a"), "");
     const onB = await pair.watchers.b.waitFor(true, { afterMs: t0, timeoutMs: TAKEOVER_TIMEOUT_MS });
-    const offA = sc.action === "kill9" ? null
-      : await pair.watchers.a.waitFor(false, { afterMs: t0, timeoutMs: TAKEOVER_TIMEOUT_MS });
+    const offA = sc.action === "kill9" ? null : await pair.watchers.a.waitFor(false, { afterMs: t0, timeoutMs: TAKEOVER_TIMEOUT_MS });
     const exitCode = stopping ? await stopping : sc.action === "kill9" ? await pair.reap("a") : null;
     await delay(POST_ROLL_MS); // the GARP burst is on the wire only once it happened
     pcap = await cap.stop();
@@ -132,9 +150,12 @@ async function oneTrial(ctx: BenchContext, pair: VrrpPair, sc: FailoverScenario,
     const lowPrio = adverts.find((x) => fromMaster(x) && x.tMs >= t0 && x.priority < PRIORITY.b && x.priority > 0);
     // the advert b last accepted: the last one from a that still outranked b
     const lastAccepted = adverts.filter((x) => fromMaster(x) && x.tMs < onB.tMs && x.priority > PRIORITY.b).at(-1);
-    const reference = sc.action === "sigterm" ? { name: "priority-0 advert", t: prio0?.tMs }
-      : sc.action === "track" ? { name: "last accepted advert", t: lastAccepted?.tMs }
-      : { name: "last advert", t: lastA?.tMs };
+    const reference =
+      sc.action === "sigterm"
+        ? { name: "priority-0 advert", t: prio0?.tMs }
+        : sc.action === "track"
+          ? { name: "last accepted advert", t: lastAccepted?.tMs }
+          : { name: "last advert", t: lastA?.tMs };
     const garpB = pcap.arps.find((f) => f.tMs >= t0 && f.gratuitous && f.senderIp === VIP && f.srcMac === b.mac);
     const advertB = adverts.find((x) => x.tMs >= t0 && x.srcIp === b.ip);
     const notifyB = readNotifyMaster(notifyLog(ctx, "b"), t0);

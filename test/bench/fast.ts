@@ -28,9 +28,13 @@ export async function runFast(ctx: BenchContext): Promise<ScenarioResult[]> {
 export async function runIdle(ctx: BenchContext): Promise<ScenarioResult> {
   const windowMs = ctx.idleMinutes * 60_000;
   const result: ScenarioResult = {
-    implementation: ctx.pair.label, scenario: "idle-v3-fast",
+    implementation: ctx.pair.label,
+    scenario: "idle-v3-fast",
     description: `idle ${ctx.idleMinutes} min, v3 adv 0.01 s: spurious transitions`,
-    trials: 1, failures: [], summary: {}, runs: [],
+    trials: 1,
+    failures: [],
+    summary: {},
+    runs: [],
   };
   const pair = await startPair(ctx, (side) => boxConfig(ctx, side, { version: 3, advertInt: 0.01, track: false }));
   try {

@@ -17,9 +17,13 @@ export interface BoxUsage {
 
 export async function runIdleCpu(ctx: BenchContext): Promise<ScenarioResult> {
   const result: ScenarioResult = {
-    implementation: ctx.pair.label, scenario: "idle-cpu",
+    implementation: ctx.pair.label,
+    scenario: "idle-cpu",
     description: `idle CPU over ${ctx.cpuSeconds} s and RSS, v2 adv 1 s, track script interval 1 s`,
-    trials: 1, failures: [], summary: {}, runs: [],
+    trials: 1,
+    failures: [],
+    summary: {},
+    runs: [],
   };
   const pair = await startPair(ctx, (side) => boxConfig(ctx, side, { version: 2, advertInt: 1, track: true }));
   try {

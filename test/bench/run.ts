@@ -3,9 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
-import {
-  cleanupStale, createTopology, implementationByName, REPO_ROOT, type Implementation,
-} from "../netns/lib/index.ts";
+import { cleanupStale, createTopology, implementationByName, REPO_ROOT, type Implementation } from "../netns/lib/index.ts";
 import type { BenchContext, PairChoice, ScenarioResult } from "./context.ts";
 import { FAILOVER_SCENARIOS, runFailover } from "./failover.ts";
 import { FAST_FAILOVER, runIdle, SCENARIO_NAMES } from "./fast.ts";
@@ -36,7 +34,14 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { impl: ["tandem", "keepalived"], scenarios: SCENARIO_NAMES, trials: 10, idleMinutes: 5, cpuSeconds: 60, out: join(REPO_ROOT, "out/bench") };
+  const o: Options = {
+    impl: ["tandem", "keepalived"],
+    scenarios: SCENARIO_NAMES,
+    trials: 10,
+    idleMinutes: 5,
+    cpuSeconds: 60,
+    out: join(REPO_ROOT, "out/bench"),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -56,13 +61,27 @@ function parseArgs(argv: string[]): Options {
         o.impl = v === "all" ? ["tandem", "keepalived", "tandem:keepalived", "keepalived:tandem"] : v.split(",").filter(Boolean);
         break;
       }
-      case "--scenario": o.scenarios = expandScenarios(value().split(",").filter(Boolean)); break;
-      case "--trials": o.trials = Math.round(num(value())); break;
-      case "--idle-minutes": o.idleMinutes = num(value()); break;
-      case "--cpu-seconds": o.cpuSeconds = num(value()); break;
-      case "--out": o.out = value(); break;
-      case "-h": case "--help": console.log(USAGE); process.exit(0);
-      default: fail(`unknown option "${arg}"`);
+      case "--scenario":
+        o.scenarios = expandScenarios(value().split(",").filter(Boolean));
+        break;
+      case "--trials":
+        o.trials = Math.round(num(value()));
+        break;
+      case "--idle-minutes":
+        o.idleMinutes = num(value());
+        break;
+      case "--cpu-seconds":
+        o.cpuSeconds = num(value());
+        break;
+      case "--out":
+        o.out = value();
+        break;
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+      default:
+        fail(`unknown option "${arg}"`);
     }
   }
   return o;
@@ -71,8 +90,7 @@ function parseArgs(argv: string[]): Options {
 function expandScenarios(tokens: string[]): string[] {
   const out = new Set<string>();
   for (const t of tokens) {
-    const hits = t === "fast" ? [FAST_FAILOVER.name, "idle-v3-fast"]
-      : SCENARIO_NAMES.filter((n) => n === t || n === `${t}-v2` || n === `${t}-v3`);
+    const hits = t === "fast" ? [FAST_FAILOVER.name, "idle-v3-fast"] : SCENARIO_NAMES.filter((n) => n === t || n === `${t}-v2` || n === `${t}-v3`);
     if (hits.length === 0) fail(`unknown scenario "${t}" (have: ${SCENARIO_NAMES.join(", ")}, fast)`);
     hits.forEach((h) => out.add(h));
   }
@@ -130,7 +148,15 @@ async function main(): Promise<void> {
           else if (name === "idle-cpu") results.push(await runIdleCpu(ctx));
         } catch (e) {
           log(`${pair.label} ${name}: ${(e as Error).message}`);
-          results.push({ implementation: pair.label, scenario: name, description: "", trials: 0, failures: [(e as Error).message.split("\n")[0]!], summary: {}, runs: [] });
+          results.push({
+            implementation: pair.label,
+            scenario: name,
+            description: "",
+            trials: 0,
+            failures: [(e as Error).message.split("\n")[0]!],
+            summary: {},
+            runs: [],
+          });
         }
       }
     }
@@ -141,11 +167,21 @@ async function main(): Promise<void> {
   console.log(report);
   mkdirSync(opts.out, { recursive: true });
   const file = join(opts.out, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify({
-    started: started.toISOString(), finished: new Date().toISOString(),
-    host: { cpus: cpus().length, kernel: Bun.spawnSync(["uname", "-r"]).stdout.toString().trim() },
-    options: opts, notRun, results,
-  }, null, 1));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        started: started.toISOString(),
+        finished: new Date().toISOString(),
+        host: { cpus: cpus().length, kernel: Bun.spawnSync(["uname", "-r"]).stdout.toString().trim() },
+        options: opts,
+        notRun,
+        results,
+      },
+      null,
+      1,
+    ),
+  );
   console.log(`\nJSON: ${file}`);
 }
 
@@ -155,27 +191,55 @@ function render(results: ScenarioResult[], notRun: { label: string; reason: stri
   if (failover.length > 0 || notRun.length > 0) {
     out.push("## Failover (seconds after the action; min / median / max)\n");
     const rows = failover.map((r) => [
-      r.implementation, r.scenario, String(r.trials),
-      fmtSummary(r.summary.vipOnBackupS), fmtSummary(r.summary.garpFromBackupS),
-      fmtSummary(r.summary.takeoverFromAdvertS), String(r.runs[0]?.takeoverReference ?? "-"),
+      r.implementation,
+      r.scenario,
+      String(r.trials),
+      fmtSummary(r.summary.vipOnBackupS),
+      fmtSummary(r.summary.garpFromBackupS),
+      fmtSummary(r.summary.takeoverFromAdvertS),
+      String(r.runs[0]?.takeoverReference ?? "-"),
       r.failures.length > 0 ? `${r.failures.length}: ${r.failures[0]}` : "",
     ]);
     for (const n of notRun) rows.push([n.label, "all", "0", "not run", "", "", "", n.reason]);
-    out.push(markdownTable(["implementation", "scenario", "trials", "VIP on backup (netlink)", "first GARP from backup",
-      "takeover from master's advert", "advert", "failures"], rows));
+    out.push(
+      markdownTable(
+        ["implementation", "scenario", "trials", "VIP on backup (netlink)", "first GARP from backup", "takeover from master's advert", "advert", "failures"],
+        rows,
+      ),
+    );
   }
   const idle = results.filter((r) => r.scenario === "idle-v3-fast");
   if (idle.length > 0) {
     out.push("\n## Idle at v3 adv 0.01 s (spurious transitions)\n");
-    out.push(markdownTable(["implementation", "window", "VIP changes", "adverts from backup", "master advert gap ms (min / median / max)", "gaps > 20 ms", "dual master", "failures"],
-      idle.map((r) => {
-        const x = (r.extra ?? {}) as Record<string, unknown>;
-        const gaps = x.masterAdvertGapMs as ReturnType<typeof summarize>;
-        const overlaps = (x.dualMasterOverlaps as unknown[] | undefined)?.length;
-        return [r.implementation, x.windowS !== undefined ? `${(x.windowS as number).toFixed(0)} s` : "-",
-          String(x.vipChanges ?? "-"), String(x.advertsFromBackup ?? "-"), fmtSummary(gaps, 1),
-          String(x.gapsOver20Ms ?? "-"), overlaps === undefined ? "-" : String(overlaps), r.failures.join("; ")];
-      })));
+    out.push(
+      markdownTable(
+        [
+          "implementation",
+          "window",
+          "VIP changes",
+          "adverts from backup",
+          "master advert gap ms (min / median / max)",
+          "gaps > 20 ms",
+          "dual master",
+          "failures",
+        ],
+        idle.map((r) => {
+          const x = (r.extra ?? {}) as Record<string, unknown>;
+          const gaps = x.masterAdvertGapMs as ReturnType<typeof summarize>;
+          const overlaps = (x.dualMasterOverlaps as unknown[] | undefined)?.length;
+          return [
+            r.implementation,
+            x.windowS !== undefined ? `${(x.windowS as number).toFixed(0)} s` : "-",
+            String(x.vipChanges ?? "-"),
+            String(x.advertsFromBackup ?? "-"),
+            fmtSummary(gaps, 1),
+            String(x.gapsOver20Ms ?? "-"),
+            overlaps === undefined ? "-" : String(overlaps),
+            r.failures.join("; "),
+          ];
+        }),
+      ),
+    );
   }
   const cpu = results.filter((r) => r.scenario === "idle-cpu");
   if (cpu.length > 0) {
@@ -185,8 +249,14 @@ function render(results: ScenarioResult[], notRun: { label: string; reason: stri
       const boxes = ((r.extra ?? {}) as { boxes?: BoxUsage[] }).boxes ?? [];
       if (boxes.length === 0) rows.push([r.implementation, "-", "-", "-", "-", r.failures.join("; ")]);
       for (const b of boxes) {
-        rows.push([r.implementation, `${b.side} (${b.role}, ${b.implementation})`,
-          `${describeBox(b, "cpu")} / ${(r.runs[0] as { windowS: number }).windowS} s`, describeBox(b, "rss"), describeBox(b, "pss"), r.failures.join("; ")]);
+        rows.push([
+          r.implementation,
+          `${b.side} (${b.role}, ${b.implementation})`,
+          `${describeBox(b, "cpu")} / ${(r.runs[0] as { windowS: number }).windowS} s`,
+          describeBox(b, "rss"),
+          describeBox(b, "pss"),
+          r.failures.join("; "),
+        ]);
       }
     }
     out.push(markdownTable(["implementation", "box", "CPU (utime+stime)", "RSS (each process's own)", "PSS (shared pages divided)", "failures"], rows));

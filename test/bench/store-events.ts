@@ -35,16 +35,70 @@ function eventAt(n: number, atMs: number): NewEvent {
   const instance = `VI_${(n % 8) + 1}`;
   switch (n % 10) {
     case 0:
-      return { kind: "vrrp.transition", atMs, instance, summary: `${instance} BACKUP -> MASTER: no advert for 3649 ms`, data: { from: "BACKUP", to: "MASTER", cause: "master-down-timer", detail: "no advert for 3649 ms", peer: { address: "10.0.0.2", priority: 100 }, priority: { base: 150, effective: 150 }, advertsMissed: 3, takeoverMs: 3649 } };
+      return {
+        kind: "vrrp.transition",
+        atMs,
+        instance,
+        summary: `${instance} BACKUP -> MASTER: no advert for 3649 ms`,
+        data: {
+          from: "BACKUP",
+          to: "MASTER",
+          cause: "master-down-timer",
+          detail: "no advert for 3649 ms",
+          peer: { address: "10.0.0.2", priority: 100 },
+          priority: { base: 150, effective: 150 },
+          advertsMissed: 3,
+          takeoverMs: 3649,
+        },
+      };
     case 1:
-      return { kind: "notify.run", atMs, instance, summary: `${instance} notify_master exit 0 in 12 ms`, data: { role: "notify_master", state: "MASTER", argv: ["/etc/keepalived/notify.sh", "INSTANCE", instance, "MASTER"], exitCode: 0, signal: null, timedOut: false, durationMs: 12, output: "ok\n" } };
+      return {
+        kind: "notify.run",
+        atMs,
+        instance,
+        summary: `${instance} notify_master exit 0 in 12 ms`,
+        data: {
+          role: "notify_master",
+          state: "MASTER",
+          argv: ["/etc/keepalived/notify.sh", "INSTANCE", instance, "MASTER"],
+          exitCode: 0,
+          signal: null,
+          timedOut: false,
+          durationMs: 12,
+          output: "ok\n",
+        },
+      };
     case 2:
     case 3:
-      return { kind: "vrrp.priority", atMs, instance, summary: `${instance} priority 150 -> 130: chk_nginx down`, data: { from: 150, to: 130, reason: "chk_nginx down" } };
+      return {
+        kind: "vrrp.priority",
+        atMs,
+        instance,
+        summary: `${instance} priority 150 -> 130: chk_nginx down`,
+        data: { from: 150, to: 130, reason: "chk_nginx down" },
+      };
     case 9:
-      return { kind: "api.action", atMs, instance, summary: `10.0.0.9: maintenance.enter ${instance}`, data: { action: "maintenance.enter", caller: { address: "10.0.0.9" }, target: instance, ok: true } };
+      return {
+        kind: "api.action",
+        atMs,
+        instance,
+        summary: `10.0.0.9: maintenance.enter ${instance}`,
+        data: { action: "maintenance.enter", caller: { address: "10.0.0.9" }, target: instance, ok: true },
+      };
     default:
-      return { kind: "tracker.change", atMs, instance, summary: `chk_nginx ${n % 2 ? "down" : "up"} (exit ${n % 2})`, data: { tracker: { kind: "script", name: "chk_nginx" }, healthy: n % 2 === 0, detail: `exit ${n % 2}`, exitCode: n % 2, output: "curl: (7) Failed to connect to 127.0.0.1 port 80: Connection refused\n" } };
+      return {
+        kind: "tracker.change",
+        atMs,
+        instance,
+        summary: `chk_nginx ${n % 2 ? "down" : "up"} (exit ${n % 2})`,
+        data: {
+          tracker: { kind: "script", name: "chk_nginx" },
+          healthy: n % 2 === 0,
+          detail: `exit ${n % 2}`,
+          exitCode: n % 2,
+          output: "curl: (7) Failed to connect to 127.0.0.1 port 80: Connection refused\n",
+        },
+      };
   }
 }
 
@@ -80,7 +134,11 @@ for (let n = 0; n < EVENTS; n++) {
 }
 const appendTotalMs = performance.now() - appendStart;
 appendMs.sort((a, b) => a - b);
-rows.push(["append (own transaction each)", `${Math.round((EVENTS / appendTotalMs) * 1000)} events/s`, `median ${ms(percentile(appendMs, 50))} ms, p99 ${ms(percentile(appendMs, 99))} ms, max ${ms(appendMs.at(-1)!)} ms`]);
+rows.push([
+  "append (own transaction each)",
+  `${Math.round((EVENTS / appendTotalMs) * 1000)} events/s`,
+  `median ${ms(percentile(appendMs, 50))} ms, p99 ${ms(percentile(appendMs, 99))} ms, max ${ms(appendMs.at(-1)!)} ms`,
+]);
 appendMs.length = 0;
 const rssAfterAppend = rssMb();
 
@@ -103,7 +161,10 @@ const queries: [string, EventFilter][] = [
   ["instance = VI_3", { limit: 100, instance: "VI_3" }],
   ["kind + instance", { limit: 100, kinds: ["vrrp.transition", "notify.run"], instance: "VI_3" }],
   ["1 h time range in the middle", { limit: 100, sinceMs: start + (EVENTS / 2) * 1000, untilMs: start + (EVENTS / 2) * 1000 + 3_600_000 }],
-  ["vrrp.transition in a 1 h window mid-history (worst shape)", { limit: 100, kinds: ["vrrp.transition"], sinceMs: start + (EVENTS / 2) * 1000, untilMs: start + (EVENTS / 2) * 1000 + 3_600_000 }],
+  [
+    "vrrp.transition in a 1 h window mid-history (worst shape)",
+    { limit: 100, kinds: ["vrrp.transition"], sinceMs: start + (EVENTS / 2) * 1000, untilMs: start + (EVENTS / 2) * 1000 + 3_600_000 },
+  ],
 ];
 for (const [name, filter] of queries) {
   let count = 0;
@@ -131,7 +192,10 @@ rows.push(["reopen (open, migrate check, retention check)", "-", `median ${ms(re
 
 rows.push(["RSS at start", `${rssStart} MB`, "bun runtime, nothing opened"]);
 rows.push([`RSS after ${EVENTS} stored events`, `${rssAfterAppend} MB`, "same process, after the appends and a GC"]);
-const child = Bun.spawnSync([process.execPath, "-e", `
+const child = Bun.spawnSync([
+  process.execPath,
+  "-e",
+  `
   const { openEventLog } = await import(${JSON.stringify(join(import.meta.dir, "../../src/store/index.ts"))});
   const { systemClock } = await import(${JSON.stringify(join(import.meta.dir, "../../src/common/clock.ts"))});
   const log = openEventLog({ path: ${JSON.stringify(path)}, clock: systemClock() });
@@ -139,7 +203,8 @@ const child = Bun.spawnSync([process.execPath, "-e", `
   log.append({ kind: "daemon.stop", atMs: Date.now(), summary: "bench", data: { reason: "bench" } });
   Bun.gc(true); console.log(process.memoryUsage().rss);
   log.close();
-`]);
+`,
+]);
 const childRss = Number(child.stdout.toString().trim());
 rows.push([`RSS of a fresh process on the ${EVENTS}-event file`, Number.isFinite(childRss) ? `${mb(childRss)} MB` : "-", "open, 20 pages read, one append"]);
 

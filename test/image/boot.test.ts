@@ -32,11 +32,16 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "tandem-image-"));
-    box = new Guest("a", {
-      kernel: VMLINUX,
-      initrd: INITRAMFS,
-      append: `console=ttyS0 panic=-1 tandem.hostname=box-a tandem.address=${ADDRESS}`,
-    }, { isolated: true }, dir);
+    box = new Guest(
+      "a",
+      {
+        kernel: VMLINUX,
+        initrd: INITRAMFS,
+        append: `console=ttyS0 panic=-1 tandem.hostname=box-a tandem.address=${ADDRESS}`,
+      },
+      { isolated: true },
+      dir,
+    );
     box.start();
   });
 
@@ -48,7 +53,11 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
   test("one box alone: /init configures it from the command line and tandem becomes MASTER of VI_1", async () => {
     const initMs = await box.waitForConsole(/init: tandem appliance/, "/init starts", 60_000);
     await box.waitForConsole(new RegExp(`node-setup: box-a, eth0 ${ADDRESS.replaceAll(".", "\\.")}`), "node-setup applies tandem.address=", 20_000);
-    await box.waitForConsole(/mount-data: no data partition \(label tandem-data\): the history and the API token are kept in RAM/, "mount-data reports the RAM fallback", 20_000);
+    await box.waitForConsole(
+      /mount-data: no data partition \(label tandem-data\): the history and the API token are kept in RAM/,
+      "mount-data reports the RAM fallback",
+      20_000,
+    );
     await box.waitForConsole(/first-boot: created the API token/, "first boot creates the API token", 20_000);
     await box.waitForConsole(/first-boot: API certificate sha256:[0-9A-F:]{95}/, "first boot creates the API certificate", 20_000);
     const fingerprint = box.sinceBoot().match(/first-boot: API certificate (sha256:[0-9A-F:]{95})/)?.[1];
@@ -57,13 +66,17 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     const masterMs = await box.waitForConsole(/VI_1: BACKUP -> MASTER/, "VI_1 becomes MASTER", 60_000);
     await box.waitForConsole(/VI_1: set 1\/1 virtual addresses: 10\.98\.0\.100\/24 dev eth0/, "the VIP is installed", 10_000);
     // The default config: HTTPS on the node's own address, with the certificate first boot made.
-    await box.waitForConsole(/REST API and status page on https:\/\/10\.98\.0\.11:8443 \(certificate CN=box-a \((sha256:[0-9A-F:]{95})\)/, "the API serves HTTPS on the node's address", 10_000);
+    await box.waitForConsole(
+      /REST API and status page on https:\/\/10\.98\.0\.11:8443 \(certificate CN=box-a \((sha256:[0-9A-F:]{95})\)/,
+      "the API serves HTTPS on the node's address",
+      10_000,
+    );
     expect(box.sinceBoot()).toContain(`(certificate CN=box-a (${fingerprint})`);
     expect(box.sinceBoot()).not.toMatch(/Kernel panic|module \S+ did not load|setup failed/);
     console.log(
       `image: vmlinux ${mib(VMLINUX)}, initramfs.zst ${mib(INITRAMFS)}; ` +
-      `qemu start to /init ${secs(initMs)}, to tandem ${secs(tandemMs)}, ` +
-      `to MASTER ${secs(masterMs)} (includes the ~3.6 s master-down interval)`,
+        `qemu start to /init ${secs(initMs)}, to tandem ${secs(tandemMs)}, ` +
+        `to MASTER ${secs(masterMs)} (includes the ~3.6 s master-down interval)`,
     );
   }, 150_000);
 
@@ -71,7 +84,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     await box.waitForConsole(/VI_1: set 1\/1 virtual addresses/, "VI_1 becomes MASTER", 90_000);
     expect(await box.run("wc -c </var/lib/tandem/api-token")).toBe("65"); // 64 hex digits and a newline
     // tandem's own client on the box: HTTPS found from the config, the certificate pinned from its file.
-    expect(await box.run("tandem state -f /etc/keepalived/keepalived.conf --json | grep -c '\"state\":\"MASTER\"'")).toBe("1");
+    expect(await box.run('tandem state -f /etc/keepalived/keepalived.conf --json | grep -c \'"state":"MASTER"\'')).toBe("1");
     expect(await box.run("grep -c 'VI_1: BACKUP -> MASTER' /run/tandem.log")).toBe("1");
     expect(await box.run("ip -4 -o addr show dev eth0")).toContain("inet 10.98.0.100/24");
     const ipvs = await box.run("ipvsadm -A -t 10.98.0.100:80 -s wlc && ipvsadm -a -t 10.98.0.100:80 -r 10.98.0.21:80 -g && ipvsadm -Ln");

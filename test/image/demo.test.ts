@@ -106,9 +106,16 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     // pgrep directly (not through sh, whose own command line would match).
     expect(sh(["pgrep", "-f", `qemu-system-x86_64.*${dir}`], false).trim()).toBe("");
     expect(sh(["pgrep", "-f", `port-forward.ts.*${dir}`], false).trim()).toBe("");
-    expect(await fetch("https://127.0.0.1:8081/", { signal: AbortSignal.timeout(2_000) }).then(() => "open", () => "closed")).toBe("closed");
+    expect(
+      await fetch("https://127.0.0.1:8081/", { signal: AbortSignal.timeout(2_000) }).then(
+        () => "open",
+        () => "closed",
+      ),
+    ).toBe("closed");
     expect(existsSync(`${dir}/disk-a.img`)).toBe(false);
-    console.log(`demo: both VIPs on their masters ${secs(bootMs)} after start; 'a off' to .41 on B as the client sees it ${secs(offMs)}; ` +
-      `'a on' to .41 back on A ${secs(onMs)}`);
+    console.log(
+      `demo: both VIPs on their masters ${secs(bootMs)} after start; 'a off' to .41 on B as the client sees it ${secs(offMs)}; ` +
+        `'a on' to .41 back on A ${secs(onMs)}`,
+    );
   }, 300_000);
 });

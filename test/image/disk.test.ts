@@ -86,9 +86,11 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     expect(sh(["dumpe2fs", "-h", fs], false)).toMatch(/Filesystem volume name:\s+tandem-data/);
     const listing = sh(["debugfs", "-R", "ls -p /", fs]);
     for (const name of ["etc", "var", "README"]) expect(listing).toContain(`/${name}/`);
-    console.log(`disk: tandem.img ${mib(statSync(DISK_IMAGE).size)} raw ` +
-      `(boot ${mib((boot?.size ?? 0) * 512)}, root ${mib((root?.size ?? 0) * 512)} holding a ${mib(statSync(join(OUT, "root.squashfs")).size)} squashfs, ` +
-      `data ${mib((data?.size ?? 0) * 512)})`);
+    console.log(
+      `disk: tandem.img ${mib(statSync(DISK_IMAGE).size)} raw ` +
+        `(boot ${mib((boot?.size ?? 0) * 512)}, root ${mib((root?.size ?? 0) * 512)} holding a ${mib(statSync(join(OUT, "root.squashfs")).size)} squashfs, ` +
+        `data ${mib((data?.size ?? 0) * 512)})`,
+    );
   });
 
   test("configure-disk.sh refuses what is not a Tandem disk, a relative path, and a missing file", () => {
@@ -135,9 +137,11 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     // Short answers only: a long burst through the emulated serial port can duplicate a character.
     expect(await box.run("grep -q '^ADDRESS=10.98.0.11/24$' /data/etc/tandem/node.conf && echo seeded")).toBe("seeded");
     const compressed = Number(sh(["sh", "-c", `zstd -q -c -T0 -3 ${DISK_IMAGE} | wc -c`]).trim());
-    console.log(`disk: power-on (BIOS, SYSLINUX, bzImage, stage 1) to the squashfs root ${secs(stage1Ms)}, to tandem ${secs(tandemMs)}, ` +
-      `to MASTER ${secs(masterMs)} (includes the ~3.6 s master-down interval); ` +
-      `tandem.img ${mib(statSync(DISK_IMAGE).size)} raw, ${mib(compressed)} as zstd -3 to download`);
+    console.log(
+      `disk: power-on (BIOS, SYSLINUX, bzImage, stage 1) to the squashfs root ${secs(stage1Ms)}, to tandem ${secs(tandemMs)}, ` +
+        `to MASTER ${secs(masterMs)} (includes the ~3.6 s master-down interval); ` +
+        `tandem.img ${mib(statSync(DISK_IMAGE).size)} raw, ${mib(compressed)} as zstd -3 to download`,
+    );
   }, 150_000);
 
   test("a staged upgrade replaces the root and boot partitions at the next boot and keeps the data; a bad one is rejected", async () => {
@@ -151,11 +155,24 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     // A new root: today's tree plus a marker file, so the upgraded box can show which root it runs.
     const bundle = join(dir, "upgrade");
     sh(["mkdir", "-p", bundle]);
-    sh(["mksquashfs", join(OUT, "rootfs"), join(bundle, "root.squashfs"), "-noappend", "-quiet", "-comp", "zstd", "-Xcompression-level", "3",
-      "-all-root", "-p", "usr/lib/tandem/upgrade-marker f 444 0 0 echo upgraded-by-the-image-tier"]);
+    sh([
+      "mksquashfs",
+      join(OUT, "rootfs"),
+      join(bundle, "root.squashfs"),
+      "-noappend",
+      "-quiet",
+      "-comp",
+      "zstd",
+      "-Xcompression-level",
+      "3",
+      "-all-root",
+      "-p",
+      "usr/lib/tandem/upgrade-marker f 444 0 0 echo upgraded-by-the-image-tier",
+    ]);
     sh(["cp", join(OUT, "upgrade", "boot.vfat.gz"), join(bundle, "boot.vfat.gz")]);
     writeFileSync(join(bundle, "SHA256SUMS"), sh(["sh", "-c", `cd ${bundle} && sha256sum root.squashfs boot.vfat.gz`]));
-    const stage = (files: string) => sh([CONFIGURE, disk, ...["root.squashfs", "boot.vfat.gz", "SHA256SUMS"].flatMap((f) => ["--put", `${join(files, f)}:/upgrade/${f}`])]);
+    const stage = (files: string) =>
+      sh([CONFIGURE, disk, ...["root.squashfs", "boot.vfat.gz", "SHA256SUMS"].flatMap((f) => ["--put", `${join(files, f)}:/upgrade/${f}`])]);
 
     // A corrupt bundle first: refused, nothing written, the box boots as before.
     const bad = join(dir, "bad");
@@ -184,7 +201,9 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     expect(await box.run("ls /data/upgrade")).not.toContain("root.squashfs");
     const eventsAfter = Number(await box.run(EVENT_COUNT));
     expect(eventsAfter).toBeGreaterThan(eventsBefore);
-    console.log(`disk: staged upgrade applied by stage 1, upgraded box MASTER ${secs(masterMs)} after power-on; history ${eventsBefore} -> ${eventsAfter} events`);
+    console.log(
+      `disk: staged upgrade applied by stage 1, upgraded box MASTER ${secs(masterMs)} after power-on; history ${eventsBefore} -> ${eventsAfter} events`,
+    );
   }, 300_000);
 
   test("reproducible and rootless: a second build, as nobody, into another directory gives the same bytes for every output", () => {

@@ -69,7 +69,16 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
 
   /** Waits until a gratuitous ARP for `vip` from `mac` appears after the first `seen` ones. */
   const waitForGarp = (vip: string, mac: string | undefined, seen: number, what: string, timeoutMs: number) =>
-    waitFor(() => l2.garps(vip).slice(seen).includes(mac ?? "?"), what, timeoutMs, 20);
+    waitFor(
+      () =>
+        l2
+          .garps(vip)
+          .slice(seen)
+          .includes(mac ?? "?"),
+      what,
+      timeoutMs,
+      20,
+    );
 
   const waitForOwner = (vip: string, box: "a" | "b", timeoutMs = 10_000) =>
     waitFor(async () => (await l2.owner(vip, BOX_OF_MAC)).box === box, `the client reaches box ${box} on ${vip}`, timeoutMs, 200);
@@ -77,8 +86,11 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
   /** Boots a guest and waits until tandem runs with both instances settled. */
   async function bootAndSettle(g: Guest, what: string): Promise<number> {
     g.start();
-    return g.waitForConsole(/VI_1: \w+ -> (MASTER|BACKUP)[^]*VI_2: \w+ -> (MASTER|BACKUP)|VI_2: \w+ -> (MASTER|BACKUP)[^]*VI_1: \w+ -> (MASTER|BACKUP)/,
-      what, 120_000);
+    return g.waitForConsole(
+      /VI_1: \w+ -> (MASTER|BACKUP)[^]*VI_2: \w+ -> (MASTER|BACKUP)|VI_2: \w+ -> (MASTER|BACKUP)[^]*VI_1: \w+ -> (MASTER|BACKUP)/,
+      what,
+      120_000,
+    );
   }
 
   /** The API answers a little after the instances run (the observer starts once the engine does). */
@@ -104,7 +116,13 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     await l2.up(["tA", "tB"]);
     const seed = (name: string) => join(ROOT, "overlay", "etc", "keepalived", `seed-${name}.conf`);
     // A's API token is set before flashing, as an operator may; B makes its own at first boot.
-    const diskA = makeBoxDisk(dir, { name: "a", address: `${A_ADDRESS}/24`, keepalivedConf: seed("a"), token: TOKEN_A, tls: { certificate: certA, key: join(dir, "api-key-a.pem") } });
+    const diskA = makeBoxDisk(dir, {
+      name: "a",
+      address: `${A_ADDRESS}/24`,
+      keepalivedConf: seed("a"),
+      token: TOKEN_A,
+      tls: { certificate: certA, key: join(dir, "api-key-a.pem") },
+    });
     const diskB = makeBoxDisk(dir, { name: "b", address: `${B_ADDRESS}/24`, keepalivedConf: seed("b") });
     a = new Guest("a", { disk: diskA }, { tap: "tA", netns: l2.net, mac: MAC_A }, dir);
     b = new Guest("b", { disk: diskB }, { tap: "tB", netns: l2.net, mac: MAC_B }, dir);
@@ -123,10 +141,12 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     const bootMs = await waitFor(
       () => {
         if (!a.running() || !b.running()) throw new Error(`a qemu exited early.\n${diagnostics()}`);
-        return a.lastState("VI_1") === "MASTER" && b.lastState("VI_2") === "MASTER" &&
-          a.lastState("VI_2") === "BACKUP" && b.lastState("VI_1") === "BACKUP";
+        return a.lastState("VI_1") === "MASTER" && b.lastState("VI_2") === "MASTER" && a.lastState("VI_2") === "BACKUP" && b.lastState("VI_1") === "BACKUP";
       },
-      "A MASTER of VI_1 and B MASTER of VI_2", 120_000, 100);
+      "A MASTER of VI_1 and B MASTER of VI_2",
+      120_000,
+      100,
+    );
     for (const g of guests) {
       const console = g.sinceBoot();
       expect(console).toContain("stage1: root /dev/vda2");
@@ -142,21 +162,38 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     // B's certificate is its own: trusted by the fingerprint its console showed, with tandem's client.
     fingerprintB = b.sinceBoot().match(/first-boot: API certificate (sha256:[0-9A-F:]{95})/)?.[1] ?? "";
     expect(fingerprintB).not.toBe("");
-    const pinned = sh(["ip", "netns", "exec", l2.client, join(ROOT, "dist", "tandem"), "state", "--api", api(B_ADDRESS), "--fingerprint", fingerprintB, "--json"]);
+    const pinned = sh([
+      "ip",
+      "netns",
+      "exec",
+      l2.client,
+      join(ROOT, "dist", "tandem"),
+      "state",
+      "--api",
+      api(B_ADDRESS),
+      "--fingerprint",
+      fingerprintB,
+      "--json",
+    ]);
     expect(pinned).toContain('"routerId":"tandem-b"');
-    const wrongPin = Bun.spawnSync(["ip", "netns", "exec", l2.client, join(ROOT, "dist", "tandem"), "state", "--api", api(B_ADDRESS), "--fingerprint", `sha256:${"00:".repeat(31)}00`], { stderr: "pipe" });
+    const wrongPin = Bun.spawnSync(
+      ["ip", "netns", "exec", l2.client, join(ROOT, "dist", "tandem"), "state", "--api", api(B_ADDRESS), "--fingerprint", `sha256:${"00:".repeat(31)}00`],
+      { stderr: "pipe" },
+    );
     expect(wrongPin.exitCode).toBe(1);
     expect(wrongPin.stderr.toString()).toContain(`presented the certificate ${fingerprintB}`);
     // The API is on each box's own address only: not on a VIP, and not in plain HTTP.
     expect((await l2.http(`${api(VIP1)}/healthz`, { insecure: true })).status).toBe(0);
     expect((await l2.http(`http://${A_ADDRESS}:8443/healthz`)).status).not.toBe(200);
-    for (const [address, box] of [[A_ADDRESS, "a"], [B_ADDRESS, "b"]] as const) {
+    for (const [address, box] of [
+      [A_ADDRESS, "a"],
+      [B_ADDRESS, "b"],
+    ] as const) {
       const r = await l2.http(`${api(address)}/vrrp/state`, trust(address));
       expect(r.status).toBe(200);
       const state = JSON.parse(r.body) as { instances: { name: string; state: string }[]; daemon: { routerId: string } };
       expect(r.body).toContain(`"routerId":"tandem-${box}"`);
-      expect(state.instances.map((i) => `${i.name}=${i.state}`).sort())
-        .toEqual(box === "a" ? ["VI_1=MASTER", "VI_2=BACKUP"] : ["VI_1=BACKUP", "VI_2=MASTER"]);
+      expect(state.instances.map((i) => `${i.name}=${i.state}`).sort()).toEqual(box === "a" ? ["VI_1=MASTER", "VI_2=BACKUP"] : ["VI_1=BACKUP", "VI_2=MASTER"]);
     }
     await waitForOwner(VIP1, "a", 15_000);
     await waitForOwner(VIP2, "b", 15_000);
@@ -185,8 +222,9 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     await waitForOwner(VIP1, "a");
     expect(b.lastState("VI_1")).toBe("BACKUP");
     expect((await l2.owner(VIP2, BOX_OF_MAC)).box).toBe("b");
-    console.log(`pair: graceful stop of A's tandem to B's GARP for .41: ${secs(moveMs)}; ` +
-      `restart to A's GARP (preempt, includes tandem's start): ${secs(backMs)}`);
+    console.log(
+      `pair: graceful stop of A's tandem to B's GARP for .41: ${secs(moveMs)}; ` + `restart to A's GARP (preempt, includes tandem's start): ${secs(backMs)}`,
+    );
   }, 60_000);
 
   test("chk_mt_down: touch /run/tandem/down on A moves .41 to B (100 - 15 < 90); rm moves it back", async () => {
@@ -251,8 +289,9 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     expect(leave.status).toBe(200);
     await waitForGarp(VIP1, a.mac, seen, "A's gratuitous ARP for .41 after leaving maintenance", 15_000);
     await waitForOwner(VIP1, "a");
-    console.log(`pair: clean reboot of A to tandem running both instances: ${secs(rebootMs)}; ` +
-      `${before.length} events of the first boot all read back after it`);
+    console.log(
+      `pair: clean reboot of A to tandem running both instances: ${secs(rebootMs)}; ` + `${before.length} events of the first boot all read back after it`,
+    );
   }, 150_000);
 
   test("A's VM killed outright: .41 moves to B; A booted again on the same disk preempts it back, history intact", async () => {
@@ -283,7 +322,9 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     // Every event recorded up to the 5 s before the power cut is still there, under its id.
     const after = await events(A_ADDRESS, "limit=1000&order=asc");
     for (const e of before) expect(after.find((x) => x.id === e.id)?.summary).toBe(e.summary);
-    console.log(`pair: SIGKILL of A's qemu to B's GARP for .41: ${secs(moveMs)} (master-down interval 3.65 s); ` +
-      `A powered on again to its GARP for .41 (preempt): ${secs(backMs)}; history kept ${before.length} events`);
+    console.log(
+      `pair: SIGKILL of A's qemu to B's GARP for .41: ${secs(moveMs)} (master-down interval 3.65 s); ` +
+        `A powered on again to its GARP for .41 (preempt): ${secs(backMs)}; history kept ${before.length} events`,
+    );
   }, 160_000);
 });

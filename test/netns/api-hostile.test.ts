@@ -31,7 +31,9 @@ interface ClientReport {
 }
 
 function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
   return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
 }
 
@@ -51,7 +53,18 @@ describe.skipIf(!isRoot || unavailable !== null)("a hostile client cannot hurt t
     for (const side of ["a", "b"] as const) {
       const box = topo.box(side);
       writeFileSync(join(box.runDir, "api.token"), `${TOKEN}\n`);
-      await exec(null, [tandemBin(), "tls-certificate", "--cert", cert(side), "--key", join(box.runDir, "api-key.pem"), "--name", `tandem-${side}`, "--ip", box.ip]);
+      await exec(null, [
+        tandemBin(),
+        "tls-certificate",
+        "--cert",
+        cert(side),
+        "--key",
+        join(box.runDir, "api-key.pem"),
+        "--name",
+        `tandem-${side}`,
+        "--ip",
+        box.ip,
+      ]);
     }
     pair = await VrrpPair.start({
       topo,
@@ -59,7 +72,14 @@ describe.skipIf(!isRoot || unavailable !== null)("a hostile client cannot hurt t
       impls: { a: tandemImpl, b: tandemImpl },
       config: (side) => {
         const box = topo.box(side);
-        const base = configFor({ box: side, state: side === "a" ? "MASTER" : "BACKUP", priority: side === "a" ? 100 : 90, version: 3, advertInt: 0.1, vip: `${VIP}/24` });
+        const base = configFor({
+          box: side,
+          state: side === "a" ? "MASTER" : "BACKUP",
+          priority: side === "a" ? 100 : 90,
+          version: 3,
+          advertInt: 0.1,
+          vip: `${VIP}/24`,
+        });
         return base.replace(
           "global_defs {",
           [
@@ -153,12 +173,27 @@ describe.skipIf(!isRoot || unavailable !== null)("a hostile client cannot hurt t
   });
 
   test("after all that, B still hears A and both APIs answer", async () => {
-    await waitFor(async () => (await exec(topo.box("c").ns, ["curl", "-sS", "-m", "3", "--cacert", cert("b"), `https://${topo.box("b").ip}:8443/healthz`], { check: false })).code === 0, {
-      timeoutMs: 3000,
-      intervalMs: 100,
-      what: "B's API over HTTPS",
-    });
-    const state = await exec(topo.box("c").ns, [tandemBin(), "state", "--api", `https://${topo.box("b").ip}:8443`, "--cacert", cert("b"), "--token-file", join(topo.box("b").runDir, "api.token"), "--json"]);
+    await waitFor(
+      async () =>
+        (await exec(topo.box("c").ns, ["curl", "-sS", "-m", "3", "--cacert", cert("b"), `https://${topo.box("b").ip}:8443/healthz`], { check: false })).code ===
+        0,
+      {
+        timeoutMs: 3000,
+        intervalMs: 100,
+        what: "B's API over HTTPS",
+      },
+    );
+    const state = await exec(topo.box("c").ns, [
+      tandemBin(),
+      "state",
+      "--api",
+      `https://${topo.box("b").ip}:8443`,
+      "--cacert",
+      cert("b"),
+      "--token-file",
+      join(topo.box("b").runDir, "api.token"),
+      "--json",
+    ]);
     expect(JSON.parse(state.stdout).instances[0]).toMatchObject({ state: "BACKUP", master: { address: topo.box("a").ip } });
   });
 });

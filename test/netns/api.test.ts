@@ -41,7 +41,14 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
       extraArgs: (side) => ["--db", join(topo.box(side).runDir, "tandem.db")],
       config: (side) => {
         const box = topo.box(side);
-        const base = configFor({ box: side, state: side === "a" ? "MASTER" : "BACKUP", priority: side === "a" ? 100 : 90, version: 3, advertInt: 0.1, vip: `${VIP}/24` });
+        const base = configFor({
+          box: side,
+          state: side === "a" ? "MASTER" : "BACKUP",
+          priority: side === "a" ? 100 : 90,
+          version: 3,
+          advertInt: 0.1,
+          vip: `${VIP}/24`,
+        });
         // api_listen / api_token_file are tandem's global_defs extensions.
         return base.replace("global_defs {", `global_defs {\n    api_listen ${box.ip}:8080\n    api_token_file ${join(box.runDir, "api.token")}`);
       },
@@ -85,7 +92,9 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
 
   test("kill -9 of A: B's /vrrp/state, /events and the live stream show the takeover with its cause and time", async () => {
     const streamFile = join(topo.runDir, "b-stream.txt");
-    const stream = Bun.spawn(["ip", "netns", "exec", topo.box("c").ns, "curl", "-sS", "-N", "-m", "20", `${api("b")}/events/stream`], { stdout: Bun.file(streamFile) });
+    const stream = Bun.spawn(["ip", "netns", "exec", topo.box("c").ns, "curl", "-sS", "-N", "-m", "20", `${api("b")}/events/stream`], {
+      stdout: Bun.file(streamFile),
+    });
     try {
       await delay(300);
       const t0 = Date.now();
@@ -98,9 +107,16 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
       expect(b.counters.advertsReceived).toBeGreaterThan(0);
       const page = await getJson(`${api("b")}/events?kind=vrrp.transition&sinceMs=${t0}`);
       const takeover = page.events.find((e: { data: { to: string } }) => e.data.to === "MASTER");
-      expect(takeover).toMatchObject({ instance: "VI_1", data: { from: "BACKUP", to: "MASTER", cause: "master-down-timer", peer: { address: topo.box("a").ip, priority: 100 } } });
+      expect(takeover).toMatchObject({
+        instance: "VI_1",
+        data: { from: "BACKUP", to: "MASTER", cause: "master-down-timer", peer: { address: topo.box("a").ip, priority: 100 } },
+      });
       expect(takeover.data.takeoverMs).toBeCloseTo(b.lastTakeoverMs, 1);
-      await waitFor(async () => (await Bun.file(streamFile).text()).includes("event: vrrp.transition"), { timeoutMs: 2000, intervalMs: 20, what: "the transition on the stream" });
+      await waitFor(async () => (await Bun.file(streamFile).text()).includes("event: vrrp.transition"), {
+        timeoutMs: 2000,
+        intervalMs: 20,
+        what: "the transition on the stream",
+      });
       const text = await Bun.file(streamFile).text();
       expect(text).toMatch(/id: \d+\nevent: vrrp\.transition\ndata: \{.*"to":"MASTER"/);
     } finally {

@@ -4,7 +4,10 @@
 import { keepalivedImpl, tandemImpl } from "./lib/index.ts";
 import { pairScenarios } from "./support/pair-scenarios.ts";
 
-for (const impls of [{ a: keepalivedImpl, b: tandemImpl }, { a: tandemImpl, b: keepalivedImpl }]) {
+for (const impls of [
+  { a: keepalivedImpl, b: tandemImpl },
+  { a: tandemImpl, b: keepalivedImpl },
+]) {
   pairScenarios({ impls, version: 3, advertS: 0.1, steadyMs: 60_000 });
   pairScenarios({ impls, version: 2, advertS: 1, steadyMs: 10_000 });
 }

@@ -38,11 +38,20 @@ describe.skipIf(!isRoot || unavailable !== null)("the VRRP engine is isolated fr
     process.kill(roles().observer!, "SIGUSR1");
   };
   const newObserver = (old: number) =>
-    waitFor(() => {
-      const pid = roles().observer;
-      return pid !== undefined && pid !== old ? pid : undefined;
-    }, { timeoutMs: 15_000, intervalMs: 20, what: "a new observer" });
-  const apiUp = () => waitFor(async () => (await exec(topo.box("c").ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "1", `${api()}/healthz`], { check: false })).stdout === "200", { timeoutMs: 10_000, intervalMs: 50, what: "A's API" });
+    waitFor(
+      () => {
+        const pid = roles().observer;
+        return pid !== undefined && pid !== old ? pid : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 20, what: "a new observer" },
+    );
+  const apiUp = () =>
+    waitFor(
+      async () =>
+        (await exec(topo.box("c").ns, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "1", `${api()}/healthz`], { check: false })).stdout ===
+        "200",
+      { timeoutMs: 10_000, intervalMs: 50, what: "A's API" },
+    );
 
   beforeAll(async () => {
     await cleanupStale();
@@ -53,19 +62,34 @@ describe.skipIf(!isRoot || unavailable !== null)("the VRRP engine is isolated fr
       vip: VIP,
       impls: { a: tandemImpl, b: tandemImpl },
       config: (side) =>
-        configFor({ box: side, state: side === "a" ? "MASTER" : "BACKUP", priority: side === "a" ? 100 : 90, version: 3, advertInt: 0.01, vip: `${VIP}/24` }).replace(
+        configFor({
+          box: side,
+          state: side === "a" ? "MASTER" : "BACKUP",
+          priority: side === "a" ? 100 : 90,
+          version: 3,
+          advertInt: 0.01,
+          vip: `${VIP}/24`,
+        }).replace(
           "global_defs {",
           `global_defs {\n    api_listen ${topo.box(side).ip}:8080\n    vrrp_rt_priority 50\n    vrrp_no_swap\n    checker_priority 10`,
         ),
     });
     // The fault hook is armed on A only, through its environment.
     await pair.daemon("a").stop("SIGTERM", 5000);
-    pair.daemons.a = await tandemImpl.start({ ns: topo.box("a").ns, runDir: topo.box("a").runDir, config: pair.opts.config("a"), env: { TANDEM_TEST_FAULTS: faultFile } });
+    pair.daemons.a = await tandemImpl.start({
+      ns: topo.box("a").ns,
+      runDir: topo.box("a").runDir,
+      config: pair.opts.config("a"),
+      env: { TANDEM_TEST_FAULTS: faultFile },
+    });
     await pair.waitSoleHolder("a", 5000);
     await apiUp();
     engineBefore = roles().vrrp!;
     observerPids.push(roles().observer!);
-    schedulingLine = readFileSync(`/proc/${engineBefore}/sched`, "utf8").split("\n").find((l) => l.startsWith("policy")) ?? "";
+    schedulingLine =
+      readFileSync(`/proc/${engineBefore}/sched`, "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("policy")) ?? "";
 
     const capture = await Capture.start(topo, { file: join(topo.runDir, "isolation.pcap"), filter: "ip proto 112" });
     const startedAt = Date.now();
@@ -85,9 +109,17 @@ describe.skipIf(!isRoot || unavailable !== null)("the VRRP engine is isolated fr
     const body = await exec(topo.box("c").ns, ["curl", "-s", `${api()}/events?limit=1000&order=asc`]);
     // Only what happened once the faults began (A's history also holds its earlier runs).
     events = (JSON.parse(body.stdout) as { events: HistoryEvent[] }).events.filter((e) => e.atMs >= startedAt);
-    const big = adverts.slice(1).map((t, i) => [t - startedAt, t - adverts[i]!]).filter(([, g]) => g! > 20);
+    const big = adverts
+      .slice(1)
+      .map((t, i) => [t - startedAt, t - adverts[i]!])
+      .filter(([, g]) => g! > 20);
     console.log(`big gaps (ms since start, gap): ${JSON.stringify(big.map(([t, g]) => [Math.round(t!), Math.round(g!)]))}`);
-    console.log(events.filter((e) => e.kind !== "tracker.change").map((e) => `${e.atMs - startedAt} ${e.kind} ${e.summary}`).join("\n"));
+    console.log(
+      events
+        .filter((e) => e.kind !== "tracker.change")
+        .map((e) => `${e.atMs - startedAt} ${e.kind} ${e.summary}`)
+        .join("\n"),
+    );
     console.log(
       `isolation: ${adverts.length} adverts from A over ${((Date.now() - startedAt) / 1000).toFixed(1)} s, largest gap ${Math.max(...gaps).toFixed(1)} ms; ` +
         `observers ${observerPids.join(" -> ")}; engine ${engineBefore} -> ${engineAfter}`,

@@ -4,8 +4,20 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  Capture, VrrpPair, cleanupStale, configFor, createTopology, delay, detectDualMaster,
-  holdsVip, keepalivedImpl, parseNotifyLog, wallMs, type Advert, type Side, type Topology,
+  Capture,
+  VrrpPair,
+  cleanupStale,
+  configFor,
+  createTopology,
+  delay,
+  detectDualMaster,
+  holdsVip,
+  keepalivedImpl,
+  parseNotifyLog,
+  wallMs,
+  type Advert,
+  type Side,
+  type Topology,
 } from "./lib/index.ts";
 
 const isRoot = process.getuid?.() === 0;
@@ -34,8 +46,14 @@ describe.skipIf(!isRoot)("keepalived baseline (root, network namespaces)", () =>
       config: (side: Side) => {
         const box = topo.box(side);
         return configFor({
-          box: side, state: side === "a" ? "MASTER" : "BACKUP", priority: PRIO[side], version, advertInt,
-          vip: `${VIP}/24`, trackFile: join(box.runDir, "fail"), notifyLog: join(box.runDir, "notify.log"),
+          box: side,
+          state: side === "a" ? "MASTER" : "BACKUP",
+          priority: PRIO[side],
+          version,
+          advertInt,
+          vip: `${VIP}/24`,
+          trackFile: join(box.runDir, "fail"),
+          notifyLog: join(box.runDir, "notify.log"),
         });
       },
     });

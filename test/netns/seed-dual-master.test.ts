@@ -6,8 +6,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  VipWatcher, cleanupStale, createTopology, dualMasterConfig, keepalivedImpl, tandemImpl, waitFor,
-  type DaemonHandle, type Implementation, type Side, type Topology,
+  VipWatcher,
+  cleanupStale,
+  createTopology,
+  dualMasterConfig,
+  keepalivedImpl,
+  tandemImpl,
+  waitFor,
+  type DaemonHandle,
+  type Implementation,
+  type Side,
+  type Topology,
 } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
 
@@ -39,7 +48,11 @@ for (const impls of combos) {
       }
       for (const side of ["a", "b"] as const) {
         const box = topo.box(side);
-        daemons[side] = await impls[side].start({ ns: box.ns, runDir: box.runDir, config: dualMasterConfig({ side, downFile: downFile(side), vip1: `${VIP1}/24`, vip2: `${VIP2}/24` }) });
+        daemons[side] = await impls[side].start({
+          ns: box.ns,
+          runDir: box.runDir,
+          config: dualMasterConfig({ side, downFile: downFile(side), vip1: `${VIP1}/24`, vip2: `${VIP2}/24` }),
+        });
       }
     }, 30_000);
 

@@ -4,8 +4,20 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  Capture, VipWatcher, cleanupStale, configFor, createTopology, delay, exec, holdsVip, tandemBin, tandemImpl, waitFor, wallMs,
-  type DaemonHandle, type Topology,
+  Capture,
+  VipWatcher,
+  cleanupStale,
+  configFor,
+  createTopology,
+  delay,
+  exec,
+  holdsVip,
+  tandemBin,
+  tandemImpl,
+  waitFor,
+  wallMs,
+  type DaemonHandle,
+  type Topology,
 } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
 
@@ -81,7 +93,9 @@ describe.skipIf(!isRoot || unavailable !== null)("tandem daemon (root, netns)", 
       await delay(500);
       const adverts = (await capture.stop()).adverts.filter((a) => a.srcIp === topo.box("a").ip).map((a) => a.tMs);
       const gaps = adverts.slice(1).map((t, i) => t - adverts[i]!);
-      console.log(`reload of the bomb: rejected in ${rejectedMs.toFixed(0)} ms, largest advert gap ${Math.max(...gaps).toFixed(0)} ms, RSS ${before.toFixed(0)} -> ${rss().toFixed(0)} MB`);
+      console.log(
+        `reload of the bomb: rejected in ${rejectedMs.toFixed(0)} ms, largest advert gap ${Math.max(...gaps).toFixed(0)} ms, RSS ${before.toFixed(0)} -> ${rss().toFixed(0)} MB`,
+      );
       expect(rejectedMs).toBeLessThan(1000);
       expect(Math.max(...gaps)).toBeLessThan(250);
       expect(rss() - before).toBeLessThan(64);
@@ -175,7 +189,11 @@ vrrp_instance VI_1 {
 }
 `;
     const d = await start("a", config);
-    await waitFor(() => existsSync(`${dir}/notify.out`) && readFileSync(`${dir}/notify.out`, "utf8").includes("MASTER"), { timeoutMs: 5000, intervalMs: 20, what: "notify output" });
+    await waitFor(() => existsSync(`${dir}/notify.out`) && readFileSync(`${dir}/notify.out`, "utf8").includes("MASTER"), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      what: "notify output",
+    });
     await d.stop("SIGTERM", 5000);
     await delay(200);
     const lines = readFileSync(`${dir}/notify.out`, "utf8").trim().split("\n");
@@ -262,14 +280,21 @@ vrrp_instance VI_2 {
     const socketPath = join(box.runDir, "notify.sock");
     const received = join(box.runDir, "notify.received");
     // A stand-in for systemd's notify socket: a datagram listener that records what arrives.
-    const listener = Bun.spawn(["python3", "-c", `
+    const listener = Bun.spawn(
+      [
+        "python3",
+        "-c",
+        `
 import socket, os
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind("${socketPath}")
 with open("${received}", "a") as out:
     while True:
         out.write(s.recv(4096).decode() + "\\n"); out.flush()
-`], { stdout: "ignore", stderr: "ignore" });
+`,
+      ],
+      { stdout: "ignore", stderr: "ignore" },
+    );
     try {
       await waitFor(() => existsSync(socketPath), { timeoutMs: 3000, intervalMs: 10, what: "notify socket" });
       const config = configFor({ box: "a", state: "MASTER", priority: 100, version: 3, advertInt: 0.1, vip: `${VIP}/24` });

@@ -29,15 +29,9 @@ const BODY = `<header class="top">
 <noscript>This page needs JavaScript. <code>tandem state</code> and <code>tandem events</code> show the same in a shell.</noscript>`;
 
 /** The files share one scope, in dependency order; strict mode catches typos as errors. */
-const SCRIPT = [
-  '(() => {\n"use strict";',
-  `const EVENT_KINDS = ${JSON.stringify(API_EVENT_KINDS)};`,
-  formatJs,
-  cardsJs,
-  timelineJs,
-  liveJs,
-  "})();",
-].join("\n");
+const SCRIPT = ['(() => {\n"use strict";', `const EVENT_KINDS = ${JSON.stringify(API_EVENT_KINDS)};`, formatJs, cardsJs, timelineJs, liveJs, "})();"].join(
+  "\n",
+);
 
 if (/<\/(script|style)/i.test(SCRIPT + STATUS_PAGE_CSS)) throw new Error("status page: a closing tag inside the inline script or style would end it early");
 

@@ -159,12 +159,18 @@ export function parseArgs(argv: readonly string[]): Command {
   if (args[0] !== undefined && !args[0].startsWith("-")) subcommand = args.shift();
   if (subcommand === "state" || subcommand === "events") return parseClientArgs(subcommand, args);
   if (subcommand === "tls-certificate") return parseTlsCertificateArgs(args);
-  if (subcommand === "__validate-config") return args.length === 0 ? { kind: "validate-child" } : { kind: "usage-error", message: "__validate-config takes no arguments (it is internal)" };
+  if (subcommand === "__validate-config")
+    return args.length === 0 ? { kind: "validate-child" } : { kind: "usage-error", message: "__validate-config takes no arguments (it is internal)" };
   if (subcommand === "__engine" || subcommand === "__observer") {
-    return args.length === 0 ? { kind: subcommand === "__engine" ? "engine" : "observer" } : { kind: "usage-error", message: `${subcommand} takes no arguments (it is internal)` };
+    return args.length === 0
+      ? { kind: subcommand === "__engine" ? "engine" : "observer" }
+      : { kind: "usage-error", message: `${subcommand} takes no arguments (it is internal)` };
   }
   if (subcommand !== undefined && !["run", "check", "version", "help"].includes(subcommand)) {
-    return { kind: "usage-error", message: `unknown command "${subcommand}"; expected run, check, state, events, tls-certificate, version or help (see tandem --help)` };
+    return {
+      kind: "usage-error",
+      message: `unknown command "${subcommand}"; expected run, check, state, events, tls-certificate, version or help (see tandem --help)`,
+    };
   }
   const options = defaults();
   const state: ParseState = {};
@@ -255,14 +261,23 @@ function parseClientArgs(command: "state" | "events", args: string[]): Command {
     } else return { kind: "usage-error", message: `unknown option ${args[i]} for tandem ${command} (see tandem --help)` };
   }
   // A pin already says exactly which certificate to trust; a CA on top would only blur that.
-  if (options.fingerprint && options.caFile) return { kind: "usage-error", message: "--fingerprint and --cacert exclude each other: pin the certificate or name its CA" };
+  if (options.fingerprint && options.caFile)
+    return { kind: "usage-error", message: "--fingerprint and --cacert exclude each other: pin the certificate or name its CA" };
   return { kind: command, options };
 }
 
 const CLIENT_VALUE_OPTIONS = ["api", "f", "use-file", "fingerprint", "cacert", "token-file"];
 
 function parseTlsCertificateArgs(args: string[]): Command {
-  const options: TlsCertificateOptions = { certFile: "", keyFile: "", name: undefined, dnsNames: [], ipAddresses: [], validDays: DEFAULT_CERTIFICATE_DAYS, force: false };
+  const options: TlsCertificateOptions = {
+    certFile: "",
+    keyFile: "",
+    name: undefined,
+    dnsNames: [],
+    ipAddresses: [],
+    validDays: DEFAULT_CERTIFICATE_DAYS,
+    force: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (!arg.startsWith("--")) return { kind: "usage-error", message: `unexpected argument "${arg}" for tandem tls-certificate (see tandem --help)` };
@@ -272,7 +287,8 @@ function parseTlsCertificateArgs(args: string[]): Command {
       options.force = true;
       continue;
     }
-    if (!["cert", "key", "name", "dns", "ip", "days"].includes(name)) return { kind: "usage-error", message: `unknown option --${name} for tandem tls-certificate (see tandem --help)` };
+    if (!["cert", "key", "name", "dns", "ip", "days"].includes(name))
+      return { kind: "usage-error", message: `unknown option --${name} for tandem tls-certificate (see tandem --help)` };
     const value = inline ?? args[++i];
     if (value === undefined || value === "") return { kind: "usage-error", message: `option --${name} needs a value` };
     if (name === "cert") options.certFile = value;

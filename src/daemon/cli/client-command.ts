@@ -169,7 +169,10 @@ export async function requestApi(target: ApiTarget, path: string, signal?: Abort
     const message = (error as Error).message;
     if (url.protocol === "https:" && target.fingerprint && looksLikeCertificateError(error)) {
       // The pin matched, so what failed is the rest of verification, most likely the dates.
-      return { ok: false, message: `the pinned certificate of ${target.baseUrl} was refused: ${message}\n  (is it expired, or not yet valid by this machine's clock? tandem tls-certificate --force makes a new one)` };
+      return {
+        ok: false,
+        message: `the pinned certificate of ${target.baseUrl} was refused: ${message}\n  (is it expired, or not yet valid by this machine's clock? tandem tls-certificate --force makes a new one)`,
+      };
     }
     if (url.protocol === "https:" && target.caPem && looksLikeCertificateError(error)) {
       return { ok: false, message: `the certificate of ${target.baseUrl} does not verify against --cacert: ${message}` };

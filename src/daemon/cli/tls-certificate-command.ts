@@ -28,7 +28,10 @@ export function tlsCertificateCommand(options: TlsCertificateOptions, clock: Clo
   if (problems.length > 0) return fail(problems.join("\n  "), 2);
   if (!options.force) {
     const present = [options.certFile, options.keyFile].filter((f) => existsSync(f));
-    if (present.length > 0) return fail(`${present.join(" and ")} already exist${present.length === 1 ? "s" : ""}; pass --force to replace ${present.length === 1 ? "it" : "them"} (clients that pinned the old fingerprint will need the new one)`);
+    if (present.length > 0)
+      return fail(
+        `${present.join(" and ")} already exist${present.length === 1 ? "s" : ""}; pass --force to replace ${present.length === 1 ? "it" : "them"} (clients that pinned the old fingerprint will need the new one)`,
+      );
   }
   const made = createSelfSignedCertificate(request);
   // Both land as .new first, so a failure leaves the old pair whole rather than a new key

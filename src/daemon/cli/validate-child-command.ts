@@ -13,7 +13,10 @@ export async function validateChildCommand(): Promise<number> {
   for await (const chunk of Bun.stdin.stream()) {
     total += chunk.byteLength;
     if (total > MAX_INPUT_BYTES) {
-      await Bun.write(Bun.stdout, JSON.stringify({ ok: false, diagnostics: [`keepalived.conf:1:1: error: more than ${MAX_INPUT_BYTES} bytes to validate`] } satisfies ValidationReport));
+      await Bun.write(
+        Bun.stdout,
+        JSON.stringify({ ok: false, diagnostics: [`keepalived.conf:1:1: error: more than ${MAX_INPUT_BYTES} bytes to validate`] } satisfies ValidationReport),
+      );
       return 0;
     }
     chunks.push(chunk);

@@ -44,7 +44,9 @@ export async function engineCommand(): Promise<number> {
   );
   link.onMessage((message) => engine!.handle(message));
   process.on("uncaughtException", (error) => logger.error(`internal error (continuing): ${error.stack ?? error.message}`));
-  process.on("unhandledRejection", (reason) => logger.error(`internal error in a promise (continuing): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
+  process.on("unhandledRejection", (reason) =>
+    logger.error(`internal error in a promise (continuing): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`),
+  );
   await engine.start();
   return engine.untilStopped();
 }

@@ -52,17 +52,15 @@ export function engineStatus(runtime: RuntimeReader, clock: Clock, maintenance: 
       };
     }),
     groups: runtime.groupStates().map(({ plan, state }): GroupView => ({ name: plan.name, state, members: [...plan.members] })),
-    sockets: runtime.channels().map(
-      (c): SocketView => ({
-        interface: c.interfaceName,
-        sourceAddress: formatIpv4(c.sourceIp),
-        receiving: c.hearing,
-        foreignPackets: c.foreignPackets,
-        malformedPackets: c.malformedPackets,
-        receiveFailures: c.receiveFailures,
-        reopens: c.reopens,
-      }),
-    ),
+    sockets: runtime.channels().map((c): SocketView => ({
+      interface: c.interfaceName,
+      sourceAddress: formatIpv4(c.sourceIp),
+      receiving: c.hearing,
+      foreignPackets: c.foreignPackets,
+      malformedPackets: c.malformedPackets,
+      receiveFailures: c.receiveFailures,
+      reopens: c.reopens,
+    })),
     takeoverDurationsMs: [...runtime.takeoverDurationsMs()],
     ...(split ? { lastSplitBrain: { instance: split.instance, peer: formatIpv4(split.peer), atMs: split.atWallMs } } : {}),
   };

@@ -85,6 +85,15 @@ export function notifyEvent(run: NotifyRunRecord): NewEvent {
     atMs: run.startedWallMs,
     instance: run.name,
     summary: `${run.role} for ${run.kind === "GROUP" ? "group " : ""}${run.name} ${run.state}: ${outcome} in ${Math.round(run.durationMs)} ms`,
-    data: { role: run.role, state: run.state, argv: run.argv, exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output },
+    data: {
+      role: run.role,
+      state: run.state,
+      argv: run.argv,
+      exitCode: run.exitCode,
+      signal: run.signal,
+      timedOut: run.timedOut,
+      durationMs: run.durationMs,
+      output: run.output,
+    },
   };
 }

@@ -41,11 +41,7 @@ export type ToEngine =
   | { type: "stop"; reason: string };
 
 export type FromEngine =
-  | { type: "started" }
-  | { type: "applied" }
-  | { type: "event"; event: NewEvent }
-  | { type: "status"; status: EngineStatus }
-  | { type: "stopped" };
+  { type: "started" } | { type: "applied" } | { type: "event"; event: NewEvent } | { type: "status"; status: EngineStatus } | { type: "stopped" };
 
 export type ToObserver =
   | { type: "start"; config: Config; facts: DaemonFacts; dbFile: string; log: LogOptions }
@@ -57,7 +53,4 @@ export type ToObserver =
 
 export type MaintenanceResult = { ok: true; detail: string } | { ok: false; status: 404 | 409 | 500 | 503; error: string };
 
-export type FromObserver =
-  | { type: "ready"; url?: string }
-  | { type: "alive" }
-  | { type: "maintenance"; id: number; instance: string; on: boolean };
+export type FromObserver = { type: "ready"; url?: string } | { type: "alive" } | { type: "maintenance"; id: number; instance: string; on: boolean };

@@ -14,10 +14,22 @@ export function createApiActions(request: MaintenanceRequest, events: EventSink,
       const result = await request(instance, on);
       if (!result.ok) {
         const detail = result.status === 404 ? "no such instance" : result.error;
-        events.record({ kind: "api.action", atMs: clock.wallMs(), instance, summary: `${caller.address}: ${action} ${instance} refused: ${detail}`, data: { action, caller, target: instance, ok: false, detail } });
+        events.record({
+          kind: "api.action",
+          atMs: clock.wallMs(),
+          instance,
+          summary: `${caller.address}: ${action} ${instance} refused: ${detail}`,
+          data: { action, caller, target: instance, ok: false, detail },
+        });
         return { ok: false, status: result.status, error: result.error };
       }
-      events.record({ kind: "api.action", atMs: clock.wallMs(), instance, summary: `${caller.address}: ${action} ${instance}: ${result.detail}`, data: { action, caller, target: instance, ok: true, detail: result.detail } });
+      events.record({
+        kind: "api.action",
+        atMs: clock.wallMs(),
+        instance,
+        summary: `${caller.address}: ${action} ${instance}: ${result.detail}`,
+        data: { action, caller, target: instance, ok: true, detail: result.detail },
+      });
       return { ok: true, detail: result.detail };
     },
   };

@@ -55,7 +55,9 @@ function listenError(listen: string, error: unknown): Error {
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message ?? String(error);
   if (code === "EADDRINUSE" || /in use/i.test(message)) {
-    return new Error(`cannot listen on ${listen}: the address is already in use (another tandem, or another program, holds it); stop it or set api_listen in global_defs to a free address`);
+    return new Error(
+      `cannot listen on ${listen}: the address is already in use (another tandem, or another program, holds it); stop it or set api_listen in global_defs to a free address`,
+    );
   }
   if (code === "EADDRNOTAVAIL" || /not available|cannot assign/i.test(message)) {
     return new Error(`cannot listen on ${listen}: that address is not on any interface of this box; set api_listen to one of its addresses`);

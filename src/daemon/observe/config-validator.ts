@@ -63,7 +63,12 @@ export function createConfigValidator(options: ConfigValidatorOptions): ConfigVa
     const startedMs = clock.nowMs();
     let child: ReturnType<typeof Bun.spawn>;
     try {
-      child = Bun.spawn([...options.command, "__validate-config"], { stdin: "pipe", stdout: "pipe", stderr: "ignore", env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" } });
+      child = Bun.spawn([...options.command, "__validate-config"], {
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "ignore",
+        env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+      });
     } catch (error) {
       return { kind: "failed", detail: `cannot start the validator: ${(error as Error).message}` };
     }
@@ -96,7 +101,9 @@ export function createConfigValidator(options: ConfigValidatorOptions): ConfigVa
     } catch {
       // The child died before reading it all; its exit below says why.
     }
-    const output = await readBounded(child.stdout as ReadableStream<Uint8Array>, limits.maxOutputBytes, () => kill("output", `its answer passed ${limits.maxOutputBytes} bytes`));
+    const output = await readBounded(child.stdout as ReadableStream<Uint8Array>, limits.maxOutputBytes, () =>
+      kill("output", `its answer passed ${limits.maxOutputBytes} bytes`),
+    );
     const exitCode = await child.exited;
     timer.cancel();
     timer = undefined;
@@ -108,7 +115,10 @@ export function createConfigValidator(options: ConfigValidatorOptions): ConfigVa
     const report = parseReport(output);
     if (exitCode !== 0 || !report) {
       // JSC reports an allocation it cannot make as an exception and exits non-zero.
-      return { kind: "failed", detail: `the validator exited with ${exitCode === null ? `signal ${child.signalCode}` : `status ${exitCode}`} without an answer` };
+      return {
+        kind: "failed",
+        detail: `the validator exited with ${exitCode === null ? `signal ${child.signalCode}` : `status ${exitCode}`} without an answer`,
+      };
     }
     return { kind: "done", ok: report.ok, diagnostics: report.diagnostics, durationMs };
   };

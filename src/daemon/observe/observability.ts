@@ -95,9 +95,16 @@ export class Observability {
       const tls = readTls(global.apiTlsCertificate, global.apiTlsKey, clock.wallMs());
       const server = await startApiServer({ listen, app: createApiApp(ports, { refusals: this.refusals }), logger: logger.child("api"), tls: tls?.files });
       this.server = server;
-      const auth = this.token ? (global.apiReadsNeedToken ? "; every request but /healthz needs the token" : "") : " (no api_token_file: actions are refused with 401)";
+      const auth = this.token
+        ? global.apiReadsNeedToken
+          ? "; every request but /healthz needs the token"
+          : ""
+        : " (no api_token_file: actions are refused with 401)";
       logger.info(`REST API and status page on ${server.url}${tls ? ` (${tls.summary})` : ""}${auth}`);
-      if (tls && tls.daysLeft < CERTIFICATE_WARNING_DAYS) logger.warn(`the API certificate ${global.apiTlsCertificate} expires in ${tls.daysLeft} day(s); make a new one (tandem tls-certificate --force) and restart`);
+      if (tls && tls.daysLeft < CERTIFICATE_WARNING_DAYS)
+        logger.warn(
+          `the API certificate ${global.apiTlsCertificate} expires in ${tls.daysLeft} day(s); make a new one (tandem tls-certificate --force) and restart`,
+        );
       return server.url;
     } catch (error) {
       logger.error(`REST API not started on ${listen}: ${(error as Error).message}; VRRP runs on without it`);
@@ -122,10 +129,20 @@ export class Observability {
     const { logger, clock } = this.options;
     if (health.state === "degraded") {
       logger.warn(`event history ${health.path} degraded: ${health.reason}; VRRP runs on, events reach the API but are not stored until it recovers`);
-      this.bus?.record({ kind: "history.degraded", atMs: clock.wallMs(), summary: `event history degraded: ${health.reason}`, data: { reason: health.reason ?? "unknown" } });
+      this.bus?.record({
+        kind: "history.degraded",
+        atMs: clock.wallMs(),
+        summary: `event history degraded: ${health.reason}`,
+        data: { reason: health.reason ?? "unknown" },
+      });
     } else {
       logger.info(`event history recovered (${health.droppedEvents} event(s) could not be stored meanwhile)`);
-      this.bus?.record({ kind: "history.recovered", atMs: clock.wallMs(), summary: `event history recovered; ${health.droppedEvents} event(s) were not stored`, data: { droppedEvents: health.droppedEvents } });
+      this.bus?.record({
+        kind: "history.recovered",
+        atMs: clock.wallMs(),
+        summary: `event history recovered; ${health.droppedEvents} event(s) were not stored`,
+        data: { droppedEvents: health.droppedEvents },
+      });
     }
   }
 }

@@ -60,7 +60,8 @@ export function applyOwnScheduling(role: string, settings: ProcessScheduling | u
       // Linux keeps a nice value per thread.
       if (settings.nice !== undefined) attempt(`priority ${settings.nice}`, () => setProcessNice(tid, settings.nice!));
       if (settings.cpuAffinity) attempt(`CPU affinity ${settings.cpuAffinity.join(" ")}`, () => setCpuAffinity(tid, settings.cpuAffinity!));
-      if (settings.rtPriority !== undefined && !COMPILER_THREAD.test(name)) attempt(`realtime priority ${settings.rtPriority}`, () => setRealtimePriority(tid, settings.rtPriority!));
+      if (settings.rtPriority !== undefined && !COMPILER_THREAD.test(name))
+        attempt(`realtime priority ${settings.rtPriority}`, () => setRealtimePriority(tid, settings.rtPriority!));
     }
   };
   perThread();
@@ -71,7 +72,9 @@ export function applyOwnScheduling(role: string, settings: ProcessScheduling | u
     process.on("SIGXCPU", () => {
       if (clock.nowMs() - lastWarnedMs < 10_000) return;
       lastWarnedMs = clock.nowMs();
-      logger.warn(`${role}: a realtime thread ran more than ${Math.floor(limit / 2)} us without blocking (SIGXCPU); at ${limit} us the kernel kills the process`);
+      logger.warn(
+        `${role}: a realtime thread ran more than ${Math.floor(limit / 2)} us without blocking (SIGXCPU); at ${limit} us the kernel kills the process`,
+      );
     });
   }
   if (settings.rtPriority !== undefined) logger.info(`${role}: SCHED_RR priority ${settings.rtPriority}, at most ${limit} us of CPU between blocking calls`);

@@ -132,7 +132,13 @@ export function createNotifyRunner(options: NotifyRunnerOptions): NotifyRunner {
     });
     queue.running = running;
     const result: ProcessResult = await running.result.catch((error) => ({
-      exitCode: null, signal: null, timedOut: false, output: "", outputTruncated: false, durationMs: 0, spawnError: String(error),
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      output: "",
+      outputTruncated: false,
+      durationMs: 0,
+      spawnError: String(error),
     }));
     queue.running = undefined;
     const record: NotifyRunRecord = {

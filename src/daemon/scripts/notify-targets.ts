@@ -17,7 +17,12 @@ export interface NotifyScriptContext {
   securityFs: SecurityFs;
 }
 
-export function notifyTargets(instances: readonly InstancePlan[], groups: readonly SyncGroupPlan[], context: NotifyScriptContext, logger: Logger): NotifyTarget[] {
+export function notifyTargets(
+  instances: readonly InstancePlan[],
+  groups: readonly SyncGroupPlan[],
+  context: NotifyScriptContext,
+  logger: Logger,
+): NotifyTarget[] {
   const target = (kind: NotifyKind, name: string, plan: NotifyPlan): NotifyTarget => {
     const script = (role: string, text: string | undefined): NotifyScript | undefined => {
       if (text === undefined) return undefined;

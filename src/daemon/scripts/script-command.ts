@@ -26,15 +26,13 @@ export type ScriptCommand =
 export type ParsedScriptCommand = { ok: true; command: ScriptCommand } | { ok: false; error: string };
 
 const whiteSpace = " \t\f\n\r\v";
-const shellOnlyFirstWords = new Set([
-  "[", "[[", "test", "!", "{", "if", "for", "while", "until", "case", "exit", ".", "source", "export", "cd", "set", "exec",
-]);
+const shellOnlyFirstWords = new Set(["[", "[[", "test", "!", "{", "if", "for", "while", "until", "case", "exit", ".", "source", "export", "cd", "set", "exec"]);
 
 /** Parse the script text as the config delivers it (the outer quotes already removed). */
 export function parseScriptCommand(text: string): ParsedScriptCommand {
   const words = splitKeepalivedWords(text);
   if (!words.ok) return words;
-  if (words.words.length === 0) return { ok: false, error: "the script is empty: give a program path, e.g. script \"/usr/local/bin/check\"" };
+  if (words.words.length === 0) return { ok: false, error: 'the script is empty: give a program path, e.g. script "/usr/local/bin/check"' };
   if (needsShell(text, words.words[0]!)) {
     return { ok: true, command: { mode: "shell", text, argv: [shellPath, "-c", text] } };
   }
@@ -62,7 +60,7 @@ export function splitKeepalivedWords(text: string): { ok: true; words: string[] 
     if (i >= text.length) break;
     let word = "";
     let quote: "'" | '"' | undefined;
-    for (; i < text.length; ) {
+    for (; i < text.length;) {
       const ch = text[i]!;
       if (ch === "\\") {
         const escaped = readEscape(text, i + 1);

@@ -143,7 +143,9 @@ export function createScriptScheduler(options: ScriptSchedulerOptions): ScriptSc
       onSkip: ({ reason }) => {
         const suppressed = skipLog.allow(script.name, clock.nowMs());
         if (suppressed !== undefined) {
-          logger.warn(`Track script ${script.name} is ${reason === "running" ? "already running" : "waiting to run"}, expect idle - skipping run${suppressed ? ` (${suppressed} similar skips not logged)` : ""}`);
+          logger.warn(
+            `Track script ${script.name} is ${reason === "running" ? "already running" : "waiting to run"}, expect idle - skipping run${suppressed ? ` (${suppressed} similar skips not logged)` : ""}`,
+          );
         }
       },
     });

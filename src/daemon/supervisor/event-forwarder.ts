@@ -37,7 +37,12 @@ export class EventForwarder {
 
   private flush(): void {
     if (this.dropped > 0) {
-      this.queue.unshift({ kind: "history.degraded", atMs: this.now(), summary: `${this.dropped} event(s) were lost while the observer was down (more than ${this.limit} waited)`, data: { reason: "observer down" } });
+      this.queue.unshift({
+        kind: "history.degraded",
+        atMs: this.now(),
+        summary: `${this.dropped} event(s) were lost while the observer was down (more than ${this.limit} waited)`,
+        data: { reason: "observer down" },
+      });
       this.dropped = 0;
     }
     if (this.queue.length === 0) return;

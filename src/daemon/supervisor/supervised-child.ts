@@ -148,7 +148,13 @@ export class SupervisedChild<In, Out> {
     this.watch?.cancel();
     const now = this.options.clock.nowMs();
     const restartInMs = this.stopping ? undefined : this.policy.delayAfter(this.startedMs, now);
-    this.options.onExit({ pid: child.pid, exitCode, signal, ...(this.killedFor ? { killedFor: this.killedFor } : {}), ...(restartInMs === undefined ? {} : { restartInMs }) });
+    this.options.onExit({
+      pid: child.pid,
+      exitCode,
+      signal,
+      ...(this.killedFor ? { killedFor: this.killedFor } : {}),
+      ...(restartInMs === undefined ? {} : { restartInMs }),
+    });
     if (restartInMs !== undefined) this.scheduleRestart(now, restartInMs);
   }
 

@@ -65,7 +65,10 @@ export class Supervisor {
     this.config = deps.config;
     this.facts = { version: VERSION, pid: process.pid, startedAtMs: clock.wallMs(), configFile: options.configFile };
     this.intent = openIntentStore(join(dirname(options.dbFile), "intent.json"), () => readLegacyMaintenance(options.dbFile), logger);
-    this.events = new EventForwarder((events) => this.observer.send({ type: "events", events }), () => clock.wallMs());
+    this.events = new EventForwarder(
+      (events) => this.observer.send({ type: "events", events }),
+      () => clock.wallMs(),
+    );
     this.engine = new SupervisedChild<ToEngine, FromEngine>({
       role: "vrrp",
       argv: [...deps.self, "__engine"],
@@ -102,7 +105,12 @@ export class Supervisor {
 
   /** Starts both children; true once the engine runs its instances, false if it died first. */
   async start(): Promise<boolean> {
-    this.record({ kind: "daemon.start", atMs: this.deps.clock.wallMs(), summary: `tandem ${VERSION} started (pid ${process.pid}) with ${this.deps.options.configFile}`, data: { version: VERSION, configFile: this.deps.options.configFile, pid: process.pid } });
+    this.record({
+      kind: "daemon.start",
+      atMs: this.deps.clock.wallMs(),
+      summary: `tandem ${VERSION} started (pid ${process.pid}) with ${this.deps.options.configFile}`,
+      data: { version: VERSION, configFile: this.deps.options.configFile, pid: process.pid },
+    });
     this.engine.start();
     const started = await this.engineStarted;
     this.starting = false;
@@ -144,7 +152,12 @@ export class Supervisor {
       const { config, diagnostics } = this.deps.reparse();
       if (!config) {
         logger.error("reload rejected: the running configuration stays in force");
-        this.record({ kind: "config.reload", atMs: clock.wallMs(), summary: `reload of ${file} rejected: ${diagnostics.filter((d) => d.includes(": error: ")).length} error(s); the running configuration stays`, data: { ok: false, file, diagnostics } });
+        this.record({
+          kind: "config.reload",
+          atMs: clock.wallMs(),
+          summary: `reload of ${file} rejected: ${diagnostics.filter((d) => d.includes(": error: ")).length} error(s); the running configuration stays`,
+          data: { ok: false, file, diagnostics },
+        });
         notifySystemd("READY=1", logger);
         return;
       }
@@ -155,7 +168,12 @@ export class Supervisor {
       // An engine restarting meanwhile starts from the new configuration anyway.
       await Promise.race([applied, new Promise<void>((resolve) => clock.at(clock.nowMs() + ENGINE_STOP_MS, resolve))]);
       this.resolveApplied = undefined;
-      this.record({ kind: "config.reload", atMs: clock.wallMs(), summary: `reloaded ${file}: ${config.vrrpInstances.length} instance(s)`, data: { ok: true, file, diagnostics } });
+      this.record({
+        kind: "config.reload",
+        atMs: clock.wallMs(),
+        summary: `reloaded ${file}: ${config.vrrpInstances.length} instance(s)`,
+        data: { ok: true, file, diagnostics },
+      });
       logger.info("reload complete");
       notifySystemd("READY=1", logger);
     });
@@ -239,6 +257,18 @@ export class Supervisor {
     const next = exit.restartInMs === undefined ? "" : `; restarting in ${(exit.restartInMs / 1000).toFixed(1)} s`;
     const summary = `${role === "vrrp" ? "the VRRP engine" : "the observer (API, history)"} (pid ${exit.pid}) ${how}${next}`;
     if (exit.restartInMs !== undefined) logger.error(summary);
-    this.record({ kind: "process.exit", atMs: clock.wallMs(), summary, data: { role, pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal, ...(exit.killedFor ? { killedFor: exit.killedFor } : {}), ...(exit.restartInMs === undefined ? {} : { restartInMs: exit.restartInMs }) } });
+    this.record({
+      kind: "process.exit",
+      atMs: clock.wallMs(),
+      summary,
+      data: {
+        role,
+        pid: exit.pid,
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+        ...(exit.killedFor ? { killedFor: exit.killedFor } : {}),
+        ...(exit.restartInMs === undefined ? {} : { restartInMs: exit.restartInMs }),
+      },
+    });
   }
 }

@@ -65,7 +65,10 @@ export class RunningInstance implements ChannelMember, InstancePorts {
       auth: plan.auth,
       unicast: plan.unicastPeers.length > 0,
     };
-    this.instance = new VrrpInstance({ machine: { ...plan.machine, primaryIp: sourceIp }, advertAddresses: plan.advertAddresses, auth: plan.auth, garp: plan.garp }, this);
+    this.instance = new VrrpInstance(
+      { machine: { ...plan.machine, primaryIp: sourceIp }, advertAddresses: plan.advertAddresses, auth: plan.auth, garp: plan.garp },
+      this,
+    );
   }
 
   get name(): string {

@@ -92,7 +92,10 @@ export function createTrackFileWatcher(options: TrackFileWatcherOptions): TrackF
   /** (Re)establish the directory watch; a missing or replaced directory is retried on each poll. */
   const ensureWatch = async (entry: Entry) => {
     const dir = dirname(entry.spec.path);
-    const dirIno = await stat(dir).then((s) => s.ino, () => undefined);
+    const dirIno = await stat(dir).then(
+      (s) => s.ino,
+      () => undefined,
+    );
     if (!active) return;
     if (entry.watcher && dirIno === entry.watchedDirIno) return;
     closeWatch(entry);

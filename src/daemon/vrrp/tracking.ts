@@ -87,13 +87,26 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
     for (const { trackFile, weight } of plan.files) {
       const value = fileValues.get(trackFile.name) ?? 0;
       const effect = trackFileEffect(value, weight.weight, weight.reverse);
-      statuses.push({ kind: "file", name: trackFile.name, healthy: !effect.fault && effect.priorityDelta >= 0, contribution: effect.priorityDelta, fault: effect.fault, detail: `value ${value}` });
+      statuses.push({
+        kind: "file",
+        name: trackFile.name,
+        healthy: !effect.fault && effect.priorityDelta >= 0,
+        contribution: effect.priorityDelta,
+        fault: effect.fault,
+        detail: `value ${value}`,
+      });
     }
     for (const tracked of plan.interfaces) {
       const link = links.get(tracked.interfaceName);
       const up = link?.up ?? false;
       const effect = binaryTrackerEffect(up, tracked.weight);
-      statuses.push({ kind: "interface", name: tracked.interfaceName, healthy: up, ...effect, detail: link ? (up ? "up" : `down (operstate ${link.operState}${link.adminUp ? "" : ", administratively down"})`) : "does not exist" });
+      statuses.push({
+        kind: "interface",
+        name: tracked.interfaceName,
+        healthy: up,
+        ...effect,
+        detail: link ? (up ? "up" : `down (operstate ${link.operState}${link.adminUp ? "" : ", administratively down"})`) : "does not exist",
+      });
     }
     if (deps.inMaintenance?.(plan.name)) statuses.push(maintenanceStatus(plan.machine.basePriority));
     return statuses;
@@ -145,7 +158,8 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
       if (firstResultsPending.size === 0) firstResultsDone();
       const longestMs = Math.max(0, ...scheduled.map((s) => s.timeoutMs ?? s.intervalMs));
       const deadline = clock.at(clock.nowMs() + longestMs + 500, () => {
-        if (firstResultsPending.size > 0) logger.warn(`scripts ${[...firstResultsPending].join(", ")} did not report within their timeout; starting without them`);
+        if (firstResultsPending.size > 0)
+          logger.warn(`scripts ${[...firstResultsPending].join(", ")} did not report within their timeout; starting without them`);
         firstResultsPending = new Set();
         firstResultsDone();
       });

@@ -4,7 +4,16 @@
 import { formatIpv4 } from "../../common/ipv4.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { VipScope, VirtualIp } from "../../config/model.ts";
-import { isAlreadyAbsent, isAlreadyPresent, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE, type AddressSpec, type Rtnetlink } from "../../net/index.ts";
+import {
+  isAlreadyAbsent,
+  isAlreadyPresent,
+  RT_SCOPE_HOST,
+  RT_SCOPE_LINK,
+  RT_SCOPE_SITE,
+  RT_SCOPE_UNIVERSE,
+  type AddressSpec,
+  type Rtnetlink,
+} from "../../net/index.ts";
 
 const SCOPES: Record<string, number> = { global: RT_SCOPE_UNIVERSE, site: RT_SCOPE_SITE, link: RT_SCOPE_LINK, host: RT_SCOPE_HOST, nowhere: 255 };
 

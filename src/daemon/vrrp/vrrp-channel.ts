@@ -71,7 +71,12 @@ export class VrrpChannel {
       policy: REOPEN_POLICY,
       attempt: () => this.reopen(),
       onAttemptFailed: (error, nextDelayMs) =>
-        this.limitedLog(this.logger, "reopen", "warn", `cannot reopen the VRRP socket on ${params.interfaceName}: ${error.message}; next try in ${nextDelayMs} ms`),
+        this.limitedLog(
+          this.logger,
+          "reopen",
+          "warn",
+          `cannot reopen the VRRP socket on ${params.interfaceName}: ${error.message}; next try in ${nextDelayMs} ms`,
+        ),
     });
   }
 
@@ -191,7 +196,12 @@ export class VrrpChannel {
         return;
       case "foreign":
         this.foreignPackets++;
-        this.limitedLog(this.logger, `foreign:${result.vrid}`, "debug", `ignoring VRRPv${result.version} packet for VRID ${result.vrid} from ${formatIpv4(result.sourceIp)}: no instance here`);
+        this.limitedLog(
+          this.logger,
+          `foreign:${result.vrid}`,
+          "debug",
+          `ignoring VRRPv${result.version} packet for VRID ${result.vrid} from ${formatIpv4(result.sourceIp)}: no instance here`,
+        );
         return;
       case "own":
         return;
@@ -211,4 +221,3 @@ export class VrrpChannel {
     this.socket = undefined;
   }
 }
-

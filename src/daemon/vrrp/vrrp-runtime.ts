@@ -201,7 +201,10 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
       const old = previous.get(group.name);
       const kept = group.members.filter((m) => this.running.has(m)).sort();
       const same = old !== undefined && old.memberNames().sort().join("|") === kept.join("|");
-      this.groups.set(group.name, new SyncGroupDriver(group.name, (from, to) => this.deps.onEvent({ kind: "group-transition", group, from, to }), same ? old.state() : "INIT"));
+      this.groups.set(
+        group.name,
+        new SyncGroupDriver(group.name, (from, to) => this.deps.onEvent({ kind: "group-transition", group, from, to }), same ? old.state() : "INIT"),
+      );
     }
   }
 
@@ -234,7 +237,9 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
     const run = new RunningInstance(plan, sourceIp, { clock, logger: log, channel, vips, arp, listener: this });
     channel.add(run);
     this.running.set(plan.name, run);
-    log.info(`VRRPv${plan.machine.version} VRID ${plan.machine.vrid} on ${plan.interfaceName}, priority ${plan.machine.basePriority}, source ${formatIpv4(sourceIp)}${plan.unicastPeers.length ? `, unicast to ${plan.unicastPeers.map(formatIpv4).join(" ")}` : ""}`);
+    log.info(
+      `VRRPv${plan.machine.version} VRID ${plan.machine.vrid} on ${plan.interfaceName}, priority ${plan.machine.basePriority}, source ${formatIpv4(sourceIp)}${plan.unicastPeers.length ? `, unicast to ${plan.unicastPeers.map(formatIpv4).join(" ")}` : ""}`,
+    );
     return run;
   }
 

@@ -12,7 +12,10 @@ export const DISK_IMAGE = join(ROOT, "out", "tandem.img");
  * `token`, when given, is written as the box's API token, and `tls` as its API certificate
  * and key (PEM files); first-boot then keeps them instead of making its own.
  */
-export function makeBoxDisk(dir: string, box: { name: string; address: string; keepalivedConf: string; token?: string; tls?: { certificate: string; key: string } }): string {
+export function makeBoxDisk(
+  dir: string,
+  box: { name: string; address: string; keepalivedConf: string; token?: string; tls?: { certificate: string; key: string } },
+): string {
   const disk = join(dir, `disk-${box.name}.img`);
   sh(["cp", "--sparse=always", DISK_IMAGE, disk]);
   const nodeConf = join(dir, `node-${box.name}.conf`);

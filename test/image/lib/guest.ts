@@ -48,31 +48,48 @@ export class Guest {
     this.commands = 0;
     this.bootOffset = this.serial().length;
     rmSync(this.consolePath, { force: true });
-    const net = "tap" in this.nic
-      ? ["-netdev", `tap,id=n0,ifname=${this.nic.tap},script=no,downscript=no`, "-device", `virtio-net-pci,netdev=n0,mac=${this.nic.mac},romfile=`]
-      : ["-netdev", "hubport,id=n0,hubid=0", "-device", "virtio-net-pci,netdev=n0,romfile="];
-    const boot = "kernel" in this.boot
-      ? ["-kernel", this.boot.kernel, "-initrd", this.boot.initrd, "-append", this.boot.append]
-      : [];
+    const net =
+      "tap" in this.nic
+        ? ["-netdev", `tap,id=n0,ifname=${this.nic.tap},script=no,downscript=no`, "-device", `virtio-net-pci,netdev=n0,mac=${this.nic.mac},romfile=`]
+        : ["-netdev", "hubport,id=n0,hubid=0", "-device", "virtio-net-pci,netdev=n0,romfile="];
+    const boot = "kernel" in this.boot ? ["-kernel", this.boot.kernel, "-initrd", this.boot.initrd, "-append", this.boot.append] : [];
     const disk = this.boot.disk ? ["-drive", `file=${this.boot.disk},format=raw,if=virtio`] : [];
     const prefix = "netns" in this.nic ? ["ip", "netns", "exec", this.nic.netns] : []; // exec's qemu: the pid is qemu's
     this.startedMs = performance.now();
-    this.qemu = Bun.spawn([
-      ...prefix,
-      QEMU, "-accel", "tcg", "-cpu", "max", "-m", "512", "-nographic", "-no-reboot",
-      // Never a default NIC (it could reach out): only the one above.
-      "-nic", "none", ...net, ...disk, ...boot,
-      // Appends to the log, so a reboot's console follows the previous one's.
-      "-chardev", `socket,id=console,path=${this.consolePath},server=on,wait=off,logfile=${this.serialPath},logappend=on`,
-      "-serial", "chardev:console", "-monitor", "none",
-    ], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    this.qemu = Bun.spawn(
+      [
+        ...prefix,
+        QEMU,
+        "-accel",
+        "tcg",
+        "-cpu",
+        "max",
+        "-m",
+        "512",
+        "-nographic",
+        "-no-reboot",
+        // Never a default NIC (it could reach out): only the one above.
+        "-nic",
+        "none",
+        ...net,
+        ...disk,
+        ...boot,
+        // Appends to the log, so a reboot's console follows the previous one's.
+        "-chardev",
+        `socket,id=console,path=${this.consolePath},server=on,wait=off,logfile=${this.serialPath},logappend=on`,
+        "-serial",
+        "chardev:console",
+        "-monitor",
+        "none",
+      ],
+      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+    );
   }
 
   serial = (): string => (existsSync(this.serialPath) ? readFileSync(this.serialPath, "utf8") : "");
   /** The console output of the current boot only. */
   sinceBoot = (): string => this.serial().slice(this.bootOffset);
-  tail = (lines = 40): string =>
-    `--- box ${this.name} (${this.serialPath}), last ${lines} lines:\n` + this.serial().split("\n").slice(-lines).join("\n");
+  tail = (lines = 40): string => `--- box ${this.name} (${this.serialPath}), last ${lines} lines:\n` + this.serial().split("\n").slice(-lines).join("\n");
   // A qemu killed by a signal has no exit code, only a signal code.
   running = (): boolean => this.qemu !== undefined && this.qemu.exitCode === null && this.qemu.signalCode === null;
 

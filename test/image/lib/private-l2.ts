@@ -40,8 +40,11 @@ export class PrivateL2 {
     sh(["ip", "-n", this.client, "link", "set", "lo", "up"]);
     sh(["ip", "-n", this.client, "addr", "add", CLIENT_ADDRESS, "dev", "eth0"]);
     sh(["ip", "-n", this.client, "link", "set", "eth0", "up"]);
-    this.tcpdump = Bun.spawn(["ip", "netns", "exec", this.net, "tcpdump", "-i", "br0", "-n", "-e", "-l", "-U", "arp"],
-      { stdin: "ignore", stdout: Bun.file(this.arpLog), stderr: "pipe" });
+    this.tcpdump = Bun.spawn(["ip", "netns", "exec", this.net, "tcpdump", "-i", "br0", "-n", "-e", "-l", "-U", "arp"], {
+      stdin: "ignore",
+      stdout: Bun.file(this.arpLog),
+      stderr: "pipe",
+    });
     await sleep(300); // tcpdump attaches
   }
 
@@ -70,9 +73,26 @@ export class PrivateL2 {
    * trusts a box's own certificate (its SAN has the box's address); `insecure` is for a box
    * whose certificate first boot made, after its fingerprint was checked with tandem state.
    */
-  async http(url: string, options: { method?: string; token?: string; timeoutS?: number; cacert?: string; insecure?: boolean } = {}): Promise<{ status: number; body: string }> {
-    const argv = ["ip", "netns", "exec", this.client, "curl", "-s", "--max-time", String(options.timeoutS ?? 2),
-      "-o", "-", "-w", "\n%{http_code}", "-X", options.method ?? "GET"];
+  async http(
+    url: string,
+    options: { method?: string; token?: string; timeoutS?: number; cacert?: string; insecure?: boolean } = {},
+  ): Promise<{ status: number; body: string }> {
+    const argv = [
+      "ip",
+      "netns",
+      "exec",
+      this.client,
+      "curl",
+      "-s",
+      "--max-time",
+      String(options.timeoutS ?? 2),
+      "-o",
+      "-",
+      "-w",
+      "\n%{http_code}",
+      "-X",
+      options.method ?? "GET",
+    ];
     if (options.token) argv.push("-H", `Authorization: Bearer ${options.token}`);
     if (options.cacert) argv.push("--cacert", options.cacert);
     if (options.insecure) argv.push("--insecure");
@@ -90,7 +110,10 @@ export class PrivateL2 {
    * mapped to a box by `macs`.
    */
   async owner(vip: string, macs: Readonly<Record<string, string>>): Promise<{ box: string | undefined; mac: string | undefined }> {
-    const poke = Bun.spawn(["ip", "netns", "exec", this.client, "curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${vip}:9/`], { stdout: "ignore", stderr: "ignore" });
+    const poke = Bun.spawn(["ip", "netns", "exec", this.client, "curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${vip}:9/`], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     await poke.exited;
     const entry = sh(["ip", "-n", this.client, "neigh", "show", vip], false);
     const mac = /FAILED|INCOMPLETE/.test(entry) ? undefined : entry.match(/lladdr (\S+)/)?.[1];

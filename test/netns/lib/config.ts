@@ -32,9 +32,7 @@ export interface VrrpConfigOptions {
 /** The harness.sh gen-conf instance: VI_1, vrid 51, optional file-based track script. */
 export function configFor(o: VrrpConfigOptions): string {
   const version = o.version ?? 2;
-  const scripts = o.trackFile
-    ? [fileScript("chk_file", `/usr/bin/test ! -e ${o.trackFile}`, o.scriptInterval ?? 1, o.trackWeight ?? -15)]
-    : [];
+  const scripts = o.trackFile ? [fileScript("chk_file", `/usr/bin/test ! -e ${o.trackFile}`, o.scriptInterval ?? 1, o.trackWeight ?? -15)] : [];
   return [
     header(`configFor ${o.box} ${o.state} ${o.priority} v${version}`, o.box, version),
     ...scripts,

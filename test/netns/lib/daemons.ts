@@ -75,18 +75,32 @@ export const keepalivedImpl: Implementation = {
     for (const f of Object.values(pidFiles)) rmSync(f, { force: true });
     const confPath = join(opts.runDir, "keepalived.conf");
     writeFileSync(confPath, opts.config);
-    const argv = [KEEPALIVED_BIN, "-n", "-l", "-D", "-G", "-f", confPath,
-      "-p", pidFiles.parent, "-r", pidFiles.vrrp, "-c", pidFiles.checkers, "-b", pidFiles.bfd,
-      ...(opts.extraArgs ?? [])];
-    const handle = spawnDaemon("keepalived", opts, confPath, join(opts.runDir, "keepalived.log"), argv,
-      () => {
-        const roles: Record<string, number> = {};
-        for (const [role, f] of Object.entries(pidFiles)) {
-          const pid = readPid(f);
-          if (pid && pidAlive(pid)) roles[role] = pid;
-        }
-        return roles;
-      });
+    const argv = [
+      KEEPALIVED_BIN,
+      "-n",
+      "-l",
+      "-D",
+      "-G",
+      "-f",
+      confPath,
+      "-p",
+      pidFiles.parent,
+      "-r",
+      pidFiles.vrrp,
+      "-c",
+      pidFiles.checkers,
+      "-b",
+      pidFiles.bfd,
+      ...(opts.extraArgs ?? []),
+    ];
+    const handle = spawnDaemon("keepalived", opts, confPath, join(opts.runDir, "keepalived.log"), argv, () => {
+      const roles: Record<string, number> = {};
+      for (const [role, f] of Object.entries(pidFiles)) {
+        const pid = readPid(f);
+        if (pid && pidAlive(pid)) roles[role] = pid;
+      }
+      return roles;
+    });
     // ready = the parent wrote its pid file and the vrrp child wrote its own
     const wantsVrrp = !(opts.extraArgs ?? []).some((a) => a === "-C" || a === "--check");
     await waitReady(handle, opts, [pidFiles.parent, ...(wantsVrrp ? [pidFiles.vrrp] : [])]);
@@ -109,8 +123,9 @@ export const tandemImpl: Implementation = {
     // Each box keeps its own event history (never the host's /var/lib/tandem), unless told otherwise.
     const db = (opts.extraArgs ?? []).includes("--db") ? [] : ["--db", join(opts.runDir, "tandem.db")];
     const argv = [tandemBin(), "-f", confPath, "-n", "-l", "-D", "-p", pidFile, ...db, ...(opts.extraArgs ?? [])];
-    const handle = spawnDaemon("tandem", opts, confPath, join(opts.runDir, "tandem.log"), argv,
-      (): Record<string, number> => (pidAlive(handle.mainPid) ? { main: handle.mainPid, ...tandemChildren(handle.mainPid) } : {}));
+    const handle = spawnDaemon("tandem", opts, confPath, join(opts.runDir, "tandem.log"), argv, (): Record<string, number> =>
+      pidAlive(handle.mainPid) ? { main: handle.mainPid, ...tandemChildren(handle.mainPid) } : {},
+    );
     await waitReady(handle, opts, [pidFile], { pidFileOptional: true });
     return handle;
   },
@@ -169,8 +184,14 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
-function spawnDaemon(impl: ImplName, opts: StartOptions, confPath: string, logPath: string, argv: string[],
-  roles: () => Record<string, number>): DaemonHandle & { exitCode: number | null } {
+function spawnDaemon(
+  impl: ImplName,
+  opts: StartOptions,
+  confPath: string,
+  logPath: string,
+  argv: string[],
+  roles: () => Record<string, number>,
+): DaemonHandle & { exitCode: number | null } {
   const logFd = openSync(logPath, "a");
   // setsid: a Ctrl-C on the terminal must reach only the test process, whose cleanup then
   // stops the daemons; ip netns exec and setsid both exec, so proc.pid is the daemon itself.
@@ -237,8 +258,7 @@ function signalNumber(sig: string): number | undefined {
   return (osConstants.signals as Record<string, number>)[sig];
 }
 
-async function waitReady(handle: DaemonHandle, opts: StartOptions, files: string[],
-  { pidFileOptional = false } = {}): Promise<void> {
+async function waitReady(handle: DaemonHandle, opts: StartOptions, files: string[], { pidFileOptional = false } = {}): Promise<void> {
   const timeoutMs = opts.readyTimeoutMs ?? 5000;
   const ok = await waitFiles(files, timeoutMs, () => handle.exitCode !== null);
   if (ok) return;
@@ -248,8 +268,7 @@ async function waitReady(handle: DaemonHandle, opts: StartOptions, files: string
     return;
   }
   await handle.stop("SIGKILL", 1000);
-  throw new Error(`${handle.impl} did not start in ${opts.ns} within ${timeoutMs} ms` +
-    ` (exit ${handle.exitCode}); log ${handle.logPath}:\n${tail}`);
+  throw new Error(`${handle.impl} did not start in ${opts.ns} within ${timeoutMs} ms` + ` (exit ${handle.exitCode}); log ${handle.logPath}:\n${tail}`);
 }
 
 /** Wait until every file exists and is non-empty, woken by inotify on their directories,

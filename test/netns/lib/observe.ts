@@ -138,8 +138,7 @@ export class VipWatcher {
 }
 
 // [2026-11-26T04:06:19.185599] Deleted 3: eth0    inet 10.99.0.41/24 scope global secondary eth0
-const MONITOR_LINE =
-  /^\[(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet\s+(\S+)/;
+const MONITOR_LINE = /^\[(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet\s+(\S+)/;
 
 /** True once pid owns a NETLINK_ROUTE socket bound to at least one multicast group. */
 function netlinkSubscribed(pid: number): boolean {
@@ -150,10 +149,13 @@ function netlinkSubscribed(pid: number): boolean {
       if (m) inodes.add(m[1]!);
     }
     // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
-    return readFileSync(`/proc/${pid}/net/netlink`, "utf8").split("\n").slice(1).some((l) => {
-      const f = l.trim().split(/\s+/);
-      return f[1] === "0" && f[3] !== undefined && !/^0+$/.test(f[3]) && inodes.has(f[9] ?? "");
-    });
+    return readFileSync(`/proc/${pid}/net/netlink`, "utf8")
+      .split("\n")
+      .slice(1)
+      .some((l) => {
+        const f = l.trim().split(/\s+/);
+        return f[1] === "0" && f[3] !== undefined && !/^0+$/.test(f[3]) && inodes.has(f[9] ?? "");
+      });
   } catch {
     return false;
   }
@@ -202,9 +204,10 @@ export class Capture {
     const tool = opts.tool ?? (existsSync("/usr/bin/tcpdump") || !existsSync("/usr/bin/dumpcap") ? "tcpdump" : "dumpcap");
     // dumpcap: -P classic pcap (our reader's format); tcpdump: write each packet at once, and
     // stay root (-Z) so it can write into our root-owned run directory
-    const argv = tool === "dumpcap"
-      ? ["dumpcap", "-q", "-P", "-i", dev, "-f", filter, "-w", opts.file]
-      : ["tcpdump", "-U", "--immediate-mode", "-Z", "root", "-n", "-i", dev, "-w", opts.file, filter];
+    const argv =
+      tool === "dumpcap"
+        ? ["dumpcap", "-q", "-P", "-i", dev, "-f", filter, "-w", opts.file]
+        : ["tcpdump", "-U", "--immediate-mode", "-Z", "root", "-n", "-i", dev, "-w", opts.file, filter];
     const proc = Bun.spawn(["ip", "netns", "exec", ns, ...argv], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     const unregister = onProcessExit(() => signal(proc.pid, "SIGKILL"));
     const ready = tool === "dumpcap" ? /Capturing on/ : /listening on/;
@@ -276,8 +279,11 @@ export interface DualMasterReport {
 /** Sample every namespace every intervalMs (default 10) for windowMs; report each stretch
  * where two or more hold vip at once. A stretch is timed from the first sample showing it
  * to the first sample not showing it. */
-export async function detectDualMaster(namespaces: string[], vip: string,
-  opts: { windowMs: number; intervalMs?: number; dev?: string }): Promise<DualMasterReport> {
+export async function detectDualMaster(
+  namespaces: string[],
+  vip: string,
+  opts: { windowMs: number; intervalMs?: number; dev?: string },
+): Promise<DualMasterReport> {
   const interval = opts.intervalMs ?? 10;
   const start = wallMs();
   const end = start + opts.windowMs;
@@ -317,8 +323,7 @@ export async function detectDualMaster(namespaces: string[], vip: string,
 /** The same question answered exactly from netlink events of watchers of one VIP: every
  * interval in [fromMs, toMs] where two or more namespaces held it. Needs each watcher's
  * state at fromMs, which is derived from its events (or its start snapshot). */
-export function overlapsFromEvents(watchers: VipWatcher[], fromMs: number, toMs: number,
-  initiallyHeld: Record<string, boolean>): Overlap[] {
+export function overlapsFromEvents(watchers: VipWatcher[], fromMs: number, toMs: number, initiallyHeld: Record<string, boolean>): Overlap[] {
   const timeline = watchers
     .flatMap((w) => w.events.filter((e) => e.tMs >= fromMs && e.tMs <= toMs).map((e) => ({ ...e, ns: w.ns })))
     .sort((x, y) => x.tMs - y.tMs);

@@ -77,9 +77,11 @@ export class VrrpPair {
     while (!(this.watchers[side].holds() && !this.watchers[other].holds())) {
       const left = deadline - performance.now();
       if (left <= 0) {
-        throw new Error(`${side} did not become sole holder of ${this.opts.vip} within ${timeoutMs} ms ` +
-          `(a holds: ${this.watchers.a.holds()}, b holds: ${this.watchers.b.holds()}; logs: ` +
-          `${this.daemons.a?.logPath}, ${this.daemons.b?.logPath})`);
+        throw new Error(
+          `${side} did not become sole holder of ${this.opts.vip} within ${timeoutMs} ms ` +
+            `(a holds: ${this.watchers.a.holds()}, b holds: ${this.watchers.b.holds()}; logs: ` +
+            `${this.daemons.a?.logPath}, ${this.daemons.b?.logPath})`,
+        );
       }
       // either watcher changing wakes us; the slice bounds the wait if a daemon is silent
       await Promise.race([this.watchers.a.changed(left), this.watchers.b.changed(left)]);
@@ -88,10 +90,12 @@ export class VrrpPair {
 
   /** Stop both daemons gracefully (SIGKILL after timeout) and the watchers. */
   async stop(): Promise<void> {
-    await Promise.all((["a", "b"] as const).map(async (s) => {
-      const d = this.daemons[s];
-      if (d && d.exitCode === null) await d.stop("SIGTERM", 5000);
-    }));
+    await Promise.all(
+      (["a", "b"] as const).map(async (s) => {
+        const d = this.daemons[s];
+        if (d && d.exitCode === null) await d.stop("SIGTERM", 5000);
+      }),
+    );
     await Promise.all([this.watchers.a.stop(), this.watchers.b.stop()]);
   }
 

@@ -16,10 +16,13 @@ function pcapOf(frames: string[], nanos = false): Uint8Array {
   const u32 = (v: number) => parts.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
   const u16 = (v: number) => parts.push(v & 0xff, (v >>> 8) & 0xff);
   u32(nanos ? 0xa1b23c4d : 0xa1b2c3d4);
-  u16(2), u16(4), u32(0), u32(0), u32(65535), u32(1);
+  (u16(2), u16(4), u32(0), u32(0), u32(65535), u32(1));
   frames.forEach((hex, i) => {
-    const bytes = hex.replace(/\s+/g, "").match(/../g)!.map((h) => parseInt(h, 16));
-    u32(1000), u32(nanos ? i * 1_000_000 : i * 1000), u32(bytes.length), u32(bytes.length);
+    const bytes = hex
+      .replace(/\s+/g, "")
+      .match(/../g)!
+      .map((h) => parseInt(h, 16));
+    (u32(1000), u32(nanos ? i * 1_000_000 : i * 1000), u32(bytes.length), u32(bytes.length));
     parts.push(...bytes);
   });
   return new Uint8Array(parts);
@@ -30,15 +33,43 @@ describe("parsePcap", () => {
     const { adverts, arps, frames } = parsePcap(pcapOf([V2_ADVERT, V3_ADVERT, GARP]));
     expect(frames).toBe(3);
     expect(adverts).toEqual([
-      { tMs: 1_000_000, srcMac: "02:99:00:00:00:11", srcIp: "10.99.0.11", dstIp: "224.0.0.18", ttl: 255,
-        version: 2, vrid: 51, priority: 100, advertIntCs: 100, addresses: ["10.99.0.41"] },
-      { tMs: 1_000_001, srcMac: "02:99:00:00:00:11", srcIp: "10.99.0.11", dstIp: "224.0.0.18", ttl: 255,
-        version: 3, vrid: 51, priority: 100, advertIntCs: 10, addresses: ["10.99.0.41"] },
+      {
+        tMs: 1_000_000,
+        srcMac: "02:99:00:00:00:11",
+        srcIp: "10.99.0.11",
+        dstIp: "224.0.0.18",
+        ttl: 255,
+        version: 2,
+        vrid: 51,
+        priority: 100,
+        advertIntCs: 100,
+        addresses: ["10.99.0.41"],
+      },
+      {
+        tMs: 1_000_001,
+        srcMac: "02:99:00:00:00:11",
+        srcIp: "10.99.0.11",
+        dstIp: "224.0.0.18",
+        ttl: 255,
+        version: 3,
+        vrid: 51,
+        priority: 100,
+        advertIntCs: 10,
+        addresses: ["10.99.0.41"],
+      },
     ]);
-    expect(arps).toEqual([{
-      tMs: 1_000_002, srcMac: "02:99:00:00:00:12", op: "request", senderMac: "02:99:00:00:00:12",
-      senderIp: "10.99.0.41", targetMac: "ff:ff:ff:ff:ff:ff", targetIp: "10.99.0.41", gratuitous: true,
-    }]);
+    expect(arps).toEqual([
+      {
+        tMs: 1_000_002,
+        srcMac: "02:99:00:00:00:12",
+        op: "request",
+        senderMac: "02:99:00:00:00:12",
+        senderIp: "10.99.0.41",
+        targetMac: "ff:ff:ff:ff:ff:ff",
+        targetIp: "10.99.0.41",
+        gratuitous: true,
+      },
+    ]);
   });
 
   test("nanosecond pcaps and a truncated last record", () => {

@@ -44,11 +44,7 @@ export async function exec(ns: string | null, argv: string[], opts: ExecOptions 
     timedOut = true;
     proc.kill("SIGKILL");
   }, timeoutMs);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
   if (timedOut) throw new Error(`timed out after ${timeoutMs} ms: ${cmd.join(" ")}`);
   if (check && code !== 0) {

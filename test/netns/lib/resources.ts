@@ -34,7 +34,10 @@ export function sampleProcess(pid: number): ProcSample | null {
     const close = stat.lastIndexOf(")");
     const comm = stat.slice(stat.indexOf("(") + 1, close);
     // fields after "(comm)": index 0 is field 3 (state); utime is field 14 -> index 11
-    const f = stat.slice(close + 2).split(" ").map(Number);
+    const f = stat
+      .slice(close + 2)
+      .split(" ")
+      .map(Number);
     const tickMs = 1000 / clockTicksPerSecond();
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
@@ -67,8 +70,7 @@ export interface ProcUsage {
 
 /** CPU spent by each process between two readings (processes present in both), and its RSS
  * at the second reading. */
-export function usageBetween(before: Map<number, ProcSample>, after: Map<number, ProcSample>,
-  roleOf: (pid: number) => string): ProcUsage[] {
+export function usageBetween(before: Map<number, ProcSample>, after: Map<number, ProcSample>, roleOf: (pid: number) => string): ProcUsage[] {
   const out: ProcUsage[] = [];
   for (const [pid, b] of before) {
     const a = after.get(pid);

@@ -176,13 +176,11 @@ export async function createTopology(opts: TopologyOptions = {}): Promise<Topolo
 }
 
 async function addBridge(ns: string, bridge: string): Promise<void> {
-  await exec(null, ["ip", "-n", ns, "link", "add", bridge, "type", "bridge",
-    "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
+  await exec(null, ["ip", "-n", ns, "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
   await exec(null, ["ip", "-n", ns, "link", "set", bridge, "up"]);
 }
 
-async function plug(sw: string, bridge: string, port: string, ns: string, dev: string,
-  mac: string | undefined, cidr: string | undefined): Promise<void> {
+async function plug(sw: string, bridge: string, port: string, ns: string, dev: string, mac: string | undefined, cidr: string | undefined): Promise<void> {
   // create the pair inside the switch namespace and move the peer straight into the box
   await exec(null, ["ip", "-n", sw, "link", "add", port, "type", "veth", "peer", "name", dev, "netns", ns]);
   await exec(null, ["ip", "-n", sw, "link", "set", port, "master", bridge, "up"]);
@@ -282,7 +280,9 @@ function procStartTicks(pid: number): string {
 
 function ownerAlive(prefix: string): boolean {
   try {
-    const [pid, start] = readFileSync(join(RUN_ROOT, prefix, "owner"), "utf8").trim().split(" ");
+    const [pid, start] = readFileSync(join(RUN_ROOT, prefix, "owner"), "utf8")
+      .trim()
+      .split(" ");
     const n = Number(pid);
     return n > 0 && pidAlive(n) && procStartTicks(n) === start;
   } catch {
@@ -309,7 +309,9 @@ function destroySync(namespaces: string[], runDir: string | null): void {
 async function freePrefix(): Promise<string> {
   const existing = new Set(listNamespaces().map((ns) => PREFIX_RE.exec(ns)?.[1]));
   for (let i = 0; i < 100; i++) {
-    const hex = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, "0");
+    const hex = Math.floor(Math.random() * 0x10000)
+      .toString(16)
+      .padStart(4, "0");
     const prefix = `td${hex}`;
     if (!existing.has(prefix) && !existsSync(join(RUN_ROOT, prefix))) return prefix;
   }

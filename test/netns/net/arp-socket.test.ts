@@ -25,7 +25,9 @@ describe.skipIf(!isRoot)("gratuitous ARP", () => {
     const { mac } = await a.call("garp", { interfaceName: "eth0", vip: "10.77.0.41" });
     expect(mac).toBe(lan.macA);
     const output = await capture.output();
-    expect(output).toContain(`${lan.macA} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.77.0.41 (ff:ff:ff:ff:ff:ff) tell 10.77.0.41, length 28`);
+    expect(output).toContain(
+      `${lan.macA} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.77.0.41 (ff:ff:ff:ff:ff:ff) tell 10.77.0.41, length 28`,
+    );
     const mac6 = lan.macA.replaceAll(":", "");
     expect(hex(capturedBytes(output))).toBe(
       "ffffffffffff" + mac6 + "0806" + "0001" + "0800" + "06" + "04" + "0001" + mac6 + "0a4d0029" + "ffffffffffff" + "0a4d0029",

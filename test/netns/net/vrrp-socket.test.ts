@@ -106,7 +106,9 @@ describe.skipIf(!isRoot)("VRRP socket on a veth LAN", () => {
     const { roundTripsMs } = await a.call("pingPong", { name: "ping", hex: ADVERT, destination: "224.0.0.18", count: 200 });
     const sorted = [...(roundTripsMs as number[])].sort((x, y) => x - y);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-    console.log(`VRRP round trip over veth (200 runs): min ${at(0).toFixed(3)} ms, median ${at(0.5).toFixed(3)} ms, p99 ${at(0.99).toFixed(3)} ms, max ${at(1).toFixed(3)} ms; one way ~ median/2`);
+    console.log(
+      `VRRP round trip over veth (200 runs): min ${at(0).toFixed(3)} ms, median ${at(0.5).toFixed(3)} ms, p99 ${at(0.99).toFixed(3)} ms, max ${at(1).toFixed(3)} ms; one way ~ median/2`,
+    );
     expect(at(0.5)).toBeLessThan(10);
 
     // One way, send call in A to onPacket in B, on the shared wall clock.
@@ -120,7 +122,9 @@ describe.skipIf(!isRoot)("VRRP socket on a veth LAN", () => {
       oneWay.push(Number(got.atWallMs) - sentAtWallMs);
     }
     oneWay.sort((x, y) => x - y);
-    console.log(`VRRP one way (before sendto in A -> onPacket in B, wall clocks of two processes, 20 runs): median ${oneWay[10]!.toFixed(3)} ms, max ${oneWay[19]!.toFixed(3)} ms`);
+    console.log(
+      `VRRP one way (before sendto in A -> onPacket in B, wall clocks of two processes, 20 runs): median ${oneWay[10]!.toFixed(3)} ms, max ${oneWay[19]!.toFixed(3)} ms`,
+    );
     await a.call("closeVrrp", { name: "ping" });
     await b.call("closeVrrp", { name: "one" });
   });

@@ -5,8 +5,20 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  Capture, VrrpPair, cleanupStale, configFor, createTopology, delay, detectDualMaster, exec,
-  holdsVip, wallMs, type Advert, type Implementation, type Side, type Topology,
+  Capture,
+  VrrpPair,
+  cleanupStale,
+  configFor,
+  createTopology,
+  delay,
+  detectDualMaster,
+  exec,
+  holdsVip,
+  wallMs,
+  type Advert,
+  type Implementation,
+  type Side,
+  type Topology,
 } from "../lib/index.ts";
 
 export const isRoot = process.getuid?.() === 0;
@@ -74,8 +86,13 @@ export function pairScenarios(o: PairSuiteOptions): void {
         impls: o.impls,
         config: (side: Side) =>
           configFor({
-            box: side, state: side === "a" ? "MASTER" : "BACKUP", priority: PRIO[side], version, advertInt: advertS,
-            vip: `${VIP}/24`, trackFile: failFile(side),
+            box: side,
+            state: side === "a" ? "MASTER" : "BACKUP",
+            priority: PRIO[side],
+            version,
+            advertInt: advertS,
+            vip: `${VIP}/24`,
+            trackFile: failFile(side),
           }),
       });
       await pair.waitSoleHolder("a", 1000 * (masterDownS(version, advertS) + 3));
@@ -98,12 +115,16 @@ export function pairScenarios(o: PairSuiteOptions): void {
       expect(adverts.filter((a) => a.srcIp === topo.box("b").ip)).toEqual([]);
     }, 20_000);
 
-    test(`no instant with both boxes holding the VIP over a ${o.steadyMs / 1000} s steady run`, async () => {
-      const p = await recover();
-      const report = await detectDualMaster([topo.box("a").ns, topo.box("b").ns], VIP, { windowMs: o.steadyMs });
-      expect(report.overlaps).toEqual([]);
-      expect(p.watchers.b.holds()).toBe(false);
-    }, o.steadyMs + 30_000);
+    test(
+      `no instant with both boxes holding the VIP over a ${o.steadyMs / 1000} s steady run`,
+      async () => {
+        const p = await recover();
+        const report = await detectDualMaster([topo.box("a").ns, topo.box("b").ns], VIP, { windowMs: o.steadyMs });
+        expect(report.overlaps).toEqual([]);
+        expect(p.watchers.b.holds()).toBe(false);
+      },
+      o.steadyMs + 30_000,
+    );
 
     test("kill -9 of A: B takes over Master_Down_Interval after A's last advert, with gratuitous ARPs", async () => {
       const p = await recover();

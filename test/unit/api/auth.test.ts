@@ -14,14 +14,18 @@ const methods = ["POST", "DELETE"] as const;
 
 describe.each(methods)("%s /vrrp/instances/:name/maintenance", (method) => {
   const call = (app: ReturnType<typeof setup>["app"], name: string, authorization?: string, remoteAddress?: string) =>
-    app.request(`/vrrp/instances/${name}/maintenance`, { method, headers: authorization === undefined ? {} : { authorization } }, remoteAddress === undefined ? undefined : { remoteAddress });
+    app.request(
+      `/vrrp/instances/${name}/maintenance`,
+      { method, headers: authorization === undefined ? {} : { authorization } },
+      remoteAddress === undefined ? undefined : { remoteAddress },
+    );
 
   test("no api_token_file -> 401 even with a header, and Actions is not called", async () => {
     const { fake, app } = setup(undefined);
     const res = await call(app, "VI_1", `Bearer ${TOKEN}`);
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toStartWith('Bearer realm="tandem"');
-    expect((await res.json() as any).error).toBe("actions are disabled");
+    expect(((await res.json()) as any).error).toBe("actions are disabled");
     expect(fake.maintenanceCalls).toEqual([]);
   });
 
@@ -37,7 +41,7 @@ describe.each(methods)("%s /vrrp/instances/:name/maintenance", (method) => {
     const res = await call(app, "VI_1", header);
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toStartWith('Bearer realm="tandem"');
-    expect((await res.json() as any).error).toBe(error);
+    expect(((await res.json()) as any).error).toBe(error);
     expect(fake.maintenanceCalls).toEqual([]);
   });
 
@@ -45,7 +49,7 @@ describe.each(methods)("%s /vrrp/instances/:name/maintenance", (method) => {
     const { fake, app } = setup(TOKEN);
     const res = await call(app, "VI_1", header);
     expect(res.status).toBe(403);
-    expect(await res.json() as any).toEqual({ error: "wrong token", detail: "the bearer token does not match api_token_file" });
+    expect((await res.json()) as any).toEqual({ error: "wrong token", detail: "the bearer token does not match api_token_file" });
     expect(fake.maintenanceCalls).toEqual([]);
   });
 
@@ -54,7 +58,12 @@ describe.each(methods)("%s /vrrp/instances/:name/maintenance", (method) => {
     const res = await call(app, "VI_1", `bearer  ${TOKEN}`, "10.99.0.200");
     expect(res.status).toBe(200);
     const on = method === "POST";
-    expect(await res.json() as any).toEqual({ ok: true, instance: "VI_1", maintenance: on, detail: on ? "priority forced to 1; a peer takes over" : "priority restored" });
+    expect((await res.json()) as any).toEqual({
+      ok: true,
+      instance: "VI_1",
+      maintenance: on,
+      detail: on ? "priority forced to 1; a peer takes over" : "priority restored",
+    });
     expect(fake.maintenanceCalls).toEqual([{ instance: "VI_1", on, caller: { address: "10.99.0.200" } }]);
     expect(fake.log.events.at(-1)).toMatchObject({ kind: "api.action", instance: "VI_1", data: { caller: { address: "10.99.0.200" }, ok: true } });
     expect(fake.instance("VI_1").maintenance).toBe(on);
@@ -70,7 +79,7 @@ describe.each(methods)("%s /vrrp/instances/:name/maintenance", (method) => {
     const { app } = setup(TOKEN);
     const res = await call(app, "VI_9", `Bearer ${TOKEN}`);
     expect(res.status).toBe(404);
-    expect(await res.json() as any).toEqual({ error: "no VRRP instance named VI_9" });
+    expect((await res.json()) as any).toEqual({ error: "no VRRP instance named VI_9" });
   });
 
   test("unknown instance without a token is still 401: names are not probed unauthenticated", async () => {
@@ -83,7 +92,7 @@ describe.each(methods)("%s /vrrp/instances/:name/maintenance", (method) => {
     fake.actions.setMaintenance = async () => ({ ok: false, status: 409, error: "reload in progress" });
     const res = await call(app, "VI_1", `Bearer ${TOKEN}`);
     expect(res.status).toBe(409);
-    expect(await res.json() as any).toEqual({ error: "reload in progress" });
+    expect((await res.json()) as any).toEqual({ error: "reload in progress" });
   });
 });
 

@@ -136,7 +136,10 @@ describe("Last-Event-ID replay", () => {
 
   test("a history refusing the cursor it gave stops the replay short, said as truncated", () => {
     for (let i = 0; i < 1_500; i++) fake.publish({ kind: "daemon.stop", atMs: fake.clock.wallMs(), summary: `n${i}`, data: { reason: "test" } });
-    const refusing: EventSource = { ...fake.events, query: (filter) => (filter.cursor ? { ok: false, error: "bad-cursor", detail: "history replaced" } : fake.events.query(filter)) };
+    const refusing: EventSource = {
+      ...fake.events,
+      query: (filter) => (filter.cursor ? { ok: false, error: "bad-cursor", detail: "history replaced" } : fake.events.query(filter)),
+    };
     const replay = eventsAfter(refusing, 100, {});
     expect(replay.truncated).toBe(true);
     expect(replay.events.map((e) => e.id)).toEqual(Array.from({ length: 1_000 }, (_, i) => 505 + i));
@@ -156,10 +159,14 @@ describe("Last-Event-ID replay", () => {
     await stream.cancel();
   });
 
-  test.each([["last-event-id", "abc"], ["last-event-id", "-1"], ["last-event-id", "1.5"]])("%s: %s -> 400", async (name, value) => {
+  test.each([
+    ["last-event-id", "abc"],
+    ["last-event-id", "-1"],
+    ["last-event-id", "1.5"],
+  ])("%s: %s -> 400", async (name, value) => {
     const res = await app.request("/events/stream", { headers: { [name]: value } });
     expect(res.status).toBe(400);
-    expect((await res.json() as any).error).toBe("the Last-Event-ID header is not an event id");
+    expect(((await res.json()) as any).error).toBe("the Last-Event-ID header is not an event id");
     expect(fake.log.subscriberCount).toBe(0);
   });
 });

@@ -85,7 +85,9 @@ export class FakeApi implements ApiPorts {
   readonly instanceList: InstanceView[];
   groupList: GroupView[] = [];
   takeovers: number[] = [];
-  socketList: SocketView[] = [{ interface: "eth0", sourceAddress: "10.99.0.11", receiving: true, foreignPackets: 0, malformedPackets: 0, receiveFailures: 0, reopens: 0 }];
+  socketList: SocketView[] = [
+    { interface: "eth0", sourceAddress: "10.99.0.11", receiving: true, foreignPackets: 0, malformedPackets: 0, receiveFailures: 0, reopens: 0 },
+  ];
   historyHealth: HistoryHealth = { state: "ok", path: "/var/lib/tandem/events.db", droppedEvents: 0 };
   tokenValue: string | undefined;
   /** api_reads_need_token. */
@@ -100,11 +102,19 @@ export class FakeApi implements ApiPorts {
   constructor(options: FakeApiOptions = { token: TOKEN }) {
     this.tokenValue = options.token;
     const started = this.clock.wallMs();
-    this.instanceList = [seedInstance("VI_1", 51, "10.99.0.41/24", "MASTER", 100, started + 3_600), seedInstance("VI_2", 52, "10.99.0.51/24", "BACKUP", 90, started + 400)];
+    this.instanceList = [
+      seedInstance("VI_1", 51, "10.99.0.41/24", "MASTER", 100, started + 3_600),
+      seedInstance("VI_2", 52, "10.99.0.51/24", "BACKUP", 90, started + 400),
+    ];
     this.instance("VI_1").counters = { ...emptyCounters(), advertsSent: 120, becomeMaster: 1 };
     this.instance("VI_2").counters = { ...emptyCounters(), advertsReceived: 118 };
     this.instance("VI_2").master = { address: PEER, priority: 100, lastSeenAtMs: started + 119_000 };
-    this.publish({ kind: "daemon.start", atMs: started, summary: "tandem 0.1.0 started", data: { version: "0.1.0", configFile: "/etc/keepalived/keepalived.conf", pid: 4242 } });
+    this.publish({
+      kind: "daemon.start",
+      atMs: started,
+      summary: "tandem 0.1.0 started",
+      data: { version: "0.1.0", configFile: "/etc/keepalived/keepalived.conf", pid: 4242 },
+    });
     this.transition("VI_2", "INIT", "BACKUP", "startup", started + 400);
     this.transition("VI_1", "INIT", "BACKUP", "startup", started + 400);
     this.transition("VI_1", "BACKUP", "MASTER", "master-down-timer", started + 3_600);
@@ -128,7 +138,14 @@ export class FakeApi implements ApiPorts {
       atMs,
       instance: name,
       summary: `${name} ${from} -> ${to}: ${cause}`,
-      data: { from, to, cause, detail: cause, priority: { base: i.basePriority, effective: i.effectivePriority }, ...(takeoverMs === undefined ? {} : { takeoverMs }) },
+      data: {
+        from,
+        to,
+        cause,
+        detail: cause,
+        priority: { base: i.basePriority, effective: i.effectivePriority },
+        ...(takeoverMs === undefined ? {} : { takeoverMs }),
+      },
     });
   }
 
@@ -171,7 +188,14 @@ export class FakeApi implements ApiPorts {
   readonly status: ApiPorts["status"] = {
     daemon: (): DaemonView => {
       if (this.failStatus) throw new Error("status source exploded");
-      return { version: "0.1.0", pid: 4242, startedAtMs: SEED_WALL_MS, configFile: "/etc/keepalived/keepalived.conf", routerId: "lb-180", history: { ...this.historyHealth } };
+      return {
+        version: "0.1.0",
+        pid: 4242,
+        startedAtMs: SEED_WALL_MS,
+        configFile: "/etc/keepalived/keepalived.conf",
+        routerId: "lb-180",
+        history: { ...this.historyHealth },
+      };
     },
     instances: () => structuredClone(this.instanceList),
     groups: () => structuredClone(this.groupList),
@@ -185,11 +209,16 @@ export class FakeApi implements ApiPorts {
   };
 
   readonly config: ApiPorts["config"] = {
-    effective: () => ({ globalDefs: { routerId: "lb-180" }, vrrpInstances: this.instanceList.map((i) => ({ name: i.name, virtualRouterId: i.vrid, auth: { type: "PASS", password: "********" } })) }),
+    effective: () => ({
+      globalDefs: { routerId: "lb-180" },
+      vrrpInstances: this.instanceList.map((i) => ({ name: i.name, virtualRouterId: i.vrid, auth: { type: "PASS", password: "********" } })),
+    }),
     validate: async (text): Promise<ValidationAnswer> => {
       this.validated.push(text);
       if (this.nextValidation) return this.nextValidation;
-      return /vrrp_instance/.test(text) ? { kind: "done", ok: true, diagnostics: [], durationMs: 3 } : { kind: "done", ok: false, diagnostics: ["keepalived.conf:1:1: error: no vrrp_instance"], durationMs: 3 };
+      return /vrrp_instance/.test(text)
+        ? { kind: "done", ok: true, diagnostics: [], durationMs: 3 }
+        : { kind: "done", ok: false, diagnostics: ["keepalived.conf:1:1: error: no vrrp_instance"], durationMs: 3 };
     },
   };
 
@@ -199,13 +228,25 @@ export class FakeApi implements ApiPorts {
       const found = this.instanceList.find((i) => i.name === instance);
       const action = on ? "maintenance.enter" : "maintenance.leave";
       if (!found) {
-        this.publish({ kind: "api.action", atMs: this.clock.wallMs(), instance, summary: `${caller.address}: ${action} refused`, data: { action, caller, target: instance, ok: false, detail: "no such instance" } });
+        this.publish({
+          kind: "api.action",
+          atMs: this.clock.wallMs(),
+          instance,
+          summary: `${caller.address}: ${action} refused`,
+          data: { action, caller, target: instance, ok: false, detail: "no such instance" },
+        });
         return { ok: false, status: 404, error: `no VRRP instance named ${instance}` };
       }
       found.maintenance = on;
       found.effectivePriority = on ? 1 : found.basePriority;
       const detail = on ? "priority forced to 1; a peer takes over" : "priority restored";
-      this.publish({ kind: "api.action", atMs: this.clock.wallMs(), instance, summary: `${caller.address}: ${action} ${instance}: ${detail}`, data: { action, caller, target: instance, ok: true, detail } });
+      this.publish({
+        kind: "api.action",
+        atMs: this.clock.wallMs(),
+        instance,
+        summary: `${caller.address}: ${action} ${instance}: ${detail}`,
+        data: { action, caller, target: instance, ok: true, detail },
+      });
       return { ok: true, detail };
     },
   };

@@ -44,12 +44,30 @@ const HEADERS: Record<string, string>[] = [
   { authorization: "Bearer " + "x".repeat(10_000), "last-event-id": "-5" },
 ];
 
-const BODIES: (Bun.BodyInit | undefined)[] = [undefined, "", "{", '{"config": null}', "\u0000\u0001binary", new Uint8Array([0xc3, 0x28, 0xa0, 0xa1]), "[" + "1,".repeat(1000) + "1]"];
+const BODIES: (Bun.BodyInit | undefined)[] = [
+  undefined,
+  "",
+  "{",
+  '{"config": null}',
+  "\u0000\u0001binary",
+  new Uint8Array([0xc3, 0x28, 0xa0, 0xa1]),
+  "[" + "1,".repeat(1000) + "1]",
+];
 
 test("no 500 and JSON errors for garbage on every route and method", async () => {
   const fake = new FakeApi();
   const app = createApiApp(fake, { limits: { maxBodyBytes: 1024 } });
-  const paths = [...new Set(ROUTE_SPECS.flatMap((r) => PATH_VARIANTS(r.path))), "/", "/%", "/nope", "/vrrp", "/vrrp/instances", "/events/", "/metrics.json", "/*"];
+  const paths = [
+    ...new Set(ROUTE_SPECS.flatMap((r) => PATH_VARIANTS(r.path))),
+    "/",
+    "/%",
+    "/nope",
+    "/vrrp",
+    "/vrrp/instances",
+    "/events/",
+    "/metrics.json",
+    "/*",
+  ];
   let requests = 0;
   const failures: string[] = [];
   for (const path of paths) {
@@ -78,7 +96,8 @@ test("no 500 and JSON errors for garbage on every route and method", async () =>
             continue;
           }
           const keys = Object.keys(parsed as object).sort();
-          if (typeof (parsed as { error?: unknown }).error !== "string" || !(keys.join() === "error" || keys.join() === "detail,error")) failures.push(`${label}: body ${text.slice(0, 80)}`);
+          if (typeof (parsed as { error?: unknown }).error !== "string" || !(keys.join() === "error" || keys.join() === "detail,error"))
+            failures.push(`${label}: body ${text.slice(0, 80)}`);
         } else if (res.headers.get("content-type")?.startsWith("text/event-stream")) await res.body?.cancel();
         else await res.arrayBuffer();
       }

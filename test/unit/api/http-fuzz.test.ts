@@ -82,11 +82,48 @@ function rawRequest(bytes: Uint8Array | string, waitMs = 5000, onOpen?: (write: 
   });
 }
 
-const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "BREW", "get", "GE T", "G\u0000T", "X".repeat(300), "", "POST\t"];
+const METHODS = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "TRACE",
+  "CONNECT",
+  "BREW",
+  "get",
+  "GE T",
+  "G\u0000T",
+  "X".repeat(300),
+  "",
+  "POST\t",
+];
 const VERSIONS = ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/9", "http/1.1", "", "HTTP/1.1 extra"];
 const JUNK = ["%", "%zz", "%00", "%ff%fe", "..", "../..", "//", "\u00e9", "%C0%AF", "*", "?", "#", ";", "\\", "%2e%2e%2f", "\u0000", " ", "\t"];
 const PARAMS = ["limit", "cursor", "kind", "instance", "since", "until", "sinceMs", "untilMs", "order", "lastEventId", "__proto__", "constructor", "x"];
-const VALUES = ["", "1", "0", "-1", "1000", "1001", "99999999999999999999999", "1e308", "NaN", "abc", "vrrp.transition", "desc", "asc", "2027-01-15T08:00:00Z", "%ff", "%00", "A".repeat(600), "\u00e9", "a,b,,c"];
+const VALUES = [
+  "",
+  "1",
+  "0",
+  "-1",
+  "1000",
+  "1001",
+  "99999999999999999999999",
+  "1e308",
+  "NaN",
+  "abc",
+  "vrrp.transition",
+  "desc",
+  "asc",
+  "2027-01-15T08:00:00Z",
+  "%ff",
+  "%00",
+  "A".repeat(600),
+  "\u00e9",
+  "a,b,,c",
+];
 
 function path(random: Random): string {
   const route = pick(random, ROUTE_SPECS).path.replace("{name}", pick(random, ["VI_1", "VI_2", "nope", "", "%00", "x".repeat(3000)]));
@@ -188,11 +225,17 @@ describe("the API over real sockets, under fuzzing", () => {
         const key = answer.status === undefined ? "closed" : String(answer.status);
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
         // 503 is a limit's refusal and 505 Bun's answer to a version it does not speak; 500 would be a bug.
-        if (answer.status !== undefined && answer.status >= 500 && answer.status !== 503 && answer.status !== 505) fivehundreds.push(`${answer.status}: ${JSON.stringify(Buffer.from(batch[i]!).toString("latin1").slice(0, 300))} (FUZZ_SEED=${SEED})`);
+        if (answer.status !== undefined && answer.status >= 500 && answer.status !== 503 && answer.status !== 505)
+          fivehundreds.push(`${answer.status}: ${JSON.stringify(Buffer.from(batch[i]!).toString("latin1").slice(0, 300))} (FUZZ_SEED=${SEED})`);
       });
       api.clock.advance(60_000); // refusal summaries and stream heartbeats move on
     }
-    console.log(`api fuzz: ${REQUESTS} raw requests, statuses ${[...statuses].sort().map(([k, v]) => `${k}:${v}`).join(" ")}`);
+    console.log(
+      `api fuzz: ${REQUESTS} raw requests, statuses ${[...statuses]
+        .sort()
+        .map(([k, v]) => `${k}:${v}`)
+        .join(" ")}`,
+    );
     expect(fivehundreds).toEqual([]);
     expect(statuses.size).toBeGreaterThan(5);
     expect(await healthzMs()).toBeLessThan(500);
@@ -241,7 +284,9 @@ describe("the API over real sockets, under fuzzing", () => {
       });
     const heads = Array.from({ length: 20 }, () => trickle("GET /vrrp/state HTTP/1.1\r\nHost: x\r\nX-Slow: "));
     // One body: an address may run one validation at a time (a second is a 429 at once).
-    const bodies = [trickle(`POST /config/validate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\nvrrp_`)];
+    const bodies = [
+      trickle(`POST /config/validate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\nvrrp_`),
+    ];
     const during: number[] = [];
     for (let i = 0; i < 5; i++) {
       await Bun.sleep(1000);

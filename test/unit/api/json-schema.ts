@@ -4,8 +4,20 @@
 export type Schema = Record<string, unknown>;
 
 const KNOWN = new Set([
-  "$ref", "type", "properties", "required", "additionalProperties", "items", "enum", "const",
-  "oneOf", "anyOf", "minimum", "maximum", "maxLength", "description",
+  "$ref",
+  "type",
+  "properties",
+  "required",
+  "additionalProperties",
+  "items",
+  "enum",
+  "const",
+  "oneOf",
+  "anyOf",
+  "minimum",
+  "maximum",
+  "maxLength",
+  "description",
 ]);
 
 function typeOf(value: unknown): string {
@@ -33,13 +45,15 @@ export function validate(value: unknown, schema: Schema, components: Record<stri
     const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
     if (!types.some((t) => typeMatches(t, value))) return [`${path}: expected ${types.join("|")}, got ${typeOf(value)}`];
   }
-  if (schema.enum && !(schema.enum as unknown[]).some((v) => v === value)) errors.push(`${path}: ${JSON.stringify(value)} not in enum ${JSON.stringify(schema.enum)}`);
+  if (schema.enum && !(schema.enum as unknown[]).some((v) => v === value))
+    errors.push(`${path}: ${JSON.stringify(value)} not in enum ${JSON.stringify(schema.enum)}`);
   if ("const" in schema && schema.const !== value) errors.push(`${path}: expected const ${JSON.stringify(schema.const)}`);
   if (typeof value === "number") {
     if (typeof schema.minimum === "number" && value < schema.minimum) errors.push(`${path}: ${value} < minimum ${schema.minimum}`);
     if (typeof schema.maximum === "number" && value > schema.maximum) errors.push(`${path}: ${value} > maximum ${schema.maximum}`);
   }
-  if (typeof value === "string" && typeof schema.maxLength === "number" && value.length > schema.maxLength) errors.push(`${path}: longer than ${schema.maxLength}`);
+  if (typeof value === "string" && typeof schema.maxLength === "number" && value.length > schema.maxLength)
+    errors.push(`${path}: longer than ${schema.maxLength}`);
   if (Array.isArray(value) && schema.items) value.forEach((item, i) => errors.push(...validate(item, schema.items as Schema, components, `${path}[${i}]`)));
   if (typeOf(value) === "object") {
     const object = value as Record<string, unknown>;
@@ -48,7 +62,8 @@ export function validate(value: unknown, schema: Schema, components: Record<stri
     for (const [name, item] of Object.entries(object)) {
       if (properties[name]) errors.push(...validate(item, properties[name], components, `${path}.${name}`));
       else if (schema.additionalProperties === false) errors.push(`${path}: unexpected property ${name}`);
-      else if (typeof schema.additionalProperties === "object") errors.push(...validate(item, schema.additionalProperties as Schema, components, `${path}.${name}`));
+      else if (typeof schema.additionalProperties === "object")
+        errors.push(...validate(item, schema.additionalProperties as Schema, components, `${path}.${name}`));
     }
   }
   if (schema.oneOf) {

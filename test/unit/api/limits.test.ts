@@ -34,7 +34,8 @@ describe("requests in progress", () => {
   test("one address over its share gets 429 with Retry-After; another address is served; the box's total gives 503", async () => {
     const { fake, from } = setup({ limits: { requestsPerClient: 2, requestsTotal: 3, validationsPerClient: 5 } });
     const held = holdValidations(fake);
-    const post = (address: string) => from(address, "/config/validate", { method: "POST", body: "vrrp_instance A {}", headers: { ...auth, "content-type": "text/plain" } });
+    const post = (address: string) =>
+      from(address, "/config/validate", { method: "POST", body: "vrrp_instance A {}", headers: { ...auth, "content-type": "text/plain" } });
     const a1 = post("10.0.0.1");
     const a2 = post("10.0.0.1");
     await Bun.sleep(1);
@@ -66,7 +67,7 @@ describe("requests in progress", () => {
     await Bun.sleep(1);
     const second = await post();
     expect(second.status).toBe(429);
-    expect((await second.json() as any).error).toBe("a validation from this address is still running");
+    expect(((await second.json()) as any).error).toBe("a validation from this address is still running");
     held.release();
     expect((await first).status).toBe(200);
   });
@@ -145,7 +146,10 @@ describe("refusals in the history", () => {
     ]);
     fake.clock.advance(60_000);
     const events = refusedEvents(fake);
-    expect(events.at(-1)).toMatchObject({ summary: "10.0.0.7: 49 more request(s) refused in 60 s (401 authentication required)", data: { client: "10.0.0.7", reason: "unauthenticated", status: 401, count: 49 } });
+    expect(events.at(-1)).toMatchObject({
+      summary: "10.0.0.7: 49 more request(s) refused in 60 s (401 authentication required)",
+      data: { client: "10.0.0.7", reason: "unauthenticated", status: 401, count: 49 },
+    });
     expect(events).toHaveLength(3);
     expect(fake.maintenanceCalls).toEqual([]);
   });

@@ -19,7 +19,8 @@ function parseExposition(text: string): Parsed {
   expect(text.endsWith("\n")).toBe(true);
   const parsed: Parsed = { help: new Map(), type: new Map(), samples: [] };
   const seenSamplesOf = new Set<string>();
-  const familyOf = (name: string) => [...parsed.type.keys()].find((f) => name === f || (parsed.type.get(f) === "histogram" && /^(.*)_(bucket|sum|count)$/.exec(name)?.[1] === f));
+  const familyOf = (name: string) =>
+    [...parsed.type.keys()].find((f) => name === f || (parsed.type.get(f) === "histogram" && /^(.*)_(bucket|sum|count)$/.exec(name)?.[1] === f));
   for (const line of text.slice(0, -1).split("\n")) {
     const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
     if (meta) {
@@ -104,7 +105,9 @@ describe("GET /metrics", () => {
       { name: "keepalived_vrrp_state", labels: { iname: "VI_1", intf: "eth0", vrid: "51", ip_address: "10.99.0.41/24" }, value: 2 },
       { name: "keepalived_vrrp_state", labels: { iname: "VI_1", intf: "eth0", vrid: "51", ip_address: "10.99.0.42" }, value: 2 },
     ]);
-    expect(excluded(p)).toEqual([{ name: "keepalived_vrrp_excluded_state", labels: { iname: "VI_1", intf: "eth0", vrid: "51", ip_address: "10.99.1.41" }, value: 2 }]);
+    expect(excluded(p)).toEqual([
+      { name: "keepalived_vrrp_excluded_state", labels: { iname: "VI_1", intf: "eth0", vrid: "51", ip_address: "10.99.1.41" }, value: 2 },
+    ]);
 
     // Only excluded VIPs: keepalived_vrrp_state still has its ip_address="" sample.
     fake.instance("VI_2").vips = [];
@@ -141,7 +144,9 @@ describe("GET /metrics", () => {
     const fake = new FakeApi();
     fake.setTracker("VI_2", "chk_mt_down", false);
     const p = await scrape(fake);
-    expect(p.samples.filter((s) => s.name === "keepalived_script_status")).toEqual([{ name: "keepalived_script_status", labels: { name: "chk_mt_down" }, value: 1 }]);
+    expect(p.samples.filter((s) => s.name === "keepalived_script_status")).toEqual([
+      { name: "keepalived_script_status", labels: { name: "chk_mt_down" }, value: 1 },
+    ]);
     expect(value(p, "tandem_tracker_healthy", { iname: "VI_1", kind: "script", name: "chk_mt_down" })).toBe(1);
     expect(value(p, "tandem_tracker_healthy", { iname: "VI_2", kind: "script", name: "chk_mt_down" })).toBe(0);
     expect(value(p, "tandem_vrrp_effective_priority", { iname: "VI_2" })).toBe(75);
@@ -179,7 +184,9 @@ describe("GET /metrics", () => {
     const fake = new FakeApi();
     const socket = { intf: "eth0", source: "10.99.0.11" };
     expect(value(await scrape(fake), "tandem_vrrp_socket_receiving", socket)).toBe(1);
-    fake.socketList = [{ interface: "eth0", sourceAddress: "10.99.0.11", receiving: false, foreignPackets: 7, malformedPackets: 2, receiveFailures: 3, reopens: 2 }];
+    fake.socketList = [
+      { interface: "eth0", sourceAddress: "10.99.0.11", receiving: false, foreignPackets: 7, malformedPackets: 2, receiveFailures: 3, reopens: 2 },
+    ];
     const p = await scrape(fake);
     expect(value(p, "tandem_vrrp_socket_receiving", socket)).toBe(0);
     expect(value(p, "tandem_vrrp_socket_receive_failures_total", socket)).toBe(3);
@@ -202,11 +209,11 @@ describe("GET /metrics", () => {
   test("awkward instance and tracker names are escaped and parse back", async () => {
     const fake = new FakeApi();
     const instance = fake.instance("VI_1");
-    instance.trackers[0]!.name = "a}b,c=\"d\"";
+    instance.trackers[0]!.name = 'a}b,c="d"';
     instance.name = 'we"ird\\name\nx';
     const p = await scrape(fake);
     expect(value(p, "keepalived_vrrp_state", { iname: 'we"ird\\name\nx' })).toBe(2);
-    expect(value(p, "tandem_tracker_healthy", { name: "a}b,c=\"d\"" })).toBe(1);
+    expect(value(p, "tandem_tracker_healthy", { name: 'a}b,c="d"' })).toBe(1);
   });
 });
 
@@ -217,7 +224,18 @@ describe("text format helpers", () => {
   });
 
   test("special values and no-label samples", () => {
-    const text = renderFamilies([{ name: "x", help: "h", type: "gauge", samples: [{ labels: {}, value: NaN }, { labels: { a: "1" }, value: Infinity }, { labels: { a: "2" }, value: -Infinity }] }]);
+    const text = renderFamilies([
+      {
+        name: "x",
+        help: "h",
+        type: "gauge",
+        samples: [
+          { labels: {}, value: NaN },
+          { labels: { a: "1" }, value: Infinity },
+          { labels: { a: "2" }, value: -Infinity },
+        ],
+      },
+    ]);
     expect(text).toBe('# HELP x h\n# TYPE x gauge\nx NaN\nx{a="1"} +Inf\nx{a="2"} -Inf\n');
   });
 

@@ -7,8 +7,17 @@ import type { NewEvent } from "../../../src/store/event.ts";
 import { FakeApi, TOKEN } from "./fakes.ts";
 import { validate, type Schema } from "./json-schema.ts";
 
-type Operation = { operationId: string; responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>; parameters?: { name: string; in: string; required: boolean; schema: Schema }[] };
-type Doc = { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> } };
+type Operation = {
+  operationId: string;
+  responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
+  parameters?: { name: string; in: string; required: boolean; schema: Schema }[];
+};
+type Doc = {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> };
+};
 
 async function load() {
   const fake = new FakeApi();
@@ -21,15 +30,47 @@ async function load() {
 
 const ONE_OF_EACH_KIND: NewEvent[] = [
   { kind: "daemon.stop", atMs: 1, summary: "stop", data: { reason: "SIGTERM" } },
-  { kind: "vrrp.transition", atMs: 2, instance: "VI_2", summary: "t", data: { from: "BACKUP", to: "MASTER", cause: "master-down-timer", detail: "d", peer: { address: "10.99.0.12", priority: 100 }, priority: { base: 90, effective: 90 }, advertsMissed: 3, takeoverMs: 3649.5 } },
+  {
+    kind: "vrrp.transition",
+    atMs: 2,
+    instance: "VI_2",
+    summary: "t",
+    data: {
+      from: "BACKUP",
+      to: "MASTER",
+      cause: "master-down-timer",
+      detail: "d",
+      peer: { address: "10.99.0.12", priority: 100 },
+      priority: { base: 90, effective: 90 },
+      advertsMissed: 3,
+      takeoverMs: 3649.5,
+    },
+  },
   { kind: "vrrp.priority", atMs: 3, instance: "VI_2", summary: "p", data: { from: 90, to: 75, reason: "chk_mt_down failed" } },
   { kind: "vrrp.split-brain", atMs: 4, instance: "VI_1", summary: "s", data: { peer: { address: "10.99.0.12", priority: 100 }, ourPriority: 100 } },
   { kind: "group.transition", atMs: 5, instance: "G1", summary: "g", data: { from: "BACKUP", to: "MASTER", members: ["VI_1", "VI_2"] } },
-  { kind: "tracker.change", atMs: 6, instance: "VI_2", summary: "c", data: { tracker: { kind: "script", name: "chk" }, healthy: false, detail: "exit 1", exitCode: null, output: "x" } },
-  { kind: "notify.run", atMs: 7, instance: "VI_2", summary: "n", data: { role: "notify_master", state: "MASTER", argv: ["/bin/true"], exitCode: null, signal: "SIGKILL", timedOut: true, durationMs: 5000, output: "" } },
+  {
+    kind: "tracker.change",
+    atMs: 6,
+    instance: "VI_2",
+    summary: "c",
+    data: { tracker: { kind: "script", name: "chk" }, healthy: false, detail: "exit 1", exitCode: null, output: "x" },
+  },
+  {
+    kind: "notify.run",
+    atMs: 7,
+    instance: "VI_2",
+    summary: "n",
+    data: { role: "notify_master", state: "MASTER", argv: ["/bin/true"], exitCode: null, signal: "SIGKILL", timedOut: true, durationMs: 5000, output: "" },
+  },
   { kind: "config.reload", atMs: 8, summary: "r", data: { ok: false, file: "/etc/keepalived/keepalived.conf", diagnostics: ["a:1:1: error: x"] } },
   { kind: "api.action", atMs: 9, instance: "VI_1", summary: "a", data: { action: "maintenance.enter", caller: { address: "::1" }, ok: true } },
-  { kind: "api.refused", atMs: 9, summary: "f", data: { client: "10.0.0.9", reason: "client-streams", status: 429, count: 1, method: "GET", path: "/events/stream" } },
+  {
+    kind: "api.refused",
+    atMs: 9,
+    summary: "f",
+    data: { client: "10.0.0.9", reason: "client-streams", status: 429, count: 1, method: "GET", path: "/events/stream" },
+  },
   { kind: "process.exit", atMs: 10, summary: "p", data: { role: "observer", pid: 7, exitCode: null, signal: "SIGKILL", killedFor: "hung", restartInMs: 500 } },
   { kind: "history.degraded", atMs: 10, summary: "d", data: { reason: "disk full" } },
   { kind: "history.recovered", atMs: 11, summary: "r", data: { droppedEvents: 4 } },
@@ -135,7 +176,7 @@ describe("responses validate against the document's schemas", () => {
   test("every stored event kind validates, in pages and in the stream", async () => {
     const { fake, app, doc } = await load();
     for (const event of ONE_OF_EACH_KIND) fake.publish(event);
-    const body = await (await app.request("/events?limit=1000")).json() as any;
+    const body = (await (await app.request("/events?limit=1000")).json()) as any;
     expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(14);
     expect(validate(body, { $ref: "#/components/schemas/EventPage" }, doc.components.schemas)).toEqual([]);
     const res = await app.request("/events/stream", { headers: { "last-event-id": "0" } });
@@ -143,7 +184,10 @@ describe("responses validate against the document's schemas", () => {
     let text = "";
     while ((text.match(/\n\n/g) ?? []).length < 1 + fake.log.events.length) text += new TextDecoder().decode((await reader.read()).value);
     await reader.cancel();
-    const data = text.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)));
+    const data = text
+      .split("\n")
+      .filter((l) => l.startsWith("data: "))
+      .map((l) => JSON.parse(l.slice(6)));
     expect(data).toHaveLength(fake.log.events.length);
     for (const event of data) expect(validate(event, { $ref: "#/components/schemas/TandemEvent" }, doc.components.schemas)).toEqual([]);
   });

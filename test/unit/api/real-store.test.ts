@@ -19,7 +19,16 @@ beforeEach(() => {
   fake = new FakeApi();
   log = openEventLog({ path: ":memory:", clock: fake.clock });
   bus = new EventBus(log, memoryLogger());
-  app = createApiApp({ status: fake.status, events: bus, config: fake.config, actions: fake.actions, history: bus, token: fake.token, readsNeedToken: () => false, clock: fake.clock });
+  app = createApiApp({
+    status: fake.status,
+    events: bus,
+    config: fake.config,
+    actions: fake.actions,
+    history: bus,
+    token: fake.token,
+    readsNeedToken: () => false,
+    clock: fake.clock,
+  });
 });
 
 afterEach(() => log.close());
@@ -66,7 +75,12 @@ describe("GET /events over the SQLite history", () => {
 
   test("stored events validate against the API's schema", async () => {
     record(3);
-    bus.record({ kind: "api.action", atMs: fake.clock.wallMs(), summary: "a", data: { action: "maintenance.enter", caller: { address: "127.0.0.1" }, ok: true } });
+    bus.record({
+      kind: "api.action",
+      atMs: fake.clock.wallMs(),
+      summary: "a",
+      data: { action: "maintenance.enter", caller: { address: "127.0.0.1" }, ok: true },
+    });
     const doc = (await (await app.request("/openapi.json")).json()) as any;
     const page = await (await app.request("/events")).json();
     expect(validate(page, { $ref: "#/components/schemas/EventPage" }, doc.components.schemas)).toEqual([]);

@@ -21,10 +21,18 @@ describe("read routes", () => {
     const res = await get("/vrrp/state");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/json");
-    const body = await res.json() as any;
+    const body = (await res.json()) as any;
     expect(body.daemon).toMatchObject({ version: "0.1.0", pid: 4242, history: { state: "ok" } });
     expect(body.groups).toEqual([]);
-    expect(body.instances.map((i: { name: string; state: string; vrid: number; vips: string[]; excludedVips: string[] }) => [i.name, i.state, i.vrid, i.vips, i.excludedVips])).toEqual([
+    expect(
+      body.instances.map((i: { name: string; state: string; vrid: number; vips: string[]; excludedVips: string[] }) => [
+        i.name,
+        i.state,
+        i.vrid,
+        i.vips,
+        i.excludedVips,
+      ]),
+    ).toEqual([
       ["VI_1", "MASTER", 51, ["10.99.0.41/24"], []],
       ["VI_2", "BACKUP", 52, ["10.99.0.51/24"], []],
     ]);
@@ -33,17 +41,17 @@ describe("read routes", () => {
 
   test("GET /vrrp/state follows a failover", async () => {
     fake.failover("VI_2", 1234);
-    const body = await (await get("/vrrp/state")).json() as any;
+    const body = (await (await get("/vrrp/state")).json()) as any;
     expect(body.instances[1]).toMatchObject({ name: "VI_2", state: "MASTER", lastTakeoverMs: 1234 });
   });
 
   test("GET /vrrp/instances/:name: one instance; unknown -> 404 JSON", async () => {
     const res = await get("/vrrp/instances/VI_2");
     expect(res.status).toBe(200);
-    expect((await res.json() as any).effectivePriority).toBe(90);
+    expect(((await res.json()) as any).effectivePriority).toBe(90);
     const missing = await get("/vrrp/instances/VI_9");
     expect(missing.status).toBe(404);
-    expect(await missing.json() as any).toEqual({ error: "no VRRP instance named VI_9" });
+    expect((await missing.json()) as any).toEqual({ error: "no VRRP instance named VI_9" });
   });
 
   test("GET /vrrp/instances/:name decodes the name", async () => {
@@ -53,15 +61,15 @@ describe("read routes", () => {
   });
 
   test("GET /healthz reports the history state", async () => {
-    expect(await (await get("/healthz")).json() as any).toEqual({ status: "ok", history: "ok" });
+    expect((await (await get("/healthz")).json()) as any).toEqual({ status: "ok", history: "ok" });
     fake.historyHealth = { ...fake.historyHealth, state: "degraded", reason: "disk full", droppedEvents: 3 };
     const res = await get("/healthz");
     expect(res.status).toBe(200);
-    expect(await res.json() as any).toEqual({ status: "ok", history: "degraded" });
+    expect((await res.json()) as any).toEqual({ status: "ok", history: "degraded" });
   });
 
   test("GET /config is the effective (masked) config", async () => {
-    const body = await (await get("/config")).json() as any;
+    const body = (await (await get("/config")).json()) as any;
     expect(body.vrrpInstances[0].auth.password).toBe("********");
   });
 
@@ -102,7 +110,7 @@ describe("read routes", () => {
 
 describe("GET /events", () => {
   test("newest first by default, the EventPage shape", async () => {
-    const body = await (await get("/events")).json() as any;
+    const body = (await (await get("/events")).json()) as any;
     expect(body.events.map((e: { id: number }) => e.id)).toEqual([4, 3, 2, 1]);
     expect(body.nextCursor).toBeUndefined();
   });
@@ -120,9 +128,9 @@ describe("GET /events", () => {
   });
 
   test("pages with nextCursor until the end", async () => {
-    const first = await (await get("/events?limit=3")).json() as any;
+    const first = (await (await get("/events?limit=3")).json()) as any;
     expect(first.events.map((e: { id: number }) => e.id)).toEqual([4, 3, 2]);
-    const second = await (await get(`/events?limit=3&cursor=${first.nextCursor}`)).json() as any;
+    const second = (await (await get(`/events?limit=3&cursor=${first.nextCursor}`)).json()) as any;
     expect(second.events.map((e: { id: number }) => e.id)).toEqual([1]);
     expect(second.nextCursor).toBeUndefined();
   });
@@ -131,7 +139,7 @@ describe("GET /events", () => {
     fake.events.query = () => ({ ok: false, error: "bad-cursor", detail: "cursor from another history" });
     const res = await get("/events?cursor=abc");
     expect(res.status).toBe(400);
-    expect(await res.json() as any).toEqual({ error: "bad cursor", detail: "cursor from another history; use nextCursor from a previous page" });
+    expect((await res.json()) as any).toEqual({ error: "bad cursor", detail: "cursor from another history; use nextCursor from a previous page" });
   });
 
   test("an exception from the history is no bad cursor: the API answers 500, whatever the error's name", async () => {
@@ -145,7 +153,7 @@ describe("GET /events", () => {
   test("a cursor the store rejects is a 400", async () => {
     const res = await get("/events?cursor=forged");
     expect(res.status).toBe(400);
-    const body = await res.json() as any;
+    const body = (await res.json()) as any;
     expect(body.error).toBe("bad cursor");
     expect(body.detail).toContain("forged");
   });
@@ -177,7 +185,7 @@ describe("GET /events", () => {
   ])("?%s -> 400 %s", async (query, error) => {
     const res = await get(`/events?${query}`);
     expect(res.status).toBe(400);
-    expect((await res.json() as any).error).toBe(error);
+    expect(((await res.json()) as any).error).toBe(error);
   });
 
   test("epoch ms and ISO-8601 with an offset are the same instant", async () => {
@@ -188,14 +196,18 @@ describe("GET /events", () => {
 
 describe("POST /config/validate", () => {
   const post = (body: Bun.BodyInit, type?: string, token: string | undefined = TOKEN) =>
-    app.request("/config/validate", { method: "POST", body, headers: { ...(type ? { "content-type": type } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    app.request("/config/validate", {
+      method: "POST",
+      body,
+      headers: { ...(type ? { "content-type": type } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
 
   test("text body -> diagnostics", async () => {
     const ok = await post("vrrp_instance VI_1 {}", "text/plain");
     expect(ok.status).toBe(200);
-    expect(await ok.json() as any).toEqual({ ok: true, diagnostics: [], durationMs: 3 });
+    expect((await ok.json()) as any).toEqual({ ok: true, diagnostics: [], durationMs: 3 });
     const bad = await post("global_defs {}", "application/x-www-form-urlencoded");
-    expect(await bad.json() as any).toEqual({ ok: false, diagnostics: ["keepalived.conf:1:1: error: no vrrp_instance"], durationMs: 3 });
+    expect((await bad.json()) as any).toEqual({ ok: false, diagnostics: ["keepalived.conf:1:1: error: no vrrp_instance"], durationMs: 3 });
     expect(fake.validated).toEqual(["vrrp_instance VI_1 {}", "global_defs {}"]);
   });
 
@@ -211,7 +223,7 @@ describe("POST /config/validate", () => {
     fake.nextValidation = { kind: "limit", limit: "memory", detail: "it grew past 256 MiB", durationMs: 412.4 };
     const res = await post("$X=${X}${X}", "text/plain");
     expect(res.status).toBe(200);
-    expect(await res.json() as any).toEqual({
+    expect((await res.json()) as any).toEqual({
       ok: false,
       diagnostics: ["keepalived.conf:1:1: error: validation stopped at its memory limit: it grew past 256 MiB"],
       limit: { kind: "memory", detail: "it grew past 256 MiB" },
@@ -232,7 +244,7 @@ describe("POST /config/validate", () => {
 
   test("JSON body {config}", async () => {
     const res = await post(JSON.stringify({ config: "vrrp_instance X {}" }), "application/json");
-    expect(await res.json() as any).toEqual({ ok: true, diagnostics: [], durationMs: 3 });
+    expect((await res.json()) as any).toEqual({ ok: true, diagnostics: [], durationMs: 3 });
   });
 
   test.each([
@@ -245,27 +257,31 @@ describe("POST /config/validate", () => {
   ])("%s (%s) -> %d", async (body, type, status, error) => {
     const res = await post(body, type);
     expect(res.status).toBe(status);
-    expect((await res.json() as any).error).toBe(error);
+    expect(((await res.json()) as any).error).toBe(error);
   });
 
   test("not UTF-8 -> 400", async () => {
     const res = await post(new Uint8Array([0xff, 0xfe, 0x00, 0xc3]), "text/plain");
     expect(res.status).toBe(400);
-    expect((await res.json() as any).error).toBe("the request body is not UTF-8 text");
+    expect(((await res.json()) as any).error).toBe("the request body is not UTF-8 text");
   });
 
   test("over maxBodyBytes -> 413, by Content-Length or by counting a stream", async () => {
     const big = "#".repeat(4097);
     const declared = await post(big, "text/plain");
     expect(declared.status).toBe(413);
-    expect(await declared.json() as any).toEqual({ error: "request body too large", detail: "the limit is 4096 bytes" });
+    expect((await declared.json()) as any).toEqual({ error: "request body too large", detail: "the limit is 4096 bytes" });
     const chunks = new ReadableStream<Uint8Array>({
       start(c) {
         for (let i = 0; i < 5; i++) c.enqueue(new TextEncoder().encode("#".repeat(1000)));
         c.close();
       },
     });
-    const streamed = await app.request("/config/validate", { method: "POST", body: chunks, headers: { "content-type": "text/plain", authorization: `Bearer ${TOKEN}` } });
+    const streamed = await app.request("/config/validate", {
+      method: "POST",
+      body: chunks,
+      headers: { "content-type": "text/plain", authorization: `Bearer ${TOKEN}` },
+    });
     expect(streamed.status).toBe(413);
     expect(fake.validated).toEqual([]);
   });
@@ -284,14 +300,14 @@ describe("unknown routes and methods", () => {
   test("unknown path -> 404 JSON", async () => {
     const res = await get("/vrrp/nothing");
     expect(res.status).toBe(404);
-    expect(await res.json() as any).toEqual({ error: "no route /vrrp/nothing", detail: "GET /openapi.json lists every route" });
+    expect((await res.json()) as any).toEqual({ error: "no route /vrrp/nothing", detail: "GET /openapi.json lists every route" });
   });
 
   test("known path, other method -> 405 JSON with Allow", async () => {
     const put = await app.request("/vrrp/state", { method: "PUT" });
     expect(put.status).toBe(405);
     expect(put.headers.get("allow")).toBe("GET, HEAD");
-    expect((await put.json() as any).error).toBe("method PUT not allowed on /vrrp/state");
+    expect(((await put.json()) as any).error).toBe("method PUT not allowed on /vrrp/state");
     const getMaintenance = await get("/vrrp/instances/VI_1/maintenance");
     expect(getMaintenance.status).toBe(405);
     expect(getMaintenance.headers.get("allow")).toBe("POST, DELETE");
@@ -302,6 +318,6 @@ describe("unknown routes and methods", () => {
     fake.failStatus = true;
     const res = await get("/vrrp/state");
     expect(res.status).toBe(500);
-    expect(await res.json() as any).toEqual({ error: "internal error", detail: "status source exploded" });
+    expect((await res.json()) as any).toEqual({ error: "internal error", detail: "status source exploded" });
   });
 });

@@ -159,7 +159,7 @@ describe("probe scheduler: after the end (checkers)", () => {
       intervalMs: 5000,
       firstDelayMs: 2000,
       nextDelayMs: (outcome: ProbeOutcome<string>) => {
-        if (outcome.ok && outcome.value === "up") return (retries = 0), 5000;
+        if (outcome.ok && outcome.value === "up") return ((retries = 0), 5000);
         return retries++ < 2 ? 1000 : ((retries = 0), 5000);
       },
     });

@@ -7,7 +7,9 @@ describe("duplicate VRIDs", () => {
   test("same VRID on the same interface is an error at the second instance (keepalived -t: A and B both use VRID 5)", () => {
     const r = parseText(vi("A", 5) + vi("B", 5));
     expect(r.config).toBeUndefined();
-    expect(r.errors).toEqual(["keepalived.conf:11:3: error: vrrp_instance B uses virtual_router_id 5 on eth0, already used by vrrp_instance A (/etc/keepalived/keepalived.conf:1:1)"]);
+    expect(r.errors).toEqual([
+      "keepalived.conf:11:3: error: vrrp_instance B uses virtual_router_id 5 on eth0, already used by vrrp_instance A (/etc/keepalived/keepalived.conf:1:1)",
+    ]);
   });
 
   test("keepalived refuses it even when the versions differ (checked with keepalived -t), since the virtual MAC is shared", () => {
@@ -23,10 +25,19 @@ describe("duplicate VRIDs", () => {
 });
 
 describe("vrrp_sync_group", () => {
-  const group = (name: string, members: string[], extra = "") => `vrrp_sync_group ${name} {\n  group {\n${members.map((m) => `    ${m}\n`).join("")}  }\n${extra}}\n`;
+  const group = (name: string, members: string[], extra = "") =>
+    `vrrp_sync_group ${name} {\n  group {\n${members.map((m) => `    ${m}\n`).join("")}  }\n${extra}}\n`;
 
   test("members, notify scripts and smtp_alert", () => {
-    const r = parseText(group("G1", ["VI_2", "VI_3"], '  notify_master "/usr/local/bin/vrrp.mast arg1 arg2"\n  notify_backup /b\n  notify_fault /f\n  notify /n\n  notify_stop /s\n  smtp_alert\n') + vi("VI_2", 2) + vi("VI_3", 3));
+    const r = parseText(
+      group(
+        "G1",
+        ["VI_2", "VI_3"],
+        '  notify_master "/usr/local/bin/vrrp.mast arg1 arg2"\n  notify_backup /b\n  notify_fault /f\n  notify /n\n  notify_stop /s\n  smtp_alert\n',
+      ) +
+        vi("VI_2", 2) +
+        vi("VI_3", 3),
+    );
     expect(r.messages).toEqual([]);
     expect(r.config?.syncGroups[0]).toMatchObject({
       name: "G1",
@@ -62,7 +73,9 @@ describe("vrrp_sync_group", () => {
   });
 
   test("an empty group is an error", () => {
-    expect(parseText("vrrp_sync_group G {\n  notify /x\n}").errors).toEqual(["keepalived.conf:1:1: error: vrrp_sync_group G needs a 'group { INSTANCE ... }' block with at least one instance"]);
+    expect(parseText("vrrp_sync_group G {\n  notify /x\n}").errors).toEqual([
+      "keepalived.conf:1:1: error: vrrp_sync_group G needs a 'group { INSTANCE ... }' block with at least one instance",
+    ]);
   });
 });
 
@@ -73,7 +86,23 @@ describe("diagnostics API", () => {
   });
 
   test("malformed input never throws", () => {
-    const garbage = ["{", "}", "vrrp_instance", "vrrp_instance {", 'vrrp_instance "', "virtual_server", "virtual_server fwmark", "real_server {", "$=", "@", "~SEQ(", "include", "${", "vrrp_instance A {\n virtual_ipaddress {\n /24 brd\n}", "virtual_server_group G {\n 1.2.3.4-1 x\n}"];
+    const garbage = [
+      "{",
+      "}",
+      "vrrp_instance",
+      "vrrp_instance {",
+      'vrrp_instance "',
+      "virtual_server",
+      "virtual_server fwmark",
+      "real_server {",
+      "$=",
+      "@",
+      "~SEQ(",
+      "include",
+      "${",
+      "vrrp_instance A {\n virtual_ipaddress {\n /24 brd\n}",
+      "virtual_server_group G {\n 1.2.3.4-1 x\n}",
+    ];
     for (const text of garbage) expect(() => parseText(text)).not.toThrow();
     for (let i = 0; i < 200; i++) {
       const chars = "{} \n\"'#!$@~abc10./-_";

@@ -93,12 +93,24 @@ describe("global_defs", () => {
 describe("vrrp_script", () => {
   test("defaults: interval 1, timeout = interval (keepalived kills a script after interval: checked with a sleeping script), weight 0, rise/fall 1", () => {
     const r = parseText('vrrp_script chk {\n  script "killall -0 sshd"\n  interval 2\n}');
-    expect(r.config?.vrrpScripts[0]).toMatchObject({ name: "chk", script: "killall -0 sshd", intervalS: 2, timeoutS: 2, weight: 0, weightReverse: false, rise: 1, fall: 1, initFail: false });
+    expect(r.config?.vrrpScripts[0]).toMatchObject({
+      name: "chk",
+      script: "killall -0 sshd",
+      intervalS: 2,
+      timeoutS: 2,
+      weight: 0,
+      weightReverse: false,
+      rise: 1,
+      fall: 1,
+      initFail: false,
+    });
     expect(r.config?.vrrpScripts[0]?.location).toEqual({ file: "/etc/keepalived/keepalived.conf", line: 1, col: 1 });
   });
 
   test("all keywords", () => {
-    const r = parseText("vrrp_script chk {\n  script /usr/bin/check --fast 'a b'\n  interval 1\n  timeout 3\n  weight -15 reverse\n  rise 2\n  fall 3\n  user nobody nogroup\n  init_fail\n}");
+    const r = parseText(
+      "vrrp_script chk {\n  script /usr/bin/check --fast 'a b'\n  interval 1\n  timeout 3\n  weight -15 reverse\n  rise 2\n  fall 3\n  user nobody nogroup\n  init_fail\n}",
+    );
     expect(r.messages).toEqual([]);
     expect(r.config?.vrrpScripts[0]).toMatchObject({
       script: "/usr/bin/check --fast 'a b'",
@@ -113,7 +125,9 @@ describe("vrrp_script", () => {
   });
 
   test("weight range -253..253 and a missing script line", () => {
-    expect(parseText("vrrp_script chk {\n  script true\n  weight 254\n}").errors).toEqual(["keepalived.conf:3:10: error: weight for vrrp_script chk must be -253..253, got 254"]);
+    expect(parseText("vrrp_script chk {\n  script true\n  weight 254\n}").errors).toEqual([
+      "keepalived.conf:3:10: error: weight for vrrp_script chk must be -253..253, got 254",
+    ]);
     expect(parseText("vrrp_script chk {\n  interval 1\n}").errors).toEqual(["keepalived.conf:1:1: error: vrrp_script chk has no 'script' line"]);
   });
 
@@ -126,7 +140,7 @@ describe("vrrp_script", () => {
 
 describe("track_file", () => {
   test("file, weight default 1, init_file; vrrp_track_file is a deprecated synonym (keepalived warns too)", () => {
-    const r = parseText("track_file a {\n  file /run/a\n}\nvrrp_track_file b {\n  file \"/run/b\"\n  weight -5 reverse\n  init_file 7 overwrite\n}");
+    const r = parseText('track_file a {\n  file /run/a\n}\nvrrp_track_file b {\n  file "/run/b"\n  weight -5 reverse\n  init_file 7 overwrite\n}');
     expect(r.config?.trackFiles.map(({ name, file, weight, weightReverse, initFile }) => ({ name, file, weight, weightReverse, initFile }))).toEqual([
       { name: "a", file: "/run/a", weight: 1, weightReverse: false, initFile: undefined },
       { name: "b", file: "/run/b", weight: -5, weightReverse: true, initFile: { value: 7, overwrite: true } },

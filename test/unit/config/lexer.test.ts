@@ -43,7 +43,7 @@ describe("lexer", () => {
     expect(lex(`notify_master "/bin/echo x" 'user name'`).texts).toEqual(["notify_master", "/bin/echo x", "user name"]);
   });
 
-  test("single quotes inside double quotes are kept for the script runner; \\\" is unescaped", () => {
+  test('single quotes inside double quotes are kept for the script runner; \\" is unescaped', () => {
     expect(lex(`script "bash -c '</dev/tcp/127.0.0.1/80'"`).texts).toEqual(["script", "bash -c '</dev/tcp/127.0.0.1/80'"]);
     expect(lex(`x "say \\"hi\\" \\t"`).texts).toEqual(["x", 'say "hi" \\t']);
   });
@@ -60,7 +60,7 @@ describe("lexer", () => {
   });
 
   test("an unterminated quote is an error at the quote", () => {
-    expect(lex('script "/bin/true').diag).toEqual(["k.conf:3:8: error: unterminated quoted string (missing closing \")"]);
+    expect(lex('script "/bin/true').diag).toEqual(['k.conf:3:8: error: unterminated quoted string (missing closing ")']);
   });
 
   test("commentStart ignores comment characters inside quotes", () => {

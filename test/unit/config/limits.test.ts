@@ -22,21 +22,29 @@ const one = (text: string, limits: Partial<ConfigLimits> = {}) => parse({ [MAIN]
 describe("parameter substitution", () => {
   test("the issue's 48-byte body: an error at the use, in milliseconds, not a daemon growing to 18 GB", () => {
     const r = one("$X=$X=${X}${X}\nglobal_defs {\n  router_id ${X}\n}\n");
-    expect(r.diag).toEqual(["keepalived.conf:3:3: error: parameter substitution makes this line longer than 64 KiB (a definition that refers to itself?); the line is skipped"]);
+    expect(r.diag).toEqual([
+      "keepalived.conf:3:3: error: parameter substitution makes this line longer than 64 KiB (a definition that refers to itself?); the line is skipped",
+    ]);
     expect(r.ms).toBeLessThan(200);
   });
 
   test("a definition that grows by a constant every round is a runaway after the round limit", () => {
-    expect(one("$X=a${X}\nrouter_id $X\n").diag).toEqual(["keepalived.conf:2:1: error: parameter substitution does not terminate after 32 rounds (a definition refers to itself); the line is skipped"]);
+    expect(one("$X=a${X}\nrouter_id $X\n").diag).toEqual([
+      "keepalived.conf:2:1: error: parameter substitution does not terminate after 32 rounds (a definition refers to itself); the line is skipped",
+    ]);
   });
 
   test("two definitions that refer to each other", () => {
-    expect(one("$A=${B}\n$B=${A}\nx ${A}\n").diag).toEqual(["keepalived.conf:3:1: error: parameter substitution does not terminate after 32 rounds (a definition refers to itself); the line is skipped"]);
+    expect(one("$A=${B}\n$B=${A}\nx ${A}\n").diag).toEqual([
+      "keepalived.conf:3:1: error: parameter substitution does not terminate after 32 rounds (a definition refers to itself); the line is skipped",
+    ]);
   });
 
   test("the line length bound applies to what substitution produces, whatever the source's length", () => {
     const r = one(`$X=${"a".repeat(100)}\nrouter_id \${X}\${X}\n`, { lineChars: 150 });
-    expect(r.diag).toEqual(["keepalived.conf:2:1: error: parameter substitution makes this line longer than 150 bytes (a definition that refers to itself?); the line is skipped"]);
+    expect(r.diag).toEqual([
+      "keepalived.conf:2:1: error: parameter substitution makes this line longer than 150 bytes (a definition that refers to itself?); the line is skipped",
+    ]);
   });
 
   test("multi-line definitions that double at every level stop at the work budget", () => {
@@ -51,7 +59,9 @@ describe("parameter substitution", () => {
 describe("~SEQ", () => {
   test("a ~SEQ inside a ~SEQ stops at the work budget, with the place and the budget named", () => {
     const r = one("~SEQ(a,1,10000) ~SEQ(b,1,10000) vrrp_script s${a}_${b} {\n");
-    expect(r.diag.find((d) => d.includes("expands to more than"))).toMatch(/^keepalived\.conf:1:\d+: error: the configuration expands to more than 1048\d+ characters of lines \(1 MiB plus 1\.5 x the 57 bytes read\)/);
+    expect(r.diag.find((d) => d.includes("expands to more than"))).toMatch(
+      /^keepalived\.conf:1:\d+: error: the configuration expands to more than 1048\d+ characters of lines \(1 MiB plus 1\.5 x the 57 bytes read\)/,
+    );
     expect(r.ms).toBeLessThan(1000);
   });
 
@@ -69,7 +79,9 @@ describe("~SEQ", () => {
 
 describe("files and includes", () => {
   test("a file over the size limit is refused without being read", () => {
-    expect(one("x".repeat(2000), { fileBytes: 1000 }).diag).toEqual(["keepalived.conf:1:1: error: cannot read configuration file keepalived.conf: larger than 1000 bytes"]);
+    expect(one("x".repeat(2000), { fileBytes: 1000 }).diag).toEqual([
+      "keepalived.conf:1:1: error: cannot read configuration file keepalived.conf: larger than 1000 bytes",
+    ]);
   });
 
   test("the bytes read by all includes together are bounded, repeats counted", () => {
@@ -89,13 +101,17 @@ describe("files and includes", () => {
   });
 
   test("brace alternatives of an include are bounded", () => {
-    expect(one(`include ${"{a,b}".repeat(10)}\n`).diag).toEqual([`keepalived.conf:1:9: error: include ${"{a,b}".repeat(10)}: the pattern expands to more than 256 alternatives`]);
+    expect(one(`include ${"{a,b}".repeat(10)}\n`).diag).toEqual([
+      `keepalived.conf:1:9: error: include ${"{a,b}".repeat(10)}: the pattern expands to more than 256 alternatives`,
+    ]);
   });
 
   test("a glob may examine a bounded number of directory entries", () => {
     const files: Record<string, string> = { [MAIN]: "include conf.d/*.conf\n" };
     for (let i = 0; i < 20; i++) files[`/etc/keepalived/conf.d/${i}.conf`] = "";
-    expect(parse(files, { globEntries: 10 }).diag).toEqual(["keepalived.conf:1:9: error: include conf.d/*.conf: more than 10 files to examine (the limit is 10 directory entries per include)"]);
+    expect(parse(files, { globEntries: 10 }).diag).toEqual([
+      "keepalived.conf:1:9: error: include conf.d/*.conf: more than 10 files to examine (the limit is 10 directory entries per include)",
+    ]);
   });
 
   test("glob matching takes linear-ish time on patterns that make a RegExp backtrack, and odd classes do not throw", () => {
@@ -111,13 +127,17 @@ describe("files and includes", () => {
   });
 
   test("a file holding NUL bytes (UTF-16, binary) is refused with one error", () => {
-    expect(one("\uFEFFr\u0000o\u0000u\u0000t\u0000e\u0000r\u0000").diag).toEqual(["keepalived.conf:1:3: error: keepalived.conf holds a NUL byte: it is not a text file (UTF-16 or binary?); the file is skipped"]);
+    expect(one("\uFEFFr\u0000o\u0000u\u0000t\u0000e\u0000r\u0000").diag).toEqual([
+      "keepalived.conf:1:3: error: keepalived.conf holds a NUL byte: it is not a text file (UTF-16 or binary?); the file is skipped",
+    ]);
   });
 });
 
 describe("lines, blocks and diagnostics", () => {
   test("an over-long physical line is skipped with an error at the column where it goes over", () => {
-    expect(one(`router_id ${"x".repeat(200)}\n`, { lineChars: 100 }).diag).toEqual(["keepalived.conf:1:101: error: line longer than 100 bytes (210 characters); the line is skipped"]);
+    expect(one(`router_id ${"x".repeat(200)}\n`, { lineChars: 100 }).diag).toEqual([
+      "keepalived.conf:1:101: error: line longer than 100 bytes (210 characters); the line is skipped",
+    ]);
   });
 
   test("blocks nested too deep are skipped as a whole, and later blocks still parse", () => {
@@ -133,7 +153,9 @@ describe("lines, blocks and diagnostics", () => {
     expect(r.diag.length).toBeLessThanOrEqual(2 * DEFAULT_CONFIG_LIMITS.diagnosticsPerSeverity + 1);
     const r2 = one("}\n".repeat(450_000));
     expect(r2.diag.length).toBe(DEFAULT_CONFIG_LIMITS.diagnosticsPerSeverity + 1);
-    expect(r2.diag.at(-1)).toBe(`keepalived.conf:${DEFAULT_CONFIG_LIMITS.diagnosticsPerSeverity + 1}:1: error: ${450_000 - DEFAULT_CONFIG_LIMITS.diagnosticsPerSeverity} more error(s) not shown (only the first 200 of each kind are kept); the first of them is here`);
+    expect(r2.diag.at(-1)).toBe(
+      `keepalived.conf:${DEFAULT_CONFIG_LIMITS.diagnosticsPerSeverity + 1}:1: error: ${450_000 - DEFAULT_CONFIG_LIMITS.diagnosticsPerSeverity} more error(s) not shown (only the first 200 of each kind are kept); the first of them is here`,
+    );
   });
 
   test("errors are kept even when warnings filled their share first", () => {

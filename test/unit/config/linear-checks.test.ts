@@ -17,7 +17,10 @@ function duplicateVridsByScan(instances: VrrpInstance[], diag: Diagnostics): voi
       if (a.interface !== b.interface || a.vrid !== b.vrid) continue;
       const disjointUnicast = a.unicastPeers.length > 0 && b.unicastPeers.length > 0 && !a.unicastPeers.some((p) => b.unicastPeers.includes(p));
       if (disjointUnicast) continue;
-      diag.error(b.fieldLocations.vrid ?? b.location, `vrrp_instance ${b.name} uses virtual_router_id ${b.vrid} on ${b.interface}, already used by vrrp_instance ${a.name} (${where(a.location)})`);
+      diag.error(
+        b.fieldLocations.vrid ?? b.location,
+        `vrrp_instance ${b.name} uses virtual_router_id ${b.vrid} on ${b.interface}, already used by vrrp_instance ${a.name} (${where(a.location)})`,
+      );
       break;
     }
   }
@@ -79,7 +82,9 @@ describe("checkDuplicateVrids (indexed by interface and VRID)", () => {
 
 describe("duplicate names (indexed per kind of block)", () => {
   test("track_file and vrrp_track_file share one namespace; each kind has its own", () => {
-    const r = parseText("track_file T {\nfile /a\n}\nvrrp_track_file T {\nfile /b\n}\nvrrp_script T {\nscript /s\n}\nvirtual_server_group T {\n10.0.0.1 80\n}\nvirtual_server_group T {\n10.0.0.2 80\n}\n");
+    const r = parseText(
+      "track_file T {\nfile /a\n}\nvrrp_track_file T {\nfile /b\n}\nvrrp_script T {\nscript /s\n}\nvirtual_server_group T {\n10.0.0.1 80\n}\nvirtual_server_group T {\n10.0.0.2 80\n}\n",
+    );
     expect(r.errors).toEqual([
       "keepalived.conf:4:17: error: vrrp_track_file T is already defined at /etc/keepalived/keepalived.conf:1:1",
       "keepalived.conf:13:22: error: virtual_server_group T is already defined at /etc/keepalived/keepalived.conf:10:1",
@@ -118,7 +123,11 @@ describe("numbers", () => {
     expect(Object.is(zero.config?.vrrpInstances[0]?.garpMasterDelayS, 0)).toBe(true);
     for (const text of ["0x10", "1e999", "9".repeat(400), "Infinity", "NaN", "1_000"]) {
       const r = parseText(instance(`priority ${text}`));
-      expect(r.errors.some((e) => e.includes(`priority must be an integer 1..255, got ${text.slice(0, 50)}`) || e.includes(`priority must be 1..255, got ${text.slice(0, 50)}`))).toBe(true);
+      expect(
+        r.errors.some(
+          (e) => e.includes(`priority must be an integer 1..255, got ${text.slice(0, 50)}`) || e.includes(`priority must be 1..255, got ${text.slice(0, 50)}`),
+        ),
+      ).toBe(true);
     }
   });
 

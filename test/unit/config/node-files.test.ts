@@ -29,7 +29,10 @@ describe("nodeFiles (real file system)", () => {
     writeFileSync(join(root, "conf.d", "b.conf"), "vrrp_script b {\n  script true\n}\n");
     writeFileSync(join(root, "conf.d", "a.conf"), "vrrp_script a {\n  script true\n}\n");
     writeFileSync(join(root, "keepalived.conf"), "include conf.d/*.conf\n");
-    expect(nodeFiles.glob(join(root, "conf.d", "*.conf"), 100)).toEqual({ paths: [join(root, "conf.d", "a.conf"), join(root, "conf.d", "b.conf")], examined: 4 });
+    expect(nodeFiles.glob(join(root, "conf.d", "*.conf"), 100)).toEqual({
+      paths: [join(root, "conf.d", "a.conf"), join(root, "conf.d", "b.conf")],
+      examined: 4,
+    });
     expect(nodeFiles.glob(join(root, "*", "*.conf"), 2)).toEqual({ error: "more than 2 directory entries to examine" });
     expect(nodeFiles.readFile(join(root, "nope"), 100)).toEqual({ error: "No such file or directory", missing: true });
     const r = parseConfig(join(root, "keepalived.conf"), nodeFiles);
@@ -48,10 +51,16 @@ describe("nodeFiles (real file system)", () => {
   test("include /dev/zero and a FIFO are errors, not endless reads", () => {
     const fifo = join(root, "fifo.conf");
     Bun.spawnSync(["mkfifo", fifo]);
-    writeFileSync(join(root, "dev.conf"), `include /dev/zero
+    writeFileSync(
+      join(root, "dev.conf"),
+      `include /dev/zero
 include ${fifo}
-`);
+`,
+    );
     const r = parseConfig(join(root, "dev.conf"), nodeFiles);
-    expect(r.diagnostics.map((d) => d.message)).toEqual(["cannot read configuration file /dev/zero: not a regular file", `cannot read configuration file ${fifo}: not a regular file`]);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      "cannot read configuration file /dev/zero: not a regular file",
+      `cannot read configuration file ${fifo}: not a regular file`,
+    ]);
   });
 });

@@ -42,9 +42,7 @@ describe("include", () => {
   test("an include cycle is an error at the include that closes it", () => {
     const r = run({ [MAIN]: "include a.conf", "/etc/keepalived/a.conf": "x\ninclude keepalived.conf" });
     expect(r.texts).toEqual(["x"]);
-    expect(r.diag).toEqual([
-      "a.conf:2:9: error: include cycle: keepalived.conf -> a.conf -> keepalived.conf",
-    ]);
+    expect(r.diag).toEqual(["a.conf:2:9: error: include cycle: keepalived.conf -> a.conf -> keepalived.conf"]);
   });
 
   test("include depth is limited", () => {
@@ -69,21 +67,27 @@ describe("include", () => {
 
 describe("parameters", () => {
   test("$NAME before whitespace and ${NAME} anywhere are replaced; undefined ones stay", () => {
-    const r = run({ [MAIN]: "$IF=eth0\n$BASE=10.0\ninterface $IF\n${BASE}.0.1/24\nscript \"echo $HOME ${UNDEF}\"\n$IFx" });
+    const r = run({ [MAIN]: '$IF=eth0\n$BASE=10.0\ninterface $IF\n${BASE}.0.1/24\nscript "echo $HOME ${UNDEF}"\n$IFx' });
     expect(r.texts).toEqual(["interface eth0", "10.0.0.1/24", 'script "echo $HOME ${UNDEF}"', "$IFx"]);
   });
 
   test("replacement is recursive and done at use time (man page example)", () => {
-    const r = run({ [MAIN]: "$ADDRESS_BASE=10.2.${ADDRESS_BASE_SUB}\n$ADDRESS_BASE_SUB=0\n${ADDRESS_BASE}.100/32\n$ADDRESS_BASE_SUB=10\n${ADDRESS_BASE}.100/32" });
+    const r = run({
+      [MAIN]: "$ADDRESS_BASE=10.2.${ADDRESS_BASE_SUB}\n$ADDRESS_BASE_SUB=0\n${ADDRESS_BASE}.100/32\n$ADDRESS_BASE_SUB=10\n${ADDRESS_BASE}.100/32",
+    });
     expect(r.texts).toEqual(["10.2.0.100/32", "10.2.10.100/32"]);
   });
 
   test("a self-referencing definition is an error, not a hang", () => {
-    expect(run({ [MAIN]: "$A=x${A}\nv $A" }).diag).toEqual(["keepalived.conf:2:1: error: parameter substitution does not terminate after 32 rounds (a definition refers to itself); the line is skipped"]);
+    expect(run({ [MAIN]: "$A=x${A}\nv $A" }).diag).toEqual([
+      "keepalived.conf:2:1: error: parameter substitution does not terminate after 32 rounds (a definition refers to itself); the line is skipped",
+    ]);
   });
 
   test("an invalid parameter name is an error", () => {
-    expect(run({ [MAIN]: "$1X=2" }).diag).toEqual(["keepalived.conf:1:2: error: '1X' is not a valid parameter name (letters, digits and _, not starting with a digit)"]);
+    expect(run({ [MAIN]: "$1X=2" }).diag).toEqual([
+      "keepalived.conf:1:2: error: '1X' is not a valid parameter name (letters, digits and _, not starting with a digit)",
+    ]);
   });
 
   test("multi-line definitions expand to several lines", () => {
@@ -97,7 +101,7 @@ describe("parameters", () => {
     const r = run({ [MAIN]: "x ${_HASH}1 ${_BANG}2 ${_PWD}" });
     expect(r.texts).toEqual(["x #1 !2 /etc/keepalived"]);
     // The '#' from ${_HASH} is data, not a comment (comments are stripped before substitution).
-    const parsed = parseText('global_defs {\n router_id a${_HASH}b\n}');
+    const parsed = parseText("global_defs {\n router_id a${_HASH}b\n}");
     expect(parsed.config?.globalDefs.routerId).toBe("a#b");
   });
 

@@ -42,10 +42,21 @@ describe("keepalived sample configurations", () => {
 
   test("HTTP_GET.port: SSL_GET with connect_port and retry", () => {
     const c = ok("keepalived.conf.HTTP_GET.port");
-    expect(c.globalDefs).toMatchObject({ routerId: "LVS_DEVEL", notificationEmail: ["acassen"], smtpServer: { host: "192.168.200.1", port: 25 }, smtpConnectTimeoutS: 30 });
+    expect(c.globalDefs).toMatchObject({
+      routerId: "LVS_DEVEL",
+      notificationEmail: ["acassen"],
+      smtpServer: { host: "192.168.200.1", port: 25 },
+      smtpConnectTimeoutS: 30,
+    });
     expect(c.virtualServers[0]).toMatchObject({ lbAlgo: "rr", lbKind: "NAT", persistenceTimeoutS: 50, protocol: "TCP", delayLoopS: 6 });
     expect(rsList(c)).toEqual(["192.168.201.100:443"]);
-    expect(c.virtualServers[0]?.realServers[0]?.checkers[0]).toMatchObject({ kind: "SSL_GET", connectPort: 444, connectTimeoutS: 3, retry: 3, delayBeforeRetryS: 3 });
+    expect(c.virtualServers[0]?.realServers[0]?.checkers[0]).toMatchObject({
+      kind: "SSL_GET",
+      connectPort: 444,
+      connectTimeoutS: 3,
+      retry: 3,
+      delayBeforeRetryS: 3,
+    });
   });
 
   test("SMTP_CHECK: three real servers, host blocks", () => {
@@ -101,7 +112,12 @@ describe("keepalived sample configurations", () => {
     const k = c.virtualServers[0]?.realServers[0]?.checkers[0];
     if (k?.kind !== "SSL_GET") throw new Error("expected SSL_GET");
     expect(k.urls.map((u) => u.statusCodes)).toEqual([
-      [{ from: 200, to: 299 }, { from: 400, to: 499 }, { from: 503, to: 503 }, { from: 505, to: 505 }],
+      [
+        { from: 200, to: 299 },
+        { from: 400, to: 499 },
+        { from: 503, to: 503 },
+        { from: 505, to: 505 },
+      ],
       [{ from: 200, to: 200 }],
     ]);
   });
@@ -146,8 +162,18 @@ describe("keepalived sample configurations", () => {
     ]);
     expect(c.vrrpInstances.length).toBe(9);
     const vi1 = c.vrrpInstances[0]!;
-    expect(vi1.trackInterfaces.map((t) => [t.name, t.weight])).toEqual([["eth1", 2], ["eth2", -2], ["eth3", undefined]]);
-    expect(vi1.trackScripts.map((t) => [t.name, t.weight])).toEqual([["chk_sshd", undefined], ["chk_haproxy", 2], ["chk_http_port", undefined], ["chk_https_port", undefined], ["chk_smtp_port", undefined]]);
+    expect(vi1.trackInterfaces.map((t) => [t.name, t.weight])).toEqual([
+      ["eth1", 2],
+      ["eth2", -2],
+      ["eth3", undefined],
+    ]);
+    expect(vi1.trackScripts.map((t) => [t.name, t.weight])).toEqual([
+      ["chk_sshd", undefined],
+      ["chk_haproxy", 2],
+      ["chk_http_port", undefined],
+      ["chk_https_port", undefined],
+      ["chk_smtp_port", undefined],
+    ]);
     expect(vips(c, 0)).toEqual(["192.168.200.18/25"]);
     expect(vips(c, 3)).toEqual(["192.168.201.19/28"]);
   });

@@ -105,9 +105,32 @@ const ip = (i: number): string => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i
 
 /** Values no keyword accepts, or that trip number parsing, object keys and ranges. */
 const HOSTILE = [
-  "__proto__", "constructor", "toString", "hasOwnProperty", "1e999", "0x10", "-0", "9".repeat(400), "-1", "+7", "1.5.",
-  "10.0.0.300", "10.0.0.9-10.0.0.1", "0.0.0.0/0", "10.0.0.1-255", "1.0.0.0-223.255.255.255", "10.0.0.1/33", "::1",
-  "a/b/c", "-", ".", "NaN", "Infinity", "1-2-3", "200-", "-299",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  "1e999",
+  "0x10",
+  "-0",
+  "9".repeat(400),
+  "-1",
+  "+7",
+  "1.5.",
+  "10.0.0.300",
+  "10.0.0.9-10.0.0.1",
+  "0.0.0.0/0",
+  "10.0.0.1-255",
+  "1.0.0.0-223.255.255.255",
+  "10.0.0.1/33",
+  "::1",
+  "a/b/c",
+  "-",
+  ".",
+  "NaN",
+  "Infinity",
+  "1-2-3",
+  "200-",
+  "-299",
 ];
 const hostile = (i: number): string => (i < HOSTILE.length ? (HOSTILE[i] as string) : `${HOSTILE[i % HOSTILE.length]}${i}`);
 
@@ -130,8 +153,14 @@ const ENTRIES_PER_BLOCK = 4;
 
 /** Block headers the tables do not describe: which blocks take a name and which an address. */
 const HEADER_KIND = new Map<string, "name" | "address">([
-  ["vrrp_script", "name"], ["track_file", "name"], ["vrrp_track_file", "name"], ["vrrp_instance", "name"],
-  ["vrrp_sync_group", "name"], ["virtual_server_group", "name"], ["virtual_server", "address"], ["real_server", "address"],
+  ["vrrp_script", "name"],
+  ["track_file", "name"],
+  ["vrrp_track_file", "name"],
+  ["vrrp_instance", "name"],
+  ["vrrp_sync_group", "name"],
+  ["virtual_server_group", "name"],
+  ["virtual_server", "address"],
+  ["real_server", "address"],
 ]);
 
 function header(name: string, i: number, variant: Variant): string {
@@ -154,7 +183,11 @@ const valueOf = new Map<Keyword<never>, Gen>();
 const entryOf = new Map<Keyword<never>, Gen>();
 
 function errorLines(text: string): Set<number> {
-  return new Set(parseConfig(PATH, memoryFiles({ [PATH]: text })).diagnostics.filter((d) => d.severity === "error").map((d) => d.line));
+  return new Set(
+    parseConfig(PATH, memoryFiles({ [PATH]: text }))
+      .diagnostics.filter((d) => d.severity === "error")
+      .map((d) => d.line),
+  );
 }
 
 /** The first candidate accepted for i = 0, 1, 2, 199 and 12345; the first candidate if none is. */
@@ -173,7 +206,12 @@ function calibrate(place: KeywordPlace): void {
     return;
   }
   const fits = (g: Gen) => {
-    const bad = errorLines(wrap(place.parents, samples.map((i) => `${k.name} ${g(i)}`)));
+    const bad = errorLines(
+      wrap(
+        place.parents,
+        samples.map((i) => `${k.name} ${g(i)}`),
+      ),
+    );
     return samples.every((_, n) => !bad.has(first + n));
   };
   valueOf.set(k, VALUE_CANDIDATES.find(fits) ?? (VALUE_CANDIDATES[0] as Gen));
@@ -321,19 +359,31 @@ const CROSS_CASES: [string, () => string][] = [
   ],
   [
     "virtual_server_group of huge ranges",
-    () => `virtual_server_group G {\n${linesTo(CROSS_BYTES, (i) => ["0.0.0.0/0 80", "1.0.0.0-223.255.255.255 80", "10.0.0.1-255", `${ip(i)}-${ip(i + 9)}`][i % 4] as string)}}\n`,
+    () =>
+      `virtual_server_group G {\n${linesTo(CROSS_BYTES, (i) => ["0.0.0.0/0 80", "1.0.0.0-223.255.255.255 80", "10.0.0.1-255", `${ip(i)}-${ip(i + 9)}`][i % 4] as string)}}\n`,
   ],
   [
     "FILE_CHECK and track_file references",
-    () => linesTo(CROSS_BYTES, (i) => (i % 2 ? `virtual_server ${ip(i)} 80 {\nprotocol TCP\nreal_server ${ip(i)} 80 {\nFILE_CHECK {\ntrack_file T${i - 1}\n}\n}\n}` : `track_file T${i} {\nfile /f${i}\n}`)),
+    () =>
+      linesTo(CROSS_BYTES, (i) =>
+        i % 2
+          ? `virtual_server ${ip(i)} 80 {\nprotocol TCP\nreal_server ${ip(i)} 80 {\nFILE_CHECK {\ntrack_file T${i - 1}\n}\n}\n}`
+          : `track_file T${i} {\nfile /f${i}\n}`,
+      ),
   ],
   [
     "track_script references to many scripts",
     () => linesTo(CROSS_BYTES, (i) => (i % 2 ? instanceWith(i, `track_script {\nS${i - 1}\nS${i}\nmissing${i}\n}`) : `vrrp_script S${i} {\nscript /s${i}\n}`)),
   ],
-  ["one line with 150,000 arguments (the front end refuses it)", () => `global_defs {\nrouter_id ${Array.from({ length: 150_000 }, (_, i) => `a${i}`).join(" ")}\n}\n`],
+  [
+    "one line with 150,000 arguments (the front end refuses it)",
+    () => `global_defs {\nrouter_id ${Array.from({ length: 150_000 }, (_, i) => `a${i}`).join(" ")}\n}\n`,
+  ],
   ["values nested inside value lines", () => `vrrp_instance I {\nvirtual_ipaddress {\n${linesTo(CROSS_BYTES, (i) => `${ip(i)} { { } } }`)}}\n}\n`],
-  ["deep braces inside a value block (the front end bounds them)", () => `vrrp_instance I {\nvirtual_ipaddress {\n10.0.0.1 ${"{ ".repeat(100_000)}${"} ".repeat(100_000)}\n}\n}\n`],
+  [
+    "deep braces inside a value block (the front end bounds them)",
+    () => `vrrp_instance I {\nvirtual_ipaddress {\n10.0.0.1 ${"{ ".repeat(100_000)}${"} ".repeat(100_000)}\n}\n}\n`,
+  ],
 ];
 
 describe("references across blocks and hostile shapes (parseConfig, ~1 MB)", () => {
@@ -411,7 +461,8 @@ describe("64 KiB adversarial tokens in every keyword (every regex, split and mes
           const k = p.keyword;
           for (const token of TOKENS) {
             bytes += 3 * token.length;
-            if (k.takesBlock === "values") inner.push(statement(k.name, header(k.name, 0, "unique").split(" ").filter(Boolean), [statement(token, [token, token])]));
+            if (k.takesBlock === "values")
+              inner.push(statement(k.name, header(k.name, 0, "unique").split(" ").filter(Boolean), [statement(token, [token, token])]));
             else if (k.block) inner.push(statement(k.name, [token, token], []));
             else inner.push(statement(k.name, [token, token, token]));
           }
@@ -430,11 +481,28 @@ describe("shapes the front end bounds, handed to the semantic stage anyway", () 
   const argBytes = ARGS * 8;
   const cases: [string, number, (b: ReturnType<typeof treeBuilder>) => Statement[]][] = [
     ["a keyword with 150,000 arguments", argBytes, (b) => [b.statement("global_defs", [], [b.statement("router_id", many("a"))])]],
-    ["a virtual address with 150,000 options", argBytes, (b) => [b.statement("vrrp_instance", ["I"], [b.statement("virtual_ipaddress", [], [b.statement("10.0.0.1", many("o"))])])]],
+    [
+      "a virtual address with 150,000 options",
+      argBytes,
+      (b) => [b.statement("vrrp_instance", ["I"], [b.statement("virtual_ipaddress", [], [b.statement("10.0.0.1", many("o"))])])],
+    ],
     // Every option's warning quotes the (valid) 32 KiB address: bounded because only the kept diagnostics are ever cut.
-    ["a 32 KiB virtual address with 150,000 options", argBytes, (b) => [b.statement("vrrp_instance", ["I"], [b.statement("virtual_ipaddress", [], [b.statement(`10.0.0.1/${"0".repeat(32 * KiB)}24`, many("o"))])])]],
-    ["a unicast peer with 150,000 options", argBytes, (b) => [b.statement("vrrp_instance", ["I"], [b.statement("unicast_peer", [], [b.statement("10.0.0.1", many("o"))])])]],
-    ["status_code with 150,000 ranges", argBytes, (b) => b.inside(places.find((p) => p.block.endsWith("HTTP_GET > url"))?.parents ?? [], [b.statement("url", [], [b.statement("status_code", many("200-"))])])],
+    [
+      "a 32 KiB virtual address with 150,000 options",
+      argBytes,
+      (b) => [b.statement("vrrp_instance", ["I"], [b.statement("virtual_ipaddress", [], [b.statement(`10.0.0.1/${"0".repeat(32 * KiB)}24`, many("o"))])])],
+    ],
+    [
+      "a unicast peer with 150,000 options",
+      argBytes,
+      (b) => [b.statement("vrrp_instance", ["I"], [b.statement("unicast_peer", [], [b.statement("10.0.0.1", many("o"))])])],
+    ],
+    [
+      "status_code with 150,000 ranges",
+      argBytes,
+      (b) =>
+        b.inside(places.find((p) => p.block.endsWith("HTTP_GET > url"))?.parents ?? [], [b.statement("url", [], [b.statement("status_code", many("200-"))])]),
+    ],
     [
       "blocks nested 100,000 deep under a value line, an unknown keyword, an ignored one and a flag",
       100_000 * 4 * 4,
@@ -445,12 +513,16 @@ describe("shapes the front end bounds, handed to the semantic stage anyway", () 
           return [s];
         };
         return [
-          b.statement("vrrp_instance", ["I"], [
-            b.statement("virtual_ipaddress", [], [b.statement("10.0.0.1", [], deep())]),
-            b.statement("no_such_keyword", [], deep()),
-            b.statement("debug", [], deep()),
-            b.statement("nopreempt", [], deep()),
-          ]),
+          b.statement(
+            "vrrp_instance",
+            ["I"],
+            [
+              b.statement("virtual_ipaddress", [], [b.statement("10.0.0.1", [], deep())]),
+              b.statement("no_such_keyword", [], deep()),
+              b.statement("debug", [], deep()),
+              b.statement("nopreempt", [], deep()),
+            ],
+          ),
         ];
       },
     ],
@@ -465,7 +537,8 @@ describe("shapes the front end bounds, handed to the semantic stage anyway", () 
 // ---------------------------------------------------------------- the table for whoever tightens the bounds
 
 afterAll(() => {
-  const fmt = (r: Row) => `| ${r.group} | ${r.name} | ${r.mb.toFixed(2)} | ${Number.isNaN(r.wholeMsPerMb) ? "-" : r.wholeMsPerMb.toFixed(1)} | ${r.semanticMsPerMb.toFixed(1)} |`;
+  const fmt = (r: Row) =>
+    `| ${r.group} | ${r.name} | ${r.mb.toFixed(2)} | ${Number.isNaN(r.wholeMsPerMb) ? "-" : r.wholeMsPerMb.toFixed(1)} | ${r.semanticMsPerMb.toFixed(1)} |`;
   const head = ["", "| group | case | MB | whole ms/MB | semantic ms/MB |", "|---|---|---|---|---|"];
   const shown = ["blocks", "ignored", "cross", "64KiB", "shapes"];
   const out = [...head, ...rows.filter((r) => shown.includes(r.group)).map(fmt)];

@@ -7,15 +7,16 @@ import { formatIpv4 } from "../../../src/common/ipv4.ts";
 import { nodeFiles, parseConfig, type Config } from "../../../src/config/index.ts";
 
 const load = (name: string) => parseConfig(join(import.meta.dir, "../../fixtures/config", name), nodeFiles);
-const summary = (c: Config) => c.vrrpInstances.map((i) => ({
-  name: i.name,
-  state: i.initialState,
-  vrid: i.vrid,
-  priority: i.priority,
-  vips: i.virtualIps.map((v) => `${formatIpv4(v.address)}/${v.prefixLength}`),
-  auth: i.auth?.password,
-  tracks: i.trackScripts.map((t) => t.name),
-}));
+const summary = (c: Config) =>
+  c.vrrpInstances.map((i) => ({
+    name: i.name,
+    state: i.initialState,
+    vrid: i.vrid,
+    priority: i.priority,
+    vips: i.virtualIps.map((v) => `${formatIpv4(v.address)}/${v.prefixLength}`),
+    auth: i.auth?.password,
+    tracks: i.trackScripts.map((t) => t.name),
+  }));
 
 describe("seed worked example", () => {
   for (const name of ["seed-180.conf", "seed-179.conf"]) {
@@ -46,9 +47,22 @@ describe("seed worked example", () => {
   test("chk_mt_down: interval 1, weight -15 (85 < 90 moves VI_2 to .180), default rise/fall 1; global_defs as in the article", () => {
     const c = load("seed-179.conf").config!;
     expect(c.vrrpScripts).toHaveLength(1);
-    expect(c.vrrpScripts[0]).toMatchObject({ name: "chk_mt_down", script: "[ -f /etc/keepalived/down ] && exit 1 || exit 0", intervalS: 1, weight: -15, rise: 1, fall: 1 });
+    expect(c.vrrpScripts[0]).toMatchObject({
+      name: "chk_mt_down",
+      script: "[ -f /etc/keepalived/down ] && exit 1 || exit 0",
+      intervalS: 1,
+      weight: -15,
+      rise: 1,
+      fall: 1,
+    });
     const vi2 = c.vrrpInstances[1]!;
     expect(vi2.priority + c.vrrpScripts[0]!.weight).toBe(85);
-    expect(c.globalDefs).toMatchObject({ routerId: "LVS_DEVEL", notificationEmail: ["xxj@192.168.100.180"], notificationEmailFrom: "xiexiaojun", smtpServer: { host: "127.0.0.1", port: 25 }, smtpConnectTimeoutS: 30 });
+    expect(c.globalDefs).toMatchObject({
+      routerId: "LVS_DEVEL",
+      notificationEmail: ["xxj@192.168.100.180"],
+      notificationEmailFrom: "xiexiaojun",
+      smtpServer: { host: "127.0.0.1", port: 25 },
+      smtpConnectTimeoutS: 30,
+    });
   });
 });

@@ -35,9 +35,13 @@ describe("virtual_ipaddress entries", () => {
   });
 
   test("invalid address, prefix and scope are errors; unknown options warn (keepalived -t agrees on each)", () => {
-    expect(vips("    10.0.0.300").errors).toEqual(["keepalived.conf:5:5: error: virtual address must be an IPv4 address with an optional /prefix (e.g. 10.0.0.1/24), got 10.0.0.300"]);
+    expect(vips("    10.0.0.300").errors).toEqual([
+      "keepalived.conf:5:5: error: virtual address must be an IPv4 address with an optional /prefix (e.g. 10.0.0.1/24), got 10.0.0.300",
+    ]);
     expect(vips("    10.0.0.1/33").errors).toEqual(["keepalived.conf:5:14: error: prefix length must be 0..32, got 33"]);
-    expect(vips("    10.0.0.1 scope bogus").errors).toEqual(["keepalived.conf:5:20: error: scope must be global, site, link, host, nowhere or 0..255, got bogus"]);
+    expect(vips("    10.0.0.1 scope bogus").errors).toEqual([
+      "keepalived.conf:5:20: error: scope must be global, site, link, host, nowhere or 0..255, got bogus",
+    ]);
     expect(vips("    10.0.0.1 dev").errors).toEqual(["keepalived.conf:5:14: error: dev needs an interface name in virtual address 10.0.0.1"]);
     const r = vips("    10.0.0.1 foo");
     expect(r.config).toBeDefined();
@@ -61,7 +65,9 @@ describe("virtual_ipaddress entries", () => {
   });
 
   test("virtual_ipaddress_excluded uses the same syntax", () => {
-    const r = parseText(`vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n virtual_ipaddress_excluded {\n 10.0.1.1/24 dev eth1\n }\n}`);
+    const r = parseText(
+      `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n virtual_ipaddress_excluded {\n 10.0.1.1/24 dev eth1\n }\n}`,
+    );
     expect(r.config?.vrrpInstances[0]?.virtualIpsExcluded.map((v) => [formatIpv4(v.address), v.prefixLength, v.device])).toEqual([["10.0.1.1", 24, "eth1"]]);
   });
 });

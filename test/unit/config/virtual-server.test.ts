@@ -54,21 +54,47 @@ describe("virtual_server", () => {
       virtualhost: "www.example.com",
       checkDefaults: { connectTimeoutS: 4 },
     });
-    expect(vs?.realServers[0]).toMatchObject({ address: ip("10.0.0.1"), port: 8080, weight: 3, inhibitOnFailure: true, notifyUp: "/up.sh", notifyDown: "/down.sh x" });
-    expect(vs?.realServers[0]?.checkers).toEqual([{ kind: "TCP_CHECK", connectPort: 80, connectTimeoutS: 3, location: { file: "/etc/keepalived/keepalived.conf", line: 22, col: 5 } }]);
+    expect(vs?.realServers[0]).toMatchObject({
+      address: ip("10.0.0.1"),
+      port: 8080,
+      weight: 3,
+      inhibitOnFailure: true,
+      notifyUp: "/up.sh",
+      notifyDown: "/down.sh x",
+    });
+    expect(vs?.realServers[0]?.checkers).toEqual([
+      { kind: "TCP_CHECK", connectPort: 80, connectTimeoutS: 3, location: { file: "/etc/keepalived/keepalived.conf", line: 22, col: 5 } },
+    ]);
   });
 
   test("defaults: delay_loop 60, wlc, NAT, quorum 1; no protocol warns that keepalived 2.2.7 picks UDP (seen in keepalived -d)", () => {
     const r = parseText("virtual_server 10.0.0.1 81 {\n  persistence_timeout\n  real_server 10.0.0.3 {\n  }\n}");
-    expect(r.config?.virtualServers[0]).toMatchObject({ delayLoopS: 60, lbAlgo: "wlc", lbKind: "NAT", protocol: "UDP", quorum: 1, hysteresis: 0, persistenceTimeoutS: 360 });
+    expect(r.config?.virtualServers[0]).toMatchObject({
+      delayLoopS: 60,
+      lbAlgo: "wlc",
+      lbKind: "NAT",
+      protocol: "UDP",
+      quorum: 1,
+      hysteresis: 0,
+      persistenceTimeoutS: 360,
+    });
     expect(r.config?.virtualServers[0]?.realServers[0]).toMatchObject({ weight: 1, inhibitOnFailure: false, checkers: [] });
-    expect(r.warnings).toEqual(["keepalived.conf:1:1: warning: virtual_server has no protocol; keepalived 2.2.7 defaults to UDP - add 'protocol TCP' if that is what you mean"]);
+    expect(r.warnings).toEqual([
+      "keepalived.conf:1:1: warning: virtual_server has no protocol; keepalived 2.2.7 defaults to UDP - add 'protocol TCP' if that is what you mean",
+    ]);
   });
 
   test("fwmark and group keys", () => {
-    const r = parseText("virtual_server fwmark 1 {\n  real_server 192.168.201.100 {\n  }\n}\nvirtual_server_group G {\n  10.0.0.1 80\n}\nvirtual_server group G {\n  protocol TCP\n}");
-    expect(r.config?.virtualServers.map((v) => v.key)).toEqual([{ kind: "fwmark", fwmark: 1 }, { kind: "group", group: "G" }]);
-    expect(parseText("virtual_server group NOPE {\n  protocol TCP\n}").errors).toEqual(["keepalived.conf:1:1: error: virtual_server group NOPE: there is no virtual_server_group NOPE"]);
+    const r = parseText(
+      "virtual_server fwmark 1 {\n  real_server 192.168.201.100 {\n  }\n}\nvirtual_server_group G {\n  10.0.0.1 80\n}\nvirtual_server group G {\n  protocol TCP\n}",
+    );
+    expect(r.config?.virtualServers.map((v) => v.key)).toEqual([
+      { kind: "fwmark", fwmark: 1 },
+      { kind: "group", group: "G" },
+    ]);
+    expect(parseText("virtual_server group NOPE {\n  protocol TCP\n}").errors).toEqual([
+      "keepalived.conf:1:1: error: virtual_server group NOPE: there is no virtual_server_group NOPE",
+    ]);
   });
 
   test("invalid scheduler, forwarding method, protocol and address are errors", () => {
@@ -112,10 +138,27 @@ describe("checkers", () => {
       enable_sni
     }`);
     const [http, ssl] = r.checkers;
-    expect(http).toMatchObject({ kind: "HTTP_GET", connectTimeoutS: 3, retry: 3, delayBeforeRetryS: 2, connectIp: ip("10.0.0.9"), connectPort: 8080, bindTo: ip("10.0.0.5"), virtualhost: "b.example" });
+    expect(http).toMatchObject({
+      kind: "HTTP_GET",
+      connectTimeoutS: 3,
+      retry: 3,
+      delayBeforeRetryS: 2,
+      connectIp: ip("10.0.0.9"),
+      connectPort: 8080,
+      bindTo: ip("10.0.0.5"),
+      virtualhost: "b.example",
+    });
     if (http?.kind !== "HTTP_GET") throw new Error("expected HTTP_GET");
     expect(http.urls.map(({ path, digest, statusCodes, virtualhost }) => ({ path, digest, statusCodes, virtualhost }))).toEqual([
-      { path: "/index.html", digest: "640205b7b0fc66c1ea91c463fac6334d", statusCodes: [{ from: 200, to: 299 }, { from: 503, to: 503 }], virtualhost: "a.example" },
+      {
+        path: "/index.html",
+        digest: "640205b7b0fc66c1ea91c463fac6334d",
+        statusCodes: [
+          { from: 200, to: 299 },
+          { from: 503, to: 503 },
+        ],
+        virtualhost: "a.example",
+      },
     ]);
     expect(ssl).toMatchObject({ kind: "SSL_GET", enableSni: true });
     expect(r.warnings).toEqual(["keepalived.conf:15:7: warning: nb_get_retry is deprecated; use retry"]);
@@ -164,7 +207,9 @@ describe("checkers", () => {
     expect(rs("    MISC_CHECK {\n      misc_timeout 3\n    }").errors).toEqual(["keepalived.conf:7:5: error: MISC_CHECK needs 'misc_path'"]);
     expect(rs("    FILE_CHECK {\n      track_file nope\n    }").errors).toEqual(["keepalived.conf:7:5: error: FILE_CHECK: there is no track_file nope"]);
     expect(rs("    HTTP_GET {\n      url {\n        digest x\n      }\n    }").errors).toEqual(["keepalived.conf:8:7: error: url block needs 'path'"]);
-    expect(rs("    HTTP_GET {\n      url {\n        path /\n        status_code 2000\n      }\n    }").errors).toEqual(["keepalived.conf:10:21: error: status_code must be 100..999, got 2000"]);
+    expect(rs("    HTTP_GET {\n      url {\n        path /\n        status_code 2000\n      }\n    }").errors).toEqual([
+      "keepalived.conf:10:21: error: status_code must be 100..999, got 2000",
+    ]);
   });
 });
 
@@ -186,6 +231,8 @@ describe("virtual_server_group", () => {
     const r = parseAddressRange("192.168.200.250-192.168.201.10");
     expect(r && [formatIpv4(r.first), formatIpv4(r.last)]).toEqual(["192.168.200.250", "192.168.201.10"]);
     expect(parseAddressRange("10.0.0.9-3")).toBeUndefined();
-    expect(parseText("virtual_server_group G {\n  bogus 80\n}").errors).toEqual(["keepalived.conf:2:3: error: virtual_server_group entry must be IP, IP-LAST, IP-IP, IP/PREFIX or 'fwmark N', got bogus"]);
+    expect(parseText("virtual_server_group G {\n  bogus 80\n}").errors).toEqual([
+      "keepalived.conf:2:3: error: virtual_server_group entry must be IP, IP-LAST, IP-IP, IP/PREFIX or 'fwmark N', got bogus",
+    ]);
   });
 });

@@ -72,7 +72,9 @@ describe("vrrp_instance values", () => {
     ]);
     expect(one("  advert_int 0.25", "global_defs {\n vrrp_version 3\n}\n").vi?.advertIntervalCs).toBe(25);
     // keepalived -t: "VRRPv3 advertisement interval 41.00s is out of range".
-    expect(one("  version 3\n  advert_int 41").errors).toEqual(["keepalived.conf:8:3: error: advert_int 41 is too long for VRRP version 3; the maximum is 40.95 seconds"]);
+    expect(one("  version 3\n  advert_int 41").errors).toEqual([
+      "keepalived.conf:8:3: error: advert_int 41 is too long for VRRP version 3; the maximum is 40.95 seconds",
+    ]);
     expect(one("  advert_int 0").errors).toEqual(["keepalived.conf:7:14: error: advert_int must be 0.01..255, got 0"]);
   });
 
@@ -95,7 +97,9 @@ describe("vrrp_instance values", () => {
     expect(one("  authentication {\n    auth_type AH\n    auth_pass 1111\n  }").errors).toEqual([
       "keepalived.conf:8:5: error: auth_type AH is not supported by tandem; use PASS or no authentication",
     ]);
-    expect(one("  authentication {\n    auth_type PASS\n  }").errors).toEqual(["keepalived.conf:7:3: error: authentication with auth_type PASS needs auth_pass"]);
+    expect(one("  authentication {\n    auth_type PASS\n  }").errors).toEqual([
+      "keepalived.conf:7:3: error: authentication with auth_type PASS needs auth_pass",
+    ]);
   });
 
   test("nopreempt, preempt_delay, fast_preempt extension", () => {
@@ -124,7 +128,9 @@ describe("vrrp_instance values", () => {
     ]);
     expect(r.vi?.trackScripts.map((t) => [t.name, t.weight, t.weightReverse])).toEqual([["chk", 5, false]]);
     expect(r.vi?.trackFiles.map((t) => t.name)).toEqual(["tf"]);
-    expect(one("  track_interface {\n    eth1 weight 254\n  }").errors).toEqual(["keepalived.conf:8:17: error: weight for track_interface eth1 must be -253..253, got 254"]);
+    expect(one("  track_interface {\n    eth1 weight 254\n  }").errors).toEqual([
+      "keepalived.conf:8:17: error: weight for track_interface eth1 must be -253..253, got 254",
+    ]);
   });
 
   test("unicast: source, peers; extra peer options warn", () => {
@@ -136,8 +142,17 @@ describe("vrrp_instance values", () => {
   });
 
   test("notify scripts and garp overrides", () => {
-    const r = one('  notify_master "/bin/m.sh MASTER"\n  notify /bin/all.sh\n  notify_stop /bin/stop\n  garp_master_delay 10\n  garp_master_refresh 60\n  smtp_alert');
-    expect(r.vi).toMatchObject({ notifyMaster: "/bin/m.sh MASTER", notify: "/bin/all.sh", notifyStop: "/bin/stop", garpMasterDelayS: 10, garpMasterRefreshS: 60, smtpAlert: true });
+    const r = one(
+      '  notify_master "/bin/m.sh MASTER"\n  notify /bin/all.sh\n  notify_stop /bin/stop\n  garp_master_delay 10\n  garp_master_refresh 60\n  smtp_alert',
+    );
+    expect(r.vi).toMatchObject({
+      notifyMaster: "/bin/m.sh MASTER",
+      notify: "/bin/all.sh",
+      notifyStop: "/bin/stop",
+      garpMasterDelayS: 10,
+      garpMasterRefreshS: 60,
+      smtpAlert: true,
+    });
     expect(r.vi?.garpMasterRepeat).toBeUndefined();
     expect(one("  garp_master_delay 0.5").errors).toEqual(["keepalived.conf:7:21: error: garp_master_delay must be an integer 0..86400, got 0.5"]);
   });
@@ -150,7 +165,9 @@ describe("vrrp_instance values", () => {
     const withCommand = one('  notify_deleted "/bin/gone.sh VI_1"');
     expect(withCommand.messages).toEqual([]);
     expect(withCommand.vi?.notifyDeleted).toEqual({ command: "/bin/gone.sh VI_1" });
-    expect(one("  notify_deleted /bin/gone.sh nobody").warnings).toEqual(["keepalived.conf:7:31: warning: parsed but not implemented: per-script user for notify_deleted (scripts run as script_user)"]);
+    expect(one("  notify_deleted /bin/gone.sh nobody").warnings).toEqual([
+      "keepalived.conf:7:31: warning: parsed but not implemented: per-script user for notify_deleted (scripts run as script_user)",
+    ]);
   });
 
   test("use_vmac is parsed with a not-implemented warning; unknown keywords warn and are ignored", () => {
@@ -168,7 +185,9 @@ describe("vrrp_instance values", () => {
   });
 
   test("mcast_dst_ip other than 224.0.0.18 is refused", () => {
-    expect(one("  mcast_dst_ip 224.0.0.19").errors).toEqual(["keepalived.conf:7:16: error: mcast_dst_ip 224.0.0.19 is not supported by tandem; only 224.0.0.18 (the default) is"]);
+    expect(one("  mcast_dst_ip 224.0.0.19").errors).toEqual([
+      "keepalived.conf:7:16: error: mcast_dst_ip 224.0.0.19 is not supported by tandem; only 224.0.0.18 (the default) is",
+    ]);
   });
 
   test("a vrrp_instance name may be used once", () => {

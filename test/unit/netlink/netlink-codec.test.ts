@@ -116,7 +116,10 @@ describe("acks and errors", () => {
 
   test("capped error with extended-ack TLVs: errno, the kernel's message and offset", () => {
     const payload = new Uint8Array([
-      0xef, 0xff, 0xff, 0xff, // -17 EEXIST
+      0xef,
+      0xff,
+      0xff,
+      0xff, // -17 EEXIST
       ...request.subarray(0, 16), // capped: header only
       ...attributeString(NLMSGERR_ATTR_MSG, "Address already assigned"),
       ...attributeU32(NLMSGERR_ATTR_OFFS, 24),

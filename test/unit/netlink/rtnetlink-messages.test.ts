@@ -1,7 +1,17 @@
 // rtnetlink link/address messages: requests byte-equal to iproute2's, replies from the kernel.
 import { describe, expect, test } from "bun:test";
 import { formatIpv4, parseIpv4 } from "../../../src/common/ipv4.ts";
-import { attributeString, attributeU32, attributeU8, concatBytes, decodeMessages, encodeAttribute, encodeMessage, NLM_F_DUMP, NLM_F_REQUEST } from "../../../src/netlink/netlink-codec.ts";
+import {
+  attributeString,
+  attributeU32,
+  attributeU8,
+  concatBytes,
+  decodeMessages,
+  encodeAttribute,
+  encodeMessage,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+} from "../../../src/netlink/netlink-codec.ts";
 import {
   decodeAddress,
   decodeLink,

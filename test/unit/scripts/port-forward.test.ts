@@ -88,7 +88,13 @@ async function until(what: string, condition: () => boolean, timeoutMs = 5000): 
 }
 
 /** One side of a test connection. Writes honour backpressure as the forwarder must. */
-interface Peer { socket?: Socket<Peer>; out: Uint8Array[]; chunks: Uint8Array[]; bytes: number; closed: boolean }
+interface Peer {
+  socket?: Socket<Peer>;
+  out: Uint8Array[];
+  chunks: Uint8Array[];
+  bytes: number;
+  closed: boolean;
+}
 const newPeer = (): Peer => ({ out: [], chunks: [], bytes: 0, closed: false });
 const received = (peer: Peer) => Buffer.concat(peer.chunks);
 
@@ -152,7 +158,12 @@ function startUpperServer(where: { unix: string } | { port: 0 }, cleanups = suit
   return { listener, connections, port: (listener as { port?: number }).port ?? 0 };
 }
 
-interface Forwarder { proc: Subprocess<"ignore", "pipe", "pipe">; stdout: string; stderr: string; ports: number[] }
+interface Forwarder {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  stdout: string;
+  stderr: string;
+  ports: number[];
+}
 
 /** Spawns the script, waiting for its one listening line per forward. */
 async function spawnForwarder(args: string[], cleanups = testCleanups): Promise<Forwarder> {
@@ -214,12 +225,12 @@ describe("port-forward TCP -> unix -> TCP, as two processes", () => {
   });
 
   test("prints one line per forward", () => {
-    expect(inner.stdout).toBe(
-      `port-forward: unix:${dir}/a.sock -> 127.0.0.1:${target.port}\nport-forward: unix:${dir}/b.sock -> 127.0.0.1:${events.port}\n`,
-    );
+    expect(inner.stdout).toBe(`port-forward: unix:${dir}/a.sock -> 127.0.0.1:${target.port}\nport-forward: unix:${dir}/b.sock -> 127.0.0.1:${events.port}\n`);
     expect(outer.ports).toHaveLength(2);
     expect(outer.ports.every((port) => port > 0)).toBe(true);
-    expect(outer.stdout).toBe(`port-forward: 127.0.0.1:${outer.ports[0]} -> unix:${dir}/a.sock\nport-forward: 127.0.0.1:${outer.ports[1]} -> unix:${dir}/b.sock\n`);
+    expect(outer.stdout).toBe(
+      `port-forward: 127.0.0.1:${outer.ports[0]} -> unix:${dir}/a.sock\nport-forward: 127.0.0.1:${outer.ports[1]} -> unix:${dir}/b.sock\n`,
+    );
   });
 
   test("carries 5 MiB intact and in order both ways past a client that reads late", async () => {
@@ -278,7 +289,7 @@ describe("port-forward TCP -> unix -> TCP, as two processes", () => {
     expect(text).toBe("data: 0\n\n");
     expect(eventsSent).toBe(1);
     gate.resolve();
-    for (let chunk; !(chunk = await reader.read()).done; ) text += chunk.value;
+    for (let chunk; !(chunk = await reader.read()).done;) text += chunk.value;
     expect(text).toBe("data: 0\n\ndata: 1\n\ndata: 2\n\n");
   });
 });

@@ -27,7 +27,12 @@ function open(path: string, clock: FakeClock, changes: HistoryHealth[] = []): Ev
 }
 
 function bulky(atMs: number, n: number): NewEvent {
-  return { kind: "notify.run", atMs, summary: `notify ${n}`, data: { role: "master", state: "MASTER", argv: ["/bin/true"], exitCode: 0, signal: null, timedOut: false, durationMs: 3, output: "o".repeat(1000) } };
+  return {
+    kind: "notify.run",
+    atMs,
+    summary: `notify ${n}`,
+    data: { role: "master", state: "MASTER", argv: ["/bin/true"], exitCode: 0, signal: null, timedOut: false, durationMs: 3, output: "o".repeat(1000) },
+  };
 }
 
 describe("corrupt", () => {
@@ -69,7 +74,11 @@ describe("corrupt", () => {
       writeFileSync(path, "garbage ".repeat(1000));
       open(path, new FakeClock()).close();
     }
-    expect(readdirSync(dir).filter((f) => f.includes(".corrupt-")).sort()).toEqual([`tandem.db.corrupt-${STAMP}`, `tandem.db.corrupt-${STAMP}-2`]);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.includes(".corrupt-"))
+        .sort(),
+    ).toEqual([`tandem.db.corrupt-${STAMP}`, `tandem.db.corrupt-${STAMP}-2`]);
   });
 
   test("damaged pages found at run time: replaced at once, ids carry on", () => {
@@ -94,7 +103,9 @@ describe("corrupt", () => {
     expect(log.query({ order: "asc" })).toEqual({ ok: true, page: { events: [] } });
     const health = log.health();
     expect(health.state).toBe("ok");
-    expect(health.notice).toMatch(new RegExp(`^${path} is corrupt \\(database disk image is malformed\\); moved aside to ${path}\\.corrupt-${STAMP} and started a fresh history$`));
+    expect(health.notice).toMatch(
+      new RegExp(`^${path} is corrupt \\(database disk image is malformed\\); moved aside to ${path}\\.corrupt-${STAMP} and started a fresh history$`),
+    );
     expect(existsSync(`${path}.corrupt-${STAMP}`)).toBe(true);
     expect(log.append(bulky(clock.wallMs(), 0)).id).toBe(201);
     expect(pageOf(log.query({})).events.map((e) => e.id)).toEqual([201]);
@@ -114,7 +125,10 @@ describe("corrupt", () => {
     const files = { ...nodeStoreFiles(), rename: () => "EACCES: permission denied" };
     const log = openEventLog({ path, clock, files });
     logs.push(log);
-    expect(log.health()).toMatchObject({ state: "degraded", reason: `${path} is corrupt (file is not a database); it could not be moved aside: EACCES: permission denied` });
+    expect(log.health()).toMatchObject({
+      state: "degraded",
+      reason: `${path} is corrupt (file is not a database); it could not be moved aside: EACCES: permission denied`,
+    });
     expect(log.append(priorityEvent(clock.wallMs())).id).toBe(1);
   });
 });

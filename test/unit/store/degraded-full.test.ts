@@ -19,7 +19,12 @@ afterAll(() => scratch.remove());
 
 /** A tracker change with 2 KiB of script output: the disk fills in a few dozen events. */
 function bulky(atMs: number, n: number): NewEvent {
-  return { kind: "tracker.change", atMs, summary: `chk ${n}`, data: { tracker: { kind: "script", name: "chk" }, healthy: n % 2 === 0, detail: "exit 1", exitCode: 1, output: "x".repeat(2048) } };
+  return {
+    kind: "tracker.change",
+    atMs,
+    summary: `chk ${n}`,
+    data: { tracker: { kind: "script", name: "chk" }, healthy: n % 2 === 0, detail: "exit 1", exitCode: 1, output: "x".repeat(2048) },
+  };
 }
 
 /** Append until the log degrades; returns the ids handed out. */
@@ -34,7 +39,14 @@ describe("full", () => {
     const path = join(scratch.dir, "capped.db");
     const clock = new FakeClock();
     const changes: HistoryHealth[] = [];
-    const log = openEventLog({ path, clock, files: nodeStoreFiles(), maxBytes: 160 * 1024, retention: { maxRows: 10 }, onHealthChange: (h) => changes.push(h) });
+    const log = openEventLog({
+      path,
+      clock,
+      files: nodeStoreFiles(),
+      maxBytes: 160 * 1024,
+      retention: { maxRows: 10 },
+      onHealthChange: (h) => changes.push(h),
+    });
     logs.push(log);
     const ids = fillUp(log, clock);
     const stored = ids.length - 1;

@@ -93,7 +93,10 @@ describe("read-only", () => {
 
       const changes: HistoryHealth[] = [];
       const log = open(path, clock, changes);
-      expect(log.health()).toMatchObject({ state: "degraded", reason: `directory ${mount.dir} is not writable: EROFS: read-only file system, access '${mount.dir}'` });
+      expect(log.health()).toMatchObject({
+        state: "degraded",
+        reason: `directory ${mount.dir} is not writable: EROFS: read-only file system, access '${mount.dir}'`,
+      });
       expect(log.append(stopEvent(clock.wallMs())).id).toBe(1);
       clock.advance(RETRY_INTERVAL_MS);
       expect(log.health().state).toBe("degraded");
@@ -135,7 +138,12 @@ describe("listeners", () => {
     const clock = new FakeClock();
     let log: EventLog;
     const listener = (h: HistoryHealth) => {
-      log.append({ kind: h.state === "ok" ? "history.recovered" : "history.degraded", atMs: clock.wallMs(), summary: h.state, data: h.state === "ok" ? { droppedEvents: h.droppedEvents } : { reason: h.reason ?? "" } } as never);
+      log.append({
+        kind: h.state === "ok" ? "history.recovered" : "history.degraded",
+        atMs: clock.wallMs(),
+        summary: h.state,
+        data: h.state === "ok" ? { droppedEvents: h.droppedEvents } : { reason: h.reason ?? "" },
+      } as never);
       throw new Error("listener bug");
     };
     log = openEventLog({ path: join(blocker, "x/tandem.db"), clock, files: nodeStoreFiles(), onHealthChange: listener });

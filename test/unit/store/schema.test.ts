@@ -20,7 +20,9 @@ describe("migrations", () => {
     expect(tables.map((t) => t.name)).toEqual(["events", "maintenance", "schema_version", "sqlite_sequence"]);
     const indexes = db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'events_%' ORDER BY name").all() as { name: string }[];
     expect(indexes.map((i) => i.name)).toEqual(["events_at_ms", "events_instance", "events_kind"]);
-    expect(db.query("SELECT version, applied_at_ms, description FROM schema_version").all()).toEqual([{ version: 1, applied_at_ms: 1000, description: "events and maintenance" }]);
+    expect(db.query("SELECT version, applied_at_ms, description FROM schema_version").all()).toEqual([
+      { version: 1, applied_at_ms: 1000, description: "events and maintenance" },
+    ]);
   });
 
   test("an already-migrated file is left as it is", () => {
@@ -69,7 +71,9 @@ describe("migrations", () => {
     const log = openEventLog({ path, clock, files: nodeStoreFiles(), onHealthChange: (h) => changes.push(`${h.state}: ${h.reason}`) });
     const health = log.health();
     expect(health.state).toBe("degraded");
-    expect(health.reason).toBe(`${path}: schema version 7 is newer than this tandem knows (1); the file is left untouched: run a newer tandem, or move the file aside to start a new history`);
+    expect(health.reason).toBe(
+      `${path}: schema version 7 is newer than this tandem knows (1); the file is left untouched: run a newer tandem, or move the file aside to start a new history`,
+    );
     log.append(priorityEvent(clock.wallMs()));
     clock.advance(0);
     expect(changes).toEqual([`degraded: ${health.reason}`]);

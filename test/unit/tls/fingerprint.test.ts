@@ -22,7 +22,15 @@ describe("fingerprints", () => {
   });
 
   test("parseFingerprint accepts the forms people paste, in any case", () => {
-    for (const text of [normal, pairs, pairs.toLowerCase(), pairs.replace(/:/g, ""), `SHA256:${pairs.toLowerCase()}`, `  ${normal}\n`, `sha256 Fingerprint=${pairs}`]) {
+    for (const text of [
+      normal,
+      pairs,
+      pairs.toLowerCase(),
+      pairs.replace(/:/g, ""),
+      `SHA256:${pairs.toLowerCase()}`,
+      `  ${normal}\n`,
+      `sha256 Fingerprint=${pairs}`,
+    ]) {
       expect(parseFingerprint(text)).toEqual({ ok: true, fingerprint: normal });
     }
   });

@@ -72,7 +72,7 @@ describe("createSelfSignedCertificate, read by node:crypto", () => {
     const bad = { commonName: "", dnsNames: ["bad name"], ipAddresses: ["10.0.0.300"], validDays: 0, now: Number.NaN };
     expect(certificateRequestProblems(bad)).toEqual([
       "the common name is empty",
-      '"bad name" is not a DNS name (letters, digits and \'-\' in dot-separated labels)',
+      "\"bad name\" is not a DNS name (letters, digits and '-' in dot-separated labels)",
       '"10.0.0.300" is not an IPv4 or IPv6 address',
       "the validity must be a whole number of days from 1 to 36500, got 0",
       "the start of validity is not a valid time",

@@ -21,7 +21,23 @@ describe("tandem tls-certificate", () => {
   let firstFingerprint = "";
 
   test("writes the key 0600 and the certificate 0644, and prints the fingerprint", () => {
-    const run = tandem("tls-certificate", "--cert", cert, "--key", key, "--name", "tandem-a", "--dns", "a.lab.example", "--ip", "10.98.0.11", "--ip", "::1", "--days", "7");
+    const run = tandem(
+      "tls-certificate",
+      "--cert",
+      cert,
+      "--key",
+      key,
+      "--name",
+      "tandem-a",
+      "--dns",
+      "a.lab.example",
+      "--ip",
+      "10.98.0.11",
+      "--ip",
+      "::1",
+      "--days",
+      "7",
+    );
     expect(run.stderr).toContain("wrote");
     expect(run.code).toBe(0);
     expect(statSync(key).mode & 0o777).toBe(0o600);

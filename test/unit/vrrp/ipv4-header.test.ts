@@ -45,7 +45,10 @@ describe("decodeIpv4 on captures", () => {
 
 describe("encodeIpv4Packet", () => {
   test("rebuilds both captured IP packets byte for byte, header checksums 0xd01a and 0xd00f", () => {
-    for (const [name, identification] of [["v2-advert.hex", 0x0b], ["v3-advert.hex", 0x1e]] as const) {
+    for (const [name, identification] of [
+      ["v2-advert.hex", 0x0b],
+      ["v3-advert.hex", 0x1e],
+    ] as const) {
       const captured = ipPacketOf(name);
       const built = encodeIpv4Packet({ sourceIp: KAP_A, destinationIp: VRRP_GROUP, identification }, vrrpPayloadOf(name));
       expect(hex(built)).toBe(hex(captured));
@@ -75,7 +78,10 @@ describe("decodeIpv4 rejections", () => {
     expect(rejectionOf(bytes).code).toBe("ip_header_length");
   });
   test("total length beyond the buffer", () => {
-    expect(rejectionOf(good().slice(0, 39))).toEqual({ code: "ip_total_length", reason: "IPv4 total length is 40; 39 bytes were received with a 20-byte header" });
+    expect(rejectionOf(good().slice(0, 39))).toEqual({
+      code: "ip_total_length",
+      reason: "IPv4 total length is 40; 39 bytes were received with a 20-byte header",
+    });
   });
   test("total length shorter than the header", () => {
     const bytes = good();

@@ -2,14 +2,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { AUTH_NONE, AUTH_SIMPLE_TEXT, type Advert } from "../../../src/vrrp/advert.ts";
-import {
-  computeVrrpChecksum,
-  decodeAdvert,
-  encodeAdvert,
-  passwordAuthData,
-  validateAdvert,
-  type IpEndpoints,
-} from "../../../src/vrrp/packet.ts";
+import { computeVrrpChecksum, decodeAdvert, encodeAdvert, passwordAuthData, validateAdvert, type IpEndpoints } from "../../../src/vrrp/packet.ts";
 import { CAPTURE_IP, hex, KAP_B, PASSWORD_1111, seededRandom, VIP, vrrpPayloadOf, loadFixture } from "./golden.ts";
 
 function decoded(payload: Uint8Array, ip: IpEndpoints = CAPTURE_IP): Advert {

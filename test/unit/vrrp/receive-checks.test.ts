@@ -89,7 +89,10 @@ describe("each rejection, with its reason", () => {
   });
 
   test("version", () => {
-    expect(rejectionOf(ipPacketOf("v3-advert.hex"), { ...v3Expect, version: 2 })).toEqual({ code: "version", reason: "VRRP version is 3; this instance uses version 2" });
+    expect(rejectionOf(ipPacketOf("v3-advert.hex"), { ...v3Expect, version: 2 })).toEqual({
+      code: "version",
+      reason: "VRRP version is 3; this instance uses version 2",
+    });
   });
 
   test("type", () => {
@@ -113,7 +116,10 @@ describe("each rejection, with its reason", () => {
   });
 
   test("length: shorter than the fixed header", () => {
-    expect(rejectionOf(encodeIpv4Packet(CAPTURE_IP, new Uint8Array(4)), v2Expect)).toEqual({ code: "length", reason: "VRRP packet is 4 bytes; the fixed header alone is 8" });
+    expect(rejectionOf(encodeIpv4Packet(CAPTURE_IP, new Uint8Array(4)), v2Expect)).toEqual({
+      code: "length",
+      reason: "VRRP packet is 4 bytes; the fixed header alone is 8",
+    });
   });
 
   test("auth_type_invalid", () => {
@@ -192,7 +198,10 @@ describe("each rejection, with its reason", () => {
   test("address_list: RFC mode accepts the owner with a warning, and still drops the others", () => {
     const rfc = { ...v3Expect, addressCheck: "rfc" as const };
     expect(accepted(packet({ ...v3Advert, priority: 255, addresses: [VIP2] }), rfc).warnings).toEqual([
-      { code: "address_list_owner", reason: "address list differs: missing 10.99.0.41; unexpected 10.99.0.42; accepted because priority 255 is the address owner (RFC 3768 7.1)" },
+      {
+        code: "address_list_owner",
+        reason: "address list differs: missing 10.99.0.41; unexpected 10.99.0.42; accepted because priority 255 is the address owner (RFC 3768 7.1)",
+      },
     ]);
     expect(rejectionOf(packet({ ...v3Advert, priority: 254, addresses: [VIP2] }), rfc).code).toBe("address_list");
   });
@@ -234,13 +243,21 @@ describe("check order follows keepalived's vrrp_check_packet", () => {
     expect(rejectionOf(intervalAndChecksum, v2Expect).code).toBe("interval_mismatch");
   });
   test("checksum before address list", () => {
-    expect(rejectionOf(packet({ ...v2Advert, addresses: [VIP2] }, {}, (vrrp) => (vrrp[7]! ^= 1)), v2Expect).code).toBe("checksum");
+    expect(
+      rejectionOf(
+        packet({ ...v2Advert, addresses: [VIP2] }, {}, (vrrp) => (vrrp[7]! ^= 1)),
+        v2Expect,
+      ).code,
+    ).toBe("checksum");
   });
 });
 
 describe("checkAdvert never throws", () => {
   test("every truncation and single-bit flip of both captures is rejected", () => {
-    for (const [name, expectation] of [["v2-advert.hex", v2Expect], ["v3-advert.hex", v3Expect]] as const) {
+    for (const [name, expectation] of [
+      ["v2-advert.hex", v2Expect],
+      ["v3-advert.hex", v3Expect],
+    ] as const) {
       const ip = ipPacketOf(name);
       const payload = ip.slice(20);
       for (let length = 0; length < payload.length; length++) {

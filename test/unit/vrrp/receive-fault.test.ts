@@ -11,7 +11,19 @@ function instance(clock: FakeClock, basePriority: number) {
   const log: string[] = [];
   const vi = new VrrpInstance(
     {
-      machine: { name: "VI_1", version: 3, vrid: 51, basePriority, advertIntervalCs: 100, initialState: "BACKUP", preempt: true, preemptDelayMs: 0, fastPreempt: true, primaryIp: parseIpv4("10.0.0.1")!, inSyncGroup: false },
+      machine: {
+        name: "VI_1",
+        version: 3,
+        vrid: 51,
+        basePriority,
+        advertIntervalCs: 100,
+        initialState: "BACKUP",
+        preempt: true,
+        preemptDelayMs: 0,
+        fastPreempt: true,
+        primaryIp: parseIpv4("10.0.0.1")!,
+        inSyncGroup: false,
+      },
       advertAddresses: [parseIpv4("10.0.0.100")!],
       auth: undefined,
       garp: { delayMs: 0, repeat: 1, refreshMs: 0, refreshRepeat: 1 },

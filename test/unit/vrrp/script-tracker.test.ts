@@ -102,7 +102,7 @@ describe("script tracker (keepalived rise/fall)", () => {
       return reports;
     }
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let trial = 0; trial < 2000; trial++) {
       const config = { rise: 1 + Math.floor(random() * 4), fall: 1 + Math.floor(random() * 4), initFail: random() < 0.3 };
       const outcomes: ScriptOutcome[] = Array.from({ length: 30 }, () => (random() < 0.5 ? "success" : "failure"));

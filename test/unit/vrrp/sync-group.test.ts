@@ -1,14 +1,22 @@
 import { describe, expect, test } from "bun:test";
 import { decideSyncGroup, SyncGroupDriver, type MemberView, type SyncMember } from "../../../src/vrrp/sync-group.ts";
 
-const view = (name: string, state: MemberView["state"], wantState: MemberView["wantState"] = state === "MASTER" ? "MASTER" : "BACKUP", ownFault = false): MemberView => ({ name, state, wantState, ownFault });
+const view = (
+  name: string,
+  state: MemberView["state"],
+  wantState: MemberView["wantState"] = state === "MASTER" ? "MASTER" : "BACKUP",
+  ownFault = false,
+): MemberView => ({ name, state, wantState, ownFault });
 
 describe("sync group decisions (keepalived vrrp_sync.c)", () => {
   test("MASTER only when every member wants it", () => {
     expect(decideSyncGroup([view("a", "BACKUP", "MASTER"), view("b", "BACKUP", "BACKUP")])).toEqual({ target: "BACKUP", forces: [] });
     expect(decideSyncGroup([view("a", "BACKUP", "MASTER"), view("b", "BACKUP", "MASTER")])).toEqual({
       target: "MASTER",
-      forces: [{ name: "a", state: "MASTER" }, { name: "b", state: "MASTER" }],
+      forces: [
+        { name: "a", state: "MASTER" },
+        { name: "b", state: "MASTER" },
+      ],
     });
   });
   test("one member's own fault faults the group; a member wanting BACKUP pulls the masters down", () => {

@@ -75,7 +75,8 @@ function maintenanceControl(inst, action) {
 function groupsTable(groups) {
   if (!groups || groups.length === 0) return "";
   const rows = groups.map(
-    (g) => `<tr><td><b>${esc(g.name)}</b></td><td><span class="pill is-${stateClass(g.state)}">${esc(g.state)}</span></td><td class="mono">${g.members.map(esc).join(", ")}</td></tr>`,
+    (g) =>
+      `<tr><td><b>${esc(g.name)}</b></td><td><span class="pill is-${stateClass(g.state)}">${esc(g.state)}</span></td><td class="mono">${g.members.map(esc).join(", ")}</td></tr>`,
   );
   return `<h2 class="section">Sync groups</h2><table class="groups"><thead><tr><th>group</th><th>state</th><th>members</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }

@@ -36,7 +36,8 @@ function render() {
   const refocus = focused && focused.dataset.instance;
   $("router").textContent = body.daemon.routerId || "";
   $("daemon").innerHTML = daemonLine(body.daemon, now);
-  $("instances").innerHTML = body.instances.map((i) => instanceCard(i, now, page.actions[i.name])).join("") || '<p class="muted">No VRRP instances configured.</p>';
+  $("instances").innerHTML =
+    body.instances.map((i) => instanceCard(i, now, page.actions[i.name])).join("") || '<p class="muted">No VRRP instances configured.</p>';
   $("groups").innerHTML = groupsTable(body.groups);
   const box = body.daemon.routerId ? `${body.daemon.routerId}: ` : "";
   document.title = `${box}${body.instances.map((i) => `${i.name} ${i.state}`).join(" · ")} — Tandem`;
@@ -142,7 +143,10 @@ function addEvents(list) {
   const known = new Set(page.events.map((e) => e.id));
   const fresh = list.filter((e) => e && typeof e.id === "number" && !known.has(e.id));
   if (fresh.length === 0) return;
-  page.events = page.events.concat(fresh).sort((a, b) => b.id - a.id).slice(0, TIMELINE_MAX);
+  page.events = page.events
+    .concat(fresh)
+    .sort((a, b) => b.id - a.id)
+    .slice(0, TIMELINE_MAX);
   renderTimeline();
 }
 
@@ -221,7 +225,11 @@ async function connectWithToken() {
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const data = frame.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).replace(/^ /, "")).join("\n");
+        const data = frame
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).replace(/^ /, ""))
+          .join("\n");
         if (data) onStreamEvent({ data });
       }
     }

@@ -32,8 +32,10 @@ function eventChips(event) {
     if (typeof d.takeoverMs === "number") chips.push(`<span class="chip takeover">takeover ${esc(takeoverText(d.takeoverMs))}</span>`);
     if (d.cause && !String(event.summary).includes(d.cause)) chips.push(`<span class="chip">${esc(d.cause)}</span>`);
   }
-  if (event.kind === "notify.run" && d.exitCode !== 0) chips.push(`<span class="chip bad">exit ${esc(d.timedOut ? "timeout" : d.exitCode ?? d.signal)}</span>`);
-  if (event.kind === "api.action" && d.caller && !String(event.summary).includes(d.caller.address)) chips.push(`<span class="chip">by ${esc(d.caller.address)}</span>`);
+  if (event.kind === "notify.run" && d.exitCode !== 0)
+    chips.push(`<span class="chip bad">exit ${esc(d.timedOut ? "timeout" : (d.exitCode ?? d.signal))}</span>`);
+  if (event.kind === "api.action" && d.caller && !String(event.summary).includes(d.caller.address))
+    chips.push(`<span class="chip">by ${esc(d.caller.address)}</span>`);
   return chips.join("");
 }
 
@@ -57,12 +59,16 @@ function bannerList(daemon, stream, nowMs) {
   if (!stream.up) {
     const retry = stream.retryAtMs ? ` — next try in ${esc(duration(stream.retryAtMs - nowMs))}` : "";
     const asOf = stream.stateAtMs ? ` Showing the state as of ${esc(clockTime(stream.stateAtMs, nowMs))}.` : "";
-    out.push(`<div class="banner warn" data-banner="stream"><b>${stream.attempt ? "Reconnecting" : "Connecting"}</b> to the live event stream${retry}.${asOf}</div>`);
+    out.push(
+      `<div class="banner warn" data-banner="stream"><b>${stream.attempt ? "Reconnecting" : "Connecting"}</b> to the live event stream${retry}.${asOf}</div>`,
+    );
   }
   if (stream.stateError) out.push(`<div class="banner bad" data-banner="state"><b>Cannot read the state:</b> ${esc(stream.stateError)}</div>`);
   if (daemon && daemon.lastSplitBrain) {
     const s = daemon.lastSplitBrain;
-    out.push(`<div class="banner bad" data-banner="split-brain"><b>Split brain seen</b> on ${esc(s.instance)}: ${esc(s.peer)} also advertised as master, ${esc(clockTime(s.atMs, nowMs))} (${ageSpan(s.atMs, nowMs)}). Check the link between the two boxes.</div>`);
+    out.push(
+      `<div class="banner bad" data-banner="split-brain"><b>Split brain seen</b> on ${esc(s.instance)}: ${esc(s.peer)} also advertised as master, ${esc(clockTime(s.atMs, nowMs))} (${ageSpan(s.atMs, nowMs)}). Check the link between the two boxes.</div>`,
+    );
   }
   if (daemon && daemon.history && daemon.history.state === "degraded") {
     const h = daemon.history;
@@ -70,7 +76,9 @@ function bannerList(daemon, stream, nowMs) {
     const reason = h.reason || "unknown reason";
     const where = reason.includes(h.path) ? "" : ` (${esc(h.path)})`;
     const dropped = h.droppedEvents > 0 ? ` ${esc(h.droppedEvents)} events could not be stored.` : "";
-    out.push(`<div class="banner bad" data-banner="history"><b>Event history degraded</b>${since}: ${esc(reason)}${where}.${dropped} VRRP keeps running, and events still stream to this page.</div>`);
+    out.push(
+      `<div class="banner bad" data-banner="history"><b>Event history degraded</b>${since}: ${esc(reason)}${where}.${dropped} VRRP keeps running, and events still stream to this page.</div>`,
+    );
   }
   if (daemon && daemon.history && daemon.history.state === "ok" && daemon.history.notice) {
     out.push(`<div class="banner info" data-banner="history-notice"><b>Event history:</b> ${esc(daemon.history.notice)}</div>`);

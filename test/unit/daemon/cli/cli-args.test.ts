@@ -6,7 +6,14 @@ describe("tandem command line", () => {
     const command = parseArgs(["--dont-fork", "-f", "/etc/k.conf", "-n", "-l", "-D", "-G", "-p", "/run/k.pid", "-r", "/run/v.pid", "-c", "/run/c.pid"]);
     expect(command.kind).toBe("run");
     if (command.kind !== "run") return;
-    expect(command.options).toMatchObject({ configFile: "/etc/k.conf", dontFork: true, logConsole: true, logDetail: true, noSyslog: true, pidFile: "/run/k.pid" });
+    expect(command.options).toMatchObject({
+      configFile: "/etc/k.conf",
+      dontFork: true,
+      logConsole: true,
+      logDetail: true,
+      noSyslog: true,
+      pidFile: "/run/k.pid",
+    });
     expect(command.options.ignored).toEqual(["--vrrp_pid", "--checkers_pid"]);
   });
 
@@ -42,8 +49,17 @@ describe("tandem command line", () => {
   });
 
   test("-s/--namespace is refused with the ip netns exec way to do it, never silently ignored", () => {
-    const message = "-s/--namespace is not supported: tandem does not switch network namespaces itself; run it inside the namespace instead: ip netns exec blue tandem ... (without -s)";
-    for (const argv of [["-s", "blue"], ["-sblue"], ["--namespace", "blue"], ["--namespace=blue"], ["-n", "-f", "/etc/k.conf", "-s", "blue", "-l"], ["run", "-s", "blue"], ["-t", "-s", "blue"]]) {
+    const message =
+      "-s/--namespace is not supported: tandem does not switch network namespaces itself; run it inside the namespace instead: ip netns exec blue tandem ... (without -s)";
+    for (const argv of [
+      ["-s", "blue"],
+      ["-sblue"],
+      ["--namespace", "blue"],
+      ["--namespace=blue"],
+      ["-n", "-f", "/etc/k.conf", "-s", "blue", "-l"],
+      ["run", "-s", "blue"],
+      ["-t", "-s", "blue"],
+    ]) {
       expect({ argv, command: parseArgs(argv) }).toEqual({ argv, command: { kind: "usage-error", message } });
     }
     expect(parseArgs(["-s"])).toEqual({ kind: "usage-error", message: "option -s needs a value" });
@@ -92,16 +108,49 @@ describe("tandem command line", () => {
       kind: "usage-error",
       message: '--fingerprint: fingerprint "AB:CD" has 4 hex digits; a SHA-256 fingerprint has 64 (32 bytes)',
     });
-    expect(parseArgs(["state", "--fingerprint", `sha1:${"00:".repeat(19)}00`])).toMatchObject({ kind: "usage-error", message: expect.stringContaining("uses sha1") });
-    expect(parseArgs(["state", "--fingerprint", "00".repeat(32), "--cacert", "ca.pem"])).toMatchObject({ kind: "usage-error", message: expect.stringContaining("exclude each other") });
+    expect(parseArgs(["state", "--fingerprint", `sha1:${"00:".repeat(19)}00`])).toMatchObject({
+      kind: "usage-error",
+      message: expect.stringContaining("uses sha1"),
+    });
+    expect(parseArgs(["state", "--fingerprint", "00".repeat(32), "--cacert", "ca.pem"])).toMatchObject({
+      kind: "usage-error",
+      message: expect.stringContaining("exclude each other"),
+    });
     expect(parseArgs(["state", "--token-file"])).toEqual({ kind: "usage-error", message: "option --token-file needs a value" });
     expect(parseArgs(["state", "--insecure"])).toMatchObject({ kind: "usage-error" });
   });
 
   test("tls-certificate: files, repeated names and addresses, days, force", () => {
-    expect(parseArgs(["tls-certificate", "--cert", "c.pem", "--key=k.pem", "--name", "tandem-a", "--dns", "a.example", "--dns=b.example", "--ip", "10.0.0.1", "--ip", "::1", "--days", "30", "--force"])).toEqual({
+    expect(
+      parseArgs([
+        "tls-certificate",
+        "--cert",
+        "c.pem",
+        "--key=k.pem",
+        "--name",
+        "tandem-a",
+        "--dns",
+        "a.example",
+        "--dns=b.example",
+        "--ip",
+        "10.0.0.1",
+        "--ip",
+        "::1",
+        "--days",
+        "30",
+        "--force",
+      ]),
+    ).toEqual({
       kind: "tls-certificate",
-      options: { certFile: "c.pem", keyFile: "k.pem", name: "tandem-a", dnsNames: ["a.example", "b.example"], ipAddresses: ["10.0.0.1", "::1"], validDays: 30, force: true },
+      options: {
+        certFile: "c.pem",
+        keyFile: "k.pem",
+        name: "tandem-a",
+        dnsNames: ["a.example", "b.example"],
+        ipAddresses: ["10.0.0.1", "::1"],
+        validDays: 30,
+        force: true,
+      },
     });
     expect(parseArgs(["tls-certificate", "--cert", "c.pem", "--key", "k.pem"])).toEqual({
       kind: "tls-certificate",
@@ -110,12 +159,24 @@ describe("tandem command line", () => {
   });
 
   test("tls-certificate mistakes are usage errors", () => {
-    expect(parseArgs(["tls-certificate", "--cert", "c.pem"])).toEqual({ kind: "usage-error", message: "tandem tls-certificate needs --cert FILE and --key FILE" });
+    expect(parseArgs(["tls-certificate", "--cert", "c.pem"])).toEqual({
+      kind: "usage-error",
+      message: "tandem tls-certificate needs --cert FILE and --key FILE",
+    });
     expect(parseArgs(["tls-certificate", "--cert", "x", "--key", "x"])).toEqual({ kind: "usage-error", message: "--cert and --key must be different files" });
-    expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "--days", "ten"])).toEqual({ kind: "usage-error", message: '--days must be a whole number of days, got "ten"' });
+    expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "--days", "ten"])).toEqual({
+      kind: "usage-error",
+      message: '--days must be a whole number of days, got "ten"',
+    });
     expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "--days", "0"])).toMatchObject({ kind: "usage-error" });
-    expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "--force=yes"])).toEqual({ kind: "usage-error", message: "option --force takes no value" });
-    expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "--ca"])).toEqual({ kind: "usage-error", message: "unknown option --ca for tandem tls-certificate (see tandem --help)" });
+    expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "--force=yes"])).toEqual({
+      kind: "usage-error",
+      message: "option --force takes no value",
+    });
+    expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "--ca"])).toEqual({
+      kind: "usage-error",
+      message: "unknown option --ca for tandem tls-certificate (see tandem --help)",
+    });
     expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "extra"])).toMatchObject({ kind: "usage-error" });
     expect(parseArgs(["tls-certificate", "--cert", "c", "--key", "k", "--ip"])).toEqual({ kind: "usage-error", message: "option --ip needs a value" });
   });

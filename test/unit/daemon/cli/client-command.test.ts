@@ -44,7 +44,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 afterEach(() => {
-  for (const s of [pinnedServer.seen, namedServer.seen]) (s.count = 0), (s.authorization = []);
+  for (const s of [pinnedServer.seen, namedServer.seen]) ((s.count = 0), (s.authorization = []));
 });
 
 describe("requestApi over HTTPS", () => {
@@ -55,7 +55,10 @@ describe("requestApi over HTTPS", () => {
   });
 
   test("a wrong pin fails before any request: the server sees nothing, the message shows what it saw", async () => {
-    const answer = await requestApi({ baseUrl: pinnedServer.baseUrl, fingerprint: stranger.fingerprint, pinSource: "--fingerprint", token: "s3cret" }, "/vrrp/state");
+    const answer = await requestApi(
+      { baseUrl: pinnedServer.baseUrl, fingerprint: stranger.fingerprint, pinSource: "--fingerprint", token: "s3cret" },
+      "/vrrp/state",
+    );
     expect(answer.ok).toBe(false);
     if (answer.ok) return;
     expect(answer.message).toContain(`presented the certificate ${pinned.fingerprint}, not the pinned ${stranger.fingerprint}`);
@@ -101,7 +104,13 @@ describe("clientCommand", () => {
     const errors: string[] = [];
     const spy = spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => (errors.push(String(chunk)), true));
     try {
-      const options: ClientOptions = { apiUrl: pinnedServer.baseUrl, configFile: join(dir, "absent.conf"), json: true, query: {}, fingerprint: stranger.fingerprint };
+      const options: ClientOptions = {
+        apiUrl: pinnedServer.baseUrl,
+        configFile: join(dir, "absent.conf"),
+        json: true,
+        query: {},
+        fingerprint: stranger.fingerprint,
+      };
       expect(await clientCommand("state", options)).toBe(1);
     } finally {
       spy.mockRestore();
@@ -141,8 +150,14 @@ describe("resolveApiTarget", () => {
   });
 
   test("--fingerprint, --cacert and --token-file win over the configuration", () => {
-    const pinnedTarget = resolveApiTarget({ ...base, fingerprint: stranger.fingerprint.toLowerCase(), tokenFile }, { apiTlsCertificate: certFile, apiTokenFile: join(dir, "nope") });
-    expect(pinnedTarget).toMatchObject({ ok: true, target: { baseUrl: "https://127.0.0.1:8080", fingerprint: stranger.fingerprint, pinSource: "--fingerprint", token: "from-config" } });
+    const pinnedTarget = resolveApiTarget(
+      { ...base, fingerprint: stranger.fingerprint.toLowerCase(), tokenFile },
+      { apiTlsCertificate: certFile, apiTokenFile: join(dir, "nope") },
+    );
+    expect(pinnedTarget).toMatchObject({
+      ok: true,
+      target: { baseUrl: "https://127.0.0.1:8080", fingerprint: stranger.fingerprint, pinSource: "--fingerprint", token: "from-config" },
+    });
     const caTarget = resolveApiTarget({ ...base, apiUrl: "https://box:8080", caFile: certFile }, {});
     expect(caTarget).toEqual({ ok: true, target: { baseUrl: "https://box:8080", caPem: pinned.certificatePem } });
   });

@@ -45,7 +45,15 @@ function runtimeOf(instancePlans: readonly InstancePlan[], clock: FakeClock): Ru
   const running = instancePlans.map((plan) => {
     const instance = new VrrpInstance(
       { machine: { ...plan.machine, primaryIp: parseIpv4("10.99.0.11")! }, advertAddresses: plan.advertAddresses, auth: plan.auth, garp: plan.garp },
-      { clock, logger: silentLogger, sendAdvert: () => {}, addVips: async () => {}, removeVips: async () => {}, sendGratuitousArps: () => {}, onTransition: () => {} },
+      {
+        clock,
+        logger: silentLogger,
+        sendAdvert: () => {},
+        addVips: async () => {},
+        removeVips: async () => {},
+        sendGratuitousArps: () => {},
+        onTransition: () => {},
+      },
     );
     return { plan, machine: () => instance.snapshot(), trackers: () => instance.trackerStatuses(), counters: () => emptyCounters(), lastTakeoverMs: undefined };
   });
@@ -74,10 +82,14 @@ describe("status view: virtual_ipaddress and virtual_ipaddress_excluded", () => 
   test("InstanceView.vips holds virtual_ipaddress, excludedVips virtual_ipaddress_excluded", () => {
     const clock = new FakeClock();
     const sent = engineStatus(runtimeOf(plans(), clock), clock, new Set(["VI_2"]));
-    const status = createStatusSource(() => sent, { version: "0.1.0", pid: 1, startedAtMs: clock.wallMs(), configFile: "/etc/keepalived/keepalived.conf" }, {
-      routerId: () => undefined,
-      history: () => ({ state: "ok", path: "/var/lib/tandem/events.db", droppedEvents: 0 }),
-    });
+    const status = createStatusSource(
+      () => sent,
+      { version: "0.1.0", pid: 1, startedAtMs: clock.wallMs(), configFile: "/etc/keepalived/keepalived.conf" },
+      {
+        routerId: () => undefined,
+        history: () => ({ state: "ok", path: "/var/lib/tandem/events.db", droppedEvents: 0 }),
+      },
+    );
     expect(status.instances().map((i) => [i.name, i.vips, i.excludedVips])).toEqual([
       ["VI_1", ["10.99.0.41/24", "10.99.0.42/32"], ["10.99.1.41/24"]],
       ["VI_2", [], ["10.99.1.51/32"]],
@@ -89,10 +101,14 @@ describe("status view: virtual_ipaddress and virtual_ipaddress_excluded", () => 
   });
 
   test("before the engine's first status the observer shows no instances, and the daemon as the supervisor", () => {
-    const status = createStatusSource(() => undefined, { version: "0.1.0", pid: 42, startedAtMs: 5, configFile: "/k.conf" }, {
-      routerId: () => "lb",
-      history: () => ({ state: "ok", path: ":memory:", droppedEvents: 0 }),
-    });
+    const status = createStatusSource(
+      () => undefined,
+      { version: "0.1.0", pid: 42, startedAtMs: 5, configFile: "/k.conf" },
+      {
+        routerId: () => "lb",
+        history: () => ({ state: "ok", path: ":memory:", droppedEvents: 0 }),
+      },
+    );
     expect(status.instances()).toEqual([]);
     expect(status.daemon()).toMatchObject({ pid: 42, routerId: "lb", startedAtMs: 5 });
   });

@@ -18,7 +18,14 @@ describe("runtime events as history records", () => {
           to: "MASTER",
           effectivePriority: 90,
           atMs: 0,
-          reason: { cause: "master-down-timer", detail: "no advert from master 10.99.0.11 for 3649 ms (3 adverts missed)", peer: { ip: parseIpv4("10.99.0.11")!, priority: 100 }, lastAdvertHeardMs: 0, silentMs: 3649.4, advertsMissed: 3 },
+          reason: {
+            cause: "master-down-timer",
+            detail: "no advert from master 10.99.0.11 for 3649 ms (3 adverts missed)",
+            peer: { ip: parseIpv4("10.99.0.11")!, priority: 100 },
+            lastAdvertHeardMs: 0,
+            silentMs: 3649.4,
+            advertsMissed: 3,
+          },
         },
       },
       1_800_000_000_000,
@@ -57,7 +64,10 @@ describe("runtime events as history records", () => {
   });
 
   test("a failing script keeps its exit code and bounded output", () => {
-    const event = historyEventOf({ kind: "tracker", event: { kind: "script", name: "chk", healthy: false, detail: "exited with status 1", exitCode: 1, output: "x".repeat(10_000) } }, 5);
+    const event = historyEventOf(
+      { kind: "tracker", event: { kind: "script", name: "chk", healthy: false, detail: "exited with status 1", exitCode: 1, output: "x".repeat(10_000) } },
+      5,
+    );
     expect(event.summary).toBe("script chk failed: exited with status 1");
     expect(event.kind === "tracker.change" && event.data.output?.length).toBe(4096);
   });

@@ -13,7 +13,9 @@ describe("socket faults", () => {
     await lan.runFor(5_000);
     expect(a.transitions()).toEqual([]);
     expect(lan.wire.adverts("A")).toEqual([]);
-    expect(a.logger.lines.filter((l) => l.startsWith("error"))).toEqual([expect.stringContaining("cannot open the network side on eth0: socket(AF_INET, SOCK_RAW, 112): Operation not permitted")]);
+    expect(a.logger.lines.filter((l) => l.startsWith("error"))).toEqual([
+      expect.stringContaining("cannot open the network side on eth0: socket(AF_INET, SOCK_RAW, 112): Operation not permitted"),
+    ]);
     a.reload(pairTexts().a);
     await lan.runFor(5_000);
     expect(a.state("VI_1")).toBe("MASTER");
@@ -31,7 +33,9 @@ describe("socket faults", () => {
     const diedAt = lan.nowMs();
     await lan.runFor(10);
     expect(b.state("VI_1")).toBe("FAULT");
-    expect(b.view("VI_1").trackers).toContainEqual(expect.objectContaining({ kind: "receive", fault: true, detail: expect.stringContaining("recvmsg: No buffer space available") }));
+    expect(b.view("VI_1").trackers).toContainEqual(
+      expect.objectContaining({ kind: "receive", fault: true, detail: expect.stringContaining("recvmsg: No buffer space available") }),
+    );
     expect(b.latestStatus().status.sockets).toEqual([expect.objectContaining({ interface: "eth0", receiving: false, receiveFailures: 1, reopens: 0 })]);
     expect(b.logger.lines.filter((l) => l.startsWith("error")).join("\n")).toContain("VRRP receive on eth0: recvmsg: No buffer space available (errno 105)");
     // Deaf for 6.3 s, longer than Master_Down_Interval (3.65 s), yet it never takes over: no dual master.

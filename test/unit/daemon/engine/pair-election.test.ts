@@ -128,7 +128,11 @@ describe("failover", () => {
   test("v3 at 10 ms adverts: takeover within 3 x 10 ms + skew, no spurious transitions while idle", async () => {
     const { lan, a, b } = classicPair({ a: { version: 3, advertInt: 0.01 }, b: { version: 3, advertInt: 0.01 } });
     await lan.runFor(30_000);
-    expect([...a.transitions(), ...b.transitions()].map((t) => `${t.to} ${t.cause}`).sort()).toEqual(["BACKUP startup", "BACKUP startup", "MASTER master-down-timer"]);
+    expect([...a.transitions(), ...b.transitions()].map((t) => `${t.to} ${t.cause}`).sort()).toEqual([
+      "BACKUP startup",
+      "BACKUP startup",
+      "MASTER master-down-timer",
+    ]);
     a.crash();
     const last = lastAdvertAt(lan, "A");
     await lan.runFor(1_000);
@@ -194,23 +198,26 @@ describe("preemption", () => {
 describe("split brain", () => {
   // The heal moment is swept across a whole advert cycle, so that either box's advert can
   // be the first to cross the healed link.
-  test.each([0, 150, 300, 450, 600, 750, 900])("cut the link: both become master; restore it (+%i ms): exactly one master within one advert interval, ARPs re-sent", async (phaseMs) => {
-    const { lan, a, b, client } = classicPair();
-    await lan.runFor(10_000);
-    lan.wire.cut("A", "B");
-    await lan.runFor(10_000 + phaseMs);
-    expect(lan.holders(VIP)).toEqual(["A", "B"]);
-    const healAt = lan.nowMs();
-    const arpsBefore = lan.wire.arps("A").length;
-    lan.wire.heal();
-    await lan.runFor(1_000 + 2 * LATENCY_MS);
-    expect(lan.holders(VIP)).toEqual(["A"]);
-    expect(b.state("VI_1")).toBe("BACKUP");
-    expect(lan.wire.arps("A").length).toBeGreaterThan(arpsBefore);
-    expect(lan.wire.arps("A").at(-1)!.atMs).toBeGreaterThanOrEqual(healAt);
-    expect(a.events("vrrp.split-brain").length + b.events("vrrp.split-brain").length).toBeGreaterThan(0);
-    await lan.runFor(30_000);
-    expect(lan.holders(VIP)).toEqual(["A"]);
-    expect(client.reaches(VIP)).toBe("A");
-  });
+  test.each([0, 150, 300, 450, 600, 750, 900])(
+    "cut the link: both become master; restore it (+%i ms): exactly one master within one advert interval, ARPs re-sent",
+    async (phaseMs) => {
+      const { lan, a, b, client } = classicPair();
+      await lan.runFor(10_000);
+      lan.wire.cut("A", "B");
+      await lan.runFor(10_000 + phaseMs);
+      expect(lan.holders(VIP)).toEqual(["A", "B"]);
+      const healAt = lan.nowMs();
+      const arpsBefore = lan.wire.arps("A").length;
+      lan.wire.heal();
+      await lan.runFor(1_000 + 2 * LATENCY_MS);
+      expect(lan.holders(VIP)).toEqual(["A"]);
+      expect(b.state("VI_1")).toBe("BACKUP");
+      expect(lan.wire.arps("A").length).toBeGreaterThan(arpsBefore);
+      expect(lan.wire.arps("A").at(-1)!.atMs).toBeGreaterThanOrEqual(healAt);
+      expect(a.events("vrrp.split-brain").length + b.events("vrrp.split-brain").length).toBeGreaterThan(0);
+      await lan.runFor(30_000);
+      expect(lan.holders(VIP)).toEqual(["A"]);
+      expect(client.reaches(VIP)).toBe("A");
+    },
+  );
 });

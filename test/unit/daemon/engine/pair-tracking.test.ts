@@ -19,7 +19,8 @@ function pairWithScript(weight: number, bExtra: string[] = []) {
   return classicPair({ aPrefix: vrrpScript("chk", CHECK, { weight }), a: { extra: TRACK_CHK }, b: { extra: bExtra }, setup: (a) => a.programs.set(CHECK) });
 }
 
-const firstAdvert = (lan: BoxLan, from: string, priority: number, afterMs = 0) => lan.wire.adverts(from).find((f) => f.advert.priority === priority && f.atMs >= afterMs);
+const firstAdvert = (lan: BoxLan, from: string, priority: number, afterMs = 0) =>
+  lan.wire.adverts(from).find((f) => f.advert.priority === priority && f.atMs >= afterMs);
 
 describe("vrrp_script", () => {
   test("a failing script lowers the master below the backup: it says so at once, and fast_preempt moves the VIP in well under a millisecond", async () => {
@@ -70,9 +71,18 @@ describe("vrrp_script", () => {
     a.programs.exitWith(CHECK, 0);
     await lan.runFor(2_100);
     expect(lan.holders(VIP)).toEqual(["A"]);
-    expect(a.transitions().slice(-3).map((t) => `${t.to} (${t.cause})`)).toEqual(["FAULT (fault)", "BACKUP (fault-cleared)", "MASTER (preempt-lower-priority-advert)"]);
+    expect(
+      a
+        .transitions()
+        .slice(-3)
+        .map((t) => `${t.to} (${t.cause})`),
+    ).toEqual(["FAULT (fault)", "BACKUP (fault-cleared)", "MASTER (preempt-lower-priority-advert)"]);
     // Tracker changes reach the history with the script's exit status.
-    expect(a.events("tracker.change").map((e) => [e.data.healthy, e.data.exitCode])).toEqual([[true, 0], [false, 1], [true, 0]]);
+    expect(a.events("tracker.change").map((e) => [e.data.healthy, e.data.exitCode])).toEqual([
+      [true, 0],
+      [false, 1],
+      [true, 0],
+    ]);
   });
 });
 
@@ -92,7 +102,12 @@ describe("links", () => {
     await lan.runFor(1_100);
     expect(lan.holders(VIP)).toEqual(["A"]);
     expect(client.reaches(VIP)).toBe("A");
-    expect(a.transitions().slice(-3).map((t) => t.to)).toEqual(["FAULT", "BACKUP", "MASTER"]);
+    expect(
+      a
+        .transitions()
+        .slice(-3)
+        .map((t) => t.to),
+    ).toEqual(["FAULT", "BACKUP", "MASTER"]);
   });
 
   test("a tracked interface down before the start keeps the instance in FAULT from the start: no advert, no VIP", async () => {

@@ -19,12 +19,21 @@ const C = ip("10.99.0.13");
 function injector(lan: BoxLan) {
   const host = lan.network.host("C", "10.99.0.13/24");
   return (payload: Uint8Array, o: { ttl?: number; destination?: number } = {}) =>
-    host.injectIpv4("eth0", encodeKernelIpv4({ sourceIp: C, destinationIp: o.destination ?? VRRP_MULTICAST_GROUP, ttl: o.ttl ?? 255, tos: 0xc0, protocol: 112, identification: 7 }, payload));
+    host.injectIpv4(
+      "eth0",
+      encodeKernelIpv4(
+        { sourceIp: C, destinationIp: o.destination ?? VRRP_MULTICAST_GROUP, ttl: o.ttl ?? 255, tos: 0xc0, protocol: 112, identification: 7 },
+        payload,
+      ),
+    );
 }
 
 /** An advert from C that A (priority 100, master) must yield to if it accepted it. */
 function fromC(o: Partial<Advert> = {}, destinationIp = VRRP_MULTICAST_GROUP): Uint8Array {
-  return encodeAdvert({ version: 2, vrid: 51, priority: 254, advertIntervalCs: 100, addresses: [ip(VIP)], authType: 0, authData: new Uint8Array(8), ...o }, { sourceIp: C, destinationIp });
+  return encodeAdvert(
+    { version: 2, vrid: 51, priority: 254, advertIntervalCs: 100, addresses: [ip(VIP)], authType: 0, authData: new Uint8Array(8), ...o },
+    { sourceIp: C, destinationIp },
+  );
 }
 
 const nonZero = (counters: Record<string, number>) => Object.fromEntries(Object.entries(counters).filter(([, n]) => n !== 0));
@@ -39,7 +48,12 @@ describe("bad packets are rejected and counted", () => {
     const badSum = fromC();
     badSum[7] = badSum[7]! ^ 0x01;
     inject(badSum);
-    inject(encodeAdvert({ version: 3, vrid: 51, priority: 254, advertIntervalCs: 100, addresses: [ip(VIP)], authType: 0, authData: new Uint8Array(0) }, { sourceIp: C, destinationIp: VRRP_MULTICAST_GROUP }));
+    inject(
+      encodeAdvert(
+        { version: 3, vrid: 51, priority: 254, advertIntervalCs: 100, addresses: [ip(VIP)], authType: 0, authData: new Uint8Array(0) },
+        { sourceIp: C, destinationIp: VRRP_MULTICAST_GROUP },
+      ),
+    );
     inject(fromC({ advertIntervalCs: 200 }));
     inject(fromC({ addresses: [ip("10.99.0.200")] }));
     const type2 = fromC();
@@ -59,7 +73,16 @@ describe("bad packets are rejected and counted", () => {
     expect(a.transitions()).toHaveLength(2);
     const { advertsSent, ...rest } = nonZero(a.counters("VI_1"));
     expect(advertsSent).toBeGreaterThan(0);
-    expect(rest).toEqual({ becomeMaster: 1, ipTtlErrors: 1, packetLengthErrors: 1, checksumErrors: 1, versionErrors: 1, advIntervalErrors: 1, addressListErrors: 2, invalidTypePktsRcvd: 1 });
+    expect(rest).toEqual({
+      becomeMaster: 1,
+      ipTtlErrors: 1,
+      packetLengthErrors: 1,
+      checksumErrors: 1,
+      versionErrors: 1,
+      advIntervalErrors: 1,
+      addressListErrors: 2,
+      invalidTypePktsRcvd: 1,
+    });
     expect(a.logger.lines.some((l) => l.includes("dropped VRRP packet from 10.99.0.13: TTL is 64; must be 255"))).toBe(true);
 
     // The same path accepts a good advert: A yields to C's 254 at once.
@@ -148,17 +171,20 @@ describe("unicast peers", () => {
 });
 
 describe("VRRPv2 and VRRPv3", () => {
-  test.each([2, 3] as const)("v%i: the adverts decode as that version (v3's checksum over the pseudo-header), election and graceful handover", async (version) => {
-    const { lan, a, b } = classicPair({ a: { version }, b: { version } });
-    await lan.runFor(10_000);
-    const adverts = lan.wire.adverts("A");
-    expect(adverts.length).toBeGreaterThan(5);
-    expect(adverts.every((f) => f.advert.version === version && f.advert.advertIntervalCs === 100)).toBe(true);
-    expect(adverts[0]!.bytes[14 + 20]! >> 4).toBe(version);
-    a.stop();
-    await lan.runFor(2_000);
-    expect(b.enteredAt("VI_1", "MASTER")! - 10_000).toBeCloseTo(LATENCY_MS + skewTimeMs(version, 90, 100), 6);
-  });
+  test.each([2, 3] as const)(
+    "v%i: the adverts decode as that version (v3's checksum over the pseudo-header), election and graceful handover",
+    async (version) => {
+      const { lan, a, b } = classicPair({ a: { version }, b: { version } });
+      await lan.runFor(10_000);
+      const adverts = lan.wire.adverts("A");
+      expect(adverts.length).toBeGreaterThan(5);
+      expect(adverts.every((f) => f.advert.version === version && f.advert.advertIntervalCs === 100)).toBe(true);
+      expect(adverts[0]!.bytes[14 + 20]! >> 4).toBe(version);
+      a.stop();
+      await lan.runFor(2_000);
+      expect(b.enteredAt("VI_1", "MASTER")! - 10_000).toBeCloseTo(LATENCY_MS + skewTimeMs(version, 90, 100), 6);
+    },
+  );
 
   test("a v2 box and a v3 box on one VRID do not understand each other: version errors on both, both master", async () => {
     const { lan, a, b } = classicPair({ a: { version: 2 }, b: { version: 3 } });

@@ -75,7 +75,12 @@ describe("reload", () => {
     expect([goodbye.atMs, goodbye.advert.priority]).toEqual([10_500, 0]);
     expect(a.host.addressChanges.at(-1)).toMatchObject({ op: "delete", atMs: 10_500 });
     await lan.runFor(5_000);
-    expect(a.transitions().slice(2).map((t) => `${t.from}->${t.to}`)).toEqual(["MASTER->STOP", "INIT->BACKUP", "BACKUP->MASTER"]);
+    expect(
+      a
+        .transitions()
+        .slice(2)
+        .map((t) => `${t.from}->${t.to}`),
+    ).toEqual(["MASTER->STOP", "INIT->BACKUP", "BACKUP->MASTER"]);
     // B heard the goodbye and took over after Skew_Time; A (110) preempted it on its first advert.
     expect(b.enteredAt("VI_1", "MASTER")! - 10_500).toBeCloseTo(LATENCY_MS + skewTimeMs(2, 90, 100), 6);
     expect(a.transitions().at(-1)!.cause).toBe("preempt-lower-priority-advert");
@@ -107,7 +112,8 @@ describe("reload", () => {
   });
 
   test("removed: keepalived's notifies for a deleted instance (DELETED with notify_deleted, else FAULT to the generic notify only), from the scripts it had", async () => {
-    const notified = (name: string, extra: string[]) => vrrpInstance({ name, vrid: name === "VI_2" ? 52 : 53, priority: 100, vips: [`10.99.0.${name === "VI_2" ? 102 : 103}/24`], extra });
+    const notified = (name: string, extra: string[]) =>
+      vrrpInstance({ name, vrid: name === "VI_2" ? 52 : 53, priority: 100, vips: [`10.99.0.${name === "VI_2" ? 102 : 103}/24`], extra });
     const lan = new BoxLan();
     const a = lan.box(
       "A",
@@ -116,14 +122,18 @@ describe("reload", () => {
         notified("VI_2", ['notify "/etc/keepalived/any.sh"', 'notify_deleted "/etc/keepalived/deleted.sh"', 'notify_stop "/etc/keepalived/stop.sh"']) +
         notified("VI_3", ['notify "/etc/keepalived/any.sh"', 'notify_fault "/etc/keepalived/fault.sh"']),
     );
-    for (const program of ["/etc/keepalived/any.sh", "/etc/keepalived/deleted.sh", "/etc/keepalived/stop.sh", "/etc/keepalived/fault.sh"]) a.programs.set(program);
+    for (const program of ["/etc/keepalived/any.sh", "/etc/keepalived/deleted.sh", "/etc/keepalived/stop.sh", "/etc/keepalived/fault.sh"])
+      a.programs.set(program);
     a.start();
     await lan.runFor(10_500);
     expect([a.state("VI_2"), a.state("VI_3")]).toEqual(["MASTER", "MASTER"]);
     const before = a.events("notify.run").length;
     a.reload(pairTexts().a);
     await lan.runFor(1_000);
-    const runs = a.events("notify.run").slice(before).map((e) => `${e.data.role} ${e.instance} ${e.data.state}`);
+    const runs = a
+      .events("notify.run")
+      .slice(before)
+      .map((e) => `${e.data.role} ${e.instance} ${e.data.state}`);
     expect(runs.sort()).toEqual(["notify VI_2 DELETED", "notify VI_3 FAULT", "notify_deleted VI_2 DELETED"]);
     // No notify_stop and no notify_fault: keepalived runs neither for a removed instance.
     expect(a.programs.runsOf("/etc/keepalived/stop.sh")).toEqual([]);

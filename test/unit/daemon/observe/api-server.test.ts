@@ -102,7 +102,12 @@ describe("parseListenAddress", () => {
     expect(parseListenAddress(listen)).toEqual({ hostname, port });
   });
 
-  test.each(["127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:65536", "256.0.0.1:80", "::1:8080", "[::1]", "[zz]:80", "example.com:80", "127.0.0.1:80:80", ""])("%p is refused", (listen) => {
-    expect(() => parseListenAddress(listen)).toThrow(`api_listen "${listen}" is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:8080; port 0..65535)`);
-  });
+  test.each(["127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:65536", "256.0.0.1:80", "::1:8080", "[::1]", "[zz]:80", "example.com:80", "127.0.0.1:80:80", ""])(
+    "%p is refused",
+    (listen) => {
+      expect(() => parseListenAddress(listen)).toThrow(
+        `api_listen "${listen}" is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:8080; port 0..65535)`,
+      );
+    },
+  );
 });

@@ -28,7 +28,9 @@ describe("config validator", () => {
   test("the issue's 48-byte body is answered with a diagnostic, quickly", async () => {
     const answer = await validator().validate("$X=$X=${X}${X}\nglobal_defs {\n  router_id ${X}\n}\n");
     expect(answer).toMatchObject({ kind: "done", ok: false });
-    expect(answer.kind === "done" && answer.diagnostics).toEqual(["keepalived.conf:3:3: error: parameter substitution makes this line longer than 64 KiB (a definition that refers to itself?); the line is skipped"]);
+    expect(answer.kind === "done" && answer.diagnostics).toEqual([
+      "keepalived.conf:3:3: error: parameter substitution makes this line longer than 64 KiB (a definition that refers to itself?); the line is skipped",
+    ]);
   });
 
   test("past the time limit the child is killed and the answer says so", async () => {

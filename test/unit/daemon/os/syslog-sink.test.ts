@@ -43,12 +43,16 @@ describe("syslog sink", () => {
   test("lines reach a datagram socket at the syslog path", async () => {
     const socketPath = join(dir, "log.sock");
     const out = join(dir, "received");
-    const listener = Bun.spawn(["python3", "-c", `
+    const listener = Bun.spawn([
+      "python3",
+      "-c",
+      `
 import socket
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind("${socketPath}")
 open("${out}", "w").write(s.recv(4096).decode())
-`]);
+`,
+    ]);
     try {
       for (let i = 0; i < 200 && !existsSync(socketPath); i++) await Bun.sleep(10);
       syslogSink(new FakeClock(), 3, socketPath)("error", "VI_1: cannot add 10.0.0.1/24");

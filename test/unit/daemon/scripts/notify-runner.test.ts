@@ -12,7 +12,9 @@ let dir = "";
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "tandem-notify-"));
   // Records its arguments; detects overlap with a lock file; sleeps a varying short time.
-  script("record.sh", `#!/bin/sh
+  script(
+    "record.sh",
+    `#!/bin/sh
 log="$1"; shift
 if [ -e "$log.lock" ]; then echo OVERLAP >> "$log"; fi
 touch "$log.lock"
@@ -20,7 +22,8 @@ sleep 0.0$(( $$ % 5 ))
 echo "$*" >> "$log"
 rm -f "$log.lock"
 echo "said $*"
-`);
+`,
+  );
   script("slow.sh", "#!/bin/sh\nsleep 5\n");
   script("fail.sh", "#!/bin/sh\necho broken >&2\nexit 3\n");
 });
@@ -108,7 +111,10 @@ describe("notify runner", () => {
       notifier.deleted("VI_D", "MASTER", 50);
       await notifier.idle();
       expect(lines(log)).toEqual(["deleted-script", "INSTANCE VI_D DELETED 50"]);
-      expect(records.map((r) => [r.role, r.state])).toEqual([["notify_deleted", "DELETED"], ["notify", "DELETED"]]);
+      expect(records.map((r) => [r.role, r.state])).toEqual([
+        ["notify_deleted", "DELETED"],
+        ["notify", "DELETED"],
+      ]);
     });
 
     test("notify_deleted with no command: DELETED to the generic script only", async () => {
@@ -147,10 +153,9 @@ describe("notify runner", () => {
 
   test("a hung script is killed at the timeout and the queue moves on", async () => {
     const log = join(dir, "timeout.log");
-    const { notifier, records, logger } = setup(
-      [{ kind: "INSTANCE", name: "VI_T", backup: cmd(`${dir}/slow.sh`), notify: cmd(`${dir}/record.sh ${log}`) }],
-      { timeoutMs: 200 },
-    );
+    const { notifier, records, logger } = setup([{ kind: "INSTANCE", name: "VI_T", backup: cmd(`${dir}/slow.sh`), notify: cmd(`${dir}/record.sh ${log}`) }], {
+      timeoutMs: 200,
+    });
     const started = performance.now();
     notifier.transition("INSTANCE", "VI_T", "BACKUP", 80);
     await notifier.idle();

@@ -51,7 +51,12 @@ function targets(entries: Record<string, FileStat>, context: Partial<NotifyScrip
   expect(parsed.errors).toEqual([]);
   const plan = planRuntime(parsed.config!);
   const logger = memoryLogger();
-  const all = notifyTargets(plan.instances, plan.syncGroups, { identity: { uid: 0, gid: 0 }, enableScriptSecurity: true, securityFs: fakeFs(entries), ...context }, logger);
+  const all = notifyTargets(
+    plan.instances,
+    plan.syncGroups,
+    { identity: { uid: 0, gid: 0 }, enableScriptSecurity: true, securityFs: fakeFs(entries), ...context },
+    logger,
+  );
   const instance = all.find((t) => t.kind === "INSTANCE" && t.name === "VI_1")!;
   const group = all.find((t) => t.kind === "GROUP" && t.name === "G1")!;
   return { instance, group, lines: logger.lines };
@@ -80,14 +85,20 @@ describe("notify targets and script security", () => {
     expect(instance.backup).toBeDefined();
     expect(instance.fault).toBeDefined();
     expect(lines.filter((l) => l.includes("is disabled: refused by script security")).length).toBe(5);
-    expect(lines).toContainEqual(expect.stringContaining(`VI_1: notify_master script /etc/keepalived/master.sh runs as root but /etc/keepalived is world-writable - disabled because enable_script_security is set`));
+    expect(lines).toContainEqual(
+      expect.stringContaining(
+        `VI_1: notify_master script /etc/keepalived/master.sh runs as root but /etc/keepalived is world-writable - disabled because enable_script_security is set`,
+      ),
+    );
     expect(lines).toContainEqual(expect.stringContaining(`G1: notify "/etc/keepalived/notify.sh group" is disabled`));
   });
 
   test("without enable_script_security, an insecure script still runs, with a warning", () => {
     const { instance, lines } = targets({ ...secureTree, "/etc/keepalived/master.sh": file(0o755, 1000, 1000) }, { enableScriptSecurity: false });
     expect(instance.master?.command.argv).toEqual(["/etc/keepalived/master.sh", "instance"]);
-    expect(lines.some((l) => l.startsWith("warn") && l.includes("owned by uid 1000") && l.includes("running anyway because enable_script_security is not set"))).toBe(true);
+    expect(
+      lines.some((l) => l.startsWith("warn") && l.includes("owned by uid 1000") && l.includes("running anyway because enable_script_security is not set")),
+    ).toBe(true);
     expect(lines.some((l) => l.includes("is disabled"))).toBe(false);
   });
 
@@ -103,9 +114,9 @@ describe("notify targets and script security", () => {
     const { instance, lines } = targets(entries, { enableScriptSecurity: false, identity: { uid: 1000, gid: 1000 } });
     expect(instance.master).toBeUndefined();
     expect(instance.backup).toBeUndefined();
-    expect(lines).toContainEqual(expect.stringContaining("VI_1: notify_master \"/etc/keepalived/master.sh instance\" is disabled: refused by script security"));
+    expect(lines).toContainEqual(expect.stringContaining('VI_1: notify_master "/etc/keepalived/master.sh instance" is disabled: refused by script security'));
     expect(lines).toContainEqual(expect.stringContaining("is not executable for uid:gid 1000:1000"));
-    expect(lines).toContainEqual(expect.stringContaining("VI_1: notify_backup \"logger -t vrrp backup\" is disabled: program logger not found in"));
+    expect(lines).toContainEqual(expect.stringContaining('VI_1: notify_backup "logger -t vrrp backup" is disabled: program logger not found in'));
   });
 
   test("notify_deleted: the flag and its command, which is checked like the others", () => {

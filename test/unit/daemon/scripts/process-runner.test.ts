@@ -14,8 +14,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const sh = (script: string, timeoutMs = 5000, extra: object = {}) =>
-  runner.start({ argv: ["/bin/sh", "-c", script], timeoutMs, ...extra }).result;
+const sh = (script: string, timeoutMs = 5000, extra: object = {}) => runner.start({ argv: ["/bin/sh", "-c", script], timeoutMs, ...extra }).result;
 
 describe("process runner", () => {
   test("captures exit code and stdout+stderr", async () => {
@@ -31,7 +30,10 @@ describe("process runner", () => {
 
   test("clean environment with keepalived's PATH, run from /", async () => {
     const result = await sh("env; pwd");
-    const lines = result.output.trim().split("\n").filter((l) => !l.startsWith("PWD=") && !l.startsWith("SHLVL=") && !l.startsWith("_="));
+    const lines = result.output
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("PWD=") && !l.startsWith("SHLVL=") && !l.startsWith("_="));
     expect(lines).toEqual(["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "/"]);
   });
 

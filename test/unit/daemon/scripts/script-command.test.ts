@@ -80,12 +80,25 @@ describe("parseScriptCommand: exec or /bin/sh -c", () => {
 describe("argvWithArgs (notify TYPE NAME STATE PRIORITY)", () => {
   test("exec: appended as separate argv entries, no quotes", () => {
     expect(argvWithArgs(parse("/n.sh extra 'a b'"), ["INSTANCE", "VI_1", "MASTER", "100"])).toEqual([
-      "/n.sh", "extra", "a b", "INSTANCE", "VI_1", "MASTER", "100",
+      "/n.sh",
+      "extra",
+      "a b",
+      "INSTANCE",
+      "VI_1",
+      "MASTER",
+      "100",
     ]);
   });
-  test("shell: passed as positional parameters and appended with \"$@\", never pasted into the source", () => {
+  test('shell: passed as positional parameters and appended with "$@", never pasted into the source', () => {
     expect(argvWithArgs(parse("/n.sh >> /tmp/log"), ["GROUP", "G;rm -rf /", "FAULT", "0"])).toEqual([
-      "/bin/sh", "-c", '/n.sh >> /tmp/log "$@"', "sh", "GROUP", "G;rm -rf /", "FAULT", "0",
+      "/bin/sh",
+      "-c",
+      '/n.sh >> /tmp/log "$@"',
+      "sh",
+      "GROUP",
+      "G;rm -rf /",
+      "FAULT",
+      "0",
     ]);
   });
   test("no args: argv unchanged", () => {

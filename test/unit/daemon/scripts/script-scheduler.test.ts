@@ -13,8 +13,7 @@ class FakeRunner implements ProcessRunner {
     const run = {
       spec,
       killed: false,
-      finish: (r: Partial<ProcessResult>) =>
-        resolve({ exitCode: 0, signal: null, timedOut: false, output: "", outputTruncated: false, durationMs: 1, ...r }),
+      finish: (r: Partial<ProcessResult>) => resolve({ exitCode: 0, signal: null, timedOut: false, output: "", outputTruncated: false, durationMs: 1, ...r }),
     };
     this.runs.push(run);
     return {
@@ -177,7 +176,13 @@ describe("script scheduler", () => {
         return { pid: 1, result: Promise.reject(new Error("spawn exploded")), kill: () => {} };
       },
     };
-    const scheduler = createScriptScheduler({ clock, runner, logger, scripts: [{ name: "x", argv: ["/x"], intervalMs: 1000, rise: 1, fall: 1, initFail: false }], onChange: () => {} });
+    const scheduler = createScriptScheduler({
+      clock,
+      runner,
+      logger,
+      scripts: [{ name: "x", argv: ["/x"], intervalMs: 1000, rise: 1, fall: 1, initFail: false }],
+      onChange: () => {},
+    });
     scheduler.start();
     await flush();
     expect(logger.lines).toContain("error track script x: runner failed: Error: spawn exploded");

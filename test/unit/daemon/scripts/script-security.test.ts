@@ -56,10 +56,7 @@ describe("checkScriptSecurity (keepalived check_script_secure)", () => {
 
   test("a sticky world-writable directory (like /tmp) is accepted", () => {
     expect(
-      checkScriptSecurity(
-        { program: "/tmp/check.sh", ...asRoot },
-        fakeFs({ "/": dir(0o755), "/tmp": dir(0o1777), "/tmp/check.sh": file(0o755) }),
-      ).run,
+      checkScriptSecurity({ program: "/tmp/check.sh", ...asRoot }, fakeFs({ "/": dir(0o755), "/tmp": dir(0o1777), "/tmp/check.sh": file(0o755) })).run,
     ).toBe(true);
   });
 

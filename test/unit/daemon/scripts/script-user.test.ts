@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { parseAccountDatabase, resolveScriptIdentity, resolveUserGroup } from "../../../../src/daemon/scripts/script-user.ts";
 
 const db = parseAccountDatabase(
-  ["root:x:0:0:root:/root:/bin/bash", "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin", "broken line", "web:x:33:33::/var/www:/bin/false", ""].join("\n"),
+  ["root:x:0:0:root:/root:/bin/bash", "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin", "broken line", "web:x:33:33::/var/www:/bin/false", ""].join(
+    "\n",
+  ),
   ["root:x:0:", "nogroup:x:65534:", "www-data:x:33:", "adm:x:4:syslog"].join("\n"),
 );
 

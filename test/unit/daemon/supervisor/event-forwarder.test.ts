@@ -7,7 +7,11 @@ const event = (n: number): NewEvent => ({ kind: "daemon.stop", atMs: n, summary:
 test("events wait, in order, while the observer is down; past the bound the oldest go and the history is told", () => {
   const delivered: NewEvent[][] = [];
   let accept = true;
-  const forwarder = new EventForwarder((batch) => (accept ? (delivered.push(batch), true) : false), () => 99, 3);
+  const forwarder = new EventForwarder(
+    (batch) => (accept ? (delivered.push(batch), true) : false),
+    () => 99,
+    3,
+  );
   for (let n = 1; n <= 5; n++) forwarder.record(event(n));
   expect(delivered).toEqual([]);
   forwarder.observerReady();

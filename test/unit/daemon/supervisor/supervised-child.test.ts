@@ -23,7 +23,10 @@ function script(name: string, body: string): string {
 const CHATTY = script("chatty", `setInterval(() => process.send!("alive"), 20); process.on("message", (m) => { if (m === "stop") process.exit(0); });`);
 const DIES = script("dies", `process.send!("hello"); setTimeout(() => process.exit(3), 10);`);
 const SILENT = script("silent", `process.send!("hello"); setInterval(() => {}, 1000);`);
-const GROWS = script("grows", `const keep: Uint8Array[] = []; setInterval(() => { process.send!("alive"); const b = new Uint8Array(16 * 2 ** 20); b.fill(1); keep.push(b); }, 10);`);
+const GROWS = script(
+  "grows",
+  `const keep: Uint8Array[] = []; setInterval(() => { process.send!("alive"); const b = new Uint8Array(16 * 2 ** 20); b.fill(1); keep.push(b); }, 10);`,
+);
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -106,11 +109,15 @@ describe("SupervisedChild", () => {
   test("a child past its memory limit is killed for it", async () => {
     const c = child(GROWS, { memoryLimitBytes: 128 * 2 ** 20, silenceLimitMs: 3_600_000 });
     c.supervised.start();
-    const exit = await until("the kill", () => {
-      if (c.exits[0]) return c.exits[0];
-      c.clock.advance(500); // the memory poll
-      return undefined;
-    }, 20_000);
+    const exit = await until(
+      "the kill",
+      () => {
+        if (c.exits[0]) return c.exits[0];
+        c.clock.advance(500); // the memory poll
+        return undefined;
+      },
+      20_000,
+    );
     expect(exit.signal).toBe("SIGKILL");
     expect(exit.killedFor).toMatch(/uses \d+ MiB, over its 128 MiB limit/);
     c.supervised.stopRestarting();

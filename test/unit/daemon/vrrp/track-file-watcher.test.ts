@@ -105,7 +105,10 @@ describe("track file watcher", () => {
   test("two files in one directory are told apart", async () => {
     const a = join(dir, "a");
     const b = join(dir, "b");
-    const { changes, started } = start([{ name: "A", path: a }, { name: "B", path: b }]);
+    const { changes, started } = start([
+      { name: "A", path: a },
+      { name: "B", path: b },
+    ]);
     await started;
     writeFileSync(b, "2");
     await waitFor(() => changes.length === 1, 1000);

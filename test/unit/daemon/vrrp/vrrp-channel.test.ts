@@ -57,7 +57,15 @@ function member(events: string[]): ChannelMember {
 }
 
 function peerAdvert(priority: number): Uint8Array {
-  const advert = { version: 3 as const, vrid: 51, priority, advertIntervalCs: 100, addresses: [parseIpv4("10.0.0.100")!], authType: AUTH_NONE, authData: new Uint8Array(8) };
+  const advert = {
+    version: 3 as const,
+    vrid: 51,
+    priority,
+    advertIntervalCs: 100,
+    addresses: [parseIpv4("10.0.0.100")!],
+    authType: AUTH_NONE,
+    authData: new Uint8Array(8),
+  };
   return encodeIpv4Packet({ sourceIp: PEER, destinationIp: GROUP }, encodeAdvert(advert, { sourceIp: PEER, destinationIp: GROUP }));
 }
 

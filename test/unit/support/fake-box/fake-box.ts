@@ -14,7 +14,10 @@ import type { FakeHost, FakeNetwork, FakePorts, ProcessClock } from "../fake-net
 import { FakePrograms } from "./fake-programs.ts";
 
 /** root, and keepalived's default script user: scripts run unprivileged, as on an appliance. */
-const ACCOUNTS = parseAccountDatabase("root:x:0:0:root:/root:/bin/sh\nkeepalived_script:x:990:990::/nonexistent:/usr/sbin/nologin\n", "root:x:0:\nkeepalived_script:x:990:\n");
+const ACCOUNTS = parseAccountDatabase(
+  "root:x:0:0:root:/root:/bin/sh\nkeepalived_script:x:990:990::/nonexistent:/usr/sbin/nologin\n",
+  "root:x:0:\nkeepalived_script:x:990:\n",
+);
 
 export interface BoxMessage {
   /** Monotonic ms on the shared clock when the engine sent it. */
@@ -93,7 +96,13 @@ export class FakeBox {
         daemonIdentity: { uid: 0, gid: 0 },
         securityFs: this.programs.securityFs,
       },
-      { type: "start", config, maintenance: [...this.maintenance], keepVipsOnStop: options.keepVipsOnStop ?? false, log: { console: false, syslog: false, facility: undefined, detail: false } },
+      {
+        type: "start",
+        config,
+        maintenance: [...this.maintenance],
+        keepVipsOnStop: options.keepVipsOnStop ?? false,
+        log: { console: false, syslog: false, facility: undefined, detail: false },
+      },
     );
     process = { run, engine, clock, ports, alive: true };
     this.process = process;
@@ -132,7 +141,11 @@ export class FakeBox {
 
   /** History events of one kind the current (or given) run sent, with when they were sent. */
   events<K extends EventKind>(kind: K, run = this.runs): (Extract<NewEvent, { kind: K }> & { sentAtMs: number })[] {
-    return this.messages.flatMap((m) => (m.run === run && m.message.type === "event" && m.message.event.kind === kind ? [{ ...(m.message.event as Extract<NewEvent, { kind: K }>), sentAtMs: m.atMs }] : []));
+    return this.messages.flatMap((m) =>
+      m.run === run && m.message.type === "event" && m.message.event.kind === kind
+        ? [{ ...(m.message.event as Extract<NewEvent, { kind: K }>), sentAtMs: m.atMs }]
+        : [],
+    );
   }
 
   transitions(instance?: string, run = this.runs): BoxTransition[] {
@@ -172,7 +185,9 @@ export class FakeBox {
 
   /** The instance as the last status message showed it. */
   view(instance: string): InstanceView {
-    const view = this.statuses().at(-1)?.instances.find((i) => i.name === instance);
+    const view = this.statuses()
+      .at(-1)
+      ?.instances.find((i) => i.name === instance);
     if (!view) throw new Error(`${this.name}: no status for ${instance} yet`);
     return view;
   }

@@ -34,7 +34,11 @@ export function vrrpInstance(o: InstanceText): string {
 }
 
 /** A vrrp_script block. */
-export function vrrpScript(name: string, path: string, settings: { interval?: number; weight?: number; fall?: number; rise?: number; timeout?: number } = {}): string {
+export function vrrpScript(
+  name: string,
+  path: string,
+  settings: { interval?: number; weight?: number; fall?: number; rise?: number; timeout?: number } = {},
+): string {
   const lines = [`vrrp_script ${name} {`, `  script "${path}"`, `  interval ${settings.interval ?? 1}`];
   if (settings.timeout !== undefined) lines.push(`  timeout ${settings.timeout}`);
   lines.push(`  weight ${settings.weight ?? 0}`, `  fall ${settings.fall ?? 1}`, `  rise ${settings.rise ?? 1}`, "}");

@@ -6,9 +6,32 @@
 import { formatIpv4, ipv4FromBytes, parseIpv4, prefixToMask } from "../../../../src/common/ipv4.ts";
 import { EADDRNOTAVAIL, EEXIST, EINVAL, ENODEV } from "../../../../src/net/errno.ts";
 import { NetlinkError } from "../../../../src/net/netlink-socket.ts";
-import { IFF_BROADCAST, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MULTICAST, IFF_RUNNING, IFF_UP, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE, type AddressInfo, type AddressSpec, type LinkInfo } from "../../../../src/netlink/rtnetlink-messages.ts";
+import {
+  IFF_BROADCAST,
+  IFF_LOOPBACK,
+  IFF_LOWER_UP,
+  IFF_MULTICAST,
+  IFF_RUNNING,
+  IFF_UP,
+  RT_SCOPE_HOST,
+  RT_SCOPE_UNIVERSE,
+  type AddressInfo,
+  type AddressSpec,
+  type LinkInfo,
+} from "../../../../src/netlink/rtnetlink-messages.ts";
 import { describeAddressSpec } from "../../../../src/net/rtnetlink.ts";
-import { ARPOP_REPLY, ARPOP_REQUEST, encodeArp, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, isDropped, IPPROTO_VRRP, kernelReceiveIpv4, multicastMac } from "./frames.ts";
+import {
+  ARPOP_REPLY,
+  ARPOP_REQUEST,
+  encodeArp,
+  encodeEthernet,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  isDropped,
+  IPPROTO_VRRP,
+  kernelReceiveIpv4,
+  multicastMac,
+} from "./frames.ts";
 import type { FakeWire, Station, WireFrame } from "./fake-wire.ts";
 import type { SimClock } from "./sim-clock.ts";
 import { FakePorts, type FakeVrrpSocket } from "./fake-ports.ts";
@@ -45,7 +68,17 @@ export class FakeLink implements Station {
     const loopback = this.name === "lo";
     const running = this.adminUp && this.carrier;
     const flags = (this.adminUp ? IFF_UP : 0) | (running ? IFF_RUNNING | IFF_LOWER_UP : 0) | (loopback ? IFF_LOOPBACK : IFF_BROADCAST | IFF_MULTICAST);
-    return { index: this.index, name: this.name, mac: this.mac, up: running, adminUp: this.adminUp, running, operState: loopback ? "unknown" : running ? "up" : "down", flags, mtu: loopback ? 65536 : 1500 };
+    return {
+      index: this.index,
+      name: this.name,
+      mac: this.mac,
+      up: running,
+      adminUp: this.adminUp,
+      running,
+      operState: loopback ? "unknown" : running ? "up" : "down",
+      flags,
+      mtu: loopback ? 65536 : 1500,
+    };
   }
 }
 
@@ -184,7 +217,16 @@ export class FakeHost {
   listAddressInfo(index?: number): AddressInfo[] {
     return this.addresses
       .filter((a) => index === undefined || a.index === index)
-      .map((a) => ({ index: a.index, address: a.address, prefixLength: a.prefixLength, label: a.label, scope: a.scope, broadcast: a.broadcast, secondary: a.secondary, flags: a.secondary ? IFA_F_SECONDARY : 0 }));
+      .map((a) => ({
+        index: a.index,
+        address: a.address,
+        prefixLength: a.prefixLength,
+        label: a.label,
+        scope: a.scope,
+        broadcast: a.broadcast,
+        secondary: a.secondary,
+        flags: a.secondary ? IFA_F_SECONDARY : 0,
+      }));
   }
 
   /** inet_rtm_newaddr / __inet_insert_ifa: EEXIST for the same address in the same subnet. */
@@ -194,7 +236,15 @@ export class FakeHost {
     if (!link) throw new NetlinkError(operation, ENODEV);
     if (!Number.isInteger(spec.prefixLength) || spec.prefixLength < 0 || spec.prefixLength > 32) throw new NetlinkError(operation, EINVAL);
     const mask = prefixToMask(spec.prefixLength);
-    const added: KernelAddress = { index: link.index, address: spec.address >>> 0, prefixLength: spec.prefixLength, label: spec.label ?? link.name, scope: spec.scope ?? RT_SCOPE_UNIVERSE, broadcast: spec.broadcast, secondary: false };
+    const added: KernelAddress = {
+      index: link.index,
+      address: spec.address >>> 0,
+      prefixLength: spec.prefixLength,
+      label: spec.label ?? link.name,
+      scope: spec.scope ?? RT_SCOPE_UNIVERSE,
+      broadcast: spec.broadcast,
+      secondary: false,
+    };
     let lastPrimary = -1;
     for (const [i, existing] of this.addresses.entries()) {
       if (existing.index !== link.index) continue;
@@ -217,7 +267,13 @@ export class FakeHost {
     const operation = `RTM_DELADDR ${describeAddressSpec(spec)}`;
     const link = this.findLink(spec.interfaceName);
     if (!link) throw new NetlinkError(operation, ENODEV);
-    const found = this.addresses.find((a) => a.index === link.index && a.address === spec.address >>> 0 && a.prefixLength === spec.prefixLength && (spec.label === undefined || spec.label === a.label));
+    const found = this.addresses.find(
+      (a) =>
+        a.index === link.index &&
+        a.address === spec.address >>> 0 &&
+        a.prefixLength === spec.prefixLength &&
+        (spec.label === undefined || spec.label === a.label),
+    );
     if (!found) throw new NetlinkError(operation, EADDRNOTAVAIL);
     this.removeKernelAddress(found);
   }
@@ -259,9 +315,14 @@ export class FakeHost {
       return;
     }
     const multicast = ip.destinationIp >>> 28 === 0xe;
-    const accepted = multicast ? ip.destinationIp === ALL_HOSTS_GROUP || this.vrrpSocketsOn(link.name).some((s) => s.multicast) : this.hasAddress(ip.destinationIp);
+    const accepted = multicast
+      ? ip.destinationIp === ALL_HOSTS_GROUP || this.vrrpSocketsOn(link.name).some((s) => s.multicast)
+      : this.hasAddress(ip.destinationIp);
     if (!accepted) {
-      frame.lost.push({ to: this.name, why: multicast ? `group ${formatIpv4(ip.destinationIp)} not joined on ${link.name}` : `${formatIpv4(ip.destinationIp)} is not ours` });
+      frame.lost.push({
+        to: this.name,
+        why: multicast ? `group ${formatIpv4(ip.destinationIp)} not joined on ${link.name}` : `${formatIpv4(ip.destinationIp)} is not ours`,
+      });
       return;
     }
     if (ip.protocol !== IPPROTO_VRRP) return;
@@ -279,7 +340,9 @@ export class FakeHost {
     // promote_secondaries (systemd's default): the next secondary of the subnet becomes primary.
     if (!found.secondary) {
       const mask = prefixToMask(found.prefixLength);
-      const promoted = this.addresses.find((a) => a.index === found.index && a.secondary && a.prefixLength === found.prefixLength && ((a.address ^ found.address) & mask) === 0);
+      const promoted = this.addresses.find(
+        (a) => a.index === found.index && a.secondary && a.prefixLength === found.prefixLength && ((a.address ^ found.address) & mask) === 0,
+      );
       if (promoted) promoted.secondary = false;
     }
     const link = this.links.find((l) => l.index === found.index);
@@ -293,7 +356,10 @@ export class FakeHost {
   }
 
   private emitAddress(kind: "address-added" | "address-removed", address: KernelAddress): void {
-    const info = this.listAddressInfo().find((a) => a.address === address.address && a.index === address.index) ?? { ...address, flags: address.secondary ? IFA_F_SECONDARY : 0 };
+    const info = this.listAddressInfo().find((a) => a.address === address.address && a.index === address.index) ?? {
+      ...address,
+      flags: address.secondary ? IFA_F_SECONDARY : 0,
+    };
     for (const ports of this.portsOpened) ports.addressEvent(kind, info);
   }
 }

@@ -12,13 +12,26 @@ import type { Advert } from "../../../../src/vrrp/advert.ts";
 import { encodeKernelIpv4, FakeNetwork, headerChecksum, type FakeHost } from "./index.ts";
 
 const ip = (text: string) => parseIpv4(text)!;
-const advert = (priority: number): Advert => ({ version: 3, vrid: 51, priority, advertIntervalCs: 100, addresses: [ip("10.99.0.100")], authType: 0, authData: new Uint8Array(0) });
+const advert = (priority: number): Advert => ({
+  version: 3,
+  vrid: 51,
+  priority,
+  advertIntervalCs: 100,
+  addresses: [ip("10.99.0.100")],
+  authType: 0,
+  authData: new Uint8Array(0),
+});
 
 async function socketOn(host: FakeHost, multicast = true) {
   const received: { bytes: Uint8Array; atMs: number }[] = [];
   const errors: Error[] = [];
   const ports = host.openPorts();
-  const socket = await ports.openVrrpSocket({ interfaceName: "eth0", multicast, onPacket: (bytes, atMs) => received.push({ bytes, atMs }), onError: (e) => errors.push(e) });
+  const socket = await ports.openVrrpSocket({
+    interfaceName: "eth0",
+    multicast,
+    onPacket: (bytes, atMs) => received.push({ bytes, atMs }),
+    onError: (e) => errors.push(e),
+  });
   return { ports, socket, received, errors };
 }
 
@@ -104,7 +117,10 @@ describe("VRRP sockets on the fake wire", () => {
   test("the receiving kernel drops a datagram with a bad header checksum before any socket sees it", async () => {
     const { net, a, b } = trio();
     const receiver = await socketOn(b);
-    const datagram = encodeKernelIpv4({ sourceIp: ip("10.99.0.11"), destinationIp: VRRP_MULTICAST_GROUP, ttl: 255, tos: 0xc0, protocol: 112, identification: 1 }, encodeAdvert(advert(100), { sourceIp: ip("10.99.0.11"), destinationIp: VRRP_MULTICAST_GROUP }));
+    const datagram = encodeKernelIpv4(
+      { sourceIp: ip("10.99.0.11"), destinationIp: VRRP_MULTICAST_GROUP, ttl: 255, tos: 0xc0, protocol: 112, identification: 1 },
+      encodeAdvert(advert(100), { sourceIp: ip("10.99.0.11"), destinationIp: VRRP_MULTICAST_GROUP }),
+    );
     a.injectIpv4("eth0", datagram);
     const broken = datagram.slice();
     broken[10] = broken[10]! ^ 0xff;
@@ -221,7 +237,10 @@ describe("addresses and links", () => {
     const { net, a } = trio();
     a.addLink("eth1");
     const events: NetworkEvent[] = [];
-    const monitor = await a.openPorts().watchNetwork((e) => events.push(e), () => {});
+    const monitor = await a.openPorts().watchNetwork(
+      (e) => events.push(e),
+      () => {},
+    );
     expect(monitor.initialLinks.map((l) => `${l.name}:${l.up}`)).toEqual(["lo:true", "eth0:true", "eth1:true"]);
     a.linkDown("eth1");
     a.linkDown("eth1");
@@ -230,7 +249,13 @@ describe("addresses and links", () => {
     a.removeLink("eth1");
     expect(events).toEqual([]); // read from the socket later, not inside the change
     await net.runFor(0);
-    expect(events.map((e) => `${e.kind} ${"link" in e ? e.link.name : formatIpv4(e.address.address)}`)).toEqual(["link-down eth1", "link-up eth1", "address-added 10.1.0.1", "address-removed 10.1.0.1", "link-removed eth1"]);
+    expect(events.map((e) => `${e.kind} ${"link" in e ? e.link.name : formatIpv4(e.address.address)}`)).toEqual([
+      "link-down eth1",
+      "link-up eth1",
+      "address-added 10.1.0.1",
+      "address-removed 10.1.0.1",
+      "link-removed eth1",
+    ]);
   });
 });
 

@@ -85,7 +85,8 @@ export class FakePorts implements NetworkPorts {
     let sourceIp = options.sourceIp;
     if (sourceIp === undefined) {
       sourceIp = this.primaryIpv4(options.interfaceName);
-      if (sourceIp === undefined) throw new Error(`VRRP on ${options.interfaceName}: the interface has no IPv4 address to send from; add one or set mcast_src_ip/unicast_src_ip`);
+      if (sourceIp === undefined)
+        throw new Error(`VRRP on ${options.interfaceName}: the interface has no IPv4 address to send from; add one or set mcast_src_ip/unicast_src_ip`);
     }
     const injected = this.host.takeFailingVrrpOpen();
     if (injected) throw injected;
@@ -210,7 +211,10 @@ export class FakeVrrpSocket implements VrrpSocket {
     const host = this.ports.host;
     if (!this.ports.sendable(this.link, `sendto ${formatIpv4(destinationIp)} on ${this.interfaceName}`)) return;
     // As set with IP_TTL / IP_MULTICAST_TTL and IP_TOS in src/net/vrrp-socket.ts; DF clear.
-    const datagram = encodeKernelIpv4({ sourceIp: this.sourceIp, destinationIp, ttl: VRRP_TTL, tos: VRRP_TOS, protocol: IPPROTO_VRRP, identification: host.nextIpIdentification() }, vrrpPayload);
+    const datagram = encodeKernelIpv4(
+      { sourceIp: this.sourceIp, destinationIp, ttl: VRRP_TTL, tos: VRRP_TOS, protocol: IPPROTO_VRRP, identification: host.nextIpIdentification() },
+      vrrpPayload,
+    );
     const mac = host.macFor(this.link, destinationIp);
     // A unicast peer nobody answers ARP for: the kernel drops the datagram after asking.
     if (mac === undefined) return;

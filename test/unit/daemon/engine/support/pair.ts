@@ -39,7 +39,10 @@ export function classicPair(options: PairOptions = {}) {
 
 /** When `from` last put an advert on the wire, at or before `beforeMs`. */
 export function lastAdvertAt(lan: BoxLan, from: string, beforeMs = Infinity): number {
-  const last = lan.wire.adverts(from).filter((f) => f.atMs <= beforeMs).at(-1);
+  const last = lan.wire
+    .adverts(from)
+    .filter((f) => f.atMs <= beforeMs)
+    .at(-1);
   if (!last) throw new Error(`${from} sent no advert`);
   return last.atMs;
 }
