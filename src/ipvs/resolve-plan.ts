@@ -134,7 +134,7 @@ function resolveVirtualServer(plan: VirtualServerPlan, ordinal: number, notes: s
   if (persistence.engine && timeoutS === 0)
     notes.push(`${label}: persistence_engine ${persistence.engine} applies only to a persistent service; ignored (as keepalived does)`);
 
-  const settings: ServiceSettings = { scheduler, onePacket, ...bits, persistenceTimeoutS: timeoutS, fromGroup: key.kind === "group" };
+  const settings: ServiceSettings = { scheduler, onePacket, ...bits, persistenceTimeoutS: timeoutS };
   if (netmask !== undefined) settings.netmask = netmask;
   if (persistence.engine) settings.persistenceEngine = persistence.engine;
   const services: ServiceSpec[] = [];

@@ -50,15 +50,13 @@ export interface ServiceSettings {
   sched3: boolean;
   /** 0 = not persistent. */
   persistenceTimeoutS: number;
-  /** From persistence_granularity, already checked against the family; undefined = one client. */
+  /**
+   * From persistence_granularity, checked against the family; undefined = one client. Never
+   * set for a virtual_server_group: keepalived 2.2.7 writes the full netmask for every group
+   * entry (ipvs_group_range_cmd, the fwmark loop of ipvs_group_cmd), and tandem mirrors it.
+   */
   netmask?: number;
   persistenceEngine?: string;
-  /**
-   * A virtual_server_group's services: keepalived 2.2.7 writes the full netmask for every
-   * group entry (ipvs_group_range_cmd, the fwmark loop of ipvs_group_cmd), whatever the
-   * persistence_granularity says. Mirrored so the kernel table matches keepalived's.
-   */
-  fromGroup: boolean;
 }
 
 export function serviceSpec(key: ServiceKey, family: IpFamily, settings: ServiceSettings): ServiceSpec {
@@ -70,7 +68,7 @@ export function serviceSpec(key: ServiceKey, family: IpFamily, settings: Service
     sched2: settings.sched2,
     sched3: settings.sched3,
   };
-  const netmask = persistent && !settings.fromGroup && settings.netmask !== undefined ? settings.netmask : fullNetmask(family);
+  const netmask = persistent && settings.netmask !== undefined ? settings.netmask : fullNetmask(family);
   const spec: ServiceSpec = { key, scheduler: settings.scheduler, flags, timeoutS: persistent ? settings.persistenceTimeoutS : 0, netmask };
   // ipvs_set_srule copies pe_name only for a persistent service.
   if (persistent && settings.persistenceEngine) spec.persistenceEngine = settings.persistenceEngine;

@@ -142,6 +142,16 @@ describe("alpha (validate_check_config, update_svr_checker_state)", () => {
     expect(director.weights()).toEqual({ "10.0.0.2:80": 1 });
   });
 
+  test("without alpha a first failure of a server already down notifies nothing", () => {
+    const director = new TestDirector([
+      virtualServer("10.0.0.1", 80, [realServer("10.0.0.2", 80, { notifyDown: "/bin/down", checkers: [{ id: "a" }, { id: "b" }] })]),
+    ]).start();
+    director.report("10.0.0.2:80", "a", { up: false });
+    expect(director.notifies()).toContain(`/bin/down|RS [10.0.0.2]:tcp:80 ${VS_NAME} DOWN`);
+    director.report("10.0.0.2:80", "b", { up: false });
+    expect(director.effects).toEqual([]);
+  });
+
   test("without alpha a first success changes nothing and notifies nothing", () => {
     const director = new TestDirector([virtualServer("10.0.0.1", 80, [checked("10.0.0.2", { notifyUp: "/bin/up" })])]).start();
     director.report("10.0.0.2:80", "tcp", { up: true });
@@ -243,5 +253,30 @@ describe("reload (clear_diff_services, clear_diff_rs, clear_diff_s_srv, init_ser
     director.reload([base(servers(1)), virtualServer("10.0.0.70", 80, servers(1, { notifyUp: "/bin/up" }), { quorumUp: "/bin/qup" })], true);
     expect(director.events()).toEqual(["real-server-up reload 10.0.0.2:80", "quorum-gained reload"]);
     expect(director.notifies()).toEqual(["/bin/up|RS [10.0.0.2]:tcp:80 [10.0.0.70]:tcp:80 UP", "/bin/qup|VS [10.0.0.70]:tcp:80 UP"]);
+  });
+});
+
+describe("purity", () => {
+  const deepFreeze = <T>(value: T): T => {
+    if (value && typeof value === "object") {
+      for (const inner of Object.values(value)) deepFreeze(inner);
+      Object.freeze(value);
+    }
+    return value;
+  };
+
+  test("step never changes the state, plans, health or intent it is given", () => {
+    const director = new TestDirector([virtualServer("10.0.0.1", 80, servers(2), { quorum: 2, sorryServer: sorry })]).start();
+    deepFreeze(director.state);
+    deepFreeze(director.virtualServers);
+    const before = JSON.stringify(director.state);
+    director.report("10.0.0.2:80", "tcp", { up: false });
+    director.drain("10.0.0.3:80", true);
+    director.reload([virtualServer("10.0.0.1", 80, servers(1), { quorum: 1 })]);
+    expect(director.events().length).toBeGreaterThan(0);
+    director.stop();
+    expect(JSON.stringify(deepFreeze(new TestDirector([virtualServer("10.0.0.1", 80, servers(2), { quorum: 2, sorryServer: sorry })]).start().state))).toBe(
+      before,
+    );
   });
 });
