@@ -1,0 +1,133 @@
+// The IPVS table the director wants, from the plans, the checkers' health, the operator's
+// intent and the quorum machine's memory, by keepalived 2.2.7's rules (ipwrapper.c,
+// ipvswrapper.c ipvs_cmd / ipvs_set_drule / ipvs_group_cmd): which real servers are in each
+// service and at what weight, and the sorry server. Pure; call it after step() saw the same health.
+import { drainedKeys, drainKey, type DirectorIntent, type DirectorState } from "./director-types.ts";
+import { effectiveWeight, isAlive, realServerHealth, type HealthTable } from "./real-server-health.ts";
+import type { ResolvedDestination, ResolvedVirtualServer } from "./resolved-plan.ts";
+import { destinationText, serviceKeyText, type DesiredService, type DestinationSpec, type IpvsTable, type ServiceKey } from "./types.ts";
+
+/** Why a real server has the weight it has (or is not in the table). */
+export type WeightReason =
+  /** Alive: its configured weight plus its checkers' dynamic weights, clamped. */
+  | "alive"
+  /** Alive but drained by the operator: weight 0 until undrained. */
+  | "drained"
+  /** Failed with inhibit_on_failure: kept at weight 0. */
+  | "inhibited"
+  /** Failed: removed. */
+  | "failed"
+  /** The quorum is down and the sorry server is in: removed, or weight 0 with inhibit_on_failure. */
+  | "sorry-server-active";
+
+export interface RealServerView {
+  virtualServer: string;
+  realServer: string;
+  alive: boolean;
+  drained: boolean;
+  /** Configured weight plus dynamic weights, clamped (real_weight). */
+  effectiveWeight: number;
+  /** The weight in every service of the virtual server; undefined = not in the table. */
+  desiredWeight: number | undefined;
+  reason: WeightReason;
+}
+
+export interface VirtualServerView {
+  virtualServer: string;
+  quorumUp: boolean;
+  sorryServerActive: boolean;
+}
+
+export interface DesiredTableResult {
+  table: IpvsTable;
+  virtualServers: VirtualServerView[];
+  realServers: RealServerView[];
+  notes: string[];
+}
+
+/** The sorry server's weight: keepalived never changes its initial effective_weight of 1 (alloc_ssvr). */
+export const SORRY_SERVER_WEIGHT = 1;
+
+export function desiredTable(
+  virtualServers: readonly ResolvedVirtualServer[],
+  health: HealthTable,
+  intent: DirectorIntent,
+  state: DirectorState,
+): DesiredTableResult {
+  const result: DesiredTableResult = { table: { services: [] }, virtualServers: [], realServers: [], notes: [] };
+  if (state.phase !== "running") return result;
+  const drained = drainedKeys(intent);
+  for (const vs of virtualServers) {
+    const memory = state.virtualServers[vs.id];
+    if (!memory) continue;
+    const sorry = vs.sorryServer;
+    const sorryActive = sorry !== undefined && memory.sorryServerIn === destinationText(sorry);
+    result.virtualServers.push({ virtualServer: vs.id, quorumUp: memory.quorumUp, sorryServerActive: sorryActive });
+
+    const members: { server: ResolvedDestination & { upperThreshold: number; lowerThreshold: number }; weight: number; sorry: boolean }[] = [];
+    for (const rs of vs.realServers) {
+      const rsHealth = realServerHealth(health, vs.id, rs);
+      const alive = isAlive(rsHealth);
+      const weight = effectiveWeight(rs.weight, rsHealth);
+      const isDrained = drained.has(drainKey(vs.id, rs.id));
+      const decision = decide(alive, isDrained, rs.inhibitOnFailure, sorryActive, weight);
+      result.realServers.push({ virtualServer: vs.id, realServer: rs.id, alive, drained: isDrained, effectiveWeight: weight, ...decision });
+      if (decision.desiredWeight !== undefined) members.push({ server: rs, weight: decision.desiredWeight, sorry: false });
+    }
+    // The sorry server takes its twin real server's place while in; out, an inhibited one stays at weight 0 (init_service_vs).
+    if (sorry && sorryActive) members.push({ server: { ...sorry, upperThreshold: 0, lowerThreshold: 0 }, weight: SORRY_SERVER_WEIGHT, sorry: true });
+    else if (sorry?.inhibit && !sorry.duplicatesRealServer)
+      members.push({ server: { ...sorry, upperThreshold: 0, lowerThreshold: 0 }, weight: 0, sorry: true });
+
+    for (const spec of vs.services) {
+      const destinations = new Map<string, DestinationSpec>();
+      for (const { server, weight, sorry: isSorry } of members) {
+        const destination = destinationSpec(server, spec.key, weight);
+        const text = destinationText(destination);
+        if (destinations.has(text) && !(isSorry && sorryActive)) {
+          result.notes.push(`${vs.id}: ${serviceKeyText(spec.key)} -> ${text} is given twice; the first is kept`);
+          continue;
+        }
+        destinations.set(text, destination);
+      }
+      const service: DesiredService = { ...spec, destinations: [...destinations.values()] };
+      result.table.services.push(service);
+    }
+  }
+  return result;
+}
+
+/**
+ * perform_svr_state / perform_quorum_state / ipvs_cmd: while the sorry server is in, real
+ * servers are out (weight 0 with inhibit); otherwise an alive one has its weight (0 when
+ * drained) and a failed one is out (weight 0 with inhibit).
+ */
+function decide(
+  alive: boolean,
+  drained: boolean,
+  inhibit: boolean,
+  sorryActive: boolean,
+  weight: number,
+): { desiredWeight: number | undefined; reason: WeightReason } {
+  if (sorryActive) return { desiredWeight: inhibit ? 0 : undefined, reason: "sorry-server-active" };
+  if (alive) return drained ? { desiredWeight: 0, reason: "drained" } : { desiredWeight: weight, reason: "alive" };
+  return inhibit ? { desiredWeight: 0, reason: "inhibited" } : { desiredWeight: undefined, reason: "failed" };
+}
+
+/**
+ * ipvs_set_drule and ipvs_cmd: NAT keeps the server's port; DR and TUN use the service's
+ * port, 0 for a fwmark (per group entry in ipvs_group_cmd).
+ */
+function destinationSpec(server: ResolvedDestination & { upperThreshold: number; lowerThreshold: number }, key: ServiceKey, weight: number): DestinationSpec {
+  const port = server.forward === "masquerade" ? server.port : key.kind === "address" ? key.port : 0;
+  const destination: DestinationSpec = {
+    address: server.address,
+    port,
+    forward: server.forward,
+    weight,
+    upperThreshold: server.upperThreshold,
+    lowerThreshold: server.lowerThreshold,
+  };
+  if (server.tunnel) destination.tunnel = { ...server.tunnel };
+  return destination;
+}
