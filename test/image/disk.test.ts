@@ -171,8 +171,14 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     ]);
     sh(["cp", join(OUT, "upgrade", "boot.vfat.gz"), join(bundle, "boot.vfat.gz")]);
     writeFileSync(join(bundle, "SHA256SUMS"), sh(["sh", "-c", `cd ${bundle} && sha256sum root.squashfs boot.vfat.gz`]));
-    const stage = (files: string) =>
-      sh([CONFIGURE, disk, ...["root.squashfs", "boot.vfat.gz", "SHA256SUMS"].flatMap((f) => ["--put", `${join(files, f)}:/upgrade/${f}`])]);
+    const stage = (files: string) => {
+      try {
+        return sh([CONFIGURE, disk, ...["root.squashfs", "boot.vfat.gz", "SHA256SUMS"].flatMap((f) => ["--put", `${join(files, f)}:/upgrade/${f}`])]);
+      } catch (error) {
+        // Say how the box went down: the console holds the shutdown's own lines.
+        throw new Error(`${(error as Error).message}\nthe box's console before it:\n${box!.tail()}`);
+      }
+    };
 
     // A corrupt bundle first: refused, nothing written, the box boots as before.
     const bad = join(dir, "bad");
