@@ -2,7 +2,7 @@
 // intent and the quorum machine's memory, by keepalived 2.2.7's rules (ipwrapper.c,
 // ipvswrapper.c ipvs_cmd / ipvs_set_drule / ipvs_group_cmd): which real servers are in each
 // service and at what weight, and the sorry server. Pure; call it after step() saw the same health.
-import { drainedKeys, drainKey, type DirectorIntent, type DirectorState } from "./director-types.ts";
+import { drainedKeys, operatorDrainKey, type DirectorIntent, type DirectorState } from "./director-types.ts";
 import { effectiveWeight, isAlive, realServerHealth, type HealthTable } from "./real-server-health.ts";
 import type { ResolvedDestination, ResolvedVirtualServer } from "./resolved-plan.ts";
 import { destinationText, serviceKeyText, type DesiredService, type DestinationSpec, type IpvsTable, type ServiceKey } from "./types.ts";
@@ -69,7 +69,7 @@ export function desiredTable(
       const rsHealth = realServerHealth(health, vs.id, rs);
       const alive = isAlive(rsHealth);
       const weight = effectiveWeight(rs.weight, rsHealth);
-      const isDrained = drained.has(drainKey(vs.id, rs.id));
+      const isDrained = drained.has(operatorDrainKey(vs.id, rs.id));
       const decision = decide(alive, isDrained, rs.inhibitOnFailure, sorryActive, weight);
       result.realServers.push({ virtualServer: vs.id, realServer: rs.id, alive, drained: isDrained, effectiveWeight: weight, ...decision });
       if (decision.desiredWeight !== undefined) members.push({ server: rs, weight: decision.desiredWeight, sorry: false });

@@ -13,10 +13,11 @@ export const NO_INTENT: DirectorIntent = Object.freeze({ drained: [] });
 
 /** The drained real servers as "virtual server id|real server id" keys. */
 export function drainedKeys(intent: DirectorIntent): Set<string> {
-  return new Set(intent.drained.map((d) => drainKey(d.virtualServer, d.realServer)));
+  return new Set(intent.drained.map((d) => operatorDrainKey(d.virtualServer, d.realServer)));
 }
 
-export function drainKey(virtualServer: string, realServer: string): string {
+/** "virtual server id|real server id": a real server the operator drained, as the intent names it (drain.ts keys kernel destinations). */
+export function operatorDrainKey(virtualServer: string, realServer: string): string {
   return `${virtualServer}|${realServer}`;
 }
 

@@ -3,7 +3,7 @@
 // update_quorum_state, perform_svr_state, update_svr_wgt, clear_service_rs, init_service_rs),
 // each appending the notifies and records it asks for. Pure but for that effect list.
 import type { ChangeCause, DirectorEffect, DirectorView, RealServerMemory, VirtualServerMemory } from "./director-types.ts";
-import { drainKey } from "./director-types.ts";
+import { operatorDrainKey } from "./director-types.ts";
 import { realServerFifoLine, virtualServerFifoLine } from "./keepalived-names.ts";
 import { effectiveWeight, isAlive, realServerHealth } from "./real-server-health.ts";
 import type { ResolvedRealServer, ResolvedVirtualServer } from "./resolved-plan.ts";
@@ -189,5 +189,5 @@ export class VirtualServerWork {
 export function observed(vs: ResolvedVirtualServer, rs: ResolvedRealServer, view: DirectorView, drained: Set<string>): RealServerMemory {
   const health = realServerHealth(view.health, vs.id, rs);
   const checkersRun = Object.entries(health.checkers).flatMap(([id, c]) => (c.hasRun ? [id] : []));
-  return { alive: isAlive(health), weight: effectiveWeight(rs.weight, health), drained: drained.has(drainKey(vs.id, rs.id)), checkersRun };
+  return { alive: isAlive(health), weight: effectiveWeight(rs.weight, health), drained: drained.has(operatorDrainKey(vs.id, rs.id)), checkersRun };
 }
