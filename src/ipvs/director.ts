@@ -1,0 +1,266 @@
+// The director: keeps the kernel's IPVS table at what the configuration, the checks, quorum
+// and the operator's drains ask for. Every pass reads the kernel first (the kernel is the
+// truth), then steps quorum, builds the desired table, holds removed or drained servers
+// until their connections end, reconciles and applies exactly the difference. Passes never
+// overlap; a periodic one repairs what was changed behind tandem's back. All I/O is ports.
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Logger } from "../common/logger.ts";
+import { desiredTable, type DesiredTableResult } from "./desired-table.ts";
+import { IDLE_DIRECTOR, NO_INTENT, operatorDrainKey, type DirectorEffect, type DirectorIntent, type DirectorState } from "./director-types.ts";
+import { drainKey, NO_DRAINS, stepDrain, type DrainEffect, type DrainState } from "./drain.ts";
+import type { IpvsOp, IpvsOpResult } from "./ops.ts";
+import { step } from "./quorum-machine.ts";
+import { initialHealth, reloadHealth, reportChecker, type CheckerTarget, type CheckerVerdict, type HealthTable } from "./real-server-health.ts";
+import { ownedAfter, reconcile } from "./reconcile.ts";
+import { resolvePlans } from "./resolve-plan.ts";
+import type { ResolvedVirtualServer } from "./resolved-plan.ts";
+import { serviceKeyText, type IpvsTable, type ObservedService } from "./types.ts";
+import type { VirtualServerPlan } from "./virtual-server-plan.ts";
+
+/** The kernel's table, through generic netlink (or the fake kernel in tests). */
+export interface IpvsKernelPort {
+  dump(): Promise<IpvsTable<ObservedService>>;
+  /** One result per op, in order; a failed op does not stop the others. */
+  apply(ops: readonly IpvsOp[]): Promise<IpvsOpResult[]>;
+}
+
+/** The record of the services tandem created (store/ipvs-ownership.ts). */
+export interface OwnershipPort {
+  owned(): Set<string>;
+  replace(services: ReadonlySet<string>, wallMs: number): { ok: true } | { ok: false; reason: string };
+}
+
+/** What the director reports: keepalived's notifies and records, drains, writes and repairs. */
+export type DirectorReport =
+  | { kind: "quorum"; effect: DirectorEffect }
+  | { kind: "drain"; effect: DrainEffect }
+  | { kind: "applied"; cause: PassCause; ops: readonly IpvsOp[]; failures: { op: IpvsOp; reason: string }[]; durationMs: number }
+  | { kind: "drift-repaired"; ops: readonly IpvsOp[] }
+  | { kind: "kernel-unreachable"; reason: string };
+
+export type PassCause = "start" | "reload" | "check" | "intent" | "drift-scan" | "drain-timer" | "retry" | "stop";
+
+export interface DirectorOptions {
+  kernel: IpvsKernelPort;
+  ownership: OwnershipPort;
+  clock: Clock;
+  logger: Logger;
+  report(report: DirectorReport): void;
+  drainTimeoutMs: number;
+  /** A pass at least this often, to repair what others changed (0: none). */
+  driftScanMs: number;
+  /** A pass that met a kernel error is retried after this long. */
+  retryMs?: number;
+}
+
+const DEFAULT_RETRY_MS = 1_000;
+
+export interface DirectorSnapshot {
+  desired: DesiredTableResult;
+  observed: IpvsTable<ObservedService>;
+  drains: DrainState;
+  owned: ReadonlySet<string>;
+}
+
+export class Director {
+  private resolved: ResolvedVirtualServer[] = [];
+  private health: HealthTable = {};
+  private intent: DirectorIntent = NO_INTENT;
+  private quorum: DirectorState = IDLE_DIRECTOR;
+  private drains: DrainState = NO_DRAINS;
+  private owned: Set<string>;
+  private last: DirectorSnapshot | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: DirectorOptions) {
+    this.owned = options.ownership.owned();
+  }
+
+  /** The table at start: adopts what matches, corrects what differs, removes what tandem owned and no longer wants. */
+  start(plans: readonly VirtualServerPlan[], intent: DirectorIntent, drains: DrainState = NO_DRAINS): Promise<void> {
+    return this.serially("start", () => {
+      this.resolve(plans);
+      this.health = initialHealth(this.resolved);
+      this.intent = intent;
+      this.drains = drains;
+      this.stepQuorum(step(this.quorum, { kind: "start", ...this.view() }));
+    });
+  }
+
+  reload(plans: readonly VirtualServerPlan[]): Promise<void> {
+    return this.serially("reload", () => {
+      const previous = this.resolved;
+      this.resolve(plans);
+      this.health = reloadHealth(this.health, this.resolved);
+      this.stepQuorum(step(this.quorum, { kind: "reload", previous, ...this.view() }));
+    });
+  }
+
+  /** A checker's verdict (the checkers' port); nothing happens when it changes nothing. */
+  reportChecker(target: CheckerTarget, verdict: CheckerVerdict): Promise<void> {
+    const next = reportChecker(this.health, target, verdict);
+    if (next === undefined) return this.chain;
+    return this.serially("check", () => {
+      this.health = reportChecker(this.health, target, verdict) ?? this.health;
+      this.stepQuorum(step(this.quorum, { kind: "health", ...this.view() }));
+    });
+  }
+
+  setIntent(intent: DirectorIntent): Promise<void> {
+    return this.serially("intent", () => {
+      this.intent = intent;
+      this.stepQuorum(step(this.quorum, { kind: "health", ...this.view() }));
+    });
+  }
+
+  /**
+   * Stop: keepalived's clear_services. With `release` (no -I) tandem's services leave the
+   * kernel; without, the table stays serving and the next start adopts it.
+   */
+  stop(release: boolean): Promise<void> {
+    return this.serially("stop", () => {
+      this.stepQuorum(step(this.quorum, { kind: "stop", ...this.view() }));
+      this.stopped = true;
+      this.timer?.cancel();
+      return release ? "release" : "keep";
+    });
+  }
+
+  /** What the last pass saw and asked for, for the API and the status page. */
+  snapshot(): DirectorSnapshot | undefined {
+    return this.last;
+  }
+
+  /** The drain state to keep across restarts (the operator-intent store). */
+  drainState(): DrainState {
+    return this.drains;
+  }
+
+  private resolve(plans: readonly VirtualServerPlan[]): void {
+    const resolved = resolvePlans(plans);
+    for (const note of resolved.notes) this.options.logger.warn(note);
+    this.resolved = resolved.virtualServers;
+  }
+
+  private view() {
+    return { virtualServers: this.resolved, health: this.health, intent: this.intent };
+  }
+
+  private stepQuorum(next: { state: DirectorState; effects: DirectorEffect[] }): void {
+    this.quorum = next.state;
+    for (const effect of next.effects) this.options.report({ kind: "quorum", effect });
+  }
+
+  /** Runs `change` then one pass, after every earlier one: the table is never written by two passes at once. */
+  private serially(cause: PassCause, change?: () => void | "release" | "keep"): Promise<void> {
+    const run = async () => {
+      if (this.stopped && cause !== "stop") return;
+      const outcome = change?.();
+      await this.pass(cause, outcome === "release" ? "release" : outcome === "keep" ? "keep" : "desired");
+    };
+    this.chain = this.chain.then(run, run);
+    return this.chain;
+  }
+
+  private async pass(cause: PassCause, mode: "desired" | "release" | "keep"): Promise<void> {
+    const { kernel, clock, logger } = this.options;
+    if (mode === "keep") return;
+    this.timer?.cancel();
+    let observed: IpvsTable<ObservedService>;
+    try {
+      observed = await kernel.dump();
+    } catch (error) {
+      this.options.report({ kind: "kernel-unreachable", reason: (error as Error).message });
+      return this.schedule("retry", this.options.retryMs ?? DEFAULT_RETRY_MS);
+    }
+    const desired =
+      mode === "release"
+        ? { table: { services: [] }, virtualServers: [], realServers: [], notes: [] }
+        : desiredTable(this.resolved, this.health, this.intent, this.quorum);
+    const drained =
+      mode === "release"
+        ? { state: NO_DRAINS, desired: desired.table, effects: [] as DrainEffect[], wakeAtMs: undefined }
+        : stepDrain(this.drains, {
+            desired: desired.table,
+            configured: this.configuredDestinations(),
+            observed,
+            owned: this.owned,
+            operatorDrains: this.operatorDrains(),
+            nowMs: clock.wallMs(),
+            drainTimeoutMs: this.options.drainTimeoutMs,
+          });
+    this.drains = drained.state;
+    for (const effect of drained.effects) this.options.report({ kind: "drain", effect });
+
+    const scope = { owned: this.owned };
+    const ops = reconcile(drained.desired, observed, scope);
+    const startedMs = clock.nowMs();
+    const results = ops.length > 0 ? await kernel.apply(ops) : [];
+    const failures = ops.flatMap((op, i) => (results[i]?.ok === false ? [{ op, reason: `${results[i].errno}: ${results[i].reason}` }] : []));
+    if (ops.length > 0) this.options.report({ kind: "applied", cause, ops, failures, durationMs: clock.nowMs() - startedMs });
+    if (cause === "drift-scan" && ops.length > 0) this.options.report({ kind: "drift-repaired", ops });
+
+    this.owned = ownedAfter(
+      scope,
+      drained.desired,
+      ops.filter((_, i) => results[i]?.ok !== false),
+    );
+    const recorded = this.options.ownership.replace(this.owned, clock.wallMs());
+    if (!recorded.ok) logger.error(recorded.reason);
+    this.last = { desired, observed, drains: this.drains, owned: this.owned };
+
+    if (this.stopped) return;
+    // EEXIST, ENOENT, ESRCH: someone else changed the table meanwhile; read it again soon.
+    if (failures.length > 0) return this.schedule("retry", this.options.retryMs ?? DEFAULT_RETRY_MS);
+    const nowWall = clock.wallMs();
+    const drainInMs = drained.wakeAtMs === undefined ? Infinity : Math.max(0, drained.wakeAtMs - nowWall);
+    const scanInMs = this.options.driftScanMs > 0 ? this.options.driftScanMs : Infinity;
+    // While something drains, the kernel's connection counts decide when it ends: look often.
+    const draining = this.drains.entries.length > 0 ? Math.min(scanInMs, 1_000) : scanInMs;
+    const next = Math.min(drainInMs, draining);
+    if (next !== Infinity) this.schedule(drainInMs <= draining ? "drain-timer" : "drift-scan", next);
+  }
+
+  private schedule(cause: PassCause, delayMs: number): void {
+    const { clock } = this.options;
+    this.timer?.cancel();
+    this.timer = clock.at(clock.nowMs() + delayMs, () => void this.serially(cause));
+  }
+
+  /** drain.ts keys of every real server the config names, in every service of its virtual server. */
+  private configuredDestinations(): Set<string> {
+    const keys = new Set<string>();
+    for (const vs of this.resolved) for (const service of vs.services) for (const rs of vs.realServers) keys.add(drainKey(service.key, rs));
+    return keys;
+  }
+
+  /** The operator's drains (virtual server, real server) as the kernel destinations they stand for. */
+  private operatorDrains(): Set<string> {
+    const wanted = new Set(this.intent.drained.map((d) => operatorDrainKey(d.virtualServer, d.realServer)));
+    const keys = new Set<string>();
+    for (const vs of this.resolved) {
+      for (const rs of vs.realServers) {
+        if (!wanted.has(operatorDrainKey(vs.id, rs.id))) continue;
+        for (const service of vs.services) keys.add(drainKey(service.key, rs));
+      }
+    }
+    return keys;
+  }
+}
+
+/** For logs: "add-destination TCP 10.0.0.1:80 -> 10.0.0.2:80". */
+export function describeOp(op: IpvsOp): string {
+  switch (op.kind) {
+    case "add-service":
+    case "set-service":
+      return `${op.kind} ${serviceKeyText(op.service.key)}`;
+    case "delete-service":
+      return `${op.kind} ${serviceKeyText(op.key)}`;
+    case "add-destination":
+    case "set-destination":
+    case "delete-destination":
+      return `${op.kind} ${drainKey(op.service, op.destination)}`;
+  }
+}
