@@ -1,6 +1,8 @@
 // Real-server health checker blocks: HTTP_GET, SSL_GET, TCP_CHECK, SMTP_CHECK, MISC_CHECK,
 // DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK (keepalived.conf(5) "Virtual server(s)").
 
+import type { IpAddress } from "../common/ip-address.ts";
+import { CONNECT_TIMEOUT_MAX_S, TIMER_MAX_S, TIMER_MIN_S, UINT_MAX } from "./check-defaults.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import { locationOf } from "./diagnostics.ts";
 import {
@@ -9,7 +11,6 @@ import {
   flagField,
   ignored,
   intField,
-  ipv4Field,
   keyword,
   nestedBlock,
   setField,
@@ -20,7 +21,7 @@ import {
 } from "./keyword-table.ts";
 import type { Checker, CheckerCommon, CheckerKind, HttpUrl, ScriptUser, SmtpHost } from "./model.ts";
 import { userKeyword } from "./vrrp-script.ts";
-import { joinCommand, parseInteger, parseWeight, requireArg, warnExtraArgs } from "./values.ts";
+import { joinCommand, parseInteger, parseIpAddressArg, parseWeight, requireArg, warnExtraArgs } from "./values.ts";
 
 export interface CheckerDraft extends CheckerCommon, Located {
   kind: CheckerKind;
@@ -46,25 +47,51 @@ export interface CheckerDraft extends CheckerCommon, Located {
   weightReverse?: boolean;
 }
 
-/** Options every connection checker (and the virtual/real server, as defaults) accepts. */
+/** Options every connection checker (and an SMTP_CHECK host) accepts, with keepalived 2.2.7's ranges. */
 export function commonCheckKeywords<T extends Located & CheckerCommon>(): Keyword<T>[] {
   return [
-    ipv4Field("connect_ip", "connectIp"),
+    addressKeyword("connect_ip", "connectIp", "bindTo", "bindto"),
     intField("connect_port", "connectPort", 1, 65535),
-    ipv4Field("bindto", "bindTo"),
+    addressKeyword("bindto", "bindTo", "connectIp", "connect_ip"),
     intField("bind_port", "bindPort", 1, 65535),
-    stringField("bind_if", "bindInterface", "an interface name"),
-    intField("fwmark", "fwmark", 0, 4294967295),
+    keyword("bind_if", (stmt, target, diag) => {
+      const tok = requireArg(stmt, 0, "an interface name", diag);
+      if (!tok) return;
+      // IFNAMSIZ: keepalived refuses a longer name.
+      if (tok.text.length > 15) return diag.error(tok, `bind_if: interface name ${tok.text} is longer than 15 characters`);
+      warnExtraArgs(stmt, 1, diag);
+      setField(target, "bindInterface", tok.text, stmt);
+    }),
+    intField("fwmark", "fwmark", 0, UINT_MAX),
     flagField("alpha", "alpha"),
-    decimalField("connect_timeout", "connectTimeoutS", 0, 86400),
-    intField("retry", "retry", 0, 1_000_000),
+    decimalField("connect_timeout", "connectTimeoutS", TIMER_MIN_S, CONNECT_TIMEOUT_MAX_S),
+    intField("retry", "retry", 0, UINT_MAX),
     // Deprecated synonym of retry; keepalived 2.2.7 warns the same way.
-    { ...intField<T>("nb_get_retry", "retry", 0, 1_000_000), deprecatedFor: "retry" },
-    decimalField("delay_before_retry", "delayBeforeRetryS", 0, 86400),
-    decimalField("warmup", "warmupS", 0, 86400),
-    decimalField("delay_loop", "delayLoopS", 0, 86400),
+    { ...intField<T>("nb_get_retry", "retry", 0, UINT_MAX), deprecatedFor: "retry" },
+    decimalField("delay_before_retry", "delayBeforeRetryS", 0, TIMER_MAX_S),
+    decimalField("warmup", "warmupS", 0, TIMER_MAX_S),
+    decimalField("delay_loop", "delayLoopS", TIMER_MIN_S, TIMER_MAX_S),
     ignored("log_all_failures"),
   ];
+}
+
+/** connect_ip and bindto, v4 or v6; keepalived refuses the second of the two when their families differ. */
+function addressKeyword<T extends Located & CheckerCommon>(
+  name: string,
+  field: "connectIp" | "bindTo",
+  other: "connectIp" | "bindTo",
+  otherName: string,
+): Keyword<T> {
+  return keyword(name, (stmt, target, diag) => {
+    const tok = requireArg(stmt, 0, "an IPv4 or IPv6 address", diag);
+    const value = tok && parseIpAddressArg(tok, name, diag);
+    if (!tok || !value) return;
+    const counterpart: IpAddress | undefined = target[other];
+    if (counterpart && counterpart.family !== value.family)
+      return diag.error(tok, `${name} ${value.text} is IPv${value.family} but ${otherName} is ${counterpart.text}; keepalived skips it`);
+    warnExtraArgs(stmt, 1, diag);
+    setField(target, field, value, stmt);
+  });
 }
 
 interface UrlDraft extends Located {
@@ -181,8 +208,14 @@ export function newCheckerDraft(kind: CheckerKind, location: SourceLocation): Ch
   return { kind, location, urls: [], hosts: [], fieldLocations: {} };
 }
 
-/** Turn a checker draft into its typed record; required options are errors when missing. */
-export function finishChecker(d: CheckerDraft, diag: Diagnostics): Checker | undefined {
+/**
+ * Turn a checker draft into its typed record; required options are errors when missing.
+ * `server`: the real server's address, where a checker connects unless connect_ip says otherwise.
+ */
+export function finishChecker(d: CheckerDraft, server: IpAddress, diag: Diagnostics): Checker | undefined {
+  if (d.kind !== "MISC_CHECK" && d.kind !== "FILE_CHECK") {
+    for (const options of d.kind === "SMTP_CHECK" ? [d, ...d.hosts] : [d]) checkLinkLocal(options, server, diag);
+  }
   const common: CheckerCommon & { location: SourceLocation } = { location: d.location };
   for (const k of [
     "connectIp",
@@ -227,6 +260,13 @@ export function finishChecker(d: CheckerDraft, diag: Diagnostics): Checker | und
       }
       return { ...common, kind: d.kind, trackFile: d.trackFile, dynamic: d.dynamic ?? false, weightReverse: d.weightReverse ?? false, ...pick(d, "weight") };
   }
+}
+
+/** keepalived's check_conn_opts: a link-local IPv6 destination is ambiguous without an interface. */
+function checkLinkLocal(options: CheckerCommon & { location: SourceLocation }, server: IpAddress, diag: Diagnostics): void {
+  const destination = options.connectIp ?? server;
+  if (destination.family === 6 && /^fe[89ab][0-9a-f]:/.test(destination.text) && options.bindInterface === undefined)
+    diag.error(options.location, `the checker connects to the link-local address ${destination.text}, which needs bind_if (the interface to use)`);
 }
 
 function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {

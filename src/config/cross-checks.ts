@@ -1,7 +1,7 @@
 // Checks across blocks: duplicate VRIDs, sync group membership, references to scripts, files, groups.
 
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
-import type { TrackRef, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpTrackFile } from "./model.ts";
+import type { TrackRef, VirtualServer, VrrpInstance, VrrpScript, VrrpTrackFile } from "./model.ts";
 import type { SyncGroupDraft } from "./sync-group.ts";
 
 const where = (l: SourceLocation): string => `${l.file}:${l.line}:${l.col}`;
@@ -104,12 +104,10 @@ export function checkSyncGroups(groups: SyncGroupDraft[], instanceNames: Set<str
   }
 }
 
-export function checkVirtualServerRefs(servers: VirtualServer[], groups: VirtualServerGroup[], files: VrrpTrackFile[], diag: Diagnostics): void {
-  const groupNames = new Set(groups.map((g) => g.name));
+/** FILE_CHECK's track_file must exist (a virtual server's group is checked as it is finished). */
+export function checkVirtualServerRefs(servers: VirtualServer[], files: VrrpTrackFile[], diag: Diagnostics): void {
   const fileNames = new Set(files.map((f) => f.name));
   for (const vs of servers) {
-    if (vs.key.kind === "group" && !groupNames.has(vs.key.group))
-      diag.error(vs.location, `virtual_server group ${vs.key.group}: there is no virtual_server_group ${vs.key.group}`);
     for (const rs of vs.realServers) {
       for (const c of rs.checkers) {
         if (c.kind === "FILE_CHECK" && !fileNames.has(c.trackFile)) diag.error(c.location, `FILE_CHECK: there is no track_file ${c.trackFile}`);

@@ -5,6 +5,7 @@ import { VRRP_MULTICAST_GROUP } from "../common/vrrp-wire.ts";
 import type { Diagnostics } from "./diagnostics.ts";
 import type { GlobalDefs, ProcessScheduling } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
+import { DEFAULT_DRAIN_TIMEOUT_S, lvsGlobalKeywords } from "./lvs-globals.ts";
 import { decimalField, defineBlock, flagField, ignored, intField, keyword, setField, stringField, type Keyword, type KeywordBlock } from "./keyword-table.ts";
 import { parseInteger, parsePort, requireArg, warnExtraArgs } from "./values.ts";
 
@@ -17,6 +18,8 @@ export function defaultGlobalDefs(): GlobalDefs {
     garpMasterRefreshRepeat: 1,
     enableScriptSecurity: false,
     notificationEmail: [],
+    lvsFlush: false,
+    realServerDrainTimeoutS: DEFAULT_DRAIN_TIMEOUT_S,
     fieldLocations: {},
   };
 }
@@ -52,10 +55,6 @@ const IGNORED = [
   "no_email_faults",
   "vrrp_mcast_group6",
   "default_interface",
-  "lvs_sync_daemon",
-  "lvs_timeouts",
-  "lvs_flush",
-  "lvs_flush_on_stop",
   "vrrp_garp_lower_prio_delay",
   "vrrp_down_timer_adverts",
   "vrrp_garp_lower_prio_repeat",
@@ -187,6 +186,7 @@ const keywords: Keyword<GlobalDefs>[] = [
   ...processSchedulingKeywords("checker", "checkerProcess"),
   intField("history_max_age_days", "historyMaxAgeDays", 1, 36500),
   intField("history_max_events", "historyMaxEvents", 1000, 1_000_000_000),
+  ...lvsGlobalKeywords(),
   ...IGNORED.map((name) => ignored<GlobalDefs>(name)),
 ];
 
@@ -242,6 +242,7 @@ export const TANDEM_GLOBAL_EXTENSIONS = [
   "api_reads_need_token",
   "history_max_age_days",
   "history_max_events",
+  "real_server_drain_timeout",
 ];
 
 /** Rules across global_defs keywords, checked once the block is read. */

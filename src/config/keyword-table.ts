@@ -131,11 +131,28 @@ export function ipv4Field<T extends Located>(name: string, field: string): Keywo
   });
 }
 
-/** `notify_* <STRING>|<QUOTED-STRING> [username [groupname]]`: the command; a per-script user warns. */
-export function commandField<T extends Located>(name: string, field: string): Keyword<T> {
+/** A keepalived flag that takes no value (virtual_server's alpha, omega, ...): set whatever follows, as keepalived does. */
+export function bareFlag<T extends Located>(name: string, field: string): Keyword<T> {
+  return keyword(name, (stmt, target, diag) => {
+    const first = stmt.args[0];
+    if (first) diag.warn(first, `${name} takes no value here; keepalived sets it whatever follows, and so does tandem`);
+    setField(target, field, true, stmt);
+  });
+}
+
+/**
+ * `notify_* <STRING>|<QUOTED-STRING> [username [groupname]]`: the command; a per-script user warns.
+ * `once`: a second one is an error, keepalived keeping the first (quorum_up, notify_up, ...).
+ */
+export function commandField<T extends Located>(name: string, field: string, once = false): Keyword<T> {
   return keyword(name, (stmt, target, diag) => {
     const tok = requireArg(stmt, 0, "a command (quote it if it has arguments)", diag);
     if (!tok) return;
+    const first = once ? target.fieldLocations[field] : undefined;
+    if (first) {
+      diag.error(stmt.keyword, `${name} is already set at ${first.file}:${first.line}:${first.col}; keepalived keeps the first and ignores this one`);
+      return;
+    }
     const user = stmt.args[1];
     if (user) diag.warn(user, `parsed but not implemented: per-script user for ${name} (scripts run as script_user)`);
     if (stmt.args.length > 3) warnExtraArgs(stmt, 3, diag);

@@ -1,25 +1,31 @@
 // What each field of the typed model (model.ts) holds, for code that shows or walks a
-// Config without knowing it field by field (GET /config): an IPv4 address, a plain number,
+// Config without knowing it field by field (GET /config): an address, a plain number,
 // a secret, a nested record. Every field of every record is listed, so a new field does
 // not compile until someone says what it holds; a number can never pass for an address.
+import type { IpAddress } from "../common/ip-address.ts";
 import type {
   Checker,
   CheckerCommon,
+  CheckerDefaults,
   Config,
   DnsChecker,
   FileChecker,
   GlobalDefs,
   HttpChecker,
+  LvsSyncDaemon,
   HttpUrl,
   MiscChecker,
+  PersistenceGranularity,
   PingChecker,
   ProcessScheduling,
   RealServer,
   ScriptUser,
   SmtpChecker,
+  SorryServer,
   TcpChecker,
   TrackedInterface,
   TrackRef,
+  TunnelOptions,
   UdpChecker,
   VirtualIp,
   VirtualServer,
@@ -34,26 +40,28 @@ import type {
 
 /**
  * A field's meaning. "ipv4": a number (or list of numbers) that is an IPv4 address or mask;
- * "number": any other number; "value": text, flags, enumerations, shown as they are;
+ * "ip": an IpAddress (v4 or v6, shown as its text); "number": any other number; "value": text, flags, enumerations, shown as they are;
  * "secret": text never shown; `record`/`variants`: a nested record (or a list of them),
  * `variants` for a union told apart by its `kind`.
  */
 export type FieldKind =
-  "ipv4" | "number" | "value" | "secret" | { readonly record: RecordFields } | { readonly variants: Readonly<Record<string, RecordFields>> };
+  "ipv4" | "ip" | "number" | "value" | "secret" | { readonly record: RecordFields } | { readonly variants: Readonly<Record<string, RecordFields>> };
 export type RecordFields = Readonly<Record<string, FieldKind>>;
 
 /** The fields of T but its source locations (where it was written, not what it says). */
 export type Fields<T> = { readonly [K in Exclude<keyof T, "location" | "fieldLocations">]-?: KindOf<NonNullable<T[K]>> };
 
-// The kinds a field of type V may take: only number-typed fields may be "ipv4".
+// The kinds a field of type V may take: only number-typed fields may be "ipv4", and only IpAddress ones are "ip".
 type KindOf<V> = [V] extends [number | readonly number[]] ? "ipv4" | "number" : [V] extends [readonly (infer E)[]] ? ElementKind<E> : ElementKind<V>;
-type ElementKind<E> = [E] extends [string]
-  ? "value" | "secret"
-  : [E] extends [{ kind: string }]
-    ? { readonly variants: Variants<E> }
-    : [E] extends [object]
-      ? { readonly record: Fields<E> }
-      : "value";
+type ElementKind<E> = [E] extends [IpAddress]
+  ? "ip"
+  : [E] extends [string]
+    ? "value" | "secret"
+    : [E] extends [{ kind: string }]
+      ? { readonly variants: Variants<E> }
+      : [E] extends [object]
+        ? { readonly record: Fields<E> }
+        : "value";
 type Variants<E> = { readonly [K in KindsOf<E>]: Fields<VariantOf<E, K>> };
 type KindsOf<E> = E extends { kind: infer K extends string } ? K : never;
 // Not Extract: one record type may serve several kinds (HttpChecker is HTTP_GET and SSL_GET).
@@ -68,6 +76,16 @@ const PROCESS_SCHEDULING = {
   noSwap: "value",
   cpuAffinity: "number",
 } as const satisfies Fields<ProcessScheduling>;
+
+const LVS_SYNC_DAEMON = {
+  interface: "value",
+  instance: "value",
+  syncId: "number",
+  maxLen: "number",
+  port: "number",
+  ttl: "number",
+  group: "ip",
+} as const satisfies Fields<LvsSyncDaemon>;
 
 const GLOBAL_DEFS = {
   routerId: "value",
@@ -91,6 +109,11 @@ const GLOBAL_DEFS = {
   checkerProcess: { record: PROCESS_SCHEDULING },
   historyMaxAgeDays: "number",
   historyMaxEvents: "number",
+  lvsSyncDaemon: { record: LVS_SYNC_DAEMON },
+  lvsTimeouts: { record: { tcpS: "number", tcpFinS: "number", udpS: "number" } },
+  lvsFlush: "value",
+  lvsFlushOnStop: "value",
+  realServerDrainTimeoutS: "number",
 } as const satisfies Fields<GlobalDefs>;
 
 const VRRP_SCRIPT = {
@@ -171,16 +194,25 @@ const SYNC_GROUP = {
 } as const satisfies Fields<VrrpSyncGroup>;
 
 const GROUP_ENTRY = {
-  range: { kind: "value", first: "ipv4", last: "ipv4", port: "number" },
-  fwmark: { kind: "value", fwmark: "number" },
+  range: { kind: "value", first: "ip", last: "ip", port: "number" },
+  fwmark: { kind: "value", fwmark: "number", family: "number" },
 } as const satisfies Variants<VirtualServerGroupEntry>;
 
 const VIRTUAL_SERVER_GROUP = { name: "value", entries: { variants: GROUP_ENTRY } } as const satisfies Fields<VirtualServerGroup>;
 
+const CHECKER_DEFAULTS = {
+  connectTimeoutS: "number",
+  retry: "number",
+  delayBeforeRetryS: "number",
+  delayLoopS: "number",
+  warmupS: "number",
+  alpha: "value",
+} as const satisfies Fields<CheckerDefaults>;
+
 const CHECKER_COMMON = {
-  connectIp: "ipv4",
+  connectIp: "ip",
   connectPort: "number",
-  bindTo: "ipv4",
+  bindTo: "ip",
   bindPort: "number",
   bindInterface: "value",
   connectTimeoutS: "number",
@@ -247,46 +279,69 @@ const CHECKERS = {
   FILE_CHECK: FILE_CHECKER,
 } as const satisfies Variants<Checker>;
 
+const TUNNEL = { type: "value", port: "number", checksum: "value" } as const satisfies Fields<TunnelOptions>;
+
 const REAL_SERVER = {
-  address: "ipv4",
+  address: "ip",
   port: "number",
   weight: "number",
   inhibitOnFailure: "value",
   notifyUp: "value",
   notifyDown: "value",
   lbKind: "value",
+  tunnel: { record: TUNNEL },
   uthreshold: "number",
   lthreshold: "number",
   virtualhost: "value",
-  checkDefaults: { record: CHECKER_COMMON },
+  checkDefaults: { record: CHECKER_DEFAULTS },
   checkers: { variants: CHECKERS },
 } as const satisfies Fields<RealServer>;
 
 const VIRTUAL_SERVER_KEY = {
-  address: { kind: "value", address: "ipv4", port: "number" },
+  address: { kind: "value", address: "ip", port: "number" },
   fwmark: { kind: "value", fwmark: "number" },
   group: { kind: "value", group: "value" },
 } as const satisfies Variants<VirtualServerKey>;
 
+const SORRY_SERVER = {
+  address: "ip",
+  port: "number",
+  lbKind: "value",
+  tunnel: { record: TUNNEL },
+  inhibitOnFailure: "value",
+} as const satisfies Fields<SorryServer>;
+
+const PERSISTENCE_GRANULARITY = {
+  // An IPv4 granularity is a netmask, written and shown as a dotted quad.
+  netmask: { kind: "value", netmask: "ipv4" },
+  prefix: { kind: "value", prefixLength: "number" },
+} as const satisfies Variants<PersistenceGranularity>;
+
 const VIRTUAL_SERVER = {
   key: { variants: VIRTUAL_SERVER_KEY },
+  family: "number",
   delayLoopS: "number",
   lbAlgo: "value",
+  schedulerFlags: { record: { flag1: "value", flag2: "value", flag3: "value" } },
+  onePacket: "value",
   lbKind: "value",
+  tunnel: { record: TUNNEL },
   persistenceTimeoutS: "number",
-  // persistence_granularity is a netmask, written and shown as a dotted quad.
-  persistenceGranularity: "ipv4",
+  persistenceGranularity: { variants: PERSISTENCE_GRANULARITY },
+  persistenceEngine: "value",
   protocol: "value",
-  sorryServer: { record: { address: "ipv4", port: "number" } },
+  sorryServer: { record: SORRY_SERVER },
   quorum: "number",
   hysteresis: "number",
   quorumUp: "value",
   quorumDown: "value",
   alpha: "value",
   omega: "value",
+  haSuspend: "value",
   inhibitOnFailure: "value",
+  weight: "number",
   virtualhost: "value",
-  checkDefaults: { record: CHECKER_COMMON },
+  checkDefaults: { record: CHECKER_DEFAULTS },
   realServers: { record: REAL_SERVER },
 } as const satisfies Fields<VirtualServer>;
 

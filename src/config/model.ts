@@ -1,6 +1,8 @@
 // The typed, validated configuration that the keepalived.conf front end produces.
-// IPv4 addresses are unsigned 32-bit numbers (src/common/ipv4.ts); times keep their unit in the name.
+// VRRP's IPv4 addresses are unsigned 32-bit numbers (src/common/ipv4.ts); the director's are
+// IpAddress values, v4 or v6 (src/common/ip-address.ts). Times keep their unit in the name.
 
+import type { IpAddress, IpFamily } from "../common/ip-address.ts";
 import type { SourceLocation } from "./diagnostics.ts";
 
 export type { SourceLocation } from "./diagnostics.ts";
@@ -71,8 +73,32 @@ export interface GlobalDefs {
   /** Tandem extensions: event history retention (the store's defaults: 90 days, 1,000,000 events). */
   historyMaxAgeDays?: number;
   historyMaxEvents?: number;
+  /** `lvs_sync_daemon`: the kernel's connection-sync daemon. */
+  lvsSyncDaemon?: LvsSyncDaemon;
+  /** `lvs_timeouts`: the IPVS connection timeouts to set; undefined ones are left as they are. */
+  lvsTimeouts?: { tcpS?: number; tcpFinS?: number; udpS?: number };
+  /** `lvs_flush`: empty the whole IPVS table at start. */
+  lvsFlush: boolean;
+  /** `lvs_flush_on_stop`: at stop, flush the whole table ("full") or delete its virtual servers only ("vs", `lvs_flush_on_stop VS`). */
+  lvsFlushOnStop?: "full" | "vs";
+  /** Tandem extension `real_server_drain_timeout`: seconds a removed or drained real server may keep connections at weight 0 before it is deleted. */
+  realServerDrainTimeoutS: number;
   location?: SourceLocation;
   fieldLocations: FieldLocations<GlobalDefs>;
+}
+
+/** `lvs_sync_daemon IF [[inst] NAME] [id N] [maxlen N] [port N] [ttl N] [group IP]`; undefined options are the kernel's defaults. */
+export interface LvsSyncDaemon {
+  interface: string;
+  /** The VRRP instance it follows (master sync daemon while MASTER, backup otherwise); none: both run always. */
+  instance?: string;
+  /** `id`, else the instance's virtual_router_id, else 0. */
+  syncId: number;
+  maxLen?: number;
+  port?: number;
+  ttl?: number;
+  /** A multicast group (the kernel's default is 224.0.0.81). */
+  group?: IpAddress;
 }
 
 export interface VrrpScript {
@@ -190,62 +216,135 @@ export interface VrrpSyncGroup {
 export type LbKind = "NAT" | "DR" | "TUN";
 export type LbProtocol = "TCP" | "UDP" | "SCTP";
 
-export type VirtualServerKey = { kind: "address"; address: number; port?: number } | { kind: "fwmark"; fwmark: number } | { kind: "group"; group: string };
+/** `lvs_method TUN type ipip|gue port N|gre [nocsum|csum|remcsum]`: the encapsulation (ip_vs.h IP_VS_CONN_F_TUNNEL_TYPE_*). */
+export interface TunnelOptions {
+  type: "ipip" | "gue" | "gre";
+  /** The GUE tunnel's UDP port; 0 for ipip and gre. */
+  port: number;
+  /** ipip is always nocsum; gre takes nocsum or csum; gue any. */
+  checksum: "nocsum" | "csum" | "remcsum";
+}
 
-export interface VirtualServer {
-  key: VirtualServerKey;
-  delayLoopS: number;
-  lbAlgo: string;
+/**
+ * `virtual_server IP [PORT]` (port 0: none written, a persistent service on every port),
+ * `virtual_server fwmark N` or `virtual_server group NAME`.
+ */
+export type VirtualServerKey = { kind: "address"; address: IpAddress; port: number } | { kind: "fwmark"; fwmark: number } | { kind: "group"; group: string };
+
+/** IP_VS_SVC_F_SCHED1..3: `flag-1..3`; sh-fallback and mh-fallback are flag 1, sh-port and mh-port flag 2. */
+export interface SchedulerFlags {
+  flag1: boolean;
+  flag2: boolean;
+  flag3: boolean;
+}
+
+/** `persistence_granularity`: a netmask for an IPv4 service, a prefix length for an IPv6 one. */
+export type PersistenceGranularity = { kind: "netmask"; netmask: number } | { kind: "prefix"; prefixLength: number };
+
+export interface SorryServer {
+  address: IpAddress;
+  /** As keepalived leaves it: a non-NAT sorry server takes the virtual server's port (0 for fwmark); NAT keeps its own, 0 if none. */
+  port: number;
+  /** `sorry_server_lvs_method`, else the virtual server's. */
   lbKind: LbKind;
-  persistenceTimeoutS?: number;
-  persistenceGranularity?: number;
-  protocol: LbProtocol;
-  sorryServer?: { address: number; port?: number };
-  quorum: number;
-  hysteresis: number;
-  quorumUp?: string;
-  quorumDown?: string;
-  alpha: boolean;
-  omega: boolean;
+  /** Set iff lbKind is TUN. */
+  tunnel?: TunnelOptions;
+  /** `sorry_server_inhibit`. */
   inhibitOnFailure: boolean;
-  virtualhost?: string;
-  /** Checker defaults inherited by real servers and checkers. */
-  checkDefaults: CheckerCommon;
-  realServers: RealServer[];
   location: SourceLocation;
-  fieldLocations: FieldLocations<VirtualServer>;
 }
 
-export interface RealServer {
-  address: number;
-  port?: number;
-  weight: number;
-  inhibitOnFailure: boolean;
-  notifyUp?: string;
-  notifyDown?: string;
-  lbKind?: LbKind;
-  uthreshold?: number;
-  lthreshold?: number;
-  virtualhost?: string;
-  checkDefaults: CheckerCommon;
-  checkers: Checker[];
-  location: SourceLocation;
-  fieldLocations: FieldLocations<RealServer>;
-}
-
-/** Options shared by all connection-based checkers; undefined = inherit / checker default. */
-export interface CheckerCommon {
-  connectIp?: number;
-  connectPort?: number;
-  bindTo?: number;
-  bindPort?: number;
-  bindInterface?: string;
+/** The defaults a virtual server gives its real servers, and a real server its checkers (keepalived's inheritance). */
+export interface CheckerDefaults {
   connectTimeoutS?: number;
   retry?: number;
   delayBeforeRetryS?: number;
   delayLoopS?: number;
   warmupS?: number;
   alpha?: boolean;
+}
+
+export interface VirtualServer {
+  key: VirtualServerKey;
+  /**
+   * The family of its services (keepalived's vs->af): the address's; for a fwmark, `ip_family`, else
+   * `persistence_granularity`'s, else its non-tunnelled real and sorry servers', else its tunnelled
+   * ones' when they agree, else IPv4; for a group, the same or the group's. Undefined only for a
+   * group holding both families (every real server tunnelled; each fwmark entry has its own family).
+   */
+  family?: IpFamily;
+  delayLoopS: number;
+  /** `lvs_sched` / `lb_algo`; keepalived's default wlc. */
+  lbAlgo: string;
+  schedulerFlags: SchedulerFlags;
+  /** `ops`: one-packet scheduling (cleared, with a warning, on a TCP or SCTP address service). */
+  onePacket: boolean;
+  /** The default forwarding method of its real and sorry servers (NAT if none). */
+  lbKind: LbKind;
+  tunnel?: TunnelOptions;
+  persistenceTimeoutS?: number;
+  persistenceGranularity?: PersistenceGranularity;
+  /** `persistence_engine` ("sip"). */
+  persistenceEngine?: string;
+  /** Undefined for a fwmark service and a group of fwmarks only (keepalived ignores the protocol there). */
+  protocol?: LbProtocol;
+  sorryServer?: SorryServer;
+  /** After keepalived's clamp: at most the sum of the real servers' weights. */
+  quorum: number;
+  /** After keepalived's clamp: below the quorum. */
+  hysteresis: number;
+  quorumUp?: string;
+  quorumDown?: string;
+  alpha: boolean;
+  omega: boolean;
+  /** `ha_suspend`: checks paused while the virtual address is absent (never for fwmarks). */
+  haSuspend: boolean;
+  inhibitOnFailure: boolean;
+  /** `weight` in virtual_server: the weight of real servers that set none (default 1). */
+  weight: number;
+  virtualhost?: string;
+  /** What its real servers inherit: connect_timeout (5 s unless set), delay_loop, alpha and what was set. */
+  checkDefaults: CheckerDefaults;
+  realServers: RealServer[];
+  location: SourceLocation;
+  fieldLocations: FieldLocations<VirtualServer>;
+}
+
+export interface RealServer {
+  address: IpAddress;
+  /**
+   * For an address service: the virtual server's port unless NAT gave its own; for fwmark: 0 unless
+   * NAT gave one. In a group, as written (0 if none): keepalived uses each entry's port for non-NAT.
+   */
+  port: number;
+  /** Its own, else the virtual server's `weight`. */
+  weight: number;
+  /** Its own, else the virtual server's. */
+  inhibitOnFailure: boolean;
+  notifyUp?: string;
+  notifyDown?: string;
+  /** Its own `lvs_method`, else the virtual server's (as it was when the real_server block began, as in keepalived). */
+  lbKind: LbKind;
+  /** Set iff lbKind is TUN. */
+  tunnel?: TunnelOptions;
+  /** Connection thresholds; 0 = none. */
+  uthreshold: number;
+  lthreshold: number;
+  virtualhost?: string;
+  /** Its own, else the virtual server's; what its checkers inherit. */
+  checkDefaults: CheckerDefaults;
+  checkers: Checker[];
+  location: SourceLocation;
+  fieldLocations: FieldLocations<RealServer>;
+}
+
+/** Options shared by all connection-based checkers; undefined = inherit / checker default. */
+export interface CheckerCommon extends CheckerDefaults {
+  connectIp?: IpAddress;
+  connectPort?: number;
+  bindTo?: IpAddress;
+  bindPort?: number;
+  bindInterface?: string;
   fwmark?: number;
 }
 
@@ -315,8 +414,14 @@ export interface FileChecker extends CheckerBase {
 export type Checker = HttpChecker | TcpChecker | SmtpChecker | MiscChecker | DnsChecker | UdpChecker | PingChecker | FileChecker;
 export type CheckerKind = Checker["kind"];
 
+/**
+ * A group's line: an address, a range (`10.0.0.2-9`, `ae00::2-a`, `10.0.0.250-10.0.1.10`) or a
+ * block (`10.0.0.0/29`) kept as first..last, never expanded; port 0 when none is written. Or
+ * `fwmark N [inet|inet6]`, whose family is otherwise the virtual server's.
+ */
 export type VirtualServerGroupEntry =
-  { kind: "range"; first: number; last: number; port?: number; location: SourceLocation } | { kind: "fwmark"; fwmark: number; location: SourceLocation };
+  | { kind: "range"; first: IpAddress; last: IpAddress; port: number; location: SourceLocation }
+  | { kind: "fwmark"; fwmark: number; family?: IpFamily; location: SourceLocation };
 
 export interface VirtualServerGroup {
   name: string;

@@ -5,6 +5,7 @@ import { Diagnostics, type Diagnostic } from "./diagnostics.ts";
 import type { FilePort } from "./file-port.ts";
 import { runBlock } from "./keyword-table.ts";
 import { checkGlobalDefs } from "./global-defs.ts";
+import { resolveLvsSyncDaemon } from "./lvs-globals.ts";
 import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from "./limits.ts";
 import type { Config } from "./model.ts";
 import { preprocessInto } from "./preprocessor.ts";
@@ -12,7 +13,7 @@ import { StatementBuilder, type Statement } from "./statement-tree.ts";
 import { finishSyncGroup } from "./sync-group.ts";
 import { newConfigDraft, topLevelBlock } from "./top-level.ts";
 import { finishTrackFile } from "./track-file.ts";
-import { finishVirtualServer } from "./virtual-server.ts";
+import { finishVirtualServer } from "./virtual-server-finish.ts";
 import { finishInstance } from "./vrrp-instance-draft.ts";
 import { finishVrrpScript } from "./vrrp-script.ts";
 
@@ -47,16 +48,17 @@ export function buildModel(statements: Statement[], diag: Diagnostics): Config {
   const draft = newConfigDraft();
   runBlock(topLevelBlock, statements, draft, diag);
 
-  const globalDefs = draft.globalDefs;
-  checkGlobalDefs(globalDefs, diag);
+  checkGlobalDefs(draft.globalDefs, diag);
   const vrrpScripts = draft.vrrpScripts.flatMap((s) => finishVrrpScript(s, diag) ?? []);
   const trackFiles = draft.trackFiles.flatMap((f) => finishTrackFile(f, diag) ?? []);
-  const finished = draft.vrrpInstances.flatMap((i) => finishInstance(i, globalDefs.vrrpVersion, diag) ?? []);
+  const finished = draft.vrrpInstances.flatMap((i) => finishInstance(i, draft.globalDefs.vrrpVersion, diag) ?? []);
   checkDuplicateVrids(finished, diag);
   const vrrpInstances = resolveTrackRefs(finished, vrrpScripts, trackFiles, diag);
+  const globalDefs = resolveLvsSyncDaemon(draft.globalDefs, vrrpInstances, diag);
   checkSyncGroups(draft.syncGroups, new Set(draft.vrrpInstances.map((i) => i.name)), diag);
   const syncGroups = draft.syncGroups.flatMap((g) => finishSyncGroup(g, diag) ?? []);
-  const virtualServers = draft.virtualServers.map((vs) => finishVirtualServer(vs, diag));
-  checkVirtualServerRefs(virtualServers, draft.virtualServerGroups, trackFiles, diag);
+  const groups = new Map(draft.virtualServerGroups.map((g) => [g.name, g]));
+  const virtualServers = draft.virtualServers.flatMap((vs) => finishVirtualServer(vs, groups, diag) ?? []);
+  checkVirtualServerRefs(virtualServers, trackFiles, diag);
   return { globalDefs, vrrpScripts, trackFiles, vrrpInstances, syncGroups, virtualServerGroups: draft.virtualServerGroups, virtualServers };
 }

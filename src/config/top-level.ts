@@ -9,7 +9,8 @@ import type { Statement } from "./statement-tree.ts";
 import { syncGroupBlock, type SyncGroupDraft } from "./sync-group.ts";
 import { trackFileBlock, type TrackFileDraft } from "./track-file.ts";
 import { requireArg, warnExtraArgs } from "./values.ts";
-import { parseVirtualServerGroup, parseVirtualServerKey, virtualServerBlock, type VirtualServerDraft } from "./virtual-server.ts";
+import { newVirtualServerDraft, parseVirtualServerKey, virtualServerBlock, type VirtualServerDraft } from "./virtual-server.ts";
+import { parseVirtualServerGroup } from "./virtual-server-group.ts";
 import { newInstanceDraft, type VrrpInstanceDraft } from "./vrrp-instance-draft.ts";
 import { vrrpInstanceBlock } from "./vrrp-instance-keywords.ts";
 import { vrrpScriptBlock, type VrrpScriptDraft } from "./vrrp-script.ts";
@@ -123,7 +124,7 @@ const keywords: Keyword<ConfigDraft>[] = [
     virtualServerBlock,
     (stmt, _config, diag) => {
       const key = parseVirtualServerKey(stmt, diag);
-      return key && { key, location: locationOf(stmt.keyword), realServers: [], fieldLocations: {} };
+      return key && newVirtualServerDraft(key, locationOf(stmt.keyword));
     },
     (vs, config) => config.virtualServers.push(vs),
   ),

@@ -1,5 +1,6 @@
 // Argument parsers for keyword values; each reports a located error and returns undefined on bad input.
 
+import { parseIpAddress, type IpAddress } from "../common/ip-address.ts";
 import { parseIpv4 } from "../common/ipv4.ts";
 import type { Diagnostics } from "./diagnostics.ts";
 import type { Token } from "./lexer.ts";
@@ -64,6 +65,13 @@ export function parseOptionalBool(tok: Token | undefined, name: string, diag: Di
 export function parseIpv4Arg(tok: Token, name: string, diag: Diagnostics): number | undefined {
   const value = parseIpv4(tok.text);
   if (value === undefined) diag.error(tok, `${name} must be an IPv4 address, got ${tok.text}`);
+  return value;
+}
+
+/** IPv4 (dotted quad) or IPv6 text, as keepalived's inet_pton reads it. */
+export function parseIpAddressArg(tok: Token, name: string, diag: Diagnostics): IpAddress | undefined {
+  const value = parseIpAddress(tok.text);
+  if (value === undefined) diag.error(tok, `${name} must be an IPv4 or IPv6 address, got ${tok.text}`);
   return value;
 }
 

@@ -1,13 +1,16 @@
-// `virtual_server IP [PORT] | fwmark N | group NAME { }` and `virtual_server_group NAME { }`.
+// `virtual_server IP [PORT] | fwmark N | group NAME { }`: keepalived 2.2.7's virtual server keywords
+// (check_parser.c), read in order as keepalived reads them: a real server takes the forwarding
+// method the block has so far, and the address family is settled by the first line that implies one.
 
-import { parseIpv4, prefixToMask, broadcastOf } from "../common/ipv4.ts";
+import type { IpFamily } from "../common/ip-address.ts";
+import { parseIpv4 } from "../common/ipv4.ts";
+import { checkDefaultKeywords, UINT_MAX } from "./check-defaults.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import { locationOf } from "./diagnostics.ts";
-import { commonCheckKeywords } from "./checkers.ts";
 import {
+  bareFlag,
   commandField,
   defineBlock,
-  flagField,
   ignored,
   intField,
   keyword,
@@ -18,35 +21,57 @@ import {
   type KeywordBlock,
   type Located,
 } from "./keyword-table.ts";
-import type { CheckerCommon, LbKind, LbProtocol, VirtualServer, VirtualServerGroup, VirtualServerGroupEntry, VirtualServerKey } from "./model.ts";
-import { finishRealServer, lbKindKeyword, parseServerAddress, realServerBlock, splitCheckDefaults, type RealServerDraft } from "./real-server.ts";
+import type { Forwarding } from "./lvs-method.ts";
+import { parseForwarding } from "./lvs-method.ts";
+import type { CheckerDefaults, LbProtocol, PersistenceGranularity, SchedulerFlags, VirtualServerKey } from "./model.ts";
+import { forwardingKeyword, realServerBlock, WEIGHT_MAX, type RealServerDraft } from "./real-server.ts";
+import { parseServerAddress, type ServerAddress } from "./server-address.ts";
 import type { Statement } from "./statement-tree.ts";
-import { parseInteger, parsePort, requireArg, warnExtraArgs } from "./values.ts";
+import { parseInteger, requireArg, warnExtraArgs } from "./values.ts";
 
-export interface VirtualServerDraft extends CheckerCommon, Located {
+export interface SorryServerDraft extends ServerAddress {
+  /** The virtual server's method when sorry_server was read, or sorry_server_lvs_method's. */
+  forwarding?: Forwarding;
+  inhibitOnFailure?: boolean;
+  location: SourceLocation;
+}
+
+export interface VirtualServerDraft extends CheckerDefaults, Located {
   key: VirtualServerKey;
   location: SourceLocation;
+  /** keepalived's vs->af as the block is read; undefined until something implies it. */
+  family?: IpFamily;
   lbAlgo?: string;
-  lbKind?: LbKind;
+  schedulerFlags: SchedulerFlags;
+  onePacket?: boolean;
+  forwarding?: Forwarding;
   persistenceTimeoutS?: number;
-  persistenceGranularity?: number;
+  persistenceGranularity?: PersistenceGranularity;
+  persistenceEngine?: string;
   protocol?: LbProtocol;
-  sorryServer?: { address: number; port?: number };
+  sorryServer?: SorryServerDraft;
   quorum?: number;
   hysteresis?: number;
   quorumUp?: string;
   quorumDown?: string;
   omega?: boolean;
+  haSuspend?: boolean;
   inhibitOnFailure?: boolean;
+  weight?: number;
   virtualhost?: string;
   realServers: RealServerDraft[];
 }
 
-/** ipvsadm(8) schedulers keepalived 2.2.7 accepts. */
+/** ipvsadm(8) schedulers keepalived 2.2.7 accepts, in its order. */
 const SCHEDULERS = new Set(["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"]);
 const SCHEDULER_LIST = [...SCHEDULERS].join("|");
-/** keepalived's default persistence_timeout when the keyword has no value: 6 minutes. */
-const DEFAULT_PERSISTENCE_S = 360;
+/** keepalived's IPVS_SVC_PERSISTENT_TIMEOUT: persistence_timeout without a value, or implied. */
+export const DEFAULT_PERSISTENCE_S = 360;
+/** keepalived's LVS_MAX_TIMEOUT: 31 days. */
+export const LVS_MAX_TIMEOUT_S = 2678400;
+/** IP_VS_PENAME_MAXLEN less the NUL. */
+const PERSISTENCE_ENGINE_MAX_CHARS = 15;
+const PROTOCOLS: ReadonlySet<string> = new Set(["TCP", "UDP", "SCTP"]);
 
 /** `note` marks the classic synonym; keepalived 2.2.7 accepts those silently, and so do we. */
 function schedulerKeyword(name: string, note?: string): Keyword<VirtualServerDraft> {
@@ -66,67 +91,150 @@ function schedulerKeyword(name: string, note?: string): Keyword<VirtualServerDra
   );
 }
 
+/**
+ * keepalived's lbflags_handler: ops and flag-1..3 anywhere; sh-* and mh-* (and `hashed`) only after
+ * `lvs_sched sh` or `mh`, since it looks at the scheduler set so far.
+ */
+function flagKeyword(name: string, note?: string): Keyword<VirtualServerDraft> {
+  return keyword(
+    name,
+    (stmt, target, diag) => {
+      warnExtraArgs(stmt, 0, diag);
+      const set = (flag: keyof SchedulerFlags) => setField(target, "schedulerFlags", { ...target.schedulerFlags, [flag]: true }, stmt);
+      if (name === "ops") return setField(target, "onePacket", true, stmt);
+      if (name === "flag-1" || name === "flag-2" || name === "flag-3") return set(`flag${name.slice(5)}` as keyof SchedulerFlags);
+      const scheduler = target.lbAlgo;
+      if (scheduler !== "sh" && scheduler !== "mh") {
+        const wanted = name.startsWith("mh-") ? "mh" : "sh";
+        return diag.error(
+          stmt.keyword,
+          `${name} applies only after 'lvs_sched ${wanted}' (keepalived reads the block in order); without it keepalived ignores ${name}`,
+        );
+      }
+      const own = name === `${scheduler}-port` ? "flag2" : name === `${scheduler}-fallback` ? "flag1" : undefined;
+      if (own) return set(own);
+      diag.warn(stmt.keyword, `${name} has no effect with lvs_sched ${scheduler}; keepalived ignores it`);
+    },
+    note ? { note } : {},
+  );
+}
+
 const keywords: Keyword<VirtualServerDraft>[] = [
+  keyword("ip_family", (stmt, target, diag) => {
+    const tok = requireArg(stmt, 0, "inet or inet6", diag);
+    if (!tok) return;
+    const family: IpFamily | undefined = tok.text === "inet" ? 4 : tok.text === "inet6" ? 6 : undefined;
+    if (family === undefined) return diag.error(tok, `ip_family must be inet or inet6, got ${tok.text}`);
+    if (target.family !== undefined && target.family !== family)
+      return diag.error(tok, `ip_family ${tok.text} conflicts with the virtual server's family, already IPv${target.family} from an earlier line`);
+    warnExtraArgs(stmt, 1, diag);
+    setField(target, "family", family, stmt);
+  }),
+  ...checkDefaultKeywords<VirtualServerDraft>(),
+  bareFlag("inhibit_on_failure", "inhibitOnFailure"),
   schedulerKeyword("lvs_sched"),
   schedulerKeyword("lb_algo", "synonym of lvs_sched"),
-  lbKindKeyword("lvs_method", "lbKind"),
-  lbKindKeyword("lb_kind", "lbKind", "synonym of lvs_method"),
+  flagKeyword("hashed", "no effect in keepalived 2.2.7; an error unless after lvs_sched sh or mh, as there"),
+  ...["ops", "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback"].map((n) => flagKeyword(n)),
+  forwardingKeyword("lb_kind", "forwarding", "synonym of lvs_method"),
+  forwardingKeyword("lvs_method", "forwarding"),
+  keyword("persistence_engine", (stmt, target, diag) => {
+    const tok = requireArg(stmt, 0, "a persistence engine name (sip)", diag);
+    if (!tok) return;
+    if (tok.text.length > PERSISTENCE_ENGINE_MAX_CHARS)
+      return diag.error(tok, `persistence_engine name is longer than ${PERSISTENCE_ENGINE_MAX_CHARS} characters (keepalived cuts it): ${tok.text}`);
+    warnExtraArgs(stmt, 1, diag);
+    setField(target, "persistenceEngine", tok.text, stmt);
+  }),
   keyword("persistence_timeout", (stmt, target, diag) => {
     const tok = stmt.args[0];
-    const value = tok ? parseInteger(tok, "persistence_timeout", 1, 4294967295, diag) : DEFAULT_PERSISTENCE_S;
-    if (value !== undefined) setField(target, "persistenceTimeoutS", value, stmt);
+    const value = tok ? parseInteger(tok, "persistence_timeout", 1, LVS_MAX_TIMEOUT_S, diag) : DEFAULT_PERSISTENCE_S;
+    if (value === undefined) return;
+    warnExtraArgs(stmt, 1, diag);
+    setField(target, "persistenceTimeoutS", value, stmt);
   }),
   keyword("persistence_granularity", (stmt, target, diag) => {
-    const tok = requireArg(stmt, 0, "a netmask", diag);
-    const mask = tok && parseIpv4(tok.text);
-    if (tok && mask === undefined) diag.error(tok, `persistence_granularity must be a netmask such as 255.255.255.0, got ${tok.text}`);
-    else if (mask !== undefined) setField(target, "persistenceGranularity", mask, stmt);
+    const tok = requireArg(stmt, 0, "a netmask (IPv4) or a prefix length (IPv6)", diag);
+    if (!tok) return;
+    // Without a family yet, keepalived takes a dotted value for IPv4 and anything else for IPv6.
+    const family = target.family ?? (tok.text.includes(".") ? 4 : 6);
+    let granularity: PersistenceGranularity;
+    if (family === 6) {
+      const prefixLength = parseInteger(tok, "persistence_granularity for IPv6 (a prefix length)", 1, 128, diag);
+      if (prefixLength === undefined) return;
+      granularity = { kind: "prefix", prefixLength };
+    } else {
+      const netmask = parseIpv4(tok.text);
+      if (netmask === undefined) return diag.error(tok, `persistence_granularity for IPv4 must be a netmask such as 255.255.255.0, got ${tok.text}`);
+      granularity = { kind: "netmask", netmask };
+    }
+    warnExtraArgs(stmt, 1, diag);
+    setField(target, "persistenceGranularity", granularity, stmt);
+    if (target.family === undefined) setField(target, "family", family, stmt);
+    // A granularity makes the service persistent, with the default timeout until one is given.
+    if (target.persistenceTimeoutS === undefined) setField(target, "persistenceTimeoutS", DEFAULT_PERSISTENCE_S, stmt);
   }),
   keyword("protocol", (stmt, target, diag) => {
     const tok = requireArg(stmt, 0, "TCP, UDP or SCTP", diag);
     if (!tok) return;
-    if (tok.text !== "TCP" && tok.text !== "UDP" && tok.text !== "SCTP") diag.error(tok, `protocol must be TCP, UDP or SCTP, got ${tok.text}`);
-    else setField(target, "protocol", tok.text, stmt);
+    // keepalived compares without case.
+    const protocol = tok.text.toUpperCase();
+    if (!PROTOCOLS.has(protocol)) return diag.error(tok, `protocol must be TCP, UDP or SCTP, got ${tok.text}`);
+    warnExtraArgs(stmt, 1, diag);
+    setField(target, "protocol", protocol, stmt);
   }),
+  bareFlag("ha_suspend", "haSuspend"),
+  stringField("virtualhost", "virtualhost", "a host name"),
+  bareFlag("alpha", "alpha"),
+  bareFlag("omega", "omega"),
+  commandField("quorum_up", "quorumUp", true),
+  commandField("quorum_down", "quorumDown", true),
+  intField("quorum", "quorum", 1, UINT_MAX),
+  intField("hysteresis", "hysteresis", 0, UINT_MAX),
+  intField("weight", "weight", 1, WEIGHT_MAX),
   keyword("sorry_server", (stmt, target, diag) => {
     const server = parseServerAddress(stmt, diag);
-    if (server) setField(target, "sorryServer", server, stmt);
+    if (!server) return;
+    const previous = target.fieldLocations.sorryServer;
+    if (previous) diag.warn(stmt.keyword, `sorry_server replaces the one at ${previous.file}:${previous.line}:${previous.col}, as in keepalived`);
+    const sorry: SorryServerDraft = { ...server, location: locationOf(stmt.keyword) };
+    if (target.forwarding) sorry.forwarding = target.forwarding;
+    setField(target, "sorryServer", sorry, stmt);
   }),
-  intField("quorum", "quorum", 1, 4294967295),
-  intField("hysteresis", "hysteresis", 0, 4294967295),
-  commandField("quorum_up", "quorumUp"),
-  commandField("quorum_down", "quorumDown"),
-  flagField("omega", "omega"),
-  flagField("inhibit_on_failure", "inhibitOnFailure"),
-  stringField("virtualhost", "virtualhost", "a host name"),
-  ...commonCheckKeywords<VirtualServerDraft>(),
+  keyword("sorry_server_inhibit", (stmt, target, diag) => {
+    if (!target.sorryServer) return diag.error(stmt.keyword, "sorry_server_inhibit needs a sorry_server before it; keepalived ignores it");
+    warnExtraArgs(stmt, 0, diag);
+    target.sorryServer.inhibitOnFailure = true;
+  }),
+  keyword("sorry_server_lvs_method", (stmt, target, diag) => {
+    if (!target.sorryServer) return diag.error(stmt.keyword, "sorry_server_lvs_method needs a sorry_server before it; keepalived ignores it");
+    const forwarding = parseForwarding(stmt, diag);
+    if (forwarding) target.sorryServer.forwarding = forwarding;
+  }),
   nestedBlock(
     "real_server",
     realServerBlock,
-    (stmt, _target, diag) => {
+    (stmt, target, diag) => {
       const server = parseServerAddress(stmt, diag);
-      return server && { ...server, location: locationOf(stmt.keyword), checkers: [], fieldLocations: {} };
+      if (!server) return undefined;
+      const rs: RealServerDraft = { ...server, location: locationOf(stmt.keyword), checkers: [], fieldLocations: {} };
+      if (target.forwarding) rs.forwarding = target.forwarding;
+      return rs;
     },
-    (rs, target) => target.realServers.push(rs),
+    (rs, target, _stmt, diag) => {
+      // keepalived's rs_end_handler: a tunnelled real server may be of the other family; any other settles it.
+      if (rs.forwarding?.lbKind !== "TUN") {
+        if (target.family === undefined) target.family = rs.address.family;
+        else if (target.family !== rs.address.family)
+          return diag.error(
+            rs.location,
+            `real_server ${rs.address.text} is IPv${rs.address.family} but the virtual server is IPv${target.family}; keepalived skips it (only a TUN real server may differ)`,
+          );
+      }
+      target.realServers.push(rs);
+    },
   ),
-  ...[
-    "persistence_engine",
-    "ha_suspend",
-    "smtp_alert",
-    "snmp_name",
-    "ip_family",
-    "sorry_server_inhibit",
-    "sorry_server_lvs_method",
-    "flag-1",
-    "flag-2",
-    "flag-3",
-    "sh-port",
-    "sh-fallback",
-    "mh-port",
-    "mh-fallback",
-    "ops",
-    "nat_mask",
-  ].map((n) => ignored<VirtualServerDraft>(n)),
+  ...["smtp_alert", "snmp_name"].map((n) => ignored<VirtualServerDraft>(n)),
 ];
 
 export const virtualServerBlock: KeywordBlock<VirtualServerDraft> = defineBlock("virtual_server", keywords);
@@ -140,99 +248,16 @@ export function parseVirtualServerKey(stmt: Statement, diag: Diagnostics): Virtu
     if (!tok) return undefined;
     warnExtraArgs(stmt, 2, diag);
     if (first.text === "group") return { kind: "group", group: tok.text };
+    // keepalived takes 0 too, and then treats the service as the unset address 0.0.0.0: refused here.
     const fwmark = parseInteger(tok, "fwmark", 1, 4294967295, diag);
     return fwmark === undefined ? undefined : { kind: "fwmark", fwmark };
   }
   const server = parseServerAddress(stmt, diag);
-  return server && { kind: "address", ...server };
+  return server && { kind: "address", address: server.address, port: server.port };
 }
 
-export function finishVirtualServer(d: VirtualServerDraft, diag: Diagnostics): VirtualServer {
-  let protocol = d.protocol;
-  if (d.key.kind === "fwmark" && protocol)
-    diag.warn(d.fieldLocations.protocol ?? d.location, "protocol specified for a fwmark virtual server is ignored (as in keepalived)");
-  if (d.key.kind !== "fwmark" && !protocol)
-    diag.warn(d.location, "virtual_server has no protocol; keepalived 2.2.7 defaults to UDP - add 'protocol TCP' if that is what you mean");
-  protocol ??= d.key.kind === "fwmark" ? "TCP" : "UDP";
-  const vs: VirtualServer = {
-    key: d.key,
-    delayLoopS: d.delayLoopS ?? 60,
-    lbAlgo: d.lbAlgo ?? "wlc",
-    lbKind: d.lbKind ?? "NAT",
-    protocol,
-    quorum: d.quorum ?? 1,
-    hysteresis: d.hysteresis ?? 0,
-    alpha: d.alpha ?? false,
-    omega: d.omega ?? false,
-    inhibitOnFailure: d.inhibitOnFailure ?? false,
-    checkDefaults: splitCheckDefaults(d),
-    realServers: d.realServers.map((rs) => finishRealServer(rs, diag)),
-    location: d.location,
-    fieldLocations: d.fieldLocations as VirtualServer["fieldLocations"],
-  };
-  for (const k of ["persistenceTimeoutS", "persistenceGranularity", "sorryServer", "quorumUp", "quorumDown", "virtualhost"] as const) {
-    if (d[k] !== undefined) (vs as unknown as Record<string, unknown>)[k] = d[k];
-  }
-  if (vs.realServers.length === 0 && !vs.sorryServer) diag.warn(d.location, "virtual_server has no real_server");
-  return vs;
-}
-
-/** `virtual_server_group NAME { IP [PORT] | IP-RANGE [PORT] | fwmark N }`. */
-export function parseVirtualServerGroup(name: string, stmt: Statement, diag: Diagnostics): VirtualServerGroup {
-  const entries: VirtualServerGroupEntry[] = [];
-  for (const entry of stmt.children ?? []) {
-    const location = locationOf(entry.keyword);
-    if (entry.keyword.text === "fwmark") {
-      const tok = requireArg(entry, 0, "a firewall mark number", diag);
-      const fwmark = tok && parseInteger(tok, "fwmark", 1, 4294967295, diag);
-      if (fwmark !== undefined) entries.push({ kind: "fwmark", fwmark, location });
-      continue;
-    }
-    const range = parseAddressRange(entry.keyword.text);
-    if (!range) {
-      diag.error(entry.keyword, `virtual_server_group entry must be IP, IP-LAST, IP-IP, IP/PREFIX or 'fwmark N', got ${entry.keyword.text}`);
-      continue;
-    }
-    const portTok = entry.args[0];
-    const port = portTok ? parsePort(portTok, "virtual_server_group", diag) : undefined;
-    if (portTok && port === undefined) continue;
-    warnExtraArgs(entry, 1, diag);
-    // Literals, not spreads: a group may have tens of thousands of lines, and spreading was most of their cost.
-    entries.push(
-      port === undefined
-        ? { kind: "range", first: range.first, last: range.last, location }
-        : { kind: "range", first: range.first, last: range.last, port, location },
-    );
-  }
-  return { name, entries, location: locationOf(stmt.keyword) };
-}
-
-/**
- * 192.168.200.1, 192.168.200.3-10, 192.168.200.250-192.168.201.10 or 192.168.202.8/29. Kept as
- * first..last, never expanded: 0.0.0.0/0 is one entry.
- */
-export function parseAddressRange(text: string): { first: number; last: number } | undefined {
-  const slash = text.indexOf("/");
-  const baseText = text.slice(0, slash);
-  const prefixText = text.slice(slash + 1);
-  if (slash >= 0 && /^[\d.]+$/.test(baseText) && /^\d+$/.test(prefixText)) {
-    const base = parseIpv4(baseText);
-    const prefix = Number(prefixText);
-    if (base === undefined || prefix > 32) return undefined;
-    const first = (base & prefixToMask(prefix)) >>> 0;
-    return { first, last: broadcastOf(first, prefix) };
-  }
-  // Only the first '-' splits, as split("-", 2) did: "1.2.3.4-5-6" reads its end as "5".
-  const dash = text.indexOf("-");
-  const first = parseIpv4(dash < 0 ? text : text.slice(0, dash));
-  if (first === undefined) return undefined;
-  if (dash < 0) return { first, last: first };
-  const end = text.slice(dash + 1, nextDash(text, dash + 1));
-  const last = /^\d{1,3}$/.test(end) && Number(end) <= 255 ? ((first & 0xffffff00) | Number(end)) >>> 0 : parseIpv4(end);
-  return last === undefined || last < first ? undefined : { first, last };
-}
-
-function nextDash(text: string, from: number): number {
-  const at = text.indexOf("-", from);
-  return at < 0 ? text.length : at;
+export function newVirtualServerDraft(key: VirtualServerKey, location: SourceLocation): VirtualServerDraft {
+  const draft: VirtualServerDraft = { key, location, schedulerFlags: { flag1: false, flag2: false, flag3: false }, realServers: [], fieldLocations: {} };
+  if (key.kind === "address") draft.family = key.address.family;
+  return draft;
 }

@@ -2,6 +2,7 @@
 // (auth_pass), and validation of a posted keepalived.conf text by the validator, in a
 // child process (includes cannot be followed from a request body, so they are reported
 // like any missing file).
+import type { IpAddress } from "../../common/ip-address.ts";
 import { formatIpv4 } from "../../common/ipv4.ts";
 import type { Config } from "../../config/index.ts";
 import { CONFIG_FIELDS, type FieldKind, type RecordFields } from "../../config/model-fields.ts";
@@ -10,7 +11,7 @@ import type { ConfigValidator } from "./config-validator.ts";
 
 export const MASK = "********";
 
-/** The config as JSON people can read: addresses as dotted quads, secrets masked, no source locations. */
+/** The config as JSON people can read: addresses as text (dotted quads, RFC 5952), secrets masked, no source locations. */
 export function presentConfig(config: Config): unknown {
   return presentRecord(config, CONFIG_FIELDS, "config");
 }
@@ -31,6 +32,7 @@ function presentRecord(record: object, fields: RecordFields, path: string): Reco
 function presentField(value: unknown, kind: FieldKind, path: string): unknown {
   if (Array.isArray(value)) return value.map((v, i) => presentField(v, kind, `${path}[${i}]`));
   if (kind === "ipv4") return formatIpv4(value as number);
+  if (kind === "ip") return (value as IpAddress).text;
   if (kind === "secret") return MASK;
   if (kind === "number" || kind === "value") return value;
   if ("record" in kind) return presentRecord(value as object, kind.record, path);

@@ -71,7 +71,7 @@ describe("~SEQ", () => {
   });
 
   test("a legitimate ~SEQ of 254 real servers is well inside the budget", () => {
-    const r = one("virtual_server 10.0.0.1 80 {\n  ~SEQ(i,1,254) real_server 10.1.0.$i 80 { weight 1 }\n  protocol TCP\n}\n");
+    const r = one("virtual_server 10.0.0.1 80 {\n  ~SEQ(i,1,254) real_server 10.1.0.$i 80 { weight 1 }\n  protocol TCP\n  lvs_sched rr\n  lvs_method NAT\n}\n");
     expect(r.diag).toEqual([]);
     expect(r.config?.virtualServers[0]?.realServers.length).toBe(254);
   });

@@ -18,7 +18,7 @@ const ok = (name: string): Config => {
   return r.config as Config;
 };
 const vips = (c: Config, i: number) => c.vrrpInstances[i]?.virtualIps.map((v) => `${formatIpv4(v.address)}/${v.prefixLength}`);
-const rsList = (c: Config, i = 0) => c.virtualServers[i]?.realServers.map((r) => `${formatIpv4(r.address)}:${r.port ?? "-"}`);
+const rsList = (c: Config, i = 0) => c.virtualServers[i]?.realServers.map((r) => `${r.address.text}:${r.port}`);
 const checkerKinds = (c: Config) => c.virtualServers.flatMap((v) => v.realServers.flatMap((r) => r.checkers.map((k) => k.kind)));
 
 describe("keepalived sample configurations", () => {
@@ -72,11 +72,12 @@ describe("keepalived sample configurations", () => {
     expect(last?.kind === "SMTP_CHECK" && last.hosts[2]?.connectPort).toBe(587);
   });
 
-  test("fwmark: a fwmark virtual server with port-less real servers", () => {
+  test("fwmark: a fwmark virtual server with port-less real servers (port 0), IPv4 from its real servers", () => {
     const c = ok("keepalived.conf.fwmark");
     expect(c.virtualServers[0]?.key).toEqual({ kind: "fwmark", fwmark: 1 });
-    expect(c.virtualServers[0]?.persistenceTimeoutS).toBe(900);
-    expect(rsList(c)).toEqual(["192.168.201.100:-", "192.168.201.101:-"]);
+    expect(c.virtualServers[0]).toMatchObject({ persistenceTimeoutS: 900, family: 4 });
+    expect(c.virtualServers[0]?.protocol).toBeUndefined();
+    expect(rsList(c)).toEqual(["192.168.201.100:0", "192.168.201.101:0"]);
     expect(checkerKinds(c)).toEqual(["TCP_CHECK", "TCP_CHECK"]);
   });
 

@@ -394,12 +394,14 @@ describe("references across blocks and hostile shapes (parseConfig, ~1 MB)", () 
   }
 
   test("a range is kept as a range, however large", () => {
-    const result = parseConfig(PATH, memoryFiles({ [PATH]: "virtual_server_group G {\n0.0.0.0/0 80\n1.0.0.0-223.255.255.255\n10.0.0.1-255\n}\n" }));
+    const text = "virtual_server_group G {\n0.0.0.0/1 80\n1.0.0.0-223.255.255.255\n10.0.0.1-255\nae00::/16\n}\n";
+    const result = parseConfig(PATH, memoryFiles({ [PATH]: text }));
     const entries = result.config?.virtualServerGroups[0]?.entries ?? [];
-    expect(entries.map((e) => (e.kind === "range" ? [e.first, e.last] : []))).toEqual([
-      [0, 0xffffffff],
-      [0x01000000, 0xdfffffff],
-      [0x0a000001, 0x0a0000ff],
+    expect(entries.map((e) => (e.kind === "range" ? [e.first.text, e.last.text] : []))).toEqual([
+      ["0.0.0.0", "127.255.255.255"],
+      ["1.0.0.0", "223.255.255.255"],
+      ["10.0.0.1", "10.0.0.255"],
+      ["ae00::", "ae00:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
     ]);
   });
 });

@@ -47,7 +47,10 @@ describe("config view", () => {
 });
 
 // Every address field the model has: a config that sets each one at least once.
-const everyAddress = `vrrp_instance VI_1 {
+const everyAddress = `global_defs {
+    lvs_sync_daemon eth0 inst VI_1 group ff02::81
+}
+vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 51
     priority 100
@@ -71,14 +74,12 @@ virtual_server_group VSG {
 }
 virtual_server 192.168.1.1 80 {
     protocol TCP
+    lvs_sched rr
+    lvs_method NAT
     persistence_granularity 255.255.255.0
     sorry_server 192.168.1.250 8080
-    connect_ip 192.168.1.251
-    bindto 192.168.1.252
     real_server 192.168.1.11 80 {
         weight 2
-        connect_ip 192.168.1.5
-        bindto 192.168.1.4
         TCP_CHECK {
             connect_ip 192.168.1.12
             connect_port 81
@@ -92,19 +93,34 @@ virtual_server 192.168.1.1 80 {
         }
     }
 }
+virtual_server 2001:db8::1 443 {
+    protocol TCP
+    lvs_sched rr
+    lvs_method NAT
+    real_server 2001:db8::11 443 {
+        TCP_CHECK {
+            connect_ip 2001:db8::12
+            bindto 2001:db8::2
+        }
+    }
+}
 virtual_server group VSG {
     protocol TCP
+    lvs_sched rr
+    lvs_method NAT
+    real_server 192.168.1.21 80 {
+    }
 }
 `;
 
 /** The table's address fields as paths ("virtualServers.key.address"), arrays and variants folded. */
-function addressPaths(fields: RecordFields, prefix: string): string[] {
+function addressPaths(fields: RecordFields, prefix: string, wanted: "ipv4" | "ip"): string[] {
   return Object.entries(fields).flatMap(([key, kind]) => {
     const path = `${prefix}${key}`;
-    if (kind === "ipv4") return [path];
+    if (kind === wanted) return [path];
     if (typeof kind === "string") return [];
-    if ("record" in kind) return addressPaths(kind.record, `${path}.`);
-    return [...new Set(Object.values(kind.variants).flatMap((v) => addressPaths(v, `${path}.`)))];
+    if ("record" in kind) return addressPaths(kind.record, `${path}.`, wanted);
+    return [...new Set(Object.values(kind.variants).flatMap((v) => addressPaths(v, `${path}.`, wanted)))];
   });
 }
 
@@ -125,9 +141,9 @@ describe("config view: addresses by the model's field table", () => {
     expect(parsed.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   });
 
-  test("every address field of the model is shown, and only as a dotted quad", () => {
-    const paths = addressPaths(CONFIG_FIELDS, "");
-    expect(paths.length).toBeGreaterThan(10);
+  test("every IPv4-number field of the model is shown, and only as a dotted quad", () => {
+    const paths = addressPaths(CONFIG_FIELDS, "", "ipv4");
+    expect(paths.length).toBeGreaterThan(5);
     for (const path of paths) {
       const values = seen.get(path);
       // A new address field fails here until this test's config sets it.
@@ -136,16 +152,29 @@ describe("config view: addresses by the model's field table", () => {
     }
   });
 
+  test("every IpAddress field of the model is shown as its text, IPv4 or IPv6", () => {
+    const paths = addressPaths(CONFIG_FIELDS, "", "ip");
+    expect(paths.length).toBeGreaterThan(8);
+    for (const path of paths) {
+      const values = seen.get(path);
+      expect({ path, set: values !== undefined }).toEqual({ path, set: true });
+      for (const v of values!) expect({ path, v }).toEqual({ path, v: expect.stringMatching(/^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]*:[0-9a-f:]*)$/) });
+    }
+    expect(seen.get("virtualServers.key.address")).toEqual(["192.168.1.1", "2001:db8::1"]);
+    expect(seen.get("virtualServers.realServers.checkers.connectIp")).toEqual(["192.168.1.12", "2001:db8::12"]);
+    expect(seen.get("globalDefs.lvsSyncDaemon.group")).toEqual(["ff02::81"]);
+  });
+
   test("the fields the old key-name pattern missed: group ranges and persistence_granularity", () => {
     expect(seen.get("virtualServerGroups.entries.first")).toEqual(["192.168.1.10", "10.1.0.0"]);
     expect(seen.get("virtualServerGroups.entries.last")).toEqual(["192.168.1.20", "10.1.0.255"]);
-    expect(seen.get("virtualServers.persistenceGranularity")).toEqual(["255.255.255.0"]);
-    expect(seen.get("virtualServers.key.address")).toEqual(["192.168.1.1"]);
+    expect(seen.get("virtualServers.persistenceGranularity.netmask")).toEqual(["255.255.255.0"]);
     expect(seen.get("vrrpInstances.unicastPeers")).toEqual(["10.0.0.2", "10.0.0.3"]);
   });
 
   test("numbers beside addresses stay numbers", () => {
-    expect(seen.get("virtualServers.key.port")).toEqual([80]);
+    expect(seen.get("virtualServers.key.port")).toEqual([80, 443]);
+    expect(seen.get("virtualServers.family")).toEqual([4, 6, 4]);
     expect(seen.get("virtualServers.sorryServer.port")).toEqual([8080]);
     expect(seen.get("virtualServers.realServers.checkers.connectPort")).toEqual([81]);
     expect(seen.get("virtualServerGroups.entries.port")).toEqual([80, 443]);

@@ -1,0 +1,136 @@
+// The director's global_defs keywords: lvs_sync_daemon (both forms), lvs_timeouts, lvs_flush,
+// lvs_flush_on_stop and tandem's real_server_drain_timeout, with keepalived 2.2.7's errors.
+
+import { describe, expect, test } from "bun:test";
+import { keywordSupport } from "../../../src/config/index.ts";
+import { instance, parseText } from "./helpers.ts";
+
+/** global_defs whose 2nd line is `line`, and an instance VI_1 with VRID 51. */
+const global = (line: string) => parseText(`global_defs {\n  ${line}\n}\n${instance("")}`);
+const defsOf = (r: ReturnType<typeof parseText>) => r.config?.globalDefs;
+
+describe("lvs_sync_daemon", () => {
+  test("IF alone: both sync daemons, sync id 0", () => {
+    const r = global("lvs_sync_daemon eth0");
+    expect(r.messages).toEqual([]);
+    expect(defsOf(r)?.lvsSyncDaemon).toEqual({ interface: "eth0", syncId: 0 });
+  });
+
+  test("IF inst NAME: follows the instance, whose VRID is the sync id unless id is given", () => {
+    expect(defsOf(global("lvs_sync_daemon eth0 inst VI_1"))?.lvsSyncDaemon).toEqual({ interface: "eth0", instance: "VI_1", syncId: 51 });
+    expect(defsOf(global("lvs_sync_daemon eth0 inst VI_1 id 7"))?.lvsSyncDaemon).toEqual({ interface: "eth0", instance: "VI_1", syncId: 7 });
+  });
+
+  test("every option: id, maxlen, port, ttl, group (IPv4 or IPv6 multicast)", () => {
+    const r = global("lvs_sync_daemon eth0 inst VI_1 id 0 maxlen 1400 port 8849 ttl 3 group 224.0.0.82");
+    expect(r.messages).toEqual([]);
+    expect(defsOf(r)?.lvsSyncDaemon).toEqual({
+      interface: "eth0",
+      instance: "VI_1",
+      syncId: 0,
+      maxLen: 1400,
+      port: 8849,
+      ttl: 3,
+      group: { family: 4, text: "224.0.0.82" },
+    });
+    expect(defsOf(global("lvs_sync_daemon eth0 group FF02::81"))?.lvsSyncDaemon?.group).toEqual({ family: 6, text: "ff02::81" });
+  });
+
+  test("the form before 1.2.20: IF NAME [ID], the id with keepalived's request for the keyword", () => {
+    expect(defsOf(global("lvs_sync_daemon eth0 VI_1"))?.lvsSyncDaemon).toEqual({ interface: "eth0", instance: "VI_1", syncId: 51 });
+    const r = global("lvs_sync_daemon eth0 VI_1 5");
+    expect(r.warnings).toEqual(["keepalived.conf:2:29: warning: lvs_sync_daemon: write the sync id as 'id 5' (keepalived asks for the keyword too)"]);
+    expect(defsOf(r)?.lvsSyncDaemon).toEqual({ interface: "eth0", instance: "VI_1", syncId: 5 });
+    expect(defsOf(global("lvs_sync_daemon eth0 VI_1 port 9000"))?.lvsSyncDaemon).toEqual({ interface: "eth0", instance: "VI_1", syncId: 51, port: 9000 });
+  });
+
+  const errors: [string, string][] = [
+    ["lvs_sync_daemon", "keepalived.conf:2:3: error: lvs_sync_daemon needs an interface name"],
+    ["lvs_sync_daemon abcdefghijklmnop", "keepalived.conf:2:19: error: lvs_sync_daemon: interface name abcdefghijklmnop is longer than 15 characters"],
+    ["lvs_sync_daemon eth0 inst NOPE", "keepalived.conf:2:3: error: lvs_sync_daemon: there is no vrrp_instance NOPE; keepalived drops the sync daemon"],
+    ["lvs_sync_daemon eth0 inst", "keepalived.conf:2:24: error: lvs_sync_daemon: 'inst' needs a value"],
+    ["lvs_sync_daemon eth0 id", "keepalived.conf:2:24: error: lvs_sync_daemon: 'id' needs a value"],
+    ["lvs_sync_daemon eth0 id 256", "keepalived.conf:2:27: error: lvs_sync_daemon id must be 0..255, got 256"],
+    ["lvs_sync_daemon eth0 maxlen 65508", "keepalived.conf:2:31: error: lvs_sync_daemon maxlen must be 1..65507, got 65508"],
+    ["lvs_sync_daemon eth0 port 0", "keepalived.conf:2:29: error: lvs_sync_daemon port must be 1..65535, got 0"],
+    ["lvs_sync_daemon eth0 ttl 0", "keepalived.conf:2:28: error: lvs_sync_daemon ttl must be 1..255, got 0"],
+    ["lvs_sync_daemon eth0 group 10.0.0.1", "keepalived.conf:2:30: error: lvs_sync_daemon group 10.0.0.1 is not a multicast address"],
+    ["lvs_sync_daemon eth0 group 2001:db8::1", "keepalived.conf:2:30: error: lvs_sync_daemon group 2001:db8::1 is not a multicast address"],
+    ["lvs_sync_daemon eth0 group nowhere", "keepalived.conf:2:30: error: lvs_sync_daemon group must be an IPv4 or IPv6 address, got nowhere"],
+    ["lvs_sync_daemon eth0 VI_1 x", "keepalived.conf:2:29: error: lvs_sync_daemon sync id must be an integer 0..255, got x"],
+    [
+      "lvs_sync_daemon eth0 VI_1 inst VI_2",
+      "keepalived.conf:2:34: error: lvs_sync_daemon: the vrrp instance is already given as VI_1; keepalived ignores VI_2",
+    ],
+    ["lvs_sync_daemon eth0 inst VI_1 bogus", "keepalived.conf:2:34: error: lvs_sync_daemon: unknown option bogus (inst, id, maxlen, port, ttl or group)"],
+    [
+      "lvs_sync_daemon eth0\n  lvs_sync_daemon eth1",
+      "keepalived.conf:3:3: error: lvs_sync_daemon is already set at /etc/keepalived/keepalived.conf:2:3; keepalived ignores this one",
+    ],
+  ];
+  for (const [line, message] of errors) {
+    test(`error: ${line.replace("\n  ", " / ")}`, () => {
+      expect(global(line).errors).toEqual([message]);
+    });
+  }
+});
+
+describe("lvs_timeouts", () => {
+  test("tcp, tcpfin, udp in any order; a second line adds to the first", () => {
+    expect(defsOf(global("lvs_timeouts tcp 900 tcpfin 120 udp 300"))?.lvsTimeouts).toEqual({ tcpS: 900, tcpFinS: 120, udpS: 300 });
+    expect(defsOf(global("lvs_timeouts udp 0\n  lvs_timeouts tcp 60"))?.lvsTimeouts).toEqual({ udpS: 0, tcpS: 60 });
+  });
+
+  const errors: [string, string][] = [
+    ["lvs_timeouts", "keepalived.conf:2:3: error: lvs_timeouts needs at least one of tcp SECS, tcpfin SECS, udp SECS"],
+    ["lvs_timeouts tcp", "keepalived.conf:2:3: error: lvs_timeouts needs at least one of tcp SECS, tcpfin SECS, udp SECS"],
+    ["lvs_timeouts tcp 5 udp", "keepalived.conf:2:22: error: lvs_timeouts: 'udp' needs a number of seconds"],
+    ["lvs_timeouts udp 2678401", "keepalived.conf:2:20: error: lvs_timeouts udp must be 0..2678400, got 2678401"],
+    ["lvs_timeouts tcp x", "keepalived.conf:2:20: error: lvs_timeouts tcp must be an integer 0..2678400, got x"],
+    ["lvs_timeouts sctp 5", "keepalived.conf:2:16: error: lvs_timeouts: unknown option sctp (tcp, tcpfin or udp)"],
+  ];
+  for (const [line, message] of errors) {
+    test(`error: ${line}`, () => {
+      expect(global(line).errors).toEqual([message]);
+    });
+  }
+});
+
+describe("lvs_flush, lvs_flush_on_stop", () => {
+  test("lvs_flush: off by default", () => {
+    expect(defsOf(global(""))?.lvsFlush).toBe(false);
+    expect(defsOf(global("lvs_flush"))?.lvsFlush).toBe(true);
+  });
+
+  test("lvs_flush_on_stop, and VS; lvs_flush_onstop is the deprecated spelling", () => {
+    expect(defsOf(global("lvs_flush_on_stop"))?.lvsFlushOnStop).toBe("full");
+    expect(defsOf(global("lvs_flush_on_stop VS"))?.lvsFlushOnStop).toBe("vs");
+    const r = global("lvs_flush_onstop");
+    expect(r.warnings).toEqual(["keepalived.conf:2:3: warning: lvs_flush_onstop is deprecated; use lvs_flush_on_stop"]);
+    expect(defsOf(r)?.lvsFlushOnStop).toBe("full");
+  });
+
+  test("lvs_flush_on_stop with anything but VS is an error", () => {
+    expect(global("lvs_flush_on_stop vs").errors).toEqual(["keepalived.conf:2:21: error: lvs_flush_on_stop takes nothing or VS, got vs"]);
+  });
+});
+
+describe("real_server_drain_timeout (tandem)", () => {
+  test("300 s by default, any whole number of seconds up to 31 days", () => {
+    expect(defsOf(global(""))?.realServerDrainTimeoutS).toBe(300);
+    expect(defsOf(global("real_server_drain_timeout 0"))?.realServerDrainTimeoutS).toBe(0);
+    expect(defsOf(global("real_server_drain_timeout 3600"))?.realServerDrainTimeoutS).toBe(3600);
+    expect(global("real_server_drain_timeout 1.5").errors).toEqual([
+      "keepalived.conf:2:29: error: real_server_drain_timeout must be an integer 0..2678400, got 1.5",
+    ]);
+  });
+
+  test("is marked as a tandem extension in the keyword table", () => {
+    expect(keywordSupport().find((k) => k.keyword === "real_server_drain_timeout")).toEqual({
+      keyword: "real_server_drain_timeout",
+      block: "global_defs",
+      status: "supported",
+      note: "tandem extension; seconds a removed or drained real server keeps its connections at weight 0 before it is deleted (default 300; 0: at once)",
+    });
+  });
+});
