@@ -4,7 +4,17 @@ import { describe, expect, test } from "bun:test";
 import { EEXIST, ENOENT, EOPNOTSUPP, ESRCH } from "../../../src/netlink/linux-errno.ts";
 import { decodeAckOrError, describeNetlinkError, encodeAck, encodeDone, matchAcks } from "../../../src/netlink/netlink-acks.ts";
 import { concatBytes, decodeMessages, encodeMessage, NLMSG_DONE, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST } from "../../../src/netlink/netlink-codec.ts";
-import { answersTo, hex, ipvsRequests, loadExchange, messageBytes, sentMessages, theRequest, type Exchange } from "../ipvs/support/captures.ts";
+import {
+  answersTo,
+  hex,
+  ipvsRequests,
+  loadExchange,
+  messageBytes,
+  receivedMessages,
+  sentMessages,
+  theRequest,
+  type Exchange,
+} from "../ipvs/support/captures.ts";
 
 /** The request of `cmd` and the NLMSG_ERROR the kernel answered it with. */
 function errorExchange(exchange: Exchange, cmd: number) {
@@ -37,7 +47,10 @@ describe("NLMSG_ERROR from the appliance kernel", () => {
   test("the kernel's extended-ack text and the request are kept (host kernel, rtnetlink)", () => {
     const host = loadExchange("host-error-extended-ack");
     const request = sentMessages(host)[0]!;
-    const answer = answersTo(host, { ...request, header: { ...request.header, pid: 0x5c24 } }).at(-1)!;
+    // iproute2 leaves nlmsg_pid 0; the kernel answers to its port id.
+    const answer = receivedMessages(host)
+      .filter((m) => m.header.seq === request.header.seq)
+      .at(-1)!;
     const decoded = decodeAckOrError(answer);
     expect(decoded).toEqual({ ok: false, error: { errno: EOPNOTSUPP, name: "EOPNOTSUPP", message: "Unknown device type", request: request.header } });
     if (!("rejected" in decoded) && !decoded.ok) expect(describeNetlinkError(decoded.error)).toBe('EOPNOTSUPP (errno 95): kernel says "Unknown device type"');
