@@ -63,6 +63,11 @@ export interface NetlinkMessage {
   payload: Uint8Array;
 }
 
+/** Why a decoder refused its input (it never throws on bytes from the kernel). */
+export interface Rejection {
+  rejected: string;
+}
+
 export interface NetlinkAttribute {
   type: number;
   nested: boolean;
@@ -147,8 +152,12 @@ export function encodeAttribute(type: number, data: Uint8Array): Uint8Array {
   return bytes;
 }
 
-export function encodeNestedAttribute(type: number, children: readonly Uint8Array[]): Uint8Array {
-  return encodeAttribute(type | NLA_F_NESTED, concatBytes(children));
+/**
+ * A nest of attributes. Requests set NLA_F_NESTED (libnl does, strict kernel parsers want it);
+ * the kernel's own replies often leave it off (nla_nest_start_noflag): pass false to match.
+ */
+export function encodeNestedAttribute(type: number, children: readonly Uint8Array[], nestedFlag = true): Uint8Array {
+  return encodeAttribute(nestedFlag ? type | NLA_F_NESTED : type, concatBytes(children));
 }
 
 export function attributeU8(type: number, value: number): Uint8Array {
@@ -161,9 +170,30 @@ export function attributeU16(type: number, value: number): Uint8Array {
   return encodeAttribute(type, data);
 }
 
+/** A 16-bit value in network byte order (ports: the kernel's nla_get_be16). */
+export function attributeBe16(type: number, value: number): Uint8Array {
+  const data = new Uint8Array(2);
+  viewOf(data).setUint16(0, value, false);
+  return encodeAttribute(type, data);
+}
+
+/** A 32-bit value in network byte order (IPv4 netmasks the kernel keeps as __be32). */
+export function attributeBe32(type: number, value: number): Uint8Array {
+  const data = new Uint8Array(4);
+  viewOf(data).setUint32(0, value >>> 0, false);
+  return encodeAttribute(type, data);
+}
+
 export function attributeU32(type: number, value: number): Uint8Array {
   const data = new Uint8Array(4);
   viewOf(data).setUint32(0, value >>> 0, true);
+  return encodeAttribute(type, data);
+}
+
+/** NLA_U64; exact up to 2^53, which counters reach only after petabytes. */
+export function attributeU64(type: number, value: number): Uint8Array {
+  const data = new Uint8Array(8);
+  viewOf(data).setBigUint64(0, BigInt(Math.max(0, Math.trunc(value))), true);
   return encodeAttribute(type, data);
 }
 
@@ -209,8 +239,35 @@ export function attributeMap(attributes: readonly NetlinkAttribute[]): Map<numbe
   return map;
 }
 
+/** The attributes inside a nest, by type (see attributeMap). */
+export function nestedAttributeMap(data: Uint8Array): Map<number, Uint8Array> {
+  return attributeMap(decodeAttributes(data));
+}
+
 export function readU8(data: Uint8Array | undefined): number | undefined {
   return data && data.length >= 1 ? (data[0] as number) : undefined;
+}
+
+export function readU16(data: Uint8Array | undefined): number | undefined {
+  return data && data.length >= 2 ? viewOf(data).getUint16(0, true) : undefined;
+}
+
+export function readBe16(data: Uint8Array | undefined): number | undefined {
+  return data && data.length >= 2 ? viewOf(data).getUint16(0, false) : undefined;
+}
+
+export function readBe32(data: Uint8Array | undefined): number | undefined {
+  return data && data.length >= 4 ? viewOf(data).getUint32(0, false) : undefined;
+}
+
+/** NLA_U64 as a number: exact below 2^53 (see attributeU64). */
+export function readU64(data: Uint8Array | undefined): number | undefined {
+  return data && data.length >= 8 ? Number(viewOf(data).getBigUint64(0, true)) : undefined;
+}
+
+/** A u32 or a u64, by the attribute's length: counters the kernel sends in either width. */
+export function readUnsigned(data: Uint8Array | undefined): number | undefined {
+  return data && data.length >= 8 ? readU64(data) : readU32(data);
 }
 
 export function readU32(data: Uint8Array | undefined): number | undefined {

@@ -1,6 +1,16 @@
 // Netlink framing: headers, attribute alignment, nesting, multi-part dumps, error acks.
 import { describe, expect, test } from "bun:test";
 import {
+  attributeBe16,
+  attributeBe32,
+  attributeU64,
+  nestedAttributeMap,
+  readBe16,
+  readBe32,
+  readU16,
+  readU64,
+  readU8,
+  readUnsigned,
   attributeMap,
   attributeString,
   attributeU16,
@@ -142,5 +152,25 @@ describe("acks and errors", () => {
   test("a truncated error payload decodes to undefined", () => {
     const message = decodeMessages(encodeMessage({ type: NLMSG_ERROR, flags: 0, seq: 1 }, new Uint8Array(2))).messages[0]!;
     expect(decodeAck(message)).toBeUndefined();
+  });
+});
+
+describe("widths and byte orders", () => {
+  test("be16 and be32 are network order; u64 is little-endian and exact below 2^53", () => {
+    expect(toHex(attributeBe16(4, 6080))).toBe("06000400" + "17c0" + "0000");
+    expect(toHex(attributeBe32(9, 0xffffff00))).toBe("08000900" + "ffffff00");
+    expect(toHex(attributeU64(1, 2 ** 40 + 1))).toBe("0c000100" + "0100000000010000");
+    const map = attributeMap(
+      decodeAttributes(new Uint8Array([...attributeBe16(4, 6080), ...attributeU64(1, 2 ** 52 + 3), ...attributeU32(2, 7), ...attributeU16(3, 513)])),
+    );
+    expect([readBe16(map.get(4)), readU64(map.get(1)), readU16(map.get(3))]).toEqual([6080, 2 ** 52 + 3, 513]);
+    // Counters come as u32 or u64: readUnsigned goes by the attribute's length.
+    expect([readUnsigned(map.get(1)), readUnsigned(map.get(2))]).toEqual([2 ** 52 + 3, 7]);
+    expect([readU64(map.get(2)), readBe32(map.get(4)), readU16(undefined)]).toEqual([undefined, undefined, undefined]);
+  });
+
+  test("a nest without NLA_F_NESTED, as the kernel's replies build them", () => {
+    expect(toHex(encodeNestedAttribute(1, [attributeU8(2, 1)], false))).toBe("0c000100" + "05000200" + "01000000");
+    expect(readU8(nestedAttributeMap(decodeAttributes(encodeNestedAttribute(1, [attributeU8(2, 9)], false))[0]!.data).get(2))).toBe(9);
   });
 });
