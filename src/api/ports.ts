@@ -73,12 +73,71 @@ export interface DaemonView {
   lastSplitBrain?: { instance: string; peer: string; atMs: number };
 }
 
+/** One real server of a virtual server, as the director wants it and as the kernel has it. */
+export interface RealServerIpvsView {
+  /** "10.0.1.2:80", unique within its virtual server and stable across reloads. */
+  id: string;
+  address: string;
+  port: number;
+  /** lb_kind as configured: NAT, DR or TUN. */
+  forward: "NAT" | "DR" | "TUN";
+  configuredWeight: number;
+  /** What the director asks of the kernel; absent when it asks for the server to be out. */
+  desiredWeight?: number;
+  /** What the kernel has now (the last dump); absent when the kernel does not have it. */
+  kernelWeight?: number;
+  alive: boolean;
+  /** Drained by the operator (intent), kept through reloads and restarts. */
+  drained: boolean;
+  /** Held at weight 0 until its connections end: since and until when (wall-clock ms). */
+  draining?: { cause: "removed" | "operator"; sinceMs: number; deadlineMs: number };
+  /** Why the desired weight is what it is: "alive", "failed", "inhibited", "drained", "sorry server active", ... */
+  reason: string;
+  activeConnections: number;
+  inactiveConnections: number;
+  connectionsPerSecond: number;
+  bytesInPerSecond: number;
+  bytesOutPerSecond: number;
+  /** The last change the director made to it, and why. */
+  lastChange?: { atMs: number; cause: string; detail: string };
+}
+
+export interface VirtualServerIpvsView {
+  /** "TCP 10.0.0.1:80", "FWM 7 IPv4", "group web TCP": the id the API's paths use (URL-encoded). */
+  id: string;
+  /** The kernel services it stands for ("TCP 10.0.0.1:80", one per group member). */
+  services: string[];
+  scheduler: string;
+  /** "persistent", "ops", "sh-port", ... */
+  flags: string[];
+  persistenceTimeoutS: number;
+  quorum: { up: boolean; quorum: number; hysteresis: number; liveWeight: number };
+  sorryServer?: { address: string; port: number; active: boolean };
+  realServers: RealServerIpvsView[];
+}
+
+/** The director: whether it can program the kernel, and what it programs. */
+export interface IpvsView {
+  /** false where the kernel has no IPVS (VRRP and checks run on); reason says why. */
+  available: boolean;
+  reason?: string;
+  virtualServers: VirtualServerIpvsView[];
+  /** Services in the kernel that tandem neither configured nor created: never touched. */
+  foreignServices: string[];
+  lastApply?: { atMs: number; cause: string; writes: number; failures: number; durationMs: number };
+  driftRepairs: number;
+  /** Wall-clock ms of the last kernel dump. */
+  observedAtMs?: number;
+}
+
 /** Read side: state now. */
 export interface StatusSource {
   daemon(): DaemonView;
   instances(): InstanceView[];
   groups(): GroupView[];
   sockets(): SocketView[];
+  /** undefined when the configuration has no virtual_server (no director runs). */
+  ipvs(): IpvsView | undefined;
   /** Takeover durations (ms) seen since start, for the histogram. */
   takeoverDurationsMs(): readonly number[];
 }
@@ -114,6 +173,8 @@ export type ActionResult = { ok: true; detail: string } | { ok: false; status: 4
 /** Act side: every call is recorded in the history with its caller. */
 export interface Actions {
   setMaintenance(instance: string, on: boolean, caller: { address: string }): Promise<ActionResult>;
+  /** Drain (or un-drain) one real server of a virtual server: weight 0 until its connections end, then out; kept across reloads and restarts. */
+  setDrain(virtualServer: string, realServer: string, on: boolean, caller: { address: string }): Promise<ActionResult>;
 }
 
 /** Recording an event (the API records its own actions through this). */

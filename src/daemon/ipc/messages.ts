@@ -2,7 +2,7 @@
 // parent, vrrp and checker processes): the supervisor, the VRRP engine, and the observer
 // (REST API, history, status streams, validation). Sent over Bun's IPC channel with its
 // structured-clone serialization, so a Config travels as it is.
-import type { GroupView, InstanceView, SocketView } from "../../api/ports.ts";
+import type { GroupView, InstanceView, IpvsView, SocketView } from "../../api/ports.ts";
 import type { Config } from "../../config/index.ts";
 import type { NewEvent } from "../../store/event.ts";
 
@@ -47,10 +47,17 @@ export type ToObserver =
   | { type: "start"; config: Config; facts: DaemonFacts; dbFile: string; log: LogOptions }
   | { type: "config"; config: Config }
   | { type: "status"; status: EngineStatus }
+  /** The director's view; undefined when no director runs (no virtual_server). */
+  | { type: "ipvs"; status: IpvsView | undefined }
   | { type: "events"; events: NewEvent[] }
   | { type: "reply"; id: number; result: MaintenanceResult }
   | { type: "stop" };
 
+/** The answer to an intent request (maintenance, drain). */
 export type MaintenanceResult = { ok: true; detail: string } | { ok: false; status: 404 | 409 | 500 | 503; error: string };
 
-export type FromObserver = { type: "ready"; url?: string } | { type: "alive" } | { type: "maintenance"; id: number; instance: string; on: boolean };
+export type FromObserver =
+  | { type: "ready"; url?: string }
+  | { type: "alive" }
+  | { type: "maintenance"; id: number; instance: string; on: boolean }
+  | { type: "drain"; id: number; virtualServer: string; realServer: string; on: boolean };

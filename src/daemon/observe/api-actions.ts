@@ -1,36 +1,38 @@
-// What the API may change: maintenance on/off per instance. The observer asks the
-// supervisor, which owns the operator's intent (persisted apart from the history) and hands
-// it to the engine; every call is recorded here with its caller.
+// What the API may change: maintenance on/off per VRRP instance, drain on/off per real
+// server. The observer asks the supervisor, which owns the operator's intent (persisted
+// apart from the history) and hands it to the engine or the director; every call is
+// recorded here with its caller.
 import type { Clock } from "../../common/clock.ts";
 import type { ActionResult, Actions, EventSink } from "../../api/ports.ts";
 import type { MaintenanceResult } from "../ipc/messages.ts";
 
 export type MaintenanceRequest = (instance: string, on: boolean) => Promise<MaintenanceResult>;
+export type DrainRequest = (virtualServer: string, realServer: string, on: boolean) => Promise<MaintenanceResult>;
 
-export function createApiActions(request: MaintenanceRequest, events: EventSink, clock: Clock): Actions {
+export function createApiActions(requestMaintenance: MaintenanceRequest, requestDrain: DrainRequest, events: EventSink, clock: Clock): Actions {
+  /** Asks, then records the answer with the caller. */
+  const recorded = async (
+    action: string,
+    target: string,
+    instance: string | undefined,
+    caller: { address: string },
+    ask: () => Promise<MaintenanceResult>,
+  ): Promise<ActionResult> => {
+    const result = await ask();
+    const detail = result.ok ? result.detail : result.status === 404 ? `no such ${action.startsWith("drain") ? "real server" : "instance"}` : result.error;
+    events.record({
+      kind: "api.action",
+      atMs: clock.wallMs(),
+      ...(instance === undefined ? {} : { instance }),
+      summary: `${caller.address}: ${action} ${target}${result.ok ? "" : " refused"}: ${detail}`,
+      data: { action, caller, target, ok: result.ok, detail },
+    });
+    return result.ok ? { ok: true, detail: result.detail } : { ok: false, status: result.status, error: result.error };
+  };
   return {
-    async setMaintenance(instance, on, caller): Promise<ActionResult> {
-      const action = on ? "maintenance.enter" : "maintenance.leave";
-      const result = await request(instance, on);
-      if (!result.ok) {
-        const detail = result.status === 404 ? "no such instance" : result.error;
-        events.record({
-          kind: "api.action",
-          atMs: clock.wallMs(),
-          instance,
-          summary: `${caller.address}: ${action} ${instance} refused: ${detail}`,
-          data: { action, caller, target: instance, ok: false, detail },
-        });
-        return { ok: false, status: result.status, error: result.error };
-      }
-      events.record({
-        kind: "api.action",
-        atMs: clock.wallMs(),
-        instance,
-        summary: `${caller.address}: ${action} ${instance}: ${result.detail}`,
-        data: { action, caller, target: instance, ok: true, detail: result.detail },
-      });
-      return { ok: true, detail: result.detail };
-    },
+    setMaintenance: (instance, on, caller) =>
+      recorded(on ? "maintenance.enter" : "maintenance.leave", instance, instance, caller, () => requestMaintenance(instance, on)),
+    setDrain: (virtualServer, realServer, on, caller) =>
+      recorded(on ? "drain.start" : "drain.stop", `${virtualServer} ${realServer}`, undefined, caller, () => requestDrain(virtualServer, realServer, on)),
   };
 }

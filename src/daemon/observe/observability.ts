@@ -10,7 +10,7 @@ import type { Config } from "../../config/index.ts";
 import { createApiApp, RefusalLog } from "../../api/index.ts";
 import { setProcessNice } from "../../net/index.ts";
 import { describeExpiry, readCertificateInfo } from "../../tls/index.ts";
-import type { Actions, ApiPorts } from "../../api/ports.ts";
+import type { Actions, ApiPorts, IpvsView } from "../../api/ports.ts";
 import { openEventLog } from "../../store/index.ts";
 import type { EventLog, HistoryHealth, NewEvent } from "../../store/event.ts";
 import { DEFAULT_API_LISTEN } from "../cli/cli-args.ts";
@@ -31,6 +31,8 @@ export interface ObservabilityOptions {
   config: () => Config;
   /** The engine's last status (undefined until the first arrives). */
   engineStatus: () => EngineStatus | undefined;
+  /** The director's last view (undefined when no director runs). */
+  ipvsStatus?: () => IpvsView | undefined;
   /** argv of `tandem` itself, for the validator's child processes (tests run from source). */
   selfCommand?: readonly string[];
 }
@@ -78,10 +80,15 @@ export class Observability {
     const global = this.options.config().globalDefs;
     this.token = readToken(global.apiTokenFile, logger);
     const ports: ApiPorts = {
-      status: createStatusSource(this.options.engineStatus, this.options.facts, {
-        routerId: () => this.options.config().globalDefs.routerId,
-        history: () => this.log.health(),
-      }),
+      status: createStatusSource(
+        this.options.engineStatus,
+        this.options.facts,
+        {
+          routerId: () => this.options.config().globalDefs.routerId,
+          history: () => this.log.health(),
+        },
+        this.options.ipvsStatus,
+      ),
       events: this.bus,
       config: createConfigSource(this.options.config, this.validator),
       actions,

@@ -4,6 +4,7 @@
 // for changes (maintenance). If it hangs, grows or dies, the engine goes on; the
 // supervisor restarts it.
 import { systemClock } from "../../common/clock.ts";
+import type { IpvsView } from "../../api/ports.ts";
 import type { Config } from "../../config/index.ts";
 import type { EngineStatus, FromObserver, MaintenanceResult, ToObserver } from "../ipc/messages.ts";
 import { parentLink } from "../ipc/parent-link.ts";
@@ -31,11 +32,21 @@ export async function observerCommand(): Promise<number> {
   if (!logger) return 2;
   let config: Config = start.config;
   let status: EngineStatus | undefined;
-  const observability = new Observability({ clock, logger, dbFile: start.dbFile, facts: start.facts, config: () => config, engineStatus: () => status });
+  let ipvs: IpvsView | undefined;
+  const observability = new Observability({
+    clock,
+    logger,
+    dbFile: start.dbFile,
+    facts: start.facts,
+    config: () => config,
+    engineStatus: () => status,
+    ipvsStatus: () => ipvs,
+  });
 
   let nextId = 1;
   const pending = new Map<number, (result: MaintenanceResult) => void>();
-  const request = (instance: string, on: boolean) =>
+  /** An intent change asked of the supervisor; 503 if it does not answer in time. */
+  const request = (send: (id: number) => void) =>
     new Promise<MaintenanceResult>((resolve) => {
       const id = nextId++;
       const timer = clock.at(clock.nowMs() + REQUEST_TIMEOUT_MS, () => {
@@ -46,14 +57,20 @@ export async function observerCommand(): Promise<number> {
         timer.cancel();
         resolve(result);
       });
-      link.send({ type: "maintenance", id, instance, on });
+      send(id);
     });
+  const requestMaintenance = (instance: string, on: boolean) => request((id) => link.send({ type: "maintenance", id, instance, on }));
+  const requestDrain = (virtualServer: string, realServer: string, on: boolean) =>
+    request((id) => link.send({ type: "drain", id, virtualServer, realServer, on }));
 
   let stopping = false;
   link.onMessage((message) => {
     switch (message.type) {
       case "status":
         status = message.status;
+        return;
+      case "ipvs":
+        ipvs = message.status;
         return;
       case "events":
         for (const event of message.events) observability.record(event);
@@ -86,7 +103,7 @@ export async function observerCommand(): Promise<number> {
     clock.at(clock.nowMs() + ALIVE_INTERVAL_MS, alive);
   };
   alive();
-  const url = await observability.startApi(createApiActions(request, observability.bus, clock));
+  const url = await observability.startApi(createApiActions(requestMaintenance, requestDrain, observability.bus, clock));
   link.send({ type: "ready", ...(url ? { url } : {}) });
   return new Promise<number>(() => {});
 }

@@ -1,7 +1,7 @@
 // What the API shows, in the observer: the engine's last status (instances, groups,
 // takeovers, split brain) and the facts about the daemon. Before the engine's first status
 // arrives, or while it is being restarted, the instances are shown as the last ones known.
-import type { DaemonView, StatusSource } from "../../api/ports.ts";
+import type { DaemonView, IpvsView, StatusSource } from "../../api/ports.ts";
 import type { HistoryHealth } from "../../store/event.ts";
 import type { DaemonFacts, EngineStatus } from "../ipc/messages.ts";
 
@@ -10,7 +10,12 @@ export interface ObserverFacts {
   history(): HistoryHealth;
 }
 
-export function createStatusSource(latest: () => EngineStatus | undefined, facts: DaemonFacts, observer: ObserverFacts): StatusSource {
+export function createStatusSource(
+  latest: () => EngineStatus | undefined,
+  facts: DaemonFacts,
+  observer: ObserverFacts,
+  latestIpvs: () => IpvsView | undefined = () => undefined,
+): StatusSource {
   return {
     daemon(): DaemonView {
       const split = latest()?.lastSplitBrain;
@@ -27,6 +32,10 @@ export function createStatusSource(latest: () => EngineStatus | undefined, facts
     instances: () => structuredClone(latest()?.instances ?? []),
     groups: () => structuredClone(latest()?.groups ?? []),
     sockets: () => structuredClone(latest()?.sockets ?? []),
+    ipvs: () => {
+      const ipvs = latestIpvs();
+      return ipvs === undefined ? undefined : structuredClone(ipvs);
+    },
     takeoverDurationsMs: () => latest()?.takeoverDurationsMs ?? [],
   };
 }

@@ -2,7 +2,7 @@
 // (master of VI_1 / .41, backup of VI_2 / .51), with a history, live subscribers, and
 // methods to fail over, yield, change trackers, and publish events.
 import { FakeClock } from "../../../src/common/clock.ts";
-import type { ActionResult, ApiPorts, DaemonView, GroupView, InstanceView, SocketView, ValidationAnswer } from "../../../src/api/ports.ts";
+import type { ActionResult, ApiPorts, DaemonView, GroupView, InstanceView, IpvsView, SocketView, ValidationAnswer } from "../../../src/api/ports.ts";
 import type { EventFilter, EventQueryResult, HistoryHealth, NewEvent, TandemEvent } from "../../../src/store/event.ts";
 import { emptyCounters } from "../../../src/vrrp/counters.ts";
 
@@ -85,6 +85,9 @@ export class FakeApi implements ApiPorts {
   readonly instanceList: InstanceView[];
   groupList: GroupView[] = [];
   takeovers: number[] = [];
+  /** The director's view; undefined: no virtual_server configured. */
+  ipvsView: IpvsView | undefined = undefined;
+  drainCalls: { virtualServer: string; realServer: string; on: boolean; caller: { address: string } }[] = [];
   socketList: SocketView[] = [
     { interface: "eth0", sourceAddress: "10.99.0.11", receiving: true, foreignPackets: 0, malformedPackets: 0, receiveFailures: 0, reopens: 0 },
   ];
@@ -200,6 +203,7 @@ export class FakeApi implements ApiPorts {
     instances: () => structuredClone(this.instanceList),
     groups: () => structuredClone(this.groupList),
     sockets: () => structuredClone(this.socketList),
+    ipvs: () => (this.ipvsView === undefined ? undefined : structuredClone(this.ipvsView)),
     takeoverDurationsMs: () => [...this.takeovers],
   };
 
@@ -223,6 +227,13 @@ export class FakeApi implements ApiPorts {
   };
 
   readonly actions: ApiPorts["actions"] = {
+    setDrain: async (virtualServer, realServer, on, caller): Promise<ActionResult> => {
+      this.drainCalls.push({ virtualServer, realServer, on, caller });
+      const rs = this.ipvsView?.virtualServers.find((v) => v.id === virtualServer)?.realServers.find((r) => r.id === realServer);
+      if (!rs) return { ok: false, status: 404, error: `no real server ${realServer} in ${virtualServer}` };
+      rs.drained = on;
+      return { ok: true, detail: on ? "weight 0 until its connections end" : "weight restored" };
+    },
     setMaintenance: async (instance, on, caller): Promise<ActionResult> => {
       this.maintenanceCalls.push({ instance, on, caller });
       const found = this.instanceList.find((i) => i.name === instance);
