@@ -24,6 +24,35 @@ describe("intent store", () => {
     expect(openIntentStore(path, () => new Map([["X", 1]]), logger).maintenance()).toEqual(["VI_2"]);
   });
 
+  test("drains by the operator and the director's drains in progress survive a reopen; a damaged drain state ends them with an error", () => {
+    const path = join(dir, "drains.json");
+    const store = openIntentStore(path, () => new Map(), logger);
+    store.setDrain("TCP 10.0.0.1:80", "10.0.1.3:80", true, 1000);
+    store.setDrain("group web TCP", "10.0.1.2:8080", true, 2000);
+    store.setDrain("group web TCP", "10.0.1.2:8080", false, 3000);
+    const entry = {
+      service: { kind: "address" as const, protocol: "TCP" as const, address: { family: 4 as const, text: "10.0.0.1" }, port: 80 },
+      destination: { address: { family: 4 as const, text: "10.0.1.3" }, port: 80 },
+      cause: "operator" as const,
+      startedAtMs: 1000,
+      deadlineMs: 301_000,
+      phase: "draining" as const,
+    };
+    expect(store.setDrainState({ entries: [entry] })).toEqual({ persisted: true });
+    const again = openIntentStore(path, () => new Map(), logger);
+    expect(again.drains()).toEqual({ drained: [{ virtualServer: "TCP 10.0.0.1:80", realServer: "10.0.1.3:80" }] });
+    expect(again.drainState()).toEqual({ entries: [entry] });
+    expect(JSON.parse(readFileSync(path, "utf8")).drained).toEqual({ "TCP 10.0.0.1:80|10.0.1.3:80": 1000 });
+
+    const damaged = JSON.parse(readFileSync(path, "utf8"));
+    damaged.drainState.entries[0].service.address.text = "not an address";
+    writeFileSync(path, JSON.stringify(damaged));
+    const third = openIntentStore(path, () => new Map(), logger);
+    expect(third.drainState()).toEqual({ entries: [] });
+    expect(third.drains().drained).toHaveLength(1);
+    expect(lines.at(-1)).toContain("the drains in progress cannot be read");
+  });
+
   test("the first start takes over the history database's old maintenance table, once", () => {
     const path = join(dir, "b.json");
     let asked = 0;
