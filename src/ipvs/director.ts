@@ -133,6 +133,11 @@ export class Director {
     return this.last;
   }
 
+  /** The plans in force after keepalived's corrections, for the status. */
+  virtualServers(): readonly ResolvedVirtualServer[] {
+    return this.resolved;
+  }
+
   /** The drain state to keep across restarts (the operator-intent store). */
   drainState(): DrainState {
     return this.drains;

@@ -4,6 +4,8 @@
 // structured-clone serialization, so a Config travels as it is.
 import type { GroupView, InstanceView, IpvsView, SocketView } from "../../api/ports.ts";
 import type { Config } from "../../config/index.ts";
+import type { DirectorIntent } from "../../ipvs/director-types.ts";
+import type { DrainState } from "../../ipvs/drain.ts";
 import type { NewEvent } from "../../store/event.ts";
 
 /** How a child logs: the supervisor's own options, so every process writes alike. */
@@ -42,6 +44,32 @@ export type ToEngine =
 
 export type FromEngine =
   { type: "started" } | { type: "applied" } | { type: "event"; event: NewEvent } | { type: "status"; status: EngineStatus } | { type: "stopped" };
+
+/** The director (IPVS and, next, the health checks): keepalived's checker process. */
+export type ToDirector =
+  | {
+      type: "start";
+      config: Config;
+      intent: DirectorIntent;
+      drainState: DrainState;
+      /** -I / --dont-release-ipvs: leave the table serving on stop. */
+      keepIpvsOnStop: boolean;
+      /** The SQLite record of the services tandem created. */
+      ownershipFile: string;
+      log: LogOptions;
+    }
+  | { type: "apply"; config: Config }
+  | { type: "intent"; intent: DirectorIntent }
+  | { type: "stop"; reason: string };
+
+export type FromDirector =
+  | { type: "started" }
+  | { type: "applied" }
+  | { type: "event"; event: NewEvent }
+  | { type: "status"; status: IpvsView }
+  /** The drains in progress changed: the supervisor keeps them with the intent. */
+  | { type: "drain-state"; state: DrainState }
+  | { type: "stopped" };
 
 export type ToObserver =
   | { type: "start"; config: Config; facts: DaemonFacts; dbFile: string; log: LogOptions }

@@ -97,6 +97,11 @@ export class SupervisedChild<In, Out> {
     }
   }
 
+  /** Restarts again after stopRestarting (a child that is wanted again, e.g. after a reload). */
+  resumeRestarting(): void {
+    this.stopping = false;
+  }
+
   /** No more restarts; the caller asks the child to stop by a message, then waits for its exit. */
   stopRestarting(): void {
     this.stopping = true;

@@ -1,10 +1,12 @@
 // The supervisor: the daemon's first process (the pid in the pid file, the one systemd and
-// signals address). It parses the configuration, keeps the operator's intent, and runs two
-// children from the same binary: the VRRP engine, and the observer (API, history, status
-// streams, validation). It carries configuration and intent to the engine and the engine's
-// status and events to the observer, restarts a child that dies or hangs (with back-off,
-// recorded in the history), and stops them in order. Nothing the observer does can reach
-// the engine: they share no memory, and the supervisor only relays bounded messages.
+// signals address). It parses the configuration, keeps the operator's intent, and runs its
+// children from the same binary: the VRRP engine, the observer (API, history, status
+// streams, validation) and, when the configuration has virtual servers, the director (IPVS;
+// keepalived's checker process). It carries configuration and intent to the engine and the
+// director and their status and events to the observer, restarts a child that dies or hangs
+// (with back-off, recorded in the history), and stops them in order. Nothing the observer or
+// the director does can reach the engine: they share no memory, and the supervisor only
+// relays bounded messages.
 import { dirname, join } from "node:path";
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
@@ -13,7 +15,19 @@ import type { NewEvent } from "../../store/event.ts";
 import { readLegacyMaintenance } from "../../store/index.ts";
 import type { RunOptions } from "../cli/cli-args.ts";
 import { VERSION } from "../cli/version.ts";
-import type { DaemonFacts, EngineStatus, FromEngine, FromObserver, LogOptions, MaintenanceResult, ToEngine, ToObserver } from "../ipc/messages.ts";
+import type { IpvsView } from "../../api/ports.ts";
+import type {
+  DaemonFacts,
+  EngineStatus,
+  FromDirector,
+  FromEngine,
+  FromObserver,
+  LogOptions,
+  MaintenanceResult,
+  ToDirector,
+  ToEngine,
+  ToObserver,
+} from "../ipc/messages.ts";
 import { notifySystemd } from "../os/systemd-notify.ts";
 import { EventForwarder } from "./event-forwarder.ts";
 import { openIntentStore, type IntentStore } from "./intent-store.ts";
@@ -40,11 +54,19 @@ const OBSERVER_MEMORY_BYTES = 512 * 1024 * 1024;
 /** A graceful engine stop: priority-0 adverts, VIPs removed, notify_stop scripts (2 s at most). */
 const ENGINE_STOP_MS = 10_000;
 const OBSERVER_STOP_MS = 3_000;
+/** The director says how the table stands every second. */
+const DIRECTOR_SILENCE_MS = 10_000;
+/** A director stop removes tandem's services: one batch, but a large table takes a while. */
+const DIRECTOR_STOP_MS = 10_000;
 
 export class Supervisor {
   private config: Config;
   private readonly engine: SupervisedChild<ToEngine, FromEngine>;
   private readonly observer: SupervisedChild<ToObserver, FromObserver>;
+  private readonly director: SupervisedChild<ToDirector, FromDirector>;
+  /** Running now: the configuration has virtual servers. */
+  private directorWanted = false;
+  private ipvs: IpvsView | undefined;
   private readonly intent: IntentStore;
   private readonly events: EventForwarder;
   private readonly facts: DaemonFacts;
@@ -101,6 +123,43 @@ export class Supervisor {
         this.childExited("observer", exit);
       },
     });
+    this.director = new SupervisedChild<ToDirector, FromDirector>({
+      role: "director",
+      argv: [...deps.self, "__director"],
+      clock,
+      logger,
+      silenceLimitMs: DIRECTOR_SILENCE_MS,
+      onStart: () =>
+        this.director.send({
+          type: "start",
+          config: this.config,
+          intent: this.intent.drains(),
+          drainState: this.intent.drainState(),
+          keepIpvsOnStop: options.dontReleaseIpvs,
+          ownershipFile: join(dirname(options.dbFile), "ipvs.db"),
+          log: deps.log,
+        }),
+      onMessage: (message) => this.fromDirector(message),
+      onExit: (exit) => this.childExited("director", exit),
+    });
+  }
+
+  /** keepalived runs its checker child only when there are virtual servers; so does tandem. */
+  private followDirector(): void {
+    const wanted = this.config.virtualServers.length > 0 && !this.deps.options.vrrpOnly;
+    if (wanted && !this.directorWanted) {
+      this.directorWanted = true;
+      this.director.resumeRestarting();
+      this.director.start();
+    } else if (!wanted && this.directorWanted) {
+      this.directorWanted = false;
+      this.director.stopRestarting();
+      this.director.send({ type: "stop", reason: "no virtual_server in the configuration" });
+      this.ipvs = undefined;
+      this.observer.send({ type: "ipvs", status: undefined });
+    } else if (wanted) {
+      this.director.send({ type: "apply", config: this.config });
+    }
   }
 
   /** Starts both children; true once the engine runs its instances, false if it died first. */
@@ -121,6 +180,7 @@ export class Supervisor {
     }
     // The API answers once there are instances to show, as before the split.
     this.observer.start();
+    this.followDirector();
     notifySystemd("READY=1", this.deps.logger);
     if (this.stopRequested) void this.stop(this.stopRequested);
     return true;
@@ -165,6 +225,7 @@ export class Supervisor {
       const applied = new Promise<void>((resolve) => (this.resolveApplied = resolve));
       this.engine.send({ type: "apply", config, maintenance: this.intent.maintenance() });
       this.observer.send({ type: "config", config });
+      this.followDirector();
       // An engine restarting meanwhile starts from the new configuration anyway.
       await Promise.race([applied, new Promise<void>((resolve) => clock.at(clock.nowMs() + ENGINE_STOP_MS, resolve))]);
       this.resolveApplied = undefined;
@@ -189,8 +250,14 @@ export class Supervisor {
       await this.reloading.catch(() => undefined);
       this.engine.stopRestarting();
       this.observer.stopRestarting();
+      this.director.stopRestarting();
+      // The VIPs leave first (a peer takes the traffic), then tandem's IPVS services.
       this.engine.send({ type: "stop", reason });
       await this.engine.waitExit(ENGINE_STOP_MS);
+      if (this.directorWanted) {
+        this.director.send({ type: "stop", reason });
+        await this.director.waitExit(DIRECTOR_STOP_MS);
+      }
       this.observer.send({ type: "stop" });
       await this.observer.waitExit(OBSERVER_STOP_MS);
       logger.info("stopped");
@@ -228,13 +295,51 @@ export class Supervisor {
       case "ready":
         this.events.observerReady();
         if (this.status) this.observer.send({ type: "status", status: this.status });
+        if (this.ipvs) this.observer.send({ type: "ipvs", status: this.ipvs });
         return;
       case "alive":
         return;
       case "maintenance":
         this.observer.send({ type: "reply", id: message.id, result: this.setMaintenance(message.instance, message.on) });
         return;
+      case "drain":
+        this.observer.send({ type: "reply", id: message.id, result: this.setDrain(message.virtualServer, message.realServer, message.on) });
+        return;
     }
+  }
+
+  private fromDirector(message: FromDirector): void {
+    switch (message.type) {
+      case "event":
+        this.record(message.event);
+        return;
+      case "status":
+        this.ipvs = message.status;
+        this.observer.send({ type: "ipvs", status: message.status });
+        return;
+      case "drain-state": {
+        const saved = this.intent.setDrainState(message.state);
+        if (!saved.persisted) this.deps.logger.error(`the drains in progress were not saved: ${saved.error}`);
+        return;
+      }
+      case "started":
+      case "applied":
+      case "stopped":
+        return;
+    }
+  }
+
+  private setDrain(virtualServer: string, realServer: string, on: boolean): MaintenanceResult {
+    if (!this.directorWanted) return { ok: false, status: 404, error: "no virtual_server is configured" };
+    const vs = this.ipvs?.virtualServers.find((v) => v.id === virtualServer);
+    if (!vs) return { ok: false, status: 404, error: `no virtual server ${virtualServer}` };
+    if (!vs.realServers.some((r) => r.id === realServer)) return { ok: false, status: 404, error: `no real server ${realServer} in ${virtualServer}` };
+    if (this.stopping) return { ok: false, status: 409, error: "tandem is stopping" };
+    const already = this.intent.drains().drained.some((d) => d.virtualServer === virtualServer && d.realServer === realServer) === on;
+    const saved = this.intent.setDrain(virtualServer, realServer, on, this.deps.clock.wallMs());
+    this.director.send({ type: "intent", intent: this.intent.drains() });
+    const effect = already ? `already ${on ? "drained" : "in service"}` : on ? "weight 0 until its connections end, then out" : "back at its weight";
+    return { ok: true, detail: saved.persisted ? effect : `${effect} (not saved: ${saved.error}; it holds until tandem restarts)` };
   }
 
   private setMaintenance(instance: string, on: boolean): MaintenanceResult {
@@ -255,7 +360,8 @@ export class Supervisor {
     }
     const how = exit.killedFor ? `was killed: it ${exit.killedFor}` : exit.signal ? `died from ${exit.signal}` : `exited with status ${exit.exitCode}`;
     const next = exit.restartInMs === undefined ? "" : `; restarting in ${(exit.restartInMs / 1000).toFixed(1)} s`;
-    const summary = `${role === "vrrp" ? "the VRRP engine" : "the observer (API, history)"} (pid ${exit.pid}) ${how}${next}`;
+    const who = role === "vrrp" ? "the VRRP engine" : role === "director" ? "the director (IPVS)" : "the observer (API, history)";
+    const summary = `${who} (pid ${exit.pid}) ${how}${next}`;
     if (exit.restartInMs !== undefined) logger.error(summary);
     this.record({
       kind: "process.exit",

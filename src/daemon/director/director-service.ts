@@ -1,0 +1,214 @@
+// The director's logic, apart from its process (director-command.ts): turns the
+// configuration into plans, runs the Director over the kernel's IPVS table, follows reloads
+// and the operator's drains, and reports events, status and the drains in progress to the
+// supervisor. Where the kernel has no IPVS it says so and tries again; nothing else stops.
+import type { Clock, TimerHandle } from "../../common/clock.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { Config } from "../../config/index.ts";
+import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
+import type { DirectorIntent } from "../../ipvs/director-types.ts";
+import type { DrainState } from "../../ipvs/drain.ts";
+import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
+import type { NewEvent } from "../../store/event.ts";
+import type { FromDirector, ToDirector } from "../ipc/messages.ts";
+import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
+
+export type KernelOpen = { ok: true; kernel: IpvsKernelPort; close(): void } | { ok: false; reason: string };
+
+export interface DirectorServiceDeps {
+  send(message: FromDirector): void;
+  clock: Clock;
+  logger: Logger;
+  openKernel(): Promise<KernelOpen>;
+  ownership: OwnershipPort;
+  /** The configuration's virtual servers and the drain timeout, as the director plans them. */
+  plan(config: Config): { virtualServers: VirtualServerPlan[]; drainTimeoutMs: number };
+}
+
+type StartMessage = Extract<ToDirector, { type: "start" }>;
+
+/** Where there is no IPVS, try again this often (the module may be loaded later). */
+export const KERNEL_RETRY_MS = 30_000;
+/** A pass at least this often repairs what others changed in the table. */
+export const DRIFT_SCAN_MS = 10_000;
+/** The status goes to the supervisor at least this often. */
+export const STATUS_REFRESH_MS = 1_000;
+
+export class DirectorService {
+  private director: Director | undefined;
+  private kernel: KernelOpen | undefined;
+  private config: Config;
+  private intent: DirectorIntent;
+  private drainState: DrainState;
+  private readonly keepIpvsOnStop: boolean;
+  private lastApply: ApplyRecord | undefined;
+  private driftRepairs = 0;
+  private statusTimer: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly deps: DirectorServiceDeps,
+    start: StartMessage,
+  ) {
+    this.config = start.config;
+    this.intent = start.intent;
+    this.drainState = start.drainState;
+    this.keepIpvsOnStop = start.keepIpvsOnStop;
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+    this.deps.send({ type: "started" });
+    this.sendStatus();
+  }
+
+  handle(message: ToDirector): void {
+    switch (message.type) {
+      case "apply":
+        this.config = message.config;
+        void (this.director?.reload(this.deps.plan(message.config).virtualServers) ?? Promise.resolve()).then(() => {
+          this.deps.send({ type: "applied" });
+          this.sendStatus();
+        });
+        return;
+      case "intent":
+        this.intent = message.intent;
+        void this.director?.setIntent(message.intent).then(() => this.sendStatus());
+        return;
+      case "stop":
+        void this.stop(message.reason);
+        return;
+      case "start":
+        return;
+    }
+  }
+
+  async stop(reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.statusTimer?.cancel();
+    this.retryTimer?.cancel();
+    const release = !this.keepIpvsOnStop;
+    this.deps.logger.info(`stopping (${reason}): ${release ? "removing the IPVS services tandem created" : "leaving the IPVS table serving (-I)"}`);
+    await this.director?.stop(release);
+    if (this.kernel?.ok) this.kernel.close();
+    this.deps.send({ type: "stopped" });
+  }
+
+  /** Opens the kernel's IPVS; without it, reports the director unavailable and tries again later. */
+  private async connect(): Promise<void> {
+    const { clock, logger } = this.deps;
+    this.kernel = await this.deps.openKernel();
+    if (!this.kernel.ok) {
+      logger.warn(`IPVS director unavailable: ${this.kernel.reason}; VRRP runs on, trying again in ${KERNEL_RETRY_MS / 1000} s`);
+      this.report({
+        kind: "ipvs.director",
+        summary: `IPVS director unavailable: ${this.kernel.reason}`,
+        data: { available: false, reason: this.kernel.reason },
+      });
+      this.retryTimer = clock.at(clock.nowMs() + KERNEL_RETRY_MS, () => void this.connect().then(() => this.sendStatus()));
+      return;
+    }
+    const planned = this.deps.plan(this.config);
+    this.director = new Director({
+      kernel: this.kernel.kernel,
+      ownership: this.deps.ownership,
+      clock,
+      logger,
+      report: (report) => this.onReport(report),
+      drainTimeoutMs: planned.drainTimeoutMs,
+      driftScanMs: DRIFT_SCAN_MS,
+    });
+    this.report({ kind: "ipvs.director", summary: "IPVS director available", data: { available: true } });
+    await this.director.start(planned.virtualServers, this.intent, this.drainState);
+  }
+
+  private onReport(report: DirectorReport): void {
+    const { logger, clock } = this.deps;
+    switch (report.kind) {
+      case "quorum": {
+        const effect = report.effect;
+        if (effect.kind === "record") {
+          logger.info(effect.message);
+          this.report({
+            kind: "ipvs.real-server",
+            summary: effect.message,
+            data: { event: effect.event, cause: effect.cause, virtualServer: effect.virtualServer, realServer: effect.realServer },
+          });
+        }
+        return;
+      }
+      case "drain":
+        logger.info(`drain ${report.effect.kind}: ${report.effect.service} -> ${report.effect.destination} (${report.effect.cause})`);
+        this.report({
+          kind: "ipvs.drain",
+          summary: `${report.effect.kind.replace("drain-", "drain ")} for ${report.effect.destination} in ${report.effect.service}`,
+          data: { ...report.effect },
+        });
+        this.syncDrainState();
+        return;
+      case "applied": {
+        this.lastApply = {
+          atMs: clock.wallMs(),
+          cause: report.cause,
+          writes: report.ops.length,
+          failures: report.failures.length,
+          durationMs: report.durationMs,
+        };
+        for (const failure of report.failures) logger.warn(`IPVS ${describeOp(failure.op)} failed: ${failure.reason}`);
+        for (const op of report.ops)
+          if ("identityChange" in op && op.identityChange && op.kind.startsWith("delete"))
+            logger.warn(`IPVS ${describeOp(op)}: ${op.identityChange.from} becomes ${op.identityChange.to}; its connections break`);
+        this.report({
+          kind: "ipvs.apply",
+          summary: `IPVS: ${report.ops.length} write(s) (${report.cause})${report.failures.length ? `, ${report.failures.length} failed` : ""}`,
+          data: { ...this.lastApply },
+        });
+        this.syncDrainState();
+        return;
+      }
+      case "drift-repaired":
+        this.driftRepairs++;
+        logger.warn(`IPVS table changed behind tandem's back: repaired with ${report.ops.length} write(s): ${report.ops.map(describeOp).join("; ")}`);
+        this.report({
+          kind: "ipvs.drift-repaired",
+          summary: `IPVS drift repaired: ${report.ops.length} write(s)`,
+          data: { writes: report.ops.length, ops: report.ops.map(describeOp).slice(0, 20) },
+        });
+        return;
+      case "kernel-unreachable":
+        logger.error(`IPVS: the kernel's table cannot be read: ${report.reason}`);
+        return;
+    }
+  }
+
+  private syncDrainState(): void {
+    const state = this.director?.drainState();
+    if (state && JSON.stringify(state) !== JSON.stringify(this.drainState)) {
+      this.drainState = state;
+      this.deps.send({ type: "drain-state", state });
+    }
+  }
+
+  private report(event: { kind: string; summary: string; data: Record<string, unknown> }): void {
+    this.deps.send({ type: "event", event: { ...event, atMs: this.deps.clock.wallMs() } as NewEvent });
+  }
+
+  private sendStatus(): void {
+    this.statusTimer?.cancel();
+    if (this.stopping) return;
+    const { clock } = this.deps;
+    const snapshot = this.director?.snapshot();
+    const status = ipvsStatus({
+      available: this.kernel?.ok === true,
+      ...(this.kernel && !this.kernel.ok ? { reason: this.kernel.reason } : {}),
+      resolved: this.director?.virtualServers() ?? [],
+      snapshot,
+      ...(this.lastApply ? { lastApply: this.lastApply } : {}),
+      driftRepairs: this.driftRepairs,
+    });
+    this.deps.send({ type: "status", status });
+    this.statusTimer = clock.at(clock.nowMs() + STATUS_REFRESH_MS, () => this.sendStatus());
+  }
+}

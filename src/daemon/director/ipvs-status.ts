@@ -1,0 +1,101 @@
+// The director's state as the API shows it (IpvsView): each virtual server with its quorum
+// and sorry server, each real server with the weight the director asks for beside the one
+// the kernel has, its health, drain and connections. Built from what the last pass saw. Pure.
+import type { IpvsView, RealServerIpvsView, VirtualServerIpvsView } from "../../api/ports.ts";
+import type { DirectorSnapshot } from "../../ipvs/director.ts";
+import { drainKey } from "../../ipvs/drain.ts";
+import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
+import { destinationText, serviceKeyText, type DestinationAddress, type ForwardMethod, type ObservedDestination, type ServiceSpec } from "../../ipvs/types.ts";
+
+export interface ApplyRecord {
+  atMs: number;
+  cause: string;
+  writes: number;
+  failures: number;
+  durationMs: number;
+}
+
+export interface IpvsStatusInput {
+  available: boolean;
+  reason?: string;
+  resolved: readonly ResolvedVirtualServer[];
+  snapshot: DirectorSnapshot | undefined;
+  lastApply?: ApplyRecord;
+  driftRepairs: number;
+  observedAtMs?: number;
+}
+
+export function ipvsStatus(input: IpvsStatusInput): IpvsView {
+  const { snapshot } = input;
+  const observed = new Map((snapshot?.observed.services ?? []).map((s) => [serviceKeyText(s.key), s]));
+  const configured = new Set(input.resolved.flatMap((vs) => vs.services.map((s) => serviceKeyText(s.key))));
+  const views = new Map((snapshot?.desired.realServers ?? []).map((v) => [`${v.virtualServer}|${v.realServer}`, v]));
+  const quorum = new Map((snapshot?.desired.virtualServers ?? []).map((v) => [v.virtualServer, v]));
+  const drains = new Map((snapshot?.drains.entries ?? []).map((e) => [drainKey(e.service, e.destination), e]));
+
+  const virtualServers = input.resolved.map((vs): VirtualServerIpvsView => {
+    const first = vs.services[0];
+    const inKernel = (server: DestinationAddress): ObservedDestination[] =>
+      vs.services.flatMap((s) => observed.get(serviceKeyText(s.key))?.destinations.filter((d) => destinationText(d) === destinationText(server)) ?? []);
+    const realServers = vs.realServers.map((rs): RealServerIpvsView => {
+      const view = views.get(`${vs.id}|${rs.id}`);
+      const kernel = inKernel(rs);
+      const drain = first ? drains.get(drainKey(first.key, rs)) : undefined;
+      const sum = (pick: (d: ObservedDestination) => number) => kernel.reduce((total, d) => total + pick(d), 0);
+      return {
+        id: rs.id,
+        address: rs.address.text,
+        port: rs.port,
+        forward: lbKind(rs.forward),
+        configuredWeight: rs.weight,
+        ...(view?.desiredWeight === undefined ? {} : { desiredWeight: view.desiredWeight }),
+        ...(kernel[0] === undefined ? {} : { kernelWeight: kernel[0].weight }),
+        alive: view?.alive ?? false,
+        drained: view?.drained ?? false,
+        ...(drain ? { draining: { cause: drain.cause, sinceMs: drain.startedAtMs, deadlineMs: drain.deadlineMs } } : {}),
+        reason: view?.reason ?? "not yet evaluated",
+        activeConnections: sum((d) => d.stats.activeConnections),
+        inactiveConnections: sum((d) => d.stats.inactiveConnections),
+        connectionsPerSecond: sum((d) => d.stats.connectionsPerSecond),
+        bytesInPerSecond: sum((d) => d.stats.bytesInPerSecond),
+        bytesOutPerSecond: sum((d) => d.stats.bytesOutPerSecond),
+      };
+    });
+    const liveWeight = realServers.reduce((total, rs) => total + (rs.alive && !rs.drained ? (rs.desiredWeight ?? 0) : 0), 0);
+    const q = quorum.get(vs.id);
+    return {
+      id: vs.id,
+      services: vs.services.map((s) => serviceKeyText(s.key)),
+      scheduler: first?.scheduler ?? "",
+      flags: first ? flagNames(first) : [],
+      persistenceTimeoutS: first?.timeoutS ?? 0,
+      quorum: { up: q?.quorumUp ?? false, quorum: vs.quorum, hysteresis: vs.hysteresis, liveWeight },
+      ...(vs.sorryServer ? { sorryServer: { address: vs.sorryServer.address.text, port: vs.sorryServer.port, active: q?.sorryServerActive ?? false } } : {}),
+      realServers,
+    };
+  });
+  return {
+    available: input.available,
+    ...(input.reason === undefined ? {} : { reason: input.reason }),
+    virtualServers,
+    foreignServices: [...observed.keys()].filter((key) => !configured.has(key) && !(snapshot?.owned.has(key) ?? false)).sort(),
+    ...(input.lastApply ? { lastApply: input.lastApply } : {}),
+    driftRepairs: input.driftRepairs,
+    ...(input.observedAtMs === undefined ? {} : { observedAtMs: input.observedAtMs }),
+  };
+}
+
+function lbKind(forward: ForwardMethod): "NAT" | "DR" | "TUN" {
+  return forward === "tunnel" ? "TUN" : forward === "direct-route" ? "DR" : "NAT";
+}
+
+function flagNames(service: ServiceSpec): string[] {
+  const { flags } = service;
+  return [
+    ...(flags.persistent ? ["persistent"] : []),
+    ...(flags.onePacket ? ["ops"] : []),
+    ...(flags.sched1 ? ["flag-1"] : []),
+    ...(flags.sched2 ? ["flag-2"] : []),
+    ...(flags.sched3 ? ["flag-3"] : []),
+  ];
+}
