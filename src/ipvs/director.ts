@@ -58,6 +58,8 @@ const DEFAULT_RETRY_MS = 1_000;
 export interface DirectorSnapshot {
   desired: DesiredTableResult;
   observed: IpvsTable<ObservedService>;
+  /** Wall-clock ms of that dump. */
+  observedAtMs: number;
   drains: DrainState;
   owned: ReadonlySet<string>;
 }
@@ -207,6 +209,9 @@ export class Director {
     if (ops.length > 0) this.options.report({ kind: "applied", cause, ops, failures, durationMs: clock.nowMs() - startedMs });
     if (cause === "drift-scan" && ops.length > 0) this.options.report({ kind: "drift-repaired", ops });
 
+    // What the kernel has now, for the status: read back after writing (the writes were acked,
+    // but the table is the kernel's word, not ours).
+    if (ops.length > 0) observed = await kernel.dump().catch(() => observed);
     this.owned = ownedAfter(
       scope,
       drained.desired,
@@ -214,7 +219,7 @@ export class Director {
     );
     const recorded = this.options.ownership.replace(this.owned, clock.wallMs());
     if (!recorded.ok) logger.error(recorded.reason);
-    this.last = { desired, observed, drains: this.drains, owned: this.owned };
+    this.last = { desired, observed, observedAtMs: clock.wallMs(), drains: this.drains, owned: this.owned };
 
     if (this.stopped) return;
     // EEXIST, ENOENT, ESRCH: someone else changed the table meanwhile; read it again soon.

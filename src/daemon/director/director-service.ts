@@ -205,6 +205,7 @@ export class DirectorService {
       ...(this.kernel && !this.kernel.ok ? { reason: this.kernel.reason } : {}),
       resolved: this.director?.virtualServers() ?? [],
       snapshot,
+      ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
       ...(this.lastApply ? { lastApply: this.lastApply } : {}),
       driftRepairs: this.driftRepairs,
     });

@@ -1,0 +1,123 @@
+// The director's process logic on the fake kernel: it starts, programs the table and says
+// so in its status and events; where there is no IPVS it reports itself unavailable and
+// tries again; drains come and go through intent messages and the drains in progress go
+// back to the supervisor; a stop removes tandem's services, or with -I leaves them serving.
+import { describe, expect, test } from "bun:test";
+import { FakeClock } from "../../../../src/common/clock.ts";
+import { memoryLogger } from "../../../../src/common/logger.ts";
+import type { Config } from "../../../../src/config/index.ts";
+import { DirectorService, KERNEL_RETRY_MS, type KernelOpen } from "../../../../src/daemon/director/director-service.ts";
+import type { FromDirector } from "../../../../src/daemon/ipc/messages.ts";
+import { NO_DRAINS } from "../../../../src/ipvs/drain.ts";
+import type { VirtualServerPlan } from "../../../../src/ipvs/virtual-server-plan.ts";
+import { FakeIpvsKernel } from "../../support/fake-ipvs-kernel.ts";
+import { ip, realServer, virtualServer } from "../../ipvs/support/plans.ts";
+
+const PLANS: VirtualServerPlan[] = [
+  virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80, { weight: 3 }), realServer("10.0.1.3", 80, { weight: 1 })], { scheduler: "wrr" }),
+];
+const CONFIG = {} as Config; // the plan function below stands for the config's virtual servers
+
+/** [address, weight] of the one service's destinations, in address order. */
+function weights(kernel: FakeIpvsKernel): [string, number][] {
+  return kernel
+    .dump()
+    .services[0]!.destinations.map((d): [string, number] => [d.address.text, d.weight])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 30; i++) await Promise.resolve();
+}
+
+function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolean } = {}) {
+  const clock = new FakeClock();
+  const kernel = new FakeIpvsKernel();
+  const sent: FromDirector[] = [];
+  let owned = new Set<string>();
+  const service = new DirectorService(
+    {
+      send: (m) => sent.push(m),
+      clock,
+      logger: memoryLogger(),
+      openKernel: async (): Promise<KernelOpen> =>
+        (options.kernelAvailable?.() ?? true)
+          ? { ok: true, kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) }, close: () => {} }
+          : { ok: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" },
+      ownership: { owned: () => new Set(owned), replace: (s) => ((owned = new Set(s)), { ok: true }) },
+      plan: () => ({ virtualServers: PLANS, drainTimeoutMs: 300_000 }),
+    },
+    {
+      type: "start",
+      config: CONFIG,
+      intent: { drained: [] },
+      drainState: NO_DRAINS,
+      keepIpvsOnStop: options.keepIpvsOnStop ?? false,
+      ownershipFile: ":memory:",
+      log: { console: false, syslog: false, facility: undefined, detail: false },
+    },
+  );
+  const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
+  const events = () => sent.flatMap((m) => (m.type === "event" ? [m.event] : []));
+  return { clock, kernel, sent, service, statuses, events };
+}
+
+describe("DirectorService", () => {
+  test("start: the table is programmed, the status shows desired beside kernel weights, the events say what happened", async () => {
+    const { service, kernel, sent, statuses, events } = rig();
+    await service.start();
+    expect(sent.filter((m) => m.type === "started")).toHaveLength(1);
+    expect(weights(kernel)).toEqual([
+      ["10.0.1.2", 3],
+      ["10.0.1.3", 1],
+    ]);
+    const status = statuses().at(-1)!;
+    expect(status.available).toBe(true);
+    expect(status.virtualServers.map((v) => v.id)).toEqual(["TCP 10.0.0.1:80"]);
+    expect(status.virtualServers[0]!.realServers.map((r) => [r.id, r.desiredWeight, r.kernelWeight, r.alive])).toEqual([
+      ["10.0.1.2:80", 3, 3, true],
+      ["10.0.1.3:80", 1, 1, true],
+    ]);
+    expect(status.lastApply?.writes).toBe(3);
+    expect(events().map((e) => e.kind as string)).toContain("ipvs.apply");
+  });
+
+  test("no IPVS in the kernel: reported unavailable, with why, and tried again later", async () => {
+    let available = false;
+    const { service, clock, kernel, statuses } = rig({ kernelAvailable: () => available });
+    await service.start();
+    expect(statuses().at(-1)).toMatchObject({ available: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" });
+    available = true;
+    clock.advance(KERNEL_RETRY_MS);
+    await settle();
+    expect(kernel.dump().services).toHaveLength(1);
+    expect(statuses().at(-1)!.available).toBe(true);
+  });
+
+  test("a drain through intent holds the server at weight 0 and hands the drains in progress to the supervisor", async () => {
+    const { service, kernel, sent } = rig();
+    await service.start();
+    kernel.setConnections({ kind: "address", protocol: "TCP", address: ip("10.0.0.1"), port: 80 }, { address: ip("10.0.1.3"), port: 80 }, 2, 0);
+    service.handle({ type: "intent", intent: { drained: [{ virtualServer: "TCP 10.0.0.1:80", realServer: "10.0.1.3:80" }] } });
+    await settle();
+    expect(weights(kernel)).toEqual([
+      ["10.0.1.2", 3],
+      ["10.0.1.3", 0],
+    ]);
+    const drainStates = sent.flatMap((m) => (m.type === "drain-state" ? [m.state] : []));
+    expect(drainStates.at(-1)!.entries.map((e) => [e.destination.address.text, e.cause, e.phase])).toEqual([["10.0.1.3", "operator", "draining"]]);
+  });
+
+  test("stop removes tandem's services; with -I the table keeps serving", async () => {
+    const released = rig();
+    await released.service.start();
+    await released.service.stop("SIGTERM");
+    expect(released.kernel.dump().services).toEqual([]);
+    expect(released.sent.at(-1)).toEqual({ type: "stopped" });
+
+    const kept = rig({ keepIpvsOnStop: true });
+    await kept.service.start();
+    await kept.service.stop("SIGTERM");
+    expect(kept.kernel.dump().services).toHaveLength(1);
+  });
+});
