@@ -73,6 +73,7 @@ export type Command =
   /** Internal: the daemon's VRRP engine and its observer, started by the supervisor. */
   | { kind: "engine" }
   | { kind: "observer" }
+  | { kind: "director" }
   | { kind: "version" }
   | { kind: "help" }
   | { kind: "usage-error"; message: string };
@@ -161,10 +162,9 @@ export function parseArgs(argv: readonly string[]): Command {
   if (subcommand === "tls-certificate") return parseTlsCertificateArgs(args);
   if (subcommand === "__validate-config")
     return args.length === 0 ? { kind: "validate-child" } : { kind: "usage-error", message: "__validate-config takes no arguments (it is internal)" };
-  if (subcommand === "__engine" || subcommand === "__observer") {
-    return args.length === 0
-      ? { kind: subcommand === "__engine" ? "engine" : "observer" }
-      : { kind: "usage-error", message: `${subcommand} takes no arguments (it is internal)` };
+  const internal = { __engine: "engine", __observer: "observer", __director: "director" } as const;
+  if (subcommand === "__engine" || subcommand === "__observer" || subcommand === "__director") {
+    return args.length === 0 ? { kind: internal[subcommand] } : { kind: "usage-error", message: `${subcommand} takes no arguments (it is internal)` };
   }
   if (subcommand !== undefined && !["run", "check", "version", "help"].includes(subcommand)) {
     return {
