@@ -147,8 +147,9 @@ export function finishVirtualServer(d: VirtualServerDraft, groups: ReadonlyMap<s
   let sorryServer: SorryServer | undefined;
   if (sorry) {
     const forwarding = forwardingFor(sorry.forwarding);
+    // validate_check_config fills in a NAT real server's missing port, never a NAT sorry server's: ipvs_cmd gives it port 0.
     const port =
-      d.key.kind === "group"
+      d.key.kind === "group" || forwarding.lbKind === "NAT"
         ? sorry.port
         : serverPort(forwarding.lbKind, sorry.port, d.key.kind === "fwmark", vsPort, "sorry_server", sorry.location, name, diag);
     sorryServer = { address: sorry.address, port, ...withTunnel(forwarding), inhibitOnFailure: sorry.inhibitOnFailure ?? false, location: sorry.location };

@@ -5,8 +5,9 @@ import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import type { LbKind, RealServer, SorryServer, VirtualServerGroup } from "./model.ts";
 
 /**
- * validate_check_config's ports outside groups: NAT keeps its own port (the service's if none,
- * unless fwmark); any other method uses the service's (none for fwmark), saying so when written otherwise.
+ * validate_check_config's ports outside groups: NAT keeps its own port (a real server the
+ * service's if none, unless fwmark; the caller leaves a NAT sorry server's alone, as keepalived
+ * does); any other method uses the service's (none for fwmark), saying so when written otherwise.
  */
 export function serverPort(
   lbKind: LbKind,

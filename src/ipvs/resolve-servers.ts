@@ -67,13 +67,22 @@ export function filterFamilies(
 }
 
 /**
- * validate_check_config's port rules outside groups: NAT keeps its own port (the VS port if
- * none); DR and TUN use the VS port (a fwmark's is 0). Groups keep ports as written; the
- * desired table gives DR/TUN each entry's port there, as ipvs_group_cmd does.
+ * validate_check_config's port rules outside groups: NAT keeps its own port (a real server
+ * the VS port if none, a sorry server none: keepalived only fills in real servers'); DR and
+ * TUN use the VS port (a fwmark's is 0). Groups keep ports as written; the desired table gives
+ * DR/TUN each entry's port there, as ipvs_group_cmd does.
  */
-function correctedPort(key: VirtualServerKeyPlan, forwarding: ForwardingPlan, port: number, what: string, label: string, notes: string[]): number {
+function correctedPort(
+  key: VirtualServerKeyPlan,
+  forwarding: ForwardingPlan,
+  port: number,
+  server: { sorry: boolean; what: string },
+  label: string,
+  notes: string[],
+): number {
+  const what = server.what;
   if (key.kind === "group") return port;
-  if (forwarding.method === "NAT") return key.kind === "address" && port === 0 ? key.port : port;
+  if (forwarding.method === "NAT") return key.kind === "address" && port === 0 && !server.sorry ? key.port : port;
   if (key.kind === "fwmark") {
     if (port !== 0) notes.push(`${label}: fwmark virtual server, ${what} has port ${port} specified; cleared (keepalived does the same)`);
     return 0;
@@ -100,9 +109,9 @@ export function resolveServers(
   const forwardingOf = (own: ForwardingPlan | undefined) => own ?? plan.forwarding ?? NAT;
   if (!plan.forwarding && (kept.realServers.some((rs) => !rs.forwarding) || (kept.sorryServer && !kept.sorryServer.forwarding)))
     notes.push(`${label}: no forwarding method set, setting default NAT (as keepalived does)`);
-  const destination = (address: IpAddress, port: number, own: ForwardingPlan | undefined, what: string): ResolvedDestination => {
+  const destination = (address: IpAddress, port: number, own: ForwardingPlan | undefined, server: { sorry: boolean; what: string }): ResolvedDestination => {
     const forwarding = forwardingOf(own);
-    return { address, port: correctedPort(plan.key, forwarding, port, what, label, notes), ...forwardingSpec(forwarding) };
+    return { address, port: correctedPort(plan.key, forwarding, port, server, label, notes), ...forwardingSpec(forwarding) };
   };
 
   const realServers: ResolvedRealServer[] = [];
@@ -117,7 +126,7 @@ export function resolveServers(
       continue;
     }
     configured.add(written);
-    const target = destination(rs.address, rs.port, rs.forwarding, `real server ${rs.address.text}`);
+    const target = destination(rs.address, rs.port, rs.forwarding, { sorry: false, what: `real server ${rs.address.text}` });
     const id = destinationText(target);
     if (ids.has(id)) {
       notes.push(`${label}: real server ${written} becomes ${id} like an earlier one once its port is corrected; the second is removed`);
@@ -157,7 +166,7 @@ export function resolveServers(
         );
       inhibit = twinInhibit;
     }
-    const target = destination(sorry.address, sorry.port, sorry.forwarding, "sorry server");
+    const target = destination(sorry.address, sorry.port, sorry.forwarding, { sorry: true, what: "sorry server" });
     result.sorryServer = {
       ...target,
       keepalivedName: keepalivedTrio(target.address, protocol, target.port),

@@ -380,6 +380,13 @@ describe("sorry_server", () => {
     expect(vsOf(r)?.sorryServer).toMatchObject({ address: v6("2001:db8::9"), port: 8080 });
   });
 
+  test("a NAT sorry server without a port keeps none: keepalived fills in only real servers' ports (validate_check_config), so ipvs_cmd gives it port 0", () => {
+    const r = withLine("sorry_server 10.0.0.9", "10.0.0.1 80", "  real_server 10.0.0.2 {\n  }\n");
+    expect(r.messages).toEqual([]);
+    expect(vsOf(r)?.sorryServer).toMatchObject({ port: 0, lbKind: "NAT" });
+    expect(vsOf(r)?.realServers[0]?.port).toBe(80);
+  });
+
   test("sorry_server_inhibit and sorry_server_lvs_method after it", () => {
     const r = withLine("sorry_server 10.0.0.9\n  sorry_server_inhibit\n  sorry_server_lvs_method TUN type gre csum");
     expect(r.messages).toEqual([]);

@@ -341,6 +341,12 @@ describe("real and sorry servers (check_data.c validate_check_config, check_pars
     });
   });
 
+  test("a NAT sorry server keeps port 0 where a NAT real server takes the service's (validate_check_config fills in only real servers')", () => {
+    const { vs } = only(virtualServer("10.0.0.1", 80, [realServer("10.0.0.2", 0)], { sorryServer: { address: ip("10.0.0.9"), port: 0, inhibit: false } }));
+    expect(vs.realServers[0]!.port).toBe(80);
+    expect(vs.sorryServer).toMatchObject({ forward: "masquerade", port: 0, keepalivedName: "[10.0.0.9]:tcp:0" });
+  });
+
   test("ha_suspend cannot be used with fwmarks (validate_check_config)", () => {
     const { vs, notes } = only(virtualServer("10.0.0.1", 0, rs, { key: { kind: "fwmark", fwmark: 1 }, haSuspend: true }));
     expect(vs.haSuspend).toBe(false);
