@@ -27,6 +27,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return runCommand(command.options);
     case "state":
     case "events":
+    case "ipvs":
       return clientCommand(command.kind, command.options);
     case "tls-certificate":
       return tlsCertificateCommand(command.options);

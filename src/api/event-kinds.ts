@@ -18,6 +18,14 @@ const KIND_SET: Readonly<Record<EventKind, true>> = {
   "process.exit": true,
   "history.degraded": true,
   "history.recovered": true,
+  "ipvs.real-server": true,
+  "ipvs.quorum": true,
+  "ipvs.sorry-server": true,
+  "ipvs.drain": true,
+  "ipvs.drift-repaired": true,
+  "ipvs.apply": true,
+  "ipvs.sync-daemon": true,
+  "ipvs.director": true,
 };
 
 export const API_EVENT_KINDS: readonly EventKind[] = Object.freeze(Object.keys(KIND_SET) as EventKind[]);

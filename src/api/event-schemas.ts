@@ -1,6 +1,7 @@
 // JSON Schemas (2020-12, as OpenAPI 3.1 uses) of the event history's records, one variant
-// per kind with its typed data, mirroring store/event.ts's EventDataByKind.
-import type { EventKind } from "../store/event.ts";
+// per kind with its typed data, mirroring store/event.ts's EventDataByKind (the director's
+// ipvs.* kinds from store/ipvs-event-data.ts included).
+import type { EventKind, IpvsEventDataByKind } from "../store/event.ts";
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -20,6 +21,48 @@ export function object(properties: Record<string, JsonSchema>, optional: readonl
     additionalProperties: false,
   };
 }
+
+const strings: JsonSchema = { type: "array", items: str };
+const virtualServer: JsonSchema = { type: "string", description: 'The virtual server\'s id, as GET /ipvs/state names it ("TCP 10.0.0.1:80")' };
+const realServer: JsonSchema = { type: "string", description: 'The real server\'s id within its virtual server ("10.0.1.2:80")' };
+
+/** store/ipvs-event-data.ts's kinds. */
+const IPVS_EVENT_DATA: Readonly<Record<keyof IpvsEventDataByKind, JsonSchema>> = {
+  "ipvs.real-server": object(
+    {
+      virtualServer,
+      realServer,
+      change: { enum: ["added", "removed", "re-weighted"] },
+      cause: { enum: ["check", "reload", "drain", "quorum", "start", "stop"] },
+      fromWeight: int,
+      toWeight: int,
+      detail: str,
+    },
+    ["fromWeight", "toWeight"],
+  ),
+  "ipvs.quorum": object({ virtualServer, state: { enum: ["lost", "regained"] }, liveWeight: int, quorum: int, hysteresis: int }),
+  "ipvs.sorry-server": object({ virtualServer, state: { enum: ["in", "out"] }, sorryServer: { type: "string", description: '"address:port"' } }),
+  "ipvs.drain": object(
+    {
+      virtualServer,
+      realServer,
+      state: { enum: ["started", "finished", "cancelled"] },
+      cause: { enum: ["operator", "removed"] },
+      deadlineMs: { type: "number", description: "started: when it is removed at the latest (wall-clock ms)" },
+      how: { enum: ["connections-zero", "timeout", "immediate", "gone"], description: "finished: how" },
+      why: { enum: ["undrained", "back-in-config", "not-desired"], description: "cancelled: why" },
+      connections: { type: "integer", minimum: 0, description: "Active + inactive connections when it ended" },
+    },
+    ["deadlineMs", "how", "why", "connections"],
+  ),
+  "ipvs.drift-repaired": object({
+    ops: { type: "integer", minimum: 0, description: "Writes the repair took" },
+    what: { ...strings, maxItems: 20, description: "What was repaired (at most 20; ops counts them all)" },
+  }),
+  "ipvs.apply": object({ cause: str, writes: int, failures: int, durationMs: num, errors: { ...strings, maxItems: 20 } }, ["errors"]),
+  "ipvs.sync-daemon": object({ state: { enum: ["master", "backup", "stopped"] }, interface: str, syncId: int, ok: bool, detail: str }),
+  "ipvs.director": object({ available: bool, reason: str }, ["reason"]),
+};
 
 const peer = object({ address: str, priority: int });
 const trackerRef = object({ kind: { enum: ["script", "file", "interface"] }, name: str });
@@ -83,6 +126,7 @@ const EVENT_DATA: Readonly<Record<EventKind, JsonSchema>> = {
   ),
   "history.degraded": object({ reason: str }),
   "history.recovered": object({ droppedEvents: int }),
+  ...IPVS_EVENT_DATA,
 };
 
 function eventVariant(kind: EventKind, data: JsonSchema): JsonSchema {
@@ -91,7 +135,10 @@ function eventVariant(kind: EventKind, data: JsonSchema): JsonSchema {
       id: { type: "integer", minimum: 0, description: "Strictly increasing; orders events and is the SSE id" },
       kind: { const: kind },
       atMs: { type: "integer", description: "Wall-clock milliseconds since the epoch" },
-      instance: { type: "string", description: "The VRRP instance or sync group it concerns" },
+      instance: {
+        type: "string",
+        description: "The VRRP instance or sync group it concerns; for ipvs.* the virtual server's id (ipvs.sync-daemon: the VRRP instance it follows)",
+      },
       summary: { type: "string", description: "One line a person reads in a timeline" },
       data,
     },

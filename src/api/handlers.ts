@@ -9,6 +9,7 @@ import { clientAddress } from "./client-address.ts";
 import { ApiError, jsonError } from "./errors.ts";
 import { eventStreamResponse } from "./event-stream.ts";
 import { parseEventsQuery, parseStreamQuery } from "./events-query.ts";
+import { createIpvsHandlers } from "./ipvs-handlers.ts";
 import { renderMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { ApiLimits } from "./limits.ts";
@@ -117,7 +118,14 @@ export function createHandlers(ports: ApiPorts, options: HandlerOptions): Record
     openapi: (c) => c.json(openApiDocument(ports.status.daemon().version)),
     health: (c) => c.json({ status: "ok", history: ports.status.daemon().history.state }),
     metrics: (c) => c.body(renderMetrics(ports.status, options.metrics()), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }),
-    vrrpState: (c) => c.json({ daemon: ports.status.daemon(), instances: ports.status.instances(), groups: ports.status.groups() }),
+    vrrpState: (c) =>
+      c.json({
+        daemon: ports.status.daemon(),
+        instances: ports.status.instances(),
+        groups: ports.status.groups(),
+        // The status page reads GET /ipvs/state only when there is a director, so a VRRP-only box answers it no 404.
+        ipvsDirector: ports.status.ipvs() !== undefined,
+      }),
     vrrpInstance: (c) => {
       const name = c.req.param("name") ?? "";
       const instance = ports.status.instances().find((i) => i.name === name);
@@ -152,5 +160,6 @@ export function createHandlers(ports: ApiPorts, options: HandlerOptions): Record
     },
     config: (c) => c.json(ports.config.effective() as object),
     validateConfig: validateConfig(ports, options),
+    ...createIpvsHandlers(ports),
   };
 }

@@ -3,6 +3,7 @@
 // Restated from vrrp/counters.ts because api/ may not import vrrp/ at run time; the
 // Record keyed by CounterName makes the compiler catch a new counter, and
 // test/unit/api/metric-names.test.ts checks every name against COUNTER_DEFINITIONS.
+// Also node_exporter's IPVS names, which the director's metrics (ipvs-metrics.ts) reuse.
 import type { CounterName } from "../vrrp/counters.ts";
 
 export interface CounterMetric {
@@ -42,3 +43,28 @@ export const KEEPALIVED_STATE_VALUE = Object.freeze({ INIT: 0, BACKUP: 1, MASTER
 
 /** Upper bounds (seconds) of tandem_takeover_duration_seconds: 10 ms .. 10 s. */
 export const TAKEOVER_BUCKETS_S: readonly number[] = Object.freeze([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+
+/**
+ * node_exporter's IPVS collector (collector/ipvs_linux.go): names, help and labels, so the
+ * IPVS panels and alerts built on node_exporter read tandem unchanged. Chosen over the
+ * keepalived exporters': mehdy/keepalived-exporter (whose VRRP names tandem already uses)
+ * exports nothing for LVS, and the other exporter's keepalived_lvs_* name counters without
+ * _total, label the protocol by number and use VRRP names of its own, so no dashboard
+ * reads both it and tandem's VRRP families; node_ipvs_* is what IPVS dashboards know.
+ */
+export const NODE_IPVS_BACKEND_LABELS = Object.freeze(["local_address", "local_port", "remote_address", "remote_port", "proto", "local_mark"] as const);
+
+export const NODE_IPVS_BACKEND_METRICS = Object.freeze({
+  activeConnections: { name: "node_ipvs_backend_connections_active", help: "The current active connections by local and remote address." },
+  inactiveConnections: { name: "node_ipvs_backend_connections_inactive", help: "The current inactive connections by local and remote address." },
+  weight: { name: "node_ipvs_backend_weight", help: "The current backend weight by local and remote address." },
+} as const);
+
+/** node_exporter's totals (/proc/net/ip_vs_stats), by IpvsView["totals"] field. */
+export const NODE_IPVS_TOTAL_METRICS = Object.freeze({
+  connections: { name: "node_ipvs_connections_total", help: "The total number of connections made." },
+  incomingPackets: { name: "node_ipvs_incoming_packets_total", help: "The total number of incoming packets." },
+  outgoingPackets: { name: "node_ipvs_outgoing_packets_total", help: "The total number of outgoing packets." },
+  incomingBytes: { name: "node_ipvs_incoming_bytes_total", help: "The total amount of incoming data." },
+  outgoingBytes: { name: "node_ipvs_outgoing_bytes_total", help: "The total amount of outgoing data." },
+} as const);

@@ -1,7 +1,9 @@
 // GET /metrics: the status as Prometheus families. keepalived-exporter's names, labels
 // and state encoding (iname, intf, vrid, ip_address; INIT 0 .. FAULT 3) so its
-// dashboards and alerts keep working, plus tandem_* extras keepalived cannot give.
+// dashboards and alerts keep working, plus tandem_* extras keepalived cannot give; the
+// director's families (node_exporter's node_ipvs_* and tandem_ipvs_*) in ipvs-metrics.ts.
 import type { CounterName } from "../vrrp/counters.ts";
+import { ipvsFamilies } from "./ipvs-metrics.ts";
 import type { InstanceView, SocketView, StatusSource } from "./ports.ts";
 import { COUNTER_METRICS, KEEPALIVED_STATE_VALUE, TAKEOVER_BUCKETS_S } from "./metric-names.ts";
 import { histogramSamples, renderFamilies, type Labels, type MetricFamily, type Sample } from "./prometheus-text.ts";
@@ -117,6 +119,7 @@ export function metricFamilies(status: StatusSource): MetricFamily[] {
       samples: lastSplitBrain ? [{ labels: { iname: lastSplitBrain.instance, peer: lastSplitBrain.peer }, value: lastSplitBrain.atMs / 1000 }] : [],
     },
     ...socketFamilies(status.sockets()),
+    ...ipvsFamilies(status.ipvs()),
     {
       name: "tandem_history_degraded",
       help: "1 while the event history cannot be written (VRRP runs on)",

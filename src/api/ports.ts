@@ -126,6 +126,11 @@ export interface IpvsView {
   foreignServices: string[];
   lastApply?: { atMs: number; cause: string; writes: number; failures: number; durationMs: number };
   driftRepairs: number;
+  /**
+   * The kernel's IPVS counters since boot over every service, tandem's or not
+   * (/proc/net/ip_vs_stats, which node_exporter's node_ipvs_*_total read); absent when unknown.
+   */
+  totals?: { connections: number; incomingPackets: number; outgoingPackets: number; incomingBytes: number; outgoingBytes: number };
   /** Wall-clock ms of the last kernel dump. */
   observedAtMs?: number;
 }

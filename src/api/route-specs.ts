@@ -1,64 +1,12 @@
 // Every route the API serves, described once: the app registers its handlers from this
 // table, the OpenAPI document is generated from it, and 405 answers read it.
 import { API_EVENT_KINDS } from "./event-kinds.ts";
-import { ref, type JsonSchema } from "./schemas.ts";
+import { IPVS_ROUTE_SPECS } from "./ipvs-route-specs.ts";
+import { authErrors, error, limitErrors, ok, readAuthErrors, type ParameterSpec, type ResponseSpec, type RouteSpec } from "./route-spec-parts.ts";
+import { ref } from "./schemas.ts";
 
-export type Method = "get" | "post" | "delete";
+export type { Method, ParameterSpec, ResponseSpec, RouteSpec } from "./route-spec-parts.ts";
 
-export interface ParameterSpec {
-  name: string;
-  in: "path" | "query" | "header";
-  required?: boolean;
-  description: string;
-  schema: JsonSchema;
-  /** Repeatable query parameters (kind=a&kind=b). */
-  explode?: boolean;
-}
-
-export interface ResponseSpec {
-  description: string;
-  /** Media type -> schema. */
-  content?: Record<string, JsonSchema>;
-  headers?: Record<string, { description: string; schema: JsonSchema }>;
-}
-
-export interface RouteSpec {
-  method: Method;
-  /** OpenAPI template, e.g. /vrrp/instances/{name}. */
-  path: string;
-  operationId: string;
-  summary: string;
-  tags: string[];
-  parameters?: ParameterSpec[];
-  requestBody?: { required: boolean; description: string; content: Record<string, JsonSchema> };
-  responses: Record<string, ResponseSpec>;
-  /** Needs the bearer token always (every POST and DELETE). */
-  secured?: boolean;
-  /** Never needs the token, even with api_reads_need_token (liveness, the page shell). */
-  public?: boolean;
-}
-
-const json = (schema: JsonSchema) => ({ "application/json": schema });
-const ok = (description: string, schema: JsonSchema): ResponseSpec => ({ description, content: json(schema) });
-const error = (description: string): ResponseSpec => ({ description, content: json(ref("Error")) });
-const authErrors: Record<string, ResponseSpec> = {
-  "401": {
-    ...error("No token configured, or no usable Authorization: Bearer header"),
-    headers: { "WWW-Authenticate": { description: 'Bearer realm="tandem"', schema: { type: "string" } } },
-  },
-  "403": error("Wrong token"),
-};
-const readAuthErrors: Record<string, ResponseSpec> = {
-  "401": { ...error("With api_reads_need_token: no usable Authorization: Bearer header"), headers: authErrors["401"]!.headers },
-  "403": error("With api_reads_need_token: wrong token"),
-};
-const retryAfter = { "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } } };
-/** What any route may answer when the caller or the box is over a limit (limits.ts). */
-const limitErrors: Record<string, ResponseSpec> = {
-  "414": error("Path and query longer than the API accepts"),
-  "429": { ...error("Too many requests (or event streams, or validations) in progress from this address"), headers: retryAfter },
-  "503": { ...error("The API as a whole is at its limit of requests (or streams, or validations)"), headers: retryAfter },
-};
 const instanceName: ParameterSpec = { name: "name", in: "path", required: true, description: "vrrp_instance name", schema: { type: "string" } };
 const timeParam = (name: string, description: string): ParameterSpec => ({
   name,
@@ -162,6 +110,7 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
       "409": error("Refused in the present state"),
     },
   },
+  ...IPVS_ROUTE_SPECS,
   {
     method: "get",
     path: "/events",

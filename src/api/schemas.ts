@@ -1,6 +1,7 @@
 // JSON Schemas of every request and response body, mirroring api/ports.ts; they become
 // the OpenAPI document's components and the unit tests validate real responses with them.
 import { EVENT_SCHEMAS, object, type JsonSchema } from "./event-schemas.ts";
+import { IPVS_SCHEMAS } from "./ipvs-schemas.ts";
 
 export type { JsonSchema } from "./event-schemas.ts";
 
@@ -80,8 +81,10 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     daemon: ref("DaemonView"),
     instances: { type: "array", items: ref("InstanceView") },
     groups: { type: "array", items: ref("GroupView") },
+    ipvsDirector: { type: "boolean", description: "A virtual_server is configured: GET /ipvs/state shows the director" },
   }),
   ...EVENT_SCHEMAS,
+  ...IPVS_SCHEMAS,
   Health: object({ status: { const: "ok" }, history: { enum: ["ok", "degraded"] } }),
   EffectiveConfig: { type: "object", description: "The running keepalived.conf as JSON, secrets (auth_pass) masked" },
   ValidateConfigJsonRequest: object({ config: { type: "string", description: "keepalived.conf text" } }),

@@ -1,10 +1,14 @@
 // The event history's record: every transition and why it happened, tracker changes,
 // notify runs, reloads, API actions, daemon start/stop. Produced by the daemon, kept by
-// the store, served by the API. One `kind`, one typed `data` per kind.
+// the store, served by the API. One `kind`, one typed `data` per kind (the director's ipvs.*
+// kinds in ipvs-event-data.ts).
+import type { IpvsEventDataByKind } from "./ipvs-event-data.ts";
+
+export type { IpvsChangeCause, IpvsEventDataByKind } from "./ipvs-event-data.ts";
 
 export type VrrpStateName = "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOP";
 
-export interface EventDataByKind {
+export interface EventDataByKind extends IpvsEventDataByKind {
   "daemon.start": { version: string; configFile: string; pid: number };
   "daemon.stop": { reason: string };
   "vrrp.transition": {
@@ -70,6 +74,14 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "process.exit",
   "history.degraded",
   "history.recovered",
+  "ipvs.real-server",
+  "ipvs.quorum",
+  "ipvs.sorry-server",
+  "ipvs.drain",
+  "ipvs.drift-repaired",
+  "ipvs.apply",
+  "ipvs.sync-daemon",
+  "ipvs.director",
 ];
 
 /** An event as produced (no id yet). */
@@ -78,7 +90,7 @@ export type NewEvent = {
     kind: K;
     /** Wall-clock milliseconds since the epoch. */
     atMs: number;
-    /** The VRRP instance or sync group it concerns, if any. */
+    /** The VRRP instance or sync group it concerns, if any; for ipvs.* the virtual server's id (ipvs-event-data.ts). */
     instance?: string;
     /** One line a person reads in a timeline, e.g. "VI_1 BACKUP -> MASTER: no advert for 3649 ms". */
     summary: string;

@@ -1,5 +1,5 @@
 // The live status page served at GET /: one self-contained HTML document (inline CSS and
-// script, no CDN, works offline) that follows GET /vrrp/state and /events/stream.
+// script, no CDN, works offline) that follows GET /vrrp/state, /ipvs/state and /events/stream.
 //
 // The page's script is plain browser JavaScript in ./browser/*.js, imported as text (each
 // has a .d.ts saying so): it stays real code, with no escaping inside template strings, and
@@ -7,6 +7,8 @@
 // "only common/clock.ts reads the clock"; that rule is about the daemon, not the browser.
 import formatJs from "./browser/format.js" with { type: "text" };
 import cardsJs from "./browser/cards.js" with { type: "text" };
+import ipvsCardsJs from "./browser/ipvs-cards.js" with { type: "text" };
+import ipvsLiveJs from "./browser/ipvs-live.js" with { type: "text" };
 import timelineJs from "./browser/timeline.js" with { type: "text" };
 import liveJs from "./browser/live.js" with { type: "text" };
 import { API_EVENT_KINDS } from "../event-kinds.ts";
@@ -21,6 +23,7 @@ const BODY = `<header class="top">
 <main>
   <section id="instances" class="cards" aria-label="VRRP instances"></section>
   <section id="groups" aria-label="Sync groups"></section>
+  <section id="ipvs" aria-label="IPVS director"></section>
   <section aria-label="Events">
     <h2 class="section">Events <span class="muted small">newest first</span></h2>
     <ol id="timeline" class="timeline"><li class="ev empty muted">Loading…</li></ol>
@@ -29,9 +32,17 @@ const BODY = `<header class="top">
 <noscript>This page needs JavaScript. <code>tandem state</code> and <code>tandem events</code> show the same in a shell.</noscript>`;
 
 /** The files share one scope, in dependency order; strict mode catches typos as errors. */
-const SCRIPT = ['(() => {\n"use strict";', `const EVENT_KINDS = ${JSON.stringify(API_EVENT_KINDS)};`, formatJs, cardsJs, timelineJs, liveJs, "})();"].join(
-  "\n",
-);
+const SCRIPT = [
+  '(() => {\n"use strict";',
+  `const EVENT_KINDS = ${JSON.stringify(API_EVENT_KINDS)};`,
+  formatJs,
+  cardsJs,
+  ipvsCardsJs,
+  timelineJs,
+  ipvsLiveJs,
+  liveJs,
+  "})();",
+].join("\n");
 
 if (/<\/(script|style)/i.test(SCRIPT + STATUS_PAGE_CSS)) throw new Error("status page: a closing tag inside the inline script or style would end it early");
 

@@ -76,6 +76,15 @@ button:disabled { opacity: .6; cursor: progress; }
 button:focus-visible { outline: 2px solid var(--backup); outline-offset: 2px; }
 
 .section { font-size: 14px; margin: 20px 0 6px; }
+.director-down { margin: 0 0 10px; padding: 8px 12px; border-radius: 6px; border: 1px solid #f1a8a2; color: var(--fault); background: var(--fault-bg); }
+.real-servers { font-size: 13px; margin-top: 4px; }
+.real-servers td:last-child { text-align: right; }
+.real-servers button { padding: 2px 10px; white-space: nowrap; }
+.real-servers .num { white-space: nowrap; }
+.vs-cards { grid-template-columns: repeat(auto-fit, minmax(min(100%, 540px), 1fr)); }
+/* A table wider than its card scrolls inside it rather than reaching under the next card. */
+.card.vs { overflow-x: auto; }
+.real-servers .result { display: block; max-width: 18em; margin-left: auto; text-align: left; overflow-wrap: anywhere; }
 .groups { background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
 .groups th, .groups td { padding: 5px 10px; }
 

@@ -30,7 +30,7 @@ export interface RunOptions {
   ignored: string[];
 }
 
-/** `tandem state` / `tandem events`: clients of a running daemon's REST API. */
+/** `tandem state` / `tandem events` / `tandem ipvs`: clients of a running daemon's REST API. */
 export interface ClientOptions {
   /** Base URL of the API; default from the config's api_listen, else http://127.0.0.1:8080. */
   apiUrl: string | undefined;
@@ -66,6 +66,7 @@ export type Command =
   | { kind: "run"; options: RunOptions }
   | { kind: "state"; options: ClientOptions }
   | { kind: "events"; options: ClientOptions }
+  | { kind: "ipvs"; options: ClientOptions }
   | { kind: "tls-certificate"; options: TlsCertificateOptions }
   | { kind: "check"; configFile: string; configId: string | undefined; logFile: string | undefined }
   /** Internal: the child that validates a posted keepalived.conf (validate-child-command.ts). */
@@ -158,7 +159,7 @@ export function parseArgs(argv: readonly string[]): Command {
   const args = [...argv];
   let subcommand: string | undefined;
   if (args[0] !== undefined && !args[0].startsWith("-")) subcommand = args.shift();
-  if (subcommand === "state" || subcommand === "events") return parseClientArgs(subcommand, args);
+  if (subcommand === "state" || subcommand === "events" || subcommand === "ipvs") return parseClientArgs(subcommand, args);
   if (subcommand === "tls-certificate") return parseTlsCertificateArgs(args);
   if (subcommand === "__validate-config")
     return args.length === 0 ? { kind: "validate-child" } : { kind: "usage-error", message: "__validate-config takes no arguments (it is internal)" };
@@ -169,7 +170,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (subcommand !== undefined && !["run", "check", "version", "help"].includes(subcommand)) {
     return {
       kind: "usage-error",
-      message: `unknown command "${subcommand}"; expected run, check, state, events, tls-certificate, version or help (see tandem --help)`,
+      message: `unknown command "${subcommand}"; expected run, check, state, events, ipvs, tls-certificate, version or help (see tandem --help)`,
     };
   }
   const options = defaults();
@@ -238,9 +239,11 @@ function namespaceRefusal(name: string): string {
   return `-s/--namespace is not supported: tandem does not switch network namespaces itself; run it inside the namespace instead: ip netns exec ${name} tandem ... (without -s)`;
 }
 
+export type ClientCommandName = "state" | "events" | "ipvs";
+
 const EVENT_FILTERS = ["since", "until", "kind", "instance", "limit", "cursor", "order"];
 
-function parseClientArgs(command: "state" | "events", args: string[]): Command {
+function parseClientArgs(command: ClientCommandName, args: string[]): Command {
   const options: ClientOptions = { apiUrl: undefined, configFile: DEFAULT_CONFIG_FILE, json: false, query: {} };
   for (let i = 0; i < args.length; i++) {
     const [name, inline] = splitLong(args[i]!.replace(/^--?/, ""));
@@ -319,7 +322,9 @@ Commands:
   state [--api URL]      the running daemon's instances, as a table (--json for JSON)
   events [--since T] [--kind K] [--instance I] [--limit N] [--cursor C] [--api URL]
                          the event history, newest first (--json for JSON)
-    state and events also take:
+  ipvs [--api URL]       the IPVS director's table as ipvsadm -Ln shows it, with each real
+                         server's desired weight and health (--json for JSON)
+    state, events and ipvs also take:
       -f FILE            read api_listen, api_tls_certificate and api_token_file from FILE
       --fingerprint FP   trust an https API whose certificate has this SHA-256 fingerprint
                          (sha256:AB:CD:..., as tls-certificate and first-boot print it)

@@ -1,4 +1,4 @@
-// `tandem state` and `tandem events`: ask a running daemon's REST API and print a table
+// `tandem state`, `tandem events` and `tandem ipvs`: ask a running daemon's REST API and print a table
 // (or the JSON with --json). The API address comes from --api, else the configuration's
 // api_listen (https when it sets api_tls_certificate), else the default 127.0.0.1:8080.
 // Over https the server is trusted by a pinned fingerprint, a --cacert CA, or the system's
@@ -6,11 +6,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { connect } from "node:tls";
-import { formatEventsTable, formatStateTable, type StateBody } from "../../api/cli-format.ts";
+import { formatEventsTable, formatIpvsTable, formatStateTable, type StateBody } from "../../api/cli-format.ts";
+import type { IpvsView } from "../../api/ports.ts";
 import { nodeFiles, parseConfig } from "../../config/index.ts";
 import type { EventPage } from "../../store/event.ts";
 import { fingerprintOf, parseFingerprint, toPem } from "../../tls/index.ts";
-import { DEFAULT_API_LISTEN, type ClientOptions } from "./cli-args.ts";
+import { DEFAULT_API_LISTEN, type ClientCommandName, type ClientOptions } from "./cli-args.ts";
 
 /** Where and how to reach the API, once options and configuration are resolved. */
 export interface ApiTarget {
@@ -193,12 +194,24 @@ export async function requestApi(target: ApiTarget, path: string, signal?: Abort
   return { ok: true, status: response.status, text: await response.text(), date: response.headers.get("date") };
 }
 
-export async function clientCommand(command: "state" | "events", options: ClientOptions): Promise<number> {
+const CLIENT_PATHS: Record<ClientCommandName, (options: ClientOptions) => string> = {
+  state: () => "/vrrp/state",
+  events: (options) => `/events?${new URLSearchParams(options.query)}`,
+  ipvs: () => "/ipvs/state",
+};
+
+function formatAnswer(command: ClientCommandName, body: unknown, nowMs: number): string {
+  if (command === "state") return formatStateTable(body as StateBody, nowMs);
+  if (command === "ipvs") return formatIpvsTable(body as IpvsView, nowMs);
+  return formatEventsTable(body as EventPage);
+}
+
+export async function clientCommand(command: ClientCommandName, options: ClientOptions): Promise<number> {
   const fail = (message: string) => (process.stderr.write(`tandem ${command}: ${message}\n`), 1);
   const resolved = resolveApiTarget(options, apiSettingsOf(options.configFile));
   if (!resolved.ok) return fail(resolved.message);
   const { target } = resolved;
-  const path = command === "state" ? "/vrrp/state" : `/events?${new URLSearchParams(options.query)}`;
+  const path = CLIENT_PATHS[command](options);
   const answer = await requestApi(target, path, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
   if (!answer.ok) return fail(answer.message);
   if (answer.status < 200 || answer.status > 299) {
@@ -211,7 +224,7 @@ export async function clientCommand(command: "state" | "events", options: Client
   }
   try {
     const body = JSON.parse(answer.text);
-    process.stdout.write(command === "state" ? formatStateTable(body as StateBody, Date.parse(answer.date ?? "") || 0) : formatEventsTable(body as EventPage));
+    process.stdout.write(formatAnswer(command, body, Date.parse(answer.date ?? "") || 0));
     return 0;
   } catch (error) {
     return fail(`the API's answer is not what this client expects: ${(error as Error).message}`);

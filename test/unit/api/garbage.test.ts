@@ -3,12 +3,18 @@
 import { expect, test } from "bun:test";
 import { createApiApp } from "../../../src/api/index.ts";
 import { ROUTE_SPECS } from "../../../src/api/route-specs.ts";
+import { seedIpvsView } from "./fake-ipvs.ts";
 import { FakeApi, TOKEN } from "./fakes.ts";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 const PATH_VARIANTS = (template: string): string[] => {
-  const withName = (name: string) => template.replace("{name}", name);
+  // "VI_1" stands for a good name: the seed's instance, virtual server and real server.
+  const withName = (name: string) =>
+    template
+      .replace("{name}", name)
+      .replace("{id}", name === "VI_1" ? "TCP%2010.99.0.41%3A80" : name)
+      .replace("{rs}", name === "VI_1" ? "10.99.1.1%3A80" : name);
   return [
     withName("VI_1"),
     withName("%00%ff"),
@@ -56,6 +62,7 @@ const BODIES: (Bun.BodyInit | undefined)[] = [
 
 test("no 500 and JSON errors for garbage on every route and method", async () => {
   const fake = new FakeApi();
+  fake.ipvsView = seedIpvsView(fake.clock.wallMs());
   const app = createApiApp(fake, { limits: { maxBodyBytes: 1024 } });
   const paths = [
     ...new Set(ROUTE_SPECS.flatMap((r) => PATH_VARIANTS(r.path))),
@@ -64,6 +71,9 @@ test("no 500 and JSON errors for garbage on every route and method", async () =>
     "/nope",
     "/vrrp",
     "/vrrp/instances",
+    "/ipvs",
+    "/ipvs/virtual-servers",
+    "/ipvs/virtual-servers/TCP%2010.99.0.41%3A80/real-servers",
     "/events/",
     "/metrics.json",
     "/*",

@@ -11,6 +11,7 @@ import { ROUTE_SPECS } from "../../../src/api/route-specs.ts";
 import { createLogger } from "../../../src/common/logger.ts";
 import { startApiServer, type ApiServer } from "../../../src/daemon/observe/api-server.ts";
 import { pick, seededRandom, type Random } from "../support/seeded-random.ts";
+import { seedIpvsView } from "./fake-ipvs.ts";
 import { FakeApi, TOKEN } from "./fakes.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 8080);
@@ -22,6 +23,7 @@ let port: number;
 
 beforeAll(async () => {
   api = new FakeApi();
+  api.ipvsView = seedIpvsView(api.clock.wallMs());
   // The fake's event log answers reads; its validator answers at once (the real one is a child process).
   server = await startApiServer({ listen: "127.0.0.1:0", app: createApiApp(api), logger: createLogger(() => {}, "error") });
   port = Number(new URL(server.url).port);
@@ -115,6 +117,7 @@ const VALUES = [
   "NaN",
   "abc",
   "vrrp.transition",
+  "ipvs.drain",
   "desc",
   "asc",
   "2027-01-15T08:00:00Z",
@@ -126,7 +129,10 @@ const VALUES = [
 ];
 
 function path(random: Random): string {
-  const route = pick(random, ROUTE_SPECS).path.replace("{name}", pick(random, ["VI_1", "VI_2", "nope", "", "%00", "x".repeat(3000)]));
+  const route = pick(random, ROUTE_SPECS)
+    .path.replace("{name}", pick(random, ["VI_1", "VI_2", "nope", "", "%00", "x".repeat(3000)]))
+    .replace("{id}", pick(random, ["TCP%2010.99.0.41%3A80", "FWM%207%20IPv4", "TCP 10.99.0.41:80", "group%2F..%2F", "%E0%A4%A", "", "x".repeat(3000)]))
+    .replace("{rs}", pick(random, ["10.99.1.1%3A80", "10.99.1.4:80", "[2001:db8::1:6]:443", "nope", "%00", "x".repeat(3000)]));
   let p = route;
   if (random() < 0.3) p += pick(random, JUNK);
   if (random() < 0.1) p = pick(random, JUNK) + p;

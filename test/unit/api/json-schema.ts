@@ -17,6 +17,7 @@ const KNOWN = new Set([
   "minimum",
   "maximum",
   "maxLength",
+  "maxItems",
   "description",
 ]);
 
@@ -54,6 +55,7 @@ export function validate(value: unknown, schema: Schema, components: Record<stri
   }
   if (typeof value === "string" && typeof schema.maxLength === "number" && value.length > schema.maxLength)
     errors.push(`${path}: longer than ${schema.maxLength}`);
+  if (Array.isArray(value) && typeof schema.maxItems === "number" && value.length > schema.maxItems) errors.push(`${path}: more than ${schema.maxItems} items`);
   if (Array.isArray(value) && schema.items) value.forEach((item, i) => errors.push(...validate(item, schema.items as Schema, components, `${path}[${i}]`)));
   if (typeOf(value) === "object") {
     const object = value as Record<string, unknown>;

@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { createApiApp } from "../../../src/api/index.ts";
 import type { NewEvent } from "../../../src/store/event.ts";
+import { seedIpvsView } from "./fake-ipvs.ts";
 import { FakeApi, TOKEN } from "./fakes.ts";
 import { validate, type Schema } from "./json-schema.ts";
 
@@ -27,6 +28,56 @@ async function load() {
   const text = await res.text();
   return { fake, app, doc: JSON.parse(text) as Doc };
 }
+
+const WEB = "TCP 10.99.0.41:80";
+const IPVS_EVENTS: NewEvent[] = [
+  {
+    kind: "ipvs.real-server",
+    atMs: 12,
+    instance: WEB,
+    summary: "rs",
+    data: { virtualServer: WEB, realServer: "10.99.1.3:80", change: "re-weighted", cause: "check", fromWeight: 1, toWeight: 0, detail: "HTTP_GET failed" },
+  },
+  {
+    kind: "ipvs.real-server",
+    atMs: 12,
+    instance: WEB,
+    summary: "rs",
+    data: { virtualServer: WEB, realServer: "10.99.1.9:80", change: "added", cause: "reload", toWeight: 3, detail: "new in the configuration" },
+  },
+  { kind: "ipvs.quorum", atMs: 13, instance: WEB, summary: "q", data: { virtualServer: WEB, state: "lost", liveWeight: 1, quorum: 2, hysteresis: 1 } },
+  { kind: "ipvs.sorry-server", atMs: 14, instance: WEB, summary: "s", data: { virtualServer: WEB, state: "in", sorryServer: "10.99.2.9:80" } },
+  {
+    kind: "ipvs.drain",
+    atMs: 15,
+    instance: WEB,
+    summary: "d",
+    data: { virtualServer: WEB, realServer: "10.99.1.4:80", state: "started", cause: "operator", deadlineMs: 300_015 },
+  },
+  {
+    kind: "ipvs.drain",
+    atMs: 16,
+    instance: WEB,
+    summary: "d",
+    data: { virtualServer: WEB, realServer: "10.99.1.4:80", state: "finished", cause: "operator", how: "connections-zero", connections: 0 },
+  },
+  {
+    kind: "ipvs.drain",
+    atMs: 17,
+    instance: WEB,
+    summary: "d",
+    data: { virtualServer: WEB, realServer: "10.99.1.4:80", state: "cancelled", cause: "removed", why: "back-in-config" },
+  },
+  { kind: "ipvs.drift-repaired", atMs: 18, summary: "r", data: { ops: 1, what: ["restored destination 10.99.1.1:80 of TCP 10.99.0.41:80"] } },
+  {
+    kind: "ipvs.apply",
+    atMs: 19,
+    summary: "a",
+    data: { cause: "reload", writes: 3, failures: 1, durationMs: 2.5, errors: ["EINVAL: add destination 10.99.1.9:80"] },
+  },
+  { kind: "ipvs.sync-daemon", atMs: 20, instance: "VI_1", summary: "s", data: { state: "master", interface: "eth0", syncId: 51, ok: true, detail: "started" } },
+  { kind: "ipvs.director", atMs: 21, summary: "d", data: { available: false, reason: "this kernel has no IPVS" } },
+];
 
 const ONE_OF_EACH_KIND: NewEvent[] = [
   { kind: "daemon.stop", atMs: 1, summary: "stop", data: { reason: "SIGTERM" } },
@@ -74,6 +125,7 @@ const ONE_OF_EACH_KIND: NewEvent[] = [
   { kind: "process.exit", atMs: 10, summary: "p", data: { role: "observer", pid: 7, exitCode: null, signal: "SIGKILL", killedFor: "hung", restartInMs: 500 } },
   { kind: "history.degraded", atMs: 10, summary: "d", data: { reason: "disk full" } },
   { kind: "history.recovered", atMs: 11, summary: "r", data: { droppedEvents: 4 } },
+  ...IPVS_EVENTS,
 ];
 
 describe("the document", () => {
@@ -119,7 +171,7 @@ describe("the document", () => {
     const served = [...new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([^/]+)/g, "{$1}")}`))];
     const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
     expect(served.sort()).toEqual(documented.sort());
-    expect(served.length).toBe(12);
+    expect(served.length).toBe(16);
   });
 });
 
@@ -159,6 +211,30 @@ describe("responses validate against the document's schemas", () => {
       await check(app, doc, method, "/vrrp/instances/VI_1/maintenance", "/vrrp/instances/{name}/maintenance");
       await check(app, doc, method, "/vrrp/instances/VI_1/maintenance", "/vrrp/instances/{name}/maintenance", { headers: { authorization: "Bearer wrong" } });
     }
+    const vs = "/ipvs/virtual-servers/{id}";
+    const drain = "/ipvs/virtual-servers/{id}/real-servers/{rs}/drain";
+    const web = encodeURIComponent(WEB);
+    await check(app, doc, "GET", "/ipvs/state", "/ipvs/state");
+    await check(app, doc, "GET", `/ipvs/virtual-servers/${web}`, vs);
+    for (const method of ["POST", "DELETE"]) await check(app, doc, method, `/ipvs/virtual-servers/${web}/real-servers/10.99.1.1%3A80/drain`, drain, auth);
+    fake.ipvsView = seedIpvsView(fake.clock.wallMs());
+    fake.ipvsView.available = false;
+    fake.ipvsView.reason = "this kernel has no IPVS";
+    await check(app, doc, "GET", "/ipvs/state", "/ipvs/state");
+    await check(app, doc, "GET", "/vrrp/state", "/vrrp/state");
+    for (const id of [web, "FWM%207%20IPv4", encodeURIComponent("TCP [2001:db8::41]:443"), "group%20dns%20UDP", "nope"]) {
+      await check(app, doc, "GET", `/ipvs/virtual-servers/${id}`, vs);
+    }
+    for (const method of ["POST", "DELETE"]) {
+      await check(app, doc, method, `/ipvs/virtual-servers/${web}/real-servers/10.99.1.1%3A80/drain`, drain, auth);
+      await check(app, doc, method, `/ipvs/virtual-servers/${web}/real-servers/nope/drain`, drain, auth);
+      await check(app, doc, method, `/ipvs/virtual-servers/${web}/real-servers/10.99.1.1%3A80/drain`, drain);
+      await check(app, doc, method, `/ipvs/virtual-servers/${web}/real-servers/10.99.1.1%3A80/drain`, drain, { headers: { authorization: "Bearer wrong" } });
+    }
+    fake.actions.setDrain = async () => ({ ok: false, status: 503, error: "the supervisor did not answer" });
+    await check(app, doc, "POST", `/ipvs/virtual-servers/${web}/real-servers/10.99.1.1%3A80/drain`, drain, auth);
+    fake.actions.setDrain = async () => ({ ok: false, status: 409, error: "being removed" });
+    await check(app, doc, "DELETE", `/ipvs/virtual-servers/${web}/real-servers/10.99.1.1%3A80/drain`, drain, auth);
     const page = await check(app, doc, "GET", "/events?limit=1000", "/events");
     expect(page.status).toBe(200);
     await check(app, doc, "GET", "/events?limit=3", "/events");
@@ -177,7 +253,7 @@ describe("responses validate against the document's schemas", () => {
     const { fake, app, doc } = await load();
     for (const event of ONE_OF_EACH_KIND) fake.publish(event);
     const body = (await (await app.request("/events?limit=1000")).json()) as any;
-    expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(14);
+    expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(22);
     expect(validate(body, { $ref: "#/components/schemas/EventPage" }, doc.components.schemas)).toEqual([]);
     const res = await app.request("/events/stream", { headers: { "last-event-id": "0" } });
     const reader = res.body!.getReader();
@@ -199,5 +275,9 @@ describe("responses validate against the document's schemas", () => {
     expect(validate({ error: 5 }, { $ref: "#/components/schemas/Error" }, schemas)).toEqual(["$.error: expected string, got integer"]);
     const event = { id: 1, kind: "daemon.stop", atMs: 1, summary: "s", data: { reason: 1 } };
     expect(validate(event, { $ref: "#/components/schemas/TandemEvent" }, schemas)).toHaveLength(1);
+    const repaired = { id: 2, kind: "ipvs.drift-repaired", atMs: 1, summary: "s", data: { ops: 21, what: Array.from({ length: 21 }, () => "x") } };
+    expect(validate(repaired, { $ref: "#/components/schemas/TandemEvent" }, schemas)).toHaveLength(1);
+    const { driftRepairs: _, ...withoutRepairs } = seedIpvsView(0);
+    expect(validate(withoutRepairs, { $ref: "#/components/schemas/IpvsView" }, schemas)).toEqual(["$: missing required driftRepairs"]);
   });
 });

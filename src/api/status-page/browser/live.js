@@ -1,5 +1,6 @@
 // The status page's live loop (browser code, inlined as text): reads /vrrp/state and
-// /events, follows /events/stream with reconnect and backoff, sends maintenance requests.
+// /events, follows /events/stream with reconnect and backoff, sends maintenance requests
+// (the director's part is in ipvs-live.js).
 // On a box with api_reads_need_token the reads answer 401: the page then asks for the token
 // once, sends it as a header (never in a URL), and reads the stream with fetch, since
 // EventSource cannot send headers.
@@ -97,6 +98,7 @@ async function loadState(retried) {
     // A restarted daemon may number its events afresh (a new history file): start the timeline over.
     const restarted = page.body && page.body.daemon.startedAtMs !== body.daemon.startedAtMs;
     page.body = body;
+    followDirector(body.ipvsDirector === true);
     if (restarted) {
       page.events = [];
       page.lastStreamedId = 0;
@@ -256,30 +258,34 @@ function rememberToken(token) {
   }
 }
 
-async function setMaintenance(name, on) {
-  if (on && !confirm(`Put ${name} into maintenance?\n\nIts priority drops to 1, so the other box takes over its virtual addresses.`)) return;
+/** The token for an action: the one kept this session, or asked for once; "" if the operator declines. */
+function actionToken(what) {
   let token = storedToken();
   if (!token) {
-    token = (prompt("API token (the contents of api_token_file) for maintenance actions:") || "").trim();
-    if (!token) return;
-    rememberToken(token);
+    token = (prompt(`API token (the contents of api_token_file) for ${what} actions:`) || "").trim();
+    if (token) rememberToken(token);
   }
+  return token;
+}
+
+async function setMaintenance(name, on) {
+  if (on && !confirm(`Put ${name} into maintenance?\n\nIts priority drops to 1, so the other box takes over its virtual addresses.`)) return;
+  const token = actionToken("maintenance");
+  if (!token) return;
   page.actions[name] = { busy: true, text: on ? "entering maintenance…" : "leaving maintenance…" };
   render();
-  page.actions[name] = await maintenanceRequest(name, on, token);
+  page.actions[name] = await actionRequest(`/vrrp/instances/${encodeURIComponent(name)}/maintenance`, on, token, on ? "in maintenance" : "out of maintenance");
   render();
   scheduleRefresh();
 }
 
-async function maintenanceRequest(name, on, token) {
+/** POST (on) or DELETE (off) an action with the token; the outcome as { error?, text } for the card. */
+async function actionRequest(path, on, token, doneText) {
   try {
-    const res = await fetch(`/vrrp/instances/${encodeURIComponent(name)}/maintenance`, {
-      method: on ? "POST" : "DELETE",
-      headers: { Authorization: `Bearer ${token}` },
-    });
+    const res = await fetch(path, { method: on ? "POST" : "DELETE", headers: { Authorization: `Bearer ${token}` } });
     const body = await res.json().catch(() => ({}));
     const when = clockTime(nowMs(), nowMs());
-    if (res.ok) return { text: `${when} ${on ? "in maintenance" : "out of maintenance"}${body.detail ? `: ${body.detail}` : ""}` };
+    if (res.ok) return { text: `${when} ${doneText}${body.detail ? `: ${body.detail}` : ""}` };
     const refused = res.status === 401 || res.status === 403;
     if (refused) rememberToken("");
     const why = `${res.status} ${body.error || res.statusText}${body.detail ? `: ${body.detail}` : ""}`;

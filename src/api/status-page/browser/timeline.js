@@ -18,7 +18,19 @@ function eventTone(event) {
       return event.data && event.data.ok ? "" : "tone-bad";
     case "api.action":
     case "vrrp.priority":
+    case "ipvs.drain":
+    case "ipvs.drift-repaired":
       return "tone-warn";
+    case "ipvs.quorum":
+      return event.data && event.data.state === "regained" ? "tone-ok" : "tone-bad";
+    case "ipvs.sorry-server":
+      return event.data && event.data.state === "out" ? "tone-ok" : "tone-warn";
+    case "ipvs.director":
+      return event.data && event.data.available ? "tone-ok" : "tone-bad";
+    case "ipvs.apply":
+      return event.data && event.data.failures > 0 ? "tone-bad" : "";
+    case "ipvs.real-server":
+      return event.data && event.data.change === "removed" ? "tone-warn" : "";
     default:
       return "";
   }

@@ -1,0 +1,77 @@
+// JSON Schemas of the director's view (api/ports.ts IpvsView and its parts) and of the drain
+// answer: components of the OpenAPI document, and what the unit tests validate responses by.
+import { object, type JsonSchema } from "./event-schemas.ts";
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const str: JsonSchema = { type: "string" };
+const int: JsonSchema = { type: "integer" };
+const count: JsonSchema = { type: "integer", minimum: 0 };
+const rate: JsonSchema = { type: "number", minimum: 0 };
+const bool: JsonSchema = { type: "boolean" };
+const strings: JsonSchema = { type: "array", items: str };
+
+const RealServerIpvsView = object(
+  {
+    id: { type: "string", description: '"10.0.1.2:80": unique within its virtual server, stable across reloads (URL-encode it in paths)' },
+    address: str,
+    port: { type: "integer", minimum: 0, maximum: 65535 },
+    forward: { enum: ["NAT", "DR", "TUN"], description: "lb_kind as configured" },
+    configuredWeight: int,
+    desiredWeight: { type: "integer", description: "What the director asks of the kernel; absent when it asks for the server to be out" },
+    kernelWeight: { type: "integer", description: "What the kernel has now (the last dump); absent when the kernel does not have it" },
+    alive: bool,
+    drained: { type: "boolean", description: "Drained by the operator; kept through reloads and restarts" },
+    draining: object(
+      { cause: { enum: ["removed", "operator"] }, sinceMs: { type: "number" }, deadlineMs: { type: "number" } },
+      [],
+      "Held at weight 0 until its connections end, or until deadlineMs (wall-clock ms)",
+    ),
+    reason: { type: "string", description: 'Why the desired weight is what it is: "alive", "failed", "inhibited", "drained", "sorry server active", ...' },
+    activeConnections: count,
+    inactiveConnections: count,
+    connectionsPerSecond: rate,
+    bytesInPerSecond: rate,
+    bytesOutPerSecond: rate,
+    lastChange: object({ atMs: { type: "number" }, cause: str, detail: str }, [], "The last change the director made to it, and why"),
+  },
+  ["desiredWeight", "kernelWeight", "draining", "lastChange"],
+);
+
+const VirtualServerIpvsView = object(
+  {
+    id: { type: "string", description: '"TCP 10.0.0.1:80", "FWM 7 IPv4", "group web TCP": the id in paths, URL-encoded (TCP%2010.0.0.1%3A80)' },
+    services: { ...strings, description: 'The kernel services it stands for ("TCP 10.0.0.1:80", one per group member)' },
+    scheduler: str,
+    flags: { ...strings, description: '"persistent", "ops", "sh-port", ...' },
+    persistenceTimeoutS: count,
+    quorum: object({ up: bool, quorum: int, hysteresis: int, liveWeight: int }),
+    sorryServer: object({ address: str, port: int, active: bool }),
+    realServers: { type: "array", items: ref("RealServerIpvsView") },
+  },
+  ["sorryServer"],
+);
+
+const IpvsView = object(
+  {
+    available: { type: "boolean", description: "false where the kernel has no IPVS (VRRP and the checks run on); reason says why" },
+    reason: str,
+    virtualServers: { type: "array", items: ref("VirtualServerIpvsView") },
+    foreignServices: { ...strings, description: "Services in the kernel that tandem neither configured nor created: never touched" },
+    lastApply: object({ atMs: { type: "number" }, cause: str, writes: count, failures: count, durationMs: rate }),
+    driftRepairs: count,
+    totals: object(
+      { connections: count, incomingPackets: count, outgoingPackets: count, incomingBytes: count, outgoingBytes: count },
+      [],
+      "The kernel's IPVS counters since boot over every service (/proc/net/ip_vs_stats)",
+    ),
+    observedAtMs: { type: "number", description: "Wall-clock ms of the last kernel dump" },
+  },
+  ["reason", "lastApply", "totals", "observedAtMs"],
+);
+
+export const IPVS_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+  RealServerIpvsView,
+  VirtualServerIpvsView,
+  IpvsView,
+  DrainResponse: object({ ok: { const: true }, virtualServer: str, realServer: str, drained: bool, detail: str }),
+};

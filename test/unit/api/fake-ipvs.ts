@@ -1,0 +1,100 @@
+// A director's view for API, metrics, page and CLI tests: box A of the seed pair balancing
+// four virtual servers (TCP behind VI_1's .41 with a failed and a drained real server and a
+// sorry server, a fwmark service, an IPv6 one, and a two-member group), all in the kernel.
+import type { IpvsView, RealServerIpvsView } from "../../../src/api/ports.ts";
+
+type RealServerFacts = Partial<RealServerIpvsView> & Pick<RealServerIpvsView, "address" | "port">;
+
+function realServer(facts: RealServerFacts): RealServerIpvsView {
+  const hostPort = facts.address.includes(":") ? `[${facts.address}]:${facts.port}` : `${facts.address}:${facts.port}`;
+  return {
+    id: hostPort,
+    forward: "NAT",
+    configuredWeight: 1,
+    desiredWeight: facts.configuredWeight ?? 1,
+    kernelWeight: facts.configuredWeight ?? 1,
+    alive: true,
+    drained: false,
+    reason: "alive",
+    activeConnections: 0,
+    inactiveConnections: 0,
+    connectionsPerSecond: 0,
+    bytesInPerSecond: 0,
+    bytesOutPerSecond: 0,
+    ...facts,
+  };
+}
+
+export function seedIpvsView(nowMs: number): IpvsView {
+  return {
+    available: true,
+    virtualServers: [
+      {
+        id: "TCP 10.99.0.41:80",
+        services: ["TCP 10.99.0.41:80"],
+        scheduler: "wrr",
+        flags: [],
+        persistenceTimeoutS: 0,
+        quorum: { up: true, quorum: 2, hysteresis: 1, liveWeight: 3 },
+        sorryServer: { address: "10.99.2.9", port: 80, active: false },
+        realServers: [
+          realServer({ address: "10.99.1.1", port: 80, activeConnections: 12, inactiveConnections: 40, connectionsPerSecond: 3, bytesInPerSecond: 9000 }),
+          realServer({ address: "10.99.1.2", port: 80, configuredWeight: 2, activeConnections: 20, inactiveConnections: 7, connectionsPerSecond: 5 }),
+          realServer({
+            address: "10.99.1.3",
+            port: 80,
+            desiredWeight: 0,
+            kernelWeight: 0,
+            alive: false,
+            reason: "inhibited",
+            lastChange: { atMs: nowMs - 30_000, cause: "check", detail: "HTTP_GET on 10.99.1.3:80 failed: connection refused" },
+          }),
+          realServer({
+            address: "10.99.1.4",
+            port: 80,
+            desiredWeight: 0,
+            kernelWeight: 0,
+            drained: true,
+            draining: { cause: "operator", sinceMs: nowMs - 60_000, deadlineMs: nowMs + 240_000 },
+            reason: "drained",
+            activeConnections: 3,
+            inactiveConnections: 1,
+            lastChange: { atMs: nowMs - 60_000, cause: "drain", detail: "drained by 10.99.0.200" },
+          }),
+        ],
+      },
+      {
+        id: "FWM 7 IPv4",
+        services: ["FWM 7 IPv4"],
+        scheduler: "sh",
+        flags: ["persistent", "sh-port"],
+        persistenceTimeoutS: 300,
+        quorum: { up: true, quorum: 1, hysteresis: 0, liveWeight: 5 },
+        realServers: [realServer({ address: "10.99.1.5", port: 0, forward: "DR", configuredWeight: 5, activeConnections: 2 })],
+      },
+      {
+        id: "TCP [2001:db8::41]:443",
+        services: ["TCP [2001:db8::41]:443"],
+        scheduler: "rr",
+        flags: [],
+        persistenceTimeoutS: 0,
+        quorum: { up: true, quorum: 1, hysteresis: 0, liveWeight: 1 },
+        realServers: [realServer({ address: "2001:db8::1:6", port: 443, forward: "TUN", activeConnections: 1, inactiveConnections: 2 })],
+      },
+      {
+        id: "group dns UDP",
+        services: ["UDP 10.99.0.51:53", "UDP 10.99.0.52:53"],
+        scheduler: "rr",
+        flags: ["ops"],
+        persistenceTimeoutS: 0,
+        quorum: { up: true, quorum: 1, hysteresis: 0, liveWeight: 1 },
+        realServers: [realServer({ address: "10.99.1.7", port: 53, inactiveConnections: 9 })],
+      },
+    ],
+    foreignServices: ["TCP 10.99.0.99:22"],
+    lastApply: { atMs: nowMs - 5_000, cause: "check", writes: 1, failures: 0, durationMs: 1.5 },
+    driftRepairs: 2,
+    totals: { connections: 1234, incomingPackets: 56789, outgoingPackets: 43210, incomingBytes: 9_876_543, outgoingBytes: 123_456_789 },
+    observedAtMs: nowMs - 1_000,
+  };
+}
