@@ -7,6 +7,7 @@ import { tlsCertificateCommand } from "./daemon/cli/tls-certificate-command.ts";
 import { validateChildCommand } from "./daemon/cli/validate-child-command.ts";
 import { engineCommand } from "./daemon/engine/engine-command.ts";
 import { observerCommand } from "./daemon/observe/observer-command.ts";
+import { directorCommand } from "./daemon/director/director-command.ts";
 import { VERSION } from "./daemon/cli/version.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -37,6 +38,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return engineCommand();
     case "observer":
       return observerCommand();
+    case "director":
+      return directorCommand();
   }
 }
 

@@ -15,6 +15,7 @@ import { ownedAfter, reconcile } from "./reconcile.ts";
 import { resolvePlans } from "./resolve-plan.ts";
 import type { ResolvedVirtualServer } from "./resolved-plan.ts";
 import { serviceKeyText, type IpvsTable, type ObservedService } from "./types.ts";
+import { liveWeightOf } from "./virtual-server-work.ts";
 import type { VirtualServerPlan } from "./virtual-server-plan.ts";
 
 /** The kernel's table, through generic netlink (or the fake kernel in tests). */
@@ -133,6 +134,13 @@ export class Director {
   /** What the last pass saw and asked for, for the API and the status page. */
   snapshot(): DirectorSnapshot | undefined {
     return this.last;
+  }
+
+  /** The sum of live weights the quorum is judged on (keepalived's weigh_live_realservers). */
+  liveWeight(virtualServer: string): number {
+    const vs = this.resolved.find((v) => v.id === virtualServer);
+    const memory = this.quorum.virtualServers[virtualServer];
+    return vs && memory ? liveWeightOf(vs, memory.realServers) : 0;
   }
 
   /** The plans in force after keepalived's corrections, for the status. */

@@ -49,14 +49,8 @@ export class VirtualServerWork {
     this.effects.push({ kind: "notify", ...(script !== undefined ? { script } : {}), fifoLine, stopping, virtualServer: this.vs.id });
   }
 
-  /** weigh_live_realservers; a drained server's weight is 0 in the kernel, so it counts 0 (tandem's choice). */
   liveWeight(): number {
-    let sum = 0;
-    for (const rs of this.vs.realServers) {
-      const memory = this.servers[rs.id];
-      if (memory?.alive && !memory.drained) sum += memory.weight;
-    }
-    return sum;
+    return liveWeightOf(this.vs, this.servers);
   }
 
   /**
@@ -190,4 +184,14 @@ export function observed(vs: ResolvedVirtualServer, rs: ResolvedRealServer, view
   const health = realServerHealth(view.health, vs.id, rs);
   const checkersRun = Object.entries(health.checkers).flatMap(([id, c]) => (c.hasRun ? [id] : []));
   return { alive: isAlive(health), weight: effectiveWeight(rs.weight, health), drained: drained.has(operatorDrainKey(vs.id, rs.id)), checkersRun };
+}
+
+/** weigh_live_realservers; a drained server's weight is 0 in the kernel, so it counts 0 (tandem's choice). */
+export function liveWeightOf(vs: ResolvedVirtualServer, servers: Readonly<Record<string, RealServerMemory>>): number {
+  let sum = 0;
+  for (const rs of vs.realServers) {
+    const memory = servers[rs.id];
+    if (memory?.alive && !memory.drained) sum += memory.weight;
+  }
+  return sum;
 }

@@ -6,10 +6,11 @@ import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { Config } from "../../config/index.ts";
 import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
-import type { DirectorIntent } from "../../ipvs/director-types.ts";
+import type { DirectorEffect, DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
+import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
 
@@ -102,11 +103,7 @@ export class DirectorService {
     this.kernel = await this.deps.openKernel();
     if (!this.kernel.ok) {
       logger.warn(`IPVS director unavailable: ${this.kernel.reason}; VRRP runs on, trying again in ${KERNEL_RETRY_MS / 1000} s`);
-      this.report({
-        kind: "ipvs.director",
-        summary: `IPVS director unavailable: ${this.kernel.reason}`,
-        data: { available: false, reason: this.kernel.reason },
-      });
+      this.record("ipvs.director", `IPVS director unavailable: ${this.kernel.reason}`, { available: false, reason: this.kernel.reason });
       this.retryTimer = clock.at(clock.nowMs() + KERNEL_RETRY_MS, () => void this.connect().then(() => this.sendStatus()));
       return;
     }
@@ -120,34 +117,35 @@ export class DirectorService {
       drainTimeoutMs: planned.drainTimeoutMs,
       driftScanMs: DRIFT_SCAN_MS,
     });
-    this.report({ kind: "ipvs.director", summary: "IPVS director available", data: { available: true } });
+    this.record("ipvs.director", "IPVS director available", { available: true });
     await this.director.start(planned.virtualServers, this.intent, this.drainState);
   }
 
   private onReport(report: DirectorReport): void {
     const { logger, clock } = this.deps;
     switch (report.kind) {
-      case "quorum": {
-        const effect = report.effect;
-        if (effect.kind === "record") {
-          logger.info(effect.message);
-          this.report({
-            kind: "ipvs.real-server",
-            summary: effect.message,
-            data: { event: effect.event, cause: effect.cause, virtualServer: effect.virtualServer, realServer: effect.realServer },
-          });
-        }
-        return;
-      }
-      case "drain":
-        logger.info(`drain ${report.effect.kind}: ${report.effect.service} -> ${report.effect.destination} (${report.effect.cause})`);
-        this.report({
-          kind: "ipvs.drain",
-          summary: `${report.effect.kind.replace("drain-", "drain ")} for ${report.effect.destination} in ${report.effect.service}`,
-          data: { ...report.effect },
-        });
+      case "quorum":
+        return this.onQuorumEffect(report.effect);
+      case "drain": {
+        const e = report.effect;
+        logger.info(`drain ${e.kind}: ${e.service} -> ${e.destination} (${e.cause})`);
+        this.record(
+          "ipvs.drain",
+          `${e.kind.replace("drain-", "drain ")} for ${e.destination} in ${e.service}`,
+          {
+            virtualServer: e.service,
+            realServer: e.destination,
+            state: e.kind === "drain-started" ? "started" : e.kind === "drain-finished" ? "finished" : "cancelled",
+            cause: e.cause,
+            ...(e.kind === "drain-started" ? { deadlineMs: e.deadlineMs } : {}),
+            ...(e.kind === "drain-finished" ? { how: e.how } : {}),
+            ...(e.kind === "drain-cancelled" ? { why: e.why } : {}),
+          },
+          e.service,
+        );
         this.syncDrainState();
         return;
+      }
       case "applied": {
         this.lastApply = {
           atMs: clock.wallMs(),
@@ -156,14 +154,19 @@ export class DirectorService {
           failures: report.failures.length,
           durationMs: report.durationMs,
         };
-        for (const failure of report.failures) logger.warn(`IPVS ${describeOp(failure.op)} failed: ${failure.reason}`);
-        for (const op of report.ops)
-          if ("identityChange" in op && op.identityChange && op.kind.startsWith("delete"))
+        const errors = report.failures.map((f) => `${f.reason}: ${describeOp(f.op)}`);
+        for (const error of errors) logger.warn(`IPVS write failed: ${error}`);
+        for (const op of report.ops) {
+          if ("identityChange" in op && op.identityChange && op.kind.startsWith("delete")) {
             logger.warn(`IPVS ${describeOp(op)}: ${op.identityChange.from} becomes ${op.identityChange.to}; its connections break`);
-        this.report({
-          kind: "ipvs.apply",
-          summary: `IPVS: ${report.ops.length} write(s) (${report.cause})${report.failures.length ? `, ${report.failures.length} failed` : ""}`,
-          data: { ...this.lastApply },
+          }
+        }
+        this.record("ipvs.apply", `IPVS: ${report.ops.length} write(s) (${report.cause})${errors.length ? `, ${errors.length} failed` : ""}`, {
+          cause: report.cause,
+          writes: report.ops.length,
+          failures: errors.length,
+          durationMs: report.durationMs,
+          ...(errors.length ? { errors: errors.slice(0, 20) } : {}),
         });
         this.syncDrainState();
         return;
@@ -171,15 +174,63 @@ export class DirectorService {
       case "drift-repaired":
         this.driftRepairs++;
         logger.warn(`IPVS table changed behind tandem's back: repaired with ${report.ops.length} write(s): ${report.ops.map(describeOp).join("; ")}`);
-        this.report({
-          kind: "ipvs.drift-repaired",
-          summary: `IPVS drift repaired: ${report.ops.length} write(s)`,
-          data: { writes: report.ops.length, ops: report.ops.map(describeOp).slice(0, 20) },
+        this.record("ipvs.drift-repaired", `IPVS drift repaired: ${report.ops.length} write(s)`, {
+          ops: report.ops.length,
+          what: report.ops.map(describeOp).slice(0, 20),
         });
         return;
       case "kernel-unreachable":
         logger.error(`IPVS: the kernel's table cannot be read: ${report.reason}`);
         return;
+    }
+  }
+
+  /** keepalived's records and notifies from the quorum machine. */
+  private onQuorumEffect(effect: DirectorEffect): void {
+    if (effect.kind !== "record") return; // notify scripts run with the checkers' notify queue (next)
+    this.deps.logger.info(effect.message);
+    switch (effect.event) {
+      case "quorum-gained":
+      case "quorum-lost": {
+        const vs = this.director?.virtualServers().find((v) => v.id === effect.virtualServer);
+        this.record(
+          "ipvs.quorum",
+          effect.message,
+          {
+            virtualServer: effect.virtualServer,
+            state: effect.event === "quorum-lost" ? "lost" : "regained",
+            liveWeight: this.director?.liveWeight(effect.virtualServer) ?? 0,
+            quorum: vs?.quorum ?? 0,
+            hysteresis: vs?.hysteresis ?? 0,
+          },
+          effect.virtualServer,
+        );
+        return;
+      }
+      case "sorry-server-in":
+      case "sorry-server-out":
+        this.record(
+          "ipvs.sorry-server",
+          effect.message,
+          { virtualServer: effect.virtualServer, state: effect.event === "sorry-server-in" ? "in" : "out", sorryServer: effect.realServer ?? "" },
+          effect.virtualServer,
+        );
+        return;
+      case "virtual-server-removed":
+        return;
+      default:
+        this.record(
+          "ipvs.real-server",
+          effect.message,
+          {
+            virtualServer: effect.virtualServer,
+            realServer: effect.realServer ?? "",
+            change: effect.event === "real-server-up" ? "added" : effect.event === "real-server-reweighted" ? "re-weighted" : "removed",
+            cause: effect.cause,
+            detail: effect.message,
+          },
+          effect.virtualServer,
+        );
     }
   }
 
@@ -191,8 +242,9 @@ export class DirectorService {
     }
   }
 
-  private report(event: { kind: string; summary: string; data: Record<string, unknown> }): void {
-    this.deps.send({ type: "event", event: { ...event, atMs: this.deps.clock.wallMs() } as NewEvent });
+  private record<K extends keyof IpvsEventDataByKind>(kind: K, summary: string, data: IpvsEventDataByKind[K], instance?: string): void {
+    const event = { kind, atMs: this.deps.clock.wallMs(), summary, data, ...(instance === undefined ? {} : { instance }) } as Extract<NewEvent, { kind: K }>;
+    this.deps.send({ type: "event", event });
   }
 
   private sendStatus(): void {

@@ -1,0 +1,66 @@
+// `tandem __director`: the IPVS director (and, next, the health checks) in a process of its
+// own, keepalived's checker child. This file is the process around DirectorService: signals,
+// the IPC link to the supervisor, scheduling (keepalived's checker_* keywords), and the real
+// kernel and ownership record it is given.
+import { systemClock } from "../../common/clock.ts";
+import type { Config } from "../../config/index.ts";
+import { planIpvsGlobals } from "../../ipvs/plan-ipvs-globals.ts";
+import { planVirtualServers } from "../../ipvs/plan-virtual-servers.ts";
+import { IpvsOwnership } from "../../store/ipvs-ownership.ts";
+import type { FromDirector, ToDirector } from "../ipc/messages.ts";
+import { parentLink } from "../ipc/parent-link.ts";
+import { openIpvsKernel } from "../ipvs/kernel-ipvs.ts";
+import { setUpChild } from "../os/child-setup.ts";
+import { DirectorService, type KernelOpen } from "./director-service.ts";
+
+/** The director's plans from the configuration: its virtual servers and the drain timeout. */
+export function planDirector(config: Config) {
+  return { virtualServers: planVirtualServers(config), drainTimeoutMs: planIpvsGlobals(config.globalDefs).drainTimeoutMs };
+}
+
+export async function directorCommand(): Promise<number> {
+  const link = parentLink<ToDirector, FromDirector>();
+  const clock = systemClock();
+  let service: DirectorService | undefined;
+  let stopBeforeStart: string | undefined;
+  const stop = (reason: string) => (service ? void service.stop(reason).then(() => process.exit(0)) : (stopBeforeStart ??= reason));
+  // The supervisor stops it with a message, after the engine has released the VIPs; a
+  // `kill $(pidof tandem)` must not remove the services before that.
+  process.on("SIGTERM", () => {});
+  process.on("SIGINT", () => {});
+  process.on("SIGHUP", () => {});
+  link.onDisconnect(() => stop("the supervisor is gone"));
+
+  const start = await link.next("start");
+  // checker_priority, checker_rt_priority, ...: keepalived's checker process keywords.
+  const logger = setUpChild("director", start.log, start.config.globalDefs.checkerProcess, clock);
+  if (!logger) return 2;
+  if (stopBeforeStart) return 0;
+  const owned = IpvsOwnership.open(start.ownershipFile, clock.wallMs());
+  if (!owned.ok) logger.error(`${owned.reason}; tandem cannot tell its own IPVS services from others' and will only touch those in the configuration`);
+  const ownership = owned.ok ? owned.ownership : { owned: () => new Set<string>(), replace: () => ({ ok: true as const }) };
+  service = new DirectorService(
+    {
+      send: (message) => link.send(message),
+      clock,
+      logger,
+      openKernel: async (): Promise<KernelOpen> => {
+        const opened = await openIpvsKernel({ clock });
+        return opened.ok ? { ok: true, kernel: opened.kernel, close: () => opened.kernel.close() } : { ok: false, reason: opened.reason };
+      },
+      ownership,
+      plan: planDirector,
+    },
+    start,
+  );
+  link.onMessage((message) => {
+    if (message.type === "stop") stop(message.reason);
+    else service!.handle(message);
+  });
+  process.on("uncaughtException", (error) => {
+    logger.error(`internal error: ${error.stack ?? error.message}; the supervisor restarts the director`);
+    process.exit(70);
+  });
+  await service.start();
+  return new Promise<number>(() => {});
+}
