@@ -7,7 +7,7 @@ import { decodeFamily, encodeGetFamilyRequest, type GenlFamily } from "../netlin
 import { describeNetlinkError, matchAcks } from "../netlink/netlink-acks.ts";
 import { acksThatFit, batchChunks, resultOf, type BatchLimits, type RequestResult } from "../netlink/netlink-batching.ts";
 import { decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLMSG_OVERRUN, type NetlinkMessage } from "../netlink/netlink-codec.ts";
-import { EAGAIN, EINTR, ENOBUFS, ENOENT, ETIMEDOUT, SystemError } from "./errno.ts";
+import { EAGAIN, EINTR, EINVAL, ENOBUFS, ENOENT, errnoName, ETIMEDOUT, SystemError } from "./errno.ts";
 import {
   bindSocket,
   closeFd,
@@ -66,6 +66,8 @@ export interface GenericNetlinkOptions {
   maxBatchBytes?: number;
   /** Requests of one batch datagram; by default as many as the receive buffer granted holds answers for. */
   maxBatchMessages?: number;
+  /** Milliseconds of encoding one batch datagram may take before it goes: the event loop waits that long at most. */
+  sliceMs?: number;
   /** SO_RCVBUF asked for; the kernel may grant less (rmem_max) without CAP_NET_ADMIN. */
   receiveBufferBytes?: number;
 }
@@ -79,6 +81,8 @@ export type GenericNetlinkOpen =
 const DEFAULT_REPLY_TIMEOUT_MS = 5_000;
 /** One datagram; the kernel handles a whole datagram before it returns from sendmsg. */
 const DEFAULT_MAX_BATCH_BYTES = 32 * 1024;
+/** Small beside a 10 ms timer: what a slice of the caller's work may keep its event loop waiting. */
+export const DEFAULT_SLICE_MS = 5;
 const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Above the kernel's cap of 32 KiB on one dump part (netlink_recvmsg's max_recvmsg_len). */
 const DATAGRAM_BUFFER_BYTES = 64 * 1024;
@@ -87,6 +91,7 @@ const DUMP_ATTEMPTS = 3;
 export async function openGenericNetlinkSocket(familyName: string, options: GenericNetlinkOptions = {}): Promise<GenericNetlinkOpen> {
   const clock = options.clock ?? systemClock();
   const replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
+  const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
   let fd: number;
   let portId: number;
   let granted: number;
@@ -201,13 +206,32 @@ export async function openGenericNetlinkSocket(familyName: string, options: Gene
       usable("batch");
       const results: RequestResult[] = [];
       const firstSeq = takeSeqs(requests.length);
-      for (const chunk of batchChunks(requests.length, (index, seq) => requests[index]!(seq, portId), firstSeq, limits)) {
+      // A request its encoder refuses (a value out of range) is not sent and fails alone: the rest still go.
+      const unsent = new Map<number, string>();
+      const encode = (index: number, seq: number): Uint8Array => {
+        try {
+          return requests[index]!(seq, portId);
+        } catch (error) {
+          unsent.set(seq, (error as Error).message);
+          return new Uint8Array(0);
+        }
+      };
+      for (const chunk of batchChunks(requests.length, encode, firstSeq, limits, { nowMs: () => clock.nowMs(), maxMs: sliceMs })) {
         if (chunk.start > 0) await yieldToEventLoop();
         usable("batch");
-        send(chunk.bytes, `batch of ${chunk.seqs.length}`);
-        const { match, overrun } = await collect(chunk.seqs, `batch of ${chunk.seqs.length}`, false);
+        const sent = chunk.seqs.filter((seq) => !unsent.has(seq));
+        const operation = `batch of ${sent.length}`;
+        if (sent.length > 0) send(chunk.bytes, operation);
+        const { match, overrun } = sent.length > 0 ? await collect(sent, operation, false) : { match: matchAcks([], []), overrun: false };
         const unanswered = overrun ? ({ cause: "overrun" } as const) : ({ cause: "timeout", afterMs: replyTimeoutMs } as const);
-        for (const seq of chunk.seqs) results.push(resultOf(match.outcomes.get(seq), unanswered));
+        for (const seq of chunk.seqs) {
+          const refusal = unsent.get(seq);
+          results.push(
+            refusal === undefined
+              ? resultOf(match.outcomes.get(seq), unanswered)
+              : { ok: false, error: { errno: EINVAL, name: errnoName(EINVAL), message: `not sent: ${refusal}` } },
+          );
+        }
       }
       return results;
     },

@@ -38,16 +38,24 @@ export interface BatchChunk {
 /** Request `index` of a batch goes out under this sequence number (wrapping as nlmsg_seq does). */
 export const seqOf = (firstSeq: number, index: number): number => (firstSeq + index) >>> 0;
 
+/** A bound on the time one chunk's encoding takes: the caller's event loop waits meanwhile. */
+export interface EncodeBudget {
+  nowMs(): number;
+  maxMs: number;
+}
+
 /**
- * The batch's requests packed into chunks, in order, each within `limits`. Lazy: a request
- * is encoded only when its chunk is asked for, so a caller that sends one chunk at a time
- * never holds (or spends the time encoding) the whole batch at once.
+ * The batch's requests packed into chunks, in order, each within `limits` (and, with a
+ * budget, closed once encoding it took that long). Lazy: a request is encoded only when its
+ * chunk is asked for, so a caller that sends one chunk at a time never holds (or spends the
+ * time encoding) the whole batch at once.
  */
 export function* batchChunks(
   count: number,
   encode: (index: number, seq: number) => Uint8Array,
   firstSeq: number,
   limits: BatchLimits,
+  budget?: EncodeBudget,
 ): Generator<BatchChunk, void, undefined> {
   if (!(limits.maxBytes > 0) || !(limits.maxMessages >= 1)) throw new RangeError(`batch limits must be positive, got ${JSON.stringify(limits)}`);
   let carried: Uint8Array | undefined;
@@ -56,7 +64,8 @@ export function* batchChunks(
     const start = index;
     const parts: Uint8Array[] = [];
     let bytes = 0;
-    while (index < count && parts.length < limits.maxMessages) {
+    const deadlineMs = budget ? budget.nowMs() + budget.maxMs : Infinity;
+    while (index < count && parts.length < limits.maxMessages && !(parts.length > 0 && budget && budget.nowMs() >= deadlineMs)) {
       const message = carried ?? encode(index, seqOf(firstSeq, index));
       carried = undefined;
       if (parts.length > 0 && bytes + message.length > limits.maxBytes) {

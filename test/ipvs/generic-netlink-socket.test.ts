@@ -74,6 +74,20 @@ describe.skipIf(!isLinux)("generic netlink socket on the host kernel (nlctrl)", 
     }
   });
 
+  test("a request its encoder refuses is not sent and fails alone (EINVAL); the others go", async () => {
+    const socket = await openController({ maxBatchBytes: 64 });
+    try {
+      const refused: GenlRequestEncoder = () => {
+        throw new RangeError("weight 2147483648 is out of range");
+      };
+      const results = await socket.sendBatch([getFamily("nlctrl"), refused, getFamily("tandem-nosuch"), refused, refused, getFamily("nlctrl")]);
+      expect(results.map((r) => (r.ok ? "ok" : r.error.name))).toEqual(["ok", "EINVAL", "ENOENT", "EINVAL", "EINVAL", "ok"]);
+      expect(results[1]).toEqual({ ok: false, error: { errno: 22, name: "EINVAL", message: "not sent: weight 2147483648 is out of range" } });
+    } finally {
+      socket.close();
+    }
+  });
+
   test("a small receive buffer gets smaller datagrams, and every answer still arrives", async () => {
     const socket = await openController({ receiveBufferBytes: 32 * 1024 });
     try {
