@@ -2,7 +2,7 @@
 BUN := node_modules/.bin/bun
 SRC := $(shell find src -name '*.ts' -o -name '*.js')
 
-.PHONY: all build test test-unit test-netns test-browser test-image image image-tools bench demo demo-netns check-types check-format format deps clean
+.PHONY: all build test test-unit test-netns test-ipvs test-browser test-image image image-tools bench demo demo-netns check-types check-format format deps clean
 
 all: build
 
@@ -22,13 +22,19 @@ build: dist/tandem
 # and format (prettier --check) count as one test each. The image tier builds the image first
 # (as root; a failed build counts as a failed test).
 test: deps build
-	bash scripts/run-tests.sh types format unit netns browser image
+	bash scripts/run-tests.sh types format unit netns ipvs browser image
 
 test-unit: deps
 	bash scripts/run-tests.sh unit
 
 test-netns: deps build
 	bash scripts/run-tests.sh netns
+
+# The generic netlink socket on the host kernel, and the director's kernel port on the
+# appliance's kernel in a qemu guest (TCG; one boot): needs out/vmlinux + out/initramfs.zst
+# (built first as root, or from $TANDEM_IMAGE_DIR); skipped without qemu or an image.
+test-ipvs: deps build
+	bash scripts/run-tests.sh ipvs
 
 # The status page in headless Chromium (apt chromium); skips itself without /usr/bin/chromium.
 test-browser: deps

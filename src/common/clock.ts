@@ -79,3 +79,12 @@ export class FakeClock implements Clock {
     return this.timers.filter((t) => t.live).length;
   }
 }
+
+/**
+ * Resolves on the event loop's next turn (a macrotask, not a timer): due timers, I/O and IPC
+ * run first. Long work in slices awaits this between slices; setImmediate costs microseconds
+ * where setTimeout(0) costs a millisecond each.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -77,6 +77,19 @@ export type IpvsOp = AddServiceOp | SetServiceOp | DeleteServiceOp | AddDestinat
  * (no such service) and ENOENT (no such destination; or no such scheduler or persistence
  * engine module) are reconcile signals: the kernel moved under us, dump and reconcile again.
  */
-export type IpvsErrno = "EEXIST" | "ESRCH" | "ENOENT" | "EINVAL" | "ERANGE" | "EAFNOSUPPORT";
+export type IpvsErrno =
+  | "EEXIST"
+  | "ESRCH"
+  | "ENOENT"
+  | "EINVAL"
+  | "ERANGE"
+  | "EAFNOSUPPORT"
+  /** Besides ip_vs_ctl.c's own: no CAP_NET_ADMIN, no memory, an answer lost (ENOBUFS) or never given (ETIMEDOUT). */
+  | "EPERM"
+  | "ENOMEM"
+  | "ENOBUFS"
+  | "ETIMEDOUT"
+  /** Any other errno: the reason names it. */
+  | "EOTHER";
 
 export type IpvsOpResult = { ok: true } | { ok: false; errno: IpvsErrno; reason: string };
