@@ -1,0 +1,56 @@
+// keepalived.conf text for the director's guest test: a weighted TCP service, a UDP one with
+// one-packet scheduling, a persistent fwmark service, an IPv6 service and a group with a range.
+// Real servers without checkers are alive, as in keepalived.
+
+export function directorConfig(options: { webWeight2?: number }): string {
+  return `
+global_defs {
+  router_id director-test
+}
+virtual_server 10.0.0.1 80 {
+  lb_algo wrr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.1.2 80 {
+    weight 3
+  }
+  real_server 10.0.1.3 80 {
+    weight ${options.webWeight2 ?? 1}
+  }
+}
+virtual_server 10.0.0.2 53 {
+  lb_algo rr
+  lb_kind DR
+  protocol UDP
+  ops
+  real_server 10.0.1.4 53 {
+  }
+}
+virtual_server fwmark 7 {
+  lb_algo sh
+  lb_kind DR
+  sh-port
+  persistence_timeout 600
+  real_server 10.0.1.5 0 {
+    weight 2
+  }
+}
+virtual_server 2001:db8::1 443 {
+  lb_algo lc
+  lb_kind TUN
+  protocol TCP
+  real_server 2001:db8::2 443 {
+  }
+}
+virtual_server_group web {
+  10.0.0.10-12 8080
+}
+virtual_server group web {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.1.6 8080 {
+  }
+}
+`;
+}

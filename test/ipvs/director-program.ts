@@ -1,0 +1,113 @@
+// Runs inside the qemu guest (test/ipvs/director.test.ts boots it): the whole director, from
+// keepalived.conf text through DirectorService to the appliance kernel's IPVS, beside ipvsadm.
+// A foreign service is there before it starts; then start, a restart over the same table and
+// record, a reload of one weight, a real server deleted behind its back, a drain, a stop.
+// Each step prints "=== RESULT <name> <json>"; the host asserts.
+import { systemClock } from "../../src/common/clock.ts";
+import { createLogger } from "../../src/common/logger.ts";
+import { memoryFiles, parseConfig } from "../../src/config/index.ts";
+import { planDirector } from "../../src/daemon/director/director-command.ts";
+import { DirectorService, type KernelOpen } from "../../src/daemon/director/director-service.ts";
+import type { FromDirector } from "../../src/daemon/ipc/messages.ts";
+import { openIpvsKernel } from "../../src/daemon/ipvs/kernel-ipvs.ts";
+import { NO_DRAINS } from "../../src/ipvs/drain.ts";
+import { IpvsOwnership } from "../../src/store/ipvs-ownership.ts";
+import { directorConfig } from "./director-configs.ts";
+
+function result(name: string, value: unknown): void {
+  console.log(`=== RESULT ${name} ${JSON.stringify(value)}`);
+}
+
+function sh(command: string): string {
+  const run = Bun.spawnSync(["/bin/sh", "-c", command], { stderr: "pipe" });
+  return run.stdout.toString() + run.stderr.toString();
+}
+
+const save = (): string[] => sh("ipvsadm -Sn").split("\n").filter(Boolean).sort();
+const clock = systemClock();
+const logger = createLogger((level, line) => console.log(`log ${level} ${line}`), "info");
+
+function configOf(text: string) {
+  const parsed = parseConfig("/etc/keepalived/keepalived.conf", { ...memoryFiles({ "/etc/keepalived/keepalived.conf": text }), configId: undefined });
+  const errors = parsed.diagnostics.filter((d) => d.severity === "error");
+  if (!parsed.config || errors.length > 0) throw new Error(`config: ${JSON.stringify(errors)}`);
+  return parsed.config;
+}
+
+/** A director as its process runs it, on the real kernel and an ownership file in /tmp. */
+async function director(text: string, keepIpvsOnStop = false) {
+  const sent: FromDirector[] = [];
+  const owned = IpvsOwnership.open("/tmp/ipvs.db", clock.wallMs());
+  if (!owned.ok) throw new Error(owned.reason);
+  const service = new DirectorService(
+    {
+      send: (m) => sent.push(m),
+      clock,
+      logger,
+      openKernel: async (): Promise<KernelOpen> => {
+        const opened = await openIpvsKernel({ clock });
+        return opened.ok ? { ok: true, kernel: opened.kernel, close: () => opened.kernel.close() } : { ok: false, reason: opened.reason };
+      },
+      ownership: owned.ownership,
+      plan: planDirector,
+    },
+    {
+      type: "start",
+      config: configOf(text),
+      intent: { drained: [] },
+      drainState: NO_DRAINS,
+      keepIpvsOnStop,
+      ownershipFile: "/tmp/ipvs.db",
+      log: { console: true, syslog: false, facility: undefined, detail: false },
+    },
+  );
+  await service.start();
+  const writes = () => sent.reduce((total, m) => total + (m.type === "event" && m.event.kind === "ipvs.apply" ? m.event.data.writes : 0), 0);
+  const status = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : [])).at(-1);
+  return { service, sent, writes, status, close: () => owned.ownership.close() };
+}
+
+async function main(): Promise<void> {
+  sh("ipvsadm -A -u 10.9.9.9:53 -s rr && ipvsadm -a -u 10.9.9.9:53 -r 10.9.9.10:53 -m");
+  result("foreign", save());
+
+  const first = await director(directorConfig({}));
+  result("start", { save: save(), writes: first.writes(), available: first.status()?.available });
+  await first.service.stop("SIGTERM");
+  first.close();
+
+  // With -I the table stays serving, for the next start to adopt.
+  const second = await director(directorConfig({}), true);
+  const beforeRestart = save();
+  await second.service.stop("a stop with -I");
+  second.close();
+  result("kept-with-I", { before: beforeRestart, after: save() });
+
+  const third = await director(directorConfig({}));
+  result("adopt", { writes: third.writes(), save: save() });
+
+  third.service.handle({ type: "apply", config: configOf(directorConfig({ webWeight2: 7 })) });
+  await Bun.sleep(500);
+  result("reload-one-weight", { writes: third.writes(), save: save() });
+
+  sh("ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.2:80");
+  const deleted = save();
+  await Bun.sleep(12_000); // the drift scan runs every 10 s
+  result("drift", { deleted, repaired: save(), repairs: third.status()?.driftRepairs });
+
+  third.service.handle({ type: "intent", intent: { drained: [{ virtualServer: "TCP 10.0.0.1:80", realServer: "10.0.1.3:80" }] } });
+  await Bun.sleep(500);
+  result("drain", { save: save() });
+
+  await third.service.stop("SIGTERM");
+  third.close();
+  result("stop", save());
+}
+
+try {
+  await main();
+} catch (error) {
+  result("crash", { message: (error as Error).stack ?? String(error) });
+}
+console.log("=== DONE");
+process.exit(0);

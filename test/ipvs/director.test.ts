@@ -1,0 +1,81 @@
+// The whole director on the appliance's kernel, in one qemu guest (director-program.ts):
+// keepalived.conf text to the kernel's table, beside ipvsadm. Start programs it and leaves a
+// foreign service alone; -I keeps the table serving; a new start adopts it with zero writes;
+// a reload of one weight is one write; a real server deleted behind tandem's back is back
+// within a drift scan; a drain takes a weight to 0 (or out, with no connections); a stop
+// removes tandem's services and only those.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { hasQemu, imageDir, runInGuest, type GuestRun } from "./ipvs-guest.ts";
+
+const image = imageDir();
+const FOREIGN = ["-A -u 10.9.9.9:53 -s rr", "-a -u 10.9.9.9:53 -r 10.9.9.10:53 -m -w 1"];
+/** The table director-configs.ts asks for, as ipvsadm -Sn prints it (sorted); keepalived's own tables for the shared samples and richer files are compared in test/unit/ipvs. */
+const TABLE = [
+  "-A -f 7 -s sh -p 600 -b sh-port",
+  "-A -t 10.0.0.1:80 -s wrr",
+  "-A -t 10.0.0.10:8080 -s rr",
+  "-A -t 10.0.0.11:8080 -s rr",
+  "-A -t 10.0.0.12:8080 -s rr",
+  "-A -t [2001:db8::1]:443 -s lc",
+  "-A -u 10.0.0.2:53 -s rr -o",
+  "-a -f 7 -r 10.0.1.5:0 -g -w 2",
+  "-a -t 10.0.0.1:80 -r 10.0.1.2:80 -m -w 3",
+  "-a -t 10.0.0.1:80 -r 10.0.1.3:80 -m -w 1",
+  "-a -t 10.0.0.10:8080 -r 10.0.1.6:8080 -m -w 1",
+  "-a -t 10.0.0.11:8080 -r 10.0.1.6:8080 -m -w 1",
+  "-a -t 10.0.0.12:8080 -r 10.0.1.6:8080 -m -w 1",
+  "-a -t [2001:db8::1]:443 -r [2001:db8::2]:443 -i -w 1 --tun-type ipip",
+  "-a -u 10.0.0.2:53 -r 10.0.1.4:53 -g -w 1",
+];
+const sorted = (lines: string[]) => [...lines].sort();
+
+describe.skipIf(!hasQemu() || !image)(`the director on the appliance kernel under qemu (${image ? join(image, "vmlinux") : "no out/vmlinux"})`, () => {
+  let run: GuestRun;
+  const get = <T>(name: string): T => {
+    if (!run.results.has(name)) throw new Error(`the guest printed no result "${name}"; its output:\n${run.output.slice(-4000)}`);
+    return run.results.get(name) as T;
+  };
+
+  beforeAll(async () => {
+    run = await runInGuest("test/ipvs/director-program.ts", image!);
+    console.log(`director guest ran ${Math.round(run.elapsedMs / 1000)} s`);
+    if (run.results.has("crash"))
+      throw new Error(`the guest program crashed: ${(run.results.get("crash") as { message: string }).message}\n${run.output.slice(-4000)}`);
+  }, 420_000);
+
+  test("start programs the table for the file and leaves the foreign service as it was", () => {
+    expect(get<string[]>("foreign")).toEqual(sorted(FOREIGN));
+    const start = get<{ save: string[]; writes: number; available: boolean }>("start");
+    expect(start.available).toBe(true);
+    expect(start.save).toEqual(sorted([...TABLE, ...FOREIGN]));
+    expect(start.writes).toBe(TABLE.length);
+  });
+
+  test("a stop with -I leaves the table serving; a new start adopts it with zero writes", () => {
+    const kept = get<{ before: string[]; after: string[] }>("kept-with-I");
+    expect(kept.after).toEqual(kept.before);
+    expect(get<{ writes: number; save: string[] }>("adopt")).toEqual({ writes: 0, save: sorted([...TABLE, ...FOREIGN]) });
+  });
+
+  test("a reload that changes one weight is one write", () => {
+    const reload = get<{ writes: number; save: string[] }>("reload-one-weight");
+    expect(reload.writes).toBe(1);
+    expect(reload.save).toContain("-a -t 10.0.0.1:80 -r 10.0.1.3:80 -m -w 7");
+  });
+
+  test("a real server deleted behind tandem's back is restored by the drift scan", () => {
+    const drift = get<{ deleted: string[]; repaired: string[]; repairs: number }>("drift");
+    expect(drift.deleted).not.toContain("-a -t 10.0.0.1:80 -r 10.0.1.2:80 -m -w 3");
+    expect(drift.repaired).toContain("-a -t 10.0.0.1:80 -r 10.0.1.2:80 -m -w 3");
+    expect(drift.repairs).toBe(1);
+  });
+
+  test("a drained real server with no connections leaves the table", () => {
+    expect(get<{ save: string[] }>("drain").save.filter((l) => l.includes("10.0.1.3:80"))).toEqual([]);
+  });
+
+  test("a stop removes tandem's services and only those", () => {
+    expect(get<string[]>("stop")).toEqual(sorted(FOREIGN));
+  });
+});
