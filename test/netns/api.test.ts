@@ -10,6 +10,15 @@ import { isRoot } from "./support/pair-scenarios.ts";
 const VIP = "10.99.0.41";
 const TOKEN = "s3cret-token-for-tests";
 const unavailable = tandemImpl.unavailableReason();
+const VIRTUAL_SERVER = `virtual_server ${VIP} 80 {
+    lb_algo wrr
+    lb_kind DR
+    protocol TCP
+    real_server 10.99.0.21 80 {
+        weight 2
+    }
+}
+`;
 
 describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (root, netns)", () => {
   let topo: Topology;
@@ -49,8 +58,10 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
           advertInt: 0.1,
           vip: `${VIP}/24`,
         });
-        // api_listen / api_token_file are tandem's global_defs extensions.
-        return base.replace("global_defs {", `global_defs {\n    api_listen ${box.ip}:8080\n    api_token_file ${join(box.runDir, "api.token")}`);
+        // api_listen / api_token_file are tandem's global_defs extensions. B also balances
+        // load: on this host (no IPVS) its director must say so while VRRP runs on.
+        const withApi = base.replace("global_defs {", `global_defs {\n    api_listen ${box.ip}:8080\n    api_token_file ${join(box.runDir, "api.token")}`);
+        return side === "b" ? `${withApi}\n${VIRTUAL_SERVER}` : withApi;
       },
     });
     await pair.waitSoleHolder("a", 5000);
@@ -73,6 +84,20 @@ describe.skipIf(!isRoot || unavailable !== null)("REST API on a tandem pair (roo
     expect(Date.now() - b.master.lastSeenAtMs).toBeLessThan(2000);
     const health = await getJson(`${api("a")}/healthz`);
     expect(health.history).toBe("ok");
+  });
+
+  test("a virtual_server where the kernel has no IPVS: the director says so in GET /ipvs/state and the history; VRRP is unaffected", async () => {
+    const state = await getJson(`${api("b")}/ipvs/state`);
+    expect(state.available).toBe(false);
+    expect(state.reason).toContain("the kernel has no IPVS");
+    expect(state.virtualServers.map((v: { id: string }) => v.id)).toEqual([`TCP ${VIP}:80`]);
+    expect(state.virtualServers[0].realServers[0]).toMatchObject({ id: "10.99.0.21:80", configuredWeight: 2, forward: "DR" });
+    expect(state.virtualServers[0].realServers[0].kernelWeight).toBeUndefined();
+    const events = await getJson(`${api("b")}/events?kind=ipvs.director`);
+    expect(events.events.map((e: { data: { available: boolean } }) => e.data.available)).toContain(false);
+    // A has no virtual_server: no director runs there.
+    expect((await curl(`${api("a")}/ipvs/state`)).status).toBe(404);
+    expect((await stateOf("b")).state).toBe("BACKUP");
   });
 
   test("tandem state and tandem events, run on the client box, print the pair as tables", async () => {

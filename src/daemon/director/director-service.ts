@@ -9,6 +9,8 @@ import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type Ow
 import type { DirectorEffect, DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
+import { resolvePlans } from "../../ipvs/resolve-plan.ts";
+import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
 import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
@@ -47,6 +49,7 @@ export class DirectorService {
   private statusTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private stopping = false;
+  private planned: { config: Config; virtualServers: readonly ResolvedVirtualServer[] } | undefined;
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -247,6 +250,14 @@ export class DirectorService {
     this.deps.send({ type: "event", event });
   }
 
+  /** Without a kernel to program, the status still shows what the configuration asks for. */
+  private plannedVirtualServers(): readonly ResolvedVirtualServer[] {
+    if (this.planned?.config !== this.config) {
+      this.planned = { config: this.config, virtualServers: resolvePlans(this.deps.plan(this.config).virtualServers).virtualServers };
+    }
+    return this.planned.virtualServers;
+  }
+
   private sendStatus(): void {
     this.statusTimer?.cancel();
     if (this.stopping) return;
@@ -255,7 +266,7 @@ export class DirectorService {
     const status = ipvsStatus({
       available: this.kernel?.ok === true,
       ...(this.kernel && !this.kernel.ok ? { reason: this.kernel.reason } : {}),
-      resolved: this.director?.virtualServers() ?? [],
+      resolved: this.director?.virtualServers() ?? this.plannedVirtualServers(),
       snapshot,
       ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
       ...(this.lastApply ? { lastApply: this.lastApply } : {}),

@@ -87,6 +87,12 @@ describe("DirectorService", () => {
     const { service, clock, kernel, statuses } = rig({ kernelAvailable: () => available });
     await service.start();
     expect(statuses().at(-1)).toMatchObject({ available: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" });
+    // What the configuration asks for is shown all the same, with nothing in the kernel.
+    expect(
+      statuses()
+        .at(-1)!
+        .virtualServers.map((v) => [v.id, v.realServers.map((r) => r.kernelWeight)]),
+    ).toEqual([["TCP 10.0.0.1:80", [undefined, undefined]]]);
     available = true;
     clock.advance(KERNEL_RETRY_MS);
     await settle();
