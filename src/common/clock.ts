@@ -81,10 +81,10 @@ export class FakeClock implements Clock {
 }
 
 /**
- * Resolves on the event loop's next turn (a macrotask, not a timer): due timers, I/O and IPC
- * run first. Long work in slices awaits this between slices; setImmediate costs microseconds
- * where setTimeout(0) costs a millisecond each.
+ * Resolves on the event loop's next turn, after the timers already due and pending I/O: long
+ * work in slices awaits this between slices. Bun.sleep(0) costs microseconds and runs after
+ * due timers; setImmediate would run before them and setTimeout(0) costs a millisecond.
  */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return Bun.sleep(0);
 }

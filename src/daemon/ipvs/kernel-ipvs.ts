@@ -48,12 +48,17 @@ export interface IpvsKernel extends IpvsKernelPort {
   close(): void;
 }
 
+export interface IpvsKernelOptions extends GenericNetlinkOptions {
+  /** The socket's opener; tests pass a fake kernel's. */
+  openSocket?: typeof openGenericNetlinkSocket;
+}
+
 export type IpvsKernelOpen = { ok: true; kernel: IpvsKernel } | { ok: false; kind: "no-ipvs" | "socket-error"; reason: string };
 
 export const NO_IPVS_REASON = `the kernel has no IPVS (generic netlink family ${IPVS_GENL_NAME} not found); is the ip_vs module loaded?`;
 
-async function openSocket(options: GenericNetlinkOptions): Promise<{ ok: true; socket: GenericNetlinkSocket } | Extract<IpvsKernelOpen, { ok: false }>> {
-  const opened = await openGenericNetlinkSocket(IPVS_GENL_NAME, options);
+async function openSocket(options: IpvsKernelOptions): Promise<{ ok: true; socket: GenericNetlinkSocket } | Extract<IpvsKernelOpen, { ok: false }>> {
+  const opened = await (options.openSocket ?? openGenericNetlinkSocket)(IPVS_GENL_NAME, options);
   if (opened.ok) return opened;
   if (opened.kind === "no-family") return { ok: false, kind: "no-ipvs", reason: NO_IPVS_REASON };
   return { ok: false, kind: "socket-error", reason: `IPVS over generic netlink: ${opened.message}` };
@@ -65,7 +70,7 @@ async function openSocket(options: GenericNetlinkOptions): Promise<{ ok: true; s
  * without IPVS answers with the typed "no-ipvs" result, for the daemon to report the
  * director unavailable.
  */
-export async function openIpvsKernel(options: GenericNetlinkOptions = {}): Promise<IpvsKernelOpen> {
+export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<IpvsKernelOpen> {
   const first = await openSocket(options);
   if (!first.ok) return first;
   let current: GenericNetlinkSocket | undefined = first.socket;

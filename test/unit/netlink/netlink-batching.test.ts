@@ -57,6 +57,18 @@ describe("batchChunks", () => {
     expect(encoded).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
+  test("with a time budget, a chunk closes once encoding it took that long (one request at least)", () => {
+    let nowMs = 0;
+    const costs = [1, 1, 1, 4, 10, 1, 1];
+    const slow = (index: number, seq: number) => {
+      nowMs += costs[index]!;
+      return request(20)(index, seq);
+    };
+    const chunks = [...batchChunks(costs.length, slow, 0, { maxBytes: 1 << 20, maxMessages: 100 }, { nowMs: () => nowMs, maxMs: 3 })];
+    // 1+1+1 reaches 3 ms: closed; the 4 ms one passes the budget alone, so does the 10 ms one; the rest fit.
+    expect(chunks.map((c) => indexesIn(c.bytes))).toEqual([[0, 1, 2], [3], [4], [5, 6]]);
+  });
+
   test("an empty batch has no chunks; limits must be positive", () => {
     expect([...batchChunks(0, request(20), 0, { maxBytes: 100, maxMessages: 10 })]).toEqual([]);
     expect(() => [...batchChunks(1, request(20), 0, { maxBytes: 0, maxMessages: 10 })]).toThrow(RangeError);
