@@ -42,6 +42,12 @@ import { NetlinkError } from "./netlink-socket.ts";
 /** Builds one request given its sequence number and the socket's port id. */
 export type GenlRequestEncoder = (seq: number, portId: number) => Uint8Array;
 
+/**
+ * A batch: a list of encoders, or `count` requests built by index, which spares a caller with
+ * thousands of them a closure each before the first is sent.
+ */
+export type GenlBatch = readonly GenlRequestEncoder[] | { count: number; encode(index: number, seq: number, portId: number): Uint8Array };
+
 export interface GenericNetlinkSocket {
   readonly family: GenlFamily;
   readonly portId: number;
@@ -52,7 +58,7 @@ export interface GenericNetlinkSocket {
    * order. A refusal (EEXIST, ENOENT, ...) is a result; so is an answer that never came
    * (ETIMEDOUT) or was dropped (ENOBUFS). Throws only when the socket itself fails.
    */
-  sendBatch(requests: readonly GenlRequestEncoder[]): Promise<RequestResult[]>;
+  sendBatch(batch: GenlBatch): Promise<RequestResult[]>;
   /** Every part of one dump. Throws NetlinkError when the kernel refuses it, SystemError on timeout. */
   dump(request: GenlRequestEncoder, operation: string): Promise<NetlinkMessage[]>;
   close(): void;
@@ -202,21 +208,24 @@ export async function openGenericNetlinkSocket(familyName: string, options: Gene
     portId,
     limits,
 
-    async sendBatch(requests) {
+    async sendBatch(batch) {
       usable("batch");
+      const count = "count" in batch ? batch.count : batch.length;
+      const build =
+        "count" in batch ? (index: number, seq: number) => batch.encode(index, seq, portId) : (index: number, seq: number) => batch[index]!(seq, portId);
       const results: RequestResult[] = [];
-      const firstSeq = takeSeqs(requests.length);
+      const firstSeq = takeSeqs(count);
       // A request its encoder refuses (a value out of range) is not sent and fails alone: the rest still go.
       const unsent = new Map<number, string>();
       const encode = (index: number, seq: number): Uint8Array => {
         try {
-          return requests[index]!(seq, portId);
+          return build(index, seq);
         } catch (error) {
           unsent.set(seq, (error as Error).message);
           return new Uint8Array(0);
         }
       };
-      for (const chunk of batchChunks(requests.length, encode, firstSeq, limits, { nowMs: () => clock.nowMs(), maxMs: sliceMs })) {
+      for (const chunk of batchChunks(count, encode, firstSeq, limits, { nowMs: () => clock.nowMs(), maxMs: sliceMs })) {
         if (chunk.start > 0) await yieldToEventLoop();
         usable("batch");
         const sent = chunk.seqs.filter((seq) => !unsent.has(seq));

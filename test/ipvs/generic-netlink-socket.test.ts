@@ -69,6 +69,9 @@ describe.skipIf(!isLinux)("generic netlink socket on the host kernel (nlctrl)", 
         return "rejected" in family ? family.rejected : family.name;
       });
       expect(seen).toEqual(names.map((name) => (name === "nlctrl" ? "nlctrl" : "ENOENT")));
+      // The same batch built by index.
+      const byIndex = await socket.sendBatch({ count: names.length, encode: (index, seq, pid) => encodeGetFamilyRequest(names[index]!, seq, pid) });
+      expect(byIndex.map((r) => (r.ok ? "ok" : r.error.name))).toEqual(names.map((name) => (name === "nlctrl" ? "ok" : "ENOENT")));
     } finally {
       socket.close();
     }

@@ -160,13 +160,10 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
           const netlink = await socket();
           const familyId = netlink.family.id;
           // Each op becomes its request only when its datagram is built: thousands of them at once would hold up the event loop.
-          answers = await netlink.sendBatch(
-            ops.map(
-              (op): GenlRequestEncoder =>
-                (seq, pid) =>
-                  encodeIpvsRequest(familyId, requestOfOp(op), seq, pid),
-            ),
-          );
+          answers = await netlink.sendBatch({
+            count: ops.length,
+            encode: (index, seq, pid) => encodeIpvsRequest(familyId, requestOfOp(ops[index]!), seq, pid),
+          });
         } catch (error) {
           // The port never throws for a write: every op fails with the socket's reason, and the director retries.
           const reason = `not sent: ${(error as Error).message}`;

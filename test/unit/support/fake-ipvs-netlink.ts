@@ -105,11 +105,13 @@ export function fakeIpvsNetlink(kernel: FakeIpvsKernel): FakeIpvsNetlink {
       family: { id: FAMILY_ID, name: "IPVS", version: 1, headerSize: 0, maxAttribute: 3, operations: [], multicastGroups: [] },
       portId: PORT_ID,
       limits: { maxBytes: 32 * 1024, maxMessages: 1000 },
-      async sendBatch(encoders) {
+      async sendBatch(batch) {
         if (closed) throw new Error("closed");
         if (broken) throw new Error(broken);
         counts.datagrams++;
-        return encoders.map((encode, index) => answer(receive(encode(1000 + index, PORT_ID)), 1000 + index));
+        const count = "count" in batch ? batch.count : batch.length;
+        const encode = (index: number, seq: number) => ("count" in batch ? batch.encode(index, seq, PORT_ID) : batch[index]!(seq, PORT_ID));
+        return Array.from({ length: count }, (_, index) => answer(receive(encode(index, 1000 + index)), 1000 + index));
       },
       async dump(encode, operation) {
         if (closed) throw new Error("closed");
