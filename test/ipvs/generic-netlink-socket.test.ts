@@ -20,20 +20,19 @@ const getFamily =
   (seq, pid) =>
     encodeGetFamilyRequest(name, seq, pid);
 
-/** Counts how late a 10 ms interval fires while `work` runs: the event loop's responsiveness. */
-async function lateness<T>(work: () => Promise<T>): Promise<{ value: T; maxLateMs: number; ticks: number }> {
+/** How late a 10 ms interval fires while `work` runs (worst and 95th percentile): the event loop's responsiveness. */
+async function lateness<T>(work: () => Promise<T>): Promise<{ value: T; maxLateMs: number; p95LateMs: number; ticks: number }> {
   let last = performance.now();
-  let maxLateMs = 0;
-  let ticks = 0;
+  const late: number[] = [];
   const interval = setInterval(() => {
     const now = performance.now();
-    maxLateMs = Math.max(maxLateMs, now - last - 10);
+    late.push(now - last - 10);
     last = now;
-    ticks++;
   }, 10);
   try {
     const value = await work();
-    return { value, maxLateMs, ticks };
+    const sorted = late.sort((a, b) => a - b);
+    return { value, maxLateMs: sorted.at(-1) ?? 0, p95LateMs: sorted[Math.floor(sorted.length * 0.95)] ?? 0, ticks: late.length };
   } finally {
     clearInterval(interval);
   }
@@ -120,13 +119,18 @@ describe.skipIf(!isLinux)("generic netlink socket on the host kernel (nlctrl)", 
   test("a large batch keeps the event loop turning between datagrams", async () => {
     const socket = await openController();
     try {
-      const { value, maxLateMs, ticks } = await lateness(() => socket.sendBatch(Array.from({ length: 30_000 }, () => getFamily("nlctrl"))));
+      const started = performance.now();
+      const { value, maxLateMs, p95LateMs, ticks } = await lateness(() => socket.sendBatch(Array.from({ length: 30_000 }, () => getFamily("nlctrl"))));
+      const elapsedMs = performance.now() - started;
       expect(value.every((r) => r.ok)).toBe(true);
       console.log(
-        `30,000 requests, datagrams of ${socket.limits.maxBytes} bytes or ${socket.limits.maxMessages} requests: ${ticks} ticks, max lateness ${maxLateMs.toFixed(1)} ms`,
+        `30,000 requests in ${Math.round(elapsedMs)} ms, datagrams of ${socket.limits.maxBytes} bytes or ${socket.limits.maxMessages} requests: ` +
+          `${ticks} ticks, lateness max ${maxLateMs.toFixed(1)} ms, 95th percentile ${p95LateMs.toFixed(1)} ms`,
       );
-      expect(ticks).toBeGreaterThan(0);
-      expect(maxLateMs).toBeLessThan(50);
+      // Held for the whole batch, the timer would fire once; one stall of a busy host is allowed for.
+      expect(ticks).toBeGreaterThan(elapsedMs / 10 / 4);
+      expect(p95LateMs).toBeLessThan(50);
+      expect(maxLateMs).toBeLessThan(150);
     } finally {
       socket.close();
     }
@@ -174,13 +178,13 @@ describe.skipIf(!isLinux)("generic netlink socket on the host kernel (nlctrl)", 
           attributeString(CTRL_ATTR_FAMILY_NAME, "nlctrl"),
         ]);
       const started = performance.now();
-      const { value, ticks, maxLateMs } = await lateness(() => socket.sendBatch([getFamily("nlctrl"), unacked, getFamily("nlctrl")]));
+      const { value, ticks, p95LateMs } = await lateness(() => socket.sendBatch([getFamily("nlctrl"), unacked, getFamily("nlctrl")]));
       const elapsed = performance.now() - started;
       expect(value.map((r) => (r.ok ? "ok" : r.error.name))).toEqual(["ok", "ETIMEDOUT", "ok"]);
       expect(elapsed).toBeGreaterThanOrEqual(290);
       expect(elapsed).toBeLessThan(2_000);
       expect(ticks).toBeGreaterThanOrEqual(15);
-      expect(maxLateMs).toBeLessThan(50);
+      expect(p95LateMs).toBeLessThan(50);
       // Later requests are matched by their own numbers; the late reply is not mistaken for theirs.
       expect((await socket.sendBatch([getFamily("tandem-nosuch")]))[0]).toMatchObject({ ok: false, error: { name: "ENOENT" } });
     } finally {
