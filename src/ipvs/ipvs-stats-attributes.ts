@@ -14,23 +14,14 @@ import {
   IPVS_STATS_ATTR_OUTPKTS,
   IPVS_STATS_ATTR_OUTPPS,
 } from "./ip-vs-constants.ts";
-import type { DestinationStats } from "./types.ts";
+import { NO_STATS, type DestinationStats } from "./types.ts";
 
 /** The counters and rates a service and a destination both have. */
 export type IpvsCounters = Omit<DestinationStats, "activeConnections" | "inactiveConnections" | "persistentConnections">;
 
-export const ZERO_COUNTERS: IpvsCounters = Object.freeze({
-  connections: 0,
-  packetsIn: 0,
-  packetsOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  connectionsPerSecond: 0,
-  packetsInPerSecond: 0,
-  packetsOutPerSecond: 0,
-  bytesInPerSecond: 0,
-  bytesOutPerSecond: 0,
-});
+/** NO_STATS without the connection counts (which come as their own attributes). */
+export const ZERO_COUNTERS: IpvsCounters = (({ activeConnections: _a, inactiveConnections: _i, persistentConnections: _p, ...counters }) =>
+  Object.freeze(counters))(NO_STATS);
 
 /** Attribute, field, and whether the 32-bit nest carries it as a u64 (ip_vs_genl_fill_stats). */
 const fields: [number, keyof IpvsCounters, boolean][] = [

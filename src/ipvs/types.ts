@@ -80,6 +80,23 @@ export interface DestinationStats {
   bytesOutPerSecond: number;
 }
 
+/** A destination the kernel has counted nothing on (just added, or in a fake kernel). */
+export const NO_STATS: DestinationStats = Object.freeze({
+  activeConnections: 0,
+  inactiveConnections: 0,
+  persistentConnections: 0,
+  connections: 0,
+  packetsIn: 0,
+  packetsOut: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  connectionsPerSecond: 0,
+  packetsInPerSecond: 0,
+  packetsOutPerSecond: 0,
+  bytesInPerSecond: 0,
+  bytesOutPerSecond: 0,
+});
+
 export interface DesiredService extends ServiceSpec {
   destinations: DestinationSpec[];
 }

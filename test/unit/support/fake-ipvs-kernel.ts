@@ -6,6 +6,7 @@ import type { IpvsErrno, IpvsOp, IpvsOpResult } from "../../../src/ipvs/ops.ts";
 import {
   destinationText,
   serviceFamily,
+  NO_STATS,
   serviceKeyText,
   type DestinationAddress,
   type DestinationSpec,
@@ -34,21 +35,7 @@ export interface AppliedOp {
   result: IpvsOpResult;
 }
 
-const ZERO_STATS: DestinationStats = Object.freeze({
-  activeConnections: 0,
-  inactiveConnections: 0,
-  persistentConnections: 0,
-  connections: 0,
-  packetsIn: 0,
-  packetsOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  connectionsPerSecond: 0,
-  packetsInPerSecond: 0,
-  packetsOutPerSecond: 0,
-  bytesInPerSecond: 0,
-  bytesOutPerSecond: 0,
-});
+const ZERO_STATS: DestinationStats = NO_STATS;
 
 interface KernelService {
   spec: ServiceSpec;

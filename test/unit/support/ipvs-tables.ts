@@ -5,6 +5,7 @@ import { parseIpAddress, type IpAddress } from "../../../src/common/ip-address.t
 import {
   NO_FLAGS,
   destinationText,
+  NO_STATS,
   serviceKeyText,
   type DesiredService,
   type DestinationSpec,
@@ -39,21 +40,7 @@ export function destination(address: string, port: number, attributes: Partial<D
   return { address: ip(address), port, forward: "masquerade", weight: 1, upperThreshold: 0, lowerThreshold: 0, ...attributes };
 }
 
-export const ZERO_STATS: DestinationStats = Object.freeze({
-  activeConnections: 0,
-  inactiveConnections: 0,
-  persistentConnections: 0,
-  connections: 0,
-  packetsIn: 0,
-  packetsOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  connectionsPerSecond: 0,
-  packetsInPerSecond: 0,
-  packetsOutPerSecond: 0,
-  bytesInPerSecond: 0,
-  bytesOutPerSecond: 0,
-});
+export const ZERO_STATS: DestinationStats = NO_STATS;
 
 /** A desired table as a dump would show it: every destination with (given or zero) stats. */
 export function observed(table: IpvsTable, stats: Partial<DestinationStats> = {}): IpvsTable<ObservedService> {
