@@ -35,8 +35,6 @@ export interface AppliedOp {
   result: IpvsOpResult;
 }
 
-const ZERO_STATS: DestinationStats = NO_STATS;
-
 interface KernelService {
   spec: ServiceSpec;
   /** Oldest first; dump() reverses, as the kernel's list_add_rcu puts new ones at the head. */
@@ -148,7 +146,7 @@ export class FakeIpvsKernel {
     if (add) {
       if (current) return fail("EEXIST", `dest ${text} already exists`);
       if (!isUnicast(destination.address)) return fail("EINVAL", `${text} is not a unicast address`);
-      service.destinations.set(text, { ...structuredClone(destination), stats: { ...ZERO_STATS } });
+      service.destinations.set(text, { ...structuredClone(destination), stats: { ...NO_STATS } });
       return { ok: true };
     }
     if (!current) return fail("ENOENT", `dest ${text} doesn't exist`);

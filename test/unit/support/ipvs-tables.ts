@@ -40,14 +40,12 @@ export function destination(address: string, port: number, attributes: Partial<D
   return { address: ip(address), port, forward: "masquerade", weight: 1, upperThreshold: 0, lowerThreshold: 0, ...attributes };
 }
 
-export const ZERO_STATS: DestinationStats = NO_STATS;
-
 /** A desired table as a dump would show it: every destination with (given or zero) stats. */
 export function observed(table: IpvsTable, stats: Partial<DestinationStats> = {}): IpvsTable<ObservedService> {
   return {
     services: table.services.map((s) => ({
       ...structuredClone(s),
-      destinations: s.destinations.map((d) => ({ ...structuredClone(d), stats: { ...ZERO_STATS, ...stats } })),
+      destinations: s.destinations.map((d) => ({ ...structuredClone(d), stats: { ...NO_STATS, ...stats } })),
     })),
   };
 }
@@ -108,7 +106,7 @@ export function randomDestinationAttributes(random: Random, serviceFamily: 4 | 6
 
 export function randomStats(random: Random): DestinationStats {
   return {
-    ...ZERO_STATS,
+    ...NO_STATS,
     activeConnections: int(random, 0, 50),
     inactiveConnections: int(random, 0, 50),
     connections: int(random, 0, 10_000),
