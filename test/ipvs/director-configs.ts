@@ -6,6 +6,7 @@ export function directorConfig(options: { webWeight2?: number }): string {
   return `
 global_defs {
   router_id director-test
+  lvs_timeouts tcp 900 tcpfin 60 udp 120
 }
 virtual_server 10.0.0.1 80 {
   lb_algo wrr

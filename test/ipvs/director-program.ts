@@ -46,7 +46,9 @@ async function director(text: string, keepIpvsOnStop = false) {
       logger,
       openKernel: async (): Promise<KernelOpen> => {
         const opened = await openIpvsKernel({ clock });
-        return opened.ok ? { ok: true, kernel: opened.kernel, close: () => opened.kernel.close() } : { ok: false, reason: opened.reason };
+        return opened.ok
+          ? { ok: true, kernel: opened.kernel, settings: opened.kernel, close: () => opened.kernel.close() }
+          : { ok: false, reason: opened.reason };
       },
       ownership: owned.ownership,
       plan: planDirector,
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
   result("foreign", save());
 
   const first = await director(directorConfig({}));
-  result("start", { save: save(), writes: first.writes(), available: first.status()?.available });
+  result("start", { save: save(), writes: first.writes(), available: first.status()?.available, timeouts: sh("ipvsadm -L --timeout").trim() });
   await first.service.stop("SIGTERM");
   first.close();
 

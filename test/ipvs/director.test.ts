@@ -46,8 +46,9 @@ describe.skipIf(!hasQemu() || !image)(`the director on the appliance kernel unde
 
   test("start programs the table for the file and leaves the foreign service as it was", () => {
     expect(get<string[]>("foreign")).toEqual(sorted(FOREIGN));
-    const start = get<{ save: string[]; writes: number; available: boolean }>("start");
+    const start = get<{ save: string[]; writes: number; available: boolean; timeouts: string }>("start");
     expect(start.available).toBe(true);
+    expect(start.timeouts).toBe("Timeout (tcp tcpfin udp): 900 60 120"); // lvs_timeouts
     expect(start.save).toEqual(sorted([...TABLE, ...FOREIGN]));
     expect(start.writes).toBe(TABLE.length);
   });

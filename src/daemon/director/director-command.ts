@@ -11,11 +11,11 @@ import type { FromDirector, ToDirector } from "../ipc/messages.ts";
 import { parentLink } from "../ipc/parent-link.ts";
 import { openIpvsKernel } from "../ipvs/kernel-ipvs.ts";
 import { setUpChild } from "../os/child-setup.ts";
-import { DirectorService, type KernelOpen } from "./director-service.ts";
+import { DirectorService, type DirectorPlan, type KernelOpen } from "./director-service.ts";
 
 /** The director's plans from the configuration: its virtual servers and the drain timeout. */
-export function planDirector(config: Config) {
-  return { virtualServers: planVirtualServers(config), drainTimeoutMs: planIpvsGlobals(config.globalDefs).drainTimeoutMs };
+export function planDirector(config: Config): DirectorPlan {
+  return { virtualServers: planVirtualServers(config), globals: planIpvsGlobals(config.globalDefs) };
 }
 
 export async function directorCommand(): Promise<number> {
@@ -46,7 +46,9 @@ export async function directorCommand(): Promise<number> {
       logger,
       openKernel: async (): Promise<KernelOpen> => {
         const opened = await openIpvsKernel({ clock });
-        return opened.ok ? { ok: true, kernel: opened.kernel, close: () => opened.kernel.close() } : { ok: false, reason: opened.reason };
+        return opened.ok
+          ? { ok: true, kernel: opened.kernel, settings: opened.kernel, close: () => opened.kernel.close() }
+          : { ok: false, reason: opened.reason };
       },
       ownership,
       plan: planDirector,

@@ -9,6 +9,9 @@ import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type Ow
 import type { DirectorEffect, DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
+import type { IpvsOpResult } from "../../ipvs/ops.ts";
+import type { IpvsGlobalPlan } from "../../ipvs/plan-ipvs-globals.ts";
+import type { IpvsTimeouts } from "../../ipvs/settings-types.ts";
 import { resolvePlans } from "../../ipvs/resolve-plan.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
@@ -16,7 +19,20 @@ import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
 
-export type KernelOpen = { ok: true; kernel: IpvsKernelPort; close(): void } | { ok: false; reason: string };
+/** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush). */
+export interface IpvsSettingsPort {
+  setConnectionTimeouts(timeouts: Partial<IpvsTimeouts>): Promise<IpvsOpResult>;
+  /** Every service, tandem's or not: only when the configuration says so. */
+  flush(): Promise<IpvsOpResult>;
+}
+
+export type KernelOpen = { ok: true; kernel: IpvsKernelPort; settings: IpvsSettingsPort; close(): void } | { ok: false; reason: string };
+
+/** What the director takes from a configuration. */
+export interface DirectorPlan {
+  virtualServers: VirtualServerPlan[];
+  globals: IpvsGlobalPlan;
+}
 
 export interface DirectorServiceDeps {
   send(message: FromDirector): void;
@@ -25,7 +41,7 @@ export interface DirectorServiceDeps {
   openKernel(): Promise<KernelOpen>;
   ownership: OwnershipPort;
   /** The configuration's virtual servers and the drain timeout, as the director plans them. */
-  plan(config: Config): { virtualServers: VirtualServerPlan[]; drainTimeoutMs: number };
+  plan(config: Config): DirectorPlan;
 }
 
 type StartMessage = Extract<ToDirector, { type: "start" }>;
@@ -69,13 +85,17 @@ export class DirectorService {
 
   handle(message: ToDirector): void {
     switch (message.type) {
-      case "apply":
+      case "apply": {
         this.config = message.config;
-        void (this.director?.reload(this.deps.plan(message.config).virtualServers) ?? Promise.resolve()).then(() => {
-          this.deps.send({ type: "applied" });
-          this.sendStatus();
-        });
+        const planned = this.deps.plan(message.config);
+        void this.applyTimeouts(planned.globals)
+          .then(() => this.director?.reload(planned.virtualServers))
+          .then(() => {
+            this.deps.send({ type: "applied" });
+            this.sendStatus();
+          });
         return;
+      }
       case "intent":
         this.intent = message.intent;
         void this.director?.setIntent(message.intent).then(() => this.sendStatus());
@@ -96,6 +116,10 @@ export class DirectorService {
     const release = !this.keepIpvsOnStop;
     this.deps.logger.info(`stopping (${reason}): ${release ? "removing the IPVS services tandem created" : "leaving the IPVS table serving (-I)"}`);
     await this.director?.stop(release);
+    // lvs_flush_on_stop (full): the whole table goes, others' services too, as keepalived does.
+    if (release && this.kernel?.ok && this.deps.plan(this.config).globals.flushOnStop === "full") {
+      await this.setting("lvs_flush_on_stop", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
+    }
     if (this.kernel?.ok) this.kernel.close();
     this.deps.send({ type: "stopped" });
   }
@@ -111,17 +135,35 @@ export class DirectorService {
       return;
     }
     const planned = this.deps.plan(this.config);
+    // lvs_flush: keepalived empties the whole table before it programs its own (not at a reload).
+    if (planned.globals.flushAtStart) await this.setting("lvs_flush", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
+    await this.applyTimeouts(planned.globals);
     this.director = new Director({
       kernel: this.kernel.kernel,
       ownership: this.deps.ownership,
       clock,
       logger,
       report: (report) => this.onReport(report),
-      drainTimeoutMs: planned.drainTimeoutMs,
+      drainTimeoutMs: planned.globals.drainTimeoutMs,
       driftScanMs: DRIFT_SCAN_MS,
     });
     this.record("ipvs.director", "IPVS director available", { available: true });
     await this.director.start(planned.virtualServers, this.intent, this.drainState);
+  }
+
+  /** lvs_timeouts, at start and at every reload that has them (the kernel keeps the ones not given). */
+  private async applyTimeouts(globals: IpvsGlobalPlan): Promise<void> {
+    const kernel = this.kernel;
+    if (!globals.timeouts || !kernel?.ok) return;
+    const timeouts = globals.timeouts;
+    await this.setting("lvs_timeouts", () => kernel.settings.setConnectionTimeouts(timeouts));
+  }
+
+  /** One kernel-wide setting: logged either way, never fatal. */
+  private async setting(keyword: string, run: () => Promise<IpvsOpResult>): Promise<void> {
+    const result = await run().catch((error: Error): IpvsOpResult => ({ ok: false, errno: "EOTHER", reason: error.message }));
+    if (result.ok) this.deps.logger.info(`${keyword}: applied`);
+    else this.deps.logger.error(`${keyword}: the kernel refused it: ${result.reason}`);
   }
 
   private onReport(report: DirectorReport): void {

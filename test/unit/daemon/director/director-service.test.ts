@@ -9,6 +9,8 @@ import type { Config } from "../../../../src/config/index.ts";
 import { DirectorService, KERNEL_RETRY_MS, type KernelOpen } from "../../../../src/daemon/director/director-service.ts";
 import type { FromDirector } from "../../../../src/daemon/ipc/messages.ts";
 import { NO_DRAINS } from "../../../../src/ipvs/drain.ts";
+import { NO_FLAGS } from "../../../../src/ipvs/types.ts";
+import type { IpvsGlobalPlan } from "../../../../src/ipvs/plan-ipvs-globals.ts";
 import type { VirtualServerPlan } from "../../../../src/ipvs/virtual-server-plan.ts";
 import { FakeIpvsKernel } from "../../support/fake-ipvs-kernel.ts";
 import { ip, realServer, virtualServer } from "../../ipvs/support/plans.ts";
@@ -30,7 +32,10 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 30; i++) await Promise.resolve();
 }
 
-function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolean } = {}) {
+const GLOBALS: IpvsGlobalPlan = { flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000 };
+
+function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolean; globals?: Partial<IpvsGlobalPlan> } = {}) {
+  const settings: string[] = [];
   const clock = new FakeClock();
   const kernel = new FakeIpvsKernel();
   const sent: FromDirector[] = [];
@@ -42,10 +47,22 @@ function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolea
       logger: memoryLogger(),
       openKernel: async (): Promise<KernelOpen> =>
         (options.kernelAvailable?.() ?? true)
-          ? { ok: true, kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) }, close: () => {} }
+          ? {
+              ok: true,
+              kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) },
+              settings: {
+                setConnectionTimeouts: async (t) => (settings.push(`timeouts ${JSON.stringify(t)}`), { ok: true }),
+                flush: async () => {
+                  settings.push("flush");
+                  for (const s of kernel.dump().services) kernel.apply([{ kind: "delete-service", key: s.key, breaksConnections: true }]);
+                  return { ok: true };
+                },
+              },
+              close: () => {},
+            }
           : { ok: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" },
       ownership: { owned: () => new Set(owned), replace: (s) => ((owned = new Set(s)), { ok: true }) },
-      plan: () => ({ virtualServers: PLANS, drainTimeoutMs: 300_000 }),
+      plan: () => ({ virtualServers: PLANS, globals: { ...GLOBALS, ...options.globals } }),
     },
     {
       type: "start",
@@ -59,7 +76,7 @@ function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolea
   );
   const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
   const events = () => sent.flatMap((m) => (m.type === "event" ? [m.event] : []));
-  return { clock, kernel, sent, service, statuses, events };
+  return { clock, kernel, sent, service, statuses, events, settings };
 }
 
 describe("DirectorService", () => {
@@ -125,5 +142,39 @@ describe("DirectorService", () => {
     await kept.service.start();
     await kept.service.stop("SIGTERM");
     expect(kept.kernel.dump().services).toHaveLength(1);
+  });
+
+  test("lvs_flush empties the table before tandem's own (a foreign service too); lvs_timeouts is set at start and at a reload", async () => {
+    const { service, kernel, settings } = rig({ globals: { flushAtStart: true, timeouts: { tcpS: 900, udpS: 60 } } });
+    kernel.apply([
+      {
+        kind: "add-service",
+        service: {
+          key: { kind: "address", protocol: "UDP", address: ip("10.9.9.9"), port: 53 },
+          scheduler: "rr",
+          flags: NO_FLAGS,
+          timeoutS: 0,
+          netmask: 0xffffffff,
+        },
+      },
+    ]);
+    await service.start();
+    expect(settings).toEqual(["flush", 'timeouts {"tcpS":900,"udpS":60}']);
+    expect(kernel.dump().services.map((s) => s.key.kind === "address" && s.key.address.text)).toEqual(["10.0.0.1"]);
+    service.handle({ type: "apply", config: CONFIG });
+    await settle();
+    expect(settings).toEqual(["flush", 'timeouts {"tcpS":900,"udpS":60}', 'timeouts {"tcpS":900,"udpS":60}']);
+  });
+
+  test("lvs_flush_on_stop (full) flushes the whole table at stop; without it only tandem's services go", async () => {
+    const full = rig({ globals: { flushOnStop: "full" } });
+    await full.service.start();
+    await full.service.stop("SIGTERM");
+    expect(full.settings).toEqual(["flush"]);
+    const plain = rig();
+    await plain.service.start();
+    await plain.service.stop("SIGTERM");
+    expect(plain.settings).toEqual([]);
+    expect(plain.kernel.dump().services).toEqual([]);
   });
 });
