@@ -7,6 +7,15 @@ export function directorConfig(options: { webWeight2?: number }): string {
 global_defs {
   router_id director-test
   lvs_timeouts tcp 900 tcpfin 60 udp 120
+  lvs_sync_daemon eth0 VI_1 id 5
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    10.0.0.1/32
+  }
 }
 virtual_server 10.0.0.1 80 {
   lb_algo wrr

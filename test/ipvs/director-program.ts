@@ -74,9 +74,20 @@ async function main(): Promise<void> {
   result("foreign", save());
 
   const first = await director(directorConfig({}));
-  result("start", { save: save(), writes: first.writes(), available: first.status()?.available, timeouts: sh("ipvsadm -L --timeout").trim() });
+  const daemonBefore = sh("ipvsadm -L --daemon").trim();
+  first.service.handle({ type: "vrrp", states: { VI_1: "MASTER" } });
+  await Bun.sleep(300);
+  result("start", {
+    save: save(),
+    writes: first.writes(),
+    available: first.status()?.available,
+    timeouts: sh("ipvsadm -L --timeout").trim(),
+    daemonBefore,
+    daemonMaster: sh("ipvsadm -L --daemon").trim(),
+  });
   await first.service.stop("SIGTERM");
   first.close();
+  result("daemon-after-stop", sh("ipvsadm -L --daemon").trim());
 
   // With -I the table stays serving, for the next start to adopt.
   const second = await director(directorConfig({}), true);

@@ -46,11 +46,19 @@ describe.skipIf(!hasQemu() || !image)(`the director on the appliance kernel unde
 
   test("start programs the table for the file and leaves the foreign service as it was", () => {
     expect(get<string[]>("foreign")).toEqual(sorted(FOREIGN));
-    const start = get<{ save: string[]; writes: number; available: boolean; timeouts: string }>("start");
+    const start = get<{ save: string[]; writes: number; available: boolean; timeouts: string; daemonBefore: string; daemonMaster: string }>("start");
     expect(start.available).toBe(true);
     expect(start.timeouts).toBe("Timeout (tcp tcpfin udp): 900 60 120"); // lvs_timeouts
     expect(start.save).toEqual(sorted([...TABLE, ...FOREIGN]));
     expect(start.writes).toBe(TABLE.length);
+  });
+
+  test("lvs_sync_daemon follows its VRRP instance: the backup daemon until it is MASTER, then the master daemon; none after stop", () => {
+    const start = get<{ daemonBefore: string; daemonMaster: string }>("start");
+    // The kernel's defaults for what the line leaves out: maxlen from eth0's MTU, 224.0.0.81:8848, ttl 1.
+    expect(start.daemonBefore).toBe("backup sync daemon (mcast=eth0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)");
+    expect(start.daemonMaster).toBe("master sync daemon (mcast=eth0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)");
+    expect(get<string>("daemon-after-stop")).toBe("");
   });
 
   test("a stop with -I leaves the table serving; a new start adopts it with zero writes", () => {

@@ -11,7 +11,8 @@ import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
 import type { IpvsOpResult } from "../../ipvs/ops.ts";
 import type { IpvsGlobalPlan } from "../../ipvs/plan-ipvs-globals.ts";
-import type { IpvsTimeouts } from "../../ipvs/settings-types.ts";
+import type { IpvsTimeouts, SyncDaemonSpec, SyncDaemonState } from "../../ipvs/settings-types.ts";
+import { syncDaemonSpec, wantedSyncDaemons } from "../../ipvs/sync-daemon.ts";
 import { resolvePlans } from "../../ipvs/resolve-plan.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
@@ -22,6 +23,8 @@ import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
 /** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush). */
 export interface IpvsSettingsPort {
   setConnectionTimeouts(timeouts: Partial<IpvsTimeouts>): Promise<IpvsOpResult>;
+  startSyncDaemon(daemon: SyncDaemonSpec): Promise<IpvsOpResult>;
+  stopSyncDaemon(state: SyncDaemonState): Promise<IpvsOpResult>;
   /** Every service, tandem's or not: only when the configuration says so. */
   flush(): Promise<IpvsOpResult>;
 }
@@ -66,6 +69,10 @@ export class DirectorService {
   private retryTimer: TimerHandle | undefined;
   private stopping = false;
   private planned: { config: Config; virtualServers: readonly ResolvedVirtualServer[] } | undefined;
+  private vrrpStates: Record<string, string> = {};
+  /** The sync daemons started, with the settings they were started with. */
+  private syncDaemons = new Map<SyncDaemonState, string>();
+  private syncing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -90,12 +97,17 @@ export class DirectorService {
         const planned = this.deps.plan(message.config);
         void this.applyTimeouts(planned.globals)
           .then(() => this.director?.reload(planned.virtualServers))
+          .then(() => this.followSyncDaemons())
           .then(() => {
             this.deps.send({ type: "applied" });
             this.sendStatus();
           });
         return;
       }
+      case "vrrp":
+        this.vrrpStates = message.states;
+        void this.followSyncDaemons();
+        return;
       case "intent":
         this.intent = message.intent;
         void this.director?.setIntent(message.intent).then(() => this.sendStatus());
@@ -116,6 +128,7 @@ export class DirectorService {
     const release = !this.keepIpvsOnStop;
     this.deps.logger.info(`stopping (${reason}): ${release ? "removing the IPVS services tandem created" : "leaving the IPVS table serving (-I)"}`);
     await this.director?.stop(release);
+    await this.followSyncDaemons(true);
     // lvs_flush_on_stop (full): the whole table goes, others' services too, as keepalived does.
     if (release && this.kernel?.ok && this.deps.plan(this.config).globals.flushOnStop === "full") {
       await this.setting("lvs_flush_on_stop", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
@@ -149,6 +162,45 @@ export class DirectorService {
     });
     this.record("ipvs.director", "IPVS director available", { available: true });
     await this.director.start(planned.virtualServers, this.intent, this.drainState);
+    await this.followSyncDaemons();
+  }
+
+  /**
+   * lvs_sync_daemon: start and stop the kernel's sync daemons as the VRRP instance they follow
+   * changes state (a changed line restarts them). Serialised: the kernel refuses a second
+   * master daemon while the first is still running.
+   */
+  private followSyncDaemons(stopping = false): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      const kernel = this.kernel;
+      if (!kernel?.ok) return;
+      const plan = this.deps.plan(this.config).globals.syncDaemon;
+      const wanted = new Map(
+        stopping || !plan ? [] : wantedSyncDaemons(plan, this.vrrpStates).map((state) => [state, JSON.stringify(syncDaemonSpec(plan, state))] as const),
+      );
+      for (const [state, spec] of [...this.syncDaemons]) {
+        if (wanted.get(state) === spec) continue;
+        const result = await kernel.settings.stopSyncDaemon(state);
+        this.syncDaemons.delete(state);
+        this.recordSyncDaemon(JSON.parse(spec) as SyncDaemonSpec, "stopped", result);
+      }
+      for (const [state, spec] of wanted) {
+        if (this.syncDaemons.has(state)) continue;
+        const daemon = JSON.parse(spec) as SyncDaemonSpec;
+        const result = await kernel.settings.startSyncDaemon(daemon);
+        if (result.ok) this.syncDaemons.set(state, spec);
+        this.recordSyncDaemon(daemon, state, result);
+      }
+    });
+    return this.syncing;
+  }
+
+  private recordSyncDaemon(daemon: SyncDaemonSpec, state: "master" | "backup" | "stopped", result: IpvsOpResult): void {
+    const what = state === "stopped" ? `${daemon.state} sync daemon stopped` : `${state} sync daemon started`;
+    const detail = result.ok ? `${what} on ${daemon.interfaceName}, syncid ${daemon.syncId}` : `${what}: the kernel refused it: ${result.reason}`;
+    if (result.ok) this.deps.logger.info(`lvs_sync_daemon: ${detail}`);
+    else this.deps.logger.error(`lvs_sync_daemon: ${detail}`);
+    this.record("ipvs.sync-daemon", `lvs_sync_daemon: ${detail}`, { state, interface: daemon.interfaceName, syncId: daemon.syncId, ok: result.ok, detail });
   }
 
   /** lvs_timeouts, at start and at every reload that has them (the kernel keeps the ones not given). */

@@ -60,6 +60,8 @@ export type ToDirector =
     }
   | { type: "apply"; config: Config }
   | { type: "intent"; intent: DirectorIntent }
+  /** The VRRP instances' states (lvs_sync_daemon follows one; ha_suspend next). */
+  | { type: "vrrp"; states: Record<string, string> }
   | { type: "stop"; reason: string };
 
 export type FromDirector =

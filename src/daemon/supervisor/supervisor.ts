@@ -67,6 +67,8 @@ export class Supervisor {
   /** Running now: the configuration has virtual servers. */
   private directorWanted = false;
   private ipvs: IpvsView | undefined;
+  /** The VRRP states last sent to the director (it is told of changes only). */
+  private vrrpStatesSent = "";
   private readonly intent: IntentStore;
   private readonly events: EventForwarder;
   private readonly facts: DaemonFacts;
@@ -129,7 +131,8 @@ export class Supervisor {
       clock,
       logger,
       silenceLimitMs: DIRECTOR_SILENCE_MS,
-      onStart: () =>
+      onStart: () => {
+        this.vrrpStatesSent = "";
         this.director.send({
           type: "start",
           config: this.config,
@@ -138,7 +141,9 @@ export class Supervisor {
           keepIpvsOnStop: options.dontReleaseIpvs,
           ownershipFile: join(dirname(options.dbFile), "ipvs.db"),
           log: deps.log,
-        }),
+        });
+        if (this.status) this.tellDirectorVrrpStates(this.status);
+      },
       onMessage: (message) => this.fromDirector(message),
       onExit: (exit) => this.childExited("director", exit),
     });
@@ -281,10 +286,12 @@ export class Supervisor {
       case "event":
         this.record(message.event);
         return;
-      case "status":
+      case "status": {
         this.status = message.status;
         this.observer.send({ type: "status", status: message.status });
+        this.tellDirectorVrrpStates(message.status);
         return;
+      }
       case "stopped":
         return;
     }
@@ -306,6 +313,15 @@ export class Supervisor {
         this.observer.send({ type: "reply", id: message.id, result: this.setDrain(message.virtualServer, message.realServer, message.on) });
         return;
     }
+  }
+
+  /** The director follows the VRRP states (lvs_sync_daemon): it is told when they change. */
+  private tellDirectorVrrpStates(status: EngineStatus): void {
+    const states = Object.fromEntries(status.instances.map((i) => [i.name, i.state]));
+    const text = JSON.stringify(states);
+    if (!this.directorWanted || text === this.vrrpStatesSent) return;
+    this.vrrpStatesSent = text;
+    this.director.send({ type: "vrrp", states });
   }
 
   private fromDirector(message: FromDirector): void {

@@ -52,6 +52,8 @@ function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolea
               kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) },
               settings: {
                 setConnectionTimeouts: async (t) => (settings.push(`timeouts ${JSON.stringify(t)}`), { ok: true }),
+                startSyncDaemon: async (d) => (settings.push(`start ${d.state} ${d.interfaceName} ${d.syncId}`), { ok: true }),
+                stopSyncDaemon: async (state) => (settings.push(`stop ${state}`), { ok: true }),
                 flush: async () => {
                   settings.push("flush");
                   for (const s of kernel.dump().services) kernel.apply([{ kind: "delete-service", key: s.key, breaksConnections: true }]);
@@ -176,5 +178,27 @@ describe("DirectorService", () => {
     await plain.service.stop("SIGTERM");
     expect(plain.settings).toEqual([]);
     expect(plain.kernel.dump().services).toEqual([]);
+  });
+
+  test("lvs_sync_daemon follows its VRRP instance: backup until MASTER, master while MASTER, backup again after; stopped at stop", async () => {
+    const { service, settings, events } = rig({ globals: { syncDaemon: { interfaceName: "eth0", syncId: 5, instance: "VI_1" } } });
+    await service.start();
+    expect(settings).toEqual(["start backup eth0 5"]);
+    service.handle({ type: "vrrp", states: { VI_1: "MASTER" } });
+    await settle();
+    expect(settings.slice(1)).toEqual(["stop backup", "start master eth0 5"]);
+    service.handle({ type: "vrrp", states: { VI_1: "MASTER", VI_2: "BACKUP" } }); // no change for VI_1: nothing
+    await settle();
+    expect(settings).toHaveLength(3);
+    service.handle({ type: "vrrp", states: { VI_1: "FAULT" } });
+    await settle();
+    expect(settings.slice(3)).toEqual(["stop master", "start backup eth0 5"]);
+    await service.stop("SIGTERM");
+    expect(settings.at(-1)).toBe("stop backup");
+    expect(
+      events()
+        .filter((e) => e.kind === "ipvs.sync-daemon")
+        .map((e) => (e.data as { state: string }).state),
+    ).toEqual(["backup", "stopped", "master", "stopped", "backup", "stopped"]);
   });
 });
