@@ -11,20 +11,18 @@ import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
 import type { IpvsOpResult } from "../../ipvs/ops.ts";
 import type { IpvsGlobalPlan } from "../../ipvs/plan-ipvs-globals.ts";
-import type { IpvsTimeouts, SyncDaemonSpec, SyncDaemonState } from "../../ipvs/settings-types.ts";
-import { syncDaemonSpec, wantedSyncDaemons } from "../../ipvs/sync-daemon.ts";
+import type { IpvsTimeouts } from "../../ipvs/settings-types.ts";
 import { resolvePlans } from "../../ipvs/resolve-plan.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
 import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
+import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
 
 /** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush). */
-export interface IpvsSettingsPort {
+export interface IpvsSettingsPort extends SyncDaemonPort {
   setConnectionTimeouts(timeouts: Partial<IpvsTimeouts>): Promise<IpvsOpResult>;
-  startSyncDaemon(daemon: SyncDaemonSpec): Promise<IpvsOpResult>;
-  stopSyncDaemon(state: SyncDaemonState): Promise<IpvsOpResult>;
   /** Every service, tandem's or not: only when the configuration says so. */
   flush(): Promise<IpvsOpResult>;
 }
@@ -70,9 +68,7 @@ export class DirectorService {
   private stopping = false;
   private planned: { config: Config; virtualServers: readonly ResolvedVirtualServer[] } | undefined;
   private vrrpStates: Record<string, string> = {};
-  /** The sync daemons started, with the settings they were started with. */
-  private syncDaemons = new Map<SyncDaemonState, string>();
-  private syncing: Promise<void> = Promise.resolve();
+  private readonly syncDaemons: SyncDaemons;
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -82,6 +78,7 @@ export class DirectorService {
     this.intent = start.intent;
     this.drainState = start.drainState;
     this.keepIpvsOnStop = start.keepIpvsOnStop;
+    this.syncDaemons = new SyncDaemons(deps.logger, (summary, data) => this.record("ipvs.sync-daemon", summary, data));
   }
 
   async start(): Promise<void> {
@@ -165,42 +162,11 @@ export class DirectorService {
     await this.followSyncDaemons();
   }
 
-  /**
-   * lvs_sync_daemon: start and stop the kernel's sync daemons as the VRRP instance they follow
-   * changes state (a changed line restarts them). Serialised: the kernel refuses a second
-   * master daemon while the first is still running.
-   */
+  /** lvs_sync_daemon, for the VRRP states last heard (none when stopping). */
   private followSyncDaemons(stopping = false): Promise<void> {
-    this.syncing = this.syncing.then(async () => {
-      const kernel = this.kernel;
-      if (!kernel?.ok) return;
-      const plan = this.deps.plan(this.config).globals.syncDaemon;
-      const wanted = new Map(
-        stopping || !plan ? [] : wantedSyncDaemons(plan, this.vrrpStates).map((state) => [state, JSON.stringify(syncDaemonSpec(plan, state))] as const),
-      );
-      for (const [state, spec] of [...this.syncDaemons]) {
-        if (wanted.get(state) === spec) continue;
-        const result = await kernel.settings.stopSyncDaemon(state);
-        this.syncDaemons.delete(state);
-        this.recordSyncDaemon(JSON.parse(spec) as SyncDaemonSpec, "stopped", result);
-      }
-      for (const [state, spec] of wanted) {
-        if (this.syncDaemons.has(state)) continue;
-        const daemon = JSON.parse(spec) as SyncDaemonSpec;
-        const result = await kernel.settings.startSyncDaemon(daemon);
-        if (result.ok) this.syncDaemons.set(state, spec);
-        this.recordSyncDaemon(daemon, state, result);
-      }
-    });
-    return this.syncing;
-  }
-
-  private recordSyncDaemon(daemon: SyncDaemonSpec, state: "master" | "backup" | "stopped", result: IpvsOpResult): void {
-    const what = state === "stopped" ? `${daemon.state} sync daemon stopped` : `${state} sync daemon started`;
-    const detail = result.ok ? `${what} on ${daemon.interfaceName}, syncid ${daemon.syncId}` : `${what}: the kernel refused it: ${result.reason}`;
-    if (result.ok) this.deps.logger.info(`lvs_sync_daemon: ${detail}`);
-    else this.deps.logger.error(`lvs_sync_daemon: ${detail}`);
-    this.record("ipvs.sync-daemon", `lvs_sync_daemon: ${detail}`, { state, interface: daemon.interfaceName, syncId: daemon.syncId, ok: result.ok, detail });
+    const kernel = this.kernel;
+    if (!kernel?.ok) return Promise.resolve();
+    return this.syncDaemons.follow(kernel.settings, this.deps.plan(this.config).globals.syncDaemon, this.vrrpStates, stopping);
   }
 
   /** lvs_timeouts, at start and at every reload that has them (the kernel keeps the ones not given). */
