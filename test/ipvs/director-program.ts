@@ -6,10 +6,9 @@
 import { systemClock } from "../../src/common/clock.ts";
 import { createLogger } from "../../src/common/logger.ts";
 import { memoryFiles, parseConfig } from "../../src/config/index.ts";
-import { planDirector } from "../../src/daemon/director/director-command.ts";
-import { DirectorService, type KernelOpen } from "../../src/daemon/director/director-service.ts";
+import { openDirectorKernel, planDirector } from "../../src/daemon/director/director-command.ts";
+import { DirectorService } from "../../src/daemon/director/director-service.ts";
 import type { FromDirector } from "../../src/daemon/ipc/messages.ts";
-import { openIpvsKernel } from "../../src/daemon/ipvs/kernel-ipvs.ts";
 import { NO_DRAINS } from "../../src/ipvs/drain.ts";
 import { IpvsOwnership } from "../../src/store/ipvs-ownership.ts";
 import { directorConfig } from "./director-configs.ts";
@@ -44,12 +43,7 @@ async function director(text: string, keepIpvsOnStop = false) {
       send: (m) => sent.push(m),
       clock,
       logger,
-      openKernel: async (): Promise<KernelOpen> => {
-        const opened = await openIpvsKernel({ clock });
-        return opened.ok
-          ? { ok: true, kernel: opened.kernel, settings: opened.kernel, close: () => opened.kernel.close() }
-          : { ok: false, reason: opened.reason };
-      },
+      openKernel: () => openDirectorKernel(clock),
       ownership: owned.ownership,
       plan: planDirector,
     },

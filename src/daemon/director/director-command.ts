@@ -2,7 +2,7 @@
 // own, keepalived's checker child. This file is the process around DirectorService: signals,
 // the IPC link to the supervisor, scheduling (keepalived's checker_* keywords), and the real
 // kernel and ownership record it is given.
-import { systemClock } from "../../common/clock.ts";
+import { systemClock, type Clock } from "../../common/clock.ts";
 import type { Config } from "../../config/index.ts";
 import { planIpvsGlobals } from "../../ipvs/plan-ipvs-globals.ts";
 import { planVirtualServers } from "../../ipvs/plan-virtual-servers.ts";
@@ -16,6 +16,12 @@ import { DirectorService, type DirectorPlan, type KernelOpen } from "./director-
 /** The director's plans from the configuration: its virtual servers and the drain timeout. */
 export function planDirector(config: Config): DirectorPlan {
   return { virtualServers: planVirtualServers(config), globals: planIpvsGlobals(config.globalDefs) };
+}
+
+/** The kernel's IPVS as the director uses it: the table, and the kernel-wide settings. */
+export async function openDirectorKernel(clock: Clock): Promise<KernelOpen> {
+  const opened = await openIpvsKernel({ clock });
+  return opened.ok ? { ok: true, kernel: opened.kernel, settings: opened.kernel, close: () => opened.kernel.close() } : { ok: false, reason: opened.reason };
 }
 
 export async function directorCommand(): Promise<number> {
@@ -44,12 +50,7 @@ export async function directorCommand(): Promise<number> {
       send: (message) => link.send(message),
       clock,
       logger,
-      openKernel: async (): Promise<KernelOpen> => {
-        const opened = await openIpvsKernel({ clock });
-        return opened.ok
-          ? { ok: true, kernel: opened.kernel, settings: opened.kernel, close: () => opened.kernel.close() }
-          : { ok: false, reason: opened.reason };
-      },
+      openKernel: () => openDirectorKernel(clock),
       ownership,
       plan: planDirector,
     },

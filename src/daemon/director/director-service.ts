@@ -66,7 +66,7 @@ export class DirectorService {
   private statusTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private stopping = false;
-  private planned: { config: Config; virtualServers: readonly ResolvedVirtualServer[] } | undefined;
+  private planned: { config: Config; plan: DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } } | undefined;
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
 
@@ -91,7 +91,7 @@ export class DirectorService {
     switch (message.type) {
       case "apply": {
         this.config = message.config;
-        const planned = this.deps.plan(message.config);
+        const planned = this.plan();
         void this.applyTimeouts(planned.globals)
           .then(() => this.director?.reload(planned.virtualServers))
           .then(() => this.followSyncDaemons())
@@ -127,7 +127,7 @@ export class DirectorService {
     await this.director?.stop(release);
     await this.followSyncDaemons(true);
     // lvs_flush_on_stop (full): the whole table goes, others' services too, as keepalived does.
-    if (release && this.kernel?.ok && this.deps.plan(this.config).globals.flushOnStop === "full") {
+    if (release && this.kernel?.ok && this.plan().globals.flushOnStop === "full") {
       await this.setting("lvs_flush_on_stop", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
     }
     if (this.kernel?.ok) this.kernel.close();
@@ -144,7 +144,7 @@ export class DirectorService {
       this.retryTimer = clock.at(clock.nowMs() + KERNEL_RETRY_MS, () => void this.connect().then(() => this.sendStatus()));
       return;
     }
-    const planned = this.deps.plan(this.config);
+    const planned = this.plan();
     // lvs_flush: keepalived empties the whole table before it programs its own (not at a reload).
     if (planned.globals.flushAtStart) await this.setting("lvs_flush", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
     await this.applyTimeouts(planned.globals);
@@ -166,7 +166,7 @@ export class DirectorService {
   private followSyncDaemons(stopping = false): Promise<void> {
     const kernel = this.kernel;
     if (!kernel?.ok) return Promise.resolve();
-    return this.syncDaemons.follow(kernel.settings, this.deps.plan(this.config).globals.syncDaemon, this.vrrpStates, stopping);
+    return this.syncDaemons.follow(kernel.settings, this.plan().globals.syncDaemon, this.vrrpStates, stopping);
   }
 
   /** lvs_timeouts, at start and at every reload that has them (the kernel keeps the ones not given). */
@@ -310,12 +310,13 @@ export class DirectorService {
     this.deps.send({ type: "event", event });
   }
 
-  /** Without a kernel to program, the status still shows what the configuration asks for. */
-  private plannedVirtualServers(): readonly ResolvedVirtualServer[] {
+  /** The configuration in force as the director plans it, worked out once per configuration. */
+  private plan(): DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } {
     if (this.planned?.config !== this.config) {
-      this.planned = { config: this.config, virtualServers: resolvePlans(this.deps.plan(this.config).virtualServers).virtualServers };
+      const plan = this.deps.plan(this.config);
+      this.planned = { config: this.config, plan: { ...plan, resolved: resolvePlans(plan.virtualServers).virtualServers } };
     }
-    return this.planned.virtualServers;
+    return this.planned.plan;
   }
 
   private sendStatus(): void {
@@ -326,7 +327,8 @@ export class DirectorService {
     const status = ipvsStatus({
       available: this.kernel?.ok === true,
       ...(this.kernel && !this.kernel.ok ? { reason: this.kernel.reason } : {}),
-      resolved: this.director?.virtualServers() ?? this.plannedVirtualServers(),
+      // Without a kernel to program, the status still shows what the configuration asks for.
+      resolved: this.director?.virtualServers() ?? this.plan().resolved,
       snapshot,
       ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
       ...(this.lastApply ? { lastApply: this.lastApply } : {}),
