@@ -6,7 +6,7 @@
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/logger.ts";
 import { desiredTable, type DesiredTableResult } from "./desired-table.ts";
-import { IDLE_DIRECTOR, NO_INTENT, operatorDrainKey, type DirectorEffect, type DirectorIntent, type DirectorState } from "./director-types.ts";
+import { drainedKeys, IDLE_DIRECTOR, NO_INTENT, operatorDrainKey, type DirectorEffect, type DirectorIntent, type DirectorState } from "./director-types.ts";
 import { drainKey, NO_DRAINS, stepDrain, type DrainEffect, type DrainState } from "./drain.ts";
 import type { IpvsOp, IpvsOpResult } from "./ops.ts";
 import { step } from "./quorum-machine.ts";
@@ -256,7 +256,7 @@ export class Director {
 
   /** The operator's drains (virtual server, real server) as the kernel destinations they stand for. */
   private operatorDrains(): Set<string> {
-    const wanted = new Set(this.intent.drained.map((d) => operatorDrainKey(d.virtualServer, d.realServer)));
+    const wanted = drainedKeys(this.intent);
     const keys = new Set<string>();
     for (const vs of this.resolved) {
       for (const rs of vs.realServers) {
