@@ -14,6 +14,7 @@ import {
   holdsVip,
   keepalivedImpl,
   parseNotifyLog,
+  waitFor,
   wallMs,
   type Advert,
   type Side,
@@ -96,8 +97,11 @@ describe.skipIf(!isRoot)("keepalived baseline (root, network namespaces)", () =>
       expect(await holdsVip(topo.box("a").ns, VIP)).toBe(true);
       expect(await holdsVip(topo.box("b").ns, VIP)).toBe(false);
       expect(p.daemon("a").rolePids().vrrp).toBeGreaterThan(0);
-      const notes = parseNotifyLog(readFileSync(join(topo.box("a").runDir, "notify.log"), "utf8"));
-      expect(notes.some((n) => n.name === "VI_1" && n.state === "MASTER")).toBe(true);
+      // keepalived runs its notify script after the transition: the line may trail the VIP.
+      const mastered = () =>
+        parseNotifyLog(readFileSync(join(topo.box("a").runDir, "notify.log"), "utf8")).some((n) => n.name === "VI_1" && n.state === "MASTER");
+      await waitFor(mastered, { timeoutMs: 3000, intervalMs: 20, what: "A's notify MASTER line" });
+      expect(mastered()).toBe(true);
     });
 
     test("no instant with both boxes holding the VIP over a 10 s steady run", async () => {
