@@ -25,6 +25,12 @@ export interface SupervisedChildOptions<Out> {
   logger: Logger;
   /** No message for this long: the child hangs, and is killed and restarted. */
   silenceLimitMs: number;
+  /**
+   * The limit before its first message (default: silenceLimitMs, at least 30 s): loading a
+   * 100 MB binary and parsing the configuration on a loaded box takes longer than a running
+   * child may stay quiet, and a start killed as hung is a daemon that never starts.
+   */
+  startLimitMs?: number;
   /** Resident memory past this is killed and restarted (undefined: not watched). */
   memoryLimitBytes?: number;
   /** Right after each start (the first message to send goes here), with the new pid. */
@@ -42,6 +48,7 @@ export class SupervisedChild<In, Out> {
   private process: ReturnType<typeof Bun.spawn> | undefined;
   private startedMs = 0;
   private lastHeardMs = 0;
+  private heardSinceStart = false;
   private watch: TimerHandle | undefined;
   private restart: TimerHandle | undefined;
   private killedFor: string | undefined;
@@ -71,6 +78,7 @@ export class SupervisedChild<In, Out> {
         env: this.options.env ?? process.env,
         ipc: (message) => {
           this.lastHeardMs = clock.nowMs();
+          this.heardSinceStart = true;
           this.options.onMessage(message as Out);
         },
         onExit: (_proc, exitCode, signalCode) => this.exited(child, exitCode, signalCode === null ? null : String(signalCode)),
@@ -83,6 +91,7 @@ export class SupervisedChild<In, Out> {
     this.process = child;
     this.startedMs = clock.nowMs();
     this.lastHeardMs = this.startedMs;
+    this.heardSinceStart = false;
     this.options.onStart(child.pid);
     this.armWatch();
   }
@@ -137,7 +146,10 @@ export class SupervisedChild<In, Out> {
     const check = () => {
       if (!this.running) return;
       const silentMs = clock.nowMs() - this.lastHeardMs;
-      if (silentMs > this.options.silenceLimitMs) return this.kill(`has not been heard from for ${Math.round(silentMs)} ms (hung)`);
+      if (!this.heardSinceStart) {
+        const startLimitMs = this.options.startLimitMs ?? Math.max(this.options.silenceLimitMs, 30_000);
+        if (silentMs > startLimitMs) return this.kill(`has said nothing in the ${Math.round(silentMs)} ms since its start (hung)`);
+      } else if (silentMs > this.options.silenceLimitMs) return this.kill(`has not been heard from for ${Math.round(silentMs)} ms (hung)`);
       const limit = this.options.memoryLimitBytes;
       if (limit !== undefined) {
         const rss = residentBytes(this.process!.pid);

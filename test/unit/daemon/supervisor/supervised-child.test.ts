@@ -22,6 +22,7 @@ function script(name: string, body: string): string {
 
 const CHATTY = script("chatty", `setInterval(() => process.send!("alive"), 20); process.on("message", (m) => { if (m === "stop") process.exit(0); });`);
 const DIES = script("dies", `process.send!("hello"); setTimeout(() => process.exit(3), 10);`);
+const MUTE = script("mute", `setInterval(() => {}, 1000);`);
 const SILENT = script("silent", `process.send!("hello"); setInterval(() => {}, 1000);`);
 const GROWS = script(
   "grows",
@@ -38,7 +39,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10
   }
 }
 
-function child(path: string, extra: { memoryLimitBytes?: number; silenceLimitMs?: number } = {}) {
+function child(path: string, extra: { memoryLimitBytes?: number; silenceLimitMs?: number; startLimitMs?: number } = {}) {
   const clock = new FakeClock();
   const exits: ChildExit[] = [];
   const starts: number[] = [];
@@ -87,6 +88,20 @@ describe("SupervisedChild", () => {
     expect(exit.signal).toBe("SIGKILL");
     expect(exit.killedFor).toContain("has not been heard from");
     expect(exit.restartInMs).toBe(500);
+    c.supervised.stopRestarting();
+  });
+
+  test("before its first message a child has the longer start limit, then it is killed as hung at start", async () => {
+    const c = child(MUTE, { startLimitMs: 5_000 });
+    c.supervised.start();
+    await Bun.sleep(200); // a real process that has had time to say something, and did not
+    c.clock.advance(4_000);
+    await Bun.sleep(300); // a kill's exit would have arrived by now
+    expect(c.exits).toEqual([]); // past the 1 s silence limit, within the start limit
+    c.clock.advance(1_600);
+    const exit = await until("the kill", () => c.exits[0]);
+    expect(exit.signal).toBe("SIGKILL");
+    expect(exit.killedFor).toContain("since its start");
     c.supervised.stopRestarting();
   });
 
