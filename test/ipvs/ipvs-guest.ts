@@ -1,9 +1,10 @@
 // Boots the appliance's kernel and root under qemu (TCG, no network but an isolated NIC) with an
 // extra cpio holding a test program bundled from this tree, run by the image's own tandem binary
-// acting as the Bun runtime (BUN_BE_BUN=1), and returns what it printed between markers.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// acting as the Bun runtime (BUN_BE_BUN=1), and returns what it printed between markers. A test
+// may add host binaries (with their own libraries) and kernel modules the image leaves out.
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 
 const REPO = resolve(import.meta.dir, "../..");
 
@@ -24,12 +25,30 @@ export interface GuestRun {
   elapsedMs: number;
 }
 
+export interface GuestOptions {
+  timeoutMs?: number;
+  memoryMb?: number;
+  /** vCPUs; default $IPVS_GUEST_SMP, else 1. */
+  smp?: number;
+  /**
+   * Host binaries (absolute paths) the program runs by name: each is /ktest/bin/NAME in the
+   * guest (first on PATH), run by the host's loader with the libraries ldd lists, since the
+   * image's libc is not the host's.
+   */
+  hostBinaries?: string[];
+  /** Kernel modules the image does not carry (veth, bridge, ipip, ...), loaded with their dependencies before the program. */
+  modules?: string[];
+}
+
 /** Runs `program` (a .ts under test/) in a fresh guest; throws with the console's tail if it does not finish. */
-export async function runInGuest(program: string, image: string, timeoutMs = 300_000): Promise<GuestRun> {
+export async function runInGuest(program: string, image: string, options: GuestOptions = {}): Promise<GuestRun> {
+  const timeoutMs = options.timeoutMs ?? 300_000;
   const work = mkdtempSync(join(tmpdir(), "ipvs-guest-"));
   try {
     const root = join(work, "root");
     mkdirSync(join(root, "ktest"), { recursive: true });
+    for (const binary of options.hostBinaries ?? []) addHostBinary(root, binary);
+    const insmods = addModules(root, image, options.modules ?? []);
     const build = Bun.spawnSync([process.execPath, "build", "--target=bun", program, "--outfile", join(root, "ktest/program.js")], {
       cwd: REPO,
       stderr: "pipe",
@@ -37,12 +56,14 @@ export async function runInGuest(program: string, image: string, timeoutMs = 300
     if (build.exitCode !== 0) throw new Error(`bun build ${program} failed: ${build.stderr.toString()}`);
     const init = `#!/bin/sh
 # PID 1 of the test guest (written by test/ipvs/ipvs-guest.ts). IPVS is not loaded here: the port's own request loads it.
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
+export PATH=/ktest/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
+mkdir -p /run && mount -t tmpfs tmpfs /run
 for module in virtio_pci virtio_net; do modprobe $module; done
+${insmods.map((path) => `insmod ${path} 2>/dev/null`).join("\n")}
 ip link set lo up
 ip link set eth0 up
 ip addr add 192.0.2.10/24 dev eth0
@@ -70,9 +91,9 @@ echo o > /proc/sysrq-trigger
         "-cpu",
         "max",
         "-m",
-        "1024",
+        String(options.memoryMb ?? 1024),
         "-smp",
-        process.env.IPVS_GUEST_SMP ?? "1",
+        String(options.smp ?? process.env.IPVS_GUEST_SMP ?? "1"),
         "-nographic",
         "-no-reboot",
         "-nic",
@@ -114,4 +135,49 @@ echo o > /proc/sysrq-trigger
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Copies a host binary and the libraries ldd lists for it into the guest root, behind a wrapper on PATH. */
+function addHostBinary(root: string, path: string): void {
+  if (!existsSync(path)) throw new Error(`${path} is missing on the host (scripts/install-test-servers.sh puts the test servers in place)`);
+  const name = basename(path);
+  for (const dir of ["ktest/bin", "ktest/real", "ktest/lib"]) mkdirSync(join(root, dir), { recursive: true });
+  copyFileSync(path, join(root, "ktest/real", name));
+  chmodSync(join(root, "ktest/real", name), 0o755);
+  const ldd = Bun.spawnSync(["ldd", path]).stdout.toString();
+  if (/not found/.test(ldd)) throw new Error(`ldd ${path}: a library is missing on the host:\n${ldd}`);
+  let loader = "";
+  for (const match of ldd.matchAll(/(\/\S+\.so[.\d]*)/g)) {
+    const library = match[1]!;
+    copyFileSync(realpathSync(library), join(root, "ktest/lib", basename(library)));
+    if (basename(library).startsWith("ld-linux")) loader = `/ktest/lib/${basename(library)}`;
+  }
+  if (!loader) throw new Error(`no loader in ldd's output for ${path}:\n${ldd}`);
+  writeFileSync(join(root, "ktest/bin", name), `#!/bin/sh\nexec ${loader} --library-path /ktest/lib /ktest/real/${name} "$@"\n`, { mode: 0o755 });
+}
+
+/**
+ * Copies `modules` and their dependencies from the image's unpacked kernel package (the same
+ * kernel the guest boots) into the guest root; returns their guest paths in load order.
+ */
+function addModules(root: string, image: string, modules: readonly string[]): string[] {
+  if (modules.length === 0) return [];
+  const packages = join(image, "cache/pkgs");
+  const kernelPackage = existsSync(packages) ? readdirSync(packages).find((name) => name.startsWith("linux-image-")) : undefined;
+  if (!kernelPackage) throw new Error(`${packages}/linux-image-* is missing: the image's kernel package (make image unpacks it there)`);
+  const tree = join(packages, kernelPackage);
+  const version = readdirSync(join(tree, "lib/modules"))[0]!;
+  const paths: string[] = [];
+  mkdirSync(join(root, "ktest/modules"), { recursive: true });
+  for (const module of modules) {
+    const shown = Bun.spawnSync(["modprobe", "-d", tree, "-S", version, "--show-depends", module], { stderr: "pipe" });
+    if (shown.exitCode !== 0) throw new Error(`modprobe --show-depends ${module}: ${shown.stderr.toString()}`);
+    for (const match of shown.stdout.toString().matchAll(/^insmod (\S+)/gm)) {
+      const guestPath = `/ktest/modules/${basename(match[1]!)}`;
+      if (paths.includes(guestPath)) continue;
+      copyFileSync(match[1]!, join(root, guestPath));
+      paths.push(guestPath);
+    }
+  }
+  return paths;
 }
