@@ -76,9 +76,11 @@ export class Director {
   private chain: Promise<void> = Promise.resolve();
   private timer: TimerHandle | undefined;
   private stopped = false;
+  private drainTimeoutMs: number;
 
   constructor(private readonly options: DirectorOptions) {
     this.owned = options.ownership.owned();
+    this.drainTimeoutMs = options.drainTimeoutMs;
   }
 
   /** The table at start: adopts what matches, corrects what differs, removes what tandem owned and no longer wants. */
@@ -92,8 +94,10 @@ export class Director {
     });
   }
 
-  reload(plans: readonly VirtualServerPlan[]): Promise<void> {
+  /** A new configuration; its drain timeout applies to the drains that start from now on (those under way keep their deadline). */
+  reload(plans: readonly VirtualServerPlan[], drainTimeoutMs = this.drainTimeoutMs): Promise<void> {
     return this.serially("reload", () => {
+      this.drainTimeoutMs = drainTimeoutMs;
       const previous = this.resolved;
       this.resolve(plans);
       this.health = reloadHealth(this.health, this.resolved);
@@ -204,7 +208,7 @@ export class Director {
             owned: this.owned,
             operatorDrains: this.operatorDrains(),
             nowMs: clock.wallMs(),
-            drainTimeoutMs: this.options.drainTimeoutMs,
+            drainTimeoutMs: this.drainTimeoutMs,
           });
     this.drains = drained.state;
     for (const effect of drained.effects) this.options.report({ kind: "drain", effect });

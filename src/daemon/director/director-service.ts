@@ -93,7 +93,7 @@ export class DirectorService {
         this.config = message.config;
         const planned = this.plan();
         void this.applyTimeouts(planned.globals)
-          .then(() => this.director?.reload(planned.virtualServers))
+          .then(() => this.director?.reload(planned.virtualServers, planned.globals.drainTimeoutMs))
           .then(() => this.followSyncDaemons())
           .then(() => {
             this.deps.send({ type: "applied" });

@@ -119,6 +119,20 @@ describe("director", () => {
     expect(weights()).toEqual({ "10.0.1.2": 1, "10.0.1.3": 2 });
   });
 
+  test("a real server a reload removes is held at weight 0 with connections until the reload's drain timeout, then deleted", async () => {
+    const { director, kernel, clock, weights } = rig(); // started with the 300 s default
+    await director.start(plans([1, 2]), NO_INTENT);
+    kernel.setConnections(WEB, { address: ip("10.0.1.3"), port: 80 }, 2, 0);
+    await director.reload(plans([1]), 4_000);
+    expect(weights()).toEqual({ "10.0.1.2": 1, "10.0.1.3": 0 });
+    clock.advance(3_000);
+    await settle();
+    expect(weights()).toEqual({ "10.0.1.2": 1, "10.0.1.3": 0 }); // its connections last, within the timeout
+    clock.advance(1_000);
+    await settle();
+    expect(weights()).toEqual({ "10.0.1.2": 1 }); // the new timeout, not the 300 s the director started with
+  });
+
   test("what is deleted behind tandem's back comes back at the next drift scan, reported as a repair", async () => {
     const { director, kernel, clock, weights, reports } = rig();
     await director.start(plans(), NO_INTENT);
