@@ -109,7 +109,11 @@ async function main(): Promise<void> {
   sh("ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.2:80");
   const deleted = save();
   // One UDP datagram to the foreign service (its address on lo): a connection in the kernel's totals, none in tandem's services.
-  sh("ip addr add 10.9.9.9/32 dev lo && echo x | nc -u -w 1 10.9.9.9 53");
+  // (busybox's nc has no UDP, so Bun sends it.)
+  sh("ip addr add 10.9.9.9/32 dev lo");
+  const udp = await Bun.udpSocket({});
+  udp.send("x", 53, "10.9.9.9");
+  udp.close();
   await Bun.sleep(12_000); // the drift scan runs every 10 s; the kernel folds its counters into the totals every 2 s
   result("drift", { deleted, repaired: save(), repairs: third.status()?.driftRepairs });
   result("totals", { status: third.status()?.totals, proc: sh("cat /proc/net/ip_vs_stats") });
