@@ -26,6 +26,7 @@ const KIND_SET: Readonly<Record<EventKind, true>> = {
   "ipvs.apply": true,
   "ipvs.sync-daemon": true,
   "ipvs.director": true,
+  "ipvs.sysctl": true,
 };
 
 export const API_EVENT_KINDS: readonly EventKind[] = Object.freeze(Object.keys(KIND_SET) as EventKind[]);

@@ -62,6 +62,10 @@ const IPVS_EVENT_DATA: Readonly<Record<keyof IpvsEventDataByKind, JsonSchema>> =
   "ipvs.apply": object({ cause: str, writes: int, failures: int, durationMs: num, errors: { ...strings, maxItems: 20 } }, ["errors"]),
   "ipvs.sync-daemon": object({ state: { enum: ["master", "backup", "stopped"] }, interface: str, syncId: int, ok: bool, detail: str }),
   "ipvs.director": object({ available: bool, reason: str }, ["reason"]),
+  "ipvs.sysctl": object({
+    changes: { type: "array", items: object({ name: str, from: int, to: int }) },
+    failures: { type: "array", items: object({ name: str, reason: str }) },
+  }),
 };
 
 const peer = object({ address: str, priority: int });

@@ -1,7 +1,8 @@
 // The director's /metrics families: node_exporter's node_ipvs_* (names, help, labels and
 // label values as its IPVS collector gives them from /proc/net/ip_vs; see metric-names.ts
 // for why these names), then tandem_ipvs_* for what the kernel cannot say: the weight the
-// director wants beside the kernel's, health, drains, quorum, sorry server, repairs, applies.
+// director wants beside the kernel's, health, drains, quorum, sorry server, repairs, applies,
+// and the preflight's kernel facts (IPVS version, connection table size, each sysctl's state).
 import { NODE_IPVS_BACKEND_METRICS, NODE_IPVS_TOTAL_METRICS } from "./metric-names.ts";
 import type { IpvsView, RealServerIpvsView, VirtualServerIpvsView } from "./ports.ts";
 import type { Labels, MetricFamily, Sample } from "./prometheus-text.ts";
@@ -122,6 +123,29 @@ function virtualServerFamilies(view: IpvsView): MetricFamily[] {
   ];
 }
 
+/** The preflight: no samples until the director has reached the kernel. */
+function preflightFamilies(view: IpvsView): MetricFamily[] {
+  const preflight = view.preflight;
+  const gauge = (name: string, help: string, samples: Sample[]): MetricFamily => ({ name, help, type: "gauge", samples });
+  return [
+    gauge(
+      "tandem_ipvs_info",
+      "1, labelled with the kernel's IPVS version (GET_INFO)",
+      preflight?.version === undefined ? [] : [{ labels: { version: preflight.version }, value: 1 }],
+    ),
+    gauge(
+      "tandem_ipvs_connection_table_size",
+      "Size of the kernel's IPVS connection hash table (GET_INFO; ip_vs conn_tab_bits)",
+      preflight?.connectionTableSize === undefined ? [] : [{ labels: {}, value: preflight.connectionTableSize }],
+    ),
+    gauge(
+      "tandem_ipvs_sysctl_ok",
+      "1 while a sysctl the configuration depends on has the value it should (the value, the wanted one and why are in GET /ipvs/state), 0 while it does not",
+      (preflight?.sysctls ?? []).map((s) => ({ labels: { name: s.name }, value: flag(s.ok) })),
+    ),
+  ];
+}
+
 export function ipvsFamilies(view: IpvsView | undefined): MetricFamily[] {
   // No virtual_server, no director: a VRRP-only box exports no IPVS families at all.
   if (!view) return [];
@@ -140,6 +164,7 @@ export function ipvsFamilies(view: IpvsView | undefined): MetricFamily[] {
       "gauge",
       flag(view.available),
     ),
+    ...preflightFamilies(view),
     ...virtualServerFamilies(view),
     ...realServerFamilies(view),
     one("tandem_ipvs_drift_repairs_total", "Drift scans that found the kernel changed behind tandem's back and repaired it", "counter", view.driftRepairs),

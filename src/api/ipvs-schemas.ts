@@ -51,6 +51,29 @@ const VirtualServerIpvsView = object(
   ["sorryServer"],
 );
 
+const SysctlView = object(
+  {
+    name: { type: "string", description: 'As sysctl(8) names it: "net.ipv4.vs.expire_nodest_conn"' },
+    value: { type: "integer", description: "What the kernel has; absent when it has no such setting" },
+    wanted: int,
+    reason: { type: "string", description: "Why the configuration wants that value" },
+    ok: bool,
+  },
+  ["value"],
+);
+
+const IpvsPreflightView = object(
+  {
+    version: { type: "string", description: 'IPVS\'s version from GET_INFO ("1.2.1"); absent if the kernel did not answer' },
+    connectionTableSize: { type: "integer", minimum: 0, description: "Size of the kernel's IPVS connection hash table (GET_INFO)" },
+    sysctls: { type: "array", items: ref("SysctlView"), description: "The sysctls the configured virtual servers depend on" },
+    setSysctls: { type: "boolean", description: "ipvs_set_sysctls: tandem sets the wrong ones instead of only warning" },
+    checkedAtMs: { type: "number", description: "Wall-clock ms of the check (at the kernel's first contact and at every reload)" },
+  },
+  ["version", "connectionTableSize"],
+  "The kernel facts the configuration depends on, as the director last checked them",
+);
+
 const IpvsView = object(
   {
     available: { type: "boolean", description: "false where the kernel has no IPVS (VRRP and the checks run on); reason says why" },
@@ -64,14 +87,17 @@ const IpvsView = object(
       [],
       "The kernel's IPVS counters since boot over every service (/proc/net/ip_vs_stats)",
     ),
+    preflight: ref("IpvsPreflightView"),
     observedAtMs: { type: "number", description: "Wall-clock ms of the last kernel dump" },
   },
-  ["reason", "lastApply", "totals", "observedAtMs"],
+  ["reason", "lastApply", "totals", "preflight", "observedAtMs"],
 );
 
 export const IPVS_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   RealServerIpvsView,
   VirtualServerIpvsView,
+  SysctlView,
+  IpvsPreflightView,
   IpvsView,
   DrainResponse: object({ ok: { const: true }, virtualServer: str, realServer: str, drained: bool, detail: str }),
 };

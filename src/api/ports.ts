@@ -116,6 +116,29 @@ export interface VirtualServerIpvsView {
   realServers: RealServerIpvsView[];
 }
 
+/** A sysctl the configuration depends on (ipvs/preflight.ts): what it is, what it should be, and why. */
+export interface SysctlView {
+  /** As sysctl(8) names it: "net.ipv4.vs.expire_nodest_conn". */
+  name: string;
+  /** Absent when the kernel has no such setting. */
+  value?: number;
+  wanted: number;
+  reason: string;
+  ok: boolean;
+}
+
+/** The director's preflight: checked when it reaches the kernel and at every reload. */
+export interface IpvsPreflightView {
+  /** IPVS's version ("1.2.1") and connection hash table size (GET_INFO); absent if the kernel did not answer. */
+  version?: string;
+  connectionTableSize?: number;
+  sysctls: SysctlView[];
+  /** ipvs_set_sysctls: tandem sets the wrong ones (and says so in the history) instead of only warning. */
+  setSysctls: boolean;
+  /** Wall-clock ms of the check. */
+  checkedAtMs: number;
+}
+
 /** The director: whether it can program the kernel, and what it programs. */
 export interface IpvsView {
   /** false where the kernel has no IPVS (VRRP and checks run on); reason says why. */
@@ -131,6 +154,8 @@ export interface IpvsView {
    * (/proc/net/ip_vs_stats, which node_exporter's node_ipvs_*_total read); absent when unknown.
    */
   totals?: { connections: number; incomingPackets: number; outgoingPackets: number; incomingBytes: number; outgoingBytes: number };
+  /** The kernel facts the configuration depends on, as the director last checked them; absent before it reached the kernel. */
+  preflight?: IpvsPreflightView;
   /** Wall-clock ms of the last kernel dump. */
   observedAtMs?: number;
 }

@@ -20,6 +20,7 @@ export function defaultGlobalDefs(): GlobalDefs {
     notificationEmail: [],
     lvsFlush: false,
     realServerDrainTimeoutS: DEFAULT_DRAIN_TIMEOUT_S,
+    ipvsSetSysctls: false,
     fieldLocations: {},
   };
 }
@@ -243,6 +244,7 @@ export const TANDEM_GLOBAL_EXTENSIONS = [
   "history_max_age_days",
   "history_max_events",
   "real_server_drain_timeout",
+  "ipvs_set_sysctls",
 ];
 
 /** Rules across global_defs keywords, checked once the block is read. */

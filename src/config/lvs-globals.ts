@@ -1,5 +1,6 @@
 // The director's global_defs keywords: lvs_sync_daemon, lvs_timeouts, lvs_flush, lvs_flush_on_stop
-// (keepalived 2.2.7's global_parser.c, with its forms and errors) and tandem's real_server_drain_timeout.
+// (keepalived 2.2.7's global_parser.c, with its forms and errors) and tandem's real_server_drain_timeout
+// and ipvs_set_sysctls.
 
 import { ipAddressBytes, type IpAddress } from "../common/ip-address.ts";
 import type { Diagnostics } from "./diagnostics.ts";
@@ -117,6 +118,16 @@ export function lvsGlobalKeywords(): Keyword<GlobalDefs>[] {
     {
       ...intField<GlobalDefs>("real_server_drain_timeout", "realServerDrainTimeoutS", 0, LVS_MAX_TIMEOUT_S),
       note: `seconds a removed or drained real server keeps its connections at weight 0 before it is deleted (default ${DEFAULT_DRAIN_TIMEOUT_S}; 0: at once)`,
+    },
+    {
+      ...keyword<GlobalDefs>("ipvs_set_sysctls", (stmt, target, diag) => {
+        const extra = stmt.args[0];
+        // Tandem's own keyword has no keepalived habit to follow: a value is a mistake, not a yes.
+        if (extra)
+          return diag.error(extra, "ipvs_set_sysctls takes no value: write it alone to have tandem set the sysctls, leave it out to have them only reported");
+        setField(target, "ipvsSetSysctls", true, stmt);
+      }),
+      note: "the director sets the sysctls its preflight finds wrong (ip_forward for NAT, expire_nodest_conn, expire_quiescent_template, conntrack) instead of only warning",
     },
   ];
 }

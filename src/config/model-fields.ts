@@ -114,6 +114,7 @@ const GLOBAL_DEFS = {
   lvsFlush: "value",
   lvsFlushOnStop: "value",
   realServerDrainTimeoutS: "number",
+  ipvsSetSysctls: "value",
 } as const satisfies Fields<GlobalDefs>;
 
 const VRRP_SCRIPT = {

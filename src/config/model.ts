@@ -83,6 +83,8 @@ export interface GlobalDefs {
   lvsFlushOnStop?: "full" | "vs";
   /** Tandem extension `real_server_drain_timeout`: seconds a removed or drained real server may keep connections at weight 0 before it is deleted. */
   realServerDrainTimeoutS: number;
+  /** Tandem extension `ipvs_set_sysctls`: the director sets the sysctls its preflight finds wrong (ipvs/preflight.ts) instead of only warning. */
+  ipvsSetSysctls: boolean;
   location?: SourceLocation;
   fieldLocations: FieldLocations<GlobalDefs>;
 }

@@ -1,5 +1,5 @@
 // The director's global settings from keepalived.conf's global_defs: lvs_sync_daemon,
-// lvs_timeouts, lvs_flush, lvs_flush_on_stop and tandem's real_server_drain_timeout, as
+// lvs_timeouts, lvs_flush, lvs_flush_on_stop and tandem's real_server_drain_timeout and ipvs_set_sysctls, as
 // keepalived 2.2.7 applies them (check_daemon.c start_check, ipvswrapper.c ipvs_syncd_cmd). Pure.
 import type { GlobalDefs } from "../config/model.ts";
 import type { IpvsTimeouts, SyncDaemonSpec } from "./settings-types.ts";
@@ -22,6 +22,8 @@ export interface IpvsGlobalPlan {
   /** lvs_flush_on_stop: "full" flushes the whole table, "vs" deletes the virtual services without their real servers one by one, "none" removes each as configured. */
   flushOnStop: "none" | "vs" | "full";
   drainTimeoutMs: number;
+  /** ipvs_set_sysctls: the preflight sets the sysctls it finds wrong instead of only warning. */
+  setSysctls: boolean;
 }
 
 export function planIpvsGlobals(globalDefs: GlobalDefs): IpvsGlobalPlan {
@@ -29,6 +31,7 @@ export function planIpvsGlobals(globalDefs: GlobalDefs): IpvsGlobalPlan {
     flushAtStart: globalDefs.lvsFlush,
     flushOnStop: globalDefs.lvsFlushOnStop ?? "none",
     drainTimeoutMs: globalDefs.realServerDrainTimeoutS * 1000,
+    setSysctls: globalDefs.ipvsSetSysctls,
   };
   const daemon = globalDefs.lvsSyncDaemon;
   if (daemon) {

@@ -82,6 +82,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "ipvs.apply",
   "ipvs.sync-daemon",
   "ipvs.director",
+  "ipvs.sysctl",
 ];
 
 /** An event as produced (no id yet). */

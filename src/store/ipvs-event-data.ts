@@ -59,6 +59,8 @@ export interface IpvsEventDataByKind {
   };
   /** The kernel's connection-sync daemon (lvs_sync_daemon), following a VRRP instance. */
   "ipvs.sync-daemon": { state: "master" | "backup" | "stopped"; interface: string; syncId: number; ok: boolean; detail: string };
+  /** ipvs_set_sysctls: the sysctls the preflight set (from what it read) and those the kernel refused. */
+  "ipvs.sysctl": { changes: { name: string; from: number; to: number }[]; failures: { name: string; reason: string }[] };
   /** Whether the director can program the kernel (no IPVS in this kernel, netlink refused, ...). */
   "ipvs.director": { available: boolean; reason?: string };
 }

@@ -1,11 +1,12 @@
 // keepalived.conf text for the director's guest test: a weighted TCP service, a UDP one with
 // one-packet scheduling, a persistent fwmark service, an IPv6 service and a group with a range.
-// Real servers without checkers are alive, as in keepalived.
+// Real servers without checkers are alive, as in keepalived. `setSysctls` adds tandem's
+// ipvs_set_sysctls.
 
-export function directorConfig(options: { webWeight2?: number }): string {
+export function directorConfig(options: { webWeight2?: number; setSysctls?: boolean }): string {
   return `
 global_defs {
-  router_id director-test
+  router_id director-test${options.setSysctls ? "\n  ipvs_set_sysctls" : ""}
   lvs_timeouts tcp 900 tcpfin 60 udp 120
   lvs_sync_daemon eth0 VI_1 id 5
 }

@@ -1,7 +1,9 @@
 // Runs inside the qemu guest (test/ipvs/director.test.ts boots it): the whole director, from
 // keepalived.conf text through DirectorService to the appliance kernel's IPVS, beside ipvsadm.
 // A foreign service is there before it starts; then start, a restart over the same table and
-// record, a reload of one weight, a real server deleted behind its back, a drain, a stop.
+// record, a reload of one weight, a real server deleted behind its back, a drain, a stop; the
+// preflight on the kernel's own sysctls (reported, then set with ipvs_set_sysctls) and the
+// totals from /proc/net/ip_vs_stats.
 // Each step prints "=== RESULT <name> <json>"; the host asserts.
 import { systemClock } from "../../src/common/clock.ts";
 import { createLogger } from "../../src/common/logger.ts";
@@ -9,6 +11,7 @@ import { memoryFiles, parseConfig } from "../../src/config/index.ts";
 import { openDirectorKernel, planDirector } from "../../src/daemon/director/director-command.ts";
 import { DirectorService } from "../../src/daemon/director/director-service.ts";
 import type { FromDirector } from "../../src/daemon/ipc/messages.ts";
+import { procHost } from "../../src/daemon/ipvs/proc-host.ts";
 import { NO_DRAINS } from "../../src/ipvs/drain.ts";
 import { IpvsOwnership } from "../../src/store/ipvs-ownership.ts";
 import { directorConfig } from "./director-configs.ts";
@@ -45,6 +48,7 @@ async function director(text: string, keepIpvsOnStop = false) {
       logger,
       openKernel: () => openDirectorKernel(clock),
       ownership: owned.ownership,
+      host: procHost(),
       plan: planDirector,
     },
     {
@@ -60,14 +64,19 @@ async function director(text: string, keepIpvsOnStop = false) {
   await service.start();
   const writes = () => sent.reduce((total, m) => total + (m.type === "event" && m.event.kind === "ipvs.apply" ? m.event.data.writes : 0), 0);
   const status = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : [])).at(-1);
-  return { service, sent, writes, status, close: () => owned.ownership.close() };
+  const events = (kind: string) => sent.flatMap((m) => (m.type === "event" && m.event.kind === kind ? [m.event] : []));
+  return { service, sent, writes, status, events, close: () => owned.ownership.close() };
 }
 
 async function main(): Promise<void> {
   sh("ipvsadm -A -u 10.9.9.9:53 -s rr && ipvsadm -a -u 10.9.9.9:53 -r 10.9.9.10:53 -m");
   result("foreign", save());
 
+  const sysctls = () =>
+    sh("for f in ip_forward vs/expire_nodest_conn vs/expire_quiescent_template vs/conntrack; do echo $f=$(cat /proc/sys/net/ipv4/$f); done").trim();
   const first = await director(directorConfig({}));
+  // Read after the kernel port loaded ip_vs (the net.ipv4.vs.* files did not exist before).
+  result("preflight", { preflight: first.status()?.preflight, proc: sysctls() });
   const daemonBefore = sh("ipvsadm -L --daemon").trim();
   first.service.handle({ type: "vrrp", states: { VI_1: "MASTER" } });
   await Bun.sleep(300);
@@ -99,8 +108,15 @@ async function main(): Promise<void> {
 
   sh("ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.2:80");
   const deleted = save();
-  await Bun.sleep(12_000); // the drift scan runs every 10 s
+  // One UDP datagram to the foreign service (its address on lo): a connection in the kernel's totals, none in tandem's services.
+  // (busybox's nc has no UDP, so Bun sends it.)
+  sh("ip addr add 10.9.9.9/32 dev lo");
+  const udp = await Bun.udpSocket({});
+  udp.send("x", 53, "10.9.9.9");
+  udp.close();
+  await Bun.sleep(12_000); // the drift scan runs every 10 s; the kernel folds its counters into the totals every 2 s
   result("drift", { deleted, repaired: save(), repairs: third.status()?.driftRepairs });
+  result("totals", { status: third.status()?.totals, proc: sh("cat /proc/net/ip_vs_stats") });
 
   third.service.handle({ type: "intent", intent: { drained: [{ virtualServer: "TCP 10.0.0.1:80", realServer: "10.0.1.3:80" }] } });
   await Bun.sleep(500);
@@ -109,6 +125,12 @@ async function main(): Promise<void> {
   await third.service.stop("SIGTERM");
   third.close();
   result("stop", save());
+
+  // ipvs_set_sysctls: the preflight sets what it reported, and says so in the history.
+  const fourth = await director(directorConfig({ setSysctls: true }));
+  result("set-sysctls", { preflight: fourth.status()?.preflight, proc: sysctls(), events: fourth.events("ipvs.sysctl").map((e) => e.data) });
+  await fourth.service.stop("SIGTERM");
+  fourth.close();
 }
 
 try {

@@ -3,9 +3,12 @@
 // foreign service alone; -I keeps the table serving; a new start adopts it with zero writes;
 // a reload of one weight is one write; a real server deleted behind tandem's back is back
 // within a drift scan; a drain takes a weight to 0 (or out, with no connections); a stop
-// removes tandem's services and only those.
+// removes tandem's services and only those. The preflight reads the kernel's own sysctls
+// (the defaults reported wrong, then set with ipvs_set_sysctls), and the status carries the
+// kernel's totals.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import type { IpvsPreflightView, IpvsView } from "../../src/api/ports.ts";
 import { hasQemu, imageDir, runInGuest, type GuestRun } from "./ipvs-guest.ts";
 
 const image = imageDir();
@@ -86,5 +89,40 @@ describe.skipIf(!hasQemu() || !image)(`the director on the appliance kernel unde
 
   test("a stop removes tandem's services and only those", () => {
     expect(get<string[]>("stop")).toEqual(sorted(FOREIGN));
+  });
+
+  test("preflight: IPVS's version and table size, and the kernel's defaults reported as not what NAT, drains and persistence need", () => {
+    const { preflight, proc } = get<{ preflight: IpvsPreflightView; proc: string }>("preflight");
+    expect(preflight).toMatchObject({ version: "1.2.1", connectionTableSize: 4096, setSysctls: false });
+    // NAT services (ip_forward), the drain (expire_nodest_conn), the persistent fwmark service; no stateful filter, so no conntrack.
+    expect(preflight.sysctls.map((s) => [s.name, s.value, s.wanted, s.ok])).toEqual([
+      ["net.ipv4.ip_forward", 0, 1, false],
+      ["net.ipv4.vs.expire_nodest_conn", 0, 1, false],
+      ["net.ipv4.vs.expire_quiescent_template", 0, 1, false],
+    ]);
+    expect(proc).toBe("ip_forward=0\nvs/expire_nodest_conn=0\nvs/expire_quiescent_template=0\nvs/conntrack=0"); // reported only
+  });
+
+  test("ipvs_set_sysctls: the preflight sets them in /proc/sys and the history says what changed", () => {
+    const set = get<{ preflight: IpvsPreflightView; proc: string; events: unknown[] }>("set-sysctls");
+    expect(set.proc).toBe("ip_forward=1\nvs/expire_nodest_conn=1\nvs/expire_quiescent_template=1\nvs/conntrack=0");
+    expect(set.preflight.sysctls.every((s) => s.ok)).toBe(true);
+    expect(set.events).toEqual([
+      {
+        changes: [
+          { name: "net.ipv4.ip_forward", from: 0, to: 1 },
+          { name: "net.ipv4.vs.expire_nodest_conn", from: 0, to: 1 },
+          { name: "net.ipv4.vs.expire_quiescent_template", from: 0, to: 1 },
+        ],
+        failures: [],
+      },
+    ]);
+  });
+
+  test("the status carries the kernel's totals from /proc/net/ip_vs_stats: the foreign service's one connection", () => {
+    const { status, proc } = get<{ status: IpvsView["totals"]; proc: string }>("totals");
+    expect(status?.connections).toBe(1);
+    expect(status?.incomingPackets).toBeGreaterThanOrEqual(1);
+    expect(proc.split("\n")[2]!.trim().split(/\s+/)[0]).toBe("1");
   });
 });

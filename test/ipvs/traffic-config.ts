@@ -8,20 +8,21 @@ const addressOf = (name: string): string => REAL_SERVERS.find((rs) => rs.name ==
 /** The NAT service's weights; the reload test changes nat3's. */
 export const NAT_WEIGHTS: Record<string, number> = { nat1: 3, nat2: 1, nat3: 1 };
 
-export function trafficConfig(natWeights: Record<string, number> = NAT_WEIGHTS): string {
+/** The file with the NAT service's real servers and weights given (a name left out is not configured). */
+export function trafficConfig(natWeights: Record<string, number> = NAT_WEIGHTS, drainTimeoutS?: number): string {
   const realServers = (names: string[], port: number, weight: (name: string) => number = () => 1) =>
     names.map((name) => `  real_server ${addressOf(name)} ${port} {\n    weight ${weight(name)}\n  }`).join("\n");
   return `global_defs {
   router_id traffic
   api_listen 127.0.0.1:8080
-  api_token_file /tmp/tandem/api.token
+  api_token_file /tmp/tandem/api.token${drainTimeoutS === undefined ? "" : `\n  real_server_drain_timeout ${drainTimeoutS}`}
 }
 
 virtual_server ${VIP.nat} 80 {
   lb_algo wrr
   lb_kind NAT
   protocol TCP
-${realServers(["nat1", "nat2", "nat3"], 80, (name) => natWeights[name]!)}
+${realServers(Object.keys(natWeights), 80, (name) => natWeights[name]!)}
 }
 
 virtual_server ${VIP.nat} 8080 {

@@ -15,6 +15,8 @@ const API = "http://127.0.0.1:8080";
 const TOKEN = "traffic-test-token-0123456789abcdef";
 /** traffic-config.ts's table: 5 services and 12 destinations. */
 const TABLE_LINES = 5 + 3 + 3 + 2 + 2 + 2;
+/** real_server_drain_timeout for the removal step: long enough to see the hold, short for a test. */
+const REMOVAL_DRAIN_TIMEOUT_S = 4;
 
 function result(name: string, value: unknown): void {
   console.log(`=== RESULT ${name} ${JSON.stringify(value)}`);
@@ -224,6 +226,29 @@ async function main(): Promise<void> {
     fresh,
     kept: kept.connections,
     drained,
+  });
+
+  // A reload that removes a real server under kept-open connections: tandem holds it at weight 0
+  // while they last (keepalived deletes it at once), then deletes it at the drain timeout.
+  writeFileSync(CONFIG, trafficConfig({ nat1: 3, nat2: 1 }, REMOVAL_DRAIN_TIMEOUT_S));
+  const beforeRemoval = await client.send<{ opened: string[] }>({ op: "open", host: VIP.nat, port: 80, count: 6 });
+  await client.send({ op: "kept-start", intervalMs: 100 });
+  const removalAtMs = Date.now();
+  daemon.reload();
+  await until("nat3 at weight 0", 30_000, () => (save().includes("-a -t 10.10.0.100:80 -r 10.20.0.13:80 -m -w 0") ? true : undefined));
+  await Bun.sleep(1000);
+  const held = save().filter((line) => line.startsWith(`-a -t ${VIP.nat}:80 -r 10.20.0.13:80 `));
+  await until("nat3 deleted", 30_000, () => (save().some((line) => line.startsWith(`-a -t ${VIP.nat}:80 -r 10.20.0.13:80 `)) ? undefined : true));
+  const deletedAtMs = Date.now();
+  await Bun.sleep(4000); // longer than the client's 3 s answer timeout
+  const removal = await client.send<{ connections: Tally[] }>({ op: "kept-stop" });
+  result("removal", {
+    opened: beforeRemoval.opened,
+    held,
+    deletedAfterMs: deletedAtMs - removalAtMs,
+    deletedAtMs,
+    connections: removal.connections,
+    writes: await writesSince(removalAtMs),
   });
 
   // kill -9 of every tandem process: the kernel keeps serving; a new start adopts the table with zero writes.

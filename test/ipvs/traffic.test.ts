@@ -121,6 +121,24 @@ describe.skipIf(!hasQemu() || !image)("real traffic through the director on the 
     expect(drain.drained).toEqual(["-a -t 10.10.0.100:80 -r 10.20.0.11:80 -m -w 0"]);
   });
 
+  test("a reload that removes a real server holds it at weight 0 under its kept-open connections, then deletes it at the drain timeout", () => {
+    const removal = get<{ opened: string[]; held: string[]; deletedAfterMs: number; deletedAtMs: number; connections: Tally[]; writes: number }>("removal");
+    expect(removal.opened).toContain("nat3");
+    expect(removal.held).toEqual(["-a -t 10.10.0.100:80 -r 10.20.0.13:80 -m -w 0"]);
+    // real_server_drain_timeout 4: not before, and not long after (the status rounds of a TCG guest).
+    expect(removal.deletedAfterMs).toBeGreaterThanOrEqual(4000);
+    expect(removal.deletedAfterMs).toBeLessThan(9000);
+    expect(removal.writes).toBe(2); // weight 0 at the reload, the deletion at the timeout
+    removal.connections.forEach((tally, i) => {
+      const server = removal.opened[i]!;
+      if (server !== "nat3") return noFailures(tally);
+      // It went on answering through the hold, and only the deletion ended it.
+      expect(tally.answers.nat3).toBeGreaterThan(10);
+      expect(tally.failures.length).toBeGreaterThan(0);
+      expect(tally.lastAnswerAtMs.nat3).toBeLessThanOrEqual(removal.deletedAtMs + 200);
+    });
+  });
+
   test("kill -9 of every tandem process leaves the table serving; the restart adopts it with zero writes", () => {
     const kill9 = get<{ killed: number; before: string[]; afterKill: string[]; afterRestart: string[]; writes: number; tally: Tally }>("kill9");
     expect(kill9.killed).toBeGreaterThanOrEqual(4); // the supervisor, the engine, the observer, the director

@@ -10,6 +10,7 @@ import { IpvsOwnership } from "../../store/ipvs-ownership.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
 import { parentLink } from "../ipc/parent-link.ts";
 import { openIpvsKernel } from "../ipvs/kernel-ipvs.ts";
+import { procHost } from "../ipvs/proc-host.ts";
 import { setUpChild } from "../os/child-setup.ts";
 import { DirectorService, type DirectorPlan, type KernelOpen } from "./director-service.ts";
 
@@ -52,6 +53,7 @@ export async function directorCommand(): Promise<number> {
       logger,
       openKernel: () => openDirectorKernel(clock),
       ownership,
+      host: procHost(),
       plan: planDirector,
     },
     start,

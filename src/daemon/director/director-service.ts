@@ -1,7 +1,8 @@
 // The director's logic, apart from its process (director-command.ts): turns the
 // configuration into plans, runs the Director over the kernel's IPVS table, follows reloads
-// and the operator's drains, and reports events, status and the drains in progress to the
-// supervisor. Where the kernel has no IPVS it says so and tries again; nothing else stops.
+// and the operator's drains, checks the kernel facts the configuration depends on (preflight),
+// and reports events, status and the drains in progress to the supervisor. Where the kernel
+// has no IPVS it says so and tries again; nothing else stops.
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { Config } from "../../config/index.ts";
@@ -9,19 +10,23 @@ import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type Ow
 import type { DirectorEffect, DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
+import { parseIpVsStats, type IpvsTotals } from "../../ipvs/ip-vs-stats.ts";
 import type { IpvsOpResult } from "../../ipvs/ops.ts";
 import type { IpvsGlobalPlan } from "../../ipvs/plan-ipvs-globals.ts";
-import type { IpvsTimeouts } from "../../ipvs/settings-types.ts";
+import type { IpvsInfo, IpvsTimeouts } from "../../ipvs/settings-types.ts";
 import { resolvePlans } from "../../ipvs/resolve-plan.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
 import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
+import type { HostFactsPort } from "../ipvs/proc-host.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
+import { preflightPass, type PreflightResult } from "./preflight-pass.ts";
 import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
 
-/** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush). */
+/** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush), and GET_INFO for the preflight. */
 export interface IpvsSettingsPort extends SyncDaemonPort {
+  info(): Promise<IpvsInfo>;
   setConnectionTimeouts(timeouts: Partial<IpvsTimeouts>): Promise<IpvsOpResult>;
   /** Every service, tandem's or not: only when the configuration says so. */
   flush(): Promise<IpvsOpResult>;
@@ -41,6 +46,8 @@ export interface DirectorServiceDeps {
   logger: Logger;
   openKernel(): Promise<KernelOpen>;
   ownership: OwnershipPort;
+  /** Sysctls, loaded modules and /proc/net/ip_vs_stats: the preflight's and the totals' source. */
+  host: HostFactsPort;
   /** The configuration's virtual servers and the drain timeout, as the director plans them. */
   plan(config: Config): DirectorPlan;
 }
@@ -69,6 +76,8 @@ export class DirectorService {
   private planned: { config: Config; plan: DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } } | undefined;
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
+  private preflight: PreflightResult | undefined;
+  private totals: IpvsTotals | undefined;
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -94,6 +103,7 @@ export class DirectorService {
         const planned = this.plan();
         void this.applyTimeouts(planned.globals)
           .then(() => this.director?.reload(planned.virtualServers, planned.globals.drainTimeoutMs))
+          .then(() => this.runPreflight())
           .then(() => this.followSyncDaemons())
           .then(() => {
             this.deps.send({ type: "applied" });
@@ -144,6 +154,8 @@ export class DirectorService {
       this.retryTimer = clock.at(clock.nowMs() + KERNEL_RETRY_MS, () => void this.connect().then(() => this.sendStatus()));
       return;
     }
+    // Before the table: ip_forward and the rest are right (or reported) before services serve.
+    await this.runPreflight();
     const planned = this.plan();
     // lvs_flush: keepalived empties the whole table before it programs its own (not at a reload).
     if (planned.globals.flushAtStart) await this.setting("lvs_flush", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
@@ -160,6 +172,30 @@ export class DirectorService {
     this.record("ipvs.director", "IPVS director available", { available: true });
     await this.director.start(planned.virtualServers, this.intent, this.drainState);
     await this.followSyncDaemons();
+  }
+
+  /** The preflight (preflight-pass.ts) for the configuration in force; only with the kernel open. */
+  private async runPreflight(): Promise<void> {
+    const kernel = this.kernel;
+    if (!kernel?.ok || this.stopping) return;
+    const { host, logger, clock } = this.deps;
+    const deps = {
+      host,
+      logger,
+      info: () => kernel.settings.info(),
+      record: (summary: string, data: IpvsEventDataByKind["ipvs.sysctl"]) => this.record("ipvs.sysctl", summary, data),
+    };
+    const input = { resolved: this.plan().resolved, setSysctls: this.plan().globals.setSysctls, atMs: clock.wallMs() };
+    this.preflight = await preflightPass(deps, this.preflight ? { ...input, previous: this.preflight } : input);
+  }
+
+  /** /proc/net/ip_vs_stats, for the next status (the kernel folds its counters in every 2 s, so one status of lag adds little). */
+  private refreshTotals(): void {
+    if (!this.kernel?.ok) return;
+    void this.deps.host.ipvsStats().then((text) => {
+      const totals = text === undefined ? undefined : parseIpVsStats(text);
+      if (totals) this.totals = totals;
+    });
   }
 
   /** lvs_sync_daemon, for the VRRP states last heard (none when stopping). */
@@ -333,8 +369,11 @@ export class DirectorService {
       ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
       ...(this.lastApply ? { lastApply: this.lastApply } : {}),
       driftRepairs: this.driftRepairs,
+      ...(this.preflight ? { preflight: this.preflight } : {}),
+      ...(this.totals ? { totals: this.totals } : {}),
     });
     this.deps.send({ type: "status", status });
+    this.refreshTotals();
     this.statusTimer = clock.at(clock.nowMs() + STATUS_REFRESH_MS, () => this.sendStatus());
   }
 }

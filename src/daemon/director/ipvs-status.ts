@@ -1,9 +1,12 @@
 // The director's state as the API shows it (IpvsView): each virtual server with its quorum
 // and sorry server, each real server with the weight the director asks for beside the one
-// the kernel has, its health, drain and connections. Built from what the last pass saw. Pure.
-import type { IpvsView, RealServerIpvsView, VirtualServerIpvsView } from "../../api/ports.ts";
+// the kernel has, its health, drain and connections; the preflight's kernel facts and the
+// kernel's totals. Built from what the last pass saw. Pure.
+import type { IpvsPreflightView, IpvsView, RealServerIpvsView, VirtualServerIpvsView } from "../../api/ports.ts";
 import type { DirectorSnapshot } from "../../ipvs/director.ts";
 import { drainKey } from "../../ipvs/drain.ts";
+import type { IpvsTotals } from "../../ipvs/ip-vs-stats.ts";
+import type { PreflightResult } from "./preflight-pass.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import { destinationText, serviceKeyText, type DestinationAddress, type ForwardMethod, type ObservedDestination, type ServiceSpec } from "../../ipvs/types.ts";
 
@@ -23,6 +26,8 @@ export interface IpvsStatusInput {
   lastApply?: ApplyRecord;
   driftRepairs: number;
   observedAtMs?: number;
+  preflight?: PreflightResult;
+  totals?: IpvsTotals;
 }
 
 export function ipvsStatus(input: IpvsStatusInput): IpvsView {
@@ -81,7 +86,18 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
     foreignServices: [...observed.keys()].filter((key) => !configured.has(key) && !(snapshot?.owned.has(key) ?? false)).sort(),
     ...(input.lastApply ? { lastApply: input.lastApply } : {}),
     driftRepairs: input.driftRepairs,
+    ...(input.totals ? { totals: input.totals } : {}),
+    ...(input.preflight ? { preflight: preflightView(input.preflight) } : {}),
     ...(input.observedAtMs === undefined ? {} : { observedAtMs: input.observedAtMs }),
+  };
+}
+
+function preflightView(result: PreflightResult): IpvsPreflightView {
+  return {
+    ...(result.info ? { version: result.info.version, connectionTableSize: result.info.connectionTableSize } : {}),
+    sysctls: result.findings.map((f) => ({ name: f.name, ...(f.value === undefined ? {} : { value: f.value }), wanted: f.wanted, reason: f.reason, ok: f.ok })),
+    setSysctls: result.setSysctls,
+    checkedAtMs: result.checkedAtMs,
   };
 }
 

@@ -95,6 +95,28 @@ export function seedIpvsView(nowMs: number): IpvsView {
     lastApply: { atMs: nowMs - 5_000, cause: "check", writes: 1, failures: 0, durationMs: 1.5 },
     driftRepairs: 2,
     totals: { connections: 1234, incomingPackets: 56789, outgoingPackets: 43210, incomingBytes: 9_876_543, outgoingBytes: 123_456_789 },
+    preflight: {
+      version: "1.2.1",
+      connectionTableSize: 4096,
+      sysctls: [
+        {
+          name: "net.ipv4.ip_forward",
+          value: 1,
+          wanted: 1,
+          reason: "NAT real servers reply through the director (their gateway), so it must forward their packets (IPv4)",
+          ok: true,
+        },
+        {
+          name: "net.ipv4.vs.expire_nodest_conn",
+          value: 0,
+          wanted: 1,
+          reason: "a deleted real server's connections are expired instead of their packets being dropped until the timeout",
+          ok: false,
+        },
+      ],
+      setSysctls: false,
+      checkedAtMs: nowMs - 60_000,
+    },
     observedAtMs: nowMs - 1_000,
   };
 }

@@ -134,6 +134,21 @@ describe("GET /metrics: the director", () => {
     expect(p.samples.filter((s) => s.name.startsWith("node_ipvs_"))).toEqual([]);
   });
 
+  test("the preflight: IPVS version, connection table size, and 1/0 per sysctl the configuration depends on; none before the kernel was reached", async () => {
+    const fake = withDirector();
+    let p = await scrape(fake);
+    expect(value(p, "tandem_ipvs_info", { version: "1.2.1" })).toBe(1);
+    expect(value(p, "tandem_ipvs_connection_table_size")).toBe(4096);
+    expect(p.samples.filter((s) => s.name === "tandem_ipvs_sysctl_ok").map((s) => [s.labels.name, s.value])).toEqual([
+      ["net.ipv4.ip_forward", 1],
+      ["net.ipv4.vs.expire_nodest_conn", 0],
+    ]);
+    expect(p.type.get("tandem_ipvs_sysctl_ok")).toBe("gauge");
+    delete fake.ipvsView!.preflight;
+    p = await scrape(fake);
+    expect(p.samples.filter((s) => ["tandem_ipvs_info", "tandem_ipvs_connection_table_size", "tandem_ipvs_sysctl_ok"].includes(s.name))).toEqual([]);
+  });
+
   test("awkward virtual server ids are escaped and parse back", async () => {
     const fake = withDirector();
     fake.ipvsView!.virtualServers[3]!.id = 'group we"ird\\name UDP';

@@ -77,6 +77,12 @@ const IPVS_EVENTS: NewEvent[] = [
   },
   { kind: "ipvs.sync-daemon", atMs: 20, instance: "VI_1", summary: "s", data: { state: "master", interface: "eth0", syncId: 51, ok: true, detail: "started" } },
   { kind: "ipvs.director", atMs: 21, summary: "d", data: { available: false, reason: "this kernel has no IPVS" } },
+  {
+    kind: "ipvs.sysctl",
+    atMs: 22,
+    summary: "ipvs_set_sysctls: net.ipv4.vs.expire_nodest_conn 0 -> 1",
+    data: { changes: [{ name: "net.ipv4.vs.expire_nodest_conn", from: 0, to: 1 }], failures: [{ name: "net.ipv4.vs.conntrack", reason: "EACCES" }] },
+  },
 ];
 
 const ONE_OF_EACH_KIND: NewEvent[] = [
@@ -253,7 +259,7 @@ describe("responses validate against the document's schemas", () => {
     const { fake, app, doc } = await load();
     for (const event of ONE_OF_EACH_KIND) fake.publish(event);
     const body = (await (await app.request("/events?limit=1000")).json()) as any;
-    expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(22);
+    expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(23);
     expect(validate(body, { $ref: "#/components/schemas/EventPage" }, doc.components.schemas)).toEqual([]);
     const res = await app.request("/events/stream", { headers: { "last-event-id": "0" } });
     const reader = res.body!.getReader();
@@ -279,5 +285,8 @@ describe("responses validate against the document's schemas", () => {
     expect(validate(repaired, { $ref: "#/components/schemas/TandemEvent" }, schemas)).toHaveLength(1);
     const { driftRepairs: _, ...withoutRepairs } = seedIpvsView(0);
     expect(validate(withoutRepairs, { $ref: "#/components/schemas/IpvsView" }, schemas)).toEqual(["$: missing required driftRepairs"]);
+    const withoutOk = seedIpvsView(0);
+    delete (withoutOk.preflight!.sysctls[1] as { ok?: boolean }).ok;
+    expect(validate(withoutOk, { $ref: "#/components/schemas/IpvsView" }, schemas)).toEqual(["$.preflight.sysctls[1]: missing required ok"]);
   });
 });

@@ -1,6 +1,7 @@
 // The status page's director section (browser/ipvs-cards.js, evaluated as the page does, in
 // one scope with format.js): a card per virtual server with its real servers, weights
-// desired / kernel, health, connections, drains and drain buttons; the unavailable line.
+// desired / kernel, health, connections, drains and drain buttons; the unavailable line; the
+// preflight's line of wrong kernel settings.
 import { describe, expect, test } from "bun:test";
 import formatJs from "../../../src/api/status-page/browser/format.js" with { type: "text" };
 import ipvsCardsJs from "../../../src/api/status-page/browser/ipvs-cards.js" with { type: "text" };
@@ -112,6 +113,24 @@ describe("status page: IPVS director section", () => {
     expect(html).toContain("No virtual servers.");
   });
 
+  test("the preflight: IPVS's version in the heading, a line for the sysctls not as they should be, none when all are", () => {
+    const view = seedIpvsView(NOW);
+    let html = render.ipvsSection(view, {}, NOW);
+    expect(html).toContain("IPVS 1.2.1, table 4096");
+    const line = /<p class="warn" data-role="preflight">(.*?)<\/p>/s.exec(html)![1]!;
+    expect(line).toStartWith('<b>Kernel settings:</b> <span class="mono" title="a deleted real server&#39;s connections are expired');
+    expect(line).toContain("net.ipv4.vs.expire_nodest_conn</span> is 0, should be 1");
+    expect(line).not.toContain("ip_forward");
+    expect(line).toEndWith('<span class="muted small">(set it, or let tandem with ipvs_set_sysctls)</span>');
+    view.preflight!.setSysctls = true;
+    delete view.preflight!.sysctls[1]!.value;
+    html = render.ipvsSection(view, {}, NOW);
+    expect(html).toContain("expire_nodest_conn</span> missing, should be 1");
+    expect(html).toContain("(tandem could not set it)");
+    view.preflight!.sysctls[1]!.ok = true;
+    expect(render.ipvsSection(view, {}, NOW)).not.toContain('data-role="preflight"');
+  });
+
   test("hostile ids and reasons are text, never markup", () => {
     const view = seedIpvsView(NOW);
     view.available = false;
@@ -137,4 +156,6 @@ test("the timeline colours the director's events by what they mean", () => {
   expect(tone({ kind: "ipvs.sorry-server", data: { virtualServer: vs, state: "in", sorryServer: "10.99.2.9:80" } })).toBe("tone-warn");
   expect(tone({ kind: "ipvs.apply", data: { cause: "reload", writes: 2, failures: 1, durationMs: 1 } })).toBe("tone-bad");
   expect(tone({ kind: "ipvs.apply", data: { cause: "reload", writes: 2, failures: 0, durationMs: 1 } })).toBe("");
+  expect(tone({ kind: "ipvs.sysctl", data: { changes: [{ name: "net.ipv4.ip_forward", from: 0, to: 1 }], failures: [] } })).toBe("tone-warn");
+  expect(tone({ kind: "ipvs.sysctl", data: { changes: [], failures: [{ name: "net.ipv4.ip_forward", reason: "EACCES" }] } })).toBe("tone-bad");
 });

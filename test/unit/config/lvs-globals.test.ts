@@ -134,3 +134,21 @@ describe("real_server_drain_timeout (tandem)", () => {
     });
   });
 });
+
+describe("ipvs_set_sysctls (tandem)", () => {
+  test("off by default: the preflight only reports; the bare keyword turns it on; a value is an error", () => {
+    expect(defsOf(global(""))?.ipvsSetSysctls).toBe(false);
+    expect(defsOf(global("ipvs_set_sysctls"))?.ipvsSetSysctls).toBe(true);
+    expect(global("ipvs_set_sysctls no").errors).toEqual([
+      "keepalived.conf:2:20: error: ipvs_set_sysctls takes no value: write it alone to have tandem set the sysctls, leave it out to have them only reported",
+    ]);
+  });
+
+  test("is marked as a tandem extension in the keyword table", () => {
+    expect(keywordSupport().find((k) => k.keyword === "ipvs_set_sysctls")).toMatchObject({
+      block: "global_defs",
+      status: "supported",
+      note: "tandem extension; the director sets the sysctls its preflight finds wrong (ip_forward for NAT, expire_nodest_conn, expire_quiescent_template, conntrack) instead of only warning",
+    });
+  });
+});

@@ -326,15 +326,15 @@ describe("planIpvsGlobals", () => {
     return planIpvsGlobals(parsed.config.globalDefs);
   };
 
-  test("nothing set: no sync daemon, timeouts left alone, no flush, removal one by one, tandem's five-minute drain", () => {
-    expect(globalsOf("")).toEqual({ flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000 });
+  test("nothing set: no sync daemon, timeouts left alone, no flush, removal one by one, tandem's five-minute drain, sysctls only reported", () => {
+    expect(globalsOf("")).toEqual({ flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000, setSysctls: false });
   });
 
   test("every setting", () => {
     const instance = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n";
     expect(
       globalsOf(
-        "  lvs_sync_daemon eth1 inst VI_1 maxlen 1400 port 8850 ttl 2 group 224.0.0.90\n  lvs_timeouts tcp 900 udp 0\n  lvs_flush\n  lvs_flush_on_stop VS\n  real_server_drain_timeout 30",
+        "  lvs_sync_daemon eth1 inst VI_1 maxlen 1400 port 8850 ttl 2 group 224.0.0.90\n  lvs_timeouts tcp 900 udp 0\n  lvs_flush\n  lvs_flush_on_stop VS\n  real_server_drain_timeout 30\n  ipvs_set_sysctls",
         instance,
       ),
     ).toEqual({
@@ -344,6 +344,7 @@ describe("planIpvsGlobals", () => {
       flushAtStart: true,
       flushOnStop: "vs",
       drainTimeoutMs: 30_000,
+      setSysctls: true,
     });
   });
 
@@ -353,6 +354,7 @@ describe("planIpvsGlobals", () => {
       flushAtStart: false,
       flushOnStop: "full",
       drainTimeoutMs: 300_000,
+      setSysctls: false,
     });
   });
 });

@@ -1,17 +1,33 @@
 // The status page's director section (browser code, inlined as text): GET /ipvs/state's
-// IpvsView (src/api/ports.ts) -> a line when the director cannot program the kernel, and a
-// card per virtual server with its real servers and their drain buttons. Pure.
+// IpvsView (src/api/ports.ts) -> a line when the director cannot program the kernel, a line
+// for the kernel settings the preflight found wrong, and a card per virtual server with its
+// real servers and their drain buttons. Pure.
 
 function ipvsSection(view, actions, nowMs) {
   if (!view) return "";
   const cards = view.virtualServers.map((vs) => virtualServerCard(vs, view.available, actions, nowMs)).join("");
   return `<h2 class="section">IPVS director <span class="muted small">${directorFacts(view, nowMs)}</span></h2>
 ${view.available ? "" : `<p class="director-down" data-role="director-down"><b>Director unavailable:</b> ${esc(view.reason || "no reason given")}. VRRP and the health checks run on; the kernel's table is not being programmed.</p>`}
+${preflightLine(view.preflight)}
 <div class="cards vs-cards">${cards || '<p class="muted">No virtual servers.</p>'}</div>`;
+}
+
+/** The sysctls not as the configuration needs them, each with why on hover; nothing while all are right. */
+function preflightLine(preflight) {
+  const wrong = preflight ? preflight.sysctls.filter((s) => !s.ok) : [];
+  if (wrong.length === 0) return "";
+  const items = wrong.map(
+    (s) =>
+      `<span class="mono" title="${esc(s.reason)}">${esc(s.name)}</span> ${s.value === undefined ? "missing" : `is ${esc(s.value)}`}, should be ${esc(s.wanted)}`,
+  );
+  const hint = preflight.setSysctls ? "tandem could not set it" : "set it, or let tandem with ipvs_set_sysctls";
+  return `<p class="warn" data-role="preflight"><b>Kernel settings:</b> ${items.join(" · ")} <span class="muted small">(${hint})</span></p>`;
 }
 
 function directorFacts(view, nowMs) {
   const parts = [];
+  const p = view.preflight;
+  if (p && p.version !== undefined) parts.push(`IPVS ${esc(p.version)}, table ${esc(p.connectionTableSize)}`);
   if (view.lastApply) {
     const a = view.lastApply;
     const failed = a.failures > 0 ? `, <b class="bad">${esc(a.failures)} failed</b>` : "";

@@ -29,6 +29,8 @@ function eventTone(event) {
       return event.data && event.data.available ? "tone-ok" : "tone-bad";
     case "ipvs.apply":
       return event.data && event.data.failures > 0 ? "tone-bad" : "";
+    case "ipvs.sysctl":
+      return event.data && event.data.failures && event.data.failures.length > 0 ? "tone-bad" : "tone-warn";
     case "ipvs.real-server":
       return event.data && event.data.change === "removed" ? "tone-warn" : "";
     default:

@@ -2,11 +2,13 @@
 // so in its status and events; where there is no IPVS it reports itself unavailable and
 // tries again; drains come and go through intent messages and the drains in progress go
 // back to the supervisor; a stop removes tandem's services, or with -I leaves them serving.
+// The preflight reads (and with ipvs_set_sysctls sets) the sysctls on a fake host.
 import { describe, expect, test } from "bun:test";
 import { FakeClock } from "../../../../src/common/clock.ts";
 import { memoryLogger } from "../../../../src/common/logger.ts";
 import type { Config } from "../../../../src/config/index.ts";
-import { DirectorService, KERNEL_RETRY_MS, type KernelOpen } from "../../../../src/daemon/director/director-service.ts";
+import { DirectorService, KERNEL_RETRY_MS, STATUS_REFRESH_MS, type KernelOpen } from "../../../../src/daemon/director/director-service.ts";
+import type { HostFactsPort } from "../../../../src/daemon/ipvs/proc-host.ts";
 import type { FromDirector } from "../../../../src/daemon/ipc/messages.ts";
 import { NO_DRAINS } from "../../../../src/ipvs/drain.ts";
 import { NO_FLAGS } from "../../../../src/ipvs/types.ts";
@@ -32,10 +34,41 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 30; i++) await Promise.resolve();
 }
 
-const GLOBALS: IpvsGlobalPlan = { flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000 };
+const GLOBALS: IpvsGlobalPlan = { flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000, setSysctls: false };
 
-function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolean; globals?: Partial<IpvsGlobalPlan> } = {}) {
+/** A host whose sysctls are a map (absent: no such file), with the modules and ip_vs_stats text given. */
+function fakeHost(sysctls: Map<string, number>, more: { modules?: string[]; stats?: string; refuse?: string[] } = {}): HostFactsPort {
+  return {
+    readSysctl: async (name) => sysctls.get(name),
+    writeSysctl: async (name, value) => {
+      if (more.refuse?.includes(name) || !sysctls.has(name)) return { ok: false, reason: `${name}: EACCES` };
+      sysctls.set(name, value);
+      return { ok: true };
+    },
+    loadedModules: async (names) => names.filter((n) => more.modules?.includes(n)),
+    ipvsStats: async () => more.stats,
+  };
+}
+
+const DEFAULT_SYSCTLS = (): Map<string, number> =>
+  new Map([
+    ["net.ipv4.ip_forward", 0],
+    ["net.ipv4.vs.expire_nodest_conn", 0],
+    ["net.ipv4.vs.expire_quiescent_template", 0],
+    ["net.ipv4.vs.conntrack", 0],
+  ]);
+
+function rig(
+  options: {
+    kernelAvailable?: () => boolean;
+    keepIpvsOnStop?: boolean;
+    globals?: Partial<IpvsGlobalPlan>;
+    plans?: () => VirtualServerPlan[];
+    host?: HostFactsPort;
+  } = {},
+) {
   const settings: string[] = [];
+  const logger = memoryLogger();
   const clock = new FakeClock();
   const kernel = new FakeIpvsKernel();
   const sent: FromDirector[] = [];
@@ -44,13 +77,14 @@ function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolea
     {
       send: (m) => sent.push(m),
       clock,
-      logger: memoryLogger(),
+      logger,
       openKernel: async (): Promise<KernelOpen> =>
         (options.kernelAvailable?.() ?? true)
           ? {
               ok: true,
               kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) },
               settings: {
+                info: async () => ({ versionCode: 0x010201, version: "1.2.1", connectionTableSize: 4096 }),
                 setConnectionTimeouts: async (t) => (settings.push(`timeouts ${JSON.stringify(t)}`), { ok: true }),
                 startSyncDaemon: async (d) => (settings.push(`start ${d.state} ${d.interfaceName} ${d.syncId}`), { ok: true }),
                 stopSyncDaemon: async (state) => (settings.push(`stop ${state}`), { ok: true }),
@@ -64,7 +98,8 @@ function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolea
             }
           : { ok: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" },
       ownership: { owned: () => new Set(owned), replace: (s) => ((owned = new Set(s)), { ok: true }) },
-      plan: () => ({ virtualServers: PLANS, globals: { ...GLOBALS, ...options.globals } }),
+      host: options.host ?? fakeHost(DEFAULT_SYSCTLS()),
+      plan: () => ({ virtualServers: options.plans?.() ?? PLANS, globals: { ...GLOBALS, ...options.globals } }),
     },
     {
       type: "start",
@@ -78,7 +113,7 @@ function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolea
   );
   const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
   const events = () => sent.flatMap((m) => (m.type === "event" ? [m.event] : []));
-  return { clock, kernel, sent, service, statuses, events, settings };
+  return { clock, kernel, sent, service, statuses, events, settings, logger };
 }
 
 describe("DirectorService", () => {
@@ -200,5 +235,89 @@ describe("DirectorService", () => {
         .filter((e) => e.kind === "ipvs.sync-daemon")
         .map((e) => (e.data as { state: string }).state),
     ).toEqual(["backup", "stopped", "master", "stopped", "backup", "stopped"]);
+  });
+
+  test("preflight at start: IPVS's version and table size, and each sysctl the NAT service depends on; without ipvs_set_sysctls only warned about", async () => {
+    const sysctls = DEFAULT_SYSCTLS();
+    const { service, statuses, events, logger } = rig({ host: fakeHost(sysctls) });
+    await service.start();
+    const preflight = statuses().at(-1)!.preflight!;
+    expect(preflight).toMatchObject({ version: "1.2.1", connectionTableSize: 4096, setSysctls: false });
+    // NAT (ip_forward) and the director itself (expire_nodest_conn); nothing persistent, no stateful filter.
+    expect(preflight.sysctls.map((s) => [s.name, s.value, s.wanted, s.ok])).toEqual([
+      ["net.ipv4.ip_forward", 0, 1, false],
+      ["net.ipv4.vs.expire_nodest_conn", 0, 1, false],
+    ]);
+    expect(logger.lines).toContain("info preflight: IPVS 1.2.1, connection table of 4096 entries");
+    expect(logger.lines.filter((l) => l.startsWith("warn preflight:"))).toHaveLength(2);
+    expect(logger.lines.find((l) => l.includes("expire_nodest_conn"))).toEndWith("(ipvs_set_sysctls in global_defs has tandem set it)");
+    expect(sysctls.get("net.ipv4.ip_forward")).toBe(0);
+    expect(events().filter((e) => e.kind === "ipvs.sysctl")).toEqual([]);
+  });
+
+  test("ipvs_set_sysctls: the wrong ones are set and read back, the history says what changed, a refused write is reported", async () => {
+    const sysctls = DEFAULT_SYSCTLS();
+    const host = fakeHost(sysctls, { modules: ["nft_ct"], refuse: ["net.ipv4.vs.conntrack"] });
+    const { service, statuses, events, logger } = rig({ host, globals: { setSysctls: true } });
+    await service.start();
+    expect(sysctls.get("net.ipv4.ip_forward")).toBe(1);
+    expect(sysctls.get("net.ipv4.vs.expire_nodest_conn")).toBe(1);
+    // A stateful filter (nft_ct) with a NAT service wants conntrack; this host refuses the write.
+    expect(
+      statuses()
+        .at(-1)!
+        .preflight!.sysctls.map((s) => [s.name, s.value, s.ok]),
+    ).toEqual([
+      ["net.ipv4.ip_forward", 1, true],
+      ["net.ipv4.vs.expire_nodest_conn", 1, true],
+      ["net.ipv4.vs.conntrack", 0, false],
+    ]);
+    const event = events().find((e) => e.kind === "ipvs.sysctl")!;
+    expect(event.data).toEqual({
+      changes: [
+        { name: "net.ipv4.ip_forward", from: 0, to: 1 },
+        { name: "net.ipv4.vs.expire_nodest_conn", from: 0, to: 1 },
+      ],
+      failures: [{ name: "net.ipv4.vs.conntrack", reason: "net.ipv4.vs.conntrack: EACCES" }],
+    });
+    expect(event.summary).toBe(
+      "ipvs_set_sysctls: net.ipv4.ip_forward 0 -> 1; net.ipv4.vs.expire_nodest_conn 0 -> 1; net.ipv4.vs.conntrack not set (net.ipv4.vs.conntrack: EACCES)",
+    );
+    expect(logger.lines).toContain("error preflight: could not set net.ipv4.vs.conntrack to 1: net.ipv4.vs.conntrack: EACCES");
+  });
+
+  test("a reload checks again: a persistent service brings expire_quiescent_template, and only what changed is logged", async () => {
+    let plans = PLANS;
+    const { service, statuses, logger } = rig({ plans: () => plans });
+    await service.start();
+    const before = logger.lines.length;
+    plans = [virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80)], { persistence: { timeoutS: 300 } })];
+    service.handle({ type: "apply", config: {} as Config });
+    await settle();
+    expect(
+      statuses()
+        .at(-1)!
+        .preflight!.sysctls.map((s) => s.name),
+    ).toEqual(["net.ipv4.ip_forward", "net.ipv4.vs.expire_nodest_conn", "net.ipv4.vs.expire_quiescent_template"]);
+    const logged = logger.lines.slice(before).filter((l) => l.includes("preflight:"));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toStartWith("warn preflight: net.ipv4.vs.expire_quiescent_template is 0; it should be 1:");
+  });
+
+  test("the kernel's totals from /proc/net/ip_vs_stats reach the status; none without IPVS", async () => {
+    const stats =
+      "   Total Incoming Outgoing         Incoming         Outgoing\n   Conns  Packets  Packets            Bytes            Bytes\n       5       22       1A              873              999\n\n Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n       0        3        2               CB               E6\n";
+    const { service, clock, statuses } = rig({ host: fakeHost(DEFAULT_SYSCTLS(), { stats }) });
+    await service.start();
+    clock.advance(STATUS_REFRESH_MS);
+    await settle();
+    expect(statuses().at(-1)!.totals).toEqual({ connections: 5, incomingPackets: 0x22, outgoingPackets: 0x1a, incomingBytes: 0x873, outgoingBytes: 0x999 });
+
+    const down = rig({ kernelAvailable: () => false, host: fakeHost(DEFAULT_SYSCTLS(), { stats }) });
+    await down.service.start();
+    down.clock.advance(STATUS_REFRESH_MS);
+    await settle();
+    expect(down.statuses().at(-1)!.totals).toBeUndefined();
+    expect(down.statuses().at(-1)!.preflight).toBeUndefined();
   });
 });
