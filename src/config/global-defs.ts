@@ -19,6 +19,7 @@ export function defaultGlobalDefs(): GlobalDefs {
     enableScriptSecurity: false,
     notificationEmail: [],
     lvsFlush: false,
+    rsInitNotifies: false,
     realServerDrainTimeoutS: DEFAULT_DRAIN_TIMEOUT_S,
     fieldLocations: {},
   };
@@ -114,7 +115,6 @@ const IGNORED = [
   "process_monitor_rcv_bufs_force",
   "vrrp_rx_bufs_policy",
   "vrrp_rx_bufs_multiplier",
-  "rs_init_notifies",
   "no_checker_emails",
   "umask",
   "vrrp_startup_delay",

@@ -3,7 +3,7 @@
 
 import { ipAddressBytes, type IpAddress } from "../common/ip-address.ts";
 import type { Diagnostics } from "./diagnostics.ts";
-import { bareFlag, intField, keyword, setField, type Keyword } from "./keyword-table.ts";
+import { bareFlag, flagField, intField, keyword, setField, type Keyword } from "./keyword-table.ts";
 import type { GlobalDefs, LvsSyncDaemon, VrrpInstance } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
 import { parseInteger, parseIpAddressArg, requireArg } from "./values.ts";
@@ -112,6 +112,7 @@ export function lvsGlobalKeywords(): Keyword<GlobalDefs>[] {
     syncDaemonKeyword(),
     timeoutsKeyword(),
     bareFlag("lvs_flush", "lvsFlush"),
+    flagField("rs_init_notifies", "rsInitNotifies"),
     flushOnStopKeyword("lvs_flush_on_stop"),
     { ...flushOnStopKeyword("lvs_flush_onstop"), deprecatedFor: "lvs_flush_on_stop" },
     {

@@ -113,6 +113,7 @@ const GLOBAL_DEFS = {
   lvsTimeouts: { record: { tcpS: "number", tcpFinS: "number", udpS: "number" } },
   lvsFlush: "value",
   lvsFlushOnStop: "value",
+  rsInitNotifies: "value",
   realServerDrainTimeoutS: "number",
 } as const satisfies Fields<GlobalDefs>;
 

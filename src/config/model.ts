@@ -81,6 +81,8 @@ export interface GlobalDefs {
   lvsFlush: boolean;
   /** `lvs_flush_on_stop`: at stop, flush the whole table ("full") or delete its virtual servers only ("vs", `lvs_flush_on_stop VS`). */
   lvsFlushOnStop?: "full" | "vs";
+  /** `rs_init_notifies`: notify_up for every real server that is up at start (or new at a reload). */
+  rsInitNotifies: boolean;
   /** Tandem extension `real_server_drain_timeout`: seconds a removed or drained real server may keep connections at weight 0 before it is deleted. */
   realServerDrainTimeoutS: number;
   location?: SourceLocation;

@@ -22,6 +22,8 @@ export interface IpvsGlobalPlan {
   /** lvs_flush_on_stop: "full" flushes the whole table, "vs" deletes the virtual services without their real servers one by one, "none" removes each as configured. */
   flushOnStop: "none" | "vs" | "full";
   drainTimeoutMs: number;
+  /** rs_init_notifies: notify_up for the real servers up at start, and those new at a reload. */
+  rsInitNotifies: boolean;
 }
 
 export function planIpvsGlobals(globalDefs: GlobalDefs): IpvsGlobalPlan {
@@ -29,6 +31,7 @@ export function planIpvsGlobals(globalDefs: GlobalDefs): IpvsGlobalPlan {
     flushAtStart: globalDefs.lvsFlush,
     flushOnStop: globalDefs.lvsFlushOnStop ?? "none",
     drainTimeoutMs: globalDefs.realServerDrainTimeoutS * 1000,
+    rsInitNotifies: globalDefs.rsInitNotifies,
   };
   const daemon = globalDefs.lvsSyncDaemon;
   if (daemon) {

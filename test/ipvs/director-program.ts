@@ -9,6 +9,9 @@ import { memoryFiles, parseConfig } from "../../src/config/index.ts";
 import { openDirectorKernel, planDirector } from "../../src/daemon/director/director-command.ts";
 import { DirectorService } from "../../src/daemon/director/director-service.ts";
 import type { FromDirector } from "../../src/daemon/ipc/messages.ts";
+import { createProcessRunner } from "../../src/daemon/scripts/process-runner.ts";
+import { nodeSecurityFs } from "../../src/daemon/scripts/script-security.ts";
+import { readAccountDatabase } from "../../src/daemon/scripts/script-user.ts";
 import { NO_DRAINS } from "../../src/ipvs/drain.ts";
 import { IpvsOwnership } from "../../src/store/ipvs-ownership.ts";
 import { directorConfig } from "./director-configs.ts";
@@ -46,6 +49,12 @@ async function director(text: string, keepIpvsOnStop = false) {
       openKernel: () => openDirectorKernel(clock),
       ownership: owned.ownership,
       plan: planDirector,
+      scripts: {
+        runner: createProcessRunner(clock),
+        accounts: readAccountDatabase(),
+        daemonIdentity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+        securityFs: nodeSecurityFs,
+      },
     },
     {
       type: "start",

@@ -17,6 +17,7 @@ import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
 import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
+import { DirectorNotifier, type DirectorScriptDeps } from "./director-notifier.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
 import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
 
@@ -43,6 +44,8 @@ export interface DirectorServiceDeps {
   ownership: OwnershipPort;
   /** The configuration's virtual servers and the drain timeout, as the director plans them. */
   plan(config: Config): DirectorPlan;
+  /** What notify_up/down and quorum_up/down run with. */
+  scripts: DirectorScriptDeps;
 }
 
 type StartMessage = Extract<ToDirector, { type: "start" }>;
@@ -53,6 +56,8 @@ export const KERNEL_RETRY_MS = 30_000;
 export const DRIFT_SCAN_MS = 10_000;
 /** The status goes to the supervisor at least this often. */
 export const STATUS_REFRESH_MS = 1_000;
+/** At stop, the notifies the stop asked for (one second each) may finish within this, never longer. */
+export const NOTIFY_DRAIN_MS = 2_000;
 
 export class DirectorService {
   private director: Director | undefined;
@@ -69,6 +74,7 @@ export class DirectorService {
   private planned: { config: Config; plan: DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } } | undefined;
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
+  private readonly notifier: DirectorNotifier;
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -79,6 +85,12 @@ export class DirectorService {
     this.drainState = start.drainState;
     this.keepIpvsOnStop = start.keepIpvsOnStop;
     this.syncDaemons = new SyncDaemons(deps.logger, (summary, data) => this.record("ipvs.sync-daemon", summary, data));
+    this.notifier = new DirectorNotifier({
+      ...deps.scripts,
+      clock: deps.clock,
+      logger: deps.logger.child("notify"),
+      record: (event) => this.deps.send({ type: "event", event }),
+    });
   }
 
   async start(): Promise<void> {
@@ -92,8 +104,9 @@ export class DirectorService {
       case "apply": {
         this.config = message.config;
         const planned = this.plan();
+        if (this.director) this.notifier.configure(this.config, planned.resolved);
         void this.applyTimeouts(planned.globals)
-          .then(() => this.director?.reload(planned.virtualServers))
+          .then(() => this.director?.reload(planned.virtualServers, { rsInitNotifies: planned.globals.rsInitNotifies }))
           .then(() => this.followSyncDaemons())
           .then(() => {
             this.deps.send({ type: "applied" });
@@ -124,7 +137,9 @@ export class DirectorService {
     this.retryTimer?.cancel();
     const release = !this.keepIpvsOnStop;
     this.deps.logger.info(`stopping (${reason}): ${release ? "removing the IPVS services tandem created" : "leaving the IPVS table serving (-I)"}`);
-    await this.director?.stop(release);
+    await this.director?.stop(release, this.plan().globals.flushOnStop);
+    // keepalived's omega notifies of the stop run before the process goes, a second each.
+    await this.notifier.finish(NOTIFY_DRAIN_MS);
     await this.followSyncDaemons(true);
     // lvs_flush_on_stop (full): the whole table goes, others' services too, as keepalived does.
     if (release && this.kernel?.ok && this.plan().globals.flushOnStop === "full") {
@@ -145,6 +160,7 @@ export class DirectorService {
       return;
     }
     const planned = this.plan();
+    this.notifier.configure(this.config, planned.resolved);
     // lvs_flush: keepalived empties the whole table before it programs its own (not at a reload).
     if (planned.globals.flushAtStart) await this.setting("lvs_flush", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
     await this.applyTimeouts(planned.globals);
@@ -158,7 +174,7 @@ export class DirectorService {
       driftScanMs: DRIFT_SCAN_MS,
     });
     this.record("ipvs.director", "IPVS director available", { available: true });
-    await this.director.start(planned.virtualServers, this.intent, this.drainState);
+    await this.director.start(planned.virtualServers, this.intent, this.drainState, { rsInitNotifies: planned.globals.rsInitNotifies });
     await this.followSyncDaemons();
   }
 
@@ -250,7 +266,7 @@ export class DirectorService {
 
   /** keepalived's records and notifies from the quorum machine. */
   private onQuorumEffect(effect: DirectorEffect): void {
-    if (effect.kind !== "record") return; // notify scripts run with the checkers' notify queue (next)
+    if (effect.kind === "notify") return this.notifier.notify(effect);
     this.deps.logger.info(effect.message);
     switch (effect.event) {
       case "quorum-gained":

@@ -3,83 +3,10 @@
 // tries again; drains come and go through intent messages and the drains in progress go
 // back to the supervisor; a stop removes tandem's services, or with -I leaves them serving.
 import { describe, expect, test } from "bun:test";
-import { FakeClock } from "../../../../src/common/clock.ts";
-import { memoryLogger } from "../../../../src/common/logger.ts";
-import type { Config } from "../../../../src/config/index.ts";
-import { DirectorService, KERNEL_RETRY_MS, type KernelOpen } from "../../../../src/daemon/director/director-service.ts";
-import type { FromDirector } from "../../../../src/daemon/ipc/messages.ts";
-import { NO_DRAINS } from "../../../../src/ipvs/drain.ts";
+import { KERNEL_RETRY_MS } from "../../../../src/daemon/director/director-service.ts";
 import { NO_FLAGS } from "../../../../src/ipvs/types.ts";
-import type { IpvsGlobalPlan } from "../../../../src/ipvs/plan-ipvs-globals.ts";
-import type { VirtualServerPlan } from "../../../../src/ipvs/virtual-server-plan.ts";
-import { FakeIpvsKernel } from "../../support/fake-ipvs-kernel.ts";
-import { ip, realServer, virtualServer } from "../../ipvs/support/plans.ts";
-
-const PLANS: VirtualServerPlan[] = [
-  virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80, { weight: 3 }), realServer("10.0.1.3", 80, { weight: 1 })], { scheduler: "wrr" }),
-];
-const CONFIG = {} as Config; // the plan function below stands for the config's virtual servers
-
-/** [address, weight] of the one service's destinations, in address order. */
-function weights(kernel: FakeIpvsKernel): [string, number][] {
-  return kernel
-    .dump()
-    .services[0]!.destinations.map((d): [string, number] => [d.address.text, d.weight])
-    .sort(([a], [b]) => a.localeCompare(b));
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 30; i++) await Promise.resolve();
-}
-
-const GLOBALS: IpvsGlobalPlan = { flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000 };
-
-function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolean; globals?: Partial<IpvsGlobalPlan> } = {}) {
-  const settings: string[] = [];
-  const clock = new FakeClock();
-  const kernel = new FakeIpvsKernel();
-  const sent: FromDirector[] = [];
-  let owned = new Set<string>();
-  const service = new DirectorService(
-    {
-      send: (m) => sent.push(m),
-      clock,
-      logger: memoryLogger(),
-      openKernel: async (): Promise<KernelOpen> =>
-        (options.kernelAvailable?.() ?? true)
-          ? {
-              ok: true,
-              kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) },
-              settings: {
-                setConnectionTimeouts: async (t) => (settings.push(`timeouts ${JSON.stringify(t)}`), { ok: true }),
-                startSyncDaemon: async (d) => (settings.push(`start ${d.state} ${d.interfaceName} ${d.syncId}`), { ok: true }),
-                stopSyncDaemon: async (state) => (settings.push(`stop ${state}`), { ok: true }),
-                flush: async () => {
-                  settings.push("flush");
-                  for (const s of kernel.dump().services) kernel.apply([{ kind: "delete-service", key: s.key, breaksConnections: true }]);
-                  return { ok: true };
-                },
-              },
-              close: () => {},
-            }
-          : { ok: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" },
-      ownership: { owned: () => new Set(owned), replace: (s) => ((owned = new Set(s)), { ok: true }) },
-      plan: () => ({ virtualServers: PLANS, globals: { ...GLOBALS, ...options.globals } }),
-    },
-    {
-      type: "start",
-      config: CONFIG,
-      intent: { drained: [] },
-      drainState: NO_DRAINS,
-      keepIpvsOnStop: options.keepIpvsOnStop ?? false,
-      ownershipFile: ":memory:",
-      log: { console: false, syslog: false, facility: undefined, detail: false },
-    },
-  );
-  const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
-  const events = () => sent.flatMap((m) => (m.type === "event" ? [m.event] : []));
-  return { clock, kernel, sent, service, statuses, events, settings };
-}
+import { ip } from "../../ipvs/support/plans.ts";
+import { CONFIG, rig, settle, weights } from "./director-rig.ts";
 
 describe("DirectorService", () => {
   test("start: the table is programmed, the status shows desired beside kernel weights, the events say what happened", async () => {
