@@ -125,12 +125,14 @@ export class Director {
 
   /**
    * Stop: keepalived's clear_services. With `release` (no -I) tandem's services leave the
-   * kernel; without, the table stays serving and the next start adopts it. `lvsFlushOnStop`
-   * other than "none" skips the real servers' shutdown notifies, as keepalived does.
+   * kernel; without, the table stays serving and the next start adopts it, and nothing is
+   * shut down, so nothing is notified either (keepalived skips clear_services under -I).
+   * `lvsFlushOnStop` other than "none" skips the real servers' shutdown notifies, as
+   * keepalived does.
    */
   stop(release: boolean, lvsFlushOnStop: "none" | "vs" | "full" = "none"): Promise<void> {
     return this.serially("stop", () => {
-      this.stepQuorum(step(this.quorum, { kind: "stop", ...this.view(), lvsFlushOnStop }));
+      if (release) this.stepQuorum(step(this.quorum, { kind: "stop", ...this.view(), lvsFlushOnStop }));
       this.stopped = true;
       this.timer?.cancel();
       return release ? "release" : "keep";

@@ -14,7 +14,7 @@ import { nodeSecurityFs } from "../../src/daemon/scripts/script-security.ts";
 import { readAccountDatabase } from "../../src/daemon/scripts/script-user.ts";
 import { NO_DRAINS } from "../../src/ipvs/drain.ts";
 import { IpvsOwnership } from "../../src/store/ipvs-ownership.ts";
-import { directorConfig } from "./director-configs.ts";
+import { directorConfig, NOTIFY_LOG, NOTIFY_SCRIPT } from "./director-configs.ts";
 
 function result(name: string, value: unknown): void {
   console.log(`=== RESULT ${name} ${JSON.stringify(value)}`);
@@ -62,6 +62,7 @@ async function director(text: string, keepIpvsOnStop = false) {
       intent: { drained: [] },
       drainState: NO_DRAINS,
       keepIpvsOnStop,
+      vrrpRuns: true,
       ownershipFile: "/tmp/ipvs.db",
       log: { console: true, syslog: false, facility: undefined, detail: false },
     },
@@ -73,6 +74,8 @@ async function director(text: string, keepIpvsOnStop = false) {
 }
 
 async function main(): Promise<void> {
+  await Bun.write(NOTIFY_SCRIPT, `#!/bin/sh\necho "$*" >> ${NOTIFY_LOG}\n`);
+  sh(`chmod 755 ${NOTIFY_SCRIPT}`);
   sh("ipvsadm -A -u 10.9.9.9:53 -s rr && ipvsadm -a -u 10.9.9.9:53 -r 10.9.9.10:53 -m");
   result("foreign", save());
 
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
   await third.service.stop("SIGTERM");
   third.close();
   result("stop", save());
+  result("notifies", sh(`cat ${NOTIFY_LOG}`).trim().split("\n"));
 }
 
 try {

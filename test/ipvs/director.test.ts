@@ -3,7 +3,7 @@
 // foreign service alone; -I keeps the table serving; a new start adopts it with zero writes;
 // a reload of one weight is one write; a real server deleted behind tandem's back is back
 // within a drift scan; a drain takes a weight to 0 (or out, with no connections); a stop
-// removes tandem's services and only those.
+// removes tandem's services and only those. The notify scripts run as keepalived runs them.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { hasQemu, imageDir, runInGuest, type GuestRun } from "./ipvs-guest.ts";
@@ -86,5 +86,20 @@ describe.skipIf(!hasQemu() || !image)(`the director on the appliance kernel unde
 
   test("a stop removes tandem's services and only those", () => {
     expect(get<string[]>("stop")).toEqual(sorted(FOREIGN));
+  });
+
+  test("notify scripts run as keepalived runs them: their own arguments, in order, quorum_up at each start, omega's at each stop but the one with -I", () => {
+    expect(get<string[]>("notifies")).toEqual([
+      // first start and stop
+      "quorum_up web",
+      "notify_down 10.0.1.3",
+      "quorum_down web",
+      // the start whose stop has -I: nothing is shut down, so nothing is notified
+      "quorum_up web",
+      // the start that adopts; its reload, drift repair and drain change no state; its stop
+      "quorum_up web",
+      "notify_down 10.0.1.3",
+      "quorum_down web",
+    ]);
   });
 });

@@ -79,6 +79,15 @@ describe("the director's notify scripts", () => {
     expect(argvs()).toEqual(["/bin/quorum-up"]);
   });
 
+  test("with -I nothing is shut down, so nothing is notified, omega or not (keepalived skips clear_services)", async () => {
+    const { service, argvs, run, stop, events } = setup({ plans: plans({ omega: true }), keepIpvsOnStop: true });
+    await service.start();
+    await run(100);
+    await stop();
+    expect(argvs()).toEqual(["/bin/quorum-up"]);
+    expect(events().filter((e) => e.kind === "ipvs.real-server" && e.data.cause === "stop")).toEqual([]);
+  });
+
   test("lvs_flush_on_stop skips the real servers' shutdown notifies; omega's quorum_down still runs", async () => {
     const { service, argvs, run, stop } = setup({ plans: plans({ omega: true }), globals: { flushOnStop: "vs" } });
     await service.start();
