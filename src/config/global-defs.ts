@@ -99,8 +99,6 @@ const IGNORED = [
   "notify_fifo_script",
   "vrrp_notify_fifo",
   "vrrp_notify_fifo_script",
-  "lvs_notify_fifo",
-  "lvs_notify_fifo_script",
   "fifo_write_vrrp_states_on_reload",
   "dynamic_interfaces",
   "vrrp_netlink_cmd_rcv_bufs",

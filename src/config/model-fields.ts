@@ -114,6 +114,8 @@ const GLOBAL_DEFS = {
   lvsFlush: "value",
   lvsFlushOnStop: "value",
   rsInitNotifies: "value",
+  lvsNotifyFifo: "value",
+  lvsNotifyFifoScript: "value",
   realServerDrainTimeoutS: "number",
 } as const satisfies Fields<GlobalDefs>;
 

@@ -65,11 +65,11 @@ export class DirectorNotifier {
     this.context = { identity: resolved.ok ? resolved.identity : daemonIdentity, enableScriptSecurity: config.globalDefs.enableScriptSecurity, securityFs };
     this.prepared = new Map();
     for (const vs of virtualServers) {
-      this.script(vs.id, "quorum_up", vs.quorumUp);
-      this.script(vs.id, "quorum_down", vs.quorumDown);
+      this.prepare(vs.id, "quorum_up", vs.quorumUp);
+      this.prepare(vs.id, "quorum_down", vs.quorumDown);
       for (const rs of vs.realServers) {
-        this.script(`${rs.id} of ${vs.id}`, "notify_up", rs.notifyUp);
-        this.script(`${rs.id} of ${vs.id}`, "notify_down", rs.notifyDown);
+        this.prepare(`${rs.id} of ${vs.id}`, "notify_up", rs.notifyUp);
+        this.prepare(`${rs.id} of ${vs.id}`, "notify_down", rs.notifyDown);
       }
     }
   }
@@ -77,7 +77,7 @@ export class DirectorNotifier {
   /** Queues the effect's script, if it has one that may run; returns at once. */
   notify(effect: NotifyEffect): void {
     const where = effect.realServer === undefined ? effect.virtualServer : `${effect.realServer} of ${effect.virtualServer}`;
-    const script = this.script(where, effect.role, effect.script);
+    const script = this.prepare(where, effect.role, effect.script);
     if (!script) return;
     this.queue.push([
       {
@@ -110,7 +110,13 @@ export class DirectorNotifier {
     return this.queue.idle();
   }
 
-  private script(where: string, role: NotifyEffect["role"], text: string | undefined): NotifyScript | undefined {
+  /** Who runs the scripts under the configuration in force (and owns the notify FIFO). */
+  identity(): ScriptIdentity {
+    return this.context?.identity ?? this.deps.daemonIdentity;
+  }
+
+  /** A script of the configuration in force, ready to run, or undefined (none, or refused: said once). */
+  prepare(where: string, role: string, text: string | undefined): NotifyScript | undefined {
     if (text === undefined) return undefined;
     const known = this.prepared.get(text);
     if (known !== undefined) return known ?? undefined;

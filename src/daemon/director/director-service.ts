@@ -18,6 +18,7 @@ import type { NewEvent } from "../../store/event.ts";
 import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
 import { DirectorNotifier, type DirectorScriptDeps } from "./director-notifier.ts";
+import { NotifyFifo } from "./notify-fifo.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
 import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
 
@@ -66,6 +67,7 @@ export class DirectorService {
   private intent: DirectorIntent;
   private drainState: DrainState;
   private readonly keepIpvsOnStop: boolean;
+  private readonly vrrpRuns: boolean;
   private lastApply: ApplyRecord | undefined;
   private driftRepairs = 0;
   private statusTimer: TimerHandle | undefined;
@@ -75,6 +77,7 @@ export class DirectorService {
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
   private readonly notifier: DirectorNotifier;
+  private readonly fifo: NotifyFifo;
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -84,6 +87,7 @@ export class DirectorService {
     this.intent = start.intent;
     this.drainState = start.drainState;
     this.keepIpvsOnStop = start.keepIpvsOnStop;
+    this.vrrpRuns = start.vrrpRuns;
     this.syncDaemons = new SyncDaemons(deps.logger, (summary, data) => this.record("ipvs.sync-daemon", summary, data));
     this.notifier = new DirectorNotifier({
       ...deps.scripts,
@@ -91,9 +95,11 @@ export class DirectorService {
       logger: deps.logger.child("notify"),
       record: (event) => this.deps.send({ type: "event", event }),
     });
+    this.fifo = new NotifyFifo({ logger: deps.logger, runner: deps.scripts.runner });
   }
 
   async start(): Promise<void> {
+    this.followScripts();
     await this.connect();
     this.deps.send({ type: "started" });
     this.sendStatus();
@@ -104,7 +110,7 @@ export class DirectorService {
       case "apply": {
         this.config = message.config;
         const planned = this.plan();
-        if (this.director) this.notifier.configure(this.config, planned.resolved);
+        this.followScripts(true);
         void this.applyTimeouts(planned.globals)
           .then(() => this.director?.reload(planned.virtualServers, { rsInitNotifies: planned.globals.rsInitNotifies }))
           .then(() => this.followSyncDaemons())
@@ -140,6 +146,7 @@ export class DirectorService {
     await this.director?.stop(release, this.plan().globals.flushOnStop);
     // keepalived's omega notifies of the stop run before the process goes, a second each.
     await this.notifier.finish(NOTIFY_DRAIN_MS);
+    this.fifo.close();
     await this.followSyncDaemons(true);
     // lvs_flush_on_stop (full): the whole table goes, others' services too, as keepalived does.
     if (release && this.kernel?.ok && this.plan().globals.flushOnStop === "full") {
@@ -149,18 +156,35 @@ export class DirectorService {
     this.deps.send({ type: "stopped" });
   }
 
+  /**
+   * The configuration's scripts checked, and its lvs_notify_fifo opened (at a reload closed
+   * first: keepalived "does not know if it will be the same after a reload").
+   */
+  private followScripts(reload = false): void {
+    this.notifier.configure(this.config, this.plan().resolved);
+    if (reload) this.fifo.close();
+    const { lvsNotifyFifo: path, lvsNotifyFifoScript: text } = this.config.globalDefs;
+    if (path === undefined) return;
+    const script = this.notifier.prepare("global_defs", "lvs_notify_fifo_script", text);
+    this.fifo.open({ path, owner: this.notifier.identity(), ...(script ? { script } : {}) });
+  }
+
   /** Opens the kernel's IPVS; without it, reports the director unavailable and tries again later. */
   private async connect(): Promise<void> {
     const { clock, logger } = this.deps;
     this.kernel = await this.deps.openKernel();
     if (!this.kernel.ok) {
-      logger.warn(`IPVS director unavailable: ${this.kernel.reason}; VRRP runs on, trying again in ${KERNEL_RETRY_MS / 1000} s`);
+      logger.warn(`IPVS director unavailable: ${this.kernel.reason}; ${this.vrrpRuns ? "VRRP runs on, " : ""}trying again in ${KERNEL_RETRY_MS / 1000} s`);
       this.record("ipvs.director", `IPVS director unavailable: ${this.kernel.reason}`, { available: false, reason: this.kernel.reason });
       this.retryTimer = clock.at(clock.nowMs() + KERNEL_RETRY_MS, () => void this.connect().then(() => this.sendStatus()));
       return;
     }
     const planned = this.plan();
-    this.notifier.configure(this.config, planned.resolved);
+    if (planned.globals.syncDaemon?.instance !== undefined && !this.vrrpRuns) {
+      logger.warn(
+        `lvs_sync_daemon follows VRRP instance ${planned.globals.syncDaemon.instance}, and no VRRP runs (-C/--check): no sync daemon, as in keepalived`,
+      );
+    }
     // lvs_flush: keepalived empties the whole table before it programs its own (not at a reload).
     if (planned.globals.flushAtStart) await this.setting("lvs_flush", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
     await this.applyTimeouts(planned.globals);
@@ -178,11 +202,17 @@ export class DirectorService {
     await this.followSyncDaemons();
   }
 
-  /** lvs_sync_daemon, for the VRRP states last heard (none when stopping). */
+  /**
+   * lvs_sync_daemon, for the VRRP states last heard (none when stopping). One that follows a
+   * VRRP instance is keepalived's VRRP process's to run (checker_ipvs_syncd_needed), so with
+   * -C/--check there is none.
+   */
   private followSyncDaemons(stopping = false): Promise<void> {
     const kernel = this.kernel;
     if (!kernel?.ok) return Promise.resolve();
-    return this.syncDaemons.follow(kernel.settings, this.plan().globals.syncDaemon, this.vrrpStates, stopping);
+    const plan = this.plan().globals.syncDaemon;
+    const followed = plan?.instance !== undefined && !this.vrrpRuns ? undefined : plan;
+    return this.syncDaemons.follow(kernel.settings, followed, this.vrrpStates, stopping);
   }
 
   /** lvs_timeouts, at start and at every reload that has them (the kernel keeps the ones not given). */
@@ -266,7 +296,10 @@ export class DirectorService {
 
   /** keepalived's records and notifies from the quorum machine. */
   private onQuorumEffect(effect: DirectorEffect): void {
-    if (effect.kind === "notify") return this.notifier.notify(effect);
+    if (effect.kind === "notify") {
+      this.notifier.notify(effect);
+      return this.fifo.write(effect.fifoLine);
+    }
     this.deps.logger.info(effect.message);
     switch (effect.event) {
       case "quorum-gained":

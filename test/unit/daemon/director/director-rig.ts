@@ -41,6 +41,8 @@ export interface RigOptions {
   plans?: VirtualServerPlan[];
   /** The scripts' runner; fake programs on the rig's clock unless given. */
   runner?: (clock: FakeClock) => ProcessRunner;
+  /** false: started with -C/--check. */
+  vrrpRuns?: boolean;
   /** The configuration the director is started with (its global_defs rule the scripts). */
   config?: Config;
 }
@@ -91,6 +93,7 @@ export function rig(options: RigOptions = {}) {
       intent: { drained: [] },
       drainState: NO_DRAINS,
       keepIpvsOnStop: options.keepIpvsOnStop ?? false,
+      vrrpRuns: options.vrrpRuns ?? true,
       ownershipFile: ":memory:",
       log: { console: false, syslog: false, facility: undefined, detail: false },
     },

@@ -128,4 +128,15 @@ describe("DirectorService", () => {
         .map((e) => (e.data as { state: string }).state),
     ).toEqual(["backup", "stopped", "master", "stopped", "backup", "stopped"]);
   });
+
+  test("-C/--check: a sync daemon that follows a VRRP instance is the VRRP process's, so none runs; one that follows none runs both", async () => {
+    const following = rig({ vrrpRuns: false, globals: { syncDaemon: { interfaceName: "eth0", syncId: 5, instance: "VI_1" } } });
+    await following.service.start();
+    await following.service.stop("SIGTERM");
+    expect(following.settings).toEqual([]);
+    expect(following.logger.lines.some((l) => l.includes("lvs_sync_daemon follows VRRP instance VI_1, and no VRRP runs (-C/--check)"))).toBe(true);
+    const free = rig({ vrrpRuns: false, globals: { syncDaemon: { interfaceName: "eth0", syncId: 5 } } });
+    await free.service.start();
+    expect(free.settings).toEqual(["start master eth0 5", "start backup eth0 5"]);
+  });
 });
