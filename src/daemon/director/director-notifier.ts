@@ -90,11 +90,6 @@ export class DirectorNotifier {
     ]);
   }
 
-  /** Runs dropped because the queue was full. */
-  dropped(): number {
-    return this.queue.dropped;
-  }
-
   /** At stop: what is queued may finish within `limitMs`; then the rest is dropped and what runs is killed. */
   async finish(limitMs: number): Promise<void> {
     const { clock } = this.deps;
@@ -103,11 +98,6 @@ export class DirectorNotifier {
     await Promise.race([this.queue.idle(), late]);
     timer?.cancel();
     await this.queue.stop();
-  }
-
-  /** Resolves when nothing is queued and nothing runs. */
-  idle(): Promise<void> {
-    return this.queue.idle();
   }
 
   /** Who runs the scripts under the configuration in force (and owns the notify FIFO). */

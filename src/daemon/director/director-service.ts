@@ -1,6 +1,7 @@
 // The director's logic, apart from its process (director-command.ts): turns the
 // configuration into plans, runs the Director over the kernel's IPVS table, follows reloads
-// and the operator's drains, and reports events, status and the drains in progress to the
+// and the operator's drains, hands keepalived's notifies to its scripts (director-notifier.ts)
+// and its FIFO (notify-fifo.ts), and reports events, status and the drains in progress to the
 // supervisor. Where the kernel has no IPVS it says so and tries again; nothing else stops.
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
@@ -17,6 +18,7 @@ import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
 import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
+import { applyRecord, drainRecord, driftRecord, quorumRecord, type IpvsRecord } from "./director-events.ts";
 import { DirectorNotifier, type DirectorScriptDeps } from "./director-notifier.ts";
 import { NotifyFifo } from "./notify-fifo.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
@@ -238,20 +240,7 @@ export class DirectorService {
       case "drain": {
         const e = report.effect;
         logger.info(`drain ${e.kind}: ${e.service} -> ${e.destination} (${e.cause})`);
-        this.record(
-          "ipvs.drain",
-          `${e.kind.replace("drain-", "drain ")} for ${e.destination} in ${e.service}`,
-          {
-            virtualServer: e.service,
-            realServer: e.destination,
-            state: e.kind === "drain-started" ? "started" : e.kind === "drain-finished" ? "finished" : "cancelled",
-            cause: e.cause,
-            ...(e.kind === "drain-started" ? { deadlineMs: e.deadlineMs } : {}),
-            ...(e.kind === "drain-finished" ? { how: e.how } : {}),
-            ...(e.kind === "drain-cancelled" ? { why: e.why } : {}),
-          },
-          e.service,
-        );
+        this.emit(drainRecord(e));
         this.syncDrainState();
         return;
       }
@@ -270,23 +259,14 @@ export class DirectorService {
             logger.warn(`IPVS ${describeOp(op)}: ${op.identityChange.from} becomes ${op.identityChange.to}; its connections break`);
           }
         }
-        this.record("ipvs.apply", `IPVS: ${report.ops.length} write(s) (${report.cause})${errors.length ? `, ${errors.length} failed` : ""}`, {
-          cause: report.cause,
-          writes: report.ops.length,
-          failures: errors.length,
-          durationMs: report.durationMs,
-          ...(errors.length ? { errors: errors.slice(0, 20) } : {}),
-        });
+        this.emit(applyRecord(report, errors));
         this.syncDrainState();
         return;
       }
       case "drift-repaired":
         this.driftRepairs++;
         logger.warn(`IPVS table changed behind tandem's back: repaired with ${report.ops.length} write(s): ${report.ops.map(describeOp).join("; ")}`);
-        this.record("ipvs.drift-repaired", `IPVS drift repaired: ${report.ops.length} write(s)`, {
-          ops: report.ops.length,
-          what: report.ops.map(describeOp).slice(0, 20),
-        });
+        this.emit(driftRecord(report));
         return;
       case "kernel-unreachable":
         logger.error(`IPVS: the kernel's table cannot be read: ${report.reason}`);
@@ -301,49 +281,11 @@ export class DirectorService {
       return this.fifo.write(effect.fifoLine);
     }
     this.deps.logger.info(effect.message);
-    switch (effect.event) {
-      case "quorum-gained":
-      case "quorum-lost": {
-        const vs = this.director?.virtualServers().find((v) => v.id === effect.virtualServer);
-        this.record(
-          "ipvs.quorum",
-          effect.message,
-          {
-            virtualServer: effect.virtualServer,
-            state: effect.event === "quorum-lost" ? "lost" : "regained",
-            liveWeight: this.director?.liveWeight(effect.virtualServer) ?? 0,
-            quorum: vs?.quorum ?? 0,
-            hysteresis: vs?.hysteresis ?? 0,
-          },
-          effect.virtualServer,
-        );
-        return;
-      }
-      case "sorry-server-in":
-      case "sorry-server-out":
-        this.record(
-          "ipvs.sorry-server",
-          effect.message,
-          { virtualServer: effect.virtualServer, state: effect.event === "sorry-server-in" ? "in" : "out", sorryServer: effect.realServer ?? "" },
-          effect.virtualServer,
-        );
-        return;
-      case "virtual-server-removed":
-        return;
-      default:
-        this.record(
-          "ipvs.real-server",
-          effect.message,
-          {
-            virtualServer: effect.virtualServer,
-            realServer: effect.realServer ?? "",
-            change: effect.event === "real-server-up" ? "added" : effect.event === "real-server-reweighted" ? "re-weighted" : "removed",
-            cause: effect.cause,
-            detail: effect.message,
-          },
-          effect.virtualServer,
-        );
-    }
+    const record = quorumRecord(effect, () => {
+      const vs = this.director?.virtualServers().find((v) => v.id === effect.virtualServer);
+      return { liveWeight: this.director?.liveWeight(effect.virtualServer) ?? 0, quorum: vs?.quorum ?? 0, hysteresis: vs?.hysteresis ?? 0 };
+    });
+    if (record) this.emit(record);
   }
 
   private syncDrainState(): void {
@@ -355,7 +297,11 @@ export class DirectorService {
   }
 
   private record<K extends keyof IpvsEventDataByKind>(kind: K, summary: string, data: IpvsEventDataByKind[K], instance?: string): void {
-    const event = { kind, atMs: this.deps.clock.wallMs(), summary, data, ...(instance === undefined ? {} : { instance }) } as Extract<NewEvent, { kind: K }>;
+    this.emit({ kind, summary, data, ...(instance === undefined ? {} : { instance }) } as IpvsRecord);
+  }
+
+  private emit(record: IpvsRecord): void {
+    const event = { ...record, atMs: this.deps.clock.wallMs() } as NewEvent;
     this.deps.send({ type: "event", event });
   }
 
