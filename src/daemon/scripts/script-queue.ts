@@ -82,14 +82,7 @@ export class ScriptQueue<T> {
     const { clock, runner, logger } = this.options;
     const argv = [...run.argv];
     const startedWallMs = clock.wallMs();
-    const running = runner.start({
-      argv,
-      timeoutMs: run.timeoutMs,
-      ...(run.uid !== undefined ? { uid: run.uid } : {}),
-      ...(run.gid !== undefined ? { gid: run.gid } : {}),
-    });
-    this.running = running;
-    const result: ProcessResult = await running.result.catch((error) => ({
+    const failed = (error: unknown): ProcessResult => ({
       exitCode: null,
       signal: null,
       timedOut: false,
@@ -97,7 +90,21 @@ export class ScriptQueue<T> {
       outputTruncated: false,
       durationMs: 0,
       spawnError: String(error),
-    }));
+    });
+    let result: ProcessResult;
+    // Nothing here may throw: a run that fails to start is a failed run, and the queue goes on.
+    try {
+      const running = runner.start({
+        argv,
+        timeoutMs: run.timeoutMs,
+        ...(run.uid !== undefined ? { uid: run.uid } : {}),
+        ...(run.gid !== undefined ? { gid: run.gid } : {}),
+      });
+      this.running = running;
+      result = await running.result.catch(failed);
+    } catch (error) {
+      result = failed(error);
+    }
     this.running = undefined;
     try {
       this.options.onFinished(run.job, { ...result, argv, startedWallMs });

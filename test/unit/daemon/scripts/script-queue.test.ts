@@ -105,3 +105,35 @@ describe("ScriptQueue", () => {
     expect(programs.runsOf("/bin/script").map((r) => [r.argv[1], r.killed ?? false])).toEqual([["a", true]]);
   });
 });
+
+describe("ScriptQueue with a runner that throws", () => {
+  test("the run is reported as not started and the queue goes on", async () => {
+    const clock = new FakeClock();
+    const finished: [string, FinishedRun][] = [];
+    let calls = 0;
+    const queue = new ScriptQueue<string>({
+      clock,
+      runner: {
+        start: () => {
+          if (calls++ === 0) throw new Error("EAGAIN: fork failed");
+          return {
+            pid: 1,
+            kill: () => {},
+            result: Promise.resolve({ exitCode: 0, signal: null, timedOut: false, output: "", outputTruncated: false, durationMs: 1 }),
+          };
+        },
+      },
+      logger: memoryLogger(),
+      name: "test queue",
+      maxQueued: 8,
+      onFinished: (job, run) => finished.push([job, run]),
+    });
+    queue.push([{ job: "a", argv: ["/bin/a"], timeoutMs: 1000 }]);
+    queue.push([{ job: "b", argv: ["/bin/b"], timeoutMs: 1000 }]);
+    await queue.idle();
+    expect(finished.map(([job, run]) => [job, runOutcome(run)])).toEqual([
+      ["a", "Error: EAGAIN: fork failed"],
+      ["b", "exit 0"],
+    ]);
+  });
+});
