@@ -5,6 +5,7 @@
 
 export interface ProcessSpec {
   argv: readonly string[];
+  /** Infinity: never killed for its time (keepalived's TIMER_NEVER, the notify FIFO's reader). */
   timeoutMs: number;
   uid?: number;
   gid?: number;

@@ -113,6 +113,9 @@ const GLOBAL_DEFS = {
   lvsTimeouts: { record: { tcpS: "number", tcpFinS: "number", udpS: "number" } },
   lvsFlush: "value",
   lvsFlushOnStop: "value",
+  rsInitNotifies: "value",
+  lvsNotifyFifo: "value",
+  lvsNotifyFifoScript: "value",
   realServerDrainTimeoutS: "number",
   ipvsSetSysctls: "value",
 } as const satisfies Fields<GlobalDefs>;

@@ -81,6 +81,12 @@ export interface GlobalDefs {
   lvsFlush: boolean;
   /** `lvs_flush_on_stop`: at stop, flush the whole table ("full") or delete its virtual servers only ("vs", `lvs_flush_on_stop VS`). */
   lvsFlushOnStop?: "full" | "vs";
+  /** `lvs_notify_fifo`: the FIFO the director writes its "VS ... UP" / "RS ... DOWN" lines to (keepalived creates it). */
+  lvsNotifyFifo?: string;
+  /** `lvs_notify_fifo_script`: started with the FIFO's path appended, to read it; runs until tandem stops or reloads. */
+  lvsNotifyFifoScript?: string;
+  /** `rs_init_notifies`: notify_up for every real server that is up at start (or new at a reload). */
+  rsInitNotifies: boolean;
   /** Tandem extension `real_server_drain_timeout`: seconds a removed or drained real server may keep connections at weight 0 before it is deleted. */
   realServerDrainTimeoutS: number;
   /** Tandem extension `ipvs_set_sysctls`: the director sets the sysctls its preflight finds wrong (ipvs/preflight.ts) instead of only warning. */

@@ -1,6 +1,6 @@
 // `tandem run` / `tandem -f FILE -n ...`: the daemon. Loads the configuration and starts
-// the supervisor, which runs the VRRP engine and the observer as child processes of this
-// same binary; handles signals: SIGTERM/SIGINT stop gracefully (priority 0, VIPs released),
+// the supervisor, which runs the VRRP engine (not with -C), the director (with virtual
+// servers, not with -P) and the observer as child processes of this same binary; handles signals: SIGTERM/SIGINT stop gracefully (priority 0, VIPs released),
 // SIGHUP reloads (an invalid file is reported and the running config stays).
 import { hostname } from "node:os";
 import { systemClock } from "../common/clock.ts";
@@ -28,16 +28,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
   const logger = made.logger;
   logger.info(`Tandem ${VERSION} starting (pid ${process.pid}), configuration ${options.configFile}`);
   if (options.ignored.length) logger.debug(`accepted for keepalived compatibility, no effect: ${options.ignored.join(" ")}`);
-  if (options.checkOnly) {
-    logger.error("--check (health checkers only) needs the IPVS director, which this version does not have yet");
-    return 1;
-  }
-
   const configId = options.configId ?? hostname();
   const { config } = loadConfig(options.configFile, configId, logger);
   if (!config) return EXIT_CONFIG_ERROR;
-  if (config.virtualServers.length > 0)
-    logger.warn(`${config.virtualServers.length} virtual_server block(s) parsed; the IPVS director is not part of this version, so only VRRP runs`);
 
   // Signals before anything else: a SIGTERM during start-up must end in a graceful stop,
   // never in the default action that would leave VIPs behind.

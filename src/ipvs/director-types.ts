@@ -75,13 +75,16 @@ export type DirectorEvent =
   | "sorry-server-out"
   | "virtual-server-removed";
 
+/** The keyword whose script a notify runs: a real server's state, or its virtual server's quorum. */
+export type NotifyRole = "notify_up" | "notify_down" | "quorum_up" | "quorum_down";
+
 export type DirectorEffect =
   /**
    * keepalived's do_vs_notifies / do_rs_notifies: the configured script (run with no extra
    * arguments; notify_script_init(0, ...)) if any, and the notify FIFO line. While stopping,
    * keepalived gives a script one second (system_call_script with TIMER_HZ).
    */
-  | { kind: "notify"; script?: string; fifoLine: string; stopping: boolean; virtualServer: string; realServer?: string }
+  | { kind: "notify"; role: NotifyRole; script?: string; fifoLine: string; stopping: boolean; virtualServer: string; realServer?: string }
   /** A history record and log line; `message` is keepalived's wording. */
   | { kind: "record"; event: DirectorEvent; cause: ChangeCause; virtualServer: string; realServer?: string; message: string };
 

@@ -39,6 +39,16 @@ export type DirectorReport =
   | { kind: "drift-repaired"; ops: readonly IpvsOp[] }
   | { kind: "kernel-unreachable"; reason: string };
 
+/** global_defs that decide which notifies run: rs_init_notifies. */
+export interface NotifySettings {
+  rsInitNotifies?: boolean;
+}
+
+/** What a reload may change beside the plans: the notify settings and real_server_drain_timeout. */
+export interface ReloadSettings extends NotifySettings {
+  drainTimeoutMs?: number;
+}
+
 export type PassCause = "start" | "reload" | "check" | "intent" | "drift-scan" | "drain-timer" | "retry" | "stop";
 
 export interface DirectorOptions {
@@ -84,24 +94,24 @@ export class Director {
   }
 
   /** The table at start: adopts what matches, corrects what differs, removes what tandem owned and no longer wants. */
-  start(plans: readonly VirtualServerPlan[], intent: DirectorIntent, drains: DrainState = NO_DRAINS): Promise<void> {
+  start(plans: readonly VirtualServerPlan[], intent: DirectorIntent, drains: DrainState = NO_DRAINS, notifies: NotifySettings = {}): Promise<void> {
     return this.serially("start", () => {
       this.resolve(plans);
       this.health = initialHealth(this.resolved);
       this.intent = intent;
       this.drains = drains;
-      this.stepQuorum(step(this.quorum, { kind: "start", ...this.view() }));
+      this.stepQuorum(step(this.quorum, { kind: "start", ...this.view(), rsInitNotifies: notifies.rsInitNotifies ?? false }));
     });
   }
 
   /** A new configuration; its drain timeout applies to the drains that start from now on (those under way keep their deadline). */
-  reload(plans: readonly VirtualServerPlan[], drainTimeoutMs = this.drainTimeoutMs): Promise<void> {
+  reload(plans: readonly VirtualServerPlan[], settings: ReloadSettings = {}): Promise<void> {
     return this.serially("reload", () => {
-      this.drainTimeoutMs = drainTimeoutMs;
+      this.drainTimeoutMs = settings.drainTimeoutMs ?? this.drainTimeoutMs;
       const previous = this.resolved;
       this.resolve(plans);
       this.health = reloadHealth(this.health, this.resolved);
-      this.stepQuorum(step(this.quorum, { kind: "reload", previous, ...this.view() }));
+      this.stepQuorum(step(this.quorum, { kind: "reload", previous, ...this.view(), rsInitNotifies: settings.rsInitNotifies ?? false }));
     });
   }
 
@@ -124,11 +134,14 @@ export class Director {
 
   /**
    * Stop: keepalived's clear_services. With `release` (no -I) tandem's services leave the
-   * kernel; without, the table stays serving and the next start adopts it.
+   * kernel; without, the table stays serving and the next start adopts it, and nothing is
+   * shut down, so nothing is notified either (keepalived skips clear_services under -I).
+   * `lvsFlushOnStop` other than "none" skips the real servers' shutdown notifies, as
+   * keepalived does.
    */
-  stop(release: boolean): Promise<void> {
+  stop(release: boolean, lvsFlushOnStop: "none" | "vs" | "full" = "none"): Promise<void> {
     return this.serially("stop", () => {
-      this.stepQuorum(step(this.quorum, { kind: "stop", ...this.view() }));
+      if (release) this.stepQuorum(step(this.quorum, { kind: "stop", ...this.view(), lvsFlushOnStop }));
       this.stopped = true;
       this.timer?.cancel();
       return release ? "release" : "keep";

@@ -24,6 +24,8 @@ export interface IpvsGlobalPlan {
   drainTimeoutMs: number;
   /** ipvs_set_sysctls: the preflight sets the sysctls it finds wrong instead of only warning. */
   setSysctls: boolean;
+  /** rs_init_notifies: notify_up for the real servers up at start, and those new at a reload. */
+  rsInitNotifies: boolean;
 }
 
 export function planIpvsGlobals(globalDefs: GlobalDefs): IpvsGlobalPlan {
@@ -32,6 +34,7 @@ export function planIpvsGlobals(globalDefs: GlobalDefs): IpvsGlobalPlan {
     flushOnStop: globalDefs.lvsFlushOnStop ?? "none",
     drainTimeoutMs: globalDefs.realServerDrainTimeoutS * 1000,
     setSysctls: globalDefs.ipvsSetSysctls,
+    rsInitNotifies: globalDefs.rsInitNotifies,
   };
   const daemon = globalDefs.lvsSyncDaemon;
   if (daemon) {

@@ -39,14 +39,16 @@ export class VirtualServerWork {
   notifyRealServer(rs: ResolvedRealServer, alive: boolean, stopping = false): void {
     const script = alive ? rs.notifyUp : rs.notifyDown;
     const fifoLine = realServerFifoLine(rs.keepalivedName, this.vs.keepalivedName, alive);
-    this.effects.push({ kind: "notify", ...(script !== undefined ? { script } : {}), fifoLine, stopping, virtualServer: this.vs.id, realServer: rs.id });
+    const role = alive ? "notify_up" : "notify_down";
+    this.effects.push({ kind: "notify", role, ...(script !== undefined ? { script } : {}), fifoLine, stopping, virtualServer: this.vs.id, realServer: rs.id });
   }
 
   /** do_vs_notifies: quorum_up or quorum_down by the quorum state, and its FIFO line. */
   notifyQuorum(stopping = false): void {
     const script = this.quorumUp ? this.vs.quorumUp : this.vs.quorumDown;
     const fifoLine = virtualServerFifoLine(this.vs.keepalivedName, this.quorumUp);
-    this.effects.push({ kind: "notify", ...(script !== undefined ? { script } : {}), fifoLine, stopping, virtualServer: this.vs.id });
+    const role = this.quorumUp ? "quorum_up" : "quorum_down";
+    this.effects.push({ kind: "notify", role, ...(script !== undefined ? { script } : {}), fifoLine, stopping, virtualServer: this.vs.id });
   }
 
   liveWeight(): number {

@@ -17,4 +17,4 @@ export {
   type LinkInfo,
 } from "../netlink/rtnetlink-messages.ts";
 export { splitIpv4Datagrams } from "./ipv4-datagrams.ts";
-export { lockMemory, setCpuAffinity, setProcessNice, setRealtimeCpuLimit, setRealtimePriority } from "./libc.ts";
+export { lockMemory, makeFifo, setCpuAffinity, setProcessNice, setRealtimeCpuLimit, setRealtimePriority } from "./libc.ts";

@@ -14,6 +14,7 @@ const libc = dlopen("libc.so.6", {
   sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i64" },
   recvfrom: { args: ["i32", "ptr", "u64", "i32", "ptr", "ptr"], returns: "i64" },
   close: { args: ["i32"], returns: "i32" },
+  mkfifo: { args: ["ptr", "u32"], returns: "i32" },
   if_nametoindex: { args: ["ptr"], returns: "u32" },
   setpriority: { args: ["i32", "u32", "i32"], returns: "i32" },
   sched_setscheduler: { args: ["i32", "i32", "ptr"], returns: "i32" },
@@ -96,6 +97,11 @@ export function receiveFrom(fd: number, buffer: Uint8Array, flags: number, what:
 export function closeFd(fd: number): void {
   // close(2) may report EINTR/EIO but the descriptor is released either way on Linux: retrying is wrong.
   sym.close(fd);
+}
+
+/** mkfifo(3) with `mode` (before the umask); throws a SystemError (code "EEXIST" when the path is taken). */
+export function makeFifo(path: string, mode: number): void {
+  if (sym.mkfifo(encodeCString(path), mode) !== 0) fail("mkfifo", path);
 }
 
 /** if_nametoindex(3) in this process's network namespace. */

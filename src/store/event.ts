@@ -46,6 +46,8 @@ export interface EventDataByKind extends IpvsEventDataByKind {
     timedOut: boolean;
     durationMs: number;
     output: string;
+    /** A director notify_up / notify_down: the real server ("10.0.1.2:80"); the event's instance is its virtual server. */
+    realServer?: string;
   };
   "config.reload": { ok: boolean; file: string; diagnostics: string[] };
   "api.action": { action: string; caller: { address: string }; target?: string; ok: boolean; detail?: string };

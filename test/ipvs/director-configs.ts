@@ -1,7 +1,12 @@
 // keepalived.conf text for the director's guest test: a weighted TCP service, a UDP one with
 // one-packet scheduling, a persistent fwmark service, an IPv6 service and a group with a range.
 // Real servers without checkers are alive, as in keepalived. `setSysctls` adds tandem's
-// ipvs_set_sysctls.
+// ipvs_set_sysctls. The web service's notify scripts
+// (NOTIFY_SCRIPT, which the program writes) log each run, with omega so a stop notifies too.
+
+/** Appends its arguments to NOTIFY_LOG. */
+export const NOTIFY_SCRIPT = "/tmp/notify.sh";
+export const NOTIFY_LOG = "/tmp/notify.log";
 
 export function directorConfig(options: { webWeight2?: number; setSysctls?: boolean }): string {
   return `
@@ -22,11 +27,15 @@ virtual_server 10.0.0.1 80 {
   lb_algo wrr
   lb_kind NAT
   protocol TCP
+  omega
+  quorum_up "${NOTIFY_SCRIPT} quorum_up web"
+  quorum_down "${NOTIFY_SCRIPT} quorum_down web"
   real_server 10.0.1.2 80 {
     weight 3
   }
   real_server 10.0.1.3 80 {
     weight ${options.webWeight2 ?? 1}
+    notify_down "${NOTIFY_SCRIPT} notify_down 10.0.1.3"
   }
 }
 virtual_server 10.0.0.2 53 {

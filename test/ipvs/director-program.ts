@@ -12,9 +12,12 @@ import { openDirectorKernel, planDirector } from "../../src/daemon/director/dire
 import { DirectorService } from "../../src/daemon/director/director-service.ts";
 import type { FromDirector } from "../../src/daemon/ipc/messages.ts";
 import { procHost } from "../../src/daemon/ipvs/proc-host.ts";
+import { createProcessRunner } from "../../src/daemon/scripts/process-runner.ts";
+import { nodeSecurityFs } from "../../src/daemon/scripts/script-security.ts";
+import { readAccountDatabase } from "../../src/daemon/scripts/script-user.ts";
 import { NO_DRAINS } from "../../src/ipvs/drain.ts";
 import { IpvsOwnership } from "../../src/store/ipvs-ownership.ts";
-import { directorConfig } from "./director-configs.ts";
+import { directorConfig, NOTIFY_LOG, NOTIFY_SCRIPT } from "./director-configs.ts";
 
 function result(name: string, value: unknown): void {
   console.log(`=== RESULT ${name} ${JSON.stringify(value)}`);
@@ -50,6 +53,12 @@ async function director(text: string, keepIpvsOnStop = false) {
       ownership: owned.ownership,
       host: procHost(),
       plan: planDirector,
+      scripts: {
+        runner: createProcessRunner(clock),
+        accounts: readAccountDatabase(),
+        daemonIdentity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+        securityFs: nodeSecurityFs,
+      },
     },
     {
       type: "start",
@@ -57,6 +66,7 @@ async function director(text: string, keepIpvsOnStop = false) {
       intent: { drained: [] },
       drainState: NO_DRAINS,
       keepIpvsOnStop,
+      vrrpRuns: true,
       ownershipFile: "/tmp/ipvs.db",
       log: { console: true, syslog: false, facility: undefined, detail: false },
     },
@@ -69,6 +79,8 @@ async function director(text: string, keepIpvsOnStop = false) {
 }
 
 async function main(): Promise<void> {
+  await Bun.write(NOTIFY_SCRIPT, `#!/bin/sh\necho "$*" >> ${NOTIFY_LOG}\n`);
+  sh(`chmod 755 ${NOTIFY_SCRIPT}`);
   sh("ipvsadm -A -u 10.9.9.9:53 -s rr && ipvsadm -a -u 10.9.9.9:53 -r 10.9.9.10:53 -m");
   result("foreign", save());
 
@@ -125,6 +137,7 @@ async function main(): Promise<void> {
   await third.service.stop("SIGTERM");
   third.close();
   result("stop", save());
+  result("notifies", sh(`cat ${NOTIFY_LOG}`).trim().split("\n"));
 
   // ipvs_set_sysctls: the preflight sets what it reported, and says so in the history.
   const fourth = await director(directorConfig({ setSysctls: true }));

@@ -5,7 +5,7 @@
 // within a drift scan; a drain takes a weight to 0 (or out, with no connections); a stop
 // removes tandem's services and only those. The preflight reads the kernel's own sysctls
 // (the defaults reported wrong, then set with ipvs_set_sysctls), and the status carries the
-// kernel's totals.
+// kernel's totals. The notify scripts run as keepalived runs them.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { IpvsPreflightView, IpvsView } from "../../src/api/ports.ts";
@@ -124,5 +124,19 @@ describe.skipIf(!hasQemu() || !image)(`the director on the appliance kernel unde
     expect(status?.connections).toBe(1);
     expect(status?.incomingPackets).toBeGreaterThanOrEqual(1);
     expect(proc.split("\n")[2]!.trim().split(/\s+/)[0]).toBe("1");
+  });
+  test("notify scripts run as keepalived runs them: their own arguments, in order, quorum_up at each start, omega's at each stop but the one with -I", () => {
+    expect(get<string[]>("notifies")).toEqual([
+      // first start and stop
+      "quorum_up web",
+      "notify_down 10.0.1.3",
+      "quorum_down web",
+      // the start whose stop has -I: nothing is shut down, so nothing is notified
+      "quorum_up web",
+      // the start that adopts; its reload, drift repair and drain change no state; its stop
+      "quorum_up web",
+      "notify_down 10.0.1.3",
+      "quorum_down web",
+    ]);
   });
 });

@@ -347,7 +347,7 @@ keepalived-compatible options (a keepalived unit runs tandem unchanged):
   -G, --no-syslog        do not log to syslog (/dev/log)
   -S, --log-facility=F   syslog facility: 0-7 or local0-7 (LOG_LOCALn), user, daemon (default)
   -P, --vrrp             VRRP only (no IPVS director or health checks)
-  -C, --check            health checks / IPVS only
+  -C, --check            IPVS director (and health checks) only: no VRRP
   -p, --pid=FILE         pid file
   -V, --dont-release-vrrp  leave VIPs in place on stop
   -X, --release-vips     accepted (tandem always releases VIPs it holds on stop)

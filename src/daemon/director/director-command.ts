@@ -1,7 +1,7 @@
 // `tandem __director`: the IPVS director (and, next, the health checks) in a process of its
 // own, keepalived's checker child. This file is the process around DirectorService: signals,
 // the IPC link to the supervisor, scheduling (keepalived's checker_* keywords), and the real
-// kernel and ownership record it is given.
+// kernel, ownership record and script runner it is given.
 import { systemClock, type Clock } from "../../common/clock.ts";
 import type { Config } from "../../config/index.ts";
 import { planIpvsGlobals } from "../../ipvs/plan-ipvs-globals.ts";
@@ -12,6 +12,9 @@ import { parentLink } from "../ipc/parent-link.ts";
 import { openIpvsKernel } from "../ipvs/kernel-ipvs.ts";
 import { procHost } from "../ipvs/proc-host.ts";
 import { setUpChild } from "../os/child-setup.ts";
+import { createProcessRunner } from "../scripts/process-runner.ts";
+import { nodeSecurityFs } from "../scripts/script-security.ts";
+import { readAccountDatabase } from "../scripts/script-user.ts";
 import { DirectorService, type DirectorPlan, type KernelOpen } from "./director-service.ts";
 
 /** The director's plans from the configuration: its virtual servers and the drain timeout. */
@@ -55,6 +58,12 @@ export async function directorCommand(): Promise<number> {
       ownership,
       host: procHost(),
       plan: planDirector,
+      scripts: {
+        runner: createProcessRunner(clock),
+        accounts: readAccountDatabase(),
+        daemonIdentity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+        securityFs: nodeSecurityFs,
+      },
     },
     start,
   );

@@ -1,6 +1,7 @@
 // The director's logic, apart from its process (director-command.ts): turns the
 // configuration into plans, runs the Director over the kernel's IPVS table, follows reloads
 // and the operator's drains, checks the kernel facts the configuration depends on (preflight),
+// hands keepalived's notifies to its scripts (director-notifier.ts) and its FIFO (notify-fifo.ts),
 // and reports events, status and the drains in progress to the supervisor. Where the kernel
 // has no IPVS it says so and tries again; nothing else stops.
 import type { Clock, TimerHandle } from "../../common/clock.ts";
@@ -20,6 +21,9 @@ import type { NewEvent } from "../../store/event.ts";
 import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
 import type { FromDirector, ToDirector } from "../ipc/messages.ts";
 import type { HostFactsPort } from "../ipvs/proc-host.ts";
+import { applyRecord, drainRecord, driftRecord, quorumRecord, type IpvsRecord } from "./director-events.ts";
+import { DirectorNotifier, type DirectorScriptDeps } from "./director-notifier.ts";
+import { NotifyFifo } from "./notify-fifo.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
 import { preflightPass, type PreflightResult } from "./preflight-pass.ts";
 import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
@@ -50,6 +54,8 @@ export interface DirectorServiceDeps {
   host: HostFactsPort;
   /** The configuration's virtual servers and the drain timeout, as the director plans them. */
   plan(config: Config): DirectorPlan;
+  /** What notify_up/down and quorum_up/down run with. */
+  scripts: DirectorScriptDeps;
 }
 
 type StartMessage = Extract<ToDirector, { type: "start" }>;
@@ -60,6 +66,8 @@ export const KERNEL_RETRY_MS = 30_000;
 export const DRIFT_SCAN_MS = 10_000;
 /** The status goes to the supervisor at least this often. */
 export const STATUS_REFRESH_MS = 1_000;
+/** At stop, the notifies the stop asked for (one second each) may finish within this, never longer. */
+export const NOTIFY_DRAIN_MS = 2_000;
 
 export class DirectorService {
   private director: Director | undefined;
@@ -68,6 +76,7 @@ export class DirectorService {
   private intent: DirectorIntent;
   private drainState: DrainState;
   private readonly keepIpvsOnStop: boolean;
+  private readonly vrrpRuns: boolean;
   private lastApply: ApplyRecord | undefined;
   private driftRepairs = 0;
   private statusTimer: TimerHandle | undefined;
@@ -78,6 +87,8 @@ export class DirectorService {
   private readonly syncDaemons: SyncDaemons;
   private preflight: PreflightResult | undefined;
   private totals: IpvsTotals | undefined;
+  private readonly notifier: DirectorNotifier;
+  private readonly fifo: NotifyFifo;
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -87,10 +98,19 @@ export class DirectorService {
     this.intent = start.intent;
     this.drainState = start.drainState;
     this.keepIpvsOnStop = start.keepIpvsOnStop;
+    this.vrrpRuns = start.vrrpRuns;
     this.syncDaemons = new SyncDaemons(deps.logger, (summary, data) => this.record("ipvs.sync-daemon", summary, data));
+    this.notifier = new DirectorNotifier({
+      ...deps.scripts,
+      clock: deps.clock,
+      logger: deps.logger.child("notify"),
+      record: (event) => this.deps.send({ type: "event", event }),
+    });
+    this.fifo = new NotifyFifo({ logger: deps.logger, runner: deps.scripts.runner });
   }
 
   async start(): Promise<void> {
+    this.followScripts();
     await this.connect();
     this.deps.send({ type: "started" });
     this.sendStatus();
@@ -101,8 +121,11 @@ export class DirectorService {
       case "apply": {
         this.config = message.config;
         const planned = this.plan();
+        this.followScripts(true);
         void this.applyTimeouts(planned.globals)
-          .then(() => this.director?.reload(planned.virtualServers, planned.globals.drainTimeoutMs))
+          .then(() =>
+            this.director?.reload(planned.virtualServers, { rsInitNotifies: planned.globals.rsInitNotifies, drainTimeoutMs: planned.globals.drainTimeoutMs }),
+          )
           .then(() => this.runPreflight())
           .then(() => this.followSyncDaemons())
           .then(() => {
@@ -134,7 +157,10 @@ export class DirectorService {
     this.retryTimer?.cancel();
     const release = !this.keepIpvsOnStop;
     this.deps.logger.info(`stopping (${reason}): ${release ? "removing the IPVS services tandem created" : "leaving the IPVS table serving (-I)"}`);
-    await this.director?.stop(release);
+    await this.director?.stop(release, this.plan().globals.flushOnStop);
+    // keepalived's omega notifies of the stop run before the process goes, a second each.
+    await this.notifier.finish(NOTIFY_DRAIN_MS);
+    this.fifo.close();
     await this.followSyncDaemons(true);
     // lvs_flush_on_stop (full): the whole table goes, others' services too, as keepalived does.
     if (release && this.kernel?.ok && this.plan().globals.flushOnStop === "full") {
@@ -144,12 +170,25 @@ export class DirectorService {
     this.deps.send({ type: "stopped" });
   }
 
+  /**
+   * The configuration's scripts checked, and its lvs_notify_fifo opened (at a reload closed
+   * first: keepalived "does not know if it will be the same after a reload").
+   */
+  private followScripts(reload = false): void {
+    this.notifier.configure(this.config, this.plan().resolved);
+    if (reload) this.fifo.close();
+    const { lvsNotifyFifo: path, lvsNotifyFifoScript: text } = this.config.globalDefs;
+    if (path === undefined) return;
+    const script = this.notifier.prepare("global_defs", "lvs_notify_fifo_script", text);
+    this.fifo.open({ path, owner: this.notifier.identity(), ...(script ? { script } : {}) });
+  }
+
   /** Opens the kernel's IPVS; without it, reports the director unavailable and tries again later. */
   private async connect(): Promise<void> {
     const { clock, logger } = this.deps;
     this.kernel = await this.deps.openKernel();
     if (!this.kernel.ok) {
-      logger.warn(`IPVS director unavailable: ${this.kernel.reason}; VRRP runs on, trying again in ${KERNEL_RETRY_MS / 1000} s`);
+      logger.warn(`IPVS director unavailable: ${this.kernel.reason}; ${this.vrrpRuns ? "VRRP runs on, " : ""}trying again in ${KERNEL_RETRY_MS / 1000} s`);
       this.record("ipvs.director", `IPVS director unavailable: ${this.kernel.reason}`, { available: false, reason: this.kernel.reason });
       this.retryTimer = clock.at(clock.nowMs() + KERNEL_RETRY_MS, () => void this.connect().then(() => this.sendStatus()));
       return;
@@ -157,6 +196,11 @@ export class DirectorService {
     // Before the table: ip_forward and the rest are right (or reported) before services serve.
     await this.runPreflight();
     const planned = this.plan();
+    if (planned.globals.syncDaemon?.instance !== undefined && !this.vrrpRuns) {
+      logger.warn(
+        `lvs_sync_daemon follows VRRP instance ${planned.globals.syncDaemon.instance}, and no VRRP runs (-C/--check): no sync daemon, as in keepalived`,
+      );
+    }
     // lvs_flush: keepalived empties the whole table before it programs its own (not at a reload).
     if (planned.globals.flushAtStart) await this.setting("lvs_flush", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
     await this.applyTimeouts(planned.globals);
@@ -170,7 +214,7 @@ export class DirectorService {
       driftScanMs: DRIFT_SCAN_MS,
     });
     this.record("ipvs.director", "IPVS director available", { available: true });
-    await this.director.start(planned.virtualServers, this.intent, this.drainState);
+    await this.director.start(planned.virtualServers, this.intent, this.drainState, { rsInitNotifies: planned.globals.rsInitNotifies });
     await this.followSyncDaemons();
   }
 
@@ -198,11 +242,17 @@ export class DirectorService {
     });
   }
 
-  /** lvs_sync_daemon, for the VRRP states last heard (none when stopping). */
+  /**
+   * lvs_sync_daemon, for the VRRP states last heard (none when stopping). One that follows a
+   * VRRP instance is keepalived's VRRP process's to run (checker_ipvs_syncd_needed), so with
+   * -C/--check there is none.
+   */
   private followSyncDaemons(stopping = false): Promise<void> {
     const kernel = this.kernel;
     if (!kernel?.ok) return Promise.resolve();
-    return this.syncDaemons.follow(kernel.settings, this.plan().globals.syncDaemon, this.vrrpStates, stopping);
+    const plan = this.plan().globals.syncDaemon;
+    const followed = plan?.instance !== undefined && !this.vrrpRuns ? undefined : plan;
+    return this.syncDaemons.follow(kernel.settings, followed, this.vrrpStates, stopping);
   }
 
   /** lvs_timeouts, at start and at every reload that has them (the kernel keeps the ones not given). */
@@ -228,20 +278,7 @@ export class DirectorService {
       case "drain": {
         const e = report.effect;
         logger.info(`drain ${e.kind}: ${e.service} -> ${e.destination} (${e.cause})`);
-        this.record(
-          "ipvs.drain",
-          `${e.kind.replace("drain-", "drain ")} for ${e.destination} in ${e.service}`,
-          {
-            virtualServer: e.service,
-            realServer: e.destination,
-            state: e.kind === "drain-started" ? "started" : e.kind === "drain-finished" ? "finished" : "cancelled",
-            cause: e.cause,
-            ...(e.kind === "drain-started" ? { deadlineMs: e.deadlineMs } : {}),
-            ...(e.kind === "drain-finished" ? { how: e.how } : {}),
-            ...(e.kind === "drain-cancelled" ? { why: e.why } : {}),
-          },
-          e.service,
-        );
+        this.emit(drainRecord(e));
         this.syncDrainState();
         return;
       }
@@ -260,23 +297,14 @@ export class DirectorService {
             logger.warn(`IPVS ${describeOp(op)}: ${op.identityChange.from} becomes ${op.identityChange.to}; its connections break`);
           }
         }
-        this.record("ipvs.apply", `IPVS: ${report.ops.length} write(s) (${report.cause})${errors.length ? `, ${errors.length} failed` : ""}`, {
-          cause: report.cause,
-          writes: report.ops.length,
-          failures: errors.length,
-          durationMs: report.durationMs,
-          ...(errors.length ? { errors: errors.slice(0, 20) } : {}),
-        });
+        this.emit(applyRecord(report, errors));
         this.syncDrainState();
         return;
       }
       case "drift-repaired":
         this.driftRepairs++;
         logger.warn(`IPVS table changed behind tandem's back: repaired with ${report.ops.length} write(s): ${report.ops.map(describeOp).join("; ")}`);
-        this.record("ipvs.drift-repaired", `IPVS drift repaired: ${report.ops.length} write(s)`, {
-          ops: report.ops.length,
-          what: report.ops.map(describeOp).slice(0, 20),
-        });
+        this.emit(driftRecord(report));
         return;
       case "kernel-unreachable":
         logger.error(`IPVS: the kernel's table cannot be read: ${report.reason}`);
@@ -286,51 +314,16 @@ export class DirectorService {
 
   /** keepalived's records and notifies from the quorum machine. */
   private onQuorumEffect(effect: DirectorEffect): void {
-    if (effect.kind !== "record") return; // notify scripts run with the checkers' notify queue (next)
-    this.deps.logger.info(effect.message);
-    switch (effect.event) {
-      case "quorum-gained":
-      case "quorum-lost": {
-        const vs = this.director?.virtualServers().find((v) => v.id === effect.virtualServer);
-        this.record(
-          "ipvs.quorum",
-          effect.message,
-          {
-            virtualServer: effect.virtualServer,
-            state: effect.event === "quorum-lost" ? "lost" : "regained",
-            liveWeight: this.director?.liveWeight(effect.virtualServer) ?? 0,
-            quorum: vs?.quorum ?? 0,
-            hysteresis: vs?.hysteresis ?? 0,
-          },
-          effect.virtualServer,
-        );
-        return;
-      }
-      case "sorry-server-in":
-      case "sorry-server-out":
-        this.record(
-          "ipvs.sorry-server",
-          effect.message,
-          { virtualServer: effect.virtualServer, state: effect.event === "sorry-server-in" ? "in" : "out", sorryServer: effect.realServer ?? "" },
-          effect.virtualServer,
-        );
-        return;
-      case "virtual-server-removed":
-        return;
-      default:
-        this.record(
-          "ipvs.real-server",
-          effect.message,
-          {
-            virtualServer: effect.virtualServer,
-            realServer: effect.realServer ?? "",
-            change: effect.event === "real-server-up" ? "added" : effect.event === "real-server-reweighted" ? "re-weighted" : "removed",
-            cause: effect.cause,
-            detail: effect.message,
-          },
-          effect.virtualServer,
-        );
+    if (effect.kind === "notify") {
+      this.notifier.notify(effect);
+      return this.fifo.write(effect.fifoLine);
     }
+    this.deps.logger.info(effect.message);
+    const record = quorumRecord(effect, () => {
+      const vs = this.director?.virtualServers().find((v) => v.id === effect.virtualServer);
+      return { liveWeight: this.director?.liveWeight(effect.virtualServer) ?? 0, quorum: vs?.quorum ?? 0, hysteresis: vs?.hysteresis ?? 0 };
+    });
+    if (record) this.emit(record);
   }
 
   private syncDrainState(): void {
@@ -342,7 +335,11 @@ export class DirectorService {
   }
 
   private record<K extends keyof IpvsEventDataByKind>(kind: K, summary: string, data: IpvsEventDataByKind[K], instance?: string): void {
-    const event = { kind, atMs: this.deps.clock.wallMs(), summary, data, ...(instance === undefined ? {} : { instance }) } as Extract<NewEvent, { kind: K }>;
+    this.emit({ kind, summary, data, ...(instance === undefined ? {} : { instance }) } as IpvsRecord);
+  }
+
+  private emit(record: IpvsRecord): void {
+    const event = { ...record, atMs: this.deps.clock.wallMs() } as NewEvent;
     this.deps.send({ type: "event", event });
   }
 

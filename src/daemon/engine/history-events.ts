@@ -2,6 +2,7 @@
 import { formatIpv4 } from "../../common/ipv4.ts";
 import type { NewEvent } from "../../store/event.ts";
 import type { NotifyRunRecord } from "../scripts/notify-runner.ts";
+import { runOutcome } from "../scripts/script-queue.ts";
 import type { TrackerEvent } from "../vrrp/tracking.ts";
 import type { RuntimeEvent } from "../vrrp/vrrp-runtime.ts";
 
@@ -79,7 +80,7 @@ function trackerEvent(t: TrackerEvent, atMs: number): NewEvent {
 
 /** A notify script run, with its exit status and duration. */
 export function notifyEvent(run: NotifyRunRecord): NewEvent {
-  const outcome = run.spawnError ?? (run.timedOut ? "timed out" : run.signal ? `killed by ${run.signal}` : `exit ${run.exitCode}`);
+  const outcome = runOutcome(run);
   return {
     kind: "notify.run",
     atMs: run.startedWallMs,

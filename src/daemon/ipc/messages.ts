@@ -54,6 +54,8 @@ export type ToDirector =
       drainState: DrainState;
       /** -I / --dont-release-ipvs: leave the table serving on stop. */
       keepIpvsOnStop: boolean;
+      /** A VRRP engine runs beside the director (not with -C/--check). */
+      vrrpRuns: boolean;
       /** The SQLite record of the services tandem created. */
       ownershipFile: string;
       log: LogOptions;

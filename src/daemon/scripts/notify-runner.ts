@@ -8,8 +8,9 @@
 
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
-import type { ProcessResult, ProcessRunner, RunningProcess } from "./process-runner.ts";
+import type { ProcessRunner } from "./process-runner.ts";
 import { argvWithArgs, type ScriptCommand } from "./script-command.ts";
+import { logFinishedRun, ScriptQueue, type FinishedRun } from "./script-queue.ts";
 
 export type NotifyKind = "INSTANCE" | "GROUP";
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP" | "DELETED";
@@ -97,12 +98,6 @@ interface Job {
   args: string[];
 }
 
-interface Queue {
-  jobs: Job[];
-  running?: RunningProcess;
-  drained: Promise<void>;
-}
-
 const roleForState: Record<TransitionState, "master" | "backup" | "fault" | "stop"> = {
   MASTER: "master",
   BACKUP: "backup",
@@ -118,73 +113,45 @@ export function createNotifyRunner(options: NotifyRunnerOptions): NotifyRunner {
   let targets = indexTargets(options.targets);
   /** Targets the last setTargets() dropped: a removed instance's scripts, for deleted(). */
   let retired = new Map<string, NotifyTarget>();
-  const queues = new Map<string, Queue>();
+  const queues = new Map<string, ScriptQueue<Job>>();
   let stopped = false;
 
-  const runJob = async (job: Job, queue: Queue) => {
-    const argv = argvWithArgs(job.script.command, job.args);
-    const startedWallMs = clock.wallMs();
-    const running = runner.start({
-      argv,
-      timeoutMs: job.state === "STOP" ? stopTimeoutMs : timeoutMs,
-      ...(job.script.uid !== undefined ? { uid: job.script.uid } : {}),
-      ...(job.script.gid !== undefined ? { gid: job.script.gid } : {}),
-    });
-    queue.running = running;
-    const result: ProcessResult = await running.result.catch((error) => ({
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      output: "",
-      outputTruncated: false,
-      durationMs: 0,
-      spawnError: String(error),
-    }));
-    queue.running = undefined;
+  const finished = (job: Job, run: FinishedRun) => {
     const record: NotifyRunRecord = {
       kind: job.kind,
       name: job.name,
       state: job.state,
       priority: job.priority,
       role: job.role,
-      argv,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      timedOut: result.timedOut,
-      durationMs: result.durationMs,
-      output: result.output,
-      outputTruncated: result.outputTruncated,
-      ...(result.spawnError !== undefined ? { spawnError: result.spawnError } : {}),
-      startedWallMs,
+      argv: run.argv,
+      exitCode: run.exitCode,
+      signal: run.signal,
+      timedOut: run.timedOut,
+      durationMs: run.durationMs,
+      output: run.output,
+      outputTruncated: run.outputTruncated,
+      ...(run.spawnError !== undefined ? { spawnError: run.spawnError } : {}),
+      startedWallMs: run.startedWallMs,
     };
-    logRun(logger, record);
-    try {
-      options.onRun?.(record);
-    } catch (error) {
-      logger.error(`notify: onRun handler threw: ${String(error)}`);
-    }
-  };
-
-  const drain = async (queue: Queue) => {
-    for (let job = queue.jobs.shift(); job && !stopped; job = queue.jobs.shift()) await runJob(job, queue);
+    logFinishedRun(logger, `${record.role} for ${record.kind} ${record.name} (${record.state})`, run);
+    options.onRun?.(record);
   };
 
   const enqueue = (key: string, jobs: Job[]) => {
     let queue = queues.get(key);
-    const idleQueue = !queue || (queue.jobs.length === 0 && !queue.running);
     if (!queue) {
-      queue = { jobs: [], drained: Promise.resolve() };
+      queue = new ScriptQueue<Job>({ clock, runner, logger, name: `notify ${key}`, maxQueued, onFinished: finished });
       queues.set(key, queue);
     }
-    queue.jobs.push(...jobs);
-    if (queue.jobs.length > maxQueued) {
-      const dropped = queue.jobs.splice(0, queue.jobs.length - maxQueued);
-      logger.warn(`notify ${key}: ${dropped.length} queued notify run(s) dropped, scripts are slower than the transitions`);
-    }
-    if (idleQueue) {
-      const current = queue;
-      current.drained = current.drained.then(() => drain(current));
-    }
+    queue.push(
+      jobs.map((job) => ({
+        job,
+        argv: argvWithArgs(job.script.command, job.args),
+        timeoutMs: job.state === "STOP" ? stopTimeoutMs : timeoutMs,
+        ...(job.script.uid !== undefined ? { uid: job.script.uid } : {}),
+        ...(job.script.gid !== undefined ? { gid: job.script.gid } : {}),
+      })),
+    );
   };
 
   /** The state-specific script (no extra arguments), then the generic one with TYPE NAME STATE PRIORITY. */
@@ -225,20 +192,14 @@ export function createNotifyRunner(options: NotifyRunnerOptions): NotifyRunner {
     async idle() {
       // Loop: a run finishing can be followed by runs queued while we waited.
       for (;;) {
-        const busy = [...queues.values()].filter((q) => q.jobs.length > 0 || q.running);
+        const busy = [...queues.values()].filter((q) => q.busy());
         if (busy.length === 0) return;
-        await Promise.all(busy.map((q) => q.drained));
+        await Promise.all(busy.map((q) => q.idle()));
       }
     },
     async stop() {
       stopped = true;
-      const pending: Promise<void>[] = [];
-      for (const queue of queues.values()) {
-        queue.jobs.length = 0;
-        queue.running?.kill();
-        pending.push(queue.drained);
-      }
-      await Promise.all(pending);
+      await Promise.all([...queues.values()].map((q) => q.stop()));
     },
   };
 }
@@ -247,16 +208,4 @@ const keyOf = (kind: NotifyKind, name: string) => `${kind} ${name}`;
 
 function indexTargets(targets: readonly NotifyTarget[]): Map<string, NotifyTarget> {
   return new Map(targets.map((t) => [keyOf(t.kind, t.name), t]));
-}
-
-function logRun(logger: Logger, record: NotifyRunRecord): void {
-  const what = `${record.role} for ${record.kind} ${record.name} (${record.state})`;
-  const took = `${Math.round(record.durationMs)} ms`;
-  const firstLine = record.output.trim().split("\n")[0] ?? "";
-  const said = firstLine ? `: ${firstLine.slice(0, 200)}` : "";
-  if (record.spawnError !== undefined) logger.warn(`${what} could not run: ${record.spawnError}`);
-  else if (record.timedOut) logger.warn(`${what} timed out after ${took} and was killed${said}`);
-  else if (record.signal) logger.warn(`${what} killed by ${record.signal} after ${took}${said}`);
-  else if (record.exitCode !== 0) logger.warn(`${what} exited with status ${record.exitCode} after ${took}${said}`);
-  else logger.info(`${what} exited with status 0 after ${took}`);
 }

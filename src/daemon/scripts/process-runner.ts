@@ -61,15 +61,17 @@ function startProcess(clock: Clock, spec: ProcessSpec): RunningProcess {
     }
   };
   const grace = spec.killGraceMs ?? 0;
-  timers.push(
-    clock.at(startedMs + spec.timeoutMs, () => {
-      timedOut = true;
-      if (grace > 0) {
-        signalGroup("SIGTERM");
-        timers.push(clock.at(clock.nowMs() + grace, () => signalGroup("SIGKILL")));
-      } else signalGroup("SIGKILL");
-    }),
-  );
+  // setTimeout fires at once for a delay it cannot hold, so "never" arms nothing.
+  if (Number.isFinite(spec.timeoutMs))
+    timers.push(
+      clock.at(startedMs + spec.timeoutMs, () => {
+        timedOut = true;
+        if (grace > 0) {
+          signalGroup("SIGTERM");
+          timers.push(clock.at(clock.nowMs() + grace, () => signalGroup("SIGKILL")));
+        } else signalGroup("SIGKILL");
+      }),
+    );
 
   const result = (async (): Promise<ProcessResult> => {
     await proc.exited.catch(() => undefined);

@@ -1,8 +1,8 @@
 // The supervisor: the daemon's first process (the pid in the pid file, the one systemd and
 // signals address). It parses the configuration, keeps the operator's intent, and runs its
-// children from the same binary: the VRRP engine, the observer (API, history, status
-// streams, validation) and, when the configuration has virtual servers, the director (IPVS;
-// keepalived's checker process). It carries configuration and intent to the engine and the
+// children from the same binary: the VRRP engine (not with -C/--check), the observer (API,
+// history, status streams, validation) and, when the configuration has virtual servers, the
+// director (IPVS; keepalived's checker process; not with -P/--vrrp). It carries configuration and intent to the engine and the
 // director and their status and events to the observer, restarts a child that dies or hangs
 // (with back-off, recorded in the history), and stops them in order. Nothing the observer or
 // the director does can reach the engine: they share no memory, and the supervisor only
@@ -66,6 +66,8 @@ export class Supervisor {
   private readonly director: SupervisedChild<ToDirector, FromDirector>;
   /** Running now: the configuration has virtual servers. */
   private directorWanted = false;
+  /** keepalived's DAEMON_VRRP bit: -C/--check runs no VRRP engine at all. */
+  private readonly runsEngine: boolean;
   private ipvs: IpvsView | undefined;
   /** The VRRP states last sent to the director (it is told of changes only). */
   private vrrpStatesSent = "";
@@ -87,6 +89,7 @@ export class Supervisor {
   constructor(private readonly deps: SupervisorOptions) {
     const { clock, logger, options } = deps;
     this.config = deps.config;
+    this.runsEngine = !options.checkOnly;
     this.facts = { version: VERSION, pid: process.pid, startedAtMs: clock.wallMs(), configFile: options.configFile };
     this.intent = openIntentStore(join(dirname(options.dbFile), "intent.json"), () => readLegacyMaintenance(options.dbFile), logger);
     this.events = new EventForwarder(
@@ -139,6 +142,7 @@ export class Supervisor {
           intent: this.intent.drains(),
           drainState: this.intent.drainState(),
           keepIpvsOnStop: options.dontReleaseIpvs,
+          vrrpRuns: this.runsEngine,
           ownershipFile: join(dirname(options.dbFile), "ipvs.db"),
           log: deps.log,
         });
@@ -149,9 +153,11 @@ export class Supervisor {
     });
   }
 
-  /** keepalived runs its checker child only when there are virtual servers; so does tandem. */
+  /** keepalived runs its checker child only when there are virtual servers (and not with -P); so does tandem. */
   private followDirector(): void {
     const wanted = this.config.virtualServers.length > 0 && !this.deps.options.vrrpOnly;
+    // keepalived start_keepalived: "Warning - keepalived has no configuration to run".
+    if (!wanted && !this.runsEngine) this.deps.logger.warn("-C/--check and no virtual_server in the configuration: tandem has no configuration to run");
     if (wanted && !this.directorWanted) {
       this.directorWanted = true;
       this.director.resumeRestarting();
@@ -167,7 +173,7 @@ export class Supervisor {
     }
   }
 
-  /** Starts both children; true once the engine runs its instances, false if it died first. */
+  /** Starts the children; true once the engine runs its instances (at once with -C), false if it died first. */
   async start(): Promise<boolean> {
     this.record({
       kind: "daemon.start",
@@ -175,8 +181,9 @@ export class Supervisor {
       summary: `tandem ${VERSION} started (pid ${process.pid}) with ${this.deps.options.configFile}`,
       data: { version: VERSION, configFile: this.deps.options.configFile, pid: process.pid },
     });
-    this.engine.start();
-    const started = await this.engineStarted;
+    if (this.runsEngine) this.engine.start();
+    else this.deps.logger.info("-C/--check: no VRRP engine; the director runs alone, as keepalived's checker process does");
+    const started = this.runsEngine ? await this.engineStarted : true;
     this.starting = false;
     if (!started) {
       this.deps.logger.error("the VRRP engine did not start; stopping");
@@ -232,7 +239,7 @@ export class Supervisor {
       this.observer.send({ type: "config", config });
       this.followDirector();
       // An engine restarting meanwhile starts from the new configuration anyway.
-      await Promise.race([applied, new Promise<void>((resolve) => clock.at(clock.nowMs() + ENGINE_STOP_MS, resolve))]);
+      if (this.runsEngine) await Promise.race([applied, new Promise<void>((resolve) => clock.at(clock.nowMs() + ENGINE_STOP_MS, resolve))]);
       this.resolveApplied = undefined;
       this.record({
         kind: "config.reload",
@@ -346,6 +353,7 @@ export class Supervisor {
   }
 
   private setDrain(virtualServer: string, realServer: string, on: boolean): MaintenanceResult {
+    if (this.deps.options.vrrpOnly) return { ok: false, status: 409, error: "the director does not run (-P/--vrrp)" };
     if (!this.directorWanted) return { ok: false, status: 404, error: "no virtual_server is configured" };
     const vs = this.ipvs?.virtualServers.find((v) => v.id === virtualServer);
     if (!vs) return { ok: false, status: 404, error: `no virtual server ${virtualServer}` };
@@ -359,6 +367,7 @@ export class Supervisor {
   }
 
   private setMaintenance(instance: string, on: boolean): MaintenanceResult {
+    if (!this.runsEngine) return { ok: false, status: 409, error: "the VRRP engine does not run (-C/--check)" };
     if (!this.config.vrrpInstances.some((i) => i.name === instance)) return { ok: false, status: 404, error: `no VRRP instance named ${instance}` };
     if (this.stopping) return { ok: false, status: 409, error: "tandem is stopping" };
     const already = this.intent.maintenance().includes(instance) === on;

@@ -32,7 +32,7 @@ export interface DaemonHandle {
   readonly logPath: string;
   /** The process started (keepalived: parent; tandem: the supervisor). */
   readonly mainPid: number;
-  /** Named processes: keepalived {parent, vrrp, checkers?}; tandem {main (the supervisor), vrrp, observer}. */
+  /** Named processes: keepalived {parent, vrrp, checkers?}; tandem {main (the supervisor), vrrp, observer, director?}. */
   rolePids(): Record<string, number>;
   /** Every live process of the daemon: main pid and all its descendants. */
   pids(): number[];
@@ -312,6 +312,7 @@ function tandemChildren(mainPid: number): Record<string, number> {
     }
     if (argv.includes("__engine")) roles.vrrp = pid;
     else if (argv.includes("__observer")) roles.observer = pid;
+    else if (argv.includes("__director")) roles.director = pid;
   }
   return roles;
 }

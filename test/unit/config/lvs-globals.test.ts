@@ -152,3 +152,23 @@ describe("ipvs_set_sysctls (tandem)", () => {
     });
   });
 });
+
+describe("rs_init_notifies, lvs_notify_fifo, lvs_notify_fifo_script", () => {
+  test("rs_init_notifies: off by default; on bare or with a true value", () => {
+    expect(defsOf(global(""))?.rsInitNotifies).toBe(false);
+    expect(defsOf(global("rs_init_notifies"))?.rsInitNotifies).toBe(true);
+    expect(defsOf(global("rs_init_notifies false"))?.rsInitNotifies).toBe(false);
+  });
+
+  test("the FIFO and its script; a second FIFO is an error; an owner is not implemented", () => {
+    const r = parseText(`global_defs {\n  lvs_notify_fifo /run/lvs.fifo\n  lvs_notify_fifo_script "/usr/local/bin/read-fifo -v"\n}\n${instance("")}`);
+    expect([defsOf(r)?.lvsNotifyFifo, defsOf(r)?.lvsNotifyFifoScript]).toEqual(["/run/lvs.fifo", "/usr/local/bin/read-fifo -v"]);
+    const twice = parseText(`global_defs {\n  lvs_notify_fifo /run/a.fifo\n  lvs_notify_fifo /run/b.fifo\n}\n${instance("")}`);
+    expect(twice.errors).toEqual([
+      "keepalived.conf:3:3: error: lvs_notify_fifo is already set at /etc/keepalived/keepalived.conf:2:3; keepalived keeps the first and ignores this one",
+    ]);
+    expect(global("lvs_notify_fifo /run/a.fifo nobody").warnings).toEqual([
+      "keepalived.conf:2:31: warning: parsed but not implemented: an owner for lvs_notify_fifo (the FIFO belongs to script_user)",
+    ]);
+  });
+});

@@ -123,7 +123,7 @@ describe("director", () => {
     const { director, kernel, clock, weights } = rig(); // started with the 300 s default
     await director.start(plans([1, 2]), NO_INTENT);
     kernel.setConnections(WEB, { address: ip("10.0.1.3"), port: 80 }, 2, 0);
-    await director.reload(plans([1]), 4_000);
+    await director.reload(plans([1]), { drainTimeoutMs: 4_000 });
     expect(weights()).toEqual({ "10.0.1.2": 1, "10.0.1.3": 0 });
     clock.advance(3_000);
     await settle();

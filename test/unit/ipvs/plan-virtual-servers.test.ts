@@ -327,14 +327,14 @@ describe("planIpvsGlobals", () => {
   };
 
   test("nothing set: no sync daemon, timeouts left alone, no flush, removal one by one, tandem's five-minute drain, sysctls only reported", () => {
-    expect(globalsOf("")).toEqual({ flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000, setSysctls: false });
+    expect(globalsOf("")).toEqual({ flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000, setSysctls: false, rsInitNotifies: false });
   });
 
   test("every setting", () => {
     const instance = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n";
     expect(
       globalsOf(
-        "  lvs_sync_daemon eth1 inst VI_1 maxlen 1400 port 8850 ttl 2 group 224.0.0.90\n  lvs_timeouts tcp 900 udp 0\n  lvs_flush\n  lvs_flush_on_stop VS\n  real_server_drain_timeout 30\n  ipvs_set_sysctls",
+        "  lvs_sync_daemon eth1 inst VI_1 maxlen 1400 port 8850 ttl 2 group 224.0.0.90\n  lvs_timeouts tcp 900 udp 0\n  lvs_flush\n  lvs_flush_on_stop VS\n  real_server_drain_timeout 30\n  ipvs_set_sysctls\n  rs_init_notifies",
         instance,
       ),
     ).toEqual({
@@ -345,16 +345,18 @@ describe("planIpvsGlobals", () => {
       flushOnStop: "vs",
       drainTimeoutMs: 30_000,
       setSysctls: true,
+      rsInitNotifies: true,
     });
   });
 
-  test("a sync daemon with no instance, sync id 0; lvs_flush_on_stop alone flushes all; timeouts of 0 are none", () => {
-    expect(globalsOf("  lvs_sync_daemon eth0\n  lvs_flush_on_stop\n  lvs_timeouts tcp 0 tcpfin 0")).toEqual({
+  test("a sync daemon with no instance, sync id 0; lvs_flush_on_stop alone flushes all; timeouts of 0 are none; rs_init_notifies false", () => {
+    expect(globalsOf("  lvs_sync_daemon eth0\n  lvs_flush_on_stop\n  lvs_timeouts tcp 0 tcpfin 0\n  rs_init_notifies false")).toEqual({
       syncDaemon: { interfaceName: "eth0", syncId: 0 },
       flushAtStart: false,
       flushOnStop: "full",
       drainTimeoutMs: 300_000,
       setSysctls: false,
+      rsInitNotifies: false,
     });
   });
 });

@@ -4,117 +4,10 @@
 // back to the supervisor; a stop removes tandem's services, or with -I leaves them serving.
 // The preflight reads (and with ipvs_set_sysctls sets) the sysctls on a fake host.
 import { describe, expect, test } from "bun:test";
-import { FakeClock } from "../../../../src/common/clock.ts";
-import { memoryLogger } from "../../../../src/common/logger.ts";
-import type { Config } from "../../../../src/config/index.ts";
-import { DirectorService, KERNEL_RETRY_MS, STATUS_REFRESH_MS, type KernelOpen } from "../../../../src/daemon/director/director-service.ts";
-import type { HostFactsPort } from "../../../../src/daemon/ipvs/proc-host.ts";
-import type { FromDirector } from "../../../../src/daemon/ipc/messages.ts";
-import { NO_DRAINS } from "../../../../src/ipvs/drain.ts";
+import { KERNEL_RETRY_MS, STATUS_REFRESH_MS } from "../../../../src/daemon/director/director-service.ts";
 import { NO_FLAGS } from "../../../../src/ipvs/types.ts";
-import type { IpvsGlobalPlan } from "../../../../src/ipvs/plan-ipvs-globals.ts";
-import type { VirtualServerPlan } from "../../../../src/ipvs/virtual-server-plan.ts";
-import { FakeIpvsKernel } from "../../support/fake-ipvs-kernel.ts";
 import { ip, realServer, virtualServer } from "../../ipvs/support/plans.ts";
-
-const PLANS: VirtualServerPlan[] = [
-  virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80, { weight: 3 }), realServer("10.0.1.3", 80, { weight: 1 })], { scheduler: "wrr" }),
-];
-const CONFIG = {} as Config; // the plan function below stands for the config's virtual servers
-
-/** [address, weight] of the one service's destinations, in address order. */
-function weights(kernel: FakeIpvsKernel): [string, number][] {
-  return kernel
-    .dump()
-    .services[0]!.destinations.map((d): [string, number] => [d.address.text, d.weight])
-    .sort(([a], [b]) => a.localeCompare(b));
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 30; i++) await Promise.resolve();
-}
-
-const GLOBALS: IpvsGlobalPlan = { flushAtStart: false, flushOnStop: "none", drainTimeoutMs: 300_000, setSysctls: false };
-
-/** A host whose sysctls are a map (absent: no such file), with the modules and ip_vs_stats text given. */
-function fakeHost(sysctls: Map<string, number>, more: { modules?: string[]; stats?: string; refuse?: string[] } = {}): HostFactsPort {
-  return {
-    readSysctl: async (name) => sysctls.get(name),
-    writeSysctl: async (name, value) => {
-      if (more.refuse?.includes(name) || !sysctls.has(name)) return { ok: false, reason: `${name}: EACCES` };
-      sysctls.set(name, value);
-      return { ok: true };
-    },
-    loadedModules: async (names) => names.filter((n) => more.modules?.includes(n)),
-    ipvsStats: async () => more.stats,
-  };
-}
-
-const DEFAULT_SYSCTLS = (): Map<string, number> =>
-  new Map([
-    ["net.ipv4.ip_forward", 0],
-    ["net.ipv4.vs.expire_nodest_conn", 0],
-    ["net.ipv4.vs.expire_quiescent_template", 0],
-    ["net.ipv4.vs.conntrack", 0],
-  ]);
-
-function rig(
-  options: {
-    kernelAvailable?: () => boolean;
-    keepIpvsOnStop?: boolean;
-    globals?: Partial<IpvsGlobalPlan>;
-    plans?: () => VirtualServerPlan[];
-    host?: HostFactsPort;
-  } = {},
-) {
-  const settings: string[] = [];
-  const logger = memoryLogger();
-  const clock = new FakeClock();
-  const kernel = new FakeIpvsKernel();
-  const sent: FromDirector[] = [];
-  let owned = new Set<string>();
-  const service = new DirectorService(
-    {
-      send: (m) => sent.push(m),
-      clock,
-      logger,
-      openKernel: async (): Promise<KernelOpen> =>
-        (options.kernelAvailable?.() ?? true)
-          ? {
-              ok: true,
-              kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) },
-              settings: {
-                info: async () => ({ versionCode: 0x010201, version: "1.2.1", connectionTableSize: 4096 }),
-                setConnectionTimeouts: async (t) => (settings.push(`timeouts ${JSON.stringify(t)}`), { ok: true }),
-                startSyncDaemon: async (d) => (settings.push(`start ${d.state} ${d.interfaceName} ${d.syncId}`), { ok: true }),
-                stopSyncDaemon: async (state) => (settings.push(`stop ${state}`), { ok: true }),
-                flush: async () => {
-                  settings.push("flush");
-                  for (const s of kernel.dump().services) kernel.apply([{ kind: "delete-service", key: s.key, breaksConnections: true }]);
-                  return { ok: true };
-                },
-              },
-              close: () => {},
-            }
-          : { ok: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" },
-      ownership: { owned: () => new Set(owned), replace: (s) => ((owned = new Set(s)), { ok: true }) },
-      host: options.host ?? fakeHost(DEFAULT_SYSCTLS()),
-      plan: () => ({ virtualServers: options.plans?.() ?? PLANS, globals: { ...GLOBALS, ...options.globals } }),
-    },
-    {
-      type: "start",
-      config: CONFIG,
-      intent: { drained: [] },
-      drainState: NO_DRAINS,
-      keepIpvsOnStop: options.keepIpvsOnStop ?? false,
-      ownershipFile: ":memory:",
-      log: { console: false, syslog: false, facility: undefined, detail: false },
-    },
-  );
-  const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
-  const events = () => sent.flatMap((m) => (m.type === "event" ? [m.event] : []));
-  return { clock, kernel, sent, service, statuses, events, settings, logger };
-}
+import { CONFIG, DEFAULT_SYSCTLS, fakeHost, PLANS, rig, settle, weights } from "./director-rig.ts";
 
 describe("DirectorService", () => {
   test("start: the table is programmed, the status shows desired beside kernel weights, the events say what happened", async () => {
@@ -292,7 +185,7 @@ describe("DirectorService", () => {
     await service.start();
     const before = logger.lines.length;
     plans = [virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80)], { persistence: { timeoutS: 300 } })];
-    service.handle({ type: "apply", config: {} as Config });
+    service.handle({ type: "apply", config: { ...CONFIG } });
     await settle();
     expect(
       statuses()
@@ -319,5 +212,16 @@ describe("DirectorService", () => {
     await settle();
     expect(down.statuses().at(-1)!.totals).toBeUndefined();
     expect(down.statuses().at(-1)!.preflight).toBeUndefined();
+  });
+
+  test("-C/--check: a sync daemon that follows a VRRP instance is the VRRP process's, so none runs; one that follows none runs both", async () => {
+    const following = rig({ vrrpRuns: false, globals: { syncDaemon: { interfaceName: "eth0", syncId: 5, instance: "VI_1" } } });
+    await following.service.start();
+    await following.service.stop("SIGTERM");
+    expect(following.settings).toEqual([]);
+    expect(following.logger.lines.some((l) => l.includes("lvs_sync_daemon follows VRRP instance VI_1, and no VRRP runs (-C/--check)"))).toBe(true);
+    const free = rig({ vrrpRuns: false, globals: { syncDaemon: { interfaceName: "eth0", syncId: 5 } } });
+    await free.service.start();
+    expect(free.settings).toEqual(["start master eth0 5", "start backup eth0 5"]);
   });
 });
