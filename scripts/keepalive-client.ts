@@ -2,7 +2,8 @@
 // demo: a GET every --interval ms (default 200) on the same kept-alive TCP connection, the
 // next one only once the previous was answered (never two in flight, so a stall shows as a
 // gap, not as a queue), each event printed as a line. It never reconnects: a reset or a close
-// ends it, printed, with exit status 1.
+// ends it, printed, with exit status 1. Until the connection is first made, a refused or
+// failed connect is printed and tried again every --interval ms (the VIP may not serve yet).
 //   bun scripts/keepalive-client.ts HOST PORT [--interval MS] [--text]
 // Lines are JSON ({"event":"connected"|"answer"|"error"|"closed", "atMs": epoch ms, ...}), or
 // with --text, one readable line per answer for a person watching.
@@ -17,6 +18,7 @@ const intervalMs = intervalIndex >= 0 ? Number(options[intervalIndex + 1]) : 200
 const text = options.includes("--text");
 
 type Event =
+  | { event: "connect-failed"; error: string }
   | { event: "connected"; local: string }
   | { event: "answer"; n: number; sentAtMs: number; status: number; body: string }
   | { event: "error"; error: string }
@@ -26,6 +28,7 @@ const clock = (ms: number) => new Date(ms).toISOString().slice(11, 22);
 function print(e: Event): void {
   const atMs = Date.now();
   if (!text) console.log(JSON.stringify({ ...e, atMs }));
+  else if (e.event === "connect-failed") console.log(`${clock(atMs)}  connect to ${host}:${port}: ${e.error}, trying again`);
   else if (e.event === "connected") console.log(`${clock(atMs)}  connected from ${e.local} to ${host}:${port}`);
   else if (e.event === "answer") console.log(`${clock(atMs)}  #${e.n} ${e.status} ${e.body.trim()} (${atMs - e.sentAtMs} ms)`);
   else console.log(`${clock(atMs)}  connection ${e.event}${e.event === "error" ? `: ${e.error}` : ""}`);
@@ -55,35 +58,41 @@ function finish(e: Event): void {
   process.exit(1);
 }
 
-const socket = await Bun.connect({
-  hostname: host,
-  port,
-  socket: {
-    data(s, chunk) {
-      pending = Buffer.concat([pending, chunk]);
-      for (let r = takeResponse(pending); r; r = takeResponse(pending)) {
-        pending = r.rest;
-        print({ event: "answer", n, sentAtMs, status: r.status, body: r.body });
-        setTimeout(() => send(s), Math.max(0, sentAtMs + intervalMs - Date.now()));
-      }
-    },
-    error(_s, error) {
-      finish({ event: "error", error: (error as NodeJS.ErrnoException).code ?? error.message });
-    },
-    // A reset arrives here too, with its error; an orderly close without one.
-    close(_s, error) {
-      finish(error ? { event: "error", error: (error as NodeJS.ErrnoException).code ?? error.message } : { event: "closed" });
-    },
-    end() {
-      finish({ event: "closed" });
-    },
-    connectError(_s, error) {
-      finish({ event: "error", error: (error as NodeJS.ErrnoException).code ?? error.message });
-    },
+const code = (error: Error) => (error as NodeJS.ErrnoException).code ?? error.message;
+const handlers = {
+  data(s: Connected, chunk: Buffer) {
+    pending = Buffer.concat([pending, chunk]);
+    for (let r = takeResponse(pending); r; r = takeResponse(pending)) {
+      pending = r.rest;
+      print({ event: "answer", n, sentAtMs, status: r.status, body: r.body });
+      setTimeout(() => send(s), Math.max(0, sentAtMs + intervalMs - Date.now()));
+    }
   },
-});
+  error(_s: unknown, error: Error) {
+    finish({ event: "error", error: code(error) });
+  },
+  // A reset arrives here too, with its error; an orderly close without one.
+  close(_s: unknown, error?: Error) {
+    finish(error ? { event: "error", error: code(error) } : { event: "closed" });
+  },
+  end() {
+    finish({ event: "closed" });
+  },
+};
 
-function send(s: typeof socket): void {
+type Connected = Awaited<ReturnType<typeof Bun.connect>>;
+let socket: Connected;
+for (;;) {
+  try {
+    socket = await Bun.connect({ hostname: host, port, socket: handlers });
+    break;
+  } catch (error) {
+    print({ event: "connect-failed", error: code(error as Error) });
+    await Bun.sleep(intervalMs);
+  }
+}
+
+function send(s: Connected): void {
   if (ended) return;
   n++;
   sentAtMs = Date.now();
