@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # make demo: two Tandem appliances, each booted under qemu (TCG) from its own copy of the
-# flashable disk out/tandem.img, running the seed's dual-master pair: box A (10.98.0.11)
-# is master of VIP 10.98.0.41, box B (10.98.0.12) of 10.98.0.51. They share a private L2:
-# a bridge in the network namespace tdemo-l2 with a tap per box, and the client namespace
+# flashable disk out/tandem.img ($TANDEM_IMAGE_DIR/tandem.img when set), running the seed's
+# dual-master pair with the director (scripts/demo-a.conf, demo-b.conf): box A (10.98.0.11)
+# is master of VIP 10.98.0.41, box B (10.98.0.12) of 10.98.0.51, and both VIPs balance port
+# 80 round-robin, in DR mode, over two real servers: Debian's nginx in the network
+# namespaces tdemo-rs1 (10.98.0.21) and tdemo-rs2 (10.98.0.22), each page naming its server
+# (scripts/real-server.sh). They share a private L2: a bridge in the network namespace
+# tdemo-l2 with a tap per box, a veth per real server, and the client namespace
 # tdemo-client (10.98.0.99). Nothing touches any other network. Each box's status page is
 # forwarded to the host's 127.0.0.1:8081 (A) and :8082 (B) through scripts/port-forward.ts:
 # HTTPS end to end, with a certificate per box made here and written on its disk.
@@ -13,10 +17,15 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUN=$ROOT/node_modules/.bin/bun
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces, a bridge and taps)" >&2; exit 1; }
-[ -e out/tandem.img ] || { echo "demo: out/tandem.img is missing; run: make demo (it builds the image)" >&2; exit 1; }
+IMAGE=${TANDEM_IMAGE_DIR:-out}/tandem.img
+[ -e "$IMAGE" ] || { echo "demo: $IMAGE is missing; run: make demo (it builds the image)" >&2; exit 1; }
+# The real servers' nginx (unpacked once into /var/cache/tandem-test; nothing is installed).
+sh scripts/install-test-servers.sh >/dev/null || exit 1
 
 NET=tdemo-l2 CLIENT=tdemo-client
-for ns in $NET $CLIENT; do
+declare -A RS_ADDR=([rs1]=10.98.0.21 [rs2]=10.98.0.22)
+VIPS=(10.98.0.41 10.98.0.51)
+for ns in $NET $CLIENT tdemo-rs1 tdemo-rs2; do
   ip netns list | grep -qw "$ns" && { echo "demo: namespace $ns exists: another demo running? (ip netns del $ns)" >&2; exit 1; }
 done
 for port in 8081 8082; do
@@ -26,15 +35,16 @@ DIR=$(mktemp -d /tmp/tandem-demo.XXXXXX)
 declare -A ADDR=([a]=10.98.0.11 [b]=10.98.0.12) MAC=([a]=52:54:00:98:00:11 [b]=52:54:00:98:00:12) PORT=([a]=8081 [b]=8082)
 declare -A QEMU_PID=() TOKEN=()
 helpers=()
+watch_pids=()
 
 cleanup() {
   trap - EXIT
   echo; echo "demo: powering off"
   for box in a b; do [ -n "${QEMU_PID[$box]:-}" ] && kill -KILL "${QEMU_PID[$box]}" 2>/dev/null; done
-  for pid in "${helpers[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${watch_pids[@]}" "${helpers[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   wait 2>/dev/null
-  ip netns del $NET 2>/dev/null
-  ip netns del $CLIENT 2>/dev/null
+  # real-server.sh deletes its own namespace on SIGTERM; these are for one that could not.
+  for ns in $NET $CLIENT tdemo-rs1 tdemo-rs2; do ip netns del "$ns" 2>/dev/null; done
   rm -f "$DIR"/disk-*.img "$DIR"/*.sock
   echo "demo: namespaces removed; console logs kept in $DIR"
 }
@@ -58,8 +68,19 @@ ip -n $CLIENT link set lo up
 ip -n $CLIENT addr add 10.98.0.99/24 dev eth0
 ip -n $CLIENT link set eth0 up
 
+# The real servers, on the same L2 (DR: the director forwards the client's frames to them
+# unchanged, and they answer the client directly, from the VIP on their lo).
+for rs in rs1 rs2; do
+  bash scripts/real-server.sh "tdemo-$rs" $NET "$rs" "${RS_ADDR[$rs]}/24" "${VIPS[@]}" >"$DIR/$rs.log" 2>&1 &
+  helpers+=($!)
+done
+for rs in rs1 rs2; do
+  for _ in $(seq 100); do grep -q "real-server $rs: ready" "$DIR/$rs.log" && break; sleep 0.1; done
+  grep -q "real-server $rs: ready" "$DIR/$rs.log" || { echo "demo: real server $rs did not start: $(cat "$DIR/$rs.log")" >&2; exit 1; }
+done
+
 # Each box's disk, configured as an operator would before flashing: its node.conf, the
-# seed's keepalived.conf for its side, an API token and a TLS certificate the demo knows.
+# demo's keepalived.conf for its side, an API token and a TLS certificate the demo knows.
 declare -A FINGERPRINT=()
 for box in a b; do
   printf 'HOSTNAME=box-%s\nINTERFACE=eth0\nADDRESS=%s/24\n' "$box" "${ADDR[$box]}" >"$DIR/node-$box.conf"
@@ -67,9 +88,9 @@ for box in a b; do
   echo "${TOKEN[$box]}" >"$DIR/token-$box"
   FINGERPRINT[$box]=$(dist/tandem tls-certificate --cert "$DIR/cert-$box.pem" --key "$DIR/key-$box.pem" \
     --name "box-$box" --ip "${ADDR[$box]}" 2>/dev/null) || { echo "demo: cannot make box $box's certificate" >&2; exit 1; }
-  cp --sparse=always out/tandem.img "$DIR/disk-$box.img"
+  cp --sparse=always "$IMAGE" "$DIR/disk-$box.img"
   image/configure-disk.sh "$DIR/disk-$box.img" --node "$DIR/node-$box.conf" \
-    --config "overlay/etc/keepalived/seed-$box.conf" --put "$DIR/token-$box:/var/lib/tandem/api-token" \
+    --config "scripts/demo-$box.conf" --put "$DIR/token-$box:/var/lib/tandem/api-token" \
     --put "$DIR/cert-$box.pem:/var/lib/tandem/api-cert.pem" --put "$DIR/key-$box.pem:/var/lib/tandem/api-key.pem" >/dev/null || exit 1
 done
 
@@ -99,14 +120,20 @@ ip netns exec $CLIENT "$BUN" scripts/port-forward.ts "unix:$DIR/fwd-a.sock=${ADD
 helpers+=($!)
 
 cat <<EOF
-Tandem demo: two appliances under qemu, booted from copies of out/tandem.img (about 15 s
+Tandem demo: two appliances under qemu, booted from copies of $IMAGE (about 15 s
 to boot under TCG), on a private bridge in namespace $NET; client namespace $CLIENT.
   box A ${ADDR[a]}: master of VI_1, VIP 10.98.0.41    status page https://127.0.0.1:8081/
   box B ${ADDR[b]}: master of VI_2, VIP 10.98.0.51    status page https://127.0.0.1:8082/
+Behind both VIPs, port 80 round-robin in DR mode: the real servers rs1 ${RS_ADDR[rs1]} and rs2 ${RS_ADDR[rs2]}
+(nginx in namespaces tdemo-rs1, tdemo-rs2; each page names its server). The boxes sync the
+connections of VI_1 (lvs_sync_daemon): a connection through .41 outlives the box it came through.
 The API is HTTPS with each box's own self-signed certificate (your browser will ask you to
 accept it; check the fingerprint):  A ${FINGERPRINT[a]}
                                      B ${FINGERPRINT[b]}
 Type a command and Enter:
+  watch              twice a second: a new request through each VIP (which server answers, through
+                     which box), and one kept-alive connection to .41 (the same server, through a
+                     failover: try 'a off'); 'watch' again stops it
   a off | b off      pull the plug (SIGKILL qemu): the peer takes the VIP in ~3.7 s
   a on  | b on       power the box on again (same disk): it takes its VIP back
   a down | b down    fail the box's chk_mt_down (weight -15): its VIP moves to the peer
@@ -119,6 +146,8 @@ Or from another shell (the certificate names the box's address, which --connect-
   curl -s --cacert $DIR/cert-a.pem --connect-to ${ADDR[a]}:8443:127.0.0.1:8081 -X POST -H "Authorization: Bearer ${TOKEN[a]}" https://${ADDR[a]}:8443/vrrp/instances/VI_1/maintenance
   curl -s --cacert $DIR/cert-a.pem --connect-to ${ADDR[a]}:8443:127.0.0.1:8081 -X DELETE -H "Authorization: Bearer ${TOKEN[a]}" https://${ADDR[a]}:8443/vrrp/instances/VI_1/maintenance
   ip netns exec $NET tcpdump -n -e -i br0 arp or vrrp
+  ip netns exec $CLIENT curl -s http://10.98.0.41/
+  ip netns exec $CLIENT $BUN scripts/keepalive-client.ts 10.98.0.41 80 --text
 Consoles: $DIR/serial-a.log, $DIR/serial-b.log. API tokens: $DIR/token-a, token-b; certificates: $DIR/cert-a.pem, cert-b.pem.
 EOF
 
@@ -126,13 +155,52 @@ EOF
 # it sent the VIP something (a SYN to a closed port, answered by the holder's reset; the
 # boxes' APIs listen on their own addresses, not on the VIPs).
 holder() {
-  local mac entry
   ip netns exec $CLIENT curl -s -o /dev/null --max-time 1 "http://$1:9/" 2>/dev/null
+  neighbour "$1"
+}
+# The box the client's neighbour entry for a VIP names (A, B, nobody, or a stranger's MAC).
+neighbour() {
+  local mac entry
   entry=$(ip -n $CLIENT neigh show "$1")
   case "$entry" in *FAILED*|*INCOMPLETE*) echo nobody; return ;; esac
   mac=$(echo "$entry" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2)
   case "$mac" in "${MAC[a]}") echo A ;; "${MAC[b]}") echo B ;; *) echo "${mac:-nobody}" ;; esac
 }
+# 'watch': one line twice a second while it runs. A new request through each VIP: the server
+# whose page answered (nginx's "served by rsN ..."), through the box the client's neighbour
+# entry names; and the last answer of one kept-alive connection to .41 (scripts/
+# keepalive-client.ts, a request every 0.5 s): its request number, server and time stand still
+# during a failover, then go on with the same server if the connection survived.
+watch_line() {
+  local line vip page kept
+  line="$(date +%T.%N | cut -c1-10)"
+  for vip in "${VIPS[@]}"; do
+    page=$(ip netns exec $CLIENT curl -s --max-time 0.4 "http://$vip/" 2>/dev/null | sed -n 's/^served by \(rs[0-9]*\).*/\1/p')
+    line+="   .${vip##*.} ${page:-no answer}${page:+ via $(neighbour "$vip")}"
+  done
+  kept=$(tail -n 1 "$DIR/kept-alive.log" 2>/dev/null)
+  case "$kept" in
+    *"served by"*) kept=$(echo "$kept" | sed -n 's/^\([0-9:.]*\)  #\([0-9]*\) 200 served by \(rs[0-9]*\) ([^)]*), connection \([0-9]*\).*/#\2 \3 (its nginx connection \4) at \1/p') ;;
+    *connected*) kept="connected" ;;
+    *"trying again"*) kept="connecting (${kept##*: }" && kept="${kept%, trying again})" ;;
+    *connection*) kept="${kept#*  } (type watch twice for a new one)" ;;
+  esac
+  echo "$line   kept-alive .41: ${kept:-connecting}"
+}
+watch_toggle() {
+  if [ ${#watch_pids[@]} -gt 0 ]; then
+    kill -TERM "${watch_pids[@]}" 2>/dev/null
+    watch_pids=()
+    echo "watch: stopped"
+    return
+  fi
+  ip netns exec $CLIENT "$BUN" scripts/keepalive-client.ts 10.98.0.41 80 --interval 500 --text >"$DIR/kept-alive.log" 2>&1 &
+  watch_pids+=($!)
+  (while sleep 0.5; do watch_line; done) &
+  watch_pids+=($!)
+  echo "watch: a new request through .41 and .51, and a kept-alive connection to .41, twice a second ('watch' stops)"
+}
+
 last=""
 stdin_open=yes # commands come from the terminal, or a pipe (the image tier drives the demo so)
 while [ -z "$stop" ]; do
@@ -154,11 +222,12 @@ while [ -z "$stop" ]; do
   case "$cmd" in
     '') ;;
     q) break ;;
+    watch) watch_toggle ;;
     [ab]\ off) box=${cmd%% *}; [ -n "${QEMU_PID[$box]}" ] && kill -KILL "${QEMU_PID[$box]}" ;;
     [ab]\ on) box=${cmd%% *}
       if [ -n "${QEMU_PID[$box]}" ]; then echo "box ${box^^} is already on"; else power_on "$box"; echo "box ${box^^} powering on"; fi ;;
     [ab]\ down) console "${cmd%% *}" "touch /run/tandem/down" ;;
     [ab]\ up) console "${cmd%% *}" "rm -f /run/tandem/down" ;;
-    *) echo "commands: a|b off, a|b on, a|b down, a|b up, q" ;;
+    *) echo "commands: watch, a|b off, a|b on, a|b down, a|b up, q" ;;
   esac
 done

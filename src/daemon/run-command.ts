@@ -31,6 +31,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
   const configId = options.configId ?? hostname();
   const { config } = loadConfig(options.configFile, configId, logger);
   if (!config) return EXIT_CONFIG_ERROR;
+  // The supervisor starts the director for them (not with -P), as keepalived starts its checker.
+  if (config.virtualServers.length > 0 && options.vrrpOnly)
+    logger.info(`${config.virtualServers.length} virtual_server block(s) parsed; --vrrp (-P): no IPVS director, only VRRP runs`);
 
   // Signals before anything else: a SIGTERM during start-up must end in a graceful stop,
   // never in the default action that would leave VIPs behind.

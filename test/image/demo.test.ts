@@ -1,8 +1,11 @@
 // `make demo`'s script, driven through its stdin the way an operator types: it boots the
-// pair from out/tandem.img, each box's status page answers on the host's 127.0.0.1:8081
-// and :8082, "a off" / "a on" move VIP .41 to B and back, "b down" / "b up" (typed into
-// B's console) move .51 to A and back, and "q" removes everything it made (namespaces,
-// qemu, forwarders). Needs root, qemu, curl and `make image`.
+// pair from out/tandem.img with its two nginx real servers, each box's status page answers
+// on the host's 127.0.0.1:8081 and :8082, "watch" shows new requests through both VIPs
+// answered by both real servers through their masters and a kept-alive connection to .41,
+// "a off" moves .41 to B (new requests go through B; the kept-alive connection goes on with
+// the same server) and "a on" back, "b down" / "b up" (typed into B's console) move .51 to A
+// and back, and "q" removes everything it made (namespaces, qemu, forwarders, nginx). Needs
+// root, qemu, curl, `make image` and scripts/install-test-servers.sh (the demo runs it).
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +17,7 @@ function unavailableReason(): string | null {
   if (process.getuid?.() !== 0) return "needs root (network namespaces, a bridge and taps)";
   for (const tool of [QEMU, "curl", "ip", "debugfs"]) if (!Bun.which(tool)) return `${tool} is missing`;
   if (!existsSync(DISK_IMAGE)) return `${DISK_IMAGE} is missing (run: make image)`;
-  if (sh(["ip", "netns", "list"], false).match(/\btdemo-(l2|client)\b/)) return "a demo is running (namespace tdemo-l2 exists)";
+  if (sh(["ip", "netns", "list"], false).match(/\btdemo-(l2|client|rs1|rs2)\b/)) return "a demo is running (namespace tdemo-l2 exists)";
   return null;
 }
 const unavailable = unavailableReason();
@@ -33,6 +36,10 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     }
   });
 
+  async function waitFor(ok: () => boolean, what: string, timeoutMs: number): Promise<void> {
+    for (const start = performance.now(); performance.now() - start < timeoutMs; await sleep(100)) if (ok()) return;
+    throw new Error(`demo: ${what}: not within ${timeoutMs} ms. Its output:\n${output}`);
+  }
   async function waitForOutput(pattern: RegExp, what: string, timeoutMs: number, from = 0): Promise<number> {
     const start = performance.now();
     while (performance.now() - start < timeoutMs) {
@@ -83,10 +90,38 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     expect((await getWhenUp("https://127.0.0.1:8081/vrrp/state")).body).toContain('"routerId":"tandem-a"');
     expect((await getWhenUp("https://127.0.0.1:8082/vrrp/state")).body).toContain('"routerId":"tandem-b"');
 
+    // watch: both real servers answer new requests through each VIP's master; one kept-alive connection to .41.
     let mark = output.length;
+    say("watch");
+    const watchLine = /\.41 (rs[12]|no answer)(?: via (\w+))? {3}\.51 (rs[12]|no answer)(?: via (\w+))? {3}kept-alive \.41: (.*)/g;
+    const watched = (from: number) =>
+      [...output.slice(from).matchAll(watchLine)].map((m) => ({ vip41: m[1], via41: m[2], vip51: m[3], via51: m[4], kept: m[5]! }));
+    const keptAnswer = (kept: string) => kept.match(/^#(\d+) (rs[12]) \(its nginx connection (\d+)\)/);
+    await waitForOutput(/kept-alive \.41: #[1-9]\d* rs[12]/, "the kept-alive connection's answers", 30_000, mark);
+    await sleep(5_000);
+    const before = watched(mark);
+    expect(new Set(before.filter((w) => w.via41 === "A").map((w) => w.vip41))).toEqual(new Set(["rs1", "rs2"]));
+    expect(new Set(before.filter((w) => w.via51 === "B").map((w) => w.vip51))).toEqual(new Set(["rs1", "rs2"]));
+    const keptBefore = keptAnswer(before.at(-1)!.kept);
+    expect(keptBefore).not.toBeNull();
+
+    mark = output.length;
     say("a off");
     await waitForOutput(/box A is powered off/, "A powered off", 10_000, mark);
     const offMs = await waitForOutput(/VIP \.41 on B {3}VIP \.51 on B/, "B takes .41", 15_000, mark);
+    await waitForOutput(/\.41 rs[12] via B/, "new requests to .41 answered through B", 15_000, mark);
+    // The kept-alive connection goes on after the failover: a later request, the same server and nginx connection.
+    await waitFor(
+      () => watched(mark).some((w) => Number(keptAnswer(w.kept)?.[1]) > Number(keptBefore![1]) + 5),
+      "the kept-alive connection answered after the failover",
+      30_000,
+    );
+    const after = watched(mark);
+    expect(after.map((w) => w.kept).filter((k) => !keptAnswer(k))).toEqual([]);
+    for (const w of after) expect(keptAnswer(w.kept)!.slice(2)).toEqual(keptBefore!.slice(2));
+    mark = output.length;
+    say("watch");
+    await waitForOutput(/watch: stopped/, "watch stopped", 5_000, mark);
     mark = output.length;
     say("a on");
     const onMs = await waitForOutput(/VIP \.41 on A {3}VIP \.51 on B/, "A takes .41 back after booting", 120_000, mark);
@@ -102,10 +137,17 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     await Promise.race([demo.exited, sleep(30_000)]);
     expect(demo.exitCode).toBe(0);
     expect(output).toContain("demo: namespaces removed");
-    expect(sh(["ip", "netns", "list"], false)).not.toMatch(/\btdemo-(l2|client)\b/);
+    expect(sh(["ip", "netns", "list"], false)).not.toMatch(/\btdemo-(l2|client|rs1|rs2)\b/);
     // pgrep directly (not through sh, whose own command line would match).
     expect(sh(["pgrep", "-f", `qemu-system-x86_64.*${dir}`], false).trim()).toBe("");
     expect(sh(["pgrep", "-f", `port-forward.ts.*${dir}`], false).trim()).toBe("");
+    // Each real server's nginx ran from its own directory, which its log names.
+    for (const rs of ["rs1", "rs2"]) {
+      const serverDir = readFileSync(`${dir}/${rs}.log`, "utf8").match(/log (\/tmp\/tandem-rs-\S+)\/access\.log/)?.[1];
+      expect(serverDir).toBeDefined();
+      expect(sh(["pgrep", "-f", `nginx -p ${serverDir}`], false).trim()).toBe("");
+      expect(existsSync(serverDir!)).toBe(false);
+    }
     expect(
       await fetch("https://127.0.0.1:8081/", { signal: AbortSignal.timeout(2_000) }).then(
         () => "open",

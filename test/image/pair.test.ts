@@ -247,6 +247,8 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
 
   test("maintenance through the API survives a clean reboot of A, with its token and history; leaving it gives .41 back", async () => {
     await waitFor(() => a.lastState("VI_1") === "MASTER" && b.lastState("VI_1") === "BACKUP", "A MASTER of VI_1 again", 15_000);
+    // A's tandem was restarted two tests ago: its API comes up a little after its VRRP (slower on a loaded host).
+    await waitForApi(A_ADDRESS);
     const token = TOKEN_A;
     const refused = await l2.http(`${api(A_ADDRESS)}/vrrp/instances/VI_1/maintenance`, { method: "POST", token: "0".repeat(64), cacert: certA });
     expect(refused.status).toBe(403);

@@ -6,7 +6,8 @@ import { join, resolve } from "node:path";
 import { sh } from "./private-l2.ts";
 
 export const ROOT = resolve(import.meta.dir, "../../..");
-export const DISK_IMAGE = join(ROOT, "out", "tandem.img");
+/** The image to flash: $TANDEM_IMAGE_DIR's (as the IPVS tier reads it), else this tree's out/ (make image). */
+export const DISK_IMAGE = join(process.env.TANDEM_IMAGE_DIR ?? join(ROOT, "out"), "tandem.img");
 
 /**
  * `token`, when given, is written as the box's API token, and `tls` as its API certificate

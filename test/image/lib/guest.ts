@@ -32,6 +32,8 @@ export class Guest {
     readonly boot: Boot,
     readonly nic: Nic,
     dir: string,
+    /** The guest's memory: the image tier's default fits every tandem process with room to spare. */
+    readonly memoryMb = 512,
   ) {
     this.serialPath = join(dir, `serial-${name}.log`);
     this.consolePath = join(dir, `console-${name}.sock`);
@@ -65,7 +67,7 @@ export class Guest {
         "-cpu",
         "max",
         "-m",
-        "512",
+        String(this.memoryMb),
         "-nographic",
         "-no-reboot",
         // Never a default NIC (it could reach out): only the one above.
