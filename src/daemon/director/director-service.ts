@@ -5,7 +5,7 @@
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { Config } from "../../config/index.ts";
-import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
+import { Director, describeOp, type DirectorReport, type DirectorSnapshot, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
 import type { DirectorEffect, DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
@@ -51,8 +51,34 @@ type StartMessage = Extract<ToDirector, { type: "start" }>;
 export const KERNEL_RETRY_MS = 30_000;
 /** A pass at least this often repairs what others changed in the table. */
 export const DRIFT_SCAN_MS = 10_000;
-/** The status goes to the supervisor at least this often. */
+/**
+ * Events recorded together (a pass starting thousands of real servers records one each) go
+ * to the supervisor in messages of at most this many: one IPC message per event cost more
+ * than programming the table.
+ */
+export const EVENTS_PER_MESSAGE = 500;
+
+/** The director reports this often: its status when that may have changed, else that it is alive. */
 export const STATUS_REFRESH_MS = 1_000;
+
+/** What the status is built from; the same inputs give the same status. */
+interface StatusInputs {
+  available: boolean;
+  reason: string | undefined;
+  resolved: readonly ResolvedVirtualServer[];
+  snapshot: DirectorSnapshot | undefined;
+  lastApply: ApplyRecord | undefined;
+  driftRepairs: number;
+}
+
+const sameInputs = (a: StatusInputs, b: StatusInputs | undefined): boolean =>
+  b !== undefined &&
+  a.available === b.available &&
+  a.reason === b.reason &&
+  a.resolved === b.resolved &&
+  a.snapshot === b.snapshot &&
+  a.lastApply === b.lastApply &&
+  a.driftRepairs === b.driftRepairs;
 
 export class DirectorService {
   private director: Director | undefined;
@@ -69,6 +95,10 @@ export class DirectorService {
   private planned: { config: Config; plan: DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } } | undefined;
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
+  /** The inputs of the status last sent. */
+  private statusSent: StatusInputs | undefined;
+  /** Recorded and not yet sent: they go at the end of the current turn, or before any other message. */
+  private pendingEvents: NewEvent[] = [];
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -83,7 +113,7 @@ export class DirectorService {
 
   async start(): Promise<void> {
     await this.connect();
-    this.deps.send({ type: "started" });
+    this.send({ type: "started" });
     this.sendStatus();
   }
 
@@ -96,7 +126,7 @@ export class DirectorService {
           .then(() => this.director?.reload(planned.virtualServers))
           .then(() => this.followSyncDaemons())
           .then(() => {
-            this.deps.send({ type: "applied" });
+            this.send({ type: "applied" });
             this.sendStatus();
           });
         return;
@@ -131,7 +161,7 @@ export class DirectorService {
       await this.setting("lvs_flush_on_stop", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
     }
     if (this.kernel?.ok) this.kernel.close();
-    this.deps.send({ type: "stopped" });
+    this.send({ type: "stopped" });
   }
 
   /** Opens the kernel's IPVS; without it, reports the director unavailable and tries again later. */
@@ -255,7 +285,7 @@ export class DirectorService {
     switch (effect.event) {
       case "quorum-gained":
       case "quorum-lost": {
-        const vs = this.director?.virtualServers().find((v) => v.id === effect.virtualServer);
+        const vs = this.director?.virtualServer(effect.virtualServer);
         this.record(
           "ipvs.quorum",
           effect.message,
@@ -301,13 +331,29 @@ export class DirectorService {
     const state = this.director?.drainState();
     if (state && JSON.stringify(state) !== JSON.stringify(this.drainState)) {
       this.drainState = state;
-      this.deps.send({ type: "drain-state", state });
+      this.send({ type: "drain-state", state });
     }
   }
 
   private record<K extends keyof IpvsEventDataByKind>(kind: K, summary: string, data: IpvsEventDataByKind[K], instance?: string): void {
     const event = { kind, atMs: this.deps.clock.wallMs(), summary, data, ...(instance === undefined ? {} : { instance }) } as Extract<NewEvent, { kind: K }>;
-    this.deps.send({ type: "event", event });
+    this.pendingEvents.push(event);
+    if (this.pendingEvents.length === 1) queueMicrotask(() => this.flushEvents());
+  }
+
+  private flushEvents(): void {
+    const events = this.pendingEvents;
+    if (events.length === 0) return;
+    this.pendingEvents = [];
+    for (let start = 0; start < events.length; start += EVENTS_PER_MESSAGE) {
+      this.deps.send({ type: "events", events: events.slice(start, start + EVENTS_PER_MESSAGE) });
+    }
+  }
+
+  /** Every other message goes after the events recorded before it. */
+  private send(message: Exclude<FromDirector, { type: "events" }>): void {
+    this.flushEvents();
+    this.deps.send(message);
   }
 
   /** The configuration in force as the director plans it, worked out once per configuration. */
@@ -319,22 +365,40 @@ export class DirectorService {
     return this.planned.plan;
   }
 
+  /**
+   * The status, built and sent only when its inputs changed: with tens of thousands of
+   * destinations it is megabytes, which the supervisor and the observer each decode again.
+   * Between passes nothing in it changes (the kernel's counters are read by a pass), so
+   * most seconds carry only the heartbeat.
+   */
   private sendStatus(): void {
     this.statusTimer?.cancel();
     if (this.stopping) return;
     const { clock } = this.deps;
-    const snapshot = this.director?.snapshot();
-    const status = ipvsStatus({
+    const inputs: StatusInputs = {
       available: this.kernel?.ok === true,
-      ...(this.kernel && !this.kernel.ok ? { reason: this.kernel.reason } : {}),
+      reason: this.kernel && !this.kernel.ok ? this.kernel.reason : undefined,
       // Without a kernel to program, the status still shows what the configuration asks for.
       resolved: this.director?.virtualServers() ?? this.plan().resolved,
-      snapshot,
-      ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
-      ...(this.lastApply ? { lastApply: this.lastApply } : {}),
+      snapshot: this.director?.snapshot(),
+      lastApply: this.lastApply,
       driftRepairs: this.driftRepairs,
-    });
-    this.deps.send({ type: "status", status });
+    };
+    if (sameInputs(inputs, this.statusSent)) this.send({ type: "alive" });
+    else {
+      const { snapshot, reason, lastApply } = inputs;
+      const status = ipvsStatus({
+        available: inputs.available,
+        ...(reason === undefined ? {} : { reason }),
+        resolved: inputs.resolved,
+        snapshot,
+        ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
+        ...(lastApply ? { lastApply } : {}),
+        driftRepairs: inputs.driftRepairs,
+      });
+      this.send({ type: "status", status });
+      this.statusSent = inputs;
+    }
     this.statusTimer = clock.at(clock.nowMs() + STATUS_REFRESH_MS, () => this.sendStatus());
   }
 }

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { FakeClock } from "../../../../src/common/clock.ts";
 import { memoryLogger } from "../../../../src/common/logger.ts";
 import type { Config } from "../../../../src/config/index.ts";
-import { DirectorService, KERNEL_RETRY_MS, type KernelOpen } from "../../../../src/daemon/director/director-service.ts";
+import { DirectorService, DRIFT_SCAN_MS, KERNEL_RETRY_MS, STATUS_REFRESH_MS, type KernelOpen } from "../../../../src/daemon/director/director-service.ts";
 import type { FromDirector } from "../../../../src/daemon/ipc/messages.ts";
 import { NO_DRAINS } from "../../../../src/ipvs/drain.ts";
 import { NO_FLAGS } from "../../../../src/ipvs/types.ts";
@@ -77,7 +77,7 @@ function rig(options: { kernelAvailable?: () => boolean; keepIpvsOnStop?: boolea
     },
   );
   const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
-  const events = () => sent.flatMap((m) => (m.type === "event" ? [m.event] : []));
+  const events = () => sent.flatMap((m) => (m.type === "events" ? m.events : []));
   return { clock, kernel, sent, service, statuses, events, settings };
 }
 
@@ -99,6 +99,31 @@ describe("DirectorService", () => {
     ]);
     expect(status.lastApply?.writes).toBe(3);
     expect(events().map((e) => e.kind as string)).toContain("ipvs.apply");
+    // Recorded together, sent together: the real servers' records of one pass in one message, all before "started".
+    const perMessage = sent.flatMap((m) => (m.type === "events" ? [m.events.map((e) => e.kind as string)] : []));
+    expect(perMessage.some((kinds) => kinds.filter((k) => k === "ipvs.real-server").length === 2)).toBe(true);
+    expect(sent.findLastIndex((m) => m.type === "events")).toBeLessThan(sent.findIndex((m) => m.type === "started"));
+  });
+
+  test("the status is sent when a pass or a reload may have changed it; the other seconds carry only a heartbeat", async () => {
+    const { service, clock, sent, statuses } = rig();
+    await service.start();
+    const afterStart = statuses().length;
+    const heartbeats = () => sent.filter((m) => m.type === "alive").length;
+    // Five quiet seconds: nothing was read or written, so the same status is not built and sent again.
+    for (let second = 1; second <= 5; second++) {
+      clock.advance(STATUS_REFRESH_MS);
+      await settle();
+    }
+    expect(statuses()).toHaveLength(afterStart);
+    expect(heartbeats()).toBe(5);
+    // The drift scan reads the kernel again (its counters): the next second sends that view.
+    clock.advance(DRIFT_SCAN_MS - 5 * STATUS_REFRESH_MS);
+    await settle();
+    clock.advance(STATUS_REFRESH_MS);
+    await settle();
+    expect(statuses().length).toBeGreaterThan(afterStart);
+    expect(statuses().at(-1)!.observedAtMs).toBeGreaterThanOrEqual(DRIFT_SCAN_MS);
   });
 
   test("no IPVS in the kernel: reported unavailable, with why, and tried again later", async () => {
