@@ -510,7 +510,7 @@ async function large(): Promise<void> {
   };
   const adopt = await scan(() => director.start(plans, { drained: [] }, NO_DRAINS));
   const scans = [];
-  for (let k = 0; k < 3; k++) scans.push(await scan(() => director.setIntent({ drained: [] })));
+  for (let k = 0; k < 2; k++) scans.push(await scan(() => director.setIntent({ drained: [] })));
   sh(`ipvsadm -d -t ${vipOf(7)}:80 -r ${realServerOf(LARGE, 7, 3)}:80`);
   const repair = await scan(() => director.setIntent({ drained: [] }));
   // The compare alone, on the last dump.

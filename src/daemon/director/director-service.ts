@@ -92,7 +92,7 @@ export class DirectorService {
   private statusTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private stopping = false;
-  private planned: { config: Config; plan: DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } } | undefined;
+  private planned: { config: Config; plan: DirectorPlan; resolved?: readonly ResolvedVirtualServer[] } | undefined;
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
   /** The inputs of the status last sent. */
@@ -357,12 +357,18 @@ export class DirectorService {
   }
 
   /** The configuration in force as the director plans it, worked out once per configuration. */
-  private plan(): DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } {
-    if (this.planned?.config !== this.config) {
-      const plan = this.deps.plan(this.config);
-      this.planned = { config: this.config, plan: { ...plan, resolved: resolvePlans(plan.virtualServers).virtualServers } };
-    }
+  private plan(): DirectorPlan {
+    if (this.planned?.config !== this.config) this.planned = { config: this.config, plan: this.deps.plan(this.config) };
     return this.planned.plan;
+  }
+
+  /**
+   * The plans after keepalived's corrections, for the status while no Director runs (it
+   * resolves its own): worked out only then, since thousands of virtual servers take a while.
+   */
+  private resolvedPlans(): readonly ResolvedVirtualServer[] {
+    const plan = this.plan();
+    return (this.planned!.resolved ??= resolvePlans(plan.virtualServers).virtualServers);
   }
 
   /**
@@ -379,7 +385,7 @@ export class DirectorService {
       available: this.kernel?.ok === true,
       reason: this.kernel && !this.kernel.ok ? this.kernel.reason : undefined,
       // Without a kernel to program, the status still shows what the configuration asks for.
-      resolved: this.director?.virtualServers() ?? this.plan().resolved,
+      resolved: this.director?.virtualServers() ?? this.resolvedPlans(),
       snapshot: this.director?.snapshot(),
       lastApply: this.lastApply,
       driftRepairs: this.driftRepairs,
