@@ -25,7 +25,7 @@ import { parseIpAddress, type IpAddress } from "../../src/common/ip-address.ts";
 import type { ServiceKey } from "../../src/ipvs/types.ts";
 import { decodeMessages } from "../../src/netlink/netlink-codec.ts";
 import { transfersOf } from "../fixtures/ipvs/guest.ts";
-import { configFor, parseNotifyLog } from "../netns/lib/config.ts";
+import { configFor } from "../netns/lib/config.ts";
 import { parsePcap } from "../netns/lib/pcap.ts";
 import { changedCount, ipvsadmRules, keepalivedConf, lastChanged, realServerOf, vipOf, weightOf, type BenchTable } from "./ipvs-director-tables.ts";
 
@@ -159,7 +159,14 @@ function pairReport(): void {
   const capture = parsePcap(readFileSync("/tmp/adverts.pcap"));
   const fromA = capture.adverts.filter((a) => a.srcIp === "10.77.0.1").map((a) => a.tMs);
   const fromB = capture.adverts.filter((a) => a.srcIp === "10.77.0.2");
-  const notifies = [...parseNotifyLog(sh("cat /tmp/notify-a.log")), ...parseNotifyLog(sh("cat /tmp/notify-b.log"))];
+  // The engines' own lines ("<ISO time> tandem[pid] INFO  VI_1: BACKUP -> MASTER: ..."): the notify log's times need date +%N, which busybox lacks.
+  const transitionsOf = (side: string) =>
+    [...sh(`cat /tmp/${side}/tandem.log`).matchAll(/^(\S+Z) \S+ INFO +VI_1: (\w+) -> (\w+)/gm)].map((m) => ({
+      tMs: Date.parse(m[1]!),
+      tag: side,
+      state: `${m[2]}->${m[3]}`,
+    }));
+  const notifies = [...transitionsOf("a"), ...transitionsOf("b")].sort((x, y) => x.tMs - y.tMs);
   const perWindow = windows.map((w) => {
     const inside = fromA.filter((t) => t >= w.fromMs && t <= w.toMs);
     let maxGapMs = 0;
@@ -185,7 +192,7 @@ function pairReport(): void {
     frames: capture.frames,
     advertsFromA: fromA.length,
     advertsFromB: fromB.length,
-    notifies: notifies.map((n) => `${n.tag} ${n.state}`),
+    transitions: notifies.map((n) => `${new Date(n.tMs).toISOString().slice(11, 23)} ${n.tag} ${n.state}`),
     tcpdump: sh("cat /tmp/tcpdump.log").trim().split("\n").slice(-3),
     logs: [sh("tail -5 /tmp/a/tandem.log"), sh("tail -5 /tmp/b/tandem.log")],
     windows: perWindow,
@@ -394,41 +401,38 @@ function countWrites(trace: string): Record<string, number> {
 
 // ---- The steps.
 
-async function loadSmall(pair: boolean): Promise<void> {
-  // ipvsadm -R: one process reading the rules from stdin.
+/** ipvsadm -R: one process reading the 1,000 x 10 rules from stdin. */
+async function ipvsadmRestore() {
   writeFileSync("/tmp/rules", ipvsadmRules(SMALL));
+  const t0 = now();
+  const proc = Bun.spawn(["/bin/sh", "-c", "ipvsadm -R < /tmp/rules"], { stdout: "pipe", stderr: "pipe" });
+  await proc.exited;
+  return { ms: now() - t0, exit: proc.exitCode, stderr: (await new Response(proc.stderr).text()).slice(0, 300), entries: entries() };
+}
+
+async function loadSmall(): Promise<void> {
   flush();
-  const restore = await inWindow("ipvsadm -R 1,000 x 10", async () => {
-    const t0 = now();
-    const proc = Bun.spawn(["/bin/sh", "-c", "ipvsadm -R < /tmp/rules"], { stdout: "pipe", stderr: "pipe" });
-    await proc.exited;
-    return { ms: now() - t0, exit: proc.exitCode, stderr: (await new Response(proc.stderr).text()).slice(0, 300), entries: entries() };
-  });
-  result("load-ipvsadm", restore);
+  result("load-ipvsadm", await ipvsadmRestore());
   flush();
 
   const poller = await servicePoller();
-  const keepalived = await inWindow("keepalived 1,000 x 10", async () => {
-    const t0 = now();
-    startKeepalived(keepalivedConf(SMALL));
-    const shown = await tableShows(SMALL, t0, false, poller, 300_000);
-    return { ...shown, entries: entries() };
-  });
-  result("load-keepalived", keepalived);
+  const t0 = now();
+  startKeepalived(keepalivedConf(SMALL));
+  const shown = await tableShows(SMALL, t0, false, poller, 300_000);
+  result("load-keepalived", { ...shown, entries: entries() });
   await stopKeepalived();
   poller.close();
 
-  const tandem = await inWindow("tandem 1,000 x 10", () => tandemLoad(SMALL, false));
+  const tandem = await tandemLoad(SMALL, false);
   result("load-tandem", tandem.numbers);
   await tandem.child.kill();
   flush();
-  if (pair) result("load-order", "ipvsadm, keepalived, tandem");
 }
 
 async function large(): Promise<void> {
   flush();
   // tandem: load 40,000, then the reload of 1 %.
-  const loaded = await inWindow("tandem 2,000 x 20", () => tandemLoad(LARGE, true));
+  const loaded = await tandemLoad(LARGE, true);
   const child = loaded.child;
   result("large-load-tandem", loaded.numbers);
   const t0 = now();
@@ -542,11 +546,9 @@ async function large(): Promise<void> {
 async function keepalivedLarge(): Promise<void> {
   flush();
   const poller = await servicePoller();
-  const loaded = await inWindow("keepalived 2,000 x 20", async () => {
-    const t0 = now();
-    startKeepalived(keepalivedConf(LARGE));
-    return tableShows(LARGE, t0, false, poller, 600_000);
-  });
+  const t00 = now();
+  startKeepalived(keepalivedConf(LARGE));
+  const loaded = await tableShows(LARGE, t00, false, poller, 600_000);
   await Bun.sleep(2_000);
   const checker = keepalivedPid("/tmp/ka-checkers.pid");
   const parent = keepalivedPid("/tmp/ka.pid");
@@ -573,7 +575,12 @@ async function keepalivedLarge(): Promise<void> {
   result("reload-keepalived", {
     reload,
     checkerSamePid: checker === checkerAfter,
-    traced: { back, writes: countWrites(trace), sendmsgs: trace.split("\n").filter((l) => l.includes("sendmsg(")).length, sample: trace.split("\n").slice(0, 2) },
+    traced: {
+      back,
+      writes: countWrites(trace),
+      sendmsgs: trace.split("\n").filter((l) => l.includes("sendmsg(")).length,
+      sample: trace.split("\n").slice(0, 2),
+    },
     checker: memoryKb(checkerAfter),
   });
   await stopKeepalived();
@@ -599,11 +606,22 @@ async function main(): Promise<void> {
     profileSummaries();
     return;
   }
+  // The three loads alone in the guest, in turn; then the pair, first alone, then through a
+  // load by tandem and (for comparison) one by ipvsadm -R.
+  await loadSmall();
   const pair = startPair();
+  const up = await until(now(), async () => sh("cat /tmp/a/tandem.log").includes("-> MASTER"), 120_000).catch(() => NaN);
   await Bun.sleep(5_000);
-  await inWindow("idle (pair alone)", () => Bun.sleep(5_000));
-  await loadSmall(true);
-  await inWindow("idle after", () => Bun.sleep(3_000));
+  result("pair-up", { ms: up });
+  await inWindow("the pair alone", () => Bun.sleep(10_000));
+  const withPair = await inWindow("tandem loading 1,000 x 10", () => tandemLoad(SMALL, false));
+  result("load-tandem-with-pair", withPair.numbers);
+  await withPair.child.kill();
+  flush();
+  await inWindow("the pair alone, after", () => Bun.sleep(5_000));
+  const restore = await inWindow("ipvsadm -R loading 1,000 x 10", () => ipvsadmRestore());
+  result("load-ipvsadm-with-pair", restore);
+  flush();
   await pair.stop();
   pairReport();
 

@@ -38,7 +38,8 @@ export function keepalivedConf(table: BenchTable, reloaded = false): string {
   const parts = ["global_defs {\n  router_id bench\n}\n"];
   for (let i = 0; i < table.services; i++) {
     parts.push(`virtual_server ${vipOf(i)} 80 {\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n`);
-    for (let j = 0; j < table.realServers; j++) parts.push(`  real_server ${realServerOf(table, i, j)} 80 {\n    weight ${weightOf(table, i, j, reloaded)}\n  }\n`);
+    for (let j = 0; j < table.realServers; j++)
+      parts.push(`  real_server ${realServerOf(table, i, j)} 80 {\n    weight ${weightOf(table, i, j, reloaded)}\n  }\n`);
     parts.push("}\n");
   }
   return parts.join("");

@@ -201,7 +201,12 @@ export function render(results: Map<string, unknown>): string {
       ]),
     ),
   );
-  out.push(`\nnotifies over the whole run: ${JSON.stringify(pair.notifies)}`);
+  const withPair = get("load-tandem-with-pair");
+  const restoreWithPair = get("load-ipvsadm-with-pair");
+  out.push(
+    `\nThe loads with the pair running: tandem ${ms(withPair.completeMs)} (the writes ${ms(withPair.applyMs)}), ipvsadm -R ${ms(restoreWithPair.ms)}. ` +
+      `The pair was up (A MASTER) ${ms(get("pair-up").ms)} after its start. Transitions over the whole run: ${((pair.transitions ?? []) as string[]).join(", ") || "none"}.`,
+  );
 
   const status = get("status-loop");
   out.push("\n## Memory and the status loop with 40,000 destinations\n");

@@ -281,7 +281,11 @@ export class DirectorService {
   /** keepalived's records and notifies from the quorum machine. */
   private onQuorumEffect(effect: DirectorEffect): void {
     if (effect.kind !== "record") return; // notify scripts run with the checkers' notify queue (next)
-    this.deps.logger.info(effect.message);
+    // keepalived logs a real server going in at a check's verdict, not each one it programs at
+    // start (init_service_rs): with thousands, those lines cost more than the writes. The
+    // history still records each.
+    if (effect.event === "real-server-up" && effect.cause === "start") this.deps.logger.debug(effect.message);
+    else this.deps.logger.info(effect.message);
     switch (effect.event) {
       case "quorum-gained":
       case "quorum-lost": {
