@@ -478,45 +478,49 @@ async function large(): Promise<void> {
   await Promise.race([stopped, Bun.sleep(10_000)]);
   await child.kill();
 
-  // The drift scan: the Director over the kernel port, as the process runs it; a pass is one dump and the compare.
+  // The drift scan: the Director over the kernel port as the process runs it, its scans back
+  // to back (every 50 ms after the last ends): a pass is the dump, the compare and, after a
+  // write, the dump read back. Each pass is timed from its first dump to its ownership record.
   const opened = await openDirectorKernel(clock);
   if (!opened.ok) throw new Error(opened.reason);
-  const dumps: number[] = [];
-  let passEnd = 0;
+  interface Pass {
+    startMs: number;
+    dumpMs: number[];
+    ops: number;
+    endMs?: number;
+  }
+  const passes: Pass[] = [];
   const kernel: IpvsKernelPort = {
     async dump() {
       const started = now();
+      if (!passes.at(-1) || passes.at(-1)!.endMs !== undefined) passes.push({ startMs: started, dumpMs: [], ops: 0 });
       const table = await opened.kernel.dump();
-      dumps.push(now() - started);
+      passes.at(-1)!.dumpMs.push(now() - started);
       return table;
     },
     apply: (ops: readonly IpvsOp[]) => opened.kernel.apply(ops),
   };
-  let lastOps = 0;
   const director = new Director({
     kernel,
-    ownership: { owned: () => new Set<string>(), replace: () => ((passEnd = now()), { ok: true as const }) },
+    ownership: { owned: () => new Set<string>(), replace: () => ((passes.at(-1)!.endMs = now()), { ok: true as const }) },
     clock,
     logger,
     report: (report) => {
-      if (report.kind === "applied") lastOps = report.ops.length;
+      if (report.kind === "applied") passes.at(-1)!.ops = report.ops.length;
     },
     drainTimeoutMs: 0,
-    driftScanMs: 0,
+    driftScanMs: 50,
   });
-  const plans = planDirector(config).virtualServers;
-  const scan = async (run: () => Promise<void>) => {
-    lastOps = 0;
-    dumps.length = 0;
-    const started = now();
-    await run();
-    return { passMs: passEnd - started, dumpMs: dumps[0]!, ops: lastOps, dumps: dumps.length };
-  };
-  const adopt = await scan(() => director.start(plans, { drained: [] }, NO_DRAINS));
-  const scans = [];
-  for (let k = 0; k < 2; k++) scans.push(await scan(() => director.setIntent({ drained: [] })));
+  const timed = (p: Pass) => ({ passMs: p.endMs! - p.startMs, dumpMs: p.dumpMs[0]!, ops: p.ops, dumps: p.dumpMs.length });
+  const ended = (n: number) => until(now(), async () => passes.filter((p) => p.endMs !== undefined).length >= n, 900_000);
+  await director.start(planDirector(config).virtualServers, { drained: [] }, NO_DRAINS);
+  await ended(3);
   sh(`ipvsadm -d -t ${vipOf(7)}:80 -r ${realServerOf(LARGE, 7, 3)}:80`);
-  const repair = await scan(() => director.setIntent({ drained: [] }));
+  await ended(5); // the scan under way may have dumped before the delete: the one after it repairs
+  await director.stop(false);
+  const adopt = timed(passes[0]!);
+  const scans = passes.slice(1, 3).map(timed);
+  const repair = timed(passes.slice(3).find((p) => p.ops > 0) ?? passes[4]!);
   // The compare alone, on the last dump.
   const snapshot = director.snapshot()!;
   const c0 = now();
