@@ -387,7 +387,8 @@ async function allWeights(table: BenchTable, reloaded: boolean, poller: Awaited<
 function countWrites(trace: string): Record<string, number> {
   const names: Record<number, string> = { 1: "NEW_SERVICE", 2: "SET_SERVICE", 3: "DEL_SERVICE", 5: "NEW_DEST", 6: "SET_DEST", 7: "DEL_DEST" };
   const counts: Record<string, number> = {};
-  for (const transfer of transfersOf(trace)) {
+  // strace -f starts each line with the pid; transfersOf reads lines as strace without -f writes them.
+  for (const transfer of transfersOf(trace.replace(/^\d+\s+/gm, "").replace(/^([|*])/gm, " $1"))) {
     if (transfer.direction !== ">") continue;
     for (const message of decodeMessages(new Uint8Array(transfer.bytes)).messages) {
       // GENL_ID_CTRL (0x10) is the family lookup; anything else here is IPVS.

@@ -159,10 +159,10 @@ export function render(results: Map<string, unknown>): string {
         ],
         [
           "keepalived 2.2.7 (SIGHUP)",
-          `${ms(kaReload.reload?.verifiedMs)} (last changed service: ${ms(kaReload.reload?.lastServiceMs)})`,
+          `${ms(kaReload.reload?.lastServiceMs)} (the last changed service; keepalived writes in the file's order. The whole table checked at ${ms(kaReload.reload?.verifiedMs)}: the check reads every service)`,
           `${Object.entries(kaWrites)
             .map(([k, v]) => `${v} ${k}`)
-            .join(", ")} (strace of a second reload of the same size)`,
+            .join(", ")} (${kaReload.traced?.sendmsgs} sendmsg calls under strace, a second reload of the same size)`,
         ],
       ],
     ),
@@ -207,7 +207,7 @@ export function render(results: Map<string, unknown>): string {
   const restoreWithPair = get("load-ipvsadm-with-pair");
   out.push(
     `\nThe loads with the pair running: tandem ${ms(withPair.completeMs)} (the writes ${ms(withPair.applyMs)}), ipvsadm -R ${ms(restoreWithPair.ms)}. ` +
-      `The pair was up (A MASTER) ${ms(get("pair-up").ms)} after its start. Transitions over the whole run: ${((pair.transitions ?? []) as string[]).join(", ") || "none"}.`,
+      `The pair was up (A MASTER) ${ms(get("pair-up").ms)} after its start; ${((pair.transitions ?? []) as string[]).length} transitions over the whole run (start and stop included).`,
   );
 
   const status = get("status-loop");
