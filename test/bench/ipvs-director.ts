@@ -108,7 +108,8 @@ echo o > /proc/sysrq-trigger
 
 // ---- The tables.
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The guest's JSON results, read loosely: a missing one prints as "-". */
+type Any = Record<string, any>;
 const ms = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? "-" : `${Math.round(value).toLocaleString("en-US")} ms`);
 const mb = (kb: number | undefined): string => (kb === undefined || !Number.isFinite(kb) ? "-" : `${(kb / 1024).toFixed(1)} MB`);
 
