@@ -2,7 +2,7 @@
 BUN := node_modules/.bin/bun
 SRC := $(shell find src -name '*.ts' -o -name '*.js')
 
-.PHONY: all build test test-unit test-netns test-ipvs test-browser test-image image image-tools bench demo demo-netns check-types check-format format deps clean
+.PHONY: all build test test-unit test-netns test-ipvs test-browser test-image image image-tools bench bench-ipvs demo demo-netns check-types check-format format deps clean
 
 all: build
 
@@ -72,6 +72,10 @@ format: deps
 
 bench: deps build
 	$(BUN) test/bench/run.ts
+
+# The IPVS director beside ipvsadm -R and keepalived in one qemu guest of the image (slow: TCG).
+bench-ipvs: deps
+	nice $(BUN) test/bench/ipvs-director.ts
 
 # The main job: two appliances under qemu from out/tandem.img, status pages on
 # 127.0.0.1:8081 and :8082 (root).

@@ -77,6 +77,8 @@ export interface DirectorSnapshot {
 
 export class Director {
   private resolved: ResolvedVirtualServer[] = [];
+  /** resolved by id: quorum records ask for one virtual server each, thousands at a start. */
+  private byId = new Map<string, ResolvedVirtualServer>();
   private health: HealthTable = {};
   private intent: DirectorIntent = NO_INTENT;
   private quorum: DirectorState = IDLE_DIRECTOR;
@@ -155,7 +157,7 @@ export class Director {
 
   /** The sum of live weights the quorum is judged on (keepalived's weigh_live_realservers). */
   liveWeight(virtualServer: string): number {
-    const vs = this.resolved.find((v) => v.id === virtualServer);
+    const vs = this.byId.get(virtualServer);
     const memory = this.quorum.virtualServers[virtualServer];
     return vs && memory ? liveWeightOf(vs, memory.realServers) : 0;
   }
@@ -163,6 +165,11 @@ export class Director {
   /** The plans in force after keepalived's corrections, for the status. */
   virtualServers(): readonly ResolvedVirtualServer[] {
     return this.resolved;
+  }
+
+  /** One of them by id. */
+  virtualServer(id: string): ResolvedVirtualServer | undefined {
+    return this.byId.get(id);
   }
 
   /** The drain state to keep across restarts (the operator-intent store). */
@@ -174,6 +181,7 @@ export class Director {
     const resolved = resolvePlans(plans);
     for (const note of resolved.notes) this.options.logger.warn(note);
     this.resolved = resolved.virtualServers;
+    this.byId = new Map(this.resolved.map((vs) => [vs.id, vs]));
   }
 
   private view() {

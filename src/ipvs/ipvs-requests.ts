@@ -118,8 +118,20 @@ export const isDumpRequest = (request: IpvsRequest): boolean => dumps.has(reques
 const isServiceSpec = (service: ServiceRef): service is ServiceSpec => "key" in service;
 const isDestinationSpec = (destination: DestinationAddress | DestinationSpec): destination is DestinationSpec => "forward" in destination;
 
+/**
+ * Each service's nest, encoded once: every destination request of a service repeats it, and a
+ * load of thousands of destinations spent half its encoding on the same bytes again. Keyed by
+ * the value (the table's values are never changed in place); the bytes are only ever copied.
+ */
+const serviceNests = new WeakMap<ServiceRef, Uint8Array>();
+
 function serviceNest(service: ServiceRef): Uint8Array {
-  return encodeNestedAttribute(IPVS_CMD_ATTR_SERVICE, isServiceSpec(service) ? encodeServiceAttributes(service) : encodeServiceKeyAttributes(service));
+  let nest = serviceNests.get(service);
+  if (!nest) {
+    nest = encodeNestedAttribute(IPVS_CMD_ATTR_SERVICE, isServiceSpec(service) ? encodeServiceAttributes(service) : encodeServiceKeyAttributes(service));
+    serviceNests.set(service, nest);
+  }
+  return nest;
 }
 
 function attributesOf(request: IpvsRequest): Uint8Array[] {

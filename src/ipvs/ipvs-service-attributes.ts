@@ -9,6 +9,8 @@ import {
   attributeU32,
   attributeBe16,
   encodeAttribute,
+  getU32,
+  putU32,
   readBe16,
   readString,
   readU16,
@@ -72,9 +74,8 @@ export function encodeServiceAttributes(service: ServiceSpec, flagBits = 0): Uin
   checkRange("persistence timeout", service.timeoutS, 0, 0xffffffff);
   checkRange(family === 4 ? "netmask" : "prefix length", service.netmask, 0, family === 4 ? 0xffffffff : 128);
   const flags = new Uint8Array(8);
-  const view = new DataView(flags.buffer);
-  view.setUint32(0, (serviceFlagsNumber(service.flags) | flagBits) >>> 0, true);
-  view.setUint32(4, 0xffffffff, true);
+  putU32(flags, 0, (serviceFlagsNumber(service.flags) | flagBits) >>> 0);
+  putU32(flags, 4, 0xffffffff);
   const attributes = [...encodeServiceKeyAttributes(service.key), attributeString(IPVS_SVC_ATTR_SCHED_NAME, service.scheduler)];
   if (service.persistenceEngine !== undefined) attributes.push(attributeString(IPVS_SVC_ATTR_PE_NAME, service.persistenceEngine));
   attributes.push(
@@ -122,15 +123,16 @@ export function decodeServiceSpec(attributes: Map<number, Uint8Array>): ServiceS
   if (!flagsData || flagsData.length < 8) return { rejected: `IPVS_SVC_ATTR_FLAGS needs 8 bytes (struct ip_vs_flags), got ${flagsData?.length ?? 0}` };
   if (timeoutS === undefined) return { rejected: "IPVS_SVC_ATTR_TIMEOUT is missing" };
   if (netmask === undefined) return { rejected: "IPVS_SVC_ATTR_NETMASK is missing" };
-  const view = new DataView(flagsData.buffer, flagsData.byteOffset, 8);
-  const spec: ServiceSpec = { key, scheduler, flags: serviceFlagsOf(view.getUint32(0, true) & view.getUint32(4, true)), timeoutS, netmask };
+  const spec: ServiceSpec = { key, scheduler, flags: serviceFlagsOf(getU32(flagsData, 0) & getU32(flagsData, 4)), timeoutS, netmask };
   const engine = readString(attributes.get(IPVS_SVC_ATTR_PE_NAME));
   if (engine !== undefined) spec.persistenceEngine = engine;
   return spec;
 }
 
+const textEncoder = new TextEncoder();
+
 function checkName(what: string, name: string, maxBytes: number): void {
-  if (new TextEncoder().encode(name).length > maxBytes) throw new RangeError(`${what} "${name}" is longer than ${maxBytes} bytes`);
+  if (textEncoder.encode(name).length > maxBytes) throw new RangeError(`${what} "${name}" is longer than ${maxBytes} bytes`);
 }
 
 export function checkRange(what: string, value: number, min: number, max: number): void {

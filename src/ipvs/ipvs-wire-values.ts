@@ -3,6 +3,7 @@
 // per-family netmask). Decoders return undefined for a number they do not know. Pure.
 import { ipAddressBytes, ipAddressFromBytes, type IpAddress, type IpFamily } from "../common/ip-address.ts";
 import { AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "../netlink/linux-constants.ts";
+import { getBe32, getU32, putBe32, putU32 } from "../netlink/netlink-codec.ts";
 import {
   IP_VS_CONN_F_BYPASS,
   IP_VS_CONN_F_DROUTE,
@@ -123,11 +124,11 @@ export function addressOf(family: IpFamily, data: Uint8Array | undefined): IpAdd
  */
 export function netmaskBytes(family: IpFamily, netmask: number): Uint8Array {
   const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, netmask >>> 0, family === 6);
+  (family === 6 ? putU32 : putBe32)(bytes, 0, netmask >>> 0);
   return bytes;
 }
 
 export function netmaskOf(family: IpFamily, data: Uint8Array | undefined): number | undefined {
   if (!data || data.length < 4) return undefined;
-  return new DataView(data.buffer, data.byteOffset, 4).getUint32(0, family === 6);
+  return family === 6 ? getU32(data, 0) : getBe32(data, 0);
 }

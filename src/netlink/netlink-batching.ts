@@ -38,10 +38,15 @@ export interface BatchChunk {
 /** Request `index` of a batch goes out under this sequence number (wrapping as nlmsg_seq does). */
 export const seqOf = (firstSeq: number, index: number): number => (firstSeq + index) >>> 0;
 
-/** A bound on the time one chunk's encoding takes: the caller's event loop waits meanwhile. */
+/**
+ * A bound on the time one chunk takes the caller's event loop: its encoding, and the kernel's
+ * handling of it (sendmsg returns once the kernel has done every request of the datagram).
+ */
 export interface EncodeBudget {
   nowMs(): number;
   maxMs: number;
+  /** What the kernel is expected to take per request (read at each chunk's start; the sender learns it). */
+  kernelMsPerMessage?: () => number;
 }
 
 /**
@@ -65,7 +70,9 @@ export function* batchChunks(
     const parts: Uint8Array[] = [];
     let bytes = 0;
     const deadlineMs = budget ? budget.nowMs() + budget.maxMs : Infinity;
-    while (index < count && parts.length < limits.maxMessages && !(parts.length > 0 && budget && budget.nowMs() >= deadlineMs)) {
+    const kernelMs = budget?.kernelMsPerMessage?.() ?? 0;
+    const spent = (): boolean => budget !== undefined && budget.nowMs() + parts.length * kernelMs >= deadlineMs;
+    while (index < count && parts.length < limits.maxMessages && !(parts.length > 0 && spent())) {
       const message = carried ?? encode(index, seqOf(firstSeq, index));
       carried = undefined;
       if (parts.length > 0 && bytes + message.length > limits.maxBytes) {

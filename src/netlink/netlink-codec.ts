@@ -75,9 +75,49 @@ export interface NetlinkAttribute {
   data: Uint8Array;
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+// Fixed-width integers are read and written byte by byte: a DataView per value (and reading
+// `.buffer`, which makes the engine give a small typed array its own ArrayBuffer) cost more
+// than the rest of an IPVS request's encoding together, and the director encodes and
+// decodes tens of thousands of messages in a pass.
+
+/** Little-endian u16 at `offset`. */
+export function putU16(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
 }
+
+/** Little-endian u32 at `offset`. */
+export function putU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = (value >>> 24) & 0xff;
+}
+
+/** Big-endian (network order) u16 at `offset`. */
+export function putBe16(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = (value >>> 8) & 0xff;
+  bytes[offset + 1] = value & 0xff;
+}
+
+/** Big-endian (network order) u32 at `offset`. */
+export function putBe32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = (value >>> 24) & 0xff;
+  bytes[offset + 1] = (value >>> 16) & 0xff;
+  bytes[offset + 2] = (value >>> 8) & 0xff;
+  bytes[offset + 3] = value & 0xff;
+}
+
+export const getU16 = (bytes: Uint8Array, offset: number): number => bytes[offset]! | (bytes[offset + 1]! << 8);
+export const getU32 = (bytes: Uint8Array, offset: number): number =>
+  (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+export const getBe16 = (bytes: Uint8Array, offset: number): number => (bytes[offset]! << 8) | bytes[offset + 1]!;
+export const getBe32 = (bytes: Uint8Array, offset: number): number =>
+  ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+export const getI32 = (bytes: Uint8Array, offset: number): number => getU32(bytes, offset) | 0;
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
@@ -93,24 +133,23 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 export function encodeMessage(header: { type: number; flags: number; seq: number; pid?: number }, payload: Uint8Array): Uint8Array {
   const length = NLMSG_HDRLEN + payload.length;
   const bytes = new Uint8Array(nlmsgAlign(length));
-  const view = viewOf(bytes);
-  view.setUint32(0, length, true);
-  view.setUint16(4, header.type, true);
-  view.setUint16(6, header.flags, true);
-  view.setUint32(8, header.seq >>> 0, true);
-  view.setUint32(12, (header.pid ?? 0) >>> 0, true);
+  putU32(bytes, 0, length);
+  putU16(bytes, 4, header.type);
+  putU16(bytes, 6, header.flags);
+  putU32(bytes, 8, header.seq >>> 0);
+  putU32(bytes, 12, (header.pid ?? 0) >>> 0);
   bytes.set(payload, NLMSG_HDRLEN);
   return bytes;
 }
 
 export function decodeHeader(bytes: Uint8Array, offset = 0): NetlinkHeader {
-  const view = viewOf(bytes);
+  if (offset < 0 || offset + NLMSG_HDRLEN > bytes.length) throw new RangeError(`a netlink header at offset ${offset} needs 16 bytes of ${bytes.length}`);
   return {
-    length: view.getUint32(offset, true),
-    type: view.getUint16(offset + 4, true),
-    flags: view.getUint16(offset + 6, true),
-    seq: view.getUint32(offset + 8, true),
-    pid: view.getUint32(offset + 12, true),
+    length: getU32(bytes, offset),
+    type: getU16(bytes, offset + 4),
+    flags: getU16(bytes, offset + 6),
+    seq: getU32(bytes, offset + 8),
+    pid: getU32(bytes, offset + 12),
   };
 }
 
@@ -143,12 +182,17 @@ export function decodeMessages(buffer: Uint8Array): DecodedMessages {
 }
 
 export function encodeAttribute(type: number, data: Uint8Array): Uint8Array {
-  const length = NLA_HDRLEN + data.length;
-  const bytes = new Uint8Array(nlaAlign(length));
-  const view = viewOf(bytes);
-  view.setUint16(0, length, true);
-  view.setUint16(2, type, true);
+  const bytes = attributeOfLength(type, data.length);
   bytes.set(data, NLA_HDRLEN);
+  return bytes;
+}
+
+/** An attribute's bytes with its header written and `dataLength` zero bytes of data after it. */
+function attributeOfLength(type: number, dataLength: number): Uint8Array {
+  const length = NLA_HDRLEN + dataLength;
+  const bytes = new Uint8Array(nlaAlign(length));
+  putU16(bytes, 0, length);
+  putU16(bytes, 2, type);
   return bytes;
 }
 
@@ -161,65 +205,68 @@ export function encodeNestedAttribute(type: number, children: readonly Uint8Arra
 }
 
 export function attributeU8(type: number, value: number): Uint8Array {
-  return encodeAttribute(type, new Uint8Array([value & 0xff]));
+  const bytes = attributeOfLength(type, 1);
+  bytes[NLA_HDRLEN] = value & 0xff;
+  return bytes;
 }
 
 export function attributeU16(type: number, value: number): Uint8Array {
-  const data = new Uint8Array(2);
-  viewOf(data).setUint16(0, value, true);
-  return encodeAttribute(type, data);
+  const bytes = attributeOfLength(type, 2);
+  putU16(bytes, NLA_HDRLEN, value);
+  return bytes;
 }
 
 /** A 16-bit value in network byte order (ports: the kernel's nla_get_be16). */
 export function attributeBe16(type: number, value: number): Uint8Array {
-  const data = new Uint8Array(2);
-  viewOf(data).setUint16(0, value, false);
-  return encodeAttribute(type, data);
+  const bytes = attributeOfLength(type, 2);
+  putBe16(bytes, NLA_HDRLEN, value);
+  return bytes;
 }
 
 /** A 32-bit value in network byte order (IPv4 netmasks the kernel keeps as __be32). */
 export function attributeBe32(type: number, value: number): Uint8Array {
-  const data = new Uint8Array(4);
-  viewOf(data).setUint32(0, value >>> 0, false);
-  return encodeAttribute(type, data);
+  const bytes = attributeOfLength(type, 4);
+  putBe32(bytes, NLA_HDRLEN, value >>> 0);
+  return bytes;
 }
 
 export function attributeU32(type: number, value: number): Uint8Array {
-  const data = new Uint8Array(4);
-  viewOf(data).setUint32(0, value >>> 0, true);
-  return encodeAttribute(type, data);
+  const bytes = attributeOfLength(type, 4);
+  putU32(bytes, NLA_HDRLEN, value >>> 0);
+  return bytes;
 }
 
 /** NLA_U64; exact up to 2^53, which counters reach only after petabytes. */
 export function attributeU64(type: number, value: number): Uint8Array {
-  const data = new Uint8Array(8);
-  viewOf(data).setBigUint64(0, BigInt(Math.max(0, Math.trunc(value))), true);
-  return encodeAttribute(type, data);
+  const bytes = attributeOfLength(type, 8);
+  const whole = Math.max(0, Math.trunc(value));
+  putU32(bytes, NLA_HDRLEN, whole % 2 ** 32);
+  putU32(bytes, NLA_HDRLEN + 4, Math.floor(whole / 2 ** 32));
+  return bytes;
 }
 
 /** An IPv4 address (network byte order, as IFA_LOCAL and friends carry it). */
 export function attributeIpv4(type: number, address: number): Uint8Array {
-  const data = new Uint8Array(4);
-  viewOf(data).setUint32(0, address >>> 0, false);
-  return encodeAttribute(type, data);
+  const bytes = attributeOfLength(type, 4);
+  putBe32(bytes, NLA_HDRLEN, address >>> 0);
+  return bytes;
 }
 
 /** A NUL-terminated string attribute (NLA_NUL_STRING / NLA_STRING both accept this). */
 export function attributeString(type: number, value: string): Uint8Array {
-  const text = new TextEncoder().encode(value);
-  const data = new Uint8Array(text.length + 1);
-  data.set(text);
-  return encodeAttribute(type, data);
+  const text = textEncoder.encode(value);
+  const bytes = attributeOfLength(type, text.length + 1);
+  bytes.set(text, NLA_HDRLEN);
+  return bytes;
 }
 
 /** Attributes in a run of TLVs; stops quietly at the first malformed one. Never throws. */
 export function decodeAttributes(bytes: Uint8Array): NetlinkAttribute[] {
   const attributes: NetlinkAttribute[] = [];
-  const view = viewOf(bytes);
   let offset = 0;
   while (offset + NLA_HDRLEN <= bytes.length) {
-    const length = view.getUint16(offset, true);
-    const rawType = view.getUint16(offset + 2, true);
+    const length = getU16(bytes, offset);
+    const rawType = getU16(bytes, offset + 2);
     if (length < NLA_HDRLEN || offset + length > bytes.length) break;
     attributes.push({
       type: rawType & NLA_TYPE_MASK,
@@ -239,9 +286,22 @@ export function attributeMap(attributes: readonly NetlinkAttribute[]): Map<numbe
   return map;
 }
 
-/** The attributes inside a nest, by type (see attributeMap). */
+/**
+ * The attributes inside a nest, by type (see attributeMap), read in one walk: a dump of tens of
+ * thousands of destinations reads a few hundred thousand attributes, and an object for each on
+ * the way to the map cost as much as the rest of the decoding.
+ */
 export function nestedAttributeMap(data: Uint8Array): Map<number, Uint8Array> {
-  return attributeMap(decodeAttributes(data));
+  const map = new Map<number, Uint8Array>();
+  let offset = 0;
+  while (offset + NLA_HDRLEN <= data.length) {
+    const length = getU16(data, offset);
+    if (length < NLA_HDRLEN || offset + length > data.length) break;
+    const type = getU16(data, offset + 2) & NLA_TYPE_MASK;
+    if (!map.has(type)) map.set(type, data.subarray(offset + NLA_HDRLEN, offset + length));
+    offset += nlaAlign(length);
+  }
+  return map;
 }
 
 export function readU8(data: Uint8Array | undefined): number | undefined {
@@ -249,20 +309,20 @@ export function readU8(data: Uint8Array | undefined): number | undefined {
 }
 
 export function readU16(data: Uint8Array | undefined): number | undefined {
-  return data && data.length >= 2 ? viewOf(data).getUint16(0, true) : undefined;
+  return data && data.length >= 2 ? getU16(data, 0) : undefined;
 }
 
 export function readBe16(data: Uint8Array | undefined): number | undefined {
-  return data && data.length >= 2 ? viewOf(data).getUint16(0, false) : undefined;
+  return data && data.length >= 2 ? getBe16(data, 0) : undefined;
 }
 
 export function readBe32(data: Uint8Array | undefined): number | undefined {
-  return data && data.length >= 4 ? viewOf(data).getUint32(0, false) : undefined;
+  return data && data.length >= 4 ? getBe32(data, 0) : undefined;
 }
 
 /** NLA_U64 as a number: exact below 2^53 (see attributeU64). */
 export function readU64(data: Uint8Array | undefined): number | undefined {
-  return data && data.length >= 8 ? Number(viewOf(data).getBigUint64(0, true)) : undefined;
+  return data && data.length >= 8 ? getU32(data, 4) * 2 ** 32 + getU32(data, 0) : undefined;
 }
 
 /** A u32 or a u64, by the attribute's length: counters the kernel sends in either width. */
@@ -271,18 +331,18 @@ export function readUnsigned(data: Uint8Array | undefined): number | undefined {
 }
 
 export function readU32(data: Uint8Array | undefined): number | undefined {
-  return data && data.length >= 4 ? viewOf(data).getUint32(0, true) : undefined;
+  return data && data.length >= 4 ? getU32(data, 0) : undefined;
 }
 
 export function readIpv4(data: Uint8Array | undefined): number | undefined {
-  return data && data.length >= 4 ? viewOf(data).getUint32(0, false) : undefined;
+  return data && data.length >= 4 ? getBe32(data, 0) : undefined;
 }
 
 /** A string attribute without its NUL terminator (and anything after it). */
 export function readString(data: Uint8Array | undefined): string | undefined {
   if (!data) return undefined;
   const nul = data.indexOf(0);
-  return new TextDecoder().decode(nul >= 0 ? data.subarray(0, nul) : data);
+  return textDecoder.decode(nul >= 0 ? data.subarray(0, nul) : data);
 }
 
 /** struct nlmsgerr plus extended-ack attributes: what the kernel said about a request. */
@@ -304,7 +364,7 @@ export interface NetlinkAck {
 export function decodeAck(message: NetlinkMessage): NetlinkAck | undefined {
   const { payload, header } = message;
   if (payload.length < 4) return undefined;
-  const error = viewOf(payload).getInt32(0, true);
+  const error = getI32(payload, 0);
   const ack: NetlinkAck = { errno: error === 0 ? 0 : -error }; // not -0
   if (payload.length < 4 + NLMSG_HDRLEN) return ack;
   ack.request = decodeHeader(payload, 4);
@@ -322,6 +382,6 @@ export function decodeAck(message: NetlinkMessage): NetlinkAck | undefined {
 
 /** The int in an NLMSG_DONE payload: a negative errno if the dump failed part-way. */
 export function decodeDoneErrno(message: NetlinkMessage): number {
-  const error = message.payload.length >= 4 ? viewOf(message.payload).getInt32(0, true) : 0;
+  const error = message.payload.length >= 4 ? getI32(message.payload, 0) : 0;
   return error === 0 ? 0 : -error;
 }

@@ -72,9 +72,10 @@ async function director(text: string, keepIpvsOnStop = false) {
     },
   );
   await service.start();
-  const writes = () => sent.reduce((total, m) => total + (m.type === "event" && m.event.kind === "ipvs.apply" ? m.event.data.writes : 0), 0);
+  const writes = () =>
+    sent.flatMap((m) => (m.type === "events" ? m.events : [])).reduce((total, e) => total + (e.kind === "ipvs.apply" ? e.data.writes : 0), 0);
   const status = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : [])).at(-1);
-  const events = (kind: string) => sent.flatMap((m) => (m.type === "event" && m.event.kind === kind ? [m.event] : []));
+  const events = (kind: string) => sent.flatMap((m) => (m.type === "events" ? m.events.filter((e) => e.kind === kind) : []));
   return { service, sent, writes, status, events, close: () => owned.ownership.close() };
 }
 

@@ -7,7 +7,7 @@
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { Config } from "../../config/index.ts";
-import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
+import { Director, describeOp, type DirectorReport, type DirectorSnapshot, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
 import type { DirectorEffect, DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
@@ -64,8 +64,38 @@ type StartMessage = Extract<ToDirector, { type: "start" }>;
 export const KERNEL_RETRY_MS = 30_000;
 /** A pass at least this often repairs what others changed in the table. */
 export const DRIFT_SCAN_MS = 10_000;
-/** The status goes to the supervisor at least this often. */
+/**
+ * Events recorded together (a pass starting thousands of real servers records one each) go
+ * to the supervisor in messages of at most this many: one IPC message per event cost more
+ * than programming the table.
+ */
+export const EVENTS_PER_MESSAGE = 500;
+
+/** The director reports this often: its status when that may have changed, else that it is alive. */
 export const STATUS_REFRESH_MS = 1_000;
+
+/** What the status is built from; the same inputs give the same status. */
+interface StatusInputs {
+  available: boolean;
+  reason: string | undefined;
+  resolved: readonly ResolvedVirtualServer[];
+  snapshot: DirectorSnapshot | undefined;
+  lastApply: ApplyRecord | undefined;
+  driftRepairs: number;
+  preflight: PreflightResult | undefined;
+  totals: IpvsTotals | undefined;
+}
+
+const sameInputs = (a: StatusInputs, b: StatusInputs | undefined): boolean =>
+  b !== undefined &&
+  a.available === b.available &&
+  a.reason === b.reason &&
+  a.resolved === b.resolved &&
+  a.snapshot === b.snapshot &&
+  a.lastApply === b.lastApply &&
+  a.driftRepairs === b.driftRepairs &&
+  a.preflight === b.preflight &&
+  a.totals === b.totals;
 /** At stop, the notifies the stop asked for (one second each) may finish within this, never longer. */
 export const NOTIFY_DRAIN_MS = 2_000;
 
@@ -82,13 +112,17 @@ export class DirectorService {
   private statusTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private stopping = false;
-  private planned: { config: Config; plan: DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } } | undefined;
+  private planned: { config: Config; plan: DirectorPlan; resolved?: readonly ResolvedVirtualServer[] } | undefined;
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
   private preflight: PreflightResult | undefined;
   private totals: IpvsTotals | undefined;
   private readonly notifier: DirectorNotifier;
   private readonly fifo: NotifyFifo;
+  /** The inputs of the status last sent. */
+  private statusSent: StatusInputs | undefined;
+  /** Recorded and not yet sent: they go at the end of the current turn, or before any other message. */
+  private pendingEvents: NewEvent[] = [];
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -104,7 +138,7 @@ export class DirectorService {
       ...deps.scripts,
       clock: deps.clock,
       logger: deps.logger.child("notify"),
-      record: (event) => this.deps.send({ type: "event", event }),
+      record: (event) => this.queueEvent(event),
     });
     this.fifo = new NotifyFifo({ logger: deps.logger, runner: deps.scripts.runner });
   }
@@ -112,7 +146,7 @@ export class DirectorService {
   async start(): Promise<void> {
     this.followScripts();
     await this.connect();
-    this.deps.send({ type: "started" });
+    this.send({ type: "started" });
     this.sendStatus();
   }
 
@@ -129,7 +163,7 @@ export class DirectorService {
           .then(() => this.runPreflight())
           .then(() => this.followSyncDaemons())
           .then(() => {
-            this.deps.send({ type: "applied" });
+            this.send({ type: "applied" });
             this.sendStatus();
           });
         return;
@@ -167,7 +201,7 @@ export class DirectorService {
       await this.setting("lvs_flush_on_stop", () => (this.kernel as Extract<KernelOpen, { ok: true }>).settings.flush());
     }
     if (this.kernel?.ok) this.kernel.close();
-    this.deps.send({ type: "stopped" });
+    this.send({ type: "stopped" });
   }
 
   /**
@@ -175,7 +209,7 @@ export class DirectorService {
    * first: keepalived "does not know if it will be the same after a reload").
    */
   private followScripts(reload = false): void {
-    this.notifier.configure(this.config, this.plan().resolved);
+    this.notifier.configure(this.config, this.resolvedPlans());
     if (reload) this.fifo.close();
     const { lvsNotifyFifo: path, lvsNotifyFifoScript: text } = this.config.globalDefs;
     if (path === undefined) return;
@@ -229,7 +263,7 @@ export class DirectorService {
       info: () => kernel.settings.info(),
       record: (summary: string, data: IpvsEventDataByKind["ipvs.sysctl"]) => this.record("ipvs.sysctl", summary, data),
     };
-    const input = { resolved: this.plan().resolved, setSysctls: this.plan().globals.setSysctls, atMs: clock.wallMs() };
+    const input = { resolved: this.resolvedPlans(), setSysctls: this.plan().globals.setSysctls, atMs: clock.wallMs() };
     this.preflight = await preflightPass(deps, this.preflight ? { ...input, previous: this.preflight } : input);
   }
 
@@ -238,7 +272,8 @@ export class DirectorService {
     if (!this.kernel?.ok) return;
     void this.deps.host.ipvsStats().then((text) => {
       const totals = text === undefined ? undefined : parseIpVsStats(text);
-      if (totals) this.totals = totals;
+      // A new object only when a counter moved: the status is rebuilt only for new inputs.
+      if (totals && JSON.stringify(totals) !== JSON.stringify(this.totals)) this.totals = totals;
     });
   }
 
@@ -318,9 +353,13 @@ export class DirectorService {
       this.notifier.notify(effect);
       return this.fifo.write(effect.fifoLine);
     }
-    this.deps.logger.info(effect.message);
+    // keepalived logs a real server going in at a check's verdict, not each one it programs at
+    // start (init_service_rs): with thousands, those lines cost more than the writes. The
+    // history still records each.
+    if (effect.event === "real-server-up" && effect.cause === "start") this.deps.logger.debug(effect.message);
+    else this.deps.logger.info(effect.message);
     const record = quorumRecord(effect, () => {
-      const vs = this.director?.virtualServers().find((v) => v.id === effect.virtualServer);
+      const vs = this.director?.virtualServer(effect.virtualServer);
       return { liveWeight: this.director?.liveWeight(effect.virtualServer) ?? 0, quorum: vs?.quorum ?? 0, hysteresis: vs?.hysteresis ?? 0 };
     });
     if (record) this.emit(record);
@@ -330,7 +369,7 @@ export class DirectorService {
     const state = this.director?.drainState();
     if (state && JSON.stringify(state) !== JSON.stringify(this.drainState)) {
       this.drainState = state;
-      this.deps.send({ type: "drain-state", state });
+      this.send({ type: "drain-state", state });
     }
   }
 
@@ -339,37 +378,81 @@ export class DirectorService {
   }
 
   private emit(record: IpvsRecord): void {
-    const event = { ...record, atMs: this.deps.clock.wallMs() } as NewEvent;
-    this.deps.send({ type: "event", event });
+    this.queueEvent({ ...record, atMs: this.deps.clock.wallMs() } as NewEvent);
+  }
+
+  private queueEvent(event: NewEvent): void {
+    this.pendingEvents.push(event);
+    if (this.pendingEvents.length === 1) queueMicrotask(() => this.flushEvents());
+  }
+
+  private flushEvents(): void {
+    const events = this.pendingEvents;
+    if (events.length === 0) return;
+    this.pendingEvents = [];
+    for (let start = 0; start < events.length; start += EVENTS_PER_MESSAGE) {
+      this.deps.send({ type: "events", events: events.slice(start, start + EVENTS_PER_MESSAGE) });
+    }
+  }
+
+  /** Every other message goes after the events recorded before it. */
+  private send(message: Exclude<FromDirector, { type: "events" }>): void {
+    this.flushEvents();
+    this.deps.send(message);
   }
 
   /** The configuration in force as the director plans it, worked out once per configuration. */
-  private plan(): DirectorPlan & { resolved: readonly ResolvedVirtualServer[] } {
-    if (this.planned?.config !== this.config) {
-      const plan = this.deps.plan(this.config);
-      this.planned = { config: this.config, plan: { ...plan, resolved: resolvePlans(plan.virtualServers).virtualServers } };
-    }
+  private plan(): DirectorPlan {
+    if (this.planned?.config !== this.config) this.planned = { config: this.config, plan: this.deps.plan(this.config) };
     return this.planned.plan;
   }
 
+  /**
+   * The plans after keepalived's corrections: the running Director's, else worked out here once
+   * per configuration (thousands of virtual servers take a while).
+   */
+  private resolvedPlans(): readonly ResolvedVirtualServer[] {
+    const plan = this.plan();
+    return this.director?.virtualServers() ?? (this.planned!.resolved ??= resolvePlans(plan.virtualServers).virtualServers);
+  }
+
+  /**
+   * The status, built and sent only when its inputs changed: with tens of thousands of
+   * destinations it is megabytes, which the supervisor and the observer each decode again.
+   * Between passes little in it changes, so most seconds carry only the heartbeat.
+   */
   private sendStatus(): void {
     this.statusTimer?.cancel();
     if (this.stopping) return;
     const { clock } = this.deps;
-    const snapshot = this.director?.snapshot();
-    const status = ipvsStatus({
+    const inputs: StatusInputs = {
       available: this.kernel?.ok === true,
-      ...(this.kernel && !this.kernel.ok ? { reason: this.kernel.reason } : {}),
+      reason: this.kernel && !this.kernel.ok ? this.kernel.reason : undefined,
       // Without a kernel to program, the status still shows what the configuration asks for.
-      resolved: this.director?.virtualServers() ?? this.plan().resolved,
-      snapshot,
-      ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
-      ...(this.lastApply ? { lastApply: this.lastApply } : {}),
+      resolved: this.resolvedPlans(),
+      snapshot: this.director?.snapshot(),
+      lastApply: this.lastApply,
       driftRepairs: this.driftRepairs,
-      ...(this.preflight ? { preflight: this.preflight } : {}),
-      ...(this.totals ? { totals: this.totals } : {}),
-    });
-    this.deps.send({ type: "status", status });
+      preflight: this.preflight,
+      totals: this.totals,
+    };
+    if (sameInputs(inputs, this.statusSent)) this.send({ type: "alive" });
+    else {
+      const { snapshot, reason, lastApply, preflight, totals } = inputs;
+      const status = ipvsStatus({
+        available: inputs.available,
+        ...(reason === undefined ? {} : { reason }),
+        resolved: inputs.resolved,
+        snapshot,
+        ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
+        ...(lastApply ? { lastApply } : {}),
+        driftRepairs: inputs.driftRepairs,
+        ...(preflight ? { preflight } : {}),
+        ...(totals ? { totals } : {}),
+      });
+      this.send({ type: "status", status });
+      this.statusSent = inputs;
+    }
     this.refreshTotals();
     this.statusTimer = clock.at(clock.nowMs() + STATUS_REFRESH_MS, () => this.sendStatus());
   }

@@ -33,6 +33,14 @@ export interface IpvsStatusInput {
 export function ipvsStatus(input: IpvsStatusInput): IpvsView {
   const { snapshot } = input;
   const observed = new Map((snapshot?.observed.services ?? []).map((s) => [serviceKeyText(s.key), s]));
+  // Each service's destinations by address, built once: a scan per real server is quadratic in a
+  // service's size, and the status covers every destination (tens of thousands).
+  const byAddress = new Map<string, Map<string, ObservedDestination>>();
+  const destinationsOf = (key: string): Map<string, ObservedDestination> => {
+    let index = byAddress.get(key);
+    if (!index) byAddress.set(key, (index = new Map((observed.get(key)?.destinations ?? []).map((d) => [destinationText(d), d]))));
+    return index;
+  };
   const configured = new Set(input.resolved.flatMap((vs) => vs.services.map((s) => serviceKeyText(s.key))));
   const views = new Map((snapshot?.desired.realServers ?? []).map((v) => [`${v.virtualServer}|${v.realServer}`, v]));
   const quorum = new Map((snapshot?.desired.virtualServers ?? []).map((v) => [v.virtualServer, v]));
@@ -40,8 +48,11 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
 
   const virtualServers = input.resolved.map((vs): VirtualServerIpvsView => {
     const first = vs.services[0];
-    const inKernel = (server: DestinationAddress): ObservedDestination[] =>
-      vs.services.flatMap((s) => observed.get(serviceKeyText(s.key))?.destinations.filter((d) => destinationText(d) === destinationText(server)) ?? []);
+    const keys = vs.services.map((s) => serviceKeyText(s.key));
+    const inKernel = (server: DestinationAddress): ObservedDestination[] => {
+      const text = destinationText(server);
+      return keys.flatMap((key) => destinationsOf(key).get(text) ?? []);
+    };
     const realServers = vs.realServers.map((rs): RealServerIpvsView => {
       const view = views.get(`${vs.id}|${rs.id}`);
       const kernel = inKernel(rs);

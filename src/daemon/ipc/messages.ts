@@ -69,8 +69,12 @@ export type ToDirector =
 export type FromDirector =
   | { type: "started" }
   | { type: "applied" }
-  | { type: "event"; event: NewEvent }
+  /** In order; a pass that programs thousands of real servers records as many, sent in few messages. */
+  | { type: "events"; events: NewEvent[] }
+  /** The view, when something in it may have changed (a pass, a reload, the kernel found or lost). */
   | { type: "status"; status: IpvsView }
+  /** Every second the view has not changed: the director is alive (the supervisor's watch). */
+  | { type: "alive" }
   /** The drains in progress changed: the supervisor keeps them with the intent. */
   | { type: "drain-state"; state: DrainState }
   | { type: "stopped" };

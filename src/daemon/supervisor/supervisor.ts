@@ -54,7 +54,7 @@ const OBSERVER_MEMORY_BYTES = 512 * 1024 * 1024;
 /** A graceful engine stop: priority-0 adverts, VIPs removed, notify_stop scripts (2 s at most). */
 const ENGINE_STOP_MS = 10_000;
 const OBSERVER_STOP_MS = 3_000;
-/** The director says how the table stands every second. */
+/** The director says how the table stands, or that it is alive, every second. */
 const DIRECTOR_SILENCE_MS = 10_000;
 /** A director stop removes tandem's services: one batch, but a large table takes a while. */
 const DIRECTOR_STOP_MS = 10_000;
@@ -333,8 +333,8 @@ export class Supervisor {
 
   private fromDirector(message: FromDirector): void {
     switch (message.type) {
-      case "event":
-        this.record(message.event);
+      case "events":
+        for (const event of message.events) this.record(event);
         return;
       case "status":
         this.ipvs = message.status;
@@ -345,6 +345,7 @@ export class Supervisor {
         if (!saved.persisted) this.deps.logger.error(`the drains in progress were not saved: ${saved.error}`);
         return;
       }
+      case "alive":
       case "started":
       case "applied":
       case "stopped":

@@ -69,6 +69,15 @@ describe("batchChunks", () => {
     expect(chunks.map((c) => indexesIn(c.bytes))).toEqual([[0, 1, 2], [3], [4], [5, 6]]);
   });
 
+  test("the kernel's time per request counts against the budget too, as the sender learns it between chunks", () => {
+    // Encoding is free here; the kernel is said to take 1 ms a request, then 2 ms: chunks of 5, then of 3 (5 ms each with the kernel's share).
+    let kernelMs = 1;
+    const chunks = batchChunks(11, request(20), 0, { maxBytes: 1 << 20, maxMessages: 100 }, { nowMs: () => 0, maxMs: 5, kernelMsPerMessage: () => kernelMs });
+    const first = chunks.next().value!;
+    kernelMs = 2;
+    expect([first, ...chunks].map((c) => c.seqs.length)).toEqual([5, 3, 3]);
+  });
+
   test("an empty batch has no chunks; limits must be positive", () => {
     expect([...batchChunks(0, request(20), 0, { maxBytes: 100, maxMessages: 10 })]).toEqual([]);
     expect(() => [...batchChunks(1, request(20), 0, { maxBytes: 0, maxMessages: 10 })]).toThrow(RangeError);

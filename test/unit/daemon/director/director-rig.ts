@@ -131,6 +131,6 @@ export function rig(options: RigOptions = {}) {
     },
   );
   const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
-  const events = () => sent.flatMap((m) => (m.type === "event" ? [m.event] : []));
+  const events = () => sent.flatMap((m) => (m.type === "events" ? m.events : []));
   return { clock, kernel, sent, service, statuses, events, settings, programs, logger };
 }

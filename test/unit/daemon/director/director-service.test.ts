@@ -4,7 +4,7 @@
 // back to the supervisor; a stop removes tandem's services, or with -I leaves them serving.
 // The preflight reads (and with ipvs_set_sysctls sets) the sysctls on a fake host.
 import { describe, expect, test } from "bun:test";
-import { KERNEL_RETRY_MS, STATUS_REFRESH_MS } from "../../../../src/daemon/director/director-service.ts";
+import { DRIFT_SCAN_MS, KERNEL_RETRY_MS, STATUS_REFRESH_MS } from "../../../../src/daemon/director/director-service.ts";
 import { NO_FLAGS } from "../../../../src/ipvs/types.ts";
 import { ip, realServer, virtualServer } from "../../ipvs/support/plans.ts";
 import { CONFIG, DEFAULT_SYSCTLS, fakeHost, PLANS, rig, settle, weights } from "./director-rig.ts";
@@ -27,6 +27,31 @@ describe("DirectorService", () => {
     ]);
     expect(status.lastApply?.writes).toBe(3);
     expect(events().map((e) => e.kind as string)).toContain("ipvs.apply");
+    // Recorded together, sent together: the real servers' records of one pass in one message, all before "started".
+    const perMessage = sent.flatMap((m) => (m.type === "events" ? [m.events.map((e) => e.kind as string)] : []));
+    expect(perMessage.some((kinds) => kinds.filter((k) => k === "ipvs.real-server").length === 2)).toBe(true);
+    expect(sent.findLastIndex((m) => m.type === "events")).toBeLessThan(sent.findIndex((m) => m.type === "started"));
+  });
+
+  test("the status is sent when a pass or a reload may have changed it; the other seconds carry only a heartbeat", async () => {
+    const { service, clock, sent, statuses } = rig();
+    await service.start();
+    const afterStart = statuses().length;
+    const heartbeats = () => sent.filter((m) => m.type === "alive").length;
+    // Five quiet seconds: nothing was read or written, so the same status is not built and sent again.
+    for (let second = 1; second <= 5; second++) {
+      clock.advance(STATUS_REFRESH_MS);
+      await settle();
+    }
+    expect(statuses()).toHaveLength(afterStart);
+    expect(heartbeats()).toBe(5);
+    // The drift scan reads the kernel again (its counters): the next second sends that view.
+    clock.advance(DRIFT_SCAN_MS - 5 * STATUS_REFRESH_MS);
+    await settle();
+    clock.advance(STATUS_REFRESH_MS);
+    await settle();
+    expect(statuses().length).toBeGreaterThan(afterStart);
+    expect(statuses().at(-1)!.observedAtMs).toBeGreaterThanOrEqual(DRIFT_SCAN_MS);
   });
 
   test("no IPVS in the kernel: reported unavailable, with why, and tried again later", async () => {
