@@ -7,11 +7,10 @@
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { Config } from "../../config/index.ts";
-import { Director, describeOp, type DirectorReport, type DirectorSnapshot, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
+import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
 import type { DirectorEffect, DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
 import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
-import { parseIpVsStats, type IpvsTotals } from "../../ipvs/ip-vs-stats.ts";
 import type { IpvsOpResult } from "../../ipvs/ops.ts";
 import type { IpvsGlobalPlan } from "../../ipvs/plan-ipvs-globals.ts";
 import type { IpvsInfo, IpvsTimeouts } from "../../ipvs/settings-types.ts";
@@ -23,9 +22,11 @@ import type { FromDirector, ToDirector } from "../ipc/messages.ts";
 import type { HostFactsPort } from "../ipvs/proc-host.ts";
 import { applyRecord, drainRecord, driftRecord, quorumRecord, type IpvsRecord } from "./director-events.ts";
 import { DirectorNotifier, type DirectorScriptDeps } from "./director-notifier.ts";
+import { DirectorOutbox } from "./director-outbox.ts";
+import type { ApplyRecord } from "./ipvs-status.ts";
+import { KernelFacts } from "./kernel-facts.ts";
 import { NotifyFifo } from "./notify-fifo.ts";
-import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
-import { preflightPass, type PreflightResult } from "./preflight-pass.ts";
+import { StatusReporter } from "./status-reporter.ts";
 import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
 
 /** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush), and GET_INFO for the preflight. */
@@ -64,38 +65,9 @@ type StartMessage = Extract<ToDirector, { type: "start" }>;
 export const KERNEL_RETRY_MS = 30_000;
 /** A pass at least this often repairs what others changed in the table. */
 export const DRIFT_SCAN_MS = 10_000;
-/**
- * Events recorded together (a pass starting thousands of real servers records one each) go
- * to the supervisor in messages of at most this many: one IPC message per event cost more
- * than programming the table.
- */
-export const EVENTS_PER_MESSAGE = 500;
-
 /** The director reports this often: its status when that may have changed, else that it is alive. */
 export const STATUS_REFRESH_MS = 1_000;
 
-/** What the status is built from; the same inputs give the same status. */
-interface StatusInputs {
-  available: boolean;
-  reason: string | undefined;
-  resolved: readonly ResolvedVirtualServer[];
-  snapshot: DirectorSnapshot | undefined;
-  lastApply: ApplyRecord | undefined;
-  driftRepairs: number;
-  preflight: PreflightResult | undefined;
-  totals: IpvsTotals | undefined;
-}
-
-const sameInputs = (a: StatusInputs, b: StatusInputs | undefined): boolean =>
-  b !== undefined &&
-  a.available === b.available &&
-  a.reason === b.reason &&
-  a.resolved === b.resolved &&
-  a.snapshot === b.snapshot &&
-  a.lastApply === b.lastApply &&
-  a.driftRepairs === b.driftRepairs &&
-  a.preflight === b.preflight &&
-  a.totals === b.totals;
 /** At stop, the notifies the stop asked for (one second each) may finish within this, never longer. */
 export const NOTIFY_DRAIN_MS = 2_000;
 
@@ -115,14 +87,11 @@ export class DirectorService {
   private planned: { config: Config; plan: DirectorPlan; resolved?: readonly ResolvedVirtualServer[] } | undefined;
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
-  private preflight: PreflightResult | undefined;
-  private totals: IpvsTotals | undefined;
+  private readonly facts: KernelFacts;
   private readonly notifier: DirectorNotifier;
   private readonly fifo: NotifyFifo;
-  /** The inputs of the status last sent. */
-  private statusSent: StatusInputs | undefined;
-  /** Recorded and not yet sent: they go at the end of the current turn, or before any other message. */
-  private pendingEvents: NewEvent[] = [];
+  private readonly outbox: DirectorOutbox;
+  private readonly statusReporter = new StatusReporter();
 
   constructor(
     private readonly deps: DirectorServiceDeps,
@@ -133,12 +102,19 @@ export class DirectorService {
     this.drainState = start.drainState;
     this.keepIpvsOnStop = start.keepIpvsOnStop;
     this.vrrpRuns = start.vrrpRuns;
+    this.outbox = new DirectorOutbox((message) => deps.send(message));
+    this.facts = new KernelFacts({
+      host: deps.host,
+      logger: deps.logger,
+      clock: deps.clock,
+      record: (summary, data) => this.record("ipvs.sysctl", summary, data),
+    });
     this.syncDaemons = new SyncDaemons(deps.logger, (summary, data) => this.record("ipvs.sync-daemon", summary, data));
     this.notifier = new DirectorNotifier({
       ...deps.scripts,
       clock: deps.clock,
       logger: deps.logger.child("notify"),
-      record: (event) => this.queueEvent(event),
+      record: (event) => this.outbox.event(event),
     });
     this.fifo = new NotifyFifo({ logger: deps.logger, runner: deps.scripts.runner });
   }
@@ -252,29 +228,11 @@ export class DirectorService {
     await this.followSyncDaemons();
   }
 
-  /** The preflight (preflight-pass.ts) for the configuration in force; only with the kernel open. */
+  /** The preflight (kernel-facts.ts) for the configuration in force; only with the kernel open. */
   private async runPreflight(): Promise<void> {
     const kernel = this.kernel;
     if (!kernel?.ok || this.stopping) return;
-    const { host, logger, clock } = this.deps;
-    const deps = {
-      host,
-      logger,
-      info: () => kernel.settings.info(),
-      record: (summary: string, data: IpvsEventDataByKind["ipvs.sysctl"]) => this.record("ipvs.sysctl", summary, data),
-    };
-    const input = { resolved: this.resolvedPlans(), setSysctls: this.plan().globals.setSysctls, atMs: clock.wallMs() };
-    this.preflight = await preflightPass(deps, this.preflight ? { ...input, previous: this.preflight } : input);
-  }
-
-  /** /proc/net/ip_vs_stats, for the next status (the kernel folds its counters in every 2 s, so one status of lag adds little). */
-  private refreshTotals(): void {
-    if (!this.kernel?.ok) return;
-    void this.deps.host.ipvsStats().then((text) => {
-      const totals = text === undefined ? undefined : parseIpVsStats(text);
-      // A new object only when a counter moved: the status is rebuilt only for new inputs.
-      if (totals && JSON.stringify(totals) !== JSON.stringify(this.totals)) this.totals = totals;
-    });
+    await this.facts.check(() => kernel.settings.info(), this.resolvedPlans(), this.plan().globals.setSysctls);
   }
 
   /**
@@ -378,27 +336,11 @@ export class DirectorService {
   }
 
   private emit(record: IpvsRecord): void {
-    this.queueEvent({ ...record, atMs: this.deps.clock.wallMs() } as NewEvent);
+    this.outbox.event({ ...record, atMs: this.deps.clock.wallMs() } as NewEvent);
   }
 
-  private queueEvent(event: NewEvent): void {
-    this.pendingEvents.push(event);
-    if (this.pendingEvents.length === 1) queueMicrotask(() => this.flushEvents());
-  }
-
-  private flushEvents(): void {
-    const events = this.pendingEvents;
-    if (events.length === 0) return;
-    this.pendingEvents = [];
-    for (let start = 0; start < events.length; start += EVENTS_PER_MESSAGE) {
-      this.deps.send({ type: "events", events: events.slice(start, start + EVENTS_PER_MESSAGE) });
-    }
-  }
-
-  /** Every other message goes after the events recorded before it. */
   private send(message: Exclude<FromDirector, { type: "events" }>): void {
-    this.flushEvents();
-    this.deps.send(message);
+    this.outbox.send(message);
   }
 
   /** The configuration in force as the director plans it, worked out once per configuration. */
@@ -416,44 +358,25 @@ export class DirectorService {
     return this.director?.virtualServers() ?? (this.planned!.resolved ??= resolvePlans(plan.virtualServers).virtualServers);
   }
 
-  /**
-   * The status, built and sent only when its inputs changed: with tens of thousands of
-   * destinations it is megabytes, which the supervisor and the observer each decode again.
-   * Between passes little in it changes, so most seconds carry only the heartbeat.
-   */
+  /** The status when it changed, else the heartbeat (status-reporter.ts); every second. */
   private sendStatus(): void {
     this.statusTimer?.cancel();
     if (this.stopping) return;
     const { clock } = this.deps;
-    const inputs: StatusInputs = {
-      available: this.kernel?.ok === true,
-      reason: this.kernel && !this.kernel.ok ? this.kernel.reason : undefined,
-      // Without a kernel to program, the status still shows what the configuration asks for.
-      resolved: this.resolvedPlans(),
-      snapshot: this.director?.snapshot(),
-      lastApply: this.lastApply,
-      driftRepairs: this.driftRepairs,
-      preflight: this.preflight,
-      totals: this.totals,
-    };
-    if (sameInputs(inputs, this.statusSent)) this.send({ type: "alive" });
-    else {
-      const { snapshot, reason, lastApply, preflight, totals } = inputs;
-      const status = ipvsStatus({
-        available: inputs.available,
-        ...(reason === undefined ? {} : { reason }),
-        resolved: inputs.resolved,
-        snapshot,
-        ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
-        ...(lastApply ? { lastApply } : {}),
-        driftRepairs: inputs.driftRepairs,
-        ...(preflight ? { preflight } : {}),
-        ...(totals ? { totals } : {}),
-      });
-      this.send({ type: "status", status });
-      this.statusSent = inputs;
-    }
-    this.refreshTotals();
+    this.send(
+      this.statusReporter.message({
+        available: this.kernel?.ok === true,
+        reason: this.kernel && !this.kernel.ok ? this.kernel.reason : undefined,
+        // Without a kernel to program, the status still shows what the configuration asks for.
+        resolved: this.resolvedPlans(),
+        snapshot: this.director?.snapshot(),
+        lastApply: this.lastApply,
+        driftRepairs: this.driftRepairs,
+        preflight: this.facts.preflight,
+        totals: this.facts.totals,
+      }),
+    );
+    if (this.kernel?.ok) this.facts.refreshTotals();
     this.statusTimer = clock.at(clock.nowMs() + STATUS_REFRESH_MS, () => this.sendStatus());
   }
 }

@@ -1,0 +1,60 @@
+// The director's status, built only when its inputs changed: with tens of thousands of
+// destinations it is megabytes, which the supervisor and the observer each decode again.
+// Between passes little in it changes, so most seconds carry only the heartbeat ("alive",
+// which the supervisor's watchdog counts as heard).
+import type { DirectorSnapshot } from "../../ipvs/director.ts";
+import type { IpvsTotals } from "../../ipvs/ip-vs-stats.ts";
+import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
+import type { FromDirector } from "../ipc/messages.ts";
+import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
+import type { PreflightResult } from "./preflight-pass.ts";
+
+/** What the status is built from; the same inputs (by identity) give the same status. */
+export interface StatusInputs {
+  available: boolean;
+  reason: string | undefined;
+  resolved: readonly ResolvedVirtualServer[];
+  snapshot: DirectorSnapshot | undefined;
+  lastApply: ApplyRecord | undefined;
+  driftRepairs: number;
+  preflight: PreflightResult | undefined;
+  totals: IpvsTotals | undefined;
+}
+
+/** Every input, compiler-checked: a new one left out here would never refresh the status. */
+const KEYS = Object.keys({
+  available: true,
+  reason: true,
+  resolved: true,
+  snapshot: true,
+  lastApply: true,
+  driftRepairs: true,
+  preflight: true,
+  totals: true,
+} satisfies Record<keyof StatusInputs, true>) as (keyof StatusInputs)[];
+
+export class StatusReporter {
+  private sent: StatusInputs | undefined;
+
+  /** The message for this round: the status when an input changed, else the heartbeat. */
+  message(inputs: StatusInputs): Extract<FromDirector, { type: "status" | "alive" }> {
+    const sent = this.sent;
+    if (sent && KEYS.every((key) => inputs[key] === sent[key])) return { type: "alive" };
+    this.sent = inputs;
+    const { snapshot, reason, lastApply, preflight, totals } = inputs;
+    return {
+      type: "status",
+      status: ipvsStatus({
+        available: inputs.available,
+        ...(reason === undefined ? {} : { reason }),
+        resolved: inputs.resolved,
+        snapshot,
+        ...(snapshot ? { observedAtMs: snapshot.observedAtMs } : {}),
+        ...(lastApply ? { lastApply } : {}),
+        driftRepairs: inputs.driftRepairs,
+        ...(preflight ? { preflight } : {}),
+        ...(totals ? { totals } : {}),
+      }),
+    };
+  }
+}
