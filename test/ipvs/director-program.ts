@@ -8,13 +8,9 @@
 import { systemClock } from "../../src/common/clock.ts";
 import { createLogger } from "../../src/common/logger.ts";
 import { memoryFiles, parseConfig } from "../../src/config/index.ts";
-import { openDirectorKernel, planDirector } from "../../src/daemon/director/director-command.ts";
+import { hostDirectorDeps } from "../../src/daemon/director/director-command.ts";
 import { DirectorService } from "../../src/daemon/director/director-service.ts";
 import type { FromDirector } from "../../src/daemon/ipc/messages.ts";
-import { procHost } from "../../src/daemon/ipvs/proc-host.ts";
-import { createProcessRunner } from "../../src/daemon/scripts/process-runner.ts";
-import { nodeSecurityFs } from "../../src/daemon/scripts/script-security.ts";
-import { readAccountDatabase } from "../../src/daemon/scripts/script-user.ts";
 import { NO_DRAINS } from "../../src/ipvs/drain.ts";
 import { IpvsOwnership } from "../../src/store/ipvs-ownership.ts";
 import { directorConfig, NOTIFY_LOG, NOTIFY_SCRIPT } from "./director-configs.ts";
@@ -44,33 +40,16 @@ async function director(text: string, keepIpvsOnStop = false) {
   const sent: FromDirector[] = [];
   const owned = IpvsOwnership.open("/tmp/ipvs.db", clock.wallMs());
   if (!owned.ok) throw new Error(owned.reason);
-  const service = new DirectorService(
-    {
-      send: (m) => sent.push(m),
-      clock,
-      logger,
-      openKernel: () => openDirectorKernel(clock),
-      ownership: owned.ownership,
-      host: procHost(),
-      plan: planDirector,
-      scripts: {
-        runner: createProcessRunner(clock),
-        accounts: readAccountDatabase(),
-        daemonIdentity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
-        securityFs: nodeSecurityFs,
-      },
-    },
-    {
-      type: "start",
-      config: configOf(text),
-      intent: { drained: [] },
-      drainState: NO_DRAINS,
-      keepIpvsOnStop,
-      vrrpRuns: true,
-      ownershipFile: "/tmp/ipvs.db",
-      log: { console: true, syslog: false, facility: undefined, detail: false },
-    },
-  );
+  const service = new DirectorService(hostDirectorDeps({ send: (m) => sent.push(m), clock, logger, ownership: owned.ownership }), {
+    type: "start",
+    config: configOf(text),
+    intent: { drained: [] },
+    drainState: NO_DRAINS,
+    keepIpvsOnStop,
+    vrrpRuns: true,
+    ownershipFile: "/tmp/ipvs.db",
+    log: { console: true, syslog: false, facility: undefined, detail: false },
+  });
   await service.start();
   const writes = () =>
     sent.flatMap((m) => (m.type === "events" ? m.events : [])).reduce((total, e) => total + (e.kind === "ipvs.apply" ? e.data.writes : 0), 0);

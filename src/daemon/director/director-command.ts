@@ -15,7 +15,9 @@ import { setUpChild } from "../os/child-setup.ts";
 import { createProcessRunner } from "../scripts/process-runner.ts";
 import { nodeSecurityFs } from "../scripts/script-security.ts";
 import { readAccountDatabase } from "../scripts/script-user.ts";
-import { DirectorService, type DirectorPlan, type KernelOpen } from "./director-service.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { OwnershipPort } from "../../ipvs/director.ts";
+import { DirectorService, type DirectorPlan, type DirectorServiceDeps, type KernelOpen } from "./director-service.ts";
 
 /** The director's plans from the configuration: its virtual servers and the drain timeout. */
 export function planDirector(config: Config): DirectorPlan {
@@ -26,6 +28,23 @@ export function planDirector(config: Config): DirectorPlan {
 export async function openDirectorKernel(clock: Clock): Promise<KernelOpen> {
   const opened = await openIpvsKernel({ clock });
   return opened.ok ? { ok: true, kernel: opened.kernel, settings: opened.kernel, close: () => opened.kernel.close() } : { ok: false, reason: opened.reason };
+}
+
+/** Everything DirectorService takes from this host: the real kernel, /proc, the script runner and accounts. */
+export function hostDirectorDeps(options: { send: DirectorServiceDeps["send"]; clock: Clock; logger: Logger; ownership: OwnershipPort }): DirectorServiceDeps {
+  const { clock } = options;
+  return {
+    ...options,
+    openKernel: () => openDirectorKernel(clock),
+    host: procHost(),
+    plan: planDirector,
+    scripts: {
+      runner: createProcessRunner(clock),
+      accounts: readAccountDatabase(),
+      daemonIdentity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+      securityFs: nodeSecurityFs,
+    },
+  };
 }
 
 export async function directorCommand(): Promise<number> {
@@ -49,24 +68,7 @@ export async function directorCommand(): Promise<number> {
   const owned = IpvsOwnership.open(start.ownershipFile, clock.wallMs());
   if (!owned.ok) logger.error(`${owned.reason}; tandem cannot tell its own IPVS services from others' and will only touch those in the configuration`);
   const ownership = owned.ok ? owned.ownership : { owned: () => new Set<string>(), replace: () => ({ ok: true as const }) };
-  service = new DirectorService(
-    {
-      send: (message) => link.send(message),
-      clock,
-      logger,
-      openKernel: () => openDirectorKernel(clock),
-      ownership,
-      host: procHost(),
-      plan: planDirector,
-      scripts: {
-        runner: createProcessRunner(clock),
-        accounts: readAccountDatabase(),
-        daemonIdentity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
-        securityFs: nodeSecurityFs,
-      },
-    },
-    start,
-  );
+  service = new DirectorService(hostDirectorDeps({ send: (message) => link.send(message), clock, logger, ownership }), start);
   link.onMessage((message) => {
     if (message.type === "stop") stop(message.reason);
     else service!.handle(message);
