@@ -8,18 +8,7 @@ import { describeNetlinkError, matchAcks } from "../netlink/netlink-acks.ts";
 import { acksThatFit, batchChunks, resultOf, type BatchLimits, type RequestResult } from "../netlink/netlink-batching.ts";
 import { decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLMSG_OVERRUN, type NetlinkMessage } from "../netlink/netlink-codec.ts";
 import { EAGAIN, EINTR, EINVAL, ENOBUFS, ENOENT, errnoName, ETIMEDOUT, SystemError } from "./errno.ts";
-import {
-  bindSocket,
-  closeFd,
-  describeErrno,
-  getIntSocketOption,
-  openSocket,
-  receiveFrom,
-  sendTo,
-  setIntSocketOption,
-  setSocketOption,
-  socketName,
-} from "./libc.ts";
+import { bindSocket, closeFd, describeErrno, getIntSocketOption, openSocket, receiveFrom, sendTo, setIntSocketOption, socketName } from "./libc.ts";
 import {
   AF_NETLINK,
   decodeSockaddrNl,

@@ -3,7 +3,6 @@
 import { formatIpv4, isMulticastIpv4 } from "../common/ipv4.ts";
 import { AUTH_IP_AH, AUTH_NONE, AUTH_SIMPLE_TEXT, type Advert, type ReceivedAdvert, type VrrpVersion } from "./advert.ts";
 import { VRRP_TTL } from "../common/vrrp-wire.ts";
-import { decodeIpv4 } from "./ipv4-header.ts";
 import {
   advertFromMessage,
   checkVrrpChecksum,

@@ -10,7 +10,6 @@ import {
   serviceKeyText,
   type DestinationAddress,
   type DestinationSpec,
-  type DestinationStats,
   type IpvsTable,
   type ObservedDestination,
   type ObservedService,
