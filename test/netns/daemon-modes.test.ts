@@ -3,9 +3,8 @@
 // kernel has no IPVS) and not one advert is sent; with -P the VRRP engine runs and becomes
 // master, and no director process is started although the file has a virtual_server.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Capture, cleanupStale, createTopology, delay, holdsVip, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
+import { Capture, cleanupStale, createTopology, delay, holdsVip, ownLog, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
 
 const VIP = "10.99.0.51";
@@ -41,11 +40,7 @@ describe.skipIf(!isRoot || unavailable !== null)("tandem -C / -P (root, netns)",
     daemon = await tandemImpl.start({ ns: box.ns, runDir: box.runDir, config: CONFIG, extraArgs });
     return daemon;
   };
-  /** This daemon's part of its box's log (the file is shared by the tests on that box). */
-  const log = (d: DaemonHandle) => {
-    const text = readFileSync(d.logPath, "utf8");
-    return text.slice(Math.max(0, text.lastIndexOf(`starting (pid ${d.mainPid})`)));
-  };
+  const log = ownLog;
 
   beforeAll(async () => {
     await cleanupStale();

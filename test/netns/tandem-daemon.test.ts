@@ -16,6 +16,7 @@ import {
   tandemImpl,
   waitFor,
   wallMs,
+  ownLog,
   type DaemonHandle,
   type Topology,
 } from "./lib/index.ts";
@@ -36,11 +37,7 @@ describe.skipIf(!isRoot || unavailable !== null)("tandem daemon (root, netns)", 
   const stopAll = async () => {
     for (const d of running.splice(0)) if (d.alive()) await d.stop("SIGTERM", 5000);
   };
-  /** This daemon's part of its box's log (the file is shared by the tests on that box). */
-  const log = (d: DaemonHandle) => {
-    const text = readFileSync(d.logPath, "utf8");
-    return text.slice(Math.max(0, text.lastIndexOf(`starting (pid ${d.mainPid})`)));
-  };
+  const log = ownLog;
 
   beforeAll(async () => {
     await cleanupStale();

@@ -56,6 +56,12 @@ export interface Implementation {
   start(opts: StartOptions): Promise<DaemonHandle>;
 }
 
+/** A tandem daemon's part of its box's log (the file is shared by the daemons started on that box). */
+export function ownLog(d: DaemonHandle): string {
+  const text = readFileSync(d.logPath, "utf8");
+  return text.slice(Math.max(0, text.lastIndexOf(`starting (pid ${d.mainPid})`)));
+}
+
 /** Repository root, from this file's location (test/netns/lib). */
 export const REPO_ROOT = resolve(import.meta.dir, "../../..");
 
