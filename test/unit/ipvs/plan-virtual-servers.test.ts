@@ -236,7 +236,7 @@ virtual_server group v6 {
   });
 
   test("a group of both families with only tunnelled real servers: no family, each entry its own", () => {
-    const [plan] = plansOf(`
+    const both = `
 virtual_server_group both {
   10.0.0.1 80
   2001:db8::1 80
@@ -247,23 +247,11 @@ virtual_server group both {
   real_server 10.0.0.2 {
   }
 }
-`);
+`;
+    const [plan] = plansOf(both);
     expect(plan!.key).toMatchObject({ kind: "group", name: "both" });
     expect("family" in plan!.key).toBe(false);
-    expect(
-      tableOf(`
-virtual_server_group both {
-  10.0.0.1 80
-  2001:db8::1 80
-}
-virtual_server group both {
-  protocol TCP
-  lvs_method TUN
-  real_server 10.0.0.2 {
-  }
-}
-`),
-    ).toBe(
+    expect(tableOf(both)).toBe(
       [
         "-A -t 10.0.0.1:80 -s wlc",
         "-a -t 10.0.0.1:80 -r 10.0.0.2:80 -i -w 1 --tun-type ipip",
