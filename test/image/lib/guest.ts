@@ -124,7 +124,11 @@ export class Guest {
     throw new Error(`box ${this.name}: ${what}: not within ${timeoutMs} ms.\n${this.tail()}`);
   }
 
-  /** Runs a command in the console's root shell and returns its output. */
+  /**
+   * Runs a command in the console's root shell and returns its output. The emulated serial
+   * port sometimes doubles or drops a character in a long burst, so the output goes to a file
+   * first and is read back until its MD5 matches the guest's; the command itself runs once.
+   */
   async run(command: string, timeoutMs = 20_000): Promise<string> {
     if (!this.socket) {
       this.socket = await Bun.connect({ unix: this.consolePath, socket: { data() {} } });
@@ -132,11 +136,25 @@ export class Guest {
       await sleep(500);
     }
     const n = ++this.commands;
+    const out = `/tmp/.console-${n}`;
     // The tty echoes what is typed; quoting splits the markers so only the output matches.
-    this.socket.write(`echo "@@"BEGIN-${n}; ${command}; echo "@@"END-${n}\n`);
-    await this.waitForConsole(new RegExp(`@@END-${n}\\r?\\n`), `console command: ${command}`, timeoutMs);
-    const text = this.sinceBoot();
-    return text.slice(text.lastIndexOf(`@@BEGIN-${n}`) + `@@BEGIN-${n}`.length, text.lastIndexOf(`@@END-${n}`)).trim();
+    this.socket.write(`{ ${command}\n} >${out} 2>&1; echo "@@"DONE-${n}\n`);
+    await this.waitForConsole(new RegExp(`@@DONE-${n}\\r?\\n`), `console command: ${command}`, timeoutMs);
+    for (let attempt = 1; ; attempt++) {
+      const read = `${n}.${attempt}`;
+      this.socket.write(`echo "@@"BEGIN-${read}; cat ${out}; echo "@@"SUM-${read} $(md5sum <${out})\n`);
+      await this.waitForConsole(new RegExp(`@@SUM-${read} ([0-9a-f]{32})`), `console read of: ${command}`, timeoutMs);
+      const text = this.sinceBoot();
+      const start = text.lastIndexOf(`@@BEGIN-${read}\r\n`) + `@@BEGIN-${read}\r\n`.length;
+      const end = text.lastIndexOf(`@@SUM-${read} `);
+      const output = text.slice(start, end).replace(/\r\n/g, "\n");
+      const sum = text.slice(end + `@@SUM-${read} `.length, end + `@@SUM-${read} `.length + 32);
+      if (new Bun.CryptoHasher("md5").update(output).digest("hex") === sum) {
+        this.socket.write(`rm -f ${out}\n`);
+        return output.trim();
+      }
+      if (attempt === 5) throw new Error(`box ${this.name}: console read of ${command}: the output never arrived intact in 5 reads`);
+    }
   }
 
   /** The last state VRRP instance `instance` moved to in this boot, from the console. */
