@@ -500,6 +500,7 @@ async function large(): Promise<void> {
       passes.at(-1)!.dumpMs.push(now() - started);
       return table;
     },
+    dumpServices: (keys) => opened.kernel.dumpServices(keys),
     apply: (ops: readonly IpvsOp[]) => opened.kernel.apply(ops),
   };
   const director = new Director({

@@ -14,7 +14,7 @@ import type { VirtualServerPlan } from "../../ipvs/virtual-server-plan.ts";
 import type { IpvsOpResult } from "../../ipvs/ops.ts";
 import type { IpvsGlobalPlan } from "../../ipvs/plan-ipvs-globals.ts";
 import type { IpvsInfo, IpvsTimeouts } from "../../ipvs/settings-types.ts";
-import { resolvePlans } from "../../ipvs/resolve-plan.ts";
+import { resolvePlansOnce } from "../../ipvs/resolve-plans-once.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import type { NewEvent } from "../../store/event.ts";
 import type { IpvsEventDataByKind } from "../../store/ipvs-event-data.ts";
@@ -84,7 +84,7 @@ export class DirectorService {
   private statusTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private stopping = false;
-  private planned: { config: Config; plan: DirectorPlan; resolved?: readonly ResolvedVirtualServer[] } | undefined;
+  private planned: { config: Config; plan: DirectorPlan } | undefined;
   private vrrpStates: Record<string, string> = {};
   private readonly syncDaemons: SyncDaemons;
   private readonly facts: KernelFacts;
@@ -349,13 +349,9 @@ export class DirectorService {
     return this.planned.plan;
   }
 
-  /**
-   * The plans after keepalived's corrections: the running Director's, else worked out here once
-   * per configuration (thousands of virtual servers take a while).
-   */
+  /** The plans after keepalived's corrections: the running Director's, else those of the configuration in force. */
   private resolvedPlans(): readonly ResolvedVirtualServer[] {
-    const plan = this.plan();
-    return this.director?.virtualServers() ?? (this.planned!.resolved ??= resolvePlans(plan.virtualServers).virtualServers);
+    return this.director?.virtualServers() ?? resolvePlansOnce(this.plan().virtualServers).virtualServers;
   }
 
   /** The status when it changed, else the heartbeat (status-reporter.ts); every second. */

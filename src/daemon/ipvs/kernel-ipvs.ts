@@ -1,5 +1,5 @@
 // The director's kernel port over generic netlink: the table read as a service dump and one
-// destination dump per service, ops written as batches of IPVS requests with one result each,
+// destination dump per service (or just the services asked for, each with a GET_SERVICE), ops written as batches of IPVS requests with one result each,
 // and the settings beside the table (GET_INFO for the preflight, timeouts, sync daemons, flush).
 import { systemClock } from "../../common/clock.ts";
 import { timeSlices } from "../../common/time-slices.ts";
@@ -12,6 +12,7 @@ import {
 } from "../../net/generic-netlink-socket.ts";
 import { NetlinkError } from "../../net/netlink-socket.ts";
 import { describeNetlinkError } from "../../netlink/netlink-acks.ts";
+import { ESRCH } from "../../netlink/linux-errno.ts";
 import type { RequestResult } from "../../netlink/netlink-batching.ts";
 import type { NetlinkMessage, Rejection } from "../../netlink/netlink-codec.ts";
 import type { IpvsKernelPort } from "../../ipvs/director.ts";
@@ -29,7 +30,7 @@ import { encodeIpvsRequest, type IpvsRequest } from "../../ipvs/ipvs-requests.ts
 import { opResultOf, requestOfOp, settingResultOf } from "../../ipvs/op-requests.ts";
 import type { IpvsOpResult } from "../../ipvs/ops.ts";
 import type { IpvsInfo, IpvsTimeouts, SyncDaemonSpec, SyncDaemonState, SyncDaemonStatus } from "../../ipvs/settings-types.ts";
-import { serviceFamily, serviceKeyText, type IpvsTable, type ObservedService } from "../../ipvs/types.ts";
+import { serviceFamily, serviceKeyText, type IpvsTable, type ObservedDestination, type ObservedService, type ServiceKey } from "../../ipvs/types.ts";
 
 export interface IpvsKernel extends IpvsKernelPort {
   /** The preflight: IPVS's version and the connection table's size. */
@@ -124,6 +125,15 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
     return decoded;
   };
 
+  /** One service's destinations (a dump: empty where the service is not there). */
+  const destinationsOf = async (key: ServiceKey): Promise<ObservedDestination[]> => {
+    const operation = `IPVS_CMD_GET_DEST dump of ${serviceKeyText(key)}`;
+    const destinations = decodeDestinationDump(await dumpOf({ kind: "get-destinations", service: key }, operation), serviceFamily(key));
+    if (destinations.rejected.length > 0)
+      throw new Error(`${operation}: ${destinations.rejected.length} destination(s) could not be read: ${destinations.rejected[0]}`);
+    return destinations.entries;
+  };
+
   return {
     ok: true,
     kernel: {
@@ -140,14 +150,24 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
         }
         const observed: ObservedService[] = [];
         for (const entry of services) {
-          const operation = `IPVS_CMD_GET_DEST dump of ${serviceKeyText(entry.spec.key)}`;
-          const destinations = decodeDestinationDump(
-            await dumpOf({ kind: "get-destinations", service: entry.spec.key }, operation),
-            serviceFamily(entry.spec.key),
-          );
-          if (destinations.rejected.length > 0)
-            throw new Error(`${operation}: ${destinations.rejected.length} destination(s) could not be read: ${destinations.rejected[0]}`);
-          observed.push(observedService(entry, destinations.entries));
+          observed.push(observedService(entry, await destinationsOf(entry.spec.key)));
+          await slices.pause();
+        }
+        return { services: observed };
+      },
+
+      async dumpServices(keys) {
+        const slices = timeSlices(clock, sliceMs);
+        const observed: ObservedService[] = [];
+        for (const key of keys) {
+          const operation = `IPVS_CMD_GET_SERVICE ${serviceKeyText(key)}`;
+          const answer = await one({ kind: "get-service", service: key });
+          // ESRCH: the kernel has no such service (ip_vs_genl_get_cmd).
+          if (!answer.ok && answer.error.errno === ESRCH) continue;
+          if (!answer.ok) throw new Error(`${operation}: ${describeNetlinkError(answer.error)}`);
+          const entry = answer.replies[0] ? decodeServiceReply(answer.replies[0]) : { rejected: "the kernel acknowledged but sent no reply" };
+          if ("rejected" in entry) throw new Error(`${operation}: ${entry.rejected}`);
+          observed.push(observedService(entry, await destinationsOf(key)));
           await slices.pause();
         }
         return { services: observed };

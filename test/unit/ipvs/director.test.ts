@@ -41,7 +41,7 @@ function rig(kernel = new FakeIpvsKernel(), ownership = new MemoryOwnership()) {
   const clock = new FakeClock();
   const reports: DirectorReport[] = [];
   const director = new Director({
-    kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) },
+    kernel: kernel.port(),
     ownership,
     clock,
     logger: memoryLogger(),
@@ -186,6 +186,7 @@ describe("director", () => {
           if (failing) throw new Error("genetlink family IPVS not found (no ip_vs module)");
           return kernel.dump();
         },
+        dumpServices: async (keys) => kernel.dumpServices(keys),
         apply: async (ops) => kernel.apply(ops),
       },
       ownership: new MemoryOwnership(),
@@ -202,5 +203,69 @@ describe("director", () => {
     clock.advance(500);
     await settle();
     expect(kernel.dump().services.length).toBe(1);
+  });
+});
+
+describe("between full reads (known-table.ts)", () => {
+  const API: ServiceKey = { kind: "address", protocol: "TCP", address: ip("10.0.0.2"), port: 443 };
+  const two = (apiWeight: number): VirtualServerPlan[] => [
+    ...plans(),
+    virtualServer("10.0.0.2", 443, [realServer("10.0.2.2", 443, { weight: apiWeight }), realServer("10.0.2.3", 443, { weight: 1 })]),
+  ];
+
+  /** The rig, counting the kernel reads: whole dumps, and the services read one by one. */
+  function counted(dumpTakesMs = 0) {
+    const kernel = new FakeIpvsKernel();
+    const reads = { dumps: 0, services: [] as string[] };
+    const r = rig(kernel);
+    const director = new Director({
+      kernel: {
+        dump: async () => {
+          reads.dumps++;
+          r.clock.advance(dumpTakesMs);
+          return kernel.dump();
+        },
+        dumpServices: async (keys) => (reads.services.push(...keys.map(serviceKeyText)), kernel.dumpServices(keys)),
+        apply: async (ops) => kernel.apply(ops),
+      },
+      ownership: new MemoryOwnership(),
+      clock: r.clock,
+      logger: memoryLogger(),
+      report: (report) => r.reports.push(report),
+      drainTimeoutMs: 300_000,
+      driftScanMs: 10_000,
+    });
+    return { ...r, director, reads };
+  }
+
+  test("a reload that changes one service reads just that one before writing it; one that changes nothing reads nothing", async () => {
+    const { director, kernel, reads } = counted();
+    await director.start(two(1), NO_INTENT);
+    expect(reads).toEqual({ dumps: 1, services: [] });
+    await director.reload(two(5), {});
+    expect(reads).toEqual({ dumps: 1, services: ["TCP 10.0.0.2:443"] });
+    expect(kernel.dumpServices([API]).services[0]!.destinations.map((d) => d.weight)).toEqual([1, 5]);
+    await director.reload(two(5), {});
+    expect(reads).toEqual({ dumps: 1, services: ["TCP 10.0.0.2:443"] });
+  });
+
+  test("the service read before the write decides the op: a destination deleted behind tandem's back is added, not edited (ENOENT)", async () => {
+    const { director, kernel, reports } = counted();
+    await director.start(two(1), NO_INTENT);
+    kernel.apply([{ kind: "delete-destination", service: API, destination: { address: ip("10.0.2.2"), port: 443 }, breaksConnections: true }]);
+    await director.reload(two(5), {});
+    const applied = reports.filter((r) => r.kind === "applied").at(-1);
+    expect(applied).toMatchObject({ cause: "reload", failures: [], ops: [{ kind: "add-destination", destination: { weight: 5 } }] });
+  });
+
+  test("the drift scan reads the whole table, and waits at least ten times as long as the last whole read took", async () => {
+    const { director, clock, reads } = counted(2_000);
+    await director.start(two(1), NO_INTENT); // the start's read took 2 s: the next scan 20 s later, not 10
+    clock.advance(10_000);
+    await settle();
+    expect(reads.dumps).toBe(1);
+    clock.advance(10_000);
+    await settle();
+    expect(reads.dumps).toBe(2);
   });
 });

@@ -37,7 +37,7 @@ function rig() {
   const kernel = new FakeIpvsKernel({ services: [] }, GUEST_KERNEL);
   let owned = new Set<string>();
   const director = new Director({
-    kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) },
+    kernel: kernel.port(),
     ownership: { owned: () => new Set(owned), replace: (services) => ((owned = new Set(services)), { ok: true as const }) },
     clock: new FakeClock(),
     logger: memoryLogger(),

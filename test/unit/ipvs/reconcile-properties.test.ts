@@ -2,7 +2,8 @@
 // attribute; foreign and owned services), each applied to the fake kernel with its errno
 // rules; and a 1 % reload of 2,000 x 20 that writes exactly the diff. Seeds print on failure.
 import { describe, expect, test } from "bun:test";
-import type { IpvsOp } from "../../../src/ipvs/ops.ts";
+import { tableAfterOps } from "../../../src/ipvs/known-table.ts";
+import type { IpvsOp, IpvsOpResult } from "../../../src/ipvs/ops.ts";
 import { reconcile } from "../../../src/ipvs/reconcile.ts";
 import { destinationText, serviceFamily, serviceKeyText, type DesiredService, type IpvsTable, type ObservedService } from "../../../src/ipvs/types.ts";
 import { FakeIpvsKernel } from "../support/fake-ipvs-kernel.ts";
@@ -96,6 +97,18 @@ describe("from any start table", () => {
       const foreignAfter = dump.services.filter((s) => foreign.some((f) => serviceKeyText(f.key) === serviceKeyText(s.key)));
       expect({ seed, foreign: sortTable(foreignAfter) }).toEqual({ seed, foreign: sortTable(foreign) });
       expect({ seed, again: reconcile(desired, dump, { owned }) }).toEqual({ seed, again: [] });
+    }
+  });
+
+  test("the known table (known-table.ts) after the ops is the kernel's dump, order and counters included, when some writes fail too", () => {
+    for (const seed of SEEDS) {
+      const random = seededRandom(seed);
+      const { desired, actual, owned } = randomStart(random);
+      const ops = reconcile(desired, actual, { owned });
+      const kernel = new FakeIpvsKernel(actual);
+      // A tenth of the writes never reach the kernel (a failed batch): their results fail, and what follows them may too.
+      const results = ops.map((op): IpvsOpResult => (random() < 0.1 ? { ok: false, errno: "EOTHER", reason: "not sent" } : kernel.apply([op])[0]!));
+      expect({ seed, known: tableAfterOps(actual, ops, results) }).toEqual({ seed, known: kernel.dump() });
     }
   });
 

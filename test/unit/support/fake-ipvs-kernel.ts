@@ -17,6 +17,7 @@ import {
   type ServiceSpec,
 } from "../../../src/ipvs/types.ts";
 import { ipAddressBytes, type IpAddress } from "../../../src/common/ip-address.ts";
+import type { IpvsKernelPort } from "../../../src/ipvs/director.ts";
 
 /** The schedulers of the appliance's kernel (ip_vs_*.ko), and the persistence engines (ip_vs_pe_*.ko). */
 export const KERNEL_SCHEDULERS = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"] as const;
@@ -65,6 +66,17 @@ export class FakeIpvsKernel {
     return {
       services: [...this.services.values()].map((s) => structuredClone({ ...s.spec, destinations: [...s.destinations.values()].reverse() })),
     };
+  }
+
+  /** Just these services, as dump() has them; one it does not have is left out (GET_SERVICE's ESRCH). */
+  dumpServices(keys: readonly ServiceKey[]): IpvsTable<ObservedService> {
+    const wanted = new Set(keys.map(serviceKeyText));
+    return { services: this.dump().services.filter((s) => wanted.has(serviceKeyText(s.key))) };
+  }
+
+  /** The director's port onto this kernel. */
+  port(): IpvsKernelPort {
+    return { dump: async () => this.dump(), dumpServices: async (keys) => this.dumpServices(keys), apply: async (ops) => this.apply(ops) };
   }
 
   /** Each op is its own request with its own ack, as in a batch: one failing does not stop the rest. */

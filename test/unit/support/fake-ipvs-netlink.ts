@@ -88,6 +88,16 @@ export function fakeIpvsNetlink(kernel: FakeIpvsKernel): FakeIpvsNetlink {
         ],
       };
     }
+    if (request.kind === "get-service") {
+      const key = keyOf(request);
+      const found = kernel.dumpServices([key]).services[0];
+      if (!found) return { ok: false, error: { errno: ERRNO_NUMBERS.ESRCH!, name: errnoName(ERRNO_NUMBERS.ESRCH!) } };
+      const { destinations: _, ...spec } = found;
+      return {
+        ok: true,
+        replies: [single(encodeServiceReply({ familyId: FAMILY_ID, seq, portId: PORT_ID, dumpPart: false }, { spec, stats: ZERO_COUNTERS }))],
+      };
+    }
     const op = opOf(request);
     if (!op) throw new Error(`the fake kernel does not answer ${request.kind}`);
     const [result] = kernel.apply([op]);

@@ -91,7 +91,7 @@ export function rig(options: RigOptions = {}) {
         (options.kernelAvailable?.() ?? true)
           ? {
               ok: true,
-              kernel: { dump: async () => kernel.dump(), apply: async (ops) => kernel.apply(ops) },
+              kernel: kernel.port(),
               settings: {
                 info: async () => ({ versionCode: 0x010201, version: "1.2.1", connectionTableSize: 4096 }),
                 setConnectionTimeouts: async (t) => (settings.push(`timeouts ${JSON.stringify(t)}`), { ok: true }),

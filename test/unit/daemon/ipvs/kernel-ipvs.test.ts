@@ -99,6 +99,14 @@ describe("dump", () => {
     expect(fake.requests.slice(build.length).map((r) => r.kind)).toEqual(["get-services", "get-destinations", "get-destinations"]);
   });
 
+  test("just some services: a GET_SERVICE and a destination dump each; one the kernel does not have (ESRCH) is left out", async () => {
+    const { port, fake, kernel } = await open();
+    await port.apply(build);
+    const before = fake.requests.length;
+    expect(await port.dumpServices([tcp("10.9.9.9", 80), WEB])).toEqual(kernel.dumpServices([WEB]));
+    expect(fake.requests.slice(before).map((r) => r.kind)).toEqual(["get-service", "get-service", "get-destinations"]);
+  });
+
   test("a dump that timed out drops the socket; the next call opens a new one and works", async () => {
     const { port, fake, kernel } = await open();
     await port.apply(build);
