@@ -349,9 +349,13 @@ export class DirectorService {
     return this.planned.plan;
   }
 
-  /** The plans after keepalived's corrections: the running Director's, else those of the configuration in force. */
+  /**
+   * The plans of the configuration in force after keepalived's corrections (the running
+   * Director's own, once it has them: the same resolution). At a reload, the new ones before
+   * the Director has them: its scripts are the ones to check.
+   */
   private resolvedPlans(): readonly ResolvedVirtualServer[] {
-    return this.director?.virtualServers() ?? resolvePlansOnce(this.plan().virtualServers).virtualServers;
+    return resolvePlansOnce(this.plan().virtualServers).virtualServers;
   }
 
   /** The status when it changed, else the heartbeat (status-reporter.ts); every second. */

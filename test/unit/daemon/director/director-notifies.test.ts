@@ -12,7 +12,7 @@ import type { Config } from "../../../../src/config/index.ts";
 import { createProcessRunner } from "../../../../src/daemon/scripts/process-runner.ts";
 import type { VirtualServerPlan } from "../../../../src/ipvs/virtual-server-plan.ts";
 import { realServer, virtualServer } from "../../ipvs/support/plans.ts";
-import { rig, settle, weights, type RigOptions } from "./director-rig.ts";
+import { CONFIG, rig, settle, weights, type RigOptions } from "./director-rig.ts";
 
 const VS = "TCP 10.0.0.1:80";
 const DRAIN_10_0_1_3 = { type: "intent" as const, intent: { drained: [{ virtualServer: VS, realServer: "10.0.1.3:80" }] } };
@@ -165,6 +165,17 @@ describe("the director's notify scripts", () => {
     await run(100);
     expect(argvs()).toEqual(["/bin/quorum-down the VS"]);
     expect(logger.lines.filter((l) => l.includes(`quorum_up "/bin/quorum-up" is disabled`))).toHaveLength(1);
+  });
+
+  test("a reload checks the new configuration's scripts, not the old one's", async () => {
+    let current = plans();
+    const { service, run, logger } = setup({ plans: () => current });
+    await service.start();
+    await run(100);
+    current = plans({ quorumUp: "/bin/new-quorum-up" });
+    service.handle({ type: "apply", config: { ...CONFIG } });
+    await run(100);
+    expect(logger.lines.filter((l) => l.includes(`quorum_up "/bin/new-quorum-up" is disabled`))).toHaveLength(1);
   });
 
   test("no IPVS in the kernel: no quorum is judged, so no script runs", async () => {
