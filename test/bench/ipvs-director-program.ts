@@ -19,6 +19,7 @@ import { NO_DRAINS } from "../../src/ipvs/drain.ts";
 import { IPVS_GENL_NAME } from "../../src/ipvs/ip-vs-constants.ts";
 import { decodeDestinationDump } from "../../src/ipvs/ipvs-replies.ts";
 import { encodeIpvsRequest } from "../../src/ipvs/ipvs-requests.ts";
+import { requestOfOp } from "../../src/ipvs/op-requests.ts";
 import { reconcile } from "../../src/ipvs/reconcile.ts";
 import type { IpvsOp } from "../../src/ipvs/ops.ts";
 import { parseIpAddress, type IpAddress } from "../../src/common/ip-address.ts";
@@ -67,10 +68,16 @@ function configOf(text: string): Config {
   return parsed.config;
 }
 
-/** user + system CPU ms of a process, from /proc/PID/stat (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
+/** user and system CPU ms of a process, from /proc/PID/stat (clock ticks of 10 ms). */
+function cpuSplitMs(pid: number): { userMs: number; systemMs: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return { userMs: Number(fields[11]) * 10, systemMs: Number(fields[12]) * 10 };
+}
+
+/** user + system CPU ms of a process. */
+function cpuMs(pid: number): number {
+  const { userMs, systemMs } = cpuSplitMs(pid);
+  return userMs + systemMs;
 }
 
 function memoryKb(pid: number): { rssKb: number; hwmKb: number } {
@@ -287,6 +294,8 @@ async function tandemLoad(table: BenchTable, keepIpvsOnStop: boolean) {
   const started = child.next("started");
   child.send(startMessage(config, keepIpvsOnStop));
   const startedAt = await started;
+  // At "started" the start pass is over: what the process spent until then, in itself and in the kernel.
+  const cpu = cpuSplitMs(child.pid);
   const apply = applyEvents(child, t0);
   const appliedAt = child.messages.find((m) => m.message.type === "events" && m.message.events.some((e) => e.kind === "ipvs.apply"))?.atMs ?? NaN;
   return {
@@ -299,6 +308,7 @@ async function tandemLoad(table: BenchTable, keepIpvsOnStop: boolean) {
       failures: apply.reduce((n, a) => n + a.failures, 0),
       applyMs: apply.reduce((n, a) => n + a.durationMs, 0),
       entries: entries(),
+      cpu,
     },
   };
 }
@@ -403,16 +413,72 @@ function countWrites(trace: string): Record<string, number> {
 
 // ---- The steps.
 
-/** ipvsadm -R: one process reading the 1,000 x 10 rules from stdin. */
+/** ipvsadm -R: one process reading the 1,000 x 10 rules from stdin; its CPU split between itself and the kernel. */
 async function ipvsadmRestore() {
   writeFileSync("/tmp/rules", ipvsadmRules(SMALL));
   const t0 = now();
-  const proc = Bun.spawn(["/bin/sh", "-c", "ipvsadm -R < /tmp/rules"], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(["ipvsadm", "-R"], { stdin: Bun.file("/tmp/rules"), stdout: "pipe", stderr: "pipe" });
   await proc.exited;
-  return { ms: now() - t0, exit: proc.exitCode, stderr: (await new Response(proc.stderr).text()).slice(0, 300), entries: entries() };
+  const ms = now() - t0;
+  const usage = proc.resourceUsage();
+  const cpu = usage ? { userMs: Number(usage.cpuTime.user) / 1000, systemMs: Number(usage.cpuTime.system) / 1000 } : undefined;
+  return { ms, exit: proc.exitCode, stderr: (await new Response(proc.stderr).text()).slice(0, 300), entries: entries(), cpu };
+}
+
+/**
+ * The floor under any program's load of 1,000 x 10: the same 11,000 requests, encoded
+ * beforehand, sent in batches through one socket (each acknowledged); only the syscalls and
+ * the kernel's own work remain. Its system time is the kernel's share of every load here.
+ */
+async function kernelFloor() {
+  flush();
+  const opened = await openGenericNetlinkSocket(IPVS_GENL_NAME, { clock });
+  if (!opened.ok) throw new Error(opened.message);
+  const netlink = opened.socket;
+  // The ops tandem's director sends for this configuration, from a Director over an empty table that writes nothing.
+  let ops: readonly IpvsOp[] = [];
+  const planner = new Director({
+    kernel: {
+      dump: async () => ({ services: [] }),
+      dumpServices: async () => ({ services: [] }),
+      apply: async (planned) => ((ops = planned), planned.map(() => ({ ok: true as const }))),
+    },
+    ownership: { owned: () => new Set(), replace: () => ({ ok: true }) },
+    clock,
+    logger,
+    report: () => {},
+    drainTimeoutMs: 0,
+    driftScanMs: 0,
+  });
+  await planner.start(planDirector(configOf(keepalivedConf(SMALL))).virtualServers, { drained: [] });
+  const encoded = ops.map((op) => encodeIpvsRequest(netlink.family.id, requestOfOp(op), 0, 0));
+  const before = cpuSplitMs(process.pid);
+  const t0 = now();
+  const answers = await netlink.sendBatch({
+    count: encoded.length,
+    encode: (index, seq, pid) => {
+      // Only the header's sequence number and port differ from the bytes encoded beforehand.
+      const bytes = encoded[index]!;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      view.setUint32(8, seq, true);
+      view.setUint32(12, pid, true);
+      return bytes;
+    },
+  });
+  const ms = now() - t0;
+  const after = cpuSplitMs(process.pid);
+  netlink.close();
+  return {
+    ms,
+    writes: encoded.length,
+    failures: answers.filter((a) => !a.ok).length,
+    cpu: { userMs: after.userMs - before.userMs, systemMs: after.systemMs - before.systemMs },
+    entries: entries(),
+  };
 }
 
 async function loadSmall(): Promise<void> {
+  result("load-floor", await kernelFloor());
   flush();
   result("load-ipvsadm", await ipvsadmRestore());
   flush();
@@ -605,6 +671,10 @@ async function main(): Promise<void> {
 
   if (process.env.BENCH_ONLY === "tandem-load") {
     // A quick look at one part (with BENCH_PROFILE, where its time goes).
+    result("load-floor", await kernelFloor());
+    flush();
+    result("load-ipvsadm", await ipvsadmRestore());
+    flush();
     const tandem = await tandemLoad(SMALL, true);
     result("load-tandem", tandem.numbers);
     await tandem.child.kill();

@@ -111,6 +111,8 @@ echo o > /proc/sysrq-trigger
 /** The guest's JSON results, read loosely: a missing one prints as "-". */
 type Any = Record<string, any>;
 const ms = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? "-" : `${Math.round(value).toLocaleString("en-US")} ms`);
+const cpuText = (cpu: { userMs: number; systemMs: number } | undefined): string =>
+  cpu ? `CPU ${ms(cpu.userMs)} user, ${ms(cpu.systemMs)} system (the kernel)` : "CPU -";
 const mb = (kb: number | undefined): string => (kb === undefined || !Number.isFinite(kb) ? "-" : `${(kb / 1024).toFixed(1)} MB`);
 
 export function render(results: Map<string, unknown>): string {
@@ -122,12 +124,19 @@ export function render(results: Map<string, unknown>): string {
   const ipvsadm = get("load-ipvsadm");
   const keepalived = get("load-keepalived");
   const tandem = get("load-tandem");
+  const floor = get("load-floor");
   out.push("## Load 1,000 x 10 from an empty table (until the table is complete)\n");
   out.push(
     markdownTable(
       ["", "time", "entries", "notes"],
       [
-        ["ipvsadm -R", ms(ipvsadm.ms), String(ipvsadm.entries), `exit ${ipvsadm.exit}`],
+        [
+          "the kernel's floor",
+          ms(floor.ms),
+          String(floor.entries),
+          `the same ${floor.writes} requests encoded beforehand, sent in batches by one process (${floor.failures} failed): ${cpuText(floor.cpu)}`,
+        ],
+        ["ipvsadm -R", ms(ipvsadm.ms), String(ipvsadm.entries), `exit ${ipvsadm.exit}; ${cpuText(ipvsadm.cpu)}`],
         [
           "keepalived 2.2.7 (-C)",
           ms(keepalived.verifiedMs),
@@ -138,7 +147,7 @@ export function render(results: Map<string, unknown>): string {
           "tandem director",
           ms(tandem.completeMs),
           String(tandem.entries),
-          `parse ${ms(tandem.parseMs)}, process start to the apply's end; the writes ${ms(tandem.applyMs)} (${tandem.writes} writes, ${tandem.failures} failed); started (read back) ${ms(tandem.startedMs)}`,
+          `parse ${ms(tandem.parseMs)}, process start to the apply's end; the writes ${ms(tandem.applyMs)} (${tandem.writes} writes, ${tandem.failures} failed); started ${ms(tandem.startedMs)}; the director process until then: ${cpuText(tandem.cpu)}`,
         ],
         ["tandem / ipvsadm -R", `${((tandem.completeMs / ipvsadm.ms) * 100).toFixed(0)} %`, "", "target: at most 50 %"],
       ],

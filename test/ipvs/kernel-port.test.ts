@@ -67,6 +67,12 @@ describe.skipIf(!hasQemu() || !image)(
       expect(observed).toEqual(wanted);
     });
 
+    test("just some services: each as the whole dump has it, one the kernel lacks left out", () => {
+      const { observed, wanted } = get<{ observed: unknown[]; wanted: unknown[] }>("some-services");
+      expect(observed).toHaveLength(2);
+      expect(observed).toEqual(wanted);
+    });
+
     test("ipvsadm prints the same table for tandem's writes as for its own commands, and tandem reads ipvsadm's table the same", () => {
       const save = get<{ byTandem: string[]; byIpvsadm: string[]; commandOutput: string[]; thresholdsByTandem: string; thresholdsByIpvsadm: string }>(
         "ipvsadm-save",
