@@ -81,6 +81,9 @@ const FULL_READS: ReadonlySet<PassCause> = new Set<PassCause>(["start", "drift-s
  */
 const SCAN_SHARE_INVERSE = 10;
 
+/** While something drains, its connection counts are read this often. */
+const DRAIN_LOOK_MS = 1_000;
+
 export interface DirectorSnapshot {
   desired: DesiredTableResult;
   observed: IpvsTable<ObservedService>;
@@ -102,7 +105,8 @@ export class Director {
   private last: DirectorSnapshot | undefined;
   /** The kernel's table as last read, with the acknowledged writes since (known-table.ts); undefined: read it all. */
   private known: IpvsTable<ObservedService> | undefined;
-  private lastRead = { atMs: 0, tookMs: 0 };
+  /** The last whole read: when it ended (wall clock, and the clock's own ms) and how long it took. */
+  private lastRead = { atMs: 0, endedMs: 0, tookMs: 0 };
   private chain: Promise<void> = Promise.resolve();
   private timer: TimerHandle | undefined;
   private stopped = false;
@@ -276,13 +280,15 @@ export class Director {
     if (this.stopped) return;
     // EEXIST, ENOENT, ESRCH: someone else changed the table meanwhile; read it again soon.
     if (failures.length > 0) return this.schedule("retry", this.options.retryMs ?? DEFAULT_RETRY_MS);
-    const nowWall = clock.wallMs();
-    const drainInMs = drained.wakeAtMs === undefined ? Infinity : Math.max(0, drained.wakeAtMs - nowWall);
-    const scanInMs = this.options.driftScanMs > 0 ? Math.max(this.options.driftScanMs, SCAN_SHARE_INVERSE * this.lastRead.tookMs) : Infinity;
-    // While something drains, the kernel's connection counts decide when it ends: look often.
-    const draining = this.drains.entries.length > 0 ? Math.min(scanInMs, 1_000) : scanInMs;
-    const next = Math.min(drainInMs, draining);
-    if (next !== Infinity) this.schedule(drainInMs <= draining ? "drain-timer" : "drift-scan", next);
+    // The next pass: the drift scan (whole table), a drain's deadline, or while something
+    // drains a look every second at its connection counts (just those services).
+    const nowMs = clock.nowMs();
+    const scanAtMs =
+      this.options.driftScanMs > 0 ? this.lastRead.endedMs + Math.max(this.options.driftScanMs, SCAN_SHARE_INVERSE * this.lastRead.tookMs) : Infinity;
+    const deadlineAtMs = drained.wakeAtMs === undefined ? Infinity : nowMs + Math.max(0, drained.wakeAtMs - clock.wallMs());
+    const lookAtMs = this.drains.entries.length > 0 ? nowMs + DRAIN_LOOK_MS : Infinity;
+    const nextMs = Math.min(scanAtMs, deadlineAtMs, lookAtMs);
+    if (nextMs !== Infinity) this.schedule(nextMs === scanAtMs ? "drift-scan" : "drain-timer", Math.max(0, nextMs - nowMs));
   }
 
   /** The whole table, and when and how long the read took (the drift scan's period follows it). */
@@ -290,7 +296,7 @@ export class Director {
     const { kernel, clock } = this.options;
     const startedMs = clock.nowMs();
     const table = await kernel.dump();
-    this.lastRead = { atMs: clock.wallMs(), tookMs: clock.nowMs() - startedMs };
+    this.lastRead = { atMs: clock.wallMs(), endedMs: clock.nowMs(), tookMs: clock.nowMs() - startedMs };
     return table;
   }
 

@@ -268,4 +268,19 @@ describe("between full reads (known-table.ts)", () => {
     await settle();
     expect(reads.dumps).toBe(2);
   });
+
+  test("while a server drains, its service is read every second, and the whole table still every ten", async () => {
+    const { director, kernel, clock, reads } = counted();
+    await director.start(two(1), NO_INTENT);
+    kernel.setConnections(WEB, { address: ip("10.0.1.3"), port: 80 }, 3, 0);
+    await director.setIntent({ drained: [{ virtualServer: WEB_ID, realServer: "10.0.1.3:80" }] });
+    reads.services.length = 0;
+    for (let s = 0; s < 10; s++) {
+      clock.advance(1_000);
+      await settle();
+    }
+    expect(reads.dumps).toBe(2); // the start's, and the scan 10 s after it
+    expect(new Set(reads.services)).toEqual(new Set([WEB_ID]));
+    expect(reads.services.length).toBeGreaterThanOrEqual(8);
+  });
 });
