@@ -65,6 +65,8 @@ export interface DirectorOptions {
   drainTimeoutMs: number;
   /** A pass at least this often, to repair what others changed (0: none). */
   driftScanMs: number;
+  /** The scan waits at least this many times the last full read (DRIFT_SCAN_GAP_FACTOR unless given). */
+  driftScanGapFactor?: number;
   /** A pass that met a kernel error is retried after this long. */
   retryMs?: number;
 }
@@ -76,10 +78,10 @@ const FULL_READS: ReadonlySet<PassCause> = new Set<PassCause>(["start", "drift-s
 
 /**
  * The drift scan waits at least this many times as long as the last full read took, so that
- * reading the table never takes more than a tenth of the director's time (a dump of 40,000
- * destinations took 4.5 s in an emulated guest).
+ * reading the table never takes more than about a tenth of the director's time (a dump of
+ * 40,000 destinations took 4.5 s in an emulated guest).
  */
-const SCAN_SHARE_INVERSE = 10;
+export const DRIFT_SCAN_GAP_FACTOR = 10;
 
 /** While something drains, its connection counts are read this often. */
 const DRAIN_LOOK_MS = 1_000;
@@ -284,7 +286,7 @@ export class Director {
     // drains a look every second at its connection counts (just those services).
     const nowMs = clock.nowMs();
     const scanAtMs =
-      this.options.driftScanMs > 0 ? this.lastRead.endedMs + Math.max(this.options.driftScanMs, SCAN_SHARE_INVERSE * this.lastRead.tookMs) : Infinity;
+      this.options.driftScanMs > 0 ? this.lastRead.endedMs + Math.max(this.options.driftScanMs, (this.options.driftScanGapFactor ?? DRIFT_SCAN_GAP_FACTOR) * this.lastRead.tookMs) : Infinity;
     const deadlineAtMs = drained.wakeAtMs === undefined ? Infinity : nowMs + Math.max(0, drained.wakeAtMs - clock.wallMs());
     const lookAtMs = this.drains.entries.length > 0 ? nowMs + DRAIN_LOOK_MS : Infinity;
     const nextMs = Math.min(scanAtMs, deadlineAtMs, lookAtMs);

@@ -29,6 +29,7 @@ import type {
   ToObserver,
 } from "../ipc/messages.ts";
 import { notifySystemd } from "../os/systemd-notify.ts";
+import { engineConfigOf } from "./engine-config.ts";
 import { EventForwarder } from "./event-forwarder.ts";
 import { openIntentStore, type IntentStore } from "./intent-store.ts";
 import { SupervisedChild, type ChildExit } from "./supervised-child.ts";
@@ -105,7 +106,7 @@ export class Supervisor {
       onStart: () => {
         this.engine.send({
           type: "start",
-          config: this.config,
+          config: engineConfigOf(this.config),
           maintenance: this.intent.maintenance(),
           keepVipsOnStop: options.dontReleaseVrrp,
           log: deps.log,
@@ -235,7 +236,7 @@ export class Supervisor {
       }
       this.config = config;
       const applied = new Promise<void>((resolve) => (this.resolveApplied = resolve));
-      this.engine.send({ type: "apply", config, maintenance: this.intent.maintenance() });
+      this.engine.send({ type: "apply", config: engineConfigOf(config), maintenance: this.intent.maintenance() });
       this.observer.send({ type: "config", config });
       this.followDirector();
       // An engine restarting meanwhile starts from the new configuration anyway.
