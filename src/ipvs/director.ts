@@ -286,7 +286,9 @@ export class Director {
     // drains a look every second at its connection counts (just those services).
     const nowMs = clock.nowMs();
     const scanAtMs =
-      this.options.driftScanMs > 0 ? this.lastRead.endedMs + Math.max(this.options.driftScanMs, (this.options.driftScanGapFactor ?? DRIFT_SCAN_GAP_FACTOR) * this.lastRead.tookMs) : Infinity;
+      this.options.driftScanMs > 0
+        ? this.lastRead.endedMs + Math.max(this.options.driftScanMs, (this.options.driftScanGapFactor ?? DRIFT_SCAN_GAP_FACTOR) * this.lastRead.tookMs)
+        : Infinity;
     const deadlineAtMs = drained.wakeAtMs === undefined ? Infinity : nowMs + Math.max(0, drained.wakeAtMs - clock.wallMs());
     const lookAtMs = this.drains.entries.length > 0 ? nowMs + DRAIN_LOOK_MS : Infinity;
     const nextMs = Math.min(scanAtMs, deadlineAtMs, lookAtMs);
