@@ -58,11 +58,11 @@ export class DirectorNotifier {
    * A new configuration: who runs the scripts and under which security, and each script
    * checked now, so what is refused is said at load time, as keepalived does.
    */
-  configure(config: Config, virtualServers: readonly ResolvedVirtualServer[]): void {
+  configure(globalDefs: Config["globalDefs"], virtualServers: readonly ResolvedVirtualServer[]): void {
     const { accounts, daemonIdentity, securityFs, logger } = this.deps;
-    const resolved = resolveScriptIdentity(accounts, undefined, config.globalDefs.scriptUser, daemonIdentity);
+    const resolved = resolveScriptIdentity(accounts, undefined, globalDefs.scriptUser, daemonIdentity);
     if (!resolved.ok) logger.error(`${resolved.error}; the director's notify scripts run as the daemon's user`);
-    this.context = { identity: resolved.ok ? resolved.identity : daemonIdentity, enableScriptSecurity: config.globalDefs.enableScriptSecurity, securityFs };
+    this.context = { identity: resolved.ok ? resolved.identity : daemonIdentity, enableScriptSecurity: globalDefs.enableScriptSecurity, securityFs };
     this.prepared = new Map();
     for (const vs of virtualServers) {
       this.prepare(vs.id, "quorum_up", vs.quorumUp);
