@@ -12,9 +12,11 @@ node_modules/.bin/bun: package.json package-lock.json
 
 deps: node_modules/.bin/bun
 
+# --bytecode: the runtime loads compiled bytecode instead of parsing the bundle; every child
+# process starts faster (under TCG, a large share of a child's start).
 dist/tandem: $(SRC) node_modules/.bin/bun
 	@mkdir -p dist
-	$(BUN) build --compile src/main.ts --outfile dist/tandem
+	$(BUN) build --compile --bytecode src/main.ts --outfile dist/tandem
 
 build: dist/tandem
 

@@ -43,4 +43,5 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv.slice(2)));
+// No top-level await: the binary is compiled to bytecode (Makefile), which needs a plain module.
+void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,6 +1,6 @@
 // Runs inside the qemu guest that test/bench/ipvs-director.ts boots: tandem's director beside
 // ipvsadm -R and keepalived 2.2.7 on the same kernel, in one run. The director runs as the
-// supervisor runs it: `tandem __director` (this tree's code, bundled) spawned with an IPC
+// supervisor runs it: `tandem __director` (this tree's binary, compiled as the Makefile does) spawned with an IPC
 // channel, given the parsed configuration; this program plays the supervisor. Meanwhile a
 // VRRPv3 pair of full tandem daemons (the image's binary) at 10 ms adverts runs in two network
 // namespaces joined by a veth pair, captured by tcpdump. Each step prints
@@ -37,6 +37,7 @@ const IP = process.env.BENCH_IP!;
 const TCPDUMP = process.env.BENCH_TCPDUMP!;
 const STRACE = process.env.BENCH_STRACE!;
 const TANDEM_JS = "/capture/tandem.js";
+const TANDEM_BINARY = "/capture/tandem";
 const clock = systemClock();
 const logger = createLogger(() => {}, "error");
 
@@ -235,8 +236,12 @@ function spawnDirector(): DirectorChild {
   const waiters: { type: string; after: number; resolve: (atMs: number) => void }[] = [];
   const log = `/tmp/director-${++directorRuns}.log`;
   const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}/director-${directorRuns}`] : [];
-  const child = Bun.spawn(["/usr/sbin/tandem", ...profile, TANDEM_JS, "__director"], {
-    env: { ...process.env, BUN_BE_BUN: "1", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
+  // This tree's binary, as the supervisor runs it; profiled, its bundle on the image's runtime.
+  const argv = PROFILE_DIR ? ["/usr/sbin/tandem", ...profile, TANDEM_JS, "__director"] : [TANDEM_BINARY, "__director"];
+  const { BUN_BE_BUN: _, ...inherited } = process.env;
+  const env = PROFILE_DIR ? { ...inherited, BUN_BE_BUN: "1", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } : inherited;
+  const child = Bun.spawn(argv, {
+    env,
     stdio: ["ignore", Bun.file(log), Bun.file(log)],
     serialization: "advanced",
     ipc(message) {

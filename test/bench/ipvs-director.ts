@@ -41,6 +41,11 @@ function vethModule(image: string): string {
   fail(`no veth.ko under ${packages} (the image build's kernel package)`);
 }
 
+function compile(entry: string, outfile: string): void {
+  const build = Bun.spawnSync([process.execPath, "build", "--compile", "--bytecode", entry, "--outfile", outfile], { cwd: REPO, stderr: "pipe" });
+  if (build.exitCode !== 0) fail(`bun build --compile ${entry}: ${build.stderr.toString()}`);
+}
+
 function bundle(entry: string, outfile: string): void {
   const build = Bun.spawnSync([process.execPath, "build", "--target=bun", entry, "--outfile", outfile], { cwd: REPO, stderr: "pipe" });
   if (build.exitCode !== 0) fail(`bun build ${entry}: ${build.stderr.toString()}`);
@@ -57,8 +62,10 @@ async function main(): Promise<void> {
   };
   copyFileSync(vethModule(image), join(root, "capture/veth.ko"));
   bundle("test/bench/ipvs-director-program.ts", join(root, "capture/bench.js"));
-  // The director as this tree has it: `tandem __director` runs from this bundle on the image's runtime.
-  bundle("src/main.ts", join(root, "capture/tandem.js"));
+  // The director as this tree has it: this tree's binary, built as the Makefile builds it
+  // (bytecode); with BENCH_PROFILE, this bundle on the image's runtime, which takes --cpu-prof.
+  compile("src/main.ts", join(root, "capture/tandem"));
+  if (process.env.BENCH_PROFILE) bundle("src/main.ts", join(root, "capture/tandem.js"));
   const init = `#!/bin/sh
 # PID 1 of the benchmark guest (written by test/bench/ipvs-director.ts).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
