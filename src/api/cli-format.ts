@@ -31,7 +31,7 @@ export function ago(atMs: number, nowMs: number): string {
 export function formatStateTable(body: StateBody, nowMs: number): string {
   const rows = body.instances.map((i) => [
     i.name,
-    `${i.state}${i.maintenance ? " (maint)" : ""}`,
+    `${i.state}${i.maintenance ? " (maint)" : ""}${i.held ? " (held)" : ""}`,
     String(i.vrid),
     i.interface,
     `${i.effectivePriority}/${i.basePriority}`,

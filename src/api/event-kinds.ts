@@ -10,6 +10,7 @@ const KIND_SET: Readonly<Record<EventKind, true>> = {
   "vrrp.priority": true,
   "vrrp.split-brain": true,
   "group.transition": true,
+  "vrrp.hold": true,
   "tracker.change": true,
   "notify.run": true,
   "config.reload": true,

@@ -90,6 +90,21 @@ const EVENT_DATA: Readonly<Record<EventKind, JsonSchema>> = {
   "vrrp.priority": object({ from: int, to: int, reason: str }),
   "vrrp.split-brain": object({ peer, ourPriority: int }),
   "group.transition": object({ from: ref("VrrpState"), to: ref("VrrpState"), members: { type: "array", items: str } }),
+  "vrrp.hold": object(
+    {
+      held: { type: "boolean", description: "true when the instances are held in BACKUP at start, false when they are released" },
+      by: { type: "array", items: { enum: ["vrrp_startup_delay", "director"] }, description: "What holds (or held) them" },
+      cause: {
+        enum: ["director-ready", "ipvs-unavailable", "director-timeout", "director-stopped", "startup-delay-over"],
+        description: "Why they were released then",
+      },
+      heldMs: num,
+      startupDelayMs: num,
+      directorTimeoutMs: { type: "number", description: "director_ready_timeout, when the director was waited for" },
+      directorMs: { type: "number", description: "When the director's gate opened, after the start" },
+    },
+    ["cause", "heldMs", "startupDelayMs", "directorTimeoutMs", "directorMs"],
+  ),
   "tracker.change": object(
     { tracker: trackerRef, healthy: bool, detail: str, exitCode: { type: ["integer", "null"] }, output: { type: "string", maxLength: 4096 } },
     ["exitCode", "output"],

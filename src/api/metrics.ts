@@ -96,6 +96,9 @@ export function metricFamilies(status: StatusSource): MetricFamily[] {
     perInstance("tandem_vrrp_base_priority", "Configured priority", (i) => i.basePriority),
     perInstance("tandem_vrrp_effective_priority", "Priority advertised now (configured, plus tracker weights; 1 in maintenance)", (i) => i.effectivePriority),
     perInstance("tandem_vrrp_maintenance", "1 while the instance is in operator maintenance", (i) => (i.maintenance ? 1 : 0)),
+    perInstance("tandem_vrrp_held", "1 while the instance is held in BACKUP at start (vrrp_startup_delay, or until the director has programmed IPVS)", (i) =>
+      i.held ? 1 : 0,
+    ),
     perInstance("tandem_vrrp_state_since_timestamp_seconds", "When the instance entered its present state (Unix time)", (i) => i.stateSinceMs / 1000),
     {
       name: "tandem_tracker_healthy",

@@ -36,6 +36,12 @@ export interface InstanceView {
   /** Wall-clock ms of the last state change. */
   stateSinceMs: number;
   maintenance: boolean;
+  /**
+   * Held in BACKUP at start, as keepalived holds its instances during vrrp_startup_delay (the
+   * state is BACKUP or FAULT all along): by the delay and/or until the director has programmed
+   * IPVS. Not master before untilMs (wall-clock ms; while the director is awaited, its bound).
+   */
+  held?: { untilMs: number; by: ("vrrp_startup_delay" | "director")[] };
   /** Last takeover: last advert heard from the old master -> our VIPs installed. */
   lastTakeoverMs?: number;
   /** RFC 6527 / RFC 2787 counters by vrrp/counters.ts CounterName. */

@@ -39,10 +39,18 @@ const InstanceView = object(
     syncGroup: str,
     stateSinceMs: { type: "number", description: "Wall-clock ms of the last state change" },
     maintenance: bool,
+    held: object(
+      {
+        untilMs: { type: "number", description: "Wall-clock ms: not master before then (while the director is awaited, director_ready_timeout's bound)" },
+        by: { type: "array", items: { enum: ["vrrp_startup_delay", "director"] }, description: "What holds it" },
+      },
+      [],
+      "Held in BACKUP at start (vrrp_startup_delay, or until the director has programmed IPVS); absent when not held",
+    ),
     lastTakeoverMs: { type: "number", description: "Last takeover: last advert heard from the old master -> our VIPs installed" },
     counters: { type: "object", additionalProperties: { type: "integer", minimum: 0 }, description: "RFC 6527 / RFC 2787 counters by name" },
   },
-  ["master", "syncGroup", "lastTakeoverMs"],
+  ["master", "syncGroup", "held", "lastTakeoverMs"],
 );
 
 const HistoryHealth = object(

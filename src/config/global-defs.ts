@@ -6,6 +6,7 @@ import type { Diagnostics } from "./diagnostics.ts";
 import type { GlobalDefs, ProcessScheduling } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
 import { DEFAULT_DRAIN_TIMEOUT_S, lvsGlobalKeywords } from "./lvs-globals.ts";
+import { DEFAULT_DIRECTOR_READY_TIMEOUT_S, startHoldKeywords } from "./start-hold-globals.ts";
 import { decimalField, defineBlock, flagField, ignored, intField, keyword, setField, stringField, type Keyword, type KeywordBlock } from "./keyword-table.ts";
 import { parseInteger, parsePort, requireArg, warnExtraArgs } from "./values.ts";
 
@@ -22,6 +23,7 @@ export function defaultGlobalDefs(): GlobalDefs {
     rsInitNotifies: false,
     realServerDrainTimeoutS: DEFAULT_DRAIN_TIMEOUT_S,
     ipvsSetSysctls: false,
+    directorReadyTimeoutS: DEFAULT_DIRECTOR_READY_TIMEOUT_S,
     fieldLocations: {},
   };
 }
@@ -116,7 +118,6 @@ const IGNORED = [
   "vrrp_rx_bufs_multiplier",
   "no_checker_emails",
   "umask",
-  "vrrp_startup_delay",
   "log_unknown_vrids",
   "vmac_prefix",
   "vmac_addr_prefix",
@@ -186,6 +187,7 @@ const keywords: Keyword<GlobalDefs>[] = [
   intField("history_max_age_days", "historyMaxAgeDays", 1, 36500),
   intField("history_max_events", "historyMaxEvents", 1000, 1_000_000_000),
   ...lvsGlobalKeywords(),
+  ...startHoldKeywords(),
   ...IGNORED.map((name) => ignored<GlobalDefs>(name)),
 ];
 
@@ -243,6 +245,7 @@ export const TANDEM_GLOBAL_EXTENSIONS = [
   "history_max_events",
   "real_server_drain_timeout",
   "ipvs_set_sysctls",
+  "director_ready_timeout",
 ];
 
 /** Rules across global_defs keywords, checked once the block is read. */

@@ -118,6 +118,8 @@ const GLOBAL_DEFS = {
   lvsNotifyFifoScript: "value",
   realServerDrainTimeoutS: "number",
   ipvsSetSysctls: "value",
+  vrrpStartupDelayS: "number",
+  directorReadyTimeoutS: "number",
 } as const satisfies Fields<GlobalDefs>;
 
 const VRRP_SCRIPT = {

@@ -91,6 +91,16 @@ export interface GlobalDefs {
   realServerDrainTimeoutS: number;
   /** Tandem extension `ipvs_set_sysctls`: the director sets the sysctls its preflight finds wrong (ipvs/preflight.ts) instead of only warning. */
   ipvsSetSysctls: boolean;
+  /**
+   * `vrrp_startup_delay`: seconds after a start (not a reload) during which every instance is
+   * held in BACKUP (keepalived's vrrp_delayed_start_time); undefined: none.
+   */
+  vrrpStartupDelayS?: number;
+  /**
+   * Tandem extension `director_ready_timeout`: at most this many seconds the instances are held
+   * at start until the director's first IPVS pass is done; 0: not held.
+   */
+  directorReadyTimeoutS: number;
   location?: SourceLocation;
   fieldLocations: FieldLocations<GlobalDefs>;
 }

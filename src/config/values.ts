@@ -44,6 +44,34 @@ export function parseDecimal(tok: Token, name: string, min: number, max: number,
   return value + 0;
 }
 
+/**
+ * keepalived's read_decimal_unsigned: a non-negative decimal with at most `places` decimals
+ * (more are a warning, and rounded at the last one as keepalived rounds them), within min..max.
+ */
+export function parseFixedDecimal(tok: Token, name: string, min: number, max: number, places: number, diag: Diagnostics): number | undefined {
+  const match = /^(\d+)(?:\.(\d*))?$|^\.(\d+)$/.exec(tok.text);
+  if (!match) {
+    diag.error(tok, `${name} must be a number of seconds ${min}..${max}, got ${tok.text}`);
+    return undefined;
+  }
+  const whole = match[1] ?? "0";
+  let fraction = match[2] ?? match[3] ?? "";
+  let roundUp = false;
+  if (fraction.length > places) {
+    diag.warn(tok, `${name} ${tok.text} has more than ${places} decimal places; rounded to ${places}`);
+    roundUp = fraction.charCodeAt(places) >= "5".charCodeAt(0);
+    fraction = fraction.slice(0, places);
+  }
+  // Integer units of 10^-places: exact, so 0.001 is 0.001 and not 0.00099999.
+  const units = Number(whole + fraction.padEnd(places, "0")) + (roundUp ? 1 : 0);
+  const value = units / 10 ** places;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    diag.error(tok, `${name} must be ${min}..${max} seconds, got ${tok.text}`);
+    return undefined;
+  }
+  return value;
+}
+
 /** A Map, not an object literal: a plain object would answer "constructor" or "__proto__" too. */
 const BOOLS = new Map([
   ["on", true],

@@ -29,6 +29,23 @@ export interface EventDataByKind extends IpvsEventDataByKind {
   /** Another master claims our VRID (and so our VIPs) while we are master. */
   "vrrp.split-brain": { peer: { address: string; priority: number }; ourPriority: number };
   "group.transition": { from: VrrpStateName; to: VrrpStateName; members: string[] };
+  /**
+   * The VRRP instances held in BACKUP at start (keepalived's vrrp_startup_delay, tandem's
+   * director-ready gate), and released: by what, why then, and for how long.
+   */
+  "vrrp.hold": {
+    held: boolean;
+    /** What holds (held) or held (released) them: "vrrp_startup_delay", "director". */
+    by: string[];
+    /** Released: "director-ready", "ipvs-unavailable", "director-timeout", "director-stopped" or "startup-delay-over". */
+    cause?: string;
+    heldMs?: number;
+    startupDelayMs?: number;
+    /** director_ready_timeout, when the director was waited for. */
+    directorTimeoutMs?: number;
+    /** Released: when the director's gate opened, after the start. */
+    directorMs?: number;
+  };
   "tracker.change": {
     tracker: { kind: "script" | "file" | "interface"; name: string };
     healthy: boolean;
@@ -68,6 +85,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "vrrp.priority",
   "vrrp.split-brain",
   "group.transition",
+  "vrrp.hold",
   "tracker.change",
   "notify.run",
   "config.reload",

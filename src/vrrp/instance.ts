@@ -72,11 +72,13 @@ export class VrrpInstance implements SyncMember {
   private vipChain: Promise<void> = Promise.resolve();
   private readonly authData: Uint8Array;
 
+  /** `holdUntilMs`: held at start until then (vrrp_startup_delay, the director gate; start-hold.ts). */
   constructor(
     readonly config: InstanceConfig,
     private readonly ports: InstancePorts,
+    holdUntilMs?: number,
   ) {
-    this.machine = createMachine(config.machine, ports.clock.nowMs());
+    this.machine = createMachine(config.machine, ports.clock.nowMs(), holdUntilMs);
     this.authData = new Uint8Array(8);
     if (config.auth) this.authData.set(new TextEncoder().encode(config.auth.password).subarray(0, 8));
   }
@@ -110,6 +112,11 @@ export class VrrpInstance implements SyncMember {
 
   force(state: "MASTER" | "BACKUP" | "FAULT", detail: string): void {
     this.dispatch({ kind: "force", state, detail });
+  }
+
+  /** The hold at start ends at another time (undefined: now). */
+  setHold(untilMs: number | undefined): void {
+    this.dispatch({ kind: "hold", untilMs });
   }
 
   /** Replace the whole set of tracked objects at once (start, reload): one recomputation. */

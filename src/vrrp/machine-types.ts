@@ -54,6 +54,11 @@ export interface Machine {
   readonly stateSinceMs: number;
   /** Last time we announced (became master or re-sent ARPs on hearing another master). */
   readonly lastReannounceMs: number | undefined;
+  /**
+   * Held at start (keepalived's vrrp_startup_delay, tandem's director-ready gate): until then
+   * the machine does not become master, and a Backup's down timer runs from this time.
+   */
+  readonly holdUntilMs: number | undefined;
 }
 
 export type TransitionCause =
@@ -88,6 +93,8 @@ export type Input =
   | { kind: "priority"; effectivePriority: number }
   | { kind: "fault"; reasons: readonly string[] }
   | { kind: "force"; state: "MASTER" | "BACKUP" | "FAULT"; detail: string }
+  /** The hold ends at another time (the director gate released it early); undefined: now. */
+  | { kind: "hold"; untilMs: number | undefined }
   | { kind: "shutdown" };
 
 export type Effect =

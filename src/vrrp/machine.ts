@@ -1,13 +1,15 @@
 // The VRRP state machine of one virtual router: RFC 5798 section 6.4 (and RFC 3768 6.4),
 // with keepalived 2.2.7's refinements. Pure: step(machine, input, now) returns the next
-// machine and the effects to perform; timers are data (see nextWakeMs).
+// machine and the effects to perform; timers are data (see nextWakeMs). A hold at start
+// (keepalived 2.2.7's vrrp_startup_delay, tandem's director gate) is data too: see isHeld.
 import { formatIpv4 } from "../common/ipv4.ts";
 import { initialMasterWaitMs, masterDownIntervalMs, skewTimeMs, timerPriority } from "./timers.ts";
 import type { Effect, HeardMaster, Input, Machine, MachineConfig, StepResult, TransitionCause, TransitionReason, VrrpState } from "./machine-types.ts";
 
 export type * from "./machine-types.ts";
 
-export function createMachine(config: MachineConfig, nowMs: number): Machine {
+/** `holdUntilMs`: held at start until then (vrrp_startup_delay, the director gate). */
+export function createMachine(config: MachineConfig, nowMs: number, holdUntilMs?: number): Machine {
   return {
     config,
     state: "INIT",
@@ -21,7 +23,23 @@ export function createMachine(config: MachineConfig, nowMs: number): Machine {
     forcedFault: false,
     stateSinceMs: nowMs,
     lastReannounceMs: undefined,
+    holdUntilMs,
   };
+}
+
+/**
+ * Held: keepalived's vrrp_delayed_start_time (vrrp_scheduler.c vrrp_init_instance_sands, 2.2.7).
+ * The instance is BACKUP (or FAULT) as at any start and hears adverts as usual, but it sends
+ * none and never becomes master: every down timer it arms runs from the hold's end, so the
+ * earliest takeover is the end plus a master-down interval (plus nothing for an owner).
+ */
+export function isHeld(m: Machine, nowMs: number): boolean {
+  return m.holdUntilMs !== undefined && nowMs < m.holdUntilMs;
+}
+
+/** Where a Backup's down timer starts: now, or the end of the hold (keepalived's sands = delayed start + ms_down_timer). */
+function downTimerFrom(m: Machine, nowMs: number): number {
+  return isHeld(m, nowMs) ? m.holdUntilMs! : nowMs;
 }
 
 /** When the driver must next deliver a `timer` input, or undefined for never. */
@@ -29,7 +47,9 @@ export function nextWakeMs(m: Machine): number | undefined {
   if (m.state === "MASTER") return m.timerAtMs;
   if (m.state !== "BACKUP") return undefined;
   if (m.config.fastPreempt && m.preemptAtMs !== undefined && m.heardMaster && m.heardMaster.priority < m.effectivePriority) {
-    return m.timerAtMs === undefined ? m.preemptAtMs : Math.min(m.timerAtMs, m.preemptAtMs);
+    // A preempt_delay that ends during a hold is acted on when the hold ends.
+    const preemptWakeMs = Math.max(m.preemptAtMs, m.holdUntilMs ?? -Infinity);
+    return m.timerAtMs === undefined ? preemptWakeMs : Math.min(m.timerAtMs, preemptWakeMs);
   }
   return m.timerAtMs;
 }
@@ -60,6 +80,8 @@ export function step(m: Machine, input: Input, nowMs: number): StepResult {
       return onFault(m, input.reasons, nowMs);
     case "force":
       return onForce(m, input.state, input.detail, nowMs);
+    case "hold":
+      return onHold(m, input.untilMs, nowMs);
     case "shutdown":
       return onShutdown(m, nowMs);
   }
@@ -94,7 +116,7 @@ function becomeMaster(m: Machine, reason: TransitionReason, nowMs: number): Step
 /** Become MASTER, unless a sync group must agree first (keepalived's vrrp_sync_can_goto_master). */
 function tryMaster(m: Machine, reason: TransitionReason, nowMs: number): StepResult {
   if (!m.config.inSyncGroup) return becomeMaster(m, reason, nowMs);
-  const machine: Machine = { ...m, wantState: "MASTER", timerAtMs: nowMs + masterDownMs(m) };
+  const machine: Machine = { ...m, wantState: "MASTER", timerAtMs: downTimerFrom(m, nowMs) + masterDownMs(m) };
   return {
     machine,
     effects: [{ kind: "wantMaster" }, { kind: "note", level: "info", message: `wants MASTER (${reason.detail}); waiting for the sync group` }],
@@ -111,7 +133,7 @@ function leaveMaster(m: Machine, to: VrrpState, reason: TransitionReason, nowMs:
 
 function enterBackup(m: Machine, reason: TransitionReason, nowMs: number, changes: Partial<Machine>): StepResult {
   const next = { ...m, ...changes };
-  const all: Partial<Machine> = { wantState: "BACKUP", timerAtMs: nowMs + masterDownMs(next), preemptAtMs: undefined, ...changes };
+  const all: Partial<Machine> = { wantState: "BACKUP", timerAtMs: downTimerFrom(m, nowMs) + masterDownMs(next), preemptAtMs: undefined, ...changes };
   if (m.state === "MASTER") return leaveMaster(m, "BACKUP", reason, nowMs, all, false);
   return transition(m, "BACKUP", reason, nowMs, all);
 }
@@ -127,12 +149,23 @@ function enterFault(m: Machine, reason: TransitionReason, nowMs: number, changes
 function onStart(m: Machine, nowMs: number): StepResult {
   if (m.state !== "INIT") return { machine: m, effects: [] };
   if (isFaulted(m)) return enterFault(m, { cause: "fault", detail: `starting in FAULT: ${m.faultReasons.join("; ")}` }, nowMs, {});
-  if (m.config.basePriority === 255) return becomeMaster(m, { cause: "address-owner", detail: "priority 255: this router owns the addresses" }, nowMs);
+  const heldMs = downTimerFrom(m, nowMs) - nowMs;
+  if (m.config.basePriority === 255) {
+    if (heldMs === 0) return becomeMaster(m, { cause: "address-owner", detail: "priority 255: this router owns the addresses" }, nowMs);
+    // keepalived vrrp_init_state: the owner starts as BACKUP with a 1 us down timer, which the hold's end delays.
+    const detail = `starting as BACKUP, held for ${heldMs.toFixed(0)} ms; then, priority 255, this router owns the addresses`;
+    return transition(m, "BACKUP", { cause: "startup", detail }, nowMs, { wantState: "BACKUP", timerAtMs: m.holdUntilMs });
+  }
   const waitMs = m.config.initialState === "MASTER" ? initialMasterWaitMs(m.config.version, m.config.advertIntervalCs) : masterDownMs(m);
-  return transition(m, "BACKUP", { cause: "startup", detail: `starting as BACKUP; master down in ${waitMs.toFixed(0)} ms unless a master is heard` }, nowMs, {
-    wantState: "BACKUP",
-    timerAtMs: nowMs + waitMs,
-  });
+  const held = heldMs > 0 ? `, held for ${heldMs.toFixed(0)} ms` : "";
+  const then = heldMs > 0 ? "then " : "";
+  return transition(
+    m,
+    "BACKUP",
+    { cause: "startup", detail: `starting as BACKUP${held}; ${then}master down in ${waitMs.toFixed(0)} ms unless a master is heard` },
+    nowMs,
+    { wantState: "BACKUP", timerAtMs: nowMs + heldMs + waitMs },
+  );
 }
 
 function onTimer(m: Machine, nowMs: number): StepResult {
@@ -156,6 +189,9 @@ function onTimer(m: Machine, nowMs: number): StepResult {
         nowMs,
       );
     }
+    // An owner held at start (its timer was the hold's end): it takes the addresses now, over any lower master it heard.
+    if (m.config.basePriority === 255 && (!heard || heard.priority < 255))
+      return tryMaster(m, { cause: "address-owner", detail: "hold over; priority 255: this router owns the addresses" }, nowMs);
     if (!heard) return tryMaster(m, { cause: "master-down-timer", detail: `no master heard for ${(nowMs - m.stateSinceMs).toFixed(0)} ms` }, nowMs);
     const silentMs = nowMs - heard.lastHeardMs;
     const advertsMissed = Math.floor(silentMs / (m.masterAdvertIntervalCs * 10));
@@ -166,7 +202,7 @@ function onTimer(m: Machine, nowMs: number): StepResult {
       nowMs,
     );
   }
-  if (m.config.fastPreempt && m.preemptAtMs !== undefined && nowMs >= m.preemptAtMs && heard && heard.priority < m.effectivePriority) {
+  if (m.config.fastPreempt && m.preemptAtMs !== undefined && nowMs >= m.preemptAtMs && !isHeld(m, nowMs) && heard && heard.priority < m.effectivePriority) {
     return tryMaster(
       m,
       {
@@ -248,7 +284,7 @@ function backupReceives(m: Machine, a: AdvertInput, nowMs: number): StepResult {
   const heard: HeardMaster = { ip: a.sourceIp, priority: a.priority, advertIntervalCs: a.advertIntervalCs, lastHeardMs: nowMs };
   if (a.priority === 0) {
     // The master is leaving: take over after Skew_Time instead of Master_Down_Interval.
-    return { machine: { ...m, heardMaster: heard, timerAtMs: nowMs + skewMs(m) }, effects: [] };
+    return { machine: { ...m, heardMaster: heard, timerAtMs: downTimerFrom(m, nowMs) + skewMs(m) }, effects: [] };
   }
   const ours = m.effectivePriority;
   const delaying = m.config.preemptDelayMs > 0 && (m.preemptAtMs === undefined || nowMs < m.preemptAtMs);
@@ -260,10 +296,11 @@ function backupReceives(m: Machine, a: AdvertInput, nowMs: number): StepResult {
       else if (preemptAtMs === undefined) preemptAtMs = nowMs + m.config.preemptDelayMs;
     }
     const next: Machine = { ...m, heardMaster: heard, masterAdvertIntervalCs: learned, preemptAtMs, wantState: "BACKUP" };
-    return { machine: { ...next, timerAtMs: nowMs + masterDownMs(next) }, effects: [] };
+    return { machine: { ...next, timerAtMs: downTimerFrom(next, nowMs) + masterDownMs(next) }, effects: [] };
   }
-  // A lower-priority master, and we may preempt it.
-  if (m.config.fastPreempt) {
+  // A lower-priority master, and we may preempt it (not while held: then as without fast_preempt).
+  const held = isHeld(m, nowMs);
+  if (m.config.fastPreempt && !held) {
     return tryMaster(
       m,
       {
@@ -275,14 +312,17 @@ function backupReceives(m: Machine, a: AdvertInput, nowMs: number): StepResult {
       nowMs,
     );
   }
-  // RFC behaviour: discard the advert and let Master_Down_Interval expire.
+  // RFC behaviour: discard the advert and let Master_Down_Interval expire. While held the timer
+  // stays too: keepalived 2.2.7 re-based it on every discarded advert (ms_down_timer = sands -
+  // now, then sands = delayed start + ms_down_timer), pushing the takeover out by the delay left
+  // each time, which 2.2.8 fixed (845181cb, "Don't adjust vrrp receive timeout during delayed start").
   return {
     machine: { ...m, heardMaster: { ...heard, lastHeardMs: m.heardMaster?.lastHeardMs ?? nowMs } },
     effects: [
       {
         kind: "note",
         level: "info",
-        message: `lower priority (${a.priority}) advert from ${formatIpv4(a.sourceIp)}: discarding, master down timer keeps running`,
+        message: `lower priority (${a.priority}) advert from ${formatIpv4(a.sourceIp)}: discarding${held ? " (held at start)" : ""}, master down timer keeps running`,
       },
     ],
   };
@@ -305,7 +345,7 @@ function onPriority(m: Machine, priority: number, nowMs: number): StepResult {
     const preemptAtMs = m.preemptAtMs ?? nowMs + m.config.preemptDelayMs;
     return { machine: { ...machine, preemptAtMs }, effects: [note] };
   }
-  if (!m.config.fastPreempt) return { machine, effects: [note] };
+  if (!m.config.fastPreempt || isHeld(m, nowMs)) return { machine, effects: [note] };
   const result = tryMaster(
     machine,
     {
@@ -333,9 +373,13 @@ function onFault(m: Machine, reasons: readonly string[], nowMs: number): StepRes
 }
 
 function leaveFault(m: Machine, cause: TransitionCause, detail: string, nowMs: number): StepResult {
-  if (m.config.basePriority === 255 && !m.config.inSyncGroup)
-    return becomeMaster(m, { cause: "address-owner", detail: `${detail}; priority 255 owner` }, nowMs);
-  return enterBackup(m, { cause, detail }, nowMs, { masterAdvertIntervalCs: m.config.advertIntervalCs, heardMaster: undefined });
+  const changes: Partial<Machine> = { masterAdvertIntervalCs: m.config.advertIntervalCs, heardMaster: undefined };
+  if (m.config.basePriority === 255 && !m.config.inSyncGroup) {
+    if (!isHeld(m, nowMs)) return becomeMaster(m, { cause: "address-owner", detail: `${detail}; priority 255 owner` }, nowMs);
+    // keepalived 2.2.7 made an owner master here even during vrrp_startup_delay; 2.4.0 waits (0d91c74b).
+    return enterBackup(m, { cause, detail: `${detail}; priority 255 owner, held at start` }, nowMs, { ...changes, timerAtMs: m.holdUntilMs });
+  }
+  return enterBackup(m, { cause, detail }, nowMs, changes);
 }
 
 /** The sync group moves this member (keepalived vrrp_sync_master/backup/fault). */
@@ -355,7 +399,7 @@ function onForce(m: Machine, target: "MASTER" | "BACKUP" | "FAULT", detail: stri
           "BACKUP",
           reason,
           nowMs,
-          { wantState: "BACKUP", forcedFault: false, timerAtMs: nowMs + masterDownMs(m), heardMaster: undefined },
+          { wantState: "BACKUP", forcedFault: false, timerAtMs: downTimerFrom(m, nowMs) + masterDownMs(m), heardMaster: undefined },
           true,
         );
       }
@@ -367,6 +411,17 @@ function onForce(m: Machine, target: "MASTER" | "BACKUP" | "FAULT", detail: stri
       }
       return { machine: m, effects: [] };
   }
+}
+
+/**
+ * The hold ends at another time: a Backup's timer, armed from the old end, is moved to run
+ * from the new one (or from now), as if vrrp_startup_delay had been set to end then.
+ */
+function onHold(m: Machine, untilMs: number | undefined, nowMs: number): StepResult {
+  const machine: Machine = { ...m, holdUntilMs: untilMs };
+  if (!isHeld(m, nowMs) || m.state !== "BACKUP" || m.timerAtMs === undefined) return { machine, effects: [] };
+  const shiftMs = downTimerFrom(machine, nowMs) - m.holdUntilMs!;
+  return { machine: { ...machine, timerAtMs: m.timerAtMs + shiftMs }, effects: [] };
 }
 
 function onShutdown(m: Machine, nowMs: number): StepResult {

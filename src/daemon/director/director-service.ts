@@ -125,7 +125,8 @@ export class DirectorService {
   async start(): Promise<void> {
     this.followScripts();
     await this.connect();
-    this.send({ type: "started" });
+    const kernel = this.kernel;
+    this.send({ type: "started", ipvsAvailable: kernel?.ok === true, ...(kernel && !kernel.ok ? { reason: kernel.reason } : {}) });
     this.sendStatus();
   }
 

@@ -7,13 +7,15 @@ import type { GroupView, InstanceView, SocketView, TrackerView } from "../../api
 import type { VirtualIp } from "../../config/model.ts";
 import type { EngineStatus } from "../ipc/messages.ts";
 import type { RuntimeReader } from "../vrrp/vrrp-runtime.ts";
+import type { HoldBy } from "../../vrrp/start-hold.ts";
 
 /** "10.0.0.1/24", as the API shows a configured address. */
 function formatVip(vip: VirtualIp): string {
   return `${formatIpv4(vip.address)}/${vip.prefixLength}`;
 }
 
-export function engineStatus(runtime: RuntimeReader, clock: Clock, maintenance: ReadonlySet<string>): EngineStatus {
+/** `heldBy`: what holds the instances at start now (vrrp/start-hold.ts heldBy); empty once released. */
+export function engineStatus(runtime: RuntimeReader, clock: Clock, maintenance: ReadonlySet<string>, heldBy: readonly HoldBy[] = []): EngineStatus {
   /** Monotonic ms -> wall-clock ms, using the present offset between the two clocks. */
   const toWall = (monotonicMs: number) => clock.wallMs() - (clock.nowMs() - monotonicMs);
   const split = runtime.lastSplitBrain();
@@ -22,6 +24,7 @@ export function engineStatus(runtime: RuntimeReader, clock: Clock, maintenance: 
     instances: runtime.instances().map(({ plan, machine, trackers: trackerStatuses, counters, lastTakeoverMs }): InstanceView => {
       const m = machine();
       const heard = m.heardMaster;
+      const held = m.holdUntilMs !== undefined && clock.nowMs() < m.holdUntilMs && heldBy.length > 0;
       const trackers: TrackerView[] = trackerStatuses().map((t) => ({
         kind: t.kind,
         name: t.name,
@@ -47,6 +50,7 @@ export function engineStatus(runtime: RuntimeReader, clock: Clock, maintenance: 
         ...(plan.syncGroup ? { syncGroup: plan.syncGroup } : {}),
         stateSinceMs: toWall(m.stateSinceMs),
         maintenance: maintenance.has(plan.name),
+        ...(held ? { held: { untilMs: toWall(m.holdUntilMs!), by: [...heldBy] } } : {}),
         ...(lastTakeoverMs === undefined ? {} : { lastTakeoverMs }),
         counters: { ...counters() },
       };

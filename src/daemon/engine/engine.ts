@@ -1,6 +1,8 @@
 // The VRRP engine's logic, apart from its process (engine-command.ts): runs the instances of
 // the configuration it is given (VrrpRuntime), applies reloads and the operator's intent
 // from the supervisor's messages, runs notify scripts, and reports events and status back.
+// At start it holds the instances in BACKUP (vrrp_startup_delay, and the director-ready
+// gate the supervisor asks for): vrrp/start-hold.ts decides, this file carries it out.
 // Everything it touches comes in as EngineDeps, so tests run it on a fake network and clock.
 import { hostname } from "node:os";
 import type { Clock, TimerHandle } from "../../common/clock.ts";
@@ -8,9 +10,10 @@ import type { Logger } from "../../common/logger.ts";
 import type { ProcessRunner } from "../../common/process.ts";
 import type { NetworkPorts } from "../../net/index.ts";
 import { planRuntime, type RuntimePlan } from "../../vrrp/instance-plan.ts";
+import { createStartHold, heldBy, holdSummary, holdUntilMs, holdWakeMs, stepHold, type HoldInput, type StartHold } from "../../vrrp/start-hold.ts";
 import type { Config } from "../../config/index.ts";
 import type { FromEngine, ToEngine } from "../ipc/messages.ts";
-import { historyEventOf, notifyEvent } from "./history-events.ts";
+import { historyEventOf, holdEvent, notifyEvent } from "./history-events.ts";
 import { createNotifyRunner, type NotifyRunner, type NotifyTarget } from "../scripts/notify-runner.ts";
 import { notifyTargets } from "../scripts/notify-targets.ts";
 import type { SecurityFs } from "../scripts/script-security.ts";
@@ -62,6 +65,8 @@ export class Engine {
   private statusTimer: TimerHandle | undefined;
   private lastStatusSentMs = -Infinity;
   private lastStatusSignature = "";
+  private hold: StartHold;
+  private holdTimer: TimerHandle | undefined;
   private resolveStopped: (code: number) => void = () => {};
   private readonly stopped = new Promise<number>((resolve) => (this.resolveStopped = resolve));
 
@@ -75,6 +80,11 @@ export class Engine {
     this.config = start.config;
     this.maintenance = new Set(start.maintenance);
     const config = start.config;
+    // Only at a start: a reload ("apply") neither arms the hold again nor ends it (keepalived start_vrrp: !reload).
+    this.hold = createStartHold(clock.nowMs(), {
+      startupDelayMs: (config.globalDefs.vrrpStartupDelayS ?? 0) * 1000,
+      directorTimeoutMs: start.directorGate?.timeoutMs,
+    });
     const resolved = resolveScriptIdentity(accounts, undefined, config.globalDefs.scriptUser, daemonIdentity);
     if (!resolved.ok) logger.error(`${resolved.error}; notify scripts run as the daemon's user`);
     this.identity = resolved.ok ? resolved.identity : daemonIdentity;
@@ -115,6 +125,9 @@ export class Engine {
       case "intent":
         this.setMaintenance(message.maintenance);
         return;
+      case "director":
+        this.stepHold({ kind: "director", outcome: message.outcome, ...(message.detail === undefined ? {} : { detail: message.detail }) });
+        return;
       case "stop":
         void this.stop(message.reason);
         return;
@@ -124,6 +137,7 @@ export class Engine {
   }
 
   async start(): Promise<void> {
+    this.beginHold();
     const plan = planRuntime(this.config);
     this.notify.setTargets(this.notifyTargetsOf(plan));
     await this.runtime.start(plan);
@@ -136,6 +150,47 @@ export class Engine {
 
   untilStopped(): Promise<number> {
     return this.stopped;
+  }
+
+  /** The hold at start: logged, recorded, given to the runtime before any instance exists, and timed. */
+  private beginHold(): void {
+    const summary = holdSummary(this.hold);
+    if (summary === undefined) return;
+    // keepalived's own line, for whoever greps for it.
+    if (this.hold.startupDelayMs !== undefined) this.logger.info(`Delaying startup for ${this.hold.startupDelayMs / 1000} seconds`);
+    this.logger.info(summary);
+    this.report(holdEvent(this.hold, { kind: "held", summary }, this.clock.wallMs()));
+    this.runtime.setHold(holdUntilMs(this.hold));
+    this.armHoldTimer();
+  }
+
+  private stepHold(input: HoldInput): void {
+    const { hold, effects } = stepHold(this.hold, input, this.clock.nowMs());
+    this.hold = hold;
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case "moved":
+          this.runtime.setHold(effect.untilMs);
+          break;
+        case "note":
+          this.logger.info(effect.message);
+          break;
+        case "released":
+          this.runtime.setHold(undefined);
+          this.logger.info(effect.summary);
+          this.report(holdEvent(hold, effect, this.clock.wallMs()));
+          break;
+      }
+    }
+    this.armHoldTimer();
+    if (effects.length > 0 && !this.starting && !this.stopping) this.sendStatus();
+  }
+
+  private armHoldTimer(): void {
+    this.holdTimer?.cancel();
+    this.holdTimer = undefined;
+    const wake = holdWakeMs(this.hold);
+    if (wake !== undefined) this.holdTimer = this.clock.at(wake, () => this.stepHold({ kind: "timer" }));
   }
 
   /** A reload: never overlapping another, never during a stop. */
@@ -176,6 +231,7 @@ export class Engine {
     this.stopping ??= (async () => {
       this.logger.info(`stopping (${reason}): releasing virtual addresses`);
       this.statusTimer?.cancel();
+      this.holdTimer?.cancel();
       await this.applying.catch(() => undefined);
       await this.runtime.stop();
       await Promise.race([this.notify.idle(), new Promise<void>((resolve) => this.clock.at(this.clock.nowMs() + NOTIFY_DRAIN_MS, resolve))]);
@@ -194,7 +250,7 @@ export class Engine {
     if (this.stopping) return;
     this.lastStatusSignature = this.statusSignature();
     this.lastStatusSentMs = this.clock.nowMs();
-    this.deps.send({ type: "status", status: engineStatus(this.runtime, this.clock, this.maintenance) });
+    this.deps.send({ type: "status", status: engineStatus(this.runtime, this.clock, this.maintenance, heldBy(this.hold, this.clock.nowMs())) });
     this.statusTimer = this.clock.at(this.clock.nowMs() + STATUS_CHECK_MS, () => this.checkStatus());
   }
 
@@ -211,7 +267,7 @@ export class Engine {
       .instances()
       .map(({ plan, machine }) => {
         const m = machine();
-        return `${plan.name}:${m.state}:${m.effectivePriority}:${m.heardMaster?.ip ?? ""}:${m.heardMaster?.priority ?? ""}`;
+        return `${plan.name}:${m.state}:${m.effectivePriority}:${m.heardMaster?.ip ?? ""}:${m.heardMaster?.priority ?? ""}:${m.holdUntilMs ?? ""}`;
       })
       .join("|");
   }

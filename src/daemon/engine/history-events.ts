@@ -1,6 +1,7 @@
 // Runtime events -> the event history's records (summary line + typed data). Pure.
 import { formatIpv4 } from "../../common/ipv4.ts";
 import type { NewEvent } from "../../store/event.ts";
+import type { HoldBy, HoldEffect, StartHold } from "../../vrrp/start-hold.ts";
 import type { NotifyRunRecord } from "../scripts/notify-runner.ts";
 import { runOutcome } from "../scripts/script-queue.ts";
 import type { TrackerEvent } from "../vrrp/tracking.ts";
@@ -74,6 +75,32 @@ function trackerEvent(t: TrackerEvent, atMs: number): NewEvent {
       detail: t.detail,
       ...(t.exitCode === undefined ? {} : { exitCode: t.exitCode }),
       ...(t.output === undefined ? {} : { output: t.output.slice(0, 4096) }),
+    },
+  };
+}
+
+/** The hold at start, as it begins (held) or ends (a `released` effect of start-hold.ts). */
+export function holdEvent(hold: StartHold, what: { kind: "held"; summary: string } | Extract<HoldEffect, { kind: "released" }>, atMs: number): NewEvent {
+  const by: HoldBy[] = [];
+  if (hold.startupDelayMs !== undefined) by.push("vrrp_startup_delay");
+  if (hold.gate) by.push("director");
+  const config = {
+    ...(hold.startupDelayMs === undefined ? {} : { startupDelayMs: hold.startupDelayMs }),
+    ...(hold.gate ? { directorTimeoutMs: hold.gate.timeoutMs } : {}),
+  };
+  if (what.kind === "held") return { kind: "vrrp.hold", atMs, summary: what.summary, data: { held: true, by, ...config } };
+  const gate = hold.gate?.waiting === false ? hold.gate : undefined;
+  return {
+    kind: "vrrp.hold",
+    atMs,
+    summary: what.summary,
+    data: {
+      held: false,
+      by,
+      cause: what.release,
+      heldMs: what.heldMs,
+      ...config,
+      ...(gate ? { directorMs: gate.atMs - hold.startedAtMs } : {}),
     },
   };
 }

@@ -36,9 +36,25 @@ export interface DaemonFacts {
   configFile: string;
 }
 
+/** What the director's first pass came to, for the gate that holds VRRP until it is done. */
+export type DirectorOutcome = "ready" | "unavailable" | "stopped";
+
 export type ToEngine =
-  | { type: "start"; config: Config; maintenance: string[]; keepVipsOnStop: boolean; log: LogOptions }
+  | {
+      type: "start";
+      config: Config;
+      maintenance: string[];
+      keepVipsOnStop: boolean;
+      log: LogOptions;
+      /**
+       * The director-ready gate: hold the instances until a "director" message, for at most
+       * timeoutMs. Absent when no director runs beside the engine, or it has reported already.
+       */
+      directorGate?: { timeoutMs: number };
+    }
   | { type: "apply"; config: Config; maintenance: string[] }
+  /** The director's first pass is done (or IPVS is unavailable, or it no longer runs): the gate opens. */
+  | { type: "director"; outcome: DirectorOutcome; detail?: string }
   | { type: "intent"; maintenance: string[] }
   | { type: "stop"; reason: string };
 
@@ -67,7 +83,8 @@ export type ToDirector =
   | { type: "stop"; reason: string };
 
 export type FromDirector =
-  | { type: "started" }
+  /** The first pass is done: the table programmed (ipvsAvailable), or no IPVS in the kernel (reason). */
+  | { type: "started"; ipvsAvailable: boolean; reason?: string }
   | { type: "applied" }
   /** In order; a pass that programs thousands of real servers records as many, sent in few messages. */
   | { type: "events"; events: NewEvent[] }

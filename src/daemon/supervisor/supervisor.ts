@@ -6,7 +6,8 @@
 // director and their status and events to the observer, restarts a child that dies or hangs
 // (with back-off, recorded in the history), and stops them in order. Nothing the observer or
 // the director does can reach the engine: they share no memory, and the supervisor only
-// relays bounded messages.
+// relays bounded messages. At the daemon's start the engine holds its instances until the
+// director has programmed IPVS (director-gate.ts).
 import { dirname, join } from "node:path";
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
@@ -18,6 +19,7 @@ import { VERSION } from "../cli/version.ts";
 import type { IpvsView } from "../../api/ports.ts";
 import type {
   DaemonFacts,
+  DirectorOutcome,
   EngineStatus,
   FromDirector,
   FromEngine,
@@ -29,6 +31,7 @@ import type {
   ToObserver,
 } from "../ipc/messages.ts";
 import { notifySystemd } from "../os/systemd-notify.ts";
+import { DirectorGate } from "./director-gate.ts";
 import { engineConfigOf } from "./engine-config.ts";
 import { EventForwarder } from "./event-forwarder.ts";
 import { openIntentStore, type IntentStore } from "./intent-store.ts";
@@ -74,6 +77,7 @@ export class Supervisor {
   private vrrpStatesSent = "";
   private readonly intent: IntentStore;
   private readonly events: EventForwarder;
+  private readonly directorGate: DirectorGate;
   private readonly facts: DaemonFacts;
   private status: EngineStatus | undefined;
   private starting = true;
@@ -91,6 +95,7 @@ export class Supervisor {
     const { clock, logger, options } = deps;
     this.config = deps.config;
     this.runsEngine = !options.checkOnly;
+    this.directorGate = new DirectorGate(clock);
     this.facts = { version: VERSION, pid: process.pid, startedAtMs: clock.wallMs(), configFile: options.configFile };
     this.intent = openIntentStore(join(dirname(options.dbFile), "intent.json"), () => readLegacyMaintenance(options.dbFile), logger);
     this.events = new EventForwarder(
@@ -110,6 +115,7 @@ export class Supervisor {
           maintenance: this.intent.maintenance(),
           keepVipsOnStop: options.dontReleaseVrrp,
           log: deps.log,
+          ...this.directorGateForEngine(),
         });
       },
       onMessage: (message) => this.fromEngine(message),
@@ -155,8 +161,24 @@ export class Supervisor {
   }
 
   /** keepalived runs its checker child only when there are virtual servers (and not with -P); so does tandem. */
+  private directorRuns(): boolean {
+    return this.config.virtualServers.length > 0 && !this.deps.options.vrrpOnly;
+  }
+
+  /** The engine's start message's gate, while the director's first pass is awaited. */
+  private directorGateForEngine(): { directorGate?: { timeoutMs: number } } {
+    const gate = this.directorGate.forEngineStart();
+    return gate ? { directorGate: gate } : {};
+  }
+
+  /** The director's first report, or its end, opens the gate (once; later ones are no news to the engine). */
+  private openDirectorGate(outcome: DirectorOutcome, detail?: string): void {
+    const message = this.directorGate.report(outcome, detail);
+    if (message && this.runsEngine) this.engine.send(message);
+  }
+
   private followDirector(): void {
-    const wanted = this.config.virtualServers.length > 0 && !this.deps.options.vrrpOnly;
+    const wanted = this.directorRuns();
     // keepalived start_keepalived: "Warning - keepalived has no configuration to run".
     if (!wanted && !this.runsEngine) this.deps.logger.warn("-C/--check and no virtual_server in the configuration: tandem has no configuration to run");
     if (wanted && !this.directorWanted) {
@@ -167,6 +189,7 @@ export class Supervisor {
       this.directorWanted = false;
       this.director.stopRestarting();
       this.director.send({ type: "stop", reason: "no virtual_server in the configuration" });
+      this.openDirectorGate("stopped", "no virtual_server in the configuration");
       this.ipvs = undefined;
       this.observer.send({ type: "ipvs", status: undefined });
     } else if (wanted) {
@@ -182,6 +205,8 @@ export class Supervisor {
       summary: `tandem ${VERSION} started (pid ${process.pid}) with ${this.deps.options.configFile}`,
       data: { version: VERSION, configFile: this.deps.options.configFile, pid: process.pid },
     });
+    // The gate is armed at the daemon's start only: a reload or a restarted director never holds VRRP.
+    if (this.runsEngine && this.directorRuns()) this.directorGate.arm(this.config.globalDefs.directorReadyTimeoutS * 1000);
     if (this.runsEngine) this.engine.start();
     else this.deps.logger.info("-C/--check: no VRRP engine; the director runs alone, as keepalived's checker process does");
     const started = this.runsEngine ? await this.engineStarted : true;
@@ -346,8 +371,10 @@ export class Supervisor {
         if (!saved.persisted) this.deps.logger.error(`the drains in progress were not saved: ${saved.error}`);
         return;
       }
-      case "alive":
       case "started":
+        this.openDirectorGate(message.ipvsAvailable ? "ready" : "unavailable", message.reason);
+        return;
+      case "alive":
       case "applied":
       case "stopped":
         return;

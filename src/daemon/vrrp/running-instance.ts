@@ -30,6 +30,8 @@ export interface RunningInstanceDeps {
   vips: VipManager;
   arp: ArpSender;
   listener: InstanceListener;
+  /** Held at start until then (start-hold.ts). */
+  holdUntilMs?: number;
 }
 
 export class RunningInstance implements ChannelMember, InstancePorts {
@@ -68,6 +70,7 @@ export class RunningInstance implements ChannelMember, InstancePorts {
     this.instance = new VrrpInstance(
       { machine: { ...plan.machine, primaryIp: sourceIp }, advertAddresses: plan.advertAddresses, auth: plan.auth, garp: plan.garp },
       this,
+      deps.holdUntilMs,
     );
   }
 

@@ -82,6 +82,8 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
   private plan: RuntimePlan = { instances: [], syncGroups: [], notes: [] };
   private releaseOnStop = true;
   private readonly takeovers: number[] = [];
+  /** The hold at start (start-hold.ts), for instances running and instances a reload adds. */
+  private holdUntilMs: number | undefined;
   private splitBrain: { instance: string; peer: number; atWallMs: number } | undefined;
 
   constructor(private readonly deps: RuntimeDeps) {
@@ -116,6 +118,16 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
       receiveFailures: c.receiveFailures,
       reopens: c.reopens,
     }));
+  }
+
+  /**
+   * The instances are held at start until then (undefined: no longer). A reload neither arms
+   * nor ends it: an instance it adds or restarts meanwhile is held to the same end, as
+   * keepalived's vrrp_delayed_start_time outlives a reload.
+   */
+  setHold(untilMs: number | undefined): void {
+    this.holdUntilMs = untilMs;
+    for (const run of this.running.values()) run.instance.setHold(untilMs);
   }
 
   /** Re-evaluate an instance whose maintenance flag changed; false if there is no such instance. */
@@ -234,7 +246,7 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
 
     const vips = new VipManager(plan.vips, plan.interfaceName, net.rtnetlink, log);
     await vips.removeStale(new Set([sourceIp]));
-    const run = new RunningInstance(plan, sourceIp, { clock, logger: log, channel, vips, arp, listener: this });
+    const run = new RunningInstance(plan, sourceIp, { clock, logger: log, channel, vips, arp, listener: this, holdUntilMs: this.holdUntilMs });
     channel.add(run);
     this.running.set(plan.name, run);
     log.info(

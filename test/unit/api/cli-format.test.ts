@@ -63,6 +63,11 @@ describe("CLI tables", () => {
     );
     expect(text.split("\n")[1]).toBe("VI_1      MASTER          51    eth0  100/100  10.0.0.41/24  us               1 min ago  -");
     expect(text).toContain("BACKUP (maint)");
+    expect(
+      formatStateTable({ instances: [instance({ state: "BACKUP", held: { untilMs: 9_000, by: ["director"] } })] }, 61_000)
+        .split("\n")[1]!
+        .startsWith("VI_1      BACKUP (held)"),
+    ).toBe(true);
     expect(text).toContain("10.0.0.12 (100)");
     expect(text).toContain("script:chk");
     expect(text).toContain("G      BACKUP  VI_1 VI_2");

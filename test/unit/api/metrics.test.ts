@@ -70,6 +70,20 @@ describe("GET /metrics", () => {
     ]);
   });
 
+  test("tandem_vrrp_held: 1 while an instance is held in BACKUP at start, 0 otherwise", async () => {
+    const fake = new FakeApi();
+    let p = await scrape(fake);
+    expect(p.type.get("tandem_vrrp_held")).toBe("gauge");
+    expect(p.samples.filter((s) => s.name === "tandem_vrrp_held").map((s) => [s.labels.iname, s.value])).toEqual([
+      ["VI_1", 0],
+      ["VI_2", 0],
+    ]);
+    fake.instance("VI_2").held = { untilMs: fake.clock.wallMs() + 5_000, by: ["vrrp_startup_delay", "director"] };
+    p = await scrape(fake);
+    expect(value(p, "tandem_vrrp_held", { iname: "VI_2" })).toBe(1);
+    expect(value(p, "tandem_vrrp_held", { iname: "VI_1" })).toBe(0);
+  });
+
   test("every counter with an exporter name is exported under it, labels iname/intf/vrid", async () => {
     const fake = new FakeApi();
     fake.instance("VI_2").counters = { ...fake.instance("VI_2").counters, ipTtlErrors: 7, authFailures: 2 };

@@ -106,6 +106,13 @@ const ONE_OF_EACH_KIND: NewEvent[] = [
   { kind: "vrrp.priority", atMs: 3, instance: "VI_2", summary: "p", data: { from: 90, to: 75, reason: "chk_mt_down failed" } },
   { kind: "vrrp.split-brain", atMs: 4, instance: "VI_1", summary: "s", data: { peer: { address: "10.99.0.12", priority: 100 }, ourPriority: 100 } },
   { kind: "group.transition", atMs: 5, instance: "G1", summary: "g", data: { from: "BACKUP", to: "MASTER", members: ["VI_1", "VI_2"] } },
+  { kind: "vrrp.hold", atMs: 5, summary: "h", data: { held: true, by: ["vrrp_startup_delay", "director"], startupDelayMs: 5_000, directorTimeoutMs: 15_000 } },
+  {
+    kind: "vrrp.hold",
+    atMs: 6,
+    summary: "r",
+    data: { held: false, by: ["director"], cause: "director-ready", heldMs: 2_300, directorTimeoutMs: 15_000, directorMs: 2_300 },
+  },
   {
     kind: "tracker.change",
     atMs: 6,
@@ -203,6 +210,7 @@ describe("responses validate against the document's schemas", () => {
     fake.groupList = [{ name: "G1", state: "MASTER", members: ["VI_1", "VI_2"] }];
     fake.historyHealth = { state: "degraded", path: "/x.db", reason: "read-only", sinceMs: 5, droppedEvents: 2, notice: "corrupt file moved aside" };
     fake.instance("VI_1").syncGroup = "G1";
+    fake.instance("VI_2").held = { untilMs: fake.clock.wallMs() + 9_000, by: ["director"] };
     const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
     await check(app, doc, "GET", "/", "/");
     await check(app, doc, "GET", "/openapi.json", "/openapi.json");
@@ -259,7 +267,7 @@ describe("responses validate against the document's schemas", () => {
     const { fake, app, doc } = await load();
     for (const event of ONE_OF_EACH_KIND) fake.publish(event);
     const body = (await (await app.request("/events?limit=1000")).json()) as any;
-    expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(23);
+    expect(new Set(body.events.map((e: { kind: string }) => e.kind)).size).toBe(24);
     expect(validate(body, { $ref: "#/components/schemas/EventPage" }, doc.components.schemas)).toEqual([]);
     const res = await app.request("/events/stream", { headers: { "last-event-id": "0" } });
     const reader = res.body!.getReader();

@@ -31,3 +31,14 @@ describe("status page card: VIPs", () => {
     expect(vipsEntry(inst)).toBe('<span class="muted">none</span>');
   });
 });
+
+describe("status page card: held at start", () => {
+  test("a held instance shows a badge saying by what; one not held shows none", () => {
+    const inst = new FakeApi().instance("VI_2");
+    expect(render.instanceCard(inst, inst.stateSinceMs)).not.toContain('data-role="held"');
+    inst.held = { untilMs: inst.stateSinceMs + 9_000, by: ["vrrp_startup_delay", "director"] };
+    expect(render.instanceCard(inst, inst.stateSinceMs)).toContain(
+      '<span class="badge maint" data-role="held" title="held in BACKUP at start by vrrp_startup_delay and director">held</span>',
+    );
+  });
+});

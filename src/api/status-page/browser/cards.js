@@ -7,6 +7,7 @@ function instanceCard(inst, nowMs, action) {
   <header class="card-head">
     <h2 class="name">${esc(inst.name)}</h2>
     ${inst.maintenance ? '<span class="badge maint">maintenance</span>' : ""}
+    ${inst.held ? `<span class="badge maint" data-role="held" title="held in BACKUP at start by ${esc(inst.held.by.join(" and "))}">held</span>` : ""}
     <span class="pill is-${cls}" data-role="state">${esc(inst.state)}</span>
   </header>
   <p class="facts">VRID <b>${esc(inst.vrid)}</b> · ${esc(inst.interface)} · VRRPv${esc(inst.version)} · advert ${esc(inst.advertIntervalMs / 1000)} s · from ${esc(inst.sourceAddress)}</p>

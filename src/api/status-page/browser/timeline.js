@@ -27,6 +27,8 @@ function eventTone(event) {
       return event.data && event.data.state === "out" ? "tone-ok" : "tone-warn";
     case "ipvs.director":
       return event.data && event.data.available ? "tone-ok" : "tone-bad";
+    case "vrrp.hold":
+      return event.data && event.data.held ? "tone-warn" : "tone-ok";
     case "ipvs.apply":
       return event.data && event.data.failures > 0 ? "tone-bad" : "";
     case "ipvs.sysctl":

@@ -13,7 +13,8 @@ describe("DirectorService", () => {
   test("start: the table is programmed, the status shows desired beside kernel weights, the events say what happened", async () => {
     const { service, kernel, sent, statuses, events } = rig();
     await service.start();
-    expect(sent.filter((m) => m.type === "started")).toHaveLength(1);
+    // "started" once the table is programmed: the supervisor opens the director-ready gate on it.
+    expect(sent.filter((m) => m.type === "started")).toEqual([{ type: "started", ipvsAvailable: true }]);
     expect(weights(kernel)).toEqual([
       ["10.0.1.2", 3],
       ["10.0.1.3", 1],
@@ -56,9 +57,12 @@ describe("DirectorService", () => {
 
   test("no IPVS in the kernel: reported unavailable, with why, and tried again later", async () => {
     let available = false;
-    const { service, clock, kernel, statuses } = rig({ kernelAvailable: () => available });
+    const { service, clock, kernel, statuses, sent } = rig({ kernelAvailable: () => available });
     await service.start();
     expect(statuses().at(-1)).toMatchObject({ available: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" });
+    expect(sent.filter((m) => m.type === "started")).toEqual([
+      { type: "started", ipvsAvailable: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" },
+    ]);
     // What the configuration asks for is shown all the same, with nothing in the kernel.
     expect(
       statuses()

@@ -1,12 +1,12 @@
 // A box: one host of the fake network running the REAL VRRP engine (src/daemon/engine/
 // engine.ts) from keepalived.conf text, as `tandem __engine` runs it, with the supervisor's
-// messages (apply, intent, stop) sent by the test, and everything the engine reports kept.
+// messages (apply, intent, director, stop) sent by the test, and everything the engine reports kept.
 // crash() is kill -9: the process's timers and sockets die and nothing is released.
 import { memoryLogger } from "../../../../src/common/logger.ts";
 import type { Config } from "../../../../src/config/index.ts";
 import type { InstanceView } from "../../../../src/api/ports.ts";
 import { Engine } from "../../../../src/daemon/engine/engine.ts";
-import type { EngineStatus, FromEngine } from "../../../../src/daemon/ipc/messages.ts";
+import type { DirectorOutcome, EngineStatus, FromEngine } from "../../../../src/daemon/ipc/messages.ts";
 import { parseAccountDatabase } from "../../../../src/daemon/scripts/script-user.ts";
 import type { EventKind, NewEvent } from "../../../../src/store/event.ts";
 import { parseText } from "../../config/helpers.ts";
@@ -73,8 +73,11 @@ export class FakeBox {
     return this.process?.alive ?? false;
   }
 
-  /** A new engine process, with the box's configuration (or a new one). It runs as the clock runs. */
-  start(configText = this.configText, options: { keepVipsOnStop?: boolean } = {}): void {
+  /**
+   * A new engine process, with the box's configuration (or a new one). It runs as the clock runs.
+   * `directorGate`: the supervisor asks it to hold its instances until director() (or the timeout).
+   */
+  start(configText = this.configText, options: { keepVipsOnStop?: boolean; directorGate?: { timeoutMs: number } } = {}): void {
     if (this.running) throw new Error(`${this.name}: the engine is running already`);
     this.configText = configText;
     const config = parseKeepalivedConf(configText);
@@ -102,6 +105,7 @@ export class FakeBox {
         maintenance: [...this.maintenance],
         keepVipsOnStop: options.keepVipsOnStop ?? false,
         log: { console: false, syslog: false, facility: undefined, detail: false },
+        ...(options.directorGate ? { directorGate: options.directorGate } : {}),
       },
     );
     process = { run, engine, clock, ports, alive: true };
@@ -115,6 +119,11 @@ export class FakeBox {
   reload(configText: string): void {
     this.configText = configText;
     this.current().engine.handle({ type: "apply", config: parseKeepalivedConf(configText), maintenance: [...this.maintenance] });
+  }
+
+  /** The director's first pass as the supervisor relays it, sent as "director". */
+  director(outcome: DirectorOutcome, detail?: string): void {
+    this.current().engine.handle({ type: "director", outcome, ...(detail === undefined ? {} : { detail }) });
   }
 
   /** The operator's intent (the API's maintenance), sent as "intent". */
