@@ -47,8 +47,13 @@ const CLOSE = 125; // }
 export function commentStart(text: string): number {
   // Most lines have no comment character at all: skip the quote-aware scan for them.
   if (text.indexOf("#") < 0 && text.indexOf("!") < 0) return text.length;
+  return scanForComment(text, 0, text.length);
+}
+
+/** commentStart(text.slice(from, to)) + from, without the slice. */
+export function scanForComment(text: string, from: number, to: number): number {
   let quote = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (quote) {
       if (c === BACKSLASH && quote === DQUOTE) i++;
@@ -56,12 +61,33 @@ export function commentStart(text: string): number {
     } else if (c === DQUOTE || c === SQUOTE) quote = c;
     else if (c === HASH || c === BANG) return i;
   }
-  return text.length;
+  return to;
 }
 
 /** Space, tab, CR, VT, FF: what keepalived's parser skips between words. */
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
+}
+
+// What each ASCII character is to the lexer; everything else (and every non-ASCII one) is PLAIN.
+// Ordered so that `kind <= PLAIN_OR_COMMENT` means "continues a word" when comments are off.
+const PLAIN = 0;
+const COMMENT = 1;
+const PLAIN_OR_COMMENT = COMMENT;
+const SPACE = 2;
+const BRACE = 3;
+const QUOTE = 4;
+const CHAR_KIND = new Uint8Array(128);
+for (const c of [32, 9, 13, 11, 12]) CHAR_KIND[c] = SPACE;
+CHAR_KIND[OPEN] = BRACE;
+CHAR_KIND[CLOSE] = BRACE;
+CHAR_KIND[DQUOTE] = QUOTE;
+CHAR_KIND[SQUOTE] = QUOTE;
+CHAR_KIND[HASH] = COMMENT;
+CHAR_KIND[BANG] = COMMENT;
+
+function charKind(c: number): number {
+  return c < 128 ? (CHAR_KIND[c] as number) : PLAIN;
 }
 
 /**
@@ -75,20 +101,29 @@ export function forEachToken(l: LogicalLine, diag: Diagnostics, comments: boolea
   // The preprocessor strips comments before substitution so `${_HASH}` can yield a literal '#'.
   const text = l.text;
   const n = text.length;
+  const plain = comments ? PLAIN : PLAIN_OR_COMMENT;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (isSpace(c)) {
+    const kind = c < 128 ? (CHAR_KIND[c] as number) : PLAIN;
+    if (kind === SPACE) {
       i++;
       continue;
     }
-    if (comments && (c === HASH || c === BANG)) break;
-    if (c === OPEN || c === CLOSE) {
+    if (comments && kind === COMMENT) break;
+    if (kind === BRACE) {
       visit(makeToken(l, c === OPEN ? "open" : "close", c === OPEN ? "{" : "}", false, i));
       i++;
       continue;
     }
     const start = i;
+    // Most words have no quotes: one slice, found with one table lookup per character.
+    while (i < n && charKind(text.charCodeAt(i)) <= plain) i++;
+    if (i === n || charKind(text.charCodeAt(i)) !== QUOTE) {
+      visit(makeToken(l, "word", text.slice(start, i), false, start));
+      continue;
+    }
+    i = start;
     // Unquoted stretches are appended as slices, never character by character.
     let word = "";
     let quoted = false;
