@@ -90,14 +90,28 @@ function charKind(c: number): number {
   return c < 128 ? (CHAR_KIND[c] as number) : PLAIN;
 }
 
+/** What lexLine() finds, by index in the line's text: the consumer makes only the tokens it keeps. */
+export interface TokenSink {
+  word(text: string, quoted: boolean, index: number): void;
+  brace(open: boolean, index: number): void;
+}
+
 /**
- * Split a line into tokens, handed to `visit` as they come (the statement tree takes them
- * so). Quoting is shell-like, as keepalived's man page describes:
+ * Split a line into tokens, handed to `visit` as they come. Quoting is shell-like, as
+ * keepalived's man page describes:
  * `"..."` and `'...'` may be glued to unquoted text and the quotes are removed. Inside
  * double quotes `\"` and `\\` are unescaped; other backslash sequences are kept for the
  * script runner, which interprets them when it splits a command line.
  */
 export function forEachToken(l: LogicalLine, diag: Diagnostics, comments: boolean, visit: (token: Token) => void): void {
+  lexLine(l, diag, comments, {
+    word: (text, quoted, i) => visit(tokenAt(l, "word", text, quoted, i)),
+    brace: (open, i) => visit(open ? tokenAt(l, "open", "{", false, i) : tokenAt(l, "close", "}", false, i)),
+  });
+}
+
+/** forEachToken's lexing, reported by position (the statement tree takes tokens so). */
+export function lexLine(l: LogicalLine, diag: Diagnostics, comments: boolean, sink: TokenSink): void {
   // The preprocessor strips comments before substitution so `${_HASH}` can yield a literal '#'.
   const text = l.text;
   const n = text.length;
@@ -105,14 +119,14 @@ export function forEachToken(l: LogicalLine, diag: Diagnostics, comments: boolea
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    const kind = c < 128 ? (CHAR_KIND[c] as number) : PLAIN;
+    const kind = charKind(c);
     if (kind === SPACE) {
       i++;
       continue;
     }
     if (comments && kind === COMMENT) break;
     if (kind === BRACE) {
-      visit(makeToken(l, c === OPEN ? "open" : "close", c === OPEN ? "{" : "}", false, i));
+      sink.brace(c === OPEN, i);
       i++;
       continue;
     }
@@ -120,7 +134,7 @@ export function forEachToken(l: LogicalLine, diag: Diagnostics, comments: boolea
     // Most words have no quotes: one slice, found with one table lookup per character.
     while (i < n && charKind(text.charCodeAt(i)) <= plain) i++;
     if (i === n || charKind(text.charCodeAt(i)) !== QUOTE) {
-      visit(makeToken(l, "word", text.slice(start, i), false, start));
+      sink.word(text.slice(start, i), false, start);
       continue;
     }
     i = start;
@@ -163,11 +177,12 @@ export function forEachToken(l: LogicalLine, diag: Diagnostics, comments: boolea
       stretch = i;
     }
     word += text.slice(stretch, i);
-    visit(makeToken(l, "word", word, quoted, start));
+    sink.word(word, quoted, start);
   }
 }
 
-function makeToken(l: LogicalLine, kind: Token["kind"], text: string, quoted: boolean, i: number): Token {
+/** The token at text index i of a line. */
+export function tokenAt(l: LogicalLine, kind: Token["kind"], text: string, quoted: boolean, i: number): Token {
   return { kind, text, quoted, file: l.file, line: l.line, col: columnAt(l.cols, i) };
 }
 
