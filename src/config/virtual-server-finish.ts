@@ -228,20 +228,36 @@ interface Inherited {
 }
 
 function finishRealServer(d: RealServerDraft, port: number, forwarding: Forwarding, from: Inherited, diag: Diagnostics): RealServer {
-  const rs: RealServer = {
-    address: d.address,
-    port,
-    weight: d.weight ?? from.vsWeight,
-    inhibitOnFailure: d.inhibitOnFailure ?? from.inhibitOnFailure,
-    ...withTunnel(forwarding),
-    uthreshold: d.uthreshold ?? 0,
-    lthreshold: d.lthreshold ?? 0,
-    checkDefaults: mergeCheckDefaults(from.vsDefaults, d),
-    checkers: finishCheckers(d, diag),
-    location: d.location,
-    fieldLocations: d.fieldLocations as RealServer["fieldLocations"],
-  };
-  for (const k of ["notifyUp", "notifyDown", "virtualhost"] as const) if (d[k] !== undefined) rs[k] = d[k];
+  const { address, location } = d;
+  const weight = d.weight ?? from.vsWeight;
+  const inhibitOnFailure = d.inhibitOnFailure ?? from.inhibitOnFailure;
+  const lbKind = forwarding.lbKind;
+  const uthreshold = d.uthreshold ?? 0;
+  const lthreshold = d.lthreshold ?? 0;
+  const checkDefaults = mergeCheckDefaults(from.vsDefaults, d);
+  const checkers = finishCheckers(d, diag);
+  const fieldLocations = d.fieldLocations as RealServer["fieldLocations"];
+  // Two literals rather than a spread of withTunnel(): this runs for every real server, and the tunnel keeps its place after lbKind.
+  const rs: RealServer =
+    lbKind === "TUN" && forwarding.tunnel
+      ? {
+          address,
+          port,
+          weight,
+          inhibitOnFailure,
+          lbKind,
+          tunnel: forwarding.tunnel,
+          uthreshold,
+          lthreshold,
+          checkDefaults,
+          checkers,
+          location,
+          fieldLocations,
+        }
+      : { address, port, weight, inhibitOnFailure, lbKind, uthreshold, lthreshold, checkDefaults, checkers, location, fieldLocations };
+  if (d.notifyUp !== undefined) rs.notifyUp = d.notifyUp;
+  if (d.notifyDown !== undefined) rs.notifyDown = d.notifyDown;
+  if (d.virtualhost !== undefined) rs.virtualhost = d.virtualhost;
   return rs;
 }
 
