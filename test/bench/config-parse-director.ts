@@ -1,8 +1,9 @@
 // Config front-end benchmark on the IPVS director's tables (ipvs-director-tables.ts): how
 // long the daemon's load (parseConfig through the real file system, as run-command.ts's
 // loadConfig calls it at start-up and at each SIGHUP) takes for 1,000 x 10 and 2,000 x 20
-// virtual/real servers, and what handing the Config to a child costs (structuredClone, the
-// shape Bun's "advanced" IPC serialization copies, and its size as JSON).
+// virtual/real servers, and what handing the Config to a child costs: structuredClone, and
+// bun:jsc serialize/deserialize (the structured-clone bytes Bun's "advanced" IPC sends, which
+// the supervisor does for the engine, the observer and the director at each reload), and its size as JSON.
 // "cold" is the first parse in a fresh process (the JIT not warmed up yet: the daemon's
 // start-up, and close to a reload in a supervisor that has parsed once); "warm" the median
 // of further parses in one process. Prints a markdown table.
@@ -10,6 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deserialize, serialize } from "bun:jsc";
 import { nodeFiles, parseConfig, type Config } from "../../src/config/index.ts";
 import { keepalivedConf, type BenchTable } from "./ipvs-director-tables.ts";
 import { markdownTable, summarize } from "./stats.ts";
@@ -71,6 +73,8 @@ try {
     const parsed = medianMs(() => load(file));
     const config = parsed.last;
     const clone = medianMs(() => structuredClone(config));
+    const serialized = medianMs(() => serialize(config));
+    const deserializeMs = medianMs(() => deserialize(serialized.last)).ms;
     const json = JSON.stringify(config);
     const jsonMs = medianMs(() => JSON.stringify(config)).ms;
     rows.push([
@@ -79,6 +83,7 @@ try {
       `${cold.toFixed(1)} ms`,
       `${parsed.ms.toFixed(1)} ms (${((parsed.ms * 1e6) / text.length).toFixed(0)} ms/MB)`,
       `${clone.ms.toFixed(1)} ms`,
+      `${(serialized.last.byteLength / 1e6).toFixed(2)} MB, ${serialized.ms.toFixed(1)} ms + ${deserializeMs.toFixed(1)} ms`,
       `${(Buffer.byteLength(json) / 1e6).toFixed(2)} MB, ${jsonMs.toFixed(1)} ms`,
     ]);
     console.error(`done: ${table.services} x ${table.realServers}`);
@@ -90,7 +95,15 @@ try {
 console.log(`parseConfig through nodeFiles; cold: ${runs} fresh processes; warm: median of ${runs} runs after ${WARM_UP} warm-up runs (Bun ${Bun.version})\n`);
 console.log(
   markdownTable(
-    ["table (virtual x real servers)", "file", "parse, cold (median)", "parse, warm (median)", "structuredClone(config)", "JSON.stringify(config)"],
+    [
+      "table (virtual x real servers)",
+      "file",
+      "parse, cold (median)",
+      "parse, warm (median)",
+      "structuredClone(config)",
+      "IPC form: serialize + deserialize",
+      "JSON.stringify(config)",
+    ],
     rows,
   ),
 );
