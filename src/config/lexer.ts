@@ -137,48 +137,56 @@ export function lexLine(l: LogicalLine, diag: Diagnostics, comments: boolean, si
       sink.word(text.slice(start, i), false, start);
       continue;
     }
-    i = start;
-    // Unquoted stretches are appended as slices, never character by character.
-    let word = "";
-    let quoted = false;
-    let stretch = i;
-    while (i < n) {
-      const ch = text.charCodeAt(i);
-      if (endsWord(ch, comments)) break;
-      if (ch !== DQUOTE && ch !== SQUOTE) {
-        i++;
-        continue;
-      }
-      word += text.slice(stretch, i);
-      quoted = true;
-      const open = i++;
-      let part = i;
-      let closed = false;
-      while (i < n) {
-        const q = text.charCodeAt(i);
-        if (q === ch) {
-          closed = true;
-          break;
-        }
-        if (ch === DQUOTE && q === BACKSLASH) {
-          const next = text.charCodeAt(i + 1);
-          if (next === DQUOTE || next === BACKSLASH) {
-            word += text.slice(part, i) + text[i + 1];
-            i += 2;
-            part = i;
-            continue;
-          }
-        }
-        i++;
-      }
-      word += text.slice(part, i);
-      if (closed) i++;
-      else diag.error(locationAt(l, open), `unterminated quoted string (missing closing ${String.fromCharCode(ch)})`);
-      stretch = i;
+    i = quotedWord(l, diag, comments, start, sink);
+  }
+}
+
+/** A word with quotes in it, from `start`, handed to the sink; returns the index after it. */
+function quotedWord(l: LogicalLine, diag: Diagnostics, comments: boolean, start: number, sink: TokenSink): number {
+  const text = l.text;
+  const n = text.length;
+  let i = start;
+  // Unquoted stretches are appended as slices, never character by character.
+  let word = "";
+  let quoted = false;
+  let stretch = i;
+  while (i < n) {
+    const ch = text.charCodeAt(i);
+    if (endsWord(ch, comments)) break;
+    if (ch !== DQUOTE && ch !== SQUOTE) {
+      i++;
+      continue;
     }
     word += text.slice(stretch, i);
-    sink.word(word, quoted, start);
+    quoted = true;
+    const open = i++;
+    let part = i;
+    let closed = false;
+    while (i < n) {
+      const q = text.charCodeAt(i);
+      if (q === ch) {
+        closed = true;
+        break;
+      }
+      if (ch === DQUOTE && q === BACKSLASH) {
+        const next = text.charCodeAt(i + 1);
+        if (next === DQUOTE || next === BACKSLASH) {
+          word += text.slice(part, i) + text[i + 1];
+          i += 2;
+          part = i;
+          continue;
+        }
+      }
+      i++;
+    }
+    word += text.slice(part, i);
+    if (closed) i++;
+    else diag.error(locationAt(l, open), `unterminated quoted string (missing closing ${String.fromCharCode(ch)})`);
+    stretch = i;
   }
+  word += text.slice(stretch, i);
+  sink.word(word, quoted, start);
+  return i;
 }
 
 /** The token at text index i of a line. */

@@ -110,7 +110,8 @@ export function preprocessInto(entryPath: string, options: PreprocessOptions, di
       // A physical line is already stripped and trimmed: doing it again would change nothing.
       if (!isDefinitionStart(l.text)) {
         charge(l);
-        processCleanLine(l, frame, 0);
+        if (isPlainLine(l.text)) emit(l);
+        else processCleanLine(l, frame, 0);
         continue;
       }
       // Multi-line definition: `$NAME= \` and each following line ending in a backslash.
@@ -289,6 +290,14 @@ function unquote(text: string): string {
 
 function isDefinitionStart(text: string): boolean {
   return (text.charCodeAt(0) === 36 || text.charCodeAt(0) === 64) && /^(@\^?\S+\s+)?\$[^=\s]*=/.test(text);
+}
+
+/** A line processCleanLine() would emit as it is: no conditional, ~SEQ, definition, parameter or include. */
+function isPlainLine(text: string): boolean {
+  if (text === "") return false;
+  const first = text.charCodeAt(0);
+  // Any line starting with 'i' may be an include, and with '~' a ~SEQ: those take the long way.
+  return first !== 64 /* @ */ && first !== 126 /* ~ */ && first !== 36 /* $ */ && first !== 105 /* i */ && text.indexOf("$") < 0;
 }
 
 /** A substituted line is processed again if it became several lines, a conditional or a definition. */
