@@ -19,10 +19,20 @@ export function ipv4Address(value: number): IpAddress {
 export function parseIpAddress(text: string): IpAddress | undefined {
   if (!text.includes(":")) {
     const v4 = parseIpv4(text);
-    return v4 === undefined ? undefined : ipv4Address(v4);
+    if (v4 === undefined) return undefined;
+    // Already canonical unless an octet has a leading zero: no new string then.
+    return hasLeadingZero(text) ? ipv4Address(v4) : { family: 4, text };
   }
   const bytes = parseIpv6Bytes(text);
   return bytes ? { family: 6, text: formatIpv6Bytes(bytes) } : undefined;
+}
+
+/** Dotted-quad text with an octet such as "010" or "00". */
+function hasLeadingZero(text: string): boolean {
+  for (let i = 0; i + 1 < text.length; i++) {
+    if (text.charCodeAt(i) === 48 /* 0 */ && (i === 0 || text.charCodeAt(i - 1) === 46) /* . */ && text.charCodeAt(i + 1) !== 46) return true;
+  }
+  return false;
 }
 
 /** 4 or 16 bytes, network order. */

@@ -23,11 +23,14 @@ export function checkDefaultKeywords<T extends Located & CheckerDefaults>(): Key
   ];
 }
 
-const DEFAULT_FIELDS = ["connectTimeoutS", "retry", "delayBeforeRetryS", "delayLoopS", "warmupS", "alpha"] as const;
-
-/** The defaults `own` sets, over those it inherits. */
+/** The defaults `own` sets, over those it inherits (one property at a time: this runs for every real server). */
 export function mergeCheckDefaults(inherited: CheckerDefaults, own: CheckerDefaults): CheckerDefaults {
   const out: CheckerDefaults = { ...inherited };
-  for (const k of DEFAULT_FIELDS) if (own[k] !== undefined) (out as Record<string, unknown>)[k] = own[k];
+  if (own.connectTimeoutS !== undefined) out.connectTimeoutS = own.connectTimeoutS;
+  if (own.retry !== undefined) out.retry = own.retry;
+  if (own.delayBeforeRetryS !== undefined) out.delayBeforeRetryS = own.delayBeforeRetryS;
+  if (own.delayLoopS !== undefined) out.delayLoopS = own.delayLoopS;
+  if (own.warmupS !== undefined) out.warmupS = own.warmupS;
+  if (own.alpha !== undefined) out.alpha = own.alpha;
   return out;
 }

@@ -15,12 +15,17 @@ export interface ColumnRun {
 
 export type ColumnMap = readonly ColumnRun[];
 
-// Not frozen: JSC reads frozen arrays on a slower path, and the type already forbids writes.
-const FROM_COLUMN_ONE: ColumnMap = [{ at: 0, col: 1, step: 1 }];
+/**
+ * The maps of lines that start at columns 1..SHARED_START_COLUMNS (a line as read, or after
+ * its indentation is trimmed): shared, so that most lines allocate no map of their own.
+ * Not frozen: JSC reads frozen arrays on a slower path, and the type already forbids writes.
+ */
+const SHARED_START_COLUMNS = 128;
+const FROM_COLUMN: readonly ColumnMap[] = Array.from({ length: SHARED_START_COLUMNS + 1 }, (_, col) => [{ at: 0, col, step: 1 }]);
 
-/** A line as read: character i is at column startCol + i (shared for the common case). */
+/** A line as read: character i is at column startCol + i. */
 export function identityColumns(startCol = 1): ColumnMap {
-  return startCol === 1 ? FROM_COLUMN_ONE : [{ at: 0, col: startCol, step: 1 }];
+  return startCol >= 1 && startCol <= SHARED_START_COLUMNS ? (FROM_COLUMN[startCol] as ColumnMap) : [{ at: 0, col: startCol, step: 1 }];
 }
 
 /** Index of the run holding text index i (the last run starting at or before it). */
@@ -44,7 +49,9 @@ export function columnAt(map: ColumnMap, i: number): number {
 
 /** The map of text.slice(start, end). */
 export function sliceColumns(map: ColumnMap, start: number, end: number): ColumnMap {
-  if (end <= start) return [{ at: 0, col: columnAt(map, start), step: 1 }];
+  const only = map.length === 1 ? (map[0] as ColumnRun) : undefined;
+  // Text copied from the source as one run (nearly every line): the slice is one run too.
+  if (end <= start || (only && only.step === 1 && only.at === 0)) return identityColumns(columnAt(map, start));
   const first = runIndex(map, start);
   const out: ColumnRun[] = [];
   for (let k = first; k < map.length; k++) {

@@ -109,6 +109,8 @@ export function checkVirtualServerRefs(servers: VirtualServer[], files: VrrpTrac
   const fileNames = new Set(files.map((f) => f.name));
   for (const vs of servers) {
     for (const rs of vs.realServers) {
+      // Runs once per parse over every real server, so mostly interpreted: skip the common case without an iterator.
+      if (rs.checkers.length === 0) continue;
       for (const c of rs.checkers) {
         if (c.kind === "FILE_CHECK" && !fileNames.has(c.trackFile)) diag.error(c.location, `FILE_CHECK: there is no track_file ${c.trackFile}`);
       }

@@ -27,9 +27,12 @@ export type SubstituteResult = { work: number } & (
   | { kind: "too-long" }
 );
 
+/** What substitute() says of a line without a `$`: shared, since nearly every line is one. */
+const NOTHING_TO_SUBSTITUTE: SubstituteResult = { kind: "unchanged", work: 0 };
+
 /** Replace defined parameters until nothing changes; undefined ones stay as written. */
 export function substitute(l: LogicalLine, lookup: Lookup, limits: SubstituteLimits): SubstituteResult {
-  if (l.text.indexOf("$") < 0) return { kind: "unchanged", work: 0 };
+  if (l.text.indexOf("$") < 0) return NOTHING_TO_SUBSTITUTE;
   let current = l;
   let work = 0;
   for (let pass = 0; pass < limits.passes; pass++) {

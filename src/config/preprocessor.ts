@@ -10,6 +10,7 @@ import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import { globAll, type FilePort, type ReadResult } from "./file-port.ts";
 import { commentStart, locationAt, logicalLine, sliceLine, type LogicalLine } from "./lexer.ts";
 import { DEFAULT_CONFIG_LIMITS, formatBytes, type ConfigLimits } from "./limits.ts";
+import { isTrimmed, PhysicalLines } from "./physical-lines.ts";
 import { parseSequence } from "./sequence.ts";
 
 export interface PreprocessOptions {
@@ -102,48 +103,58 @@ export function preprocessInto(entryPath: string, options: PreprocessOptions, di
       return definitions.get(name);
     };
     const frame: FileFrame = { path, stack: [...stack, path], lookup };
-    const raw = read.text.split("\n");
-    for (let i = 0; i < raw.length; i++) {
-      let l = physicalLine(path, i + 1, raw[i] as string);
+    const lines = new PhysicalLines(path, read.text);
+    while (lines.advance()) {
+      let l = physicalLine(lines);
       if (!l) continue;
+      // A physical line is already stripped and trimmed: doing it again would change nothing.
+      if (!isDefinitionStart(l.text)) {
+        charge(l);
+        if (isPlainLine(l.text)) emit(l);
+        else processCleanLine(l, frame, 0);
+        continue;
+      }
       // Multi-line definition: `$NAME= \` and each following line ending in a backslash.
-      if (isDefinitionStart(l.text)) {
-        while (l.text.endsWith("\\") && i + 1 < raw.length) {
-          const next = physicalLine(path, i + 2, raw[++i] as string) ?? logicalLine(path, i + 1, "");
-          const head = trim(sliceLine(l, 0, l.text.length - 1));
-          if (head.text.length + 1 + next.text.length > limits.lineChars) {
-            diag.error(locationAt(next, 0), `a multi-line definition longer than ${formatBytes(limits.lineChars)}; the definition is dropped`);
-            while (raw[i]?.trimEnd().endsWith("\\") && i + 1 < raw.length) i++;
-            l = logicalLine(path, i + 1, "");
-            break;
-          }
-          const cols = new ColumnMapBuilder();
-          cols.copy(head.cols, 0, head.text.length);
-          cols.fixed(0, 1);
-          cols.copy(next.cols, 0, next.text.length);
-          l = { ...head, text: `${head.text}\n${next.text}`, cols: cols.build() };
+      while (l.text.endsWith("\\") && lines.advance()) {
+        const next = physicalLine(lines) ?? logicalLine(path, lines.line, "");
+        const head = trim(sliceLine(l, 0, l.text.length - 1));
+        if (head.text.length + 1 + next.text.length > limits.lineChars) {
+          diag.error(locationAt(next, 0), `a multi-line definition longer than ${formatBytes(limits.lineChars)}; the definition is dropped`);
+          while (lines.raw().trimEnd().endsWith("\\") && lines.advance());
+          l = logicalLine(path, lines.line, "");
+          break;
         }
+        const cols = new ColumnMapBuilder();
+        cols.copy(head.cols, 0, head.text.length);
+        cols.fixed(0, 1);
+        cols.copy(next.cols, 0, next.text.length);
+        l = { ...head, text: `${head.text}\n${next.text}`, cols: cols.build() };
       }
       processLine(l, frame, 0);
     }
   };
 
-  /** A line as read, comment stripped and trimmed; undefined (and an error) when over the length limit. */
-  const physicalLine = (path: string, line: number, rawText: string): LogicalLine | undefined => {
-    const text = rawText.endsWith("\r") ? rawText.slice(0, -1) : rawText;
-    if (text.length > limits.lineChars) {
+  /** The current line, comment stripped and trimmed; undefined (and an error) when over the length limit. */
+  const physicalLine = (lines: PhysicalLines): LogicalLine | undefined => {
+    const length = lines.length;
+    if (length > limits.lineChars) {
       diag.error(
-        { file: path, line, col: limits.lineChars + 1 },
-        `line longer than ${formatBytes(limits.lineChars)} (${text.length} characters); the line is skipped`,
+        { file: lines.file, line: lines.line, col: limits.lineChars + 1 },
+        `line longer than ${formatBytes(limits.lineChars)} (${length} characters); the line is skipped`,
       );
       return undefined;
     }
-    return trim(stripComment(logicalLine(path, line, text)));
+    return lines.clean();
   };
 
   const processLine = (input: LogicalLine, frame: FileFrame, expansionDepth: number): void => {
     charge(input);
-    let l = trim(stripComment(input));
+    processCleanLine(trim(stripComment(input)), frame, expansionDepth);
+  };
+
+  /** processLine after its charge, for a line with no comment and nothing to trim. */
+  const processCleanLine = (clean: LogicalLine, frame: FileFrame, expansionDepth: number): void => {
+    let l = clean;
     if (l.text === "") return;
 
     if (l.text.charCodeAt(0) === 64 /* @ */) {
@@ -281,6 +292,14 @@ function isDefinitionStart(text: string): boolean {
   return (text.charCodeAt(0) === 36 || text.charCodeAt(0) === 64) && /^(@\^?\S+\s+)?\$[^=\s]*=/.test(text);
 }
 
+/** A line processCleanLine() would emit as it is: no conditional, ~SEQ, definition, parameter or include. */
+function isPlainLine(text: string): boolean {
+  if (text === "") return false;
+  const first = text.charCodeAt(0);
+  // Any line starting with 'i' may be an include, and with '~' a ~SEQ: those take the long way.
+  return first !== 64 /* @ */ && first !== 126 /* ~ */ && first !== 36 /* $ */ && first !== 105 /* i */ && text.indexOf("$") < 0;
+}
+
 /** A substituted line is processed again if it became several lines, a conditional or a definition. */
 function needsReprocessing(text: string): boolean {
   return text.includes("\n") || text.startsWith("@") || /^\s*\$[^=\s]*=/.test(text) || /^\s*~SEQ/.test(text);
@@ -309,8 +328,4 @@ function trim(l: LogicalLine): LogicalLine {
   while (start < end && isTrimmed(text.charCodeAt(start))) start++;
   while (end > start && isTrimmed(text.charCodeAt(end - 1))) end--;
   return start === 0 && end === text.length ? l : sliceLine(l, start, end);
-}
-
-function isTrimmed(c: number): boolean {
-  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12 || c === 10 || c === 160 || c === 0xfeff;
 }

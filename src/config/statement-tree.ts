@@ -3,7 +3,7 @@
 // later stages never recurse further than that.
 
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
-import { forEachToken, type LogicalLine, type Token } from "./lexer.ts";
+import { lexLine, locationAt, tokenAt, type LogicalLine, type Token, type TokenSink } from "./lexer.ts";
 import { DEFAULT_CONFIG_LIMITS } from "./limits.ts";
 
 export interface Statement {
@@ -15,11 +15,6 @@ export interface Statement {
   open?: Token;
 }
 
-interface Frame {
-  statements: Statement[];
-  owner?: Statement;
-}
-
 /** Statements without arguments share this (never written: the builder swaps in a fresh array for the first argument). */
 const NO_ARGS: Token[] = [];
 
@@ -27,16 +22,19 @@ const NO_ARGS: Token[] = [];
  * Builds the tree line by line, so the preprocessor can hand lines over as it makes them.
  * A statement ends at the end of its line, at `{` (which opens its block) or at `}`.
  * So `virtual_ipaddress { 10.0.0.1 }` on one line and `10.0.0.2 }` both work, as in keepalived.
+ * Tokens are made for what the tree keeps (words, and the `{` of a block); a `}` is only a position.
  */
-export class StatementBuilder {
-  private readonly root: Frame = { statements: [] };
-  private readonly stack: Frame[] = [this.root];
-  private top: Frame = this.root;
+export class StatementBuilder implements TokenSink {
+  private readonly root: Statement[] = [];
+  /** The open blocks, outermost first: their statements and the statement owning each (undefined: the root, or a `{` without one). */
+  private readonly blocks: Statement[][] = [this.root];
+  private readonly owners: (Statement | undefined)[] = [undefined];
+  private top: Statement[] = this.root;
   /** Braces opened beyond maxDepth: counted, not built, until they close again. */
   private skippedDepth = 0;
   private skippedAt: SourceLocation | undefined;
   private current: Statement | undefined;
-  private readonly visit = (token: Token): void => this.token(token);
+  private line: LogicalLine | undefined;
 
   constructor(
     private readonly diag: Diagnostics,
@@ -45,64 +43,73 @@ export class StatementBuilder {
 
   add(line: LogicalLine): void {
     this.current = undefined;
-    forEachToken(line, this.diag, false, this.visit);
+    this.line = line;
+    lexLine(line, this.diag, false, this);
   }
 
   finish(): Statement[] {
     if (this.skippedDepth > 0 && this.skippedAt) this.diag.error(this.skippedAt, "this too deeply nested block is never closed with '}'");
-    for (const frame of this.stack.slice(1).reverse()) {
-      const where: SourceLocation | undefined = frame.owner?.open;
-      if (where) this.diag.error(where, `'{' of '${frame.owner?.keyword.text}' is never closed with '}'`);
+    for (let k = this.owners.length - 1; k >= 1; k--) {
+      const owner = this.owners[k];
+      const where: SourceLocation | undefined = owner?.open;
+      if (where) this.diag.error(where, `'{' of '${owner?.keyword.text}' is never closed with '}'`);
     }
-    return this.root.statements;
+    return this.root;
   }
 
-  private token(token: Token): void {
+  /** TokenSink: a word of the current line. */
+  word(text: string, quoted: boolean, index: number): void {
+    if (this.skippedDepth > 0) return;
+    const token = tokenAt(this.line as LogicalLine, "word", text, quoted, index);
+    const current = this.current;
+    if (!current) {
+      this.current = { keyword: token, args: NO_ARGS };
+      this.top.push(this.current);
+    } else if (current.args === NO_ARGS) current.args = [token];
+    else current.args.push(token);
+  }
+
+  /** TokenSink: a `{` or `}` of the current line. */
+  brace(open: boolean, index: number): void {
+    const line = this.line as LogicalLine;
     if (this.skippedDepth > 0) {
-      if (token.kind === "open") this.skippedDepth++;
-      else if (token.kind === "close") this.skippedDepth--;
+      this.skippedDepth += open ? 1 : -1;
       return;
     }
-    if (token.kind === "word") {
-      const current = this.current;
-      if (!current) {
-        this.current = { keyword: token, args: NO_ARGS };
-        this.top.statements.push(this.current);
-      } else if (current.args === NO_ARGS) current.args = [token];
-      else current.args.push(token);
-      return;
-    }
-    if (token.kind === "open") {
+    if (open) {
       const owner = this.current ?? lastWithoutBlock(this.top);
       this.current = undefined;
-      if (this.stack.length > this.maxDepth) {
-        this.diag.error(token, `blocks nested deeper than ${this.maxDepth} levels; this block and everything in it are skipped`);
+      if (this.blocks.length > this.maxDepth) {
+        this.diag.error(locationAt(line, index), `blocks nested deeper than ${this.maxDepth} levels; this block and everything in it are skipped`);
         this.skippedDepth = 1;
-        this.skippedAt = token;
+        this.skippedAt = locationAt(line, index);
         return;
       }
       // `keyword` on one line and `{` alone on the next is accepted by keepalived too.
       if (!owner || owner.children) {
-        this.diag.error(token, "'{' must follow a keyword, e.g. 'virtual_ipaddress {'");
-        this.top = { statements: [] };
+        this.diag.error(locationAt(line, index), "'{' must follow a keyword, e.g. 'virtual_ipaddress {'");
+        this.top = [];
+        this.owners.push(undefined);
       } else {
         owner.children = [];
-        owner.open = token;
-        this.top = { statements: owner.children, owner };
+        owner.open = tokenAt(line, "open", "{", false, index);
+        this.top = owner.children;
+        this.owners.push(owner);
       }
-      this.stack.push(this.top);
+      this.blocks.push(this.top);
       return;
     }
     this.current = undefined;
-    if (this.stack.length === 1) this.diag.error(token, "'}' without a matching '{'");
+    if (this.blocks.length === 1) this.diag.error(locationAt(line, index), "'}' without a matching '{'");
     else {
-      this.stack.pop();
-      this.top = this.stack[this.stack.length - 1] as Frame;
+      this.blocks.pop();
+      this.owners.pop();
+      this.top = this.blocks[this.blocks.length - 1] as Statement[];
     }
   }
 }
 
-function lastWithoutBlock(frame: Frame): Statement | undefined {
-  const last = frame.statements[frame.statements.length - 1];
+function lastWithoutBlock(statements: Statement[]): Statement | undefined {
+  const last = statements[statements.length - 1];
   return last && !last.children ? last : undefined;
 }

@@ -3,7 +3,8 @@
 // its family, defaults, inheritance, ports and quorum. Where keepalived repairs a setting and says
 // so, tandem warns and makes the same repair; where it drops what was written, tandem reports an error.
 
-import type { IpFamily } from "../common/ip-address.ts";
+import type { IpAddress, IpFamily } from "../common/ip-address.ts";
+import { parseIpv4 } from "../common/ipv4.ts";
 import { mergeCheckDefaults } from "./check-defaults.ts";
 import { finishChecker } from "./checkers.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
@@ -111,12 +112,13 @@ export function finishVirtualServer(d: VirtualServerDraft, groups: ReadonlyMap<s
   const vsPort = d.key.kind === "address" ? d.key.port : 0;
 
   const realServers: RealServer[] = [];
+  const inherited: Inherited = { vsDefaults, inhibitOnFailure, vsWeight };
   // keepalived removes a real server written twice (address and port as written); tandem also
   // refuses two that become one once their ports are filled in, which the kernel would refuse.
-  const written = new Map<string, SourceLocation>();
-  const programmed = new Map<string, SourceLocation>();
+  const written = new Map<DestinationKey, SourceLocation>();
+  const programmed = new Map<DestinationKey, SourceLocation>();
   for (const rs of d.realServers) {
-    const asWritten = `${rs.address.text} ${rs.port}`;
+    const asWritten = destinationKey(rs.address, rs.port);
     const twin = written.get(asWritten);
     if (twin) {
       diag.error(
@@ -131,7 +133,7 @@ export function finishVirtualServer(d: VirtualServerDraft, groups: ReadonlyMap<s
       d.key.kind === "group"
         ? rs.port
         : serverPort(forwarding.lbKind, rs.port, d.key.kind === "fwmark", vsPort, `real_server ${rs.address.text}`, rs.location, name, diag);
-    const asProgrammed = `${rs.address.text} ${port}`;
+    const asProgrammed = port === rs.port ? asWritten : destinationKey(rs.address, port);
     const same = programmed.get(asProgrammed);
     if (same) {
       diag.error(
@@ -141,7 +143,7 @@ export function finishVirtualServer(d: VirtualServerDraft, groups: ReadonlyMap<s
       continue;
     }
     programmed.set(asProgrammed, rs.location);
-    realServers.push(finishRealServer(rs, port, forwarding, { vsDefaults, inhibitOnFailure, vsWeight }, diag));
+    realServers.push(finishRealServer(rs, port, forwarding, inherited, diag));
   }
 
   let sorryServer: SorryServer | undefined;
@@ -210,6 +212,15 @@ export function finishVirtualServer(d: VirtualServerDraft, groups: ReadonlyMap<s
   return vs;
 }
 
+/** An address and port as a Map key: a number for IPv4 (no string built per server), else text. */
+type DestinationKey = number | string;
+
+function destinationKey(address: IpAddress, port: number): DestinationKey {
+  const v4 = address.family === 4 ? parseIpv4(address.text) : undefined;
+  // Below 2^48, so exact; a port is 0..65535, so no two pairs share a number.
+  return v4 === undefined ? `${address.text} ${port}` : v4 * 65536 + port;
+}
+
 interface Inherited {
   vsDefaults: CheckerDefaults;
   inhibitOnFailure: boolean;
@@ -217,21 +228,46 @@ interface Inherited {
 }
 
 function finishRealServer(d: RealServerDraft, port: number, forwarding: Forwarding, from: Inherited, diag: Diagnostics): RealServer {
-  const rs: RealServer = {
-    address: d.address,
-    port,
-    weight: d.weight ?? from.vsWeight,
-    inhibitOnFailure: d.inhibitOnFailure ?? from.inhibitOnFailure,
-    ...withTunnel(forwarding),
-    uthreshold: d.uthreshold ?? 0,
-    lthreshold: d.lthreshold ?? 0,
-    checkDefaults: mergeCheckDefaults(from.vsDefaults, d),
-    checkers: d.checkers.flatMap((c) => finishChecker(c, d.address, diag) ?? []),
-    location: d.location,
-    fieldLocations: d.fieldLocations as RealServer["fieldLocations"],
-  };
-  for (const k of ["notifyUp", "notifyDown", "virtualhost"] as const) if (d[k] !== undefined) rs[k] = d[k];
+  const { address, location } = d;
+  const weight = d.weight ?? from.vsWeight;
+  const inhibitOnFailure = d.inhibitOnFailure ?? from.inhibitOnFailure;
+  const lbKind = forwarding.lbKind;
+  const uthreshold = d.uthreshold ?? 0;
+  const lthreshold = d.lthreshold ?? 0;
+  const checkDefaults = mergeCheckDefaults(from.vsDefaults, d);
+  const checkers = finishCheckers(d, diag);
+  const fieldLocations = d.fieldLocations as RealServer["fieldLocations"];
+  // Two literals rather than a spread of withTunnel(): this runs for every real server, and the tunnel keeps its place after lbKind.
+  const rs: RealServer =
+    lbKind === "TUN" && forwarding.tunnel
+      ? {
+          address,
+          port,
+          weight,
+          inhibitOnFailure,
+          lbKind,
+          tunnel: forwarding.tunnel,
+          uthreshold,
+          lthreshold,
+          checkDefaults,
+          checkers,
+          location,
+          fieldLocations,
+        }
+      : { address, port, weight, inhibitOnFailure, lbKind, uthreshold, lthreshold, checkDefaults, checkers, location, fieldLocations };
+  if (d.notifyUp !== undefined) rs.notifyUp = d.notifyUp;
+  if (d.notifyDown !== undefined) rs.notifyDown = d.notifyDown;
+  if (d.virtualhost !== undefined) rs.virtualhost = d.virtualhost;
   return rs;
+}
+
+function finishCheckers(d: RealServerDraft, diag: Diagnostics): RealServer["checkers"] {
+  const checkers: RealServer["checkers"] = [];
+  for (const c of d.checkers) {
+    const checker = finishChecker(c, d.address, diag);
+    if (checker) checkers.push(checker);
+  }
+  return checkers;
 }
 
 /** lbKind, and the tunnel only for TUN. */

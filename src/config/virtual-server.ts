@@ -217,7 +217,7 @@ const keywords: Keyword<VirtualServerDraft>[] = [
     (stmt, target, diag) => {
       const server = parseServerAddress(stmt, diag);
       if (!server) return undefined;
-      const rs: RealServerDraft = { ...server, location: locationOf(stmt.keyword), checkers: [], fieldLocations: {} };
+      const rs: RealServerDraft = { address: server.address, port: server.port, location: locationOf(stmt.keyword), checkers: [], fieldLocations: {} };
       if (target.forwarding) rs.forwarding = target.forwarding;
       return rs;
     },
