@@ -1,19 +1,36 @@
 // IPv4 and MAC address helpers: parsing, formatting, comparison. Pure.
 
-/** Parse dotted-quad IPv4 text to an unsigned 32-bit number, or undefined if malformed. */
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/**
+ * Parse dotted-quad IPv4 text to an unsigned 32-bit number, or undefined if malformed: four
+ * octets of one to three ASCII digits (leading zeros allowed), each at most 255. One pass over
+ * the characters: a split and a regex per octet made this the top cost of encoding a table.
+ */
 export function parseIpv4(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
   let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
+  let octets = 0;
+  let octet = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    // The end of the text closes the last octet as a dot closes the others.
+    const code = i < text.length ? text.charCodeAt(i) : DOT;
+    if (code === DOT) {
+      if (digits === 0 || octet > 255 || ++octets > 4) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (code >= ZERO && code <= NINE && digits < 3) {
+      octet = octet * 10 + (code - ZERO);
+      digits++;
+    } else return undefined;
   }
-  return value >>> 0;
+  return octets === 4 ? value >>> 0 : undefined;
 }
 
+/** A join gives a flat string; a template would give a rope, which every key later built from the address walks again. */
 export function formatIpv4(value: number): string {
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
 }
