@@ -12,6 +12,7 @@ import {
   decodeHeader,
   decodeMessages,
   encodeMessage,
+  getI32,
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_HDRLEN,
@@ -110,14 +111,19 @@ export function matchAcks(datagrams: readonly Uint8Array[], seqs?: readonly numb
         unmatched.push(message);
         continue;
       }
+      const { replies, interrupted } = outcome;
       if (type === NLMSG_ERROR) {
-        const answer = decodeAckOrError(message);
+        // A batch's answers are nearly all plain acks (error 0): known by their first int, with no need to read the request they echo.
+        const answer: AckOrError | Rejection = isPlainAck(message) ? { ok: true } : decodeAckOrError(message);
         if ("rejected" in answer) problems.push(`seq ${seq}: ${answer.rejected}`);
-        else if (answer.ok) outcomes.set(seq, { ...outcome, status: "ok" });
-        else outcomes.set(seq, { ...outcome, status: "failed", error: answer.error });
+        else if (answer.ok) outcomes.set(seq, { seq, status: "ok", replies, interrupted });
+        else outcomes.set(seq, { seq, status: "failed", replies, interrupted, error: answer.error });
       } else if (type === NLMSG_DONE) {
         const errno = decodeDoneErrno(message);
-        outcomes.set(seq, errno === 0 ? { ...outcome, status: "ok" } : { ...outcome, status: "failed", error: { errno, name: errnoName(errno) } });
+        outcomes.set(
+          seq,
+          errno === 0 ? { seq, status: "ok", replies, interrupted } : { seq, status: "failed", replies, interrupted, error: { errno, name: errnoName(errno) } },
+        );
       } else {
         outcome.replies.push(message);
         if (flags & NLM_F_DUMP_INTR) outcome.interrupted = true;
@@ -125,6 +131,11 @@ export function matchAcks(datagrams: readonly Uint8Array[], seqs?: readonly numb
     }
   }
   return { outcomes, unmatched, problems };
+}
+
+/** An NLMSG_ERROR whose error is 0: what decodeAckOrError reads as { ok: true }. */
+function isPlainAck(message: NetlinkMessage): boolean {
+  return message.payload.length >= 4 && getI32(message.payload, 0) === 0;
 }
 
 export interface AckOptions {
