@@ -8,10 +8,14 @@ import type { ResolvedDestination, ResolvedRealServer, ResolvedSorryServer } fro
 import { destinationText, type ForwardMethod, type IpvsProtocol, type TunnelSpec } from "./types.ts";
 import type { ForwardingPlan, RealServerPlan, SorryServerPlan, VirtualServerKeyPlan, VirtualServerPlan } from "./virtual-server-plan.ts";
 
+// One each, not one per real server: the callers copy the fields out.
+const MASQUERADE = Object.freeze({ forward: "masquerade" as const });
+const DIRECT_ROUTE = Object.freeze({ forward: "direct-route" as const });
+
 /** lb_kind as the kernel's forwarding method; TUN defaults to ipip, no port, nocsum (svr_forwarding_handler). */
-export function forwardingSpec(forwarding: ForwardingPlan): { forward: ForwardMethod; tunnel?: TunnelSpec } {
-  if (forwarding.method === "NAT") return { forward: "masquerade" };
-  if (forwarding.method === "DR") return { forward: "direct-route" };
+export function forwardingSpec(forwarding: ForwardingPlan): { readonly forward: ForwardMethod; readonly tunnel?: TunnelSpec } {
+  if (forwarding.method === "NAT") return MASQUERADE;
+  if (forwarding.method === "DR") return DIRECT_ROUTE;
   return { forward: "tunnel", tunnel: { type: forwarding.type ?? "ipip", port: forwarding.port ?? 0, checksum: forwarding.checksum ?? "nocsum" } };
 }
 
@@ -76,19 +80,21 @@ function correctedPort(
   key: VirtualServerKeyPlan,
   forwarding: ForwardingPlan,
   port: number,
-  server: { sorry: boolean; what: string },
+  /** The real server's address; undefined for the sorry server. */
+  realServer: IpAddress | undefined,
   label: string,
   notes: string[],
 ): number {
-  const what = server.what;
+  // Named only when a note needs it: the text for each of ten thousand servers that need none cost more than the rule.
+  const what = (): string => (realServer ? `real server ${realServer.text}` : "sorry server");
   if (key.kind === "group") return port;
-  if (forwarding.method === "NAT") return key.kind === "address" && port === 0 && !server.sorry ? key.port : port;
+  if (forwarding.method === "NAT") return key.kind === "address" && port === 0 && realServer ? key.port : port;
   if (key.kind === "fwmark") {
-    if (port !== 0) notes.push(`${label}: fwmark virtual server, ${what} has port ${port} specified; cleared (keepalived does the same)`);
+    if (port !== 0) notes.push(`${label}: fwmark virtual server, ${what()} has port ${port} specified; cleared (keepalived does the same)`);
     return 0;
   }
   if (port !== 0 && port !== key.port)
-    notes.push(`${label}: ${what} port ${port} differs from the virtual server's ${key.port}; reset to ${key.port} (keepalived does the same)`);
+    notes.push(`${label}: ${what()} port ${port} differs from the virtual server's ${key.port}; reset to ${key.port} (keepalived does the same)`);
   return key.port;
 }
 
@@ -109,11 +115,6 @@ export function resolveServers(
   const forwardingOf = (own: ForwardingPlan | undefined) => own ?? plan.forwarding ?? NAT;
   if (!plan.forwarding && (kept.realServers.some((rs) => !rs.forwarding) || (kept.sorryServer && !kept.sorryServer.forwarding)))
     notes.push(`${label}: no forwarding method set, setting default NAT (as keepalived does)`);
-  const destination = (address: IpAddress, port: number, own: ForwardingPlan | undefined, server: { sorry: boolean; what: string }): ResolvedDestination => {
-    const forwarding = forwardingOf(own);
-    return { address, port: correctedPort(plan.key, forwarding, port, server, label, notes), ...forwardingSpec(forwarding) };
-  };
-
   const realServers: ResolvedRealServer[] = [];
   const configured = new Set<string>();
   const ids = new Set<string>();
@@ -126,8 +127,10 @@ export function resolveServers(
       continue;
     }
     configured.add(written);
-    const target = destination(rs.address, rs.port, rs.forwarding, { sorry: false, what: `real server ${rs.address.text}` });
-    const id = destinationText(target);
+    const forwarding = forwardingOf(rs.forwarding);
+    const port = correctedPort(plan.key, forwarding, rs.port, rs.address, label, notes);
+    // Most ports stay as written, and so does the text: one string less per server.
+    const id = port === rs.port ? written : destinationText({ address: rs.address, port });
     if (ids.has(id)) {
       notes.push(`${label}: real server ${written} becomes ${id} like an earlier one once its port is corrected; the second is removed`);
       continue;
@@ -136,16 +139,21 @@ export function resolveServers(
     const weight = rs.weight ?? plan.defaultWeight ?? 1;
     const alpha = rs.alpha ?? plan.alpha;
     configuredWeightSum += weight;
+    const { forward, tunnel } = forwardingSpec(forwarding);
+    // The fields one by one, not spread from a ResolvedDestination: copying properties by name made up a third of this loop.
     const server: ResolvedRealServer = {
-      ...target,
+      address: rs.address,
+      port,
+      forward,
       id,
-      keepalivedName: keepalivedTrio(target.address, protocol, target.port),
+      keepalivedName: keepalivedTrio(rs.address, protocol, port),
       weight,
       upperThreshold: rs.upperThreshold ?? 0,
       lowerThreshold: rs.lowerThreshold ?? 0,
       inhibitOnFailure: rs.inhibitOnFailure ?? plan.inhibitOnFailure,
       checkers: rs.checkers.map((checker) => ({ id: checker.id, alpha: checker.alpha ?? alpha })),
     };
+    if (tunnel) server.tunnel = tunnel;
     if (rs.notifyUp !== undefined) server.notifyUp = rs.notifyUp;
     if (rs.notifyDown !== undefined) server.notifyDown = rs.notifyDown;
     realServers.push(server);
@@ -166,10 +174,13 @@ export function resolveServers(
         );
       inhibit = twinInhibit;
     }
-    const target = destination(sorry.address, sorry.port, sorry.forwarding, { sorry: true, what: "sorry server" });
+    const forwarding = forwardingOf(sorry.forwarding);
+    const port = correctedPort(plan.key, forwarding, sorry.port, undefined, label, notes);
     result.sorryServer = {
-      ...target,
-      keepalivedName: keepalivedTrio(target.address, protocol, target.port),
+      address: sorry.address,
+      port,
+      ...forwardingSpec(forwarding),
+      keepalivedName: keepalivedTrio(sorry.address, protocol, port),
       inhibit,
       duplicatesRealServer: twin !== undefined,
     };
