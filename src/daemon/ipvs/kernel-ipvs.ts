@@ -136,7 +136,8 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
           // A service left out of the table would be added again (EEXIST) on every pass: better to say the table could not be read.
           if ("rejected" in entry) throw new Error(`IPVS_CMD_GET_SERVICE dump: a service could not be read: ${entry.rejected}`);
           services.push(entry);
-          await slices.pause();
+          const paused = slices.pause();
+          if (paused) await paused;
         }
         const observed: ObservedService[] = [];
         for (const entry of services) {
@@ -148,7 +149,8 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
           if (destinations.rejected.length > 0)
             throw new Error(`${operation}: ${destinations.rejected.length} destination(s) could not be read: ${destinations.rejected[0]}`);
           observed.push(observedService(entry, destinations.entries));
-          await slices.pause();
+          const paused = slices.pause();
+          if (paused) await paused;
         }
         return { services: observed };
       },
@@ -170,10 +172,12 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
           return ops.map((): IpvsOpResult => ({ ok: false, errno: "EOTHER", reason }));
         }
         const slices = timeSlices(clock, sliceMs);
+        // Awaited only when a slice is over: an await per result (of undefined, mostly) took as long as building the results.
         const results: IpvsOpResult[] = [];
         for (let index = 0; index < ops.length; index++) {
           results.push(opResultOf(ops[index]!, answers[index]!));
-          await slices.pause();
+          const paused = slices.pause();
+          if (paused) await paused;
         }
         return results;
       },
