@@ -176,10 +176,14 @@ function writeAttributes(writer: NetlinkWriter, request: IpvsRequest): void {
   }
 }
 
-/** One request as a whole netlink message to the IPVS family (its id from the controller). */
-export function encodeIpvsRequest(familyId: number, request: IpvsRequest, seq: number, pid = 0): Uint8Array {
+/**
+ * One request as a whole netlink message to the IPVS family (its id from the controller). A
+ * caller encoding many passes `writer` to have them all built in its buffer (reset each time;
+ * each request's bytes are copied out): a new buffer per request was a third of the cost.
+ */
+export function encodeIpvsRequest(familyId: number, request: IpvsRequest, seq: number, pid = 0, writer = new NetlinkWriter()): Uint8Array {
   const flags = NLM_F_REQUEST | NLM_F_ACK | (isDumpRequest(request) ? NLM_F_DUMP : 0);
-  const writer = new NetlinkWriter();
+  writer.reset();
   const start = writer.beginMessage({ type: familyId, flags, seq, pid });
   writer.genlHeader(ipvsCommandOf(request), IPVS_GENL_VERSION);
   writeAttributes(writer, request);

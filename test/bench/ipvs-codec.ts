@@ -23,6 +23,7 @@ import type { VirtualServerPlan } from "../../src/ipvs/virtual-server-plan.ts";
 import { encodeAck, encodeDone, matchAcks } from "../../src/netlink/netlink-acks.ts";
 import { batchChunks } from "../../src/netlink/netlink-batching.ts";
 import { concatBytes, getU32, nlmsgAlign, type NetlinkMessage } from "../../src/netlink/netlink-codec.ts";
+import { NetlinkWriter } from "../../src/netlink/netlink-writer.ts";
 import { keepalivedConf, type BenchTable } from "./ipvs-director-tables.ts";
 import { markdownTable, summarize } from "./stats.ts";
 
@@ -111,11 +112,12 @@ function decodeDump(dump: ReturnType<typeof dumpBytesOf>): IpvsTable<ObservedSer
   return { services };
 }
 
-/** The ops' requests encoded and packed into datagrams as sendBatch does, then the kernel's acks matched back. */
+/** The ops' requests encoded (in one writer, as the kernel port does) and packed into datagrams as sendBatch does, then the kernel's acks matched back. */
 function sendAndMatch(ops: readonly IpvsOp[], acks: readonly Uint8Array[][]): number {
   let matched = 0;
   let chunkIndex = 0;
-  const encode = (index: number, seq: number) => encodeIpvsRequest(FAMILY_ID, requestOfOp(ops[index]!), seq, PORT_ID);
+  const writer = new NetlinkWriter();
+  const encode = (index: number, seq: number) => encodeIpvsRequest(FAMILY_ID, requestOfOp(ops[index]!), seq, PORT_ID, writer);
   for (const chunk of batchChunks(ops.length, encode, 1, LIMITS)) {
     const match = matchAcks(acks[chunkIndex++]!, chunk.seqs);
     for (const seq of chunk.seqs) if (match.outcomes.get(seq)?.status === "ok") matched++;

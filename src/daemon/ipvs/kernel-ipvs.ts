@@ -14,6 +14,7 @@ import { NetlinkError } from "../../net/netlink-socket.ts";
 import { describeNetlinkError } from "../../netlink/netlink-acks.ts";
 import type { RequestResult } from "../../netlink/netlink-batching.ts";
 import type { NetlinkMessage, Rejection } from "../../netlink/netlink-codec.ts";
+import { NetlinkWriter } from "../../netlink/netlink-writer.ts";
 import type { IpvsKernelPort } from "../../ipvs/director.ts";
 import { IPVS_GENL_NAME } from "../../ipvs/ip-vs-constants.ts";
 import {
@@ -161,10 +162,11 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
         try {
           const netlink = await socket();
           const familyId = netlink.family.id;
+          const writer = new NetlinkWriter();
           // Each op becomes its request only when its datagram is built: thousands of them at once would hold up the event loop.
           answers = await netlink.sendBatch({
             count: ops.length,
-            encode: (index, seq, pid) => encodeIpvsRequest(familyId, requestOfOp(ops[index]!), seq, pid),
+            encode: (index, seq, pid) => encodeIpvsRequest(familyId, requestOfOp(ops[index]!), seq, pid, writer),
           });
         } catch (error) {
           // The port never throws for a write: every op fails with the socket's reason, and the director retries.
