@@ -85,10 +85,10 @@ function correctedPort(
   label: string,
   notes: string[],
 ): number {
-  // Named only when a note needs it: the text for each of ten thousand servers that need none cost more than the rule.
-  const what = (): string => (realServer ? `real server ${realServer.text}` : "sorry server");
   if (key.kind === "group") return port;
   if (forwarding.method === "NAT") return key.kind === "address" && port === 0 && realServer ? key.port : port;
+  // Named only when a note needs it: the text for each of ten thousand servers that need none cost more than the rule.
+  const what = (): string => (realServer ? `real server ${realServer.text}` : "sorry server");
   if (key.kind === "fwmark") {
     if (port !== 0) notes.push(`${label}: fwmark virtual server, ${what()} has port ${port} specified; cleared (keepalived does the same)`);
     return 0;
