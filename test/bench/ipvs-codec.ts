@@ -177,7 +177,8 @@ function benchTable(table: BenchTable): string[][] {
 
   const stages: Stage[] = [
     { name: "resolvePlans", run: () => resolvePlans(plans) },
-    { name: "desiredTable", run: () => desiredOf(virtualServers)() },
+    { name: "quorum machine start (initialHealth + step)", run: () => desiredOf(virtualServers) },
+    { name: "desiredTable", prepare: () => desiredOf(virtualServers), run: (table) => (table as () => unknown)() },
     { name: "reconcile (load: desired vs empty)", run: () => reconcile(desired, { services: [] }, { owned: new Set() }) },
     {
       name: `encode ${requests} requests (add-service + add-destination)`,
