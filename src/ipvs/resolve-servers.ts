@@ -4,7 +4,7 @@
 // keepalived rewrites for DR and TUN and fwmarks. Each correction leaves a note. Pure.
 import type { IpAddress, IpFamily } from "../common/ip-address.ts";
 import { keepalivedTrio } from "./keepalived-names.ts";
-import type { ResolvedDestination, ResolvedRealServer, ResolvedSorryServer } from "./resolved-plan.ts";
+import type { ResolvedRealServer, ResolvedSorryServer } from "./resolved-plan.ts";
 import { destinationText, type ForwardMethod, type IpvsProtocol, type TunnelSpec } from "./types.ts";
 import type { ForwardingPlan, RealServerPlan, SorryServerPlan, VirtualServerKeyPlan, VirtualServerPlan } from "./virtual-server-plan.ts";
 
