@@ -20,7 +20,7 @@ import { markdownTable, summarize } from "./stats.ts";
 
 const argument = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const RUNS = Number(argument("--runs")) || 7;
-const WARMUP = Number(argument("--warmup")) || 2;
+const WARMUP = Number(argument("--warmup")) || 5;
 const ONLY = argument("--only");
 const BEFORE = argument("--before");
 const FAMILY_ID = 0x23;
