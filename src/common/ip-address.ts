@@ -41,6 +41,17 @@ export function ipAddressBytes(address: IpAddress): Uint8Array {
   return parseIpv6Bytes(address.text)!;
 }
 
+/** The address's 4 or 16 bytes into `bytes` at `offset`, without a buffer of its own (encoders write thousands). */
+export function writeIpAddress(address: IpAddress, bytes: Uint8Array, offset: number): void {
+  if (address.family === 4) {
+    const value = parseIpv4(address.text)!;
+    bytes[offset] = value >>> 24;
+    bytes[offset + 1] = (value >>> 16) & 255;
+    bytes[offset + 2] = (value >>> 8) & 255;
+    bytes[offset + 3] = value & 255;
+  } else bytes.set(parseIpv6Bytes(address.text)!, offset);
+}
+
 /** From 4 bytes (v4) or the first 16 (v6). */
 export function ipAddressFromBytes(family: IpFamily, bytes: Uint8Array, offset = 0): IpAddress {
   if (family === 4) return ipv4Address(ipv4FromBytes(bytes, offset));

@@ -4,7 +4,11 @@
 import { yieldToEventLoop, type Clock } from "./clock.ts";
 
 export interface TimeSlices {
-  /** Yields to the event loop if the current slice has run for sliceMs or more. */
+  /**
+   * Yields to the event loop if the current slice has run for sliceMs or more; undefined
+   * otherwise, so that a caller can skip the await (`await undefined` still costs a trip
+   * through the microtask queue, once per item).
+   */
   pause(): Promise<void> | undefined;
 }
 

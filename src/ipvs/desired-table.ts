@@ -69,10 +69,11 @@ export function desiredTable(
       const rsHealth = realServerHealth(health, vs.id, rs);
       const alive = isAlive(rsHealth);
       const weight = effectiveWeight(rs.weight, rsHealth);
-      const isDrained = drained.has(operatorDrainKey(vs.id, rs.id));
-      const decision = decide(alive, isDrained, rs.inhibitOnFailure, sorryActive, weight);
-      result.realServers.push({ virtualServer: vs.id, realServer: rs.id, alive, drained: isDrained, effectiveWeight: weight, ...decision });
-      if (decision.desiredWeight !== undefined) members.push({ server: rs, weight: decision.desiredWeight, sorry: false });
+      // No key to build when nothing is drained (the usual case, and a string per real server per pass).
+      const isDrained = drained.size > 0 && drained.has(operatorDrainKey(vs.id, rs.id));
+      const { desiredWeight, reason } = decide(alive, isDrained, rs.inhibitOnFailure, sorryActive, weight);
+      result.realServers.push({ virtualServer: vs.id, realServer: rs.id, alive, drained: isDrained, effectiveWeight: weight, desiredWeight, reason });
+      if (desiredWeight !== undefined) members.push({ server: rs, weight: desiredWeight, sorry: false });
     }
     // The sorry server takes its twin real server's place while in; out, an inhibited one stays at weight 0 (init_service_vs).
     if (sorry && sorryActive) members.push({ server: { ...sorry, upperThreshold: 0, lowerThreshold: 0 }, weight: SORRY_SERVER_WEIGHT, sorry: true });

@@ -3,20 +3,10 @@
 // returns a rejection with the reason instead. The encoders build the same bytes the kernel
 // does (ip_vs_genl_fill_*), for fake kernels and for tests that compare with captures. Pure.
 import type { IpFamily } from "../common/ip-address.ts";
-import { decodeGenlMessage, encodeGenlMessage, type GenlMessage } from "../netlink/generic-netlink.ts";
-import {
-  attributeBe16,
-  attributeU16,
-  attributeU32,
-  attributeU8,
-  encodeAttribute,
-  encodeNestedAttribute,
-  nestedAttributeMap,
-  NLM_F_MULTI,
-  readU32,
-  type NetlinkMessage,
-  type Rejection,
-} from "../netlink/netlink-codec.ts";
+import type { AttributeIndex } from "../netlink/attribute-index.ts";
+import { decodeGenlMessage, type GenlMessage } from "../netlink/generic-netlink.ts";
+import { NLM_F_MULTI, type NetlinkMessage, type Rejection } from "../netlink/netlink-codec.ts";
+import { NetlinkWriter } from "../netlink/netlink-writer.ts";
 import {
   IP_VS_SVC_F_HASHED,
   IPVS_CMD_ATTR_DAEMON,
@@ -51,13 +41,13 @@ import {
   IPVS_SVC_ATTR_STATS,
   IPVS_SVC_ATTR_STATS64,
 } from "./ip-vs-constants.ts";
-import { encodeDaemonAttributes, decodeDaemonAttributes } from "./ipvs-daemon-attributes.ts";
+import { decodeDaemonAttributes, writeDaemonAttributes } from "./ipvs-daemon-attributes.ts";
 import { decodeDestinationSpec, tunnelValues } from "./ipvs-destination-attributes.ts";
-import { decodeServiceSpec, encodeServiceAttributes } from "./ipvs-service-attributes.ts";
-import { decodeCounters, encodeCounters, type IpvsCounters } from "./ipvs-stats-attributes.ts";
-import { addressFamilyNumber, forwardNumber, nfInetAddrBytes } from "./ipvs-wire-values.ts";
+import { decodeServiceSpec, writeServiceAttributes } from "./ipvs-service-attributes.ts";
+import { decodeCounters, writeCounters, type IpvsCounters } from "./ipvs-stats-attributes.ts";
+import { addressFamilyNumber, forwardNumber, NF_INET_ADDR_SIZE } from "./ipvs-wire-values.ts";
 import type { IpvsInfo, IpvsTimeouts, SyncDaemonStatus } from "./settings-types.ts";
-import type { DestinationStats, ObservedDestination, ObservedService, ServiceSpec } from "./types.ts";
+import type { ObservedDestination, ObservedService, ServiceSpec } from "./types.ts";
 
 /** A service from a dump (or GET_SERVICE), with the service's own totals. */
 export interface ServiceEntry {
@@ -72,17 +62,16 @@ function genlOf(message: NetlinkMessage, cmd: number, cmdName: string, familyId?
   return genl;
 }
 
-function nestOf(genl: GenlMessage, type: number, name: string): Map<number, Uint8Array> | Rejection {
-  const data = genl.attributes.get(type);
-  return data ? nestedAttributeMap(data) : { rejected: `${name} is missing` };
+function nestOf(genl: GenlMessage, type: number, name: string): AttributeIndex | Rejection {
+  return genl.attributes.nest(type) ?? { rejected: `${name} is missing` };
 }
 
-/** The 64-bit counters when the kernel sent them (Linux 4.1+), else the older nest. */
-function countersOf(attributes: Map<number, Uint8Array>, type64: number, type32: number, owner: string): IpvsCounters | Rejection {
-  const wide = attributes.get(type64);
-  if (wide) return decodeCounters(nestedAttributeMap(wide), `${owner} STATS64`);
-  const narrow = attributes.get(type32);
-  if (narrow) return decodeCounters(nestedAttributeMap(narrow), `${owner} STATS`);
+/** The 64-bit counters when the kernel sent them (Linux 4.1+), else the older nest; read into `into`. */
+function countersOf<T extends object>(attributes: AttributeIndex, type64: number, type32: number, owner: string, into: T): (T & IpvsCounters) | Rejection {
+  const wide = attributes.nest(type64);
+  if (wide) return decodeCounters(wide, `${owner} STATS64`, into);
+  const narrow = attributes.nest(type32);
+  if (narrow) return decodeCounters(narrow, `${owner} STATS`, into);
   return { rejected: `${owner} has neither STATS64 nor STATS` };
 }
 
@@ -94,7 +83,7 @@ export function decodeServiceReply(message: NetlinkMessage, familyId?: number): 
   if ("rejected" in attributes) return attributes;
   const spec = decodeServiceSpec(attributes);
   if ("rejected" in spec) return spec;
-  const stats = countersOf(attributes, IPVS_SVC_ATTR_STATS64, IPVS_SVC_ATTR_STATS, "service");
+  const stats = countersOf(attributes, IPVS_SVC_ATTR_STATS64, IPVS_SVC_ATTR_STATS, "service", {});
   if ("rejected" in stats) return stats;
   return { spec, stats };
 }
@@ -107,16 +96,22 @@ export function decodeDestinationReply(message: NetlinkMessage, serviceFamily: I
   if ("rejected" in attributes) return attributes;
   const spec = decodeDestinationSpec(attributes, serviceFamily);
   if ("rejected" in spec) return spec;
-  const activeConnections = readU32(attributes.get(IPVS_DEST_ATTR_ACTIVE_CONNS));
-  const inactiveConnections = readU32(attributes.get(IPVS_DEST_ATTR_INACT_CONNS));
-  const persistentConnections = readU32(attributes.get(IPVS_DEST_ATTR_PERSIST_CONNS));
+  const activeConnections = attributes.u32(IPVS_DEST_ATTR_ACTIVE_CONNS);
+  const inactiveConnections = attributes.u32(IPVS_DEST_ATTR_INACT_CONNS);
+  const persistentConnections = attributes.u32(IPVS_DEST_ATTR_PERSIST_CONNS);
   if (activeConnections === undefined || inactiveConnections === undefined || persistentConnections === undefined) {
     return { rejected: "IPVS_DEST_ATTR_ACTIVE_CONNS, _INACT_CONNS or _PERSIST_CONNS is missing" };
   }
-  const counters = countersOf(attributes, IPVS_DEST_ATTR_STATS64, IPVS_DEST_ATTR_STATS, "destination");
-  if ("rejected" in counters) return counters;
-  const stats: DestinationStats = { activeConnections, inactiveConnections, persistentConnections, ...counters };
-  return { ...spec, stats };
+  const stats = countersOf(attributes, IPVS_DEST_ATTR_STATS64, IPVS_DEST_ATTR_STATS, "destination", {
+    activeConnections,
+    inactiveConnections,
+    persistentConnections,
+  });
+  if ("rejected" in stats) return stats;
+  // The spec is this call's own: it becomes the entry, rather than be copied into a new one.
+  const destination = spec as ObservedDestination;
+  destination.stats = stats;
+  return destination;
 }
 
 export interface DecodedDump<T> {
@@ -151,8 +146,8 @@ export function observedService(entry: ServiceEntry, destinations: ObservedDesti
 export function decodeInfoReply(message: NetlinkMessage, familyId?: number): IpvsInfo | Rejection {
   const genl = genlOf(message, IPVS_CMD_SET_INFO, "IPVS_CMD_SET_INFO", familyId);
   if ("rejected" in genl) return genl;
-  const versionCode = readU32(genl.attributes.get(IPVS_INFO_ATTR_VERSION));
-  const connectionTableSize = readU32(genl.attributes.get(IPVS_INFO_ATTR_CONN_TAB_SIZE));
+  const versionCode = genl.attributes.u32(IPVS_INFO_ATTR_VERSION);
+  const connectionTableSize = genl.attributes.u32(IPVS_INFO_ATTR_CONN_TAB_SIZE);
   if (versionCode === undefined) return { rejected: "IPVS_INFO_ATTR_VERSION is missing" };
   if (connectionTableSize === undefined) return { rejected: "IPVS_INFO_ATTR_CONN_TAB_SIZE is missing" };
   const version = [versionCode >> 16, (versionCode >> 8) & 0xff, versionCode & 0xff].join(".");
@@ -163,9 +158,9 @@ export function decodeInfoReply(message: NetlinkMessage, familyId?: number): Ipv
 export function decodeConfigReply(message: NetlinkMessage, familyId?: number): IpvsTimeouts | Rejection {
   const genl = genlOf(message, IPVS_CMD_SET_CONFIG, "IPVS_CMD_SET_CONFIG", familyId);
   if ("rejected" in genl) return genl;
-  const tcpS = readU32(genl.attributes.get(IPVS_CMD_ATTR_TIMEOUT_TCP));
-  const tcpFinS = readU32(genl.attributes.get(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN));
-  const udpS = readU32(genl.attributes.get(IPVS_CMD_ATTR_TIMEOUT_UDP));
+  const tcpS = genl.attributes.u32(IPVS_CMD_ATTR_TIMEOUT_TCP);
+  const tcpFinS = genl.attributes.u32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN);
+  const udpS = genl.attributes.u32(IPVS_CMD_ATTR_TIMEOUT_UDP);
   // A kernel built without TCP or UDP support leaves its timeouts out.
   if (tcpS === undefined || tcpFinS === undefined) return { rejected: "IPVS_CMD_ATTR_TIMEOUT_TCP or _TCP_FIN is missing (no TCP in this IPVS?)" };
   if (udpS === undefined) return { rejected: "IPVS_CMD_ATTR_TIMEOUT_UDP is missing (no UDP in this IPVS?)" };
@@ -195,57 +190,69 @@ export interface ReplyTo {
   dumpPart: boolean;
 }
 
-function reply(to: ReplyTo, cmd: number, attributes: Uint8Array[]): Uint8Array {
-  return encodeGenlMessage(
-    { family: to.familyId, flags: to.dumpPart ? NLM_F_MULTI : 0, seq: to.seq, pid: to.portId, cmd, version: IPVS_GENL_VERSION },
-    attributes,
-  );
+/** A reply: the message around what `write` puts after the genlmsghdr. */
+function reply(to: ReplyTo, cmd: number, write: (writer: NetlinkWriter) => void): Uint8Array {
+  const writer = new NetlinkWriter();
+  const start = writer.beginMessage({ type: to.familyId, flags: to.dumpPart ? NLM_F_MULTI : 0, seq: to.seq, pid: to.portId });
+  writer.genlHeader(cmd, IPVS_GENL_VERSION);
+  write(writer);
+  writer.endMessage(start);
+  return writer.bytes();
 }
 
 /** As ip_vs_genl_fill_service: the spec (flags with IP_VS_SVC_F_HASHED, as every table entry has), then both stats nests. */
 export function encodeServiceReply(to: ReplyTo, entry: ServiceEntry): Uint8Array {
-  const attributes = [...encodeServiceAttributes(entry.spec, IP_VS_SVC_F_HASHED), ...encodeCounters(entry.stats, IPVS_SVC_ATTR_STATS, IPVS_SVC_ATTR_STATS64)];
-  return reply(to, IPVS_CMD_NEW_SERVICE, [encodeNestedAttribute(IPVS_CMD_ATTR_SERVICE, attributes, false)]);
+  return reply(to, IPVS_CMD_NEW_SERVICE, (writer) => {
+    const nest = writer.beginNest(IPVS_CMD_ATTR_SERVICE, false);
+    writeServiceAttributes(writer, entry.spec, IP_VS_SVC_F_HASHED);
+    writeCounters(writer, entry.stats, IPVS_SVC_ATTR_STATS, IPVS_SVC_ATTR_STATS64);
+    writer.endNest(nest);
+  });
 }
 
 /** As ip_vs_genl_fill_dest, in its order (the family after the counts). */
 export function encodeDestinationReply(to: ReplyTo, destination: ObservedDestination): Uint8Array {
   const tunnel = tunnelValues(destination);
   const { stats } = destination;
-  const attributes = [
-    encodeAttribute(IPVS_DEST_ATTR_ADDR, nfInetAddrBytes(destination.address)),
-    attributeBe16(IPVS_DEST_ATTR_PORT, destination.port),
-    attributeU32(IPVS_DEST_ATTR_FWD_METHOD, forwardNumber(destination.forward)),
-    attributeU32(IPVS_DEST_ATTR_WEIGHT, destination.weight),
-    attributeU8(IPVS_DEST_ATTR_TUN_TYPE, tunnel.type),
-    attributeBe16(IPVS_DEST_ATTR_TUN_PORT, tunnel.port),
-    attributeU16(IPVS_DEST_ATTR_TUN_FLAGS, tunnel.flags),
-    attributeU32(IPVS_DEST_ATTR_U_THRESH, destination.upperThreshold),
-    attributeU32(IPVS_DEST_ATTR_L_THRESH, destination.lowerThreshold),
-    attributeU32(IPVS_DEST_ATTR_ACTIVE_CONNS, stats.activeConnections),
-    attributeU32(IPVS_DEST_ATTR_INACT_CONNS, stats.inactiveConnections),
-    attributeU32(IPVS_DEST_ATTR_PERSIST_CONNS, stats.persistentConnections),
-    attributeU16(IPVS_DEST_ATTR_ADDR_FAMILY, addressFamilyNumber(destination.address.family)),
-    ...encodeCounters(stats, IPVS_DEST_ATTR_STATS, IPVS_DEST_ATTR_STATS64),
-  ];
-  return reply(to, IPVS_CMD_NEW_DEST, [encodeNestedAttribute(IPVS_CMD_ATTR_DEST, attributes, false)]);
+  return reply(to, IPVS_CMD_NEW_DEST, (writer) => {
+    const nest = writer.beginNest(IPVS_CMD_ATTR_DEST, false);
+    writer.address(IPVS_DEST_ATTR_ADDR, destination.address, NF_INET_ADDR_SIZE);
+    writer.be16(IPVS_DEST_ATTR_PORT, destination.port);
+    writer.u32(IPVS_DEST_ATTR_FWD_METHOD, forwardNumber(destination.forward));
+    writer.u32(IPVS_DEST_ATTR_WEIGHT, destination.weight);
+    writer.u8(IPVS_DEST_ATTR_TUN_TYPE, tunnel.type);
+    writer.be16(IPVS_DEST_ATTR_TUN_PORT, tunnel.port);
+    writer.u16(IPVS_DEST_ATTR_TUN_FLAGS, tunnel.flags);
+    writer.u32(IPVS_DEST_ATTR_U_THRESH, destination.upperThreshold);
+    writer.u32(IPVS_DEST_ATTR_L_THRESH, destination.lowerThreshold);
+    writer.u32(IPVS_DEST_ATTR_ACTIVE_CONNS, stats.activeConnections);
+    writer.u32(IPVS_DEST_ATTR_INACT_CONNS, stats.inactiveConnections);
+    writer.u32(IPVS_DEST_ATTR_PERSIST_CONNS, stats.persistentConnections);
+    writer.u16(IPVS_DEST_ATTR_ADDR_FAMILY, addressFamilyNumber(destination.address.family));
+    writeCounters(writer, stats, IPVS_DEST_ATTR_STATS, IPVS_DEST_ATTR_STATS64);
+    writer.endNest(nest);
+  });
 }
 
 export function encodeInfoReply(to: ReplyTo, info: Pick<IpvsInfo, "versionCode" | "connectionTableSize">): Uint8Array {
-  return reply(to, IPVS_CMD_SET_INFO, [
-    attributeU32(IPVS_INFO_ATTR_VERSION, info.versionCode),
-    attributeU32(IPVS_INFO_ATTR_CONN_TAB_SIZE, info.connectionTableSize),
-  ]);
+  return reply(to, IPVS_CMD_SET_INFO, (writer) => {
+    writer.u32(IPVS_INFO_ATTR_VERSION, info.versionCode);
+    writer.u32(IPVS_INFO_ATTR_CONN_TAB_SIZE, info.connectionTableSize);
+  });
 }
 
 export function encodeConfigReply(to: ReplyTo, timeouts: IpvsTimeouts): Uint8Array {
-  return reply(to, IPVS_CMD_SET_CONFIG, [
-    attributeU32(IPVS_CMD_ATTR_TIMEOUT_TCP, timeouts.tcpS),
-    attributeU32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, timeouts.tcpFinS),
-    attributeU32(IPVS_CMD_ATTR_TIMEOUT_UDP, timeouts.udpS),
-  ]);
+  return reply(to, IPVS_CMD_SET_CONFIG, (writer) => {
+    writer.u32(IPVS_CMD_ATTR_TIMEOUT_TCP, timeouts.tcpS);
+    writer.u32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, timeouts.tcpFinS);
+    writer.u32(IPVS_CMD_ATTR_TIMEOUT_UDP, timeouts.udpS);
+  });
 }
 
 export function encodeDaemonReply(to: ReplyTo, daemon: SyncDaemonStatus): Uint8Array {
-  return reply(to, IPVS_CMD_NEW_DAEMON, [encodeNestedAttribute(IPVS_CMD_ATTR_DAEMON, encodeDaemonAttributes(daemon), false)]);
+  return reply(to, IPVS_CMD_NEW_DAEMON, (writer) => {
+    const nest = writer.beginNest(IPVS_CMD_ATTR_DAEMON, false);
+    writeDaemonAttributes(writer, daemon);
+    writer.endNest(nest);
+  });
 }

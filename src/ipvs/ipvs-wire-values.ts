@@ -1,9 +1,10 @@
 // The IPVS codec's value mappings: the table's words (TCP, masquerade, gue, persistent) to
 // the numbers ip_vs.h gives them and back, and the two address layouts (nf_inet_addr and the
 // per-family netmask). Decoders return undefined for a number they do not know. Pure.
-import { ipAddressBytes, ipAddressFromBytes, type IpAddress, type IpFamily } from "../common/ip-address.ts";
+import type { IpFamily } from "../common/ip-address.ts";
+import type { AttributeIndex } from "../netlink/attribute-index.ts";
 import { AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "../netlink/linux-constants.ts";
-import { getBe32, getU32, putBe32, putU32 } from "../netlink/netlink-codec.ts";
+import type { NetlinkWriter } from "../netlink/netlink-writer.ts";
 import {
   IP_VS_CONN_F_BYPASS,
   IP_VS_CONN_F_DROUTE,
@@ -34,12 +35,24 @@ export function ipFamilyOf(af: number): IpFamily | undefined {
   return af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined;
 }
 
+/**
+ * A table's names by number, built once: searching the names for each entry of a dump of
+ * thousands cost more than reading the entry. The first name of a number wins.
+ */
+function namesOf<Name extends string>(numbers: Record<Name, number>): ReadonlyMap<number, Name> {
+  const names = new Map<number, Name>();
+  for (const name of Object.keys(numbers) as Name[]) if (!names.has(numbers[name])) names.set(numbers[name], name);
+  return names;
+}
+
 const protocolNumbers: Record<IpvsProtocol, number> = { TCP: IPPROTO_TCP, UDP: IPPROTO_UDP, SCTP: IPPROTO_SCTP };
 
 export const protocolNumber = (protocol: IpvsProtocol): number => protocolNumbers[protocol];
 
+const protocolNames = namesOf(protocolNumbers);
+
 export function protocolOf(number: number): IpvsProtocol | undefined {
-  return (Object.keys(protocolNumbers) as IpvsProtocol[]).find((name) => protocolNumbers[name] === number);
+  return protocolNames.get(number);
 }
 
 const forwardNumbers: Record<ForwardMethod, number> = {
@@ -53,9 +66,10 @@ const forwardNumbers: Record<ForwardMethod, number> = {
 export const forwardNumber = (forward: ForwardMethod): number => forwardNumbers[forward];
 
 /** From IPVS_DEST_ATTR_FWD_METHOD: only the IP_VS_CONN_F_FWD_MASK bits count. */
+const forwardNames = namesOf(forwardNumbers);
+
 export function forwardOf(connFlags: number): ForwardMethod | undefined {
-  const method = connFlags & IP_VS_CONN_F_FWD_MASK;
-  return (Object.keys(forwardNumbers) as ForwardMethod[]).find((name) => forwardNumbers[name] === method);
+  return forwardNames.get(connFlags & IP_VS_CONN_F_FWD_MASK);
 }
 
 const tunnelTypeNumbers: Record<TunnelSpec["type"], number> = {
@@ -66,8 +80,10 @@ const tunnelTypeNumbers: Record<TunnelSpec["type"], number> = {
 
 export const tunnelTypeNumber = (type: TunnelSpec["type"]): number => tunnelTypeNumbers[type];
 
+const tunnelTypeNames = namesOf(tunnelTypeNumbers);
+
 export function tunnelTypeOf(number: number): TunnelSpec["type"] | undefined {
-  return (Object.keys(tunnelTypeNumbers) as TunnelSpec["type"][]).find((name) => tunnelTypeNumbers[name] === number);
+  return tunnelTypeNames.get(number);
 }
 
 const checksumNumbers: Record<TunnelSpec["checksum"], number> = {
@@ -79,8 +95,10 @@ const checksumNumbers: Record<TunnelSpec["checksum"], number> = {
 export const tunnelFlagsNumber = (checksum: TunnelSpec["checksum"]): number => checksumNumbers[checksum];
 
 /** From IPVS_DEST_ATTR_TUN_FLAGS; undefined for bits ipvsadm and keepalived never combine. */
+const checksumNames = namesOf(checksumNumbers);
+
 export function tunnelChecksumOf(flags: number): TunnelSpec["checksum"] | undefined {
-  return (Object.keys(checksumNumbers) as TunnelSpec["checksum"][]).find((name) => checksumNumbers[name] === flags);
+  return checksumNames.get(flags);
 }
 
 export function serviceFlagsNumber(flags: ServiceFlags): number {
@@ -104,31 +122,17 @@ export function serviceFlagsOf(bits: number): ServiceFlags {
   };
 }
 
-/** An address as union nf_inet_addr: 16 bytes, an IPv4 address followed by 12 zeros. */
-export function nfInetAddrBytes(address: IpAddress): Uint8Array {
-  const bytes = new Uint8Array(NF_INET_ADDR_SIZE);
-  bytes.set(ipAddressBytes(address));
-  return bytes;
-}
-
-/** Reads an nf_inet_addr for `family`; undefined when too short for it. */
-export function addressOf(family: IpFamily, data: Uint8Array | undefined): IpAddress | undefined {
-  if (!data || data.length < (family === 4 ? 4 : 16)) return undefined;
-  return ipAddressFromBytes(family, data);
-}
-
 /**
  * IPVS_SVC_ATTR_NETMASK's four bytes. The kernel keeps a __be32 and copies it back as is;
  * ipvsadm and keepalived put an IPv4 mask there in network order (inet_aton) but an IPv6
  * prefix length as a plain host-order integer, which is how the kernel reads each.
  */
-export function netmaskBytes(family: IpFamily, netmask: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  (family === 6 ? putU32 : putBe32)(bytes, 0, netmask >>> 0);
-  return bytes;
+export function writeNetmask(writer: NetlinkWriter, type: number, family: IpFamily, netmask: number): void {
+  if (family === 6) writer.u32(type, netmask);
+  else writer.be32(type, netmask);
 }
 
-export function netmaskOf(family: IpFamily, data: Uint8Array | undefined): number | undefined {
-  if (!data || data.length < 4) return undefined;
-  return family === 6 ? getU32(data, 0) : getBe32(data, 0);
+/** The netmask as writeNetmask lays it out; undefined when absent or short. */
+export function readNetmask(attributes: AttributeIndex, type: number, family: IpFamily): number | undefined {
+  return family === 6 ? attributes.u32(type) : attributes.be32(type);
 }

@@ -4,9 +4,12 @@
 import type { IpAddress } from "../common/ip-address.ts";
 import type { IpvsProtocol } from "./types.ts";
 
+/** The protocols as keepalived writes them: a table, not toLowerCase, which made a new string per real server. */
+const protocolNames: Record<IpvsProtocol, string> = { TCP: "tcp", UDP: "udp", SCTP: "sctp" };
+
 /** "[10.0.0.2]:tcp:80"; a fwmark service has no protocol, which keepalived writes "none". */
 export function keepalivedTrio(address: IpAddress, protocol: IpvsProtocol | undefined, port: number): string {
-  return `[${address.text}]:${protocol ? protocol.toLowerCase() : "none"}:${port}`;
+  return `[${address.text}]:${protocol ? protocolNames[protocol] : "none"}:${port}`;
 }
 
 /** format_vs: "[10.0.0.1]:tcp:80", "FWM 7", or "[group]:N" with N the virtual server's number among those using the group. */

@@ -138,6 +138,8 @@ function isServiceReplacement(gone: ServiceKey, added: ServiceKey): boolean {
 }
 
 function pairServiceIdentityChanges(deletes: DeleteServiceOp[], adds: AddServiceOp[]): void {
+  // Nothing to pair (a first load adds thousands and deletes none): no sort for it.
+  if (deletes.length === 0 || adds.length === 0) return;
   const sortedAdds = sortByService([...adds], (op) => op.service.key);
   for (const gone of sortByService([...deletes], (op) => op.key)) {
     const added = sortedAdds.find((op) => !op.identityChange && isServiceReplacement(gone.key, op.service.key));
@@ -150,10 +152,14 @@ function pairServiceIdentityChanges(deletes: DeleteServiceOp[], adds: AddService
 
 /** Within one service, the same real server on another port. */
 function pairDestinationIdentityChanges(deletes: DeleteDestinationOp[], adds: AddDestinationOp[]): void {
+  // Nothing to pair (a first load adds thousands and deletes none): no index of the adds for it.
+  if (deletes.length === 0 || adds.length === 0) return;
   const addsByAddress = new Map<string, AddDestinationOp[]>();
   for (const op of sortByDestination([...adds])) {
     const at = `${serviceKeyText(op.service)} ${op.destination.address.text}`;
-    addsByAddress.set(at, [...(addsByAddress.get(at) ?? []), op]);
+    const same = addsByAddress.get(at);
+    if (same) same.push(op);
+    else addsByAddress.set(at, [op]);
   }
   for (const gone of sortByDestination([...deletes])) {
     const candidates = addsByAddress.get(`${serviceKeyText(gone.service)} ${gone.destination.address.text}`) ?? [];
@@ -176,7 +182,14 @@ function sortByService<T>(ops: T[], keyOf: (op: T) => ServiceKey): T[] {
 }
 
 function sortByDestination<T extends { service: ServiceKey; destination: DestinationAddress }>(ops: T[]): T[] {
-  const keyed = ops.map((op) => ({ op, service: serviceKeyText(op.service), destination: destinationText(op.destination) }));
+  // A service's ops share its key value, and so its text: made once per service, not per destination.
+  const serviceTexts = new Map<ServiceKey, string>();
+  const textOf = (key: ServiceKey): string => {
+    let text = serviceTexts.get(key);
+    if (text === undefined) serviceTexts.set(key, (text = serviceKeyText(key)));
+    return text;
+  };
+  const keyed = ops.map((op) => ({ op, service: textOf(op.service), destination: destinationText(op.destination) }));
   keyed.sort((a, b) => compareText(a.service, b.service) || compareText(a.destination, b.destination));
   return keyed.map((k) => k.op);
 }

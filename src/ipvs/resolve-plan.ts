@@ -134,7 +134,7 @@ function resolveVirtualServer(plan: VirtualServerPlan, ordinal: number, notes: s
   if (persistence.engine && timeoutS === 0)
     notes.push(`${label}: persistence_engine ${persistence.engine} applies only to a persistent service; ignored (as keepalived does)`);
 
-  const settings: ServiceSettings = { scheduler, onePacket, ...bits, persistenceTimeoutS: timeoutS };
+  const settings: ServiceSettings = { scheduler, onePacket, sched1: bits.sched1, sched2: bits.sched2, sched3: bits.sched3, persistenceTimeoutS: timeoutS };
   if (netmask !== undefined) settings.netmask = netmask;
   if (persistence.engine) settings.persistenceEngine = persistence.engine;
   const services: ServiceSpec[] = [];

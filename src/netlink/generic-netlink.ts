@@ -2,6 +2,7 @@
 // version) in front of a family's attributes, and the controller family that turns a name
 // ("IPVS") into the family id the kernel allocated at boot. Pure; encoders for both
 // directions, so that a fake kernel can answer in bytes and tests can round-trip.
+import { AttributeIndex } from "./attribute-index.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
   CTRL_ATTR_FAMILY_NAME,
@@ -64,7 +65,7 @@ export interface GenlMessage {
   cmd: number;
   version: number;
   /** The top-level attributes, by type (first occurrence). */
-  attributes: Map<number, Uint8Array>;
+  attributes: AttributeIndex;
 }
 
 /** The genlmsghdr and attributes of a message; `family`, when given, must be its type. */
@@ -72,7 +73,7 @@ export function decodeGenlMessage(message: NetlinkMessage, family?: number): Gen
   const { header, payload } = message;
   if (family !== undefined && header.type !== family) return { rejected: `message type ${header.type} is not family ${family}` };
   if (payload.length < GENL_HDRLEN) return { rejected: `genlmsghdr needs ${GENL_HDRLEN} bytes, got ${payload.length}` };
-  const attributes = nestedAttributeMap(payload.subarray(GENL_HDRLEN));
+  const attributes = new AttributeIndex(payload, GENL_HDRLEN);
   return { header, cmd: payload[0]!, version: payload[1]!, attributes };
 }
 

@@ -10,8 +10,11 @@ import {
   decodeAck,
   decodeDoneErrno,
   decodeHeader,
-  decodeMessages,
   encodeMessage,
+  getI32,
+  getU16,
+  getU32,
+  messageAt,
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_HDRLEN,
@@ -27,6 +30,7 @@ import {
   type NetlinkHeader,
   type NetlinkMessage,
   type Rejection,
+  walkMessages,
 } from "./netlink-codec.ts";
 
 /** A request the kernel refused. */
@@ -94,11 +98,17 @@ export function matchAcks(datagrams: readonly Uint8Array[], seqs?: readonly numb
   for (const seq of seqs ?? []) outcomes.set(seq >>> 0, { seq: seq >>> 0, status: "pending", replies: [], interrupted: false });
   const unmatched: NetlinkMessage[] = [];
   const problems: string[] = [];
+  // Headers are read in place: a batch's answers are thousands of plain acks, and an object for
+  // each (header, message, payload view) cost more than matching them.
+  const offsets: number[] = [];
   for (const datagram of datagrams) {
-    const { messages, problem } = decodeMessages(datagram);
+    offsets.length = 0;
+    const problem = walkMessages(datagram, (offset) => offsets.push(offset));
     if (problem) problems.push(problem);
-    for (const message of messages) {
-      const { type, seq, flags } = message.header;
+    for (const offset of offsets) {
+      const type = getU16(datagram, offset + 4);
+      const flags = getU16(datagram, offset + 6);
+      const seq = getU32(datagram, offset + 8);
       if (type === NLMSG_NOOP) continue;
       if (type === NLMSG_OVERRUN) {
         problems.push(`NLMSG_OVERRUN for seq ${seq}: the kernel dropped messages`);
@@ -107,24 +117,34 @@ export function matchAcks(datagrams: readonly Uint8Array[], seqs?: readonly numb
       let outcome = outcomes.get(seq);
       if (!outcome && !seqs) outcomes.set(seq, (outcome = { seq, status: "pending", replies: [], interrupted: false }));
       if (!outcome || outcome.status !== "pending") {
-        unmatched.push(message);
+        unmatched.push(messageAt(datagram, offset));
         continue;
       }
+      const { replies, interrupted } = outcome;
       if (type === NLMSG_ERROR) {
-        const answer = decodeAckOrError(message);
+        // Nearly all are plain acks (error 0): known by their first int, with no need to read the request they echo.
+        const answer: AckOrError | Rejection = isPlainAck(datagram, offset) ? { ok: true } : decodeAckOrError(messageAt(datagram, offset));
         if ("rejected" in answer) problems.push(`seq ${seq}: ${answer.rejected}`);
-        else if (answer.ok) outcomes.set(seq, { ...outcome, status: "ok" });
-        else outcomes.set(seq, { ...outcome, status: "failed", error: answer.error });
+        else if (answer.ok) outcomes.set(seq, { seq, status: "ok", replies, interrupted });
+        else outcomes.set(seq, { seq, status: "failed", replies, interrupted, error: answer.error });
       } else if (type === NLMSG_DONE) {
-        const errno = decodeDoneErrno(message);
-        outcomes.set(seq, errno === 0 ? { ...outcome, status: "ok" } : { ...outcome, status: "failed", error: { errno, name: errnoName(errno) } });
+        const errno = decodeDoneErrno(messageAt(datagram, offset));
+        outcomes.set(
+          seq,
+          errno === 0 ? { seq, status: "ok", replies, interrupted } : { seq, status: "failed", replies, interrupted, error: { errno, name: errnoName(errno) } },
+        );
       } else {
-        outcome.replies.push(message);
+        outcome.replies.push(messageAt(datagram, offset));
         if (flags & NLM_F_DUMP_INTR) outcome.interrupted = true;
       }
     }
   }
   return { outcomes, unmatched, problems };
+}
+
+/** The NLMSG_ERROR at `offset` has error 0 (its payload's first int): what decodeAckOrError reads as { ok: true }. */
+function isPlainAck(datagram: Uint8Array, offset: number): boolean {
+  return getU32(datagram, offset) >= NLMSG_HDRLEN + 4 && getI32(datagram, offset + NLMSG_HDRLEN) === 0;
 }
 
 export interface AckOptions {

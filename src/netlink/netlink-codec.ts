@@ -165,20 +165,32 @@ export interface DecodedMessages {
  */
 export function decodeMessages(buffer: Uint8Array): DecodedMessages {
   const messages: NetlinkMessage[] = [];
+  const problem = walkMessages(buffer, (offset) => messages.push(messageAt(buffer, offset)));
+  return problem === undefined ? { messages } : { messages, problem };
+}
+
+/**
+ * The framing of decodeMessages without its objects: `visit` gets each message's offset (its
+ * nlmsg_len checked), and the result is why the walk stopped early, if it did. For a reader
+ * that needs few of the messages as objects, such as the thousands of plain acks of a batch.
+ */
+export function walkMessages(buffer: Uint8Array, visit: (offset: number) => void): string | undefined {
   let offset = 0;
   while (offset < buffer.length) {
     const remaining = buffer.length - offset;
-    if (remaining < NLMSG_HDRLEN) {
-      return { messages, problem: `${remaining} trailing bytes at offset ${offset}: shorter than a netlink header` };
-    }
-    const header = decodeHeader(buffer, offset);
-    if (header.length < NLMSG_HDRLEN || header.length > remaining) {
-      return { messages, problem: `message at offset ${offset} has nlmsg_len ${header.length} with ${remaining} bytes left` };
-    }
-    messages.push({ header, payload: buffer.subarray(offset + NLMSG_HDRLEN, offset + header.length) });
-    offset += Math.min(nlmsgAlign(header.length), remaining);
+    if (remaining < NLMSG_HDRLEN) return `${remaining} trailing bytes at offset ${offset}: shorter than a netlink header`;
+    const length = getU32(buffer, offset);
+    if (length < NLMSG_HDRLEN || length > remaining) return `message at offset ${offset} has nlmsg_len ${length} with ${remaining} bytes left`;
+    visit(offset);
+    offset += Math.min(nlmsgAlign(length), remaining);
   }
-  return { messages };
+  return undefined;
+}
+
+/** The message at `offset` of a walked buffer, its payload a view of the buffer. */
+export function messageAt(buffer: Uint8Array, offset: number): NetlinkMessage {
+  const header = decodeHeader(buffer, offset);
+  return { header, payload: buffer.subarray(offset + NLMSG_HDRLEN, offset + header.length) };
 }
 
 export function encodeAttribute(type: number, data: Uint8Array): Uint8Array {

@@ -15,6 +15,7 @@ import { describeNetlinkError } from "../../netlink/netlink-acks.ts";
 import { ESRCH } from "../../netlink/linux-errno.ts";
 import type { RequestResult } from "../../netlink/netlink-batching.ts";
 import type { NetlinkMessage, Rejection } from "../../netlink/netlink-codec.ts";
+import { NetlinkWriter } from "../../netlink/netlink-writer.ts";
 import type { IpvsKernelPort } from "../../ipvs/director.ts";
 import { IPVS_GENL_NAME } from "../../ipvs/ip-vs-constants.ts";
 import {
@@ -146,12 +147,14 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
           // A service left out of the table would be added again (EEXIST) on every pass: better to say the table could not be read.
           if ("rejected" in entry) throw new Error(`IPVS_CMD_GET_SERVICE dump: a service could not be read: ${entry.rejected}`);
           services.push(entry);
-          await slices.pause();
+          const paused = slices.pause();
+          if (paused) await paused;
         }
         const observed: ObservedService[] = [];
         for (const entry of services) {
           observed.push(observedService(entry, await destinationsOf(entry.spec.key)));
-          await slices.pause();
+          const paused = slices.pause();
+          if (paused) await paused;
         }
         return { services: observed };
       },
@@ -168,7 +171,8 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
           const entry = answer.replies[0] ? decodeServiceReply(answer.replies[0]) : { rejected: "the kernel acknowledged but sent no reply" };
           if ("rejected" in entry) throw new Error(`${operation}: ${entry.rejected}`);
           observed.push(observedService(entry, await destinationsOf(key)));
-          await slices.pause();
+          const paused = slices.pause();
+          if (paused) await paused;
         }
         return { services: observed };
       },
@@ -179,10 +183,11 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
         try {
           const netlink = await socket();
           const familyId = netlink.family.id;
+          const writer = new NetlinkWriter();
           // Each op becomes its request only when its datagram is built: thousands of them at once would hold up the event loop.
           answers = await netlink.sendBatch({
             count: ops.length,
-            encode: (index, seq, pid) => encodeIpvsRequest(familyId, requestOfOp(ops[index]!), seq, pid),
+            encode: (index, seq, pid) => encodeIpvsRequest(familyId, requestOfOp(ops[index]!), seq, pid, writer),
           });
         } catch (error) {
           // The port never throws for a write: every op fails with the socket's reason, and the director retries.
@@ -190,10 +195,12 @@ export async function openIpvsKernel(options: IpvsKernelOptions = {}): Promise<I
           return ops.map((): IpvsOpResult => ({ ok: false, errno: "EOTHER", reason }));
         }
         const slices = timeSlices(clock, sliceMs);
+        // Awaited only when a slice is over: an await per result (of undefined, mostly) took as long as building the results.
         const results: IpvsOpResult[] = [];
         for (let index = 0; index < ops.length; index++) {
           results.push(opResultOf(ops[index]!, answers[index]!));
-          await slices.pause();
+          const paused = slices.pause();
+          if (paused) await paused;
         }
         return results;
       },

@@ -22,3 +22,29 @@ describe("ipv4 helpers", () => {
     expect(internetChecksum(header)).toBe(0xd01a);
   });
 });
+
+describe("parseIpv4 against the rule it implements", () => {
+  // The rule as it was first written: four dot-separated parts, each one to three ASCII digits, at most 255.
+  const byRule = (text: string): number | undefined => {
+    const parts = text.split(".");
+    if (parts.length !== 4 || !parts.every((part) => /^[0-9]{1,3}$/.test(part) && Number(part) <= 255)) return undefined;
+    return parts.reduce((value, part) => value * 256 + Number(part), 0) >>> 0;
+  };
+
+  test("edge cases", () => {
+    for (const text of ["0.0.0.0", "010.001.000.009", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4.", " 1.2.3.4", "1.2.3.4 ", "1.2.3.+4", "1.2.3.٣", "1.2.3.0x1"])
+      expect(parseIpv4(text)).toBe(byRule(text));
+    expect(parseIpv4("010.001.000.009")).toBe(0x0a010009);
+  });
+
+  test("random near-addresses", () => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const alphabet = "0123456789......a";
+    for (let n = 0; n < 20_000; n++) {
+      let text = "";
+      for (let length = Math.floor(random() * 18); length > 0; length--) text += alphabet[Math.floor(random() * alphabet.length)];
+      expect(parseIpv4(text)).toBe(byRule(text));
+    }
+  });
+});

@@ -33,6 +33,8 @@ import {
   NLM_F_REQUEST,
   readString,
   readU32,
+  messageAt,
+  walkMessages,
 } from "../../../src/netlink/netlink-codec.ts";
 import { fixture, fromHex, toHex } from "../net/hex.ts";
 
@@ -68,6 +70,17 @@ describe("messages", () => {
     expect(decodeMessages(new Uint8Array([...whole, 1, 2, 3])).problem).toContain("3 trailing bytes");
     const zeroLength = new Uint8Array(16);
     expect(decodeMessages(zeroLength).problem).toContain("nlmsg_len 0");
+  });
+
+  test("walkMessages visits the same messages at their offsets, and stops where decodeMessages does", () => {
+    const first = encodeMessage({ type: 0x10, flags: NLM_F_MULTI, seq: 1 }, new Uint8Array([9, 9, 9]));
+    const second = encodeMessage({ type: NLMSG_DONE, flags: NLM_F_MULTI, seq: 1 }, new Uint8Array(4));
+    const buffer = new Uint8Array([...first, ...second, 1, 2, 3]);
+    const offsets: number[] = [];
+    const problem = walkMessages(buffer, (offset) => offsets.push(offset));
+    expect(offsets).toEqual([0, first.length]);
+    expect(problem).toBe(decodeMessages(buffer).problem!);
+    expect(offsets.map((offset) => messageAt(buffer, offset))).toEqual(decodeMessages(buffer).messages);
   });
 
   test("a DONE carrying a negative errno reports it", () => {
