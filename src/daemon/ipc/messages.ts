@@ -37,7 +37,15 @@ export interface DaemonFacts {
 }
 
 export type ToEngine =
-  | { type: "start"; config: Config; maintenance: string[]; keepVipsOnStop: boolean; log: LogOptions }
+  | {
+      type: "start";
+      config: Config;
+      maintenance: string[];
+      keepVipsOnStop: boolean;
+      /** Not -P/--vrrp: a director runs whenever the configuration has virtual servers (it then runs notify_fifo_script). */
+      directorEnabled: boolean;
+      log: LogOptions;
+    }
   | { type: "apply"; config: Config; maintenance: string[] }
   | { type: "intent"; maintenance: string[] }
   | { type: "stop"; reason: string };

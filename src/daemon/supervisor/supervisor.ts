@@ -108,6 +108,7 @@ export class Supervisor {
           config: this.config,
           maintenance: this.intent.maintenance(),
           keepVipsOnStop: options.dontReleaseVrrp,
+          directorEnabled: !options.vrrpOnly,
           log: deps.log,
         });
       },

@@ -11,6 +11,7 @@ import { parseAccountDatabase } from "../../../../src/daemon/scripts/script-user
 import type { EventKind, NewEvent } from "../../../../src/store/event.ts";
 import { parseText } from "../../config/helpers.ts";
 import type { FakeHost, FakeNetwork, FakePorts, ProcessClock } from "../fake-network/index.ts";
+import { FakeFifos } from "./fake-fifos.ts";
 import { FakePrograms } from "./fake-programs.ts";
 
 /** root, and keepalived's default script user: scripts run unprivileged, as on an appliance. */
@@ -54,6 +55,8 @@ export function parseKeepalivedConf(text: string): Config {
 
 export class FakeBox {
   readonly programs = new FakePrograms();
+  /** The notify FIFOs the engine writes, across its runs. */
+  readonly fifos = new FakeFifos(this.programs);
   readonly logger = memoryLogger();
   readonly messages: BoxMessage[] = [];
   /** Rejections of the engine's own promises: a test fails on any. */
@@ -74,7 +77,7 @@ export class FakeBox {
   }
 
   /** A new engine process, with the box's configuration (or a new one). It runs as the clock runs. */
-  start(configText = this.configText, options: { keepVipsOnStop?: boolean } = {}): void {
+  start(configText = this.configText, options: { keepVipsOnStop?: boolean; directorEnabled?: boolean } = {}): void {
     if (this.running) throw new Error(`${this.name}: the engine is running already`);
     this.configText = configText;
     const config = parseKeepalivedConf(configText);
@@ -95,12 +98,14 @@ export class FakeBox {
         accounts: ACCOUNTS,
         daemonIdentity: { uid: 0, gid: 0 },
         securityFs: this.programs.securityFs,
+        createFifo: () => this.fifos.create(),
       },
       {
         type: "start",
         config,
         maintenance: [...this.maintenance],
         keepVipsOnStop: options.keepVipsOnStop ?? false,
+        directorEnabled: options.directorEnabled ?? true,
         log: { console: false, syslog: false, facility: undefined, detail: false },
       },
     );
