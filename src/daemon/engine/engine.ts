@@ -105,7 +105,7 @@ export class Engine {
       net: this.net,
       keepVipsOnStop: start.keepVipsOnStop,
       onEvent: (event) => this.onEvent(event),
-      createTracking: (plans, instanceOf) =>
+      createTracking: (plans, instanceOf, previous) =>
         createTracking(
           {
             clock,
@@ -122,6 +122,7 @@ export class Engine {
           },
           plans,
           instanceOf,
+          previous,
         ),
     });
   }

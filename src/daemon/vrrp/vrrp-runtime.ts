@@ -11,6 +11,7 @@ import type { Machine, VrrpState } from "../../vrrp/machine.ts";
 import type { TrackerStatus } from "../../vrrp/track.ts";
 import { SyncGroupDriver } from "../../vrrp/sync-group.ts";
 import type { InstancePlan, RuntimePlan, SyncGroupPlan } from "../../vrrp/instance-plan.ts";
+import type { CarriedScript } from "../scripts/script-scheduler.ts";
 import type { Tracking, TrackerEvent } from "./tracking.ts";
 import { LinkWatch } from "./link-watch.ts";
 import { VipManager } from "./vip-manager.ts";
@@ -36,7 +37,12 @@ export interface RuntimeDeps {
   logger: Logger;
   net: NetworkPorts;
   /** Creates the trackers for a set of plans (scripts, files, interfaces). */
-  createTracking(plans: readonly InstancePlan[], instanceOf: (name: string) => VrrpInstance | undefined): Tracking;
+  /** `previous`: at a reload, the scripts' counters of the tracking before it. */
+  createTracking(
+    plans: readonly InstancePlan[],
+    instanceOf: (name: string) => VrrpInstance | undefined,
+    previous?: ReadonlyMap<string, CarriedScript>,
+  ): Tracking;
   onEvent(event: RuntimeEvent): void;
   /** -V: leave addresses in place on stop. */
   keepVipsOnStop: boolean;
@@ -183,7 +189,7 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
 
     // Trackers report their first results before new instances start, as keepalived waits
     // for its scripts: an instance must not become master on a check that is about to fail.
-    const tracking = this.deps.createTracking(next.instances, (name) => this.running.get(name)?.instance);
+    const tracking = this.deps.createTracking(next.instances, (name) => this.running.get(name)?.instance, oldTracking?.carriedScripts());
     this.tracking = tracking;
     await tracking.start(this.linkWatch?.links() ?? []);
     this.announceNewGroups(created);
