@@ -44,8 +44,6 @@ export class RunningInstance implements ChannelMember, InstancePorts {
   keepVips = false;
   /** Last takeover of this instance: last advert heard from the old master -> VIPs installed. */
   lastTakeoverMs: number | undefined;
-  /** The runtime's last report of this instance still waiting (a MASTER waits for its VIPs); the next waits for it. */
-  pendingReport: Promise<void> | undefined;
   private counts: VrrpCounters = emptyCounters();
 
   constructor(

@@ -15,6 +15,7 @@ import type { CarriedScript } from "../scripts/script-scheduler.ts";
 import type { Tracking, TrackerEvent } from "./tracking.ts";
 import { LinkWatch } from "./link-watch.ts";
 import { VipManager } from "./vip-manager.ts";
+import { ReportOrder } from "./report-order.ts";
 import { RunningInstance, type InstanceListener } from "./running-instance.ts";
 import { VrrpChannel } from "./vrrp-channel.ts";
 
@@ -89,8 +90,7 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
   private releaseOnStop = true;
   private readonly takeovers: number[] = [];
   private splitBrain: { instance: string; peer: number; atWallMs: number } | undefined;
-  /** Per sync group, its last report still waiting for its members' (the next waits for it). */
-  private readonly groupReports = new Map<string, Promise<void>>();
+  private readonly order = new ReportOrder();
   /**
    * While stopping: each group's change, held until every instance has said STOP, and then
    * one (first from, last to): its members stop one by one, and it has no state in between.
@@ -251,28 +251,15 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
     }
     const members = [...this.running.values()].filter((run) => run.plan.syncGroup === group.name);
     const waits = [
-      this.groupReports.get(group.name),
-      ...members.map((run) => run.pendingReport),
+      ...members.map((run) => this.order.waiting(`INSTANCE ${run.name}`)),
       ...(to === "MASTER" ? members.map((run) => run.instance.settled()) : []),
     ];
-    const deliver = () => this.deps.onEvent({ kind: "group-transition", group, from, to });
-    if (waits.every((w) => w === undefined)) return deliver();
-    const report = Promise.all(waits).then(deliver);
-    this.groupReports.set(group.name, report);
-    void report.then(() => {
-      if (this.groupReports.get(group.name) === report) this.groupReports.delete(group.name);
-    });
+    this.order.report(`GROUP ${group.name}`, waits, () => this.deps.onEvent({ kind: "group-transition", group, from, to }));
   }
 
-  /** An instance's reports keep the order things happened in: each waits for the one before it, and a MASTER for its VIPs. */
-  private report(run: RunningInstance, waitFor: Promise<void> | undefined, deliver: () => void): void {
-    const before = run.pendingReport;
-    if (before === undefined && waitFor === undefined) return deliver();
-    const report = Promise.all([before, waitFor]).then(deliver);
-    run.pendingReport = report;
-    void report.then(() => {
-      if (run.pendingReport === report) run.pendingReport = undefined;
-    });
+  /** An instance's reports keep the order things happened in (report-order.ts); a MASTER waits for its VIPs. */
+  private report(run: RunningInstance, settling: Promise<void> | undefined, deliver: () => void): void {
+    this.order.report(`INSTANCE ${run.name}`, [settling], deliver);
   }
 
   private async createInstance(plan: InstancePlan): Promise<RunningInstance | undefined> {
