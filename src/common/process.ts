@@ -37,6 +37,12 @@ export interface RunningProcess {
   readonly result: Promise<ProcessResult>;
   /** Kill the whole process group now (SIGKILL). Safe to call at any time, more than once. */
   kill(): void;
+  /**
+   * SIGTERM to the whole group, SIGKILL graceMs later if it has not exited: keepalived's
+   * script_killall, for a long-running script that may want to finish reading (a notify
+   * FIFO's reader). A runner without it is asked to kill() instead.
+   */
+  terminate?(graceMs: number): void;
 }
 
 export interface ProcessRunner {

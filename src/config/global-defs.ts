@@ -7,6 +7,7 @@ import type { GlobalDefs, ProcessScheduling } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
 import { DEFAULT_DRAIN_TIMEOUT_S, lvsGlobalKeywords } from "./lvs-globals.ts";
 import { DEFAULT_DIRECTOR_READY_TIMEOUT_S, startHoldKeywords } from "./start-hold-globals.ts";
+import { notifyFifoKeywords } from "./notify-fifo-globals.ts";
 import { decimalField, defineBlock, flagField, ignored, intField, keyword, setField, stringField, type Keyword, type KeywordBlock } from "./keyword-table.ts";
 import { parseInteger, parsePort, requireArg, warnExtraArgs } from "./values.ts";
 
@@ -98,11 +99,6 @@ const IGNORED = [
   "enable_traps",
   "enable_dbus",
   "dbus_service_name",
-  "notify_fifo",
-  "notify_fifo_script",
-  "vrrp_notify_fifo",
-  "vrrp_notify_fifo_script",
-  "fifo_write_vrrp_states_on_reload",
   "dynamic_interfaces",
   "vrrp_netlink_cmd_rcv_bufs",
   "vrrp_netlink_cmd_rcv_bufs_force",
@@ -188,6 +184,7 @@ const keywords: Keyword<GlobalDefs>[] = [
   intField("history_max_events", "historyMaxEvents", 1000, 1_000_000_000),
   ...lvsGlobalKeywords(),
   ...startHoldKeywords(),
+  ...notifyFifoKeywords(),
   ...IGNORED.map((name) => ignored<GlobalDefs>(name)),
 ];
 

@@ -4,7 +4,7 @@
 
 import { ipAddressBytes, type IpAddress } from "../common/ip-address.ts";
 import type { Diagnostics } from "./diagnostics.ts";
-import { bareFlag, commandField, flagField, intField, keyword, setField, type Keyword } from "./keyword-table.ts";
+import { bareFlag, flagField, intField, keyword, setField, type Keyword } from "./keyword-table.ts";
 import type { GlobalDefs, LvsSyncDaemon, VrrpInstance } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
 import { parseInteger, parseIpAddressArg, requireArg } from "./values.ts";
@@ -100,19 +100,6 @@ function timeoutsKeyword(): Keyword<GlobalDefs> {
   });
 }
 
-/** `lvs_notify_fifo FILE [username [groupname]]`: keepalived keeps the first; the FIFO belongs to the script user. */
-function fifoKeyword(name: string, field: string): Keyword<GlobalDefs> {
-  return keyword(name, (stmt: Statement, target: GlobalDefs, diag: Diagnostics) => {
-    const tok = requireArg(stmt, 0, "the FIFO's path", diag);
-    if (!tok) return;
-    const first = (target.fieldLocations as Record<string, { file: string; line: number; col: number } | undefined>)[field];
-    if (first)
-      return diag.error(stmt.keyword, `${name} is already set at ${first.file}:${first.line}:${first.col}; keepalived keeps the first and ignores this one`);
-    if (stmt.args[1]) diag.warn(stmt.args[1], `parsed but not implemented: an owner for ${name} (the FIFO belongs to script_user)`);
-    setField(target, field, tok.text, stmt);
-  });
-}
-
 function flushOnStopKeyword(name: string): Keyword<GlobalDefs> {
   return keyword(name, (stmt: Statement, target: GlobalDefs, diag: Diagnostics) => {
     const tok = stmt.args[0];
@@ -127,8 +114,6 @@ export function lvsGlobalKeywords(): Keyword<GlobalDefs>[] {
     timeoutsKeyword(),
     bareFlag("lvs_flush", "lvsFlush"),
     flagField("rs_init_notifies", "rsInitNotifies"),
-    fifoKeyword("lvs_notify_fifo", "lvsNotifyFifo"),
-    { ...commandField<GlobalDefs>("lvs_notify_fifo_script", "lvsNotifyFifoScript", true), note: "runs only with lvs_notify_fifo, as in keepalived" },
     flushOnStopKeyword("lvs_flush_on_stop"),
     { ...flushOnStopKeyword("lvs_flush_onstop"), deprecatedFor: "lvs_flush_on_stop" },
     {

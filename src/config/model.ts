@@ -81,6 +81,16 @@ export interface GlobalDefs {
   lvsFlush: boolean;
   /** `lvs_flush_on_stop`: at stop, flush the whole table ("full") or delete its virtual servers only ("vs", `lvs_flush_on_stop VS`). */
   lvsFlushOnStop?: "full" | "vs";
+  /** `notify_fifo`: the FIFO both the VRRP engine and the director write their lines to (each creates it if missing). */
+  notifyFifo?: string;
+  /** `notify_fifo_script`: its reader, started with the path appended by the director when it runs, else by the engine. */
+  notifyFifoScript?: string;
+  /** `vrrp_notify_fifo`: the FIFO the VRRP engine writes its `INSTANCE "VI_1" MASTER 100` lines to. */
+  vrrpNotifyFifo?: string;
+  /** `vrrp_notify_fifo_script`: started with the FIFO's path appended, to read it; runs until tandem stops or reloads. */
+  vrrpNotifyFifoScript?: string;
+  /** `fifo_write_vrrp_states_on_reload`: a reload writes the states it keeps to the VRRP FIFOs. */
+  fifoWriteVrrpStatesOnReload?: boolean;
   /** `lvs_notify_fifo`: the FIFO the director writes its "VS ... UP" / "RS ... DOWN" lines to (keepalived creates it). */
   lvsNotifyFifo?: string;
   /** `lvs_notify_fifo_script`: started with the FIFO's path appended, to read it; runs until tandem stops or reloads. */

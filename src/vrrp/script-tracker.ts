@@ -42,6 +42,21 @@ export function initialScriptState(config: ScriptTrackerConfig): ScriptTrackerSt
   return config.initFail ? { result: 0, pending: false } : { result: rise - 1, pending: true };
 }
 
+/**
+ * A script kept by a reload (same name) starts from where it was, its counter moved to the new
+ * rise/fall (keepalived vrrp.c clear_diff_script): "considered successful on reload" if it was
+ * up, so a reload does not drop its instances into FAULT until the script has run again.
+ */
+export function carriedScriptState(previous: ScriptTrackerState, was: ScriptTrackerConfig, now: ScriptTrackerConfig): ScriptTrackerState {
+  if (previous.pending) return initialScriptState(now);
+  const old = bounds(was);
+  const next = bounds(now);
+  if (previous.result < old.rise) return { result: previous.result === 0 ? 0 : Math.max(0, next.rise - (old.rise - previous.result)), pending: false };
+  const full = next.rise + next.fall - 1;
+  if (previous.result === old.rise + old.fall - 1) return { result: full, pending: false };
+  return { result: Math.min(full, next.rise + (previous.result - old.rise)), pending: false };
+}
+
 export function scriptHealth(state: ScriptTrackerState, config: ScriptTrackerConfig): ScriptHealth {
   if (state.pending) return "unknown";
   return state.result >= bounds(config).rise ? "healthy" : "failed";

@@ -79,6 +79,16 @@ export class SyncGroupDriver {
     return this.members.map((m) => m.name);
   }
 
+  /**
+   * keepalived vrrp_init_state: a new group none of whose members waits on a vrrp_script is
+   * BACKUP (FAULT if one of them is faulted) before they start, and notifies that first.
+   */
+  announce(state: "BACKUP" | "FAULT"): void {
+    if (this.lastState !== "INIT") return;
+    this.lastState = state;
+    this.onGroupState("INIT", state);
+  }
+
   reconcile(): void {
     if (this.reconciling) {
       this.again = true;
@@ -106,7 +116,8 @@ export class SyncGroupDriver {
       this.reconciling = false;
     }
     const now = groupState(this.members.map((m) => m.view()));
-    if (now !== this.lastState) {
+    // A group never goes back to INIT: one announced before its members started stays as it said.
+    if (now !== this.lastState && now !== "INIT") {
       const from = this.lastState;
       this.lastState = now;
       this.onGroupState(from, now);

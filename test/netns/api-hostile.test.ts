@@ -94,6 +94,14 @@ describe.skipIf(!isRoot || unavailable !== null)("a hostile client cannot hurt t
       },
     });
     await pair.waitSoleHolder("a", 5000);
+    // The observer (the API) starts after the engine runs, so it may listen a moment after the
+    // VIP is up: a client that starts before it is refused every request.
+    await waitFor(
+      async () =>
+        (await exec(topo.box("c").ns, ["curl", "-sS", "-m", "3", "--cacert", cert("a"), `https://${topo.box("a").ip}:8443/healthz`], { check: false })).code ===
+        0,
+      { timeoutMs: 5000, intervalMs: 50, what: "A's API" },
+    );
     const capture = await Capture.start(topo, { file: join(topo.runDir, "hostile.pcap"), filter: "ip proto 112" });
     const masterPid = pair.daemon("a").mainPid;
     const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb(masterPid))), 50);

@@ -1,7 +1,7 @@
 // The director's logic, apart from its process (director-command.ts): turns the
 // configuration into plans, runs the Director over the kernel's IPVS table, follows reloads
 // and the operator's drains, checks the kernel facts the configuration depends on (preflight),
-// hands keepalived's notifies to its scripts (director-notifier.ts) and its FIFO (notify-fifo.ts),
+// hands keepalived's notifies to its scripts (director-notifier.ts) and its FIFOs (notify-fifos.ts),
 // and reports events, status and the drains in progress to the supervisor. Where the kernel
 // has no IPVS it says so and tries again; nothing else stops.
 import type { Clock, TimerHandle } from "../../common/clock.ts";
@@ -25,9 +25,11 @@ import { DirectorNotifier, type DirectorScriptDeps } from "./director-notifier.t
 import { DirectorOutbox } from "./director-outbox.ts";
 import type { ApplyRecord } from "./ipvs-status.ts";
 import { KernelFacts } from "./kernel-facts.ts";
-import { NotifyFifo } from "./notify-fifo.ts";
 import { StatusReporter } from "./status-reporter.ts";
 import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
+import { NotifyFifo } from "../scripts/notify-fifo.ts";
+import { planNotifyFifos } from "../scripts/notify-fifo-plan.ts";
+import { NotifyFifos } from "../scripts/notify-fifos.ts";
 
 /** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush), and GET_INFO for the preflight. */
 export interface IpvsSettingsPort extends SyncDaemonPort {
@@ -92,7 +94,7 @@ export class DirectorService {
   private readonly syncDaemons: SyncDaemons;
   private readonly facts: KernelFacts;
   private readonly notifier: DirectorNotifier;
-  private readonly fifo: NotifyFifo;
+  private readonly fifo: NotifyFifos;
   private readonly outbox: DirectorOutbox;
   private readonly statusReporter = new StatusReporter();
 
@@ -119,7 +121,7 @@ export class DirectorService {
       logger: deps.logger.child("notify"),
       record: (event) => this.outbox.event(event),
     });
-    this.fifo = new NotifyFifo({ logger: deps.logger, runner: deps.scripts.runner });
+    this.fifo = new NotifyFifos({ logger: deps.logger, createFifo: () => new NotifyFifo({ logger: deps.logger, runner: deps.scripts.runner }) });
   }
 
   async start(): Promise<void> {
@@ -167,6 +169,8 @@ export class DirectorService {
   async stop(reason: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // keepalived's checker SIGTERMs its FIFO scripts before its last lines (they read on until the FIFO closes).
+    this.fifo.terminateReaders();
     this.statusTimer?.cancel();
     this.retryTimer?.cancel();
     const release = !this.keepIpvsOnStop;
@@ -174,7 +178,7 @@ export class DirectorService {
     await this.director?.stop(release, this.plan().globals.flushOnStop);
     // keepalived's omega notifies of the stop run before the process goes, a second each.
     await this.notifier.finish(NOTIFY_DRAIN_MS);
-    this.fifo.close();
+    await this.fifo.close();
     await this.followSyncDaemons(true);
     // lvs_flush_on_stop (full): the whole table goes, others' services too, as keepalived does.
     if (release && this.kernel?.ok && this.plan().globals.flushOnStop === "full") {
@@ -185,16 +189,14 @@ export class DirectorService {
   }
 
   /**
-   * The configuration's scripts checked, and its lvs_notify_fifo opened (at a reload closed
-   * first: keepalived "does not know if it will be the same after a reload").
+   * The configuration's scripts checked, and its notify_fifo and lvs_notify_fifo opened (at a
+   * reload closed first: keepalived "does not know if it will be the same after a reload").
    */
   private followScripts(reload = false): void {
     this.notifier.configure(this.inForce.globalDefs, this.resolvedPlans());
-    if (reload) this.fifo.close();
-    const { lvsNotifyFifo: path, lvsNotifyFifoScript: text } = this.inForce.globalDefs;
-    if (path === undefined) return;
-    const script = this.notifier.prepare("global_defs", "lvs_notify_fifo_script", text);
-    this.fifo.open({ path, owner: this.notifier.identity(), ...(script ? { script } : {}) });
+    if (reload) void this.fifo.close();
+    const plan = planNotifyFifos(this.inForce.globalDefs, "director", true);
+    this.fifo.openPlan(plan, this.notifier.identity(), (keyword, text) => this.notifier.prepare("global_defs", keyword, text));
   }
 
   /** Opens the kernel's IPVS; without it, reports the director unavailable and tries again later. */

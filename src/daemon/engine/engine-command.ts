@@ -6,6 +6,7 @@ import { createNetworkPorts } from "../../net/index.ts";
 import type { FromEngine, ToEngine } from "../ipc/messages.ts";
 import { parentLink } from "../ipc/parent-link.ts";
 import { setUpChild } from "../os/child-setup.ts";
+import { NotifyFifo } from "../scripts/notify-fifo.ts";
 import { createProcessRunner } from "../scripts/process-runner.ts";
 import { nodeSecurityFs } from "../scripts/script-security.ts";
 import { readAccountDatabase } from "../scripts/script-user.ts";
@@ -29,16 +30,18 @@ export async function engineCommand(): Promise<number> {
   const logger = setUpChild("vrrp engine", start.log, start.config.globalDefs.vrrpProcess, clock);
   if (!logger) return 2;
   if (stopBeforeStart) return 0;
+  const runner = createProcessRunner(clock);
   engine = new Engine(
     {
       send: (message) => link.send(message),
       clock,
       logger,
       net: createNetworkPorts(logger.child("net")),
-      runner: createProcessRunner(clock),
+      runner,
       accounts: readAccountDatabase(),
       daemonIdentity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
       securityFs: nodeSecurityFs,
+      createFifo: () => new NotifyFifo({ logger: logger.child("fifo"), runner }),
     },
     start,
   );

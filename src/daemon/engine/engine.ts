@@ -1,6 +1,7 @@
 // The VRRP engine's logic, apart from its process (engine-command.ts): runs the instances of
 // the configuration it is given (VrrpRuntime), applies reloads and the operator's intent
-// from the supervisor's messages, runs notify scripts, and reports events and status back.
+// from the supervisor's messages, runs notify scripts, writes keepalived's lines to the notify
+// FIFOs (vrrp_notify_fifo, notify_fifo), and reports events and status back.
 // At start it holds the instances in BACKUP (vrrp_startup_delay, and the director-ready
 // gate the supervisor asks for): vrrp/start-hold.ts decides, this file carries it out.
 // Everything it touches comes in as EngineDeps, so tests run it on a fake network and clock.
@@ -14,8 +15,13 @@ import { createStartHold, heldBy, holdSummary, holdUntilMs, holdWakeMs, stepHold
 import type { Config } from "../../config/index.ts";
 import type { FromEngine, ToEngine } from "../ipc/messages.ts";
 import { historyEventOf, holdEvent, notifyEvent } from "./history-events.ts";
-import { createNotifyRunner, type NotifyRunner, type NotifyTarget } from "../scripts/notify-runner.ts";
+import { groupFifoLine, reloadStateLines, vrrpFifoLine } from "../../vrrp/notify-fifo-lines.ts";
+import type { NotifyFifoPort } from "../scripts/notify-fifo.ts";
+import { planNotifyFifos } from "../scripts/notify-fifo-plan.ts";
+import { NotifyFifos } from "../scripts/notify-fifos.ts";
+import { createNotifyRunner, type NotifyRunner, type NotifyScript, type NotifyTarget } from "../scripts/notify-runner.ts";
 import { notifyTargets } from "../scripts/notify-targets.ts";
+import { prepareNotifyScript } from "../scripts/prepare-notify-script.ts";
 import type { SecurityFs } from "../scripts/script-security.ts";
 import { resolveScriptIdentity, type AccountDatabase, type ScriptIdentity } from "../scripts/script-user.ts";
 import { createTracking } from "../vrrp/tracking.ts";
@@ -32,6 +38,8 @@ export const STATUS_CHECK_MS = 200;
 export const STATUS_REFRESH_MS = 1_000;
 /** notify_stop scripts may finish at shutdown, but never hold it up for longer. */
 const NOTIFY_DRAIN_MS = 2_000;
+/** The FIFO readers had SIGTERM at the start of the stop and SIGKILL a second later: they are gone by then. */
+const FIFO_READERS_GONE_MS = 1_500;
 
 /** What the engine is run with: the kernel, processes and accounts, or their fakes. */
 export interface EngineDeps {
@@ -44,6 +52,8 @@ export interface EngineDeps {
   accounts: AccountDatabase;
   daemonIdentity: ScriptIdentity;
   securityFs: SecurityFs;
+  /** A notify FIFO writer (the real NotifyFifo, or a test's recorder). */
+  createFifo(): NotifyFifoPort;
 }
 
 type StartMessage = Extract<ToEngine, { type: "start" }>;
@@ -55,6 +65,13 @@ export class Engine {
   private readonly logger: Logger;
   private readonly net: NetworkPorts;
   private readonly notify: NotifyRunner;
+  private readonly fifos: NotifyFifos;
+  /** A director runs beside the engine for the configuration in force (the supervisor says; the engine's copy has no virtual servers). */
+  private directorRuns: boolean;
+  /** The instances and groups the configuration in force notifies about (a removed one's STOP is not). */
+  private notified = new Set<string>();
+  /** During a reload: who reported a change (fifo_write_vrrp_states_on_reload writes the others). */
+  private changedInApply: Set<string> | undefined;
   private readonly runtime: VrrpRuntime;
   private readonly identity: ScriptIdentity;
   private isReload = false;
@@ -90,13 +107,15 @@ export class Engine {
     this.identity = resolved.ok ? resolved.identity : daemonIdentity;
     this.net = deps.net;
     this.notify = createNotifyRunner({ clock, runner, logger: logger.child("notify"), targets: [], onRun: (run) => this.report(notifyEvent(run)) });
+    this.fifos = new NotifyFifos({ logger: logger.child("fifo"), createFifo: deps.createFifo });
+    this.directorRuns = start.directorRuns;
     this.runtime = new VrrpRuntime({
       clock,
       logger,
       net: this.net,
       keepVipsOnStop: start.keepVipsOnStop,
       onEvent: (event) => this.onEvent(event),
-      createTracking: (plans, instanceOf) =>
+      createTracking: (plans, instanceOf, previous) =>
         createTracking(
           {
             clock,
@@ -113,6 +132,7 @@ export class Engine {
           },
           plans,
           instanceOf,
+          previous,
         ),
     });
   }
@@ -120,6 +140,7 @@ export class Engine {
   handle(message: ToEngine): void {
     switch (message.type) {
       case "apply":
+        this.directorRuns = message.directorRuns;
         void this.apply(message.config, message.maintenance);
         return;
       case "intent":
@@ -140,6 +161,8 @@ export class Engine {
     this.beginHold();
     const plan = planRuntime(this.config);
     this.notify.setTargets(this.notifyTargetsOf(plan));
+    // keepalived vrrp_complete_init: the FIFOs open (their scripts start) before the first notify.
+    this.openFifos();
     await this.runtime.start(plan);
     this.starting = false;
     this.deps.send({ type: "started" });
@@ -202,7 +225,14 @@ export class Engine {
       this.isReload = true;
       const plan = planRuntime(config);
       this.notify.setTargets(this.notifyTargetsOf(plan));
+      // keepalived closes its FIFOs at a reload ("we don't know if it will be the same after a
+      // reload") and opens the new configuration's before its first notify (DELETED, FAULT).
+      void this.fifos.close();
+      this.openFifos();
+      this.changedInApply = new Set();
       await this.runtime.apply(plan);
+      this.writeKeptStates();
+      this.changedInApply = undefined;
       this.deps.send({ type: "applied" });
       this.sendStatus();
     });
@@ -211,8 +241,40 @@ export class Engine {
 
   /** Notify scripts of a plan, checked like vrrp_scripts against the current enable_script_security. */
   private notifyTargetsOf(plan: RuntimePlan): NotifyTarget[] {
-    const context = { identity: this.identity, enableScriptSecurity: this.config.globalDefs.enableScriptSecurity, securityFs: this.deps.securityFs };
-    return notifyTargets(plan.instances, plan.syncGroups, context, this.logger.child("notify"));
+    this.notified = new Set([...plan.instances.map((i) => `INSTANCE ${i.name}`), ...plan.syncGroups.map((g) => `GROUP ${g.name}`)]);
+    return notifyTargets(plan.instances, plan.syncGroups, this.scriptContext(), this.logger.child("notify"));
+  }
+
+  private scriptContext() {
+    return { identity: this.identity, enableScriptSecurity: this.config.globalDefs.enableScriptSecurity, securityFs: this.deps.securityFs };
+  }
+
+  /** notify_fifo and vrrp_notify_fifo; notify_fifo_script only when no director runs it (keepalived vrrp_complete_init). */
+  private openFifos(): void {
+    const plan = planNotifyFifos(this.config.globalDefs, "vrrp", this.directorRuns);
+    const log = this.logger.child("fifo");
+    this.fifos.openPlan(plan, this.identity, (keyword, text): NotifyScript | undefined => {
+      const prepared = prepareNotifyScript(text, this.scriptContext(), (reason) => log.warn(`${keyword} ${reason}`));
+      if (typeof prepared !== "string") return prepared;
+      // keepalived check_notify_script_secure: the script is dropped; the FIFO is still written.
+      log.error(`${keyword} "${text}" is disabled: ${prepared}`);
+      return undefined;
+    });
+  }
+
+  /** fifo_write_vrrp_states_on_reload: what the reload kept, said again (reload-state lines). */
+  private writeKeptStates(): void {
+    const changed = this.changedInApply;
+    if (!changed || !this.config.globalDefs.fifoWriteVrrpStatesOnReload) return;
+    const groups = this.runtime
+      .groupStates()
+      .filter((g) => !changed.has(`GROUP ${g.plan.name}`))
+      .map((g) => ({ name: g.plan.name, state: g.state, priority: 0 }));
+    const instances = this.runtime
+      .instances()
+      .filter((i) => !changed.has(`INSTANCE ${i.plan.name}`))
+      .map((i) => ({ name: i.plan.name, state: i.machine().state, priority: i.machine().effectivePriority }));
+    for (const line of reloadStateLines(groups, instances)) this.fifos.write(line);
   }
 
   private setMaintenance(names: string[]): void {
@@ -233,9 +295,13 @@ export class Engine {
       this.statusTimer?.cancel();
       this.holdTimer?.cancel();
       await this.applying.catch(() => undefined);
+      // keepalived vrrp_terminate_phase1: the FIFO scripts have SIGTERM before the STOP lines
+      // (doc/samples/sample_notify_fifo.sh reads on until the FIFO closes).
+      this.fifos.terminateReaders();
       await this.runtime.stop();
       await Promise.race([this.notify.idle(), new Promise<void>((resolve) => this.clock.at(this.clock.nowMs() + NOTIFY_DRAIN_MS, resolve))]);
       await this.notify.stop();
+      await Promise.race([this.fifos.close(), new Promise<void>((resolve) => this.clock.at(this.clock.nowMs() + FIFO_READERS_GONE_MS, resolve))]);
       this.net.close();
       this.deps.send({ type: "stopped" });
       this.logger.info("engine stopped");
@@ -276,25 +342,43 @@ export class Engine {
     this.deps.send({ type: "event", event });
   }
 
+  /**
+   * Notify scripts, then the FIFO line, as keepalived's send_instance_notifies and
+   * send_group_notifies do; the line is what the generic `notify` script is given.
+   */
   private onEvent(event: RuntimeEvent): void {
     if (event.kind === "removed") {
       // keepalived runs no notify_stop for a removed instance, and neither does its STOP
       // transition here (the new targets lack it): the runner keeps its old scripts for this.
       this.notify.deleted(event.plan.name, event.lastState, event.effectivePriority);
+      // clear_diff_vrrp: DELETED with notify_deleted, else FAULT, and nothing for one in FAULT already.
+      const state = event.plan.notify.deleted !== undefined ? "DELETED" : event.lastState !== "FAULT" ? "FAULT" : undefined;
+      if (state) this.fifos.write(vrrpFifoLine("INSTANCE", event.plan.name, state, event.effectivePriority));
       return;
     }
     const history = historyEventOf(event, this.clock.wallMs());
     this.report(history);
     if (event.kind === "transition") {
       const { transition } = event;
-      if (transition.to !== "INIT") this.notify.transition("INSTANCE", transition.instance, transition.to, transition.effectivePriority);
+      this.changedInApply?.add(`INSTANCE ${transition.instance}`);
+      if (transition.to !== "INIT") {
+        this.notify.transition("INSTANCE", transition.instance, transition.to, transition.effectivePriority);
+        if (this.notified.has(`INSTANCE ${transition.instance}`))
+          this.fifos.write(vrrpFifoLine("INSTANCE", transition.instance, transition.to, transition.effectivePriority));
+      }
       this.sendStatus();
     } else if (event.kind === "group-transition") {
       this.logger.info(`sync group ${event.group.name}: ${event.from} -> ${event.to}`);
-      if (event.to !== "INIT") this.notify.transition("GROUP", event.group.name, event.to, 0);
+      this.changedInApply?.add(`GROUP ${event.group.name}`);
+      if (event.to !== "INIT") {
+        this.notify.transition("GROUP", event.group.name, event.to, 0);
+        if (this.notified.has(`GROUP ${event.group.name}`)) this.fifos.write(groupFifoLine(event.group.name, event.to));
+      }
       this.sendStatus();
     } else if (event.kind === "other-master") {
       this.logger.warn(history.summary);
+      // send_event_notify: a master that hears a lower priority says so on the FIFOs (its notify_master_rx_lower_pri script is not supported).
+      this.fifos.write(vrrpFifoLine("INSTANCE", event.plan.name, "MASTER_RX_LOWER_PRI", event.ourPriority));
     }
   }
 }

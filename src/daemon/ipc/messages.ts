@@ -45,6 +45,8 @@ export type ToEngine =
       config: Config;
       maintenance: string[];
       keepVipsOnStop: boolean;
+      /** A director runs beside the engine for this configuration (not -P/--vrrp, and virtual servers): it then runs notify_fifo_script. */
+      directorRuns: boolean;
       log: LogOptions;
       /**
        * The director-ready gate: hold the instances until a "director" message, for at most
@@ -52,7 +54,7 @@ export type ToEngine =
        */
       directorGate?: { timeoutMs: number };
     }
-  | { type: "apply"; config: Config; maintenance: string[] }
+  | { type: "apply"; config: Config; maintenance: string[]; directorRuns: boolean }
   /** The director's first pass is done (or IPVS is unavailable, or it no longer runs): the gate opens. */
   | { type: "director"; outcome: DirectorOutcome; detail?: string }
   | { type: "intent"; maintenance: string[] }

@@ -100,6 +100,11 @@ function startProcess(clock: Clock, spec: ProcessSpec): RunningProcess {
     pid: proc.pid,
     result,
     kill: () => signalGroup("SIGKILL"),
+    terminate: (graceMs) => {
+      if (exited) return;
+      signalGroup("SIGTERM");
+      timers.push(clock.at(clock.nowMs() + graceMs, () => signalGroup("SIGKILL")));
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import type { Clock } from "../../common/clock.ts";
 import { RateLimiter, type Logger } from "../../common/logger.ts";
 import {
   applyScriptOutcome,
+  carriedScriptState,
   classifyScriptRun,
   initialScriptState,
   scriptHealth,
@@ -47,6 +48,12 @@ export interface ScriptStatus {
   running: boolean;
 }
 
+/** A script's counter and the rise/fall it counted with, handed from one configuration to the next. */
+export interface CarriedScript {
+  state: ScriptTrackerState;
+  config: { rise: number; fall: number; initFail: boolean };
+}
+
 export interface ScriptSchedulerOptions {
   clock: Clock;
   runner: ProcessRunner;
@@ -55,6 +62,8 @@ export interface ScriptSchedulerOptions {
   onChange(name: string, change: ScriptChange): void;
   /** keepalived counts "could not start" as success; set true to count it as failure. */
   spawnErrorIsFailure?: boolean;
+  /** At a reload: the counters of the scripts before it, by name (keepalived clear_diff_script). */
+  previous?: ReadonlyMap<string, CarriedScript>;
 }
 
 export interface ScriptScheduler {
@@ -63,6 +72,8 @@ export interface ScriptScheduler {
   /** Cancels the schedule and kills running scripts; resolves when they are gone. */
   stop(): Promise<void>;
   current(name: string): ScriptStatus | undefined;
+  /** Every script's counter, for the configuration after a reload. */
+  carried(): Map<string, CarriedScript>;
 }
 
 interface Slot {
@@ -76,7 +87,8 @@ export function createScriptScheduler(options: ScriptSchedulerOptions): ScriptSc
   const { clock, runner, logger } = options;
   const slots = new Map<string, Slot>();
   for (const script of options.scripts) {
-    slots.set(script.name, { script, tracker: initialScriptState(script) });
+    const before = options.previous?.get(script.name);
+    slots.set(script.name, { script, tracker: before ? carriedScriptState(before.state, before.config, script) : initialScriptState(script) });
   }
   // A script stuck for hours must not write a skip line every second forever.
   const skipLog = new RateLimiter(3, 60_000);
@@ -154,6 +166,14 @@ export function createScriptScheduler(options: ScriptSchedulerOptions): ScriptSc
   return {
     start: () => probes.start(),
     stop: () => probes.stop(),
+    carried() {
+      return new Map(
+        [...slots].map(([name, slot]) => [
+          name,
+          { state: slot.tracker, config: { rise: slot.script.rise, fall: slot.script.fall, initFail: slot.script.initFail } },
+        ]),
+      );
+    },
     current(name) {
       const slot = slots.get(name);
       if (!slot) return undefined;

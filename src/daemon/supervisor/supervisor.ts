@@ -114,6 +114,7 @@ export class Supervisor {
           config: engineConfigOf(this.config),
           maintenance: this.intent.maintenance(),
           keepVipsOnStop: options.dontReleaseVrrp,
+          directorRuns: this.directorRuns(),
           log: deps.log,
           ...this.directorGateForEngine(),
         });
@@ -261,7 +262,7 @@ export class Supervisor {
       }
       this.config = config;
       const applied = new Promise<void>((resolve) => (this.resolveApplied = resolve));
-      this.engine.send({ type: "apply", config: engineConfigOf(config), maintenance: this.intent.maintenance() });
+      this.engine.send({ type: "apply", config: engineConfigOf(config), maintenance: this.intent.maintenance(), directorRuns: this.directorRuns() });
       this.observer.send({ type: "config", config });
       this.followDirector();
       // An engine restarting meanwhile starts from the new configuration anyway.

@@ -12,7 +12,7 @@ import { trackFileEffect } from "../../vrrp/track-file-value.ts";
 import type { InstancePlan } from "../../vrrp/instance-plan.ts";
 import { scriptSearchPath, type ProcessRunner } from "../scripts/process-runner.ts";
 import { parseScriptCommand } from "../scripts/script-command.ts";
-import { createScriptScheduler, type ScheduledScript, type ScriptChange, type ScriptScheduler } from "../scripts/script-scheduler.ts";
+import { createScriptScheduler, type CarriedScript, type ScheduledScript, type ScriptChange, type ScriptScheduler } from "../scripts/script-scheduler.ts";
 import { checkScriptSecurity, resolveScriptProgram, type SecurityFs } from "../scripts/script-security.ts";
 import { resolveScriptIdentity, type AccountDatabase, type ScriptIdentity } from "../scripts/script-user.ts";
 import { initTrackFile } from "./track-file-init.ts";
@@ -25,6 +25,8 @@ export interface Tracking {
   /** Recompute one instance's trackers (its maintenance flag changed). */
   refreshInstance(name: string): void;
   stop(): Promise<void>;
+  /** The scripts' counters, for the tracking of the configuration a reload brings. */
+  carriedScripts(): ReadonlyMap<string, CarriedScript>;
 }
 
 /** A tracker's state changed (for the event history and logs). */
@@ -52,7 +54,13 @@ export interface TrackingDeps {
   inMaintenance?(instance: string): boolean;
 }
 
-export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[], instanceOf: (name: string) => VrrpInstance | undefined): Tracking {
+/** `previous`: at a reload, the scripts' counters before it; a script of the same name carries on from its own. */
+export function createTracking(
+  deps: TrackingDeps,
+  plans: readonly InstancePlan[],
+  instanceOf: (name: string) => VrrpInstance | undefined,
+  previous?: ReadonlyMap<string, CarriedScript>,
+): Tracking {
   const { clock, logger } = deps;
   const scripts = uniqueScripts(plans);
   const scheduled: ScheduledScript[] = [];
@@ -65,8 +73,22 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
   const scriptHealth = new Map<string, ScriptChange>();
   const fileValues = new Map<string, number>();
   const links = new Map<string, LinkInfo>();
+  // keepalived clear_diff_script: a script the reload keeps is as it was, and waits for nothing.
+  for (const script of scheduled) {
+    const before = previous?.get(script.name);
+    if (!before || before.state.pending) continue;
+    const healthy = before.state.result >= Math.max(1, before.config.rise);
+    scriptHealth.set(script.name, {
+      healthy,
+      exitCode: null,
+      output: "",
+      timedOut: false,
+      reason: healthy ? "succeeded before the reload" : "failed before the reload",
+    });
+    logger.info(`VRRP_Script(${script.name}) considered ${healthy ? "successful" : "unsuccessful"} on reload`);
+  }
   // An init_fail script reports only when it first succeeds: it does not hold up the start.
-  let firstResultsPending = new Set(scheduled.filter((s) => !s.initFail).map((s) => s.name));
+  let firstResultsPending = new Set(scheduled.filter((s) => !s.initFail && !scriptHealth.has(s.name)).map((s) => s.name));
   let firstResultsDone: () => void = () => {};
 
   /** The whole tracker set of one plan from what is known now. */
@@ -121,6 +143,7 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
     runner: deps.runner,
     logger,
     scripts: scheduled,
+    ...(previous ? { previous } : {}),
     onChange(name, change) {
       scriptHealth.set(name, change);
       deps.onTrackerEvent?.({ kind: "script", name, healthy: change.healthy, detail: change.reason, exitCode: change.exitCode, output: change.output });
@@ -183,6 +206,7 @@ export function createTracking(deps: TrackingDeps, plans: readonly InstancePlan[
       watcher.stop();
       await scheduler.stop();
     },
+    carriedScripts: () => scheduler.carried(),
   };
 }
 

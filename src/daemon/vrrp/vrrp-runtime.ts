@@ -11,9 +11,11 @@ import type { Machine, VrrpState } from "../../vrrp/machine.ts";
 import type { TrackerStatus } from "../../vrrp/track.ts";
 import { SyncGroupDriver } from "../../vrrp/sync-group.ts";
 import type { InstancePlan, RuntimePlan, SyncGroupPlan } from "../../vrrp/instance-plan.ts";
+import type { CarriedScript } from "../scripts/script-scheduler.ts";
 import type { Tracking, TrackerEvent } from "./tracking.ts";
 import { LinkWatch } from "./link-watch.ts";
 import { VipManager } from "./vip-manager.ts";
+import { ReportOrder } from "./report-order.ts";
 import { RunningInstance, type InstanceListener } from "./running-instance.ts";
 import { VrrpChannel } from "./vrrp-channel.ts";
 
@@ -36,7 +38,12 @@ export interface RuntimeDeps {
   logger: Logger;
   net: NetworkPorts;
   /** Creates the trackers for a set of plans (scripts, files, interfaces). */
-  createTracking(plans: readonly InstancePlan[], instanceOf: (name: string) => VrrpInstance | undefined): Tracking;
+  /** `previous`: at a reload, the scripts' counters of the tracking before it. */
+  createTracking(
+    plans: readonly InstancePlan[],
+    instanceOf: (name: string) => VrrpInstance | undefined,
+    previous?: ReadonlyMap<string, CarriedScript>,
+  ): Tracking;
   onEvent(event: RuntimeEvent): void;
   /** -V: leave addresses in place on stop. */
   keepVipsOnStop: boolean;
@@ -85,6 +92,12 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
   /** The hold at start (start-hold.ts), for instances running and instances a reload adds. */
   private holdUntilMs: number | undefined;
   private splitBrain: { instance: string; peer: number; atWallMs: number } | undefined;
+  private readonly order = new ReportOrder();
+  /**
+   * While stopping: each group's change, held until every instance has said STOP, and then
+   * one (first from, last to): its members stop one by one, and it has no state in between.
+   */
+  private heldGroupReports: Map<string, { group: SyncGroupPlan; from: VrrpState; to: VrrpState }> | undefined;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.releaseOnStop = !deps.keepVipsOnStop;
@@ -162,7 +175,10 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
       log.info(`${name}: ${replacement ? "configuration changed; restarting the instance" : "removed from the configuration; stopping it"}`);
       const last = run.instance.snapshot();
       await this.stopInstance(run, true);
-      if (!replacement) this.deps.onEvent({ kind: "removed", plan: run.plan, lastState: last.state, effectivePriority: last.effectivePriority });
+      if (!replacement)
+        this.report(run, undefined, () =>
+          this.deps.onEvent({ kind: "removed", plan: run.plan, lastState: last.state, effectivePriority: last.effectivePriority }),
+        );
     }
 
     this.plan = next;
@@ -185,9 +201,10 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
 
     // Trackers report their first results before new instances start, as keepalived waits
     // for its scripts: an instance must not become master on a check that is about to fail.
-    const tracking = this.deps.createTracking(next.instances, (name) => this.running.get(name)?.instance);
+    const tracking = this.deps.createTracking(next.instances, (name) => this.running.get(name)?.instance, oldTracking?.carriedScripts());
     this.tracking = tracking;
     await tracking.start(this.linkWatch?.links() ?? []);
+    this.announceNewGroups(created);
     for (const run of created) run.instance.start();
     for (const group of this.groups.values()) group.reconcile();
   }
@@ -196,7 +213,13 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
   async stop(): Promise<void> {
     await this.tracking?.stop();
     this.tracking = undefined;
-    await Promise.all([...this.running.values()].map((run) => this.stopInstance(run, this.releaseOnStop)));
+    // keepalived notify_shutdown: every instance's STOP, then every group's.
+    this.heldGroupReports = new Map();
+    const stopping = [...this.running.values()].map((run) => this.stopInstance(run, this.releaseOnStop));
+    const held = this.heldGroupReports;
+    this.heldGroupReports = undefined;
+    for (const { group, from, to } of held.values()) if (from !== to) this.groupTransition(group, from, to);
+    await Promise.all(stopping);
     for (const channel of this.channelsByKey.values()) channel.close();
     this.channelsByKey.clear();
     for (const sender of this.arpSenders.values()) sender.close();
@@ -213,11 +236,42 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
       const old = previous.get(group.name);
       const kept = group.members.filter((m) => this.running.has(m)).sort();
       const same = old !== undefined && old.memberNames().sort().join("|") === kept.join("|");
-      this.groups.set(
-        group.name,
-        new SyncGroupDriver(group.name, (from, to) => this.deps.onEvent({ kind: "group-transition", group, from, to }), same ? old.state() : "INIT"),
-      );
+      this.groups.set(group.name, new SyncGroupDriver(group.name, (from, to) => this.groupTransition(group, from, to), same ? old.state() : "INIT"));
     }
+  }
+
+  /** keepalived vrrp_init_state: new groups whose members wait on no vrrp_script say BACKUP (or FAULT) before those start. */
+  private announceNewGroups(created: readonly RunningInstance[]): void {
+    const fresh = new Set(created);
+    for (const [name, driver] of this.groups) {
+      const members = [...this.running.values()].filter((run) => run.plan.syncGroup === name);
+      if (members.length === 0 || !members.every((run) => fresh.has(run))) continue;
+      if (members.some((run) => run.plan.scripts.length > 0)) continue;
+      driver.announce(members.some((run) => run.instance.view().ownFault) ? "FAULT" : "BACKUP");
+    }
+  }
+
+  /**
+   * A group's report comes after its members' (keepalived notifies the instances first), and
+   * for MASTER once their VIPs are in; in the order the group changed.
+   */
+  private groupTransition(group: SyncGroupPlan, from: VrrpState, to: VrrpState): void {
+    const held = this.heldGroupReports;
+    if (held) {
+      held.set(group.name, { group, from: held.get(group.name)?.from ?? from, to });
+      return;
+    }
+    const members = [...this.running.values()].filter((run) => run.plan.syncGroup === group.name);
+    const waits = [
+      ...members.map((run) => this.order.waiting(`INSTANCE ${run.name}`)),
+      ...(to === "MASTER" ? members.map((run) => run.instance.settled()) : []),
+    ];
+    this.order.report(`GROUP ${group.name}`, waits, () => this.deps.onEvent({ kind: "group-transition", group, from, to }));
+  }
+
+  /** An instance's reports keep the order things happened in (report-order.ts); a MASTER waits for its VIPs. */
+  private report(run: RunningInstance, settling: Promise<void> | undefined, deliver: () => void): void {
+    this.order.report(`INSTANCE ${run.name}`, [settling], deliver);
   }
 
   private async createInstance(plan: InstancePlan): Promise<RunningInstance | undefined> {
@@ -257,12 +311,15 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
 
   // InstanceListener: what the running instances report.
   priorityChanged(run: RunningInstance, from: number, to: number): void {
-    this.deps.onEvent({ kind: "priority", plan: run.plan, from, to });
+    const plan = run.plan;
+    this.report(run, undefined, () => this.deps.onEvent({ kind: "priority", plan, from, to }));
   }
 
   otherMaster(run: RunningInstance, peer: number, peerPriority: number): void {
     this.splitBrain = { instance: run.name, peer, atWallMs: this.deps.clock.wallMs() };
-    this.deps.onEvent({ kind: "other-master", plan: run.plan, peer, peerPriority, ourPriority: run.instance.snapshot().effectivePriority });
+    const plan = run.plan;
+    const ourPriority = run.instance.snapshot().effectivePriority;
+    this.report(run, undefined, () => this.deps.onEvent({ kind: "other-master", plan, peer, peerPriority, ourPriority }));
   }
 
   stepped(run: RunningInstance): void {
@@ -274,11 +331,9 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
    * the last advert heard from the old master -> our addresses installed.
    */
   transition(run: RunningInstance, transition: InstanceTransition): void {
-    if (transition.to !== "MASTER") {
-      this.deps.onEvent({ kind: "transition", plan: run.plan, transition });
-      return;
-    }
-    void run.instance.settled().then(() => {
+    const plan = run.plan;
+    if (transition.to !== "MASTER") return this.report(run, undefined, () => this.deps.onEvent({ kind: "transition", plan, transition }));
+    this.report(run, run.instance.settled(), () => {
       const heard = transition.reason.lastAdvertHeardMs;
       const takeoverMs = heard === undefined ? undefined : this.deps.clock.nowMs() - heard;
       if (takeoverMs !== undefined) {
@@ -286,7 +341,7 @@ export class VrrpRuntime implements RuntimeReader, InstanceListener {
         this.takeovers.push(takeoverMs);
         if (this.takeovers.length > TAKEOVERS_KEPT) this.takeovers.shift();
       }
-      this.deps.onEvent({ kind: "transition", plan: run.plan, transition, takeoverMs });
+      this.deps.onEvent({ kind: "transition", plan, transition, takeoverMs });
     });
   }
 

@@ -172,3 +172,45 @@ describe("rs_init_notifies, lvs_notify_fifo, lvs_notify_fifo_script", () => {
     ]);
   });
 });
+
+describe("notify_fifo, vrrp_notify_fifo and their scripts; fifo_write_vrrp_states_on_reload", () => {
+  test("each FIFO and its script are read; the states on reload flag is off unless written, and takes no value", () => {
+    const r = parseText(
+      `global_defs {\n  notify_fifo /run/n.fifo\n  notify_fifo_script "/usr/local/bin/read n"\n  vrrp_notify_fifo /run/v.fifo\n  vrrp_notify_fifo_script /usr/local/bin/read-v\n  fifo_write_vrrp_states_on_reload\n}\n${instance("")}`,
+    );
+    expect(r.messages).toEqual([]);
+    const d = defsOf(r);
+    expect([d?.notifyFifo, d?.notifyFifoScript, d?.vrrpNotifyFifo, d?.vrrpNotifyFifoScript, d?.fifoWriteVrrpStatesOnReload]).toEqual([
+      "/run/n.fifo",
+      "/usr/local/bin/read n",
+      "/run/v.fifo",
+      "/usr/local/bin/read-v",
+      true,
+    ]);
+    expect(defsOf(global(""))?.fifoWriteVrrpStatesOnReload).toBeUndefined();
+  });
+
+  test("a second one is an error, keepalived keeping the first; an owner is not implemented", () => {
+    const twice = parseText(`global_defs {\n  vrrp_notify_fifo /run/a.fifo\n  vrrp_notify_fifo /run/b.fifo\n}\n${instance("")}`);
+    expect(twice.errors).toEqual([
+      "keepalived.conf:3:3: error: vrrp_notify_fifo is already set at /etc/keepalived/keepalived.conf:2:3; keepalived keeps the first and ignores this one",
+    ]);
+    expect(global("notify_fifo /run/a.fifo nobody").warnings).toEqual([
+      "keepalived.conf:2:27: warning: parsed but not implemented: an owner for notify_fifo (the FIFO belongs to script_user)",
+    ]);
+  });
+
+  test("all seven are supported", () => {
+    const names = [
+      "notify_fifo",
+      "notify_fifo_script",
+      "vrrp_notify_fifo",
+      "vrrp_notify_fifo_script",
+      "fifo_write_vrrp_states_on_reload",
+      "lvs_notify_fifo",
+      "lvs_notify_fifo_script",
+    ];
+    const support = keywordSupport().filter((k) => k.block === "global_defs" && names.includes(k.keyword));
+    expect(support.map((k) => [k.keyword, k.status])).toEqual(names.map((n) => [n, "supported"]));
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   applyScriptOutcome,
+  carriedScriptState,
   classifyScriptRun,
   initialScriptState,
   scriptHealth,
@@ -135,5 +136,30 @@ describe("classifyScriptRun", () => {
     expect(classifyScriptRun(broken).outcome).toBe("success");
     expect(classifyScriptRun(broken).reason).toContain("/x does not exist");
     expect(classifyScriptRun(broken, true).outcome).toBe("failure");
+  });
+});
+
+describe("a script kept by a reload (keepalived clear_diff_script)", () => {
+  const was = { rise: 2, fall: 3, initFail: false };
+  const feed = (outcomes: string, config: ScriptTrackerConfig = was) =>
+    [...outcomes].reduce((state, c) => applyScriptOutcome(state, config, c === "s" ? "success" : "failure").state, initialScriptState(config));
+
+  test("up stays up: fully up is fully up under the new rise/fall, part way down keeps its distance", () => {
+    const now = { rise: 1, fall: 4, initFail: false };
+    expect(carriedScriptState(feed("s"), was, now)).toEqual({ result: 4, pending: false });
+    expect(scriptHealth(carriedScriptState(feed("s"), was, now), now)).toBe("healthy");
+    // Up with one failure counted (result rise + fall - 2 = 3): one above rise.
+    expect(carriedScriptState(feed("sf"), was, now)).toEqual({ result: 2, pending: false });
+  });
+
+  test("down stays down, with the successes it had counted as far from rise as before", () => {
+    expect(carriedScriptState(feed("f"), was, was)).toEqual({ result: 0, pending: false });
+    expect(carriedScriptState(feed("fs"), was, { rise: 3, fall: 1, initFail: false })).toEqual({ result: 2, pending: false });
+    expect(scriptHealth(carriedScriptState(feed("f"), was, was), was)).toBe("failed");
+  });
+
+  test("one that had not reported yet starts afresh", () => {
+    expect(carriedScriptState(initialScriptState(was), was, { rise: 1, fall: 1, initFail: true })).toEqual({ result: 0, pending: false });
+    expect(carriedScriptState(initialScriptState(was), was, was)).toEqual(initialScriptState(was));
   });
 });

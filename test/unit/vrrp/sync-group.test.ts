@@ -48,4 +48,20 @@ describe("SyncGroupDriver", () => {
     driver.reconcile();
     expect(reported).toEqual(["INIT->BACKUP"]);
   });
+
+  test("announced BACKUP before its members start (keepalived vrrp_init_state), it never reports INIT nor BACKUP again as they start", () => {
+    const reported: string[] = [];
+    const states: Record<string, MemberView["state"]> = { a: "INIT", b: "INIT" };
+    const driver = new SyncGroupDriver("G", (from, to) => reported.push(`${from}->${to}`));
+    for (const name of ["a", "b"]) driver.add({ name, view: () => view(name, states[name]!), force: () => {} });
+    driver.announce("BACKUP");
+    states.a = "BACKUP";
+    driver.reconcile();
+    states.b = "BACKUP";
+    driver.reconcile();
+    expect(reported).toEqual(["INIT->BACKUP"]);
+    // Only a new group is announced.
+    driver.announce("FAULT");
+    expect(reported).toEqual(["INIT->BACKUP"]);
+  });
 });

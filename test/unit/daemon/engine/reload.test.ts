@@ -66,6 +66,27 @@ describe("reload", () => {
     expect(lan.wire.adverts("A").some((f) => f.advert.priority === 0)).toBe(false);
   });
 
+  test("a kept track script carries its result over (keepalived: considered successful on reload): a weight-0 tracker's master stays master", async () => {
+    const chk = vrrpScript("chk", "/etc/keepalived/check.sh");
+    const text = pairTexts({ aPrefix: chk, a: { extra: ["track_script {", "  chk", "}"] } }).a;
+    const { lan, a } = classicPair({ aPrefix: chk, a: { extra: ["track_script {", "  chk", "}"] }, setup: (a) => a.programs.set("/etc/keepalived/check.sh") });
+    await lan.runFor(10_500);
+    expect(a.state("VI_1")).toBe("MASTER");
+    a.reload(text);
+    await lan.runFor(5_000);
+    expect(a.transitions().map((t) => t.to)).toEqual(["BACKUP", "MASTER"]);
+    expect(a.logger.lines.some((l) => l.includes("VRRP_Script(chk) considered successful on reload"))).toBe(true);
+    // A failing one stays failed: its instance is still in FAULT after the reload, with no new transition.
+    a.programs.exitWith("/etc/keepalived/check.sh", 1);
+    await lan.runFor(3_000);
+    expect(a.state("VI_1")).toBe("FAULT");
+    const transitions = a.transitions().length;
+    a.reload(text);
+    await lan.runFor(3_000);
+    expect(a.transitions()).toHaveLength(transitions);
+    expect(a.logger.lines.some((l) => l.includes("VRRP_Script(chk) considered unsuccessful on reload"))).toBe(true);
+  });
+
   test("changed (priority 100 -> 110): the instance restarts, saying goodbye first, and comes back with the new priority", async () => {
     const { lan, a, b } = classicPair();
     await lan.runFor(10_500);

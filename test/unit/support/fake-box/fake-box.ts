@@ -11,6 +11,7 @@ import { parseAccountDatabase } from "../../../../src/daemon/scripts/script-user
 import type { EventKind, NewEvent } from "../../../../src/store/event.ts";
 import { parseText } from "../../config/helpers.ts";
 import type { FakeHost, FakeNetwork, FakePorts, ProcessClock } from "../fake-network/index.ts";
+import { FakeFifos } from "./fake-fifos.ts";
 import { FakePrograms } from "./fake-programs.ts";
 
 /** root, and keepalived's default script user: scripts run unprivileged, as on an appliance. */
@@ -54,6 +55,8 @@ export function parseKeepalivedConf(text: string): Config {
 
 export class FakeBox {
   readonly programs = new FakePrograms();
+  /** The notify FIFOs the engine writes, across its runs. */
+  readonly fifos = new FakeFifos(this.programs);
   readonly logger = memoryLogger();
   readonly messages: BoxMessage[] = [];
   /** Rejections of the engine's own promises: a test fails on any. */
@@ -76,8 +79,9 @@ export class FakeBox {
   /**
    * A new engine process, with the box's configuration (or a new one). It runs as the clock runs.
    * `directorGate`: the supervisor asks it to hold its instances until director() (or the timeout).
+   * `directorRuns`: a director runs beside it (by default, when the configuration has virtual servers).
    */
-  start(configText = this.configText, options: { keepVipsOnStop?: boolean; directorGate?: { timeoutMs: number } } = {}): void {
+  start(configText = this.configText, options: { keepVipsOnStop?: boolean; directorGate?: { timeoutMs: number }; directorRuns?: boolean } = {}): void {
     if (this.running) throw new Error(`${this.name}: the engine is running already`);
     this.configText = configText;
     const config = parseKeepalivedConf(configText);
@@ -98,12 +102,14 @@ export class FakeBox {
         accounts: ACCOUNTS,
         daemonIdentity: { uid: 0, gid: 0 },
         securityFs: this.programs.securityFs,
+        createFifo: () => this.fifos.create(),
       },
       {
         type: "start",
         config,
         maintenance: [...this.maintenance],
         keepVipsOnStop: options.keepVipsOnStop ?? false,
+        directorRuns: options.directorRuns ?? config.virtualServers.length > 0,
         log: { console: false, syslog: false, facility: undefined, detail: false },
         ...(options.directorGate ? { directorGate: options.directorGate } : {}),
       },
@@ -118,7 +124,8 @@ export class FakeBox {
   /** SIGHUP at the supervisor: the new configuration, parsed there, sent as "apply". */
   reload(configText: string): void {
     this.configText = configText;
-    this.current().engine.handle({ type: "apply", config: parseKeepalivedConf(configText), maintenance: [...this.maintenance] });
+    const config = parseKeepalivedConf(configText);
+    this.current().engine.handle({ type: "apply", config, maintenance: [...this.maintenance], directorRuns: config.virtualServers.length > 0 });
   }
 
   /** The director's first pass as the supervisor relays it, sent as "director". */
