@@ -64,6 +64,11 @@ export function writeDestinationAttributes(writer: NetlinkWriter, destination: D
   const tunnel = tunnelValues(destination);
   if (destination.forward === "tunnel" && destination.tunnel?.type === "gue") checkRange("GUE port", tunnel.port, 1, 0xffff);
   writeDestinationKeyAttributes(writer, destination);
+  writeDestinationSettings(writer, destination, tunnel);
+}
+
+/** Forward method, weight, tunnel and thresholds: in this order in ipvsadm's requests and in the kernel's replies alike. */
+export function writeDestinationSettings(writer: NetlinkWriter, destination: DestinationSpec, tunnel = tunnelValues(destination)): void {
   writer.u32(IPVS_DEST_ATTR_FWD_METHOD, forwardNumber(destination.forward));
   writer.u32(IPVS_DEST_ATTR_WEIGHT, destination.weight);
   writer.u8(IPVS_DEST_ATTR_TUN_TYPE, tunnel.type);

@@ -23,18 +23,11 @@ import {
   IPVS_DEST_ATTR_ACTIVE_CONNS,
   IPVS_DEST_ATTR_ADDR,
   IPVS_DEST_ATTR_ADDR_FAMILY,
-  IPVS_DEST_ATTR_FWD_METHOD,
   IPVS_DEST_ATTR_INACT_CONNS,
-  IPVS_DEST_ATTR_L_THRESH,
   IPVS_DEST_ATTR_PERSIST_CONNS,
   IPVS_DEST_ATTR_PORT,
   IPVS_DEST_ATTR_STATS,
   IPVS_DEST_ATTR_STATS64,
-  IPVS_DEST_ATTR_TUN_FLAGS,
-  IPVS_DEST_ATTR_TUN_PORT,
-  IPVS_DEST_ATTR_TUN_TYPE,
-  IPVS_DEST_ATTR_U_THRESH,
-  IPVS_DEST_ATTR_WEIGHT,
   IPVS_GENL_VERSION,
   IPVS_INFO_ATTR_CONN_TAB_SIZE,
   IPVS_INFO_ATTR_VERSION,
@@ -42,10 +35,10 @@ import {
   IPVS_SVC_ATTR_STATS64,
 } from "./ip-vs-constants.ts";
 import { decodeDaemonAttributes, writeDaemonAttributes } from "./ipvs-daemon-attributes.ts";
-import { decodeDestinationSpec, tunnelValues } from "./ipvs-destination-attributes.ts";
+import { decodeDestinationSpec, writeDestinationSettings } from "./ipvs-destination-attributes.ts";
 import { decodeServiceSpec, writeServiceAttributes } from "./ipvs-service-attributes.ts";
 import { decodeCounters, writeCounters, type IpvsCounters } from "./ipvs-stats-attributes.ts";
-import { addressFamilyNumber, forwardNumber, NF_INET_ADDR_SIZE } from "./ipvs-wire-values.ts";
+import { addressFamilyNumber, NF_INET_ADDR_SIZE } from "./ipvs-wire-values.ts";
 import type { IpvsInfo, IpvsTimeouts, SyncDaemonStatus } from "./settings-types.ts";
 import type { ObservedDestination, ObservedService, ServiceSpec } from "./types.ts";
 
@@ -212,19 +205,12 @@ export function encodeServiceReply(to: ReplyTo, entry: ServiceEntry): Uint8Array
 
 /** As ip_vs_genl_fill_dest, in its order (the family after the counts). */
 export function encodeDestinationReply(to: ReplyTo, destination: ObservedDestination): Uint8Array {
-  const tunnel = tunnelValues(destination);
   const { stats } = destination;
   return reply(to, IPVS_CMD_NEW_DEST, (writer) => {
     const nest = writer.beginNest(IPVS_CMD_ATTR_DEST, false);
     writer.address(IPVS_DEST_ATTR_ADDR, destination.address, NF_INET_ADDR_SIZE);
     writer.be16(IPVS_DEST_ATTR_PORT, destination.port);
-    writer.u32(IPVS_DEST_ATTR_FWD_METHOD, forwardNumber(destination.forward));
-    writer.u32(IPVS_DEST_ATTR_WEIGHT, destination.weight);
-    writer.u8(IPVS_DEST_ATTR_TUN_TYPE, tunnel.type);
-    writer.be16(IPVS_DEST_ATTR_TUN_PORT, tunnel.port);
-    writer.u16(IPVS_DEST_ATTR_TUN_FLAGS, tunnel.flags);
-    writer.u32(IPVS_DEST_ATTR_U_THRESH, destination.upperThreshold);
-    writer.u32(IPVS_DEST_ATTR_L_THRESH, destination.lowerThreshold);
+    writeDestinationSettings(writer, destination);
     writer.u32(IPVS_DEST_ATTR_ACTIVE_CONNS, stats.activeConnections);
     writer.u32(IPVS_DEST_ATTR_INACT_CONNS, stats.inactiveConnections);
     writer.u32(IPVS_DEST_ATTR_PERSIST_CONNS, stats.persistentConnections);
