@@ -125,9 +125,11 @@ export class Guest {
   }
 
   /**
-   * Runs a command in the console's root shell and returns its output. The emulated serial
-   * port sometimes doubles or drops a character in a long burst, so the output goes to a file
-   * first and is read back until its MD5 matches the guest's; the command itself runs once.
+   * Runs a command in the console's root shell and returns its output. The console is shared
+   * with the daemon's log, and the emulated serial port sometimes doubles a character in a long
+   * burst; so the output goes to a file first and is read back, each of its lines marked, until
+   * the marked lines (the log's own lines between them dropped) match the guest's MD5 of the
+   * file. The command itself runs once.
    */
   async run(command: string, timeoutMs = 20_000): Promise<string> {
     if (!this.socket) {
@@ -142,13 +144,20 @@ export class Guest {
     await this.waitForConsole(new RegExp(`@@DONE-${n}\\r?\\n`), `console command: ${command}`, timeoutMs);
     for (let attempt = 1; ; attempt++) {
       const read = `${n}.${attempt}`;
-      this.socket.write(`echo "@@"BEGIN-${read}; cat ${out}; echo "@@"SUM-${read} $(md5sum <${out})\n`);
+      const mark = `@@L${read}:`;
+      const [head, tail] = [mark.slice(0, 2), mark.slice(2)];
+      this.socket.write(`echo "@@"BEGIN-${read}; sed "s/^/${head}""${tail}/" ${out}; echo "@@"SUM-${read} $(md5sum <${out})\n`);
       await this.waitForConsole(new RegExp(`@@SUM-${read} ([0-9a-f]{32})`), `console read of: ${command}`, timeoutMs);
       const text = this.sinceBoot();
       const start = text.lastIndexOf(`@@BEGIN-${read}\r\n`) + `@@BEGIN-${read}\r\n`.length;
       const end = text.lastIndexOf(`@@SUM-${read} `);
-      const output = text.slice(start, end).replace(/\r\n/g, "\n");
       const sum = text.slice(end + `@@SUM-${read} `.length, end + `@@SUM-${read} `.length + 32);
+      // A file without a final newline leaves its last line and the sum on one console line.
+      const pieces = text.slice(start, end).split("\r\n");
+      const last = pieces.pop()!;
+      const lines = pieces.filter((line) => line.startsWith(mark)).map((line) => `${line.slice(mark.length)}\n`);
+      if (last.startsWith(mark)) lines.push(last.slice(mark.length));
+      const output = lines.join("");
       if (new Bun.CryptoHasher("md5").update(output).digest("hex") === sum) {
         this.socket.write(`rm -f ${out}\n`);
         return output.trim();
