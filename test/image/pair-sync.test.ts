@@ -42,6 +42,8 @@ const REAL_SERVERS = [
 const NGINX = join(process.env.TEST_SERVERS ?? "/var/cache/tandem-test", "nginx", "usr", "sbin", "nginx");
 /** Small guests: the whole appliance (four tandem processes) runs in a third of the default. */
 const GUEST_MEMORY_MB = 320;
+/** The set-up copies two 800 MB disk images: seconds when the disk is busy (bun's hook default is 5 s). */
+const SETUP_MS = 120_000;
 /** The table both boxes program from demo-a.conf / demo-b.conf, as ipvsadm -Sn prints it (sorted). */
 const TABLE = [VIP1, VIP2].flatMap((vip) => [`-A -t ${vip}:80 -s rr`, ...REAL_SERVERS.map((rs) => `-a -t ${vip}:80 -r ${rs.address}:80 -g -w 1`)]).sort();
 /** ipvsadm -L --daemon's line for lvs_sync_daemon eth0 VI_1 id 41, with the kernel's defaults for the rest (maxlen from eth0's MTU, 224.0.0.81:8848, ttl 1). */
@@ -193,7 +195,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
       if (!line.includes(`real-server ${rs.name}: ready`))
         throw new Error(`real server ${rs.name} did not start: ${line}${await new Response(server.stderr as ReadableStream<Uint8Array>).text()}`);
     }
-  });
+  }, SETUP_MS);
 
   afterAll(async () => {
     for (const c of clients) await c.stop();

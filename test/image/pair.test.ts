@@ -129,7 +129,7 @@ describe.skipIf(unavailable !== null)(unavailable ? `${title}: skipped, ${unavai
     guests = [a, b];
     a.start();
     b.start();
-  });
+  }, 120_000); // two 800 MB disk images copied: seconds when the disk is busy (bun's hook default is 5 s)
 
   afterAll(async () => {
     for (const g of guests) await g.kill().catch(() => {});
