@@ -134,7 +134,8 @@ const FLAGS: FlagSpec[] = [
   { long: "db", value: "required", apply: (o, v) => (o.dbFile = v!) },
 ];
 
-function defaults(): RunOptions {
+/** `tandem` with no flags: what every flag leaves as it is (tests start from it too). */
+export function defaultRunOptions(): RunOptions {
   return {
     configFile: DEFAULT_CONFIG_FILE,
     dontFork: false,
@@ -173,7 +174,7 @@ export function parseArgs(argv: readonly string[]): Command {
       message: `unknown command "${subcommand}"; expected run, check, state, events, ipvs, tls-certificate, version or help (see tandem --help)`,
     };
   }
-  const options = defaults();
+  const options = defaultRunOptions();
   const state: ParseState = {};
   // tandem run is the command people type by hand: foreground, logging to the console.
   if (subcommand === "run") {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeClock } from "../../../../src/common/clock.ts";
 import { memoryLogger } from "../../../../src/common/logger.ts";
-import type { RunOptions } from "../../../../src/daemon/cli/cli-args.ts";
+import { defaultRunOptions, type RunOptions } from "../../../../src/daemon/cli/cli-args.ts";
 import { Supervisor } from "../../../../src/daemon/supervisor/supervisor.ts";
 import { parseKeepalivedConf } from "../../support/fake-box/fake-box.ts";
 
@@ -98,21 +98,11 @@ function supervisor(
   writeFileSync(join(dir, "director.json"), JSON.stringify(director));
   const clock = new FakeClock();
   const options: RunOptions = {
+    ...defaultRunOptions(),
     configFile: join(dir, "keepalived.conf"),
     dontFork: true,
-    logConsole: false,
-    logDetail: false,
     noSyslog: true,
-    logFacility: undefined,
-    pidFile: undefined,
-    vrrpOnly: false,
-    checkOnly: false,
-    dontReleaseVrrp: false,
-    releaseVips: false,
-    dontReleaseIpvs: false,
-    configId: undefined,
     dbFile: join(dir, "tandem.db"),
-    ignored: [],
     ...flags,
   };
   const config = parseKeepalivedConf(configText);
