@@ -59,7 +59,18 @@ const IPVS_EVENT_DATA: Readonly<Record<keyof IpvsEventDataByKind, JsonSchema>> =
     ops: { type: "integer", minimum: 0, description: "Writes the repair took" },
     what: { ...strings, maxItems: 20, description: "What was repaired (at most 20; ops counts them all)" },
   }),
-  "ipvs.apply": object({ cause: str, writes: int, failures: int, durationMs: num, errors: { ...strings, maxItems: 20 } }, ["errors"]),
+  "ipvs.apply": object(
+    {
+      cause: str,
+      writes: int,
+      failures: int,
+      durationMs: { ...num, description: "The writes, sent and acknowledged" },
+      readMs: { ...num, description: "Before them, the pass's reads of the kernel's table" },
+      planMs: { ...num, description: "Before them, the pass's planning: quorum, desired table, drains and the compare" },
+      errors: { ...strings, maxItems: 20 },
+    },
+    ["errors", "readMs", "planMs"],
+  ),
   "ipvs.sync-daemon": object({ state: { enum: ["master", "backup", "stopped"] }, interface: str, syncId: int, ok: bool, detail: str }),
   "ipvs.director": object({ available: bool, reason: str }, ["reason"]),
   "ipvs.sysctl": object({

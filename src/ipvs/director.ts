@@ -40,7 +40,16 @@ export interface OwnershipPort {
 export type DirectorReport =
   | { kind: "quorum"; effect: DirectorEffect }
   | { kind: "drain"; effect: DrainEffect }
-  | { kind: "applied"; cause: PassCause; ops: readonly IpvsOp[]; failures: { op: IpvsOp; reason: string }[]; durationMs: number }
+  | {
+      kind: "applied";
+      cause: PassCause;
+      ops: readonly IpvsOp[];
+      failures: { op: IpvsOp; reason: string }[];
+      /** The writes; and before them the pass's reads of the kernel, and its planning (quorum, desired table, drains, reconcile). */
+      durationMs: number;
+      readMs: number;
+      planMs: number;
+    }
   | { kind: "drift-repaired"; ops: readonly IpvsOp[] }
   | { kind: "kernel-unreachable"; reason: string };
 
@@ -232,6 +241,8 @@ export class Director {
     const { kernel, clock, logger } = this.options;
     if (mode === "keep") return;
     this.timer?.cancel();
+    const passStartMs = clock.nowMs();
+    let readMs = 0;
     const full = this.known === undefined || FULL_READS.has(cause);
     let observed: IpvsTable<ObservedService>;
     try {
@@ -239,6 +250,7 @@ export class Director {
     } catch (error) {
       return this.unreachable(error as Error);
     }
+    readMs += clock.nowMs() - passStartMs;
     const desired =
       mode === "release"
         ? { table: { services: [] }, virtualServers: [], realServers: [], notes: [] }
@@ -249,8 +261,10 @@ export class Director {
       // the writes planned again on what the kernel has now.
       const keys = servicesToRead(planned.ops, planned.drained.state);
       if (keys.length > 0) {
+        const readStartMs = clock.nowMs();
         try {
           observed = withServicesRead(observed, keys, await kernel.dumpServices(keys));
+          readMs += clock.nowMs() - readStartMs;
         } catch (error) {
           return this.unreachable(error as Error);
         }
@@ -264,7 +278,8 @@ export class Director {
     const startedMs = clock.nowMs();
     const results = ops.length > 0 ? await kernel.apply(ops) : [];
     const failures = ops.flatMap((op, i) => (results[i]?.ok === false ? [{ op, reason: `${results[i].errno}: ${results[i].reason}` }] : []));
-    if (ops.length > 0) this.options.report({ kind: "applied", cause, ops, failures, durationMs: clock.nowMs() - startedMs });
+    const planMs = startedMs - passStartMs - readMs;
+    if (ops.length > 0) this.options.report({ kind: "applied", cause, ops, failures, durationMs: clock.nowMs() - startedMs, readMs, planMs });
     if (cause === "drift-scan" && ops.length > 0) this.options.report({ kind: "drift-repaired", ops });
 
     // What the kernel has now: what it had, with the writes it acknowledged. The next full

@@ -53,7 +53,10 @@ export interface IpvsEventDataByKind {
     cause: string;
     writes: number;
     failures: number;
+    /** The writes' time; before them, the pass read the kernel (readMs) and planned the writes (planMs; both absent in older records). */
     durationMs: number;
+    readMs?: number;
+    planMs?: number;
     /** The failures' errors, e.g. "EINVAL: add destination 10.0.1.2:80 to TCP 10.0.0.1:80"; at most 20. */
     errors?: string[];
   };

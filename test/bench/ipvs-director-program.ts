@@ -287,12 +287,25 @@ function startMessage(config: Config, keepIpvsOnStop: boolean): ToDirector {
 
 const applyEvents = (child: DirectorChild, afterMs: number) =>
   child.messages.flatMap((m) =>
-    m.atMs >= afterMs && m.message.type === "events" ? m.message.events.flatMap((e) => (e.kind === "ipvs.apply" ? [e.data] : [])) : [],
+    m.atMs >= afterMs && m.message.type === "events"
+      ? m.message.events.flatMap((e) => (e.kind === "ipvs.apply" ? [{ ...e.data, readMs: e.data.readMs ?? 0, planMs: e.data.planMs ?? 0, atMs: e.atMs }] : []))
+      : [],
   );
+
+/** The passes' phases summed: reading the kernel, planning, writing; and when (ms after wall0) the first pass began. */
+function passPhases(apply: ReturnType<typeof applyEvents>, wall0: number) {
+  const first = apply[0];
+  return {
+    readMs: apply.reduce((n, a) => n + a.readMs, 0),
+    planMs: apply.reduce((n, a) => n + a.planMs, 0),
+    passStartedMs: first ? first.atMs - first.durationMs - first.planMs - first.readMs - wall0 : NaN,
+  };
+}
 
 /** From nothing to the table: parse, spawn, start; the time the apply's event came is when the table was complete. */
 async function tandemLoad(table: BenchTable, keepIpvsOnStop: boolean) {
   const t0 = now();
+  const wall0 = Date.now();
   const config = configOf(keepalivedConf(table));
   const parsedMs = now() - t0;
   const child = spawnDirector();
@@ -312,6 +325,7 @@ async function tandemLoad(table: BenchTable, keepIpvsOnStop: boolean) {
       writes: apply.reduce((n, a) => n + a.writes, 0),
       failures: apply.reduce((n, a) => n + a.failures, 0),
       applyMs: apply.reduce((n, a) => n + a.durationMs, 0),
+      ...passPhases(apply, wall0),
       entries: entries(),
       cpu,
     },
@@ -509,6 +523,7 @@ async function large(): Promise<void> {
   const child = loaded.child;
   result("large-load-tandem", loaded.numbers);
   const t0 = now();
+  const wall0 = Date.now();
   const config = configOf(keepalivedConf(LARGE, true));
   const parseMs = now() - t0;
   const applied = child.next("applied");
@@ -523,6 +538,7 @@ async function large(): Promise<void> {
     writes: apply.reduce((n, a) => n + a.writes, 0),
     failures: apply.reduce((n, a) => n + a.failures, 0),
     applyMs: apply.reduce((n, a) => n + a.durationMs, 0),
+    ...passPhases(apply, wall0),
     correct: await allWeights(LARGE, true, poller),
   });
 

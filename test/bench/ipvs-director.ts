@@ -154,7 +154,7 @@ export function render(results: Map<string, unknown>): string {
           "tandem director",
           ms(tandem.completeMs),
           String(tandem.entries),
-          `parse ${ms(tandem.parseMs)}, process start to the apply's end; the writes ${ms(tandem.applyMs)} (${tandem.writes} writes, ${tandem.failures} failed); started ${ms(tandem.startedMs)}; the director process until then: ${cpuText(tandem.cpu)}`,
+          `parse ${ms(tandem.parseMs)}; the start pass began at ${ms(tandem.passStartedMs)} (process start, the configuration received and planned, the preflight); in it: the read ${ms(tandem.readMs)}, planning ${ms(tandem.planMs)}, the writes ${ms(tandem.applyMs)} (${tandem.writes} writes, ${tandem.failures} failed); started ${ms(tandem.startedMs)}; the director process until then: ${cpuText(tandem.cpu)}`,
         ],
         ["tandem / ipvsadm -R", `${((tandem.completeMs / ipvsadm.ms) * 100).toFixed(0)} %`, "", "target: at most 50 %"],
       ],
@@ -171,7 +171,7 @@ export function render(results: Map<string, unknown>): string {
       [
         [
           "tandem director",
-          `${ms(reload.reloadMs)} (parse ${ms(reload.parseMs)}, writes ${ms(reload.applyMs)})`,
+          `${ms(reload.reloadMs)} (parse ${ms(reload.parseMs)}; the pass began at ${ms(reload.passStartedMs)}, in it the reads ${ms(reload.readMs)}, planning ${ms(reload.planMs)}, the writes ${ms(reload.applyMs)})`,
           `${reload.writes} for ${reload.changed} changed (${reload.failures} failed; table ${reload.correct ? "correct" : "WRONG"})`,
         ],
         [

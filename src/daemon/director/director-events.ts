@@ -86,6 +86,8 @@ export function applyRecord(report: Extract<DirectorReport, { kind: "applied" }>
       writes: report.ops.length,
       failures: errors.length,
       durationMs: report.durationMs,
+      readMs: report.readMs,
+      planMs: report.planMs,
       ...(errors.length ? { errors: errors.slice(0, 20) } : {}),
     },
   };
