@@ -4,6 +4,7 @@
 import { ETIMEDOUT, ENOBUFS, errnoName } from "./linux-errno.ts";
 import type { NetlinkError, RequestOutcome } from "./netlink-acks.ts";
 import { concatBytes, type NetlinkMessage } from "./netlink-codec.ts";
+import { CLOCK_EVERY } from "../common/time-slices.ts";
 
 /**
  * What the kernel charges the receive buffer for one request's answers: an NLMSG_ERROR is a
@@ -69,9 +70,16 @@ export function* batchChunks(
     const start = index;
     const parts: Uint8Array[] = [];
     let bytes = 0;
-    const deadlineMs = budget ? budget.nowMs() + budget.maxMs : Infinity;
+    let lookedMs = budget ? budget.nowMs() : 0;
+    const deadlineMs = budget ? lookedMs + budget.maxMs : Infinity;
     const kernelMs = budget?.kernelMsPerMessage?.() ?? 0;
-    const spent = (): boolean => budget !== undefined && budget.nowMs() + parts.length * kernelMs >= deadlineMs;
+    // The kernel's share is counted at each request; the clock is looked at every CLOCK_EVERY
+    // (time-slices.ts says why), so the encoding may run over by as many requests' worth.
+    const spent = (): boolean => {
+      if (budget === undefined) return false;
+      if (parts.length % CLOCK_EVERY === 0) lookedMs = budget.nowMs();
+      return lookedMs + parts.length * kernelMs >= deadlineMs;
+    };
     while (index < count && parts.length < limits.maxMessages && !(parts.length > 0 && spent())) {
       const message = carried ?? encode(index, seqOf(firstSeq, index));
       carried = undefined;

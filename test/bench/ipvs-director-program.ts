@@ -29,6 +29,9 @@ import { transfersOf } from "../fixtures/ipvs/guest.ts";
 import { configFor } from "../netns/lib/config.ts";
 import { parsePcap } from "../netns/lib/pcap.ts";
 import { changedCount, ipvsadmRules, keepalivedConf, lastChanged, realServerOf, vipOf, weightOf, type BenchTable } from "./ipvs-director-tables.ts";
+import { fromJsonText, toJsonText, type JsonText } from "../../src/daemon/ipc/json-text.ts";
+import { directorConfigOf, type DirectorConfig } from "../../src/daemon/ipc/director-config.ts";
+import type { NewEvent } from "../../src/store/event.ts";
 
 const SMALL: BenchTable = { services: 1_000, realServers: 10 };
 const LARGE: BenchTable = { services: 2_000, realServers: 20 };
@@ -68,6 +71,9 @@ function configOf(text: string): Config {
   if (!parsed.config || errors.length > 0) throw new Error(`config: ${JSON.stringify(errors.slice(0, 3))}`);
   return parsed.config;
 }
+
+/** The supervisor's share of a start or reload: the file parsed, and the director's part of it encoded as it sends it. */
+const directorConfigText = (text: string): JsonText<DirectorConfig> => toJsonText(directorConfigOf(configOf(text)));
 
 /** user and system CPU ms of a process, from /proc/PID/stat (clock ticks of 10 ms). */
 function cpuSplitMs(pid: number): { userMs: number; systemMs: number } {
@@ -221,18 +227,22 @@ async function inWindow<T>(name: string, work: () => Promise<T>): Promise<T> {
 
 interface DirectorChild {
   pid: number;
-  messages: { atMs: number; message: FromDirector }[];
+  messages: { atMs: number; message: Received }[];
   /** Resolves with the time the next message of this type came (performance.now()). */
   next(type: FromDirector["type"], after?: number): Promise<number>;
   send(message: ToDirector): void;
   kill(): Promise<void>;
 }
 
+/** A message from the director, its events decoded (they come as JSON text). */
+type Received = Exclude<FromDirector, { type: "events" }> | { type: "events"; events: NewEvent[] };
+const received = (message: FromDirector): Received => (message.type === "events" ? { type: "events", events: fromJsonText(message.events) } : message);
+
 let directorRuns = 0;
 /** BENCH_PROFILE: each director process writes a CPU profile (at its exit) into this directory. */
 const PROFILE_DIR = process.env.BENCH_PROFILE ? "/tmp/profiles" : undefined;
 function spawnDirector(): DirectorChild {
-  const messages: { atMs: number; message: FromDirector }[] = [];
+  const messages: { atMs: number; message: Received }[] = [];
   const waiters: { type: string; after: number; resolve: (atMs: number) => void }[] = [];
   const log = `/tmp/director-${++directorRuns}.log`;
   const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}/director-${directorRuns}`] : [];
@@ -246,7 +256,7 @@ function spawnDirector(): DirectorChild {
     serialization: "advanced",
     ipc(message) {
       const atMs = now();
-      messages.push({ atMs, message: message as FromDirector });
+      messages.push({ atMs, message: received(message as FromDirector) });
       for (const w of [...waiters]) {
         if (w.type === (message as FromDirector).type && atMs >= w.after) {
           waiters.splice(waiters.indexOf(w), 1);
@@ -272,7 +282,7 @@ function spawnDirector(): DirectorChild {
   };
 }
 
-function startMessage(config: Config, keepIpvsOnStop: boolean): ToDirector {
+function startMessage(config: JsonText<DirectorConfig>, keepIpvsOnStop: boolean): ToDirector {
   return {
     type: "start",
     config,
@@ -306,7 +316,7 @@ function passPhases(apply: ReturnType<typeof applyEvents>, wall0: number) {
 async function tandemLoad(table: BenchTable, keepIpvsOnStop: boolean) {
   const t0 = now();
   const wall0 = Date.now();
-  const config = configOf(keepalivedConf(table));
+  const config = directorConfigText(keepalivedConf(table));
   const parsedMs = now() - t0;
   const child = spawnDirector();
   const started = child.next("started");
@@ -524,7 +534,7 @@ async function large(): Promise<void> {
   result("large-load-tandem", loaded.numbers);
   const t0 = now();
   const wall0 = Date.now();
-  const config = configOf(keepalivedConf(LARGE, true));
+  const config = directorConfigText(keepalivedConf(LARGE, true));
   const parseMs = now() - t0;
   const applied = child.next("applied");
   child.send({ type: "apply", config });
@@ -605,7 +615,7 @@ async function large(): Promise<void> {
   });
   const timed = (p: Pass) => ({ passMs: p.endMs! - p.startMs, dumpMs: p.dumpMs[0]!, ops: p.ops, dumps: p.dumpMs.length });
   const ended = (n: number) => until(now(), async () => passes.filter((p) => p.endMs !== undefined).length >= n, 900_000);
-  await director.start(planDirector(config).virtualServers, { drained: [] }, NO_DRAINS);
+  await director.start(planDirector(fromJsonText(config)).virtualServers, { drained: [] }, NO_DRAINS);
   await ended(3);
   sh(`ipvsadm -d -t ${vipOf(7)}:80 -r ${realServerOf(LARGE, 7, 3)}:80`);
   await ended(5); // the scan under way may have dumped before the delete: the one after it repairs
@@ -684,7 +694,13 @@ async function keepalivedLarge(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  result("guest", { kernel: sh("uname -r").trim(), cpus: Number(sh("nproc").trim()), memory: sh("free -m | sed -n 2p").trim() });
+  result("guest", {
+    kernel: sh("uname -r").trim(),
+    cpus: Number(sh("nproc").trim()),
+    memory: sh("free -m | sed -n 2p").trim(),
+    // Under TCG without a stable TSC the kernel reads an emulated timer: every clock read is slow.
+    clocksource: sh("cat /sys/devices/system/clocksource/clocksource0/current_clocksource").trim(),
+  });
   // Warm-up: the modules loaded, the kernel's caches and the runtimes' first compile.
   writeFileSync("/tmp/warm", ipvsadmRules({ services: 50, realServers: 10 }));
   sh("ipvsadm -R < /tmp/warm; ipvsadm -C");

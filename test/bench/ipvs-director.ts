@@ -126,7 +126,7 @@ export function render(results: Map<string, unknown>): string {
   const get = (name: string): Any => (results.get(name) as Any | undefined) ?? {};
   const out: string[] = [];
   const guest = get("guest");
-  out.push(`guest: ${guest.kernel}, ${guest.cpus} vCPUs (TCG)\n`);
+  out.push(`guest: ${guest.kernel}, ${guest.cpus} vCPUs (TCG), clocksource ${guest.clocksource}\n`);
 
   const ipvsadm = get("load-ipvsadm");
   const keepalived = get("load-keepalived");

@@ -14,6 +14,8 @@ import type { FromDirector } from "../../src/daemon/ipc/messages.ts";
 import { NO_DRAINS } from "../../src/ipvs/drain.ts";
 import { IpvsOwnership } from "../../src/store/ipvs-ownership.ts";
 import { directorConfig, NOTIFY_LOG, NOTIFY_SCRIPT } from "./director-configs.ts";
+import { fromJsonText, toJsonText } from "../../src/daemon/ipc/json-text.ts";
+import { directorConfigOf } from "../../src/daemon/ipc/director-config.ts";
 
 function result(name: string, value: unknown): void {
   console.log(`=== RESULT ${name} ${JSON.stringify(value)}`);
@@ -42,7 +44,7 @@ async function director(text: string, keepIpvsOnStop = false) {
   if (!owned.ok) throw new Error(owned.reason);
   const service = new DirectorService(hostDirectorDeps({ send: (m) => sent.push(m), clock, logger, ownership: owned.ownership }), {
     type: "start",
-    config: configOf(text),
+    config: directorConfigOf(configOf(text)),
     intent: { drained: [] },
     drainState: NO_DRAINS,
     keepIpvsOnStop,
@@ -52,9 +54,9 @@ async function director(text: string, keepIpvsOnStop = false) {
   });
   await service.start();
   const writes = () =>
-    sent.flatMap((m) => (m.type === "events" ? m.events : [])).reduce((total, e) => total + (e.kind === "ipvs.apply" ? e.data.writes : 0), 0);
+    sent.flatMap((m) => (m.type === "events" ? fromJsonText(m.events) : [])).reduce((total, e) => total + (e.kind === "ipvs.apply" ? e.data.writes : 0), 0);
   const status = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : [])).at(-1);
-  const events = (kind: string) => sent.flatMap((m) => (m.type === "events" ? m.events.filter((e) => e.kind === kind) : []));
+  const events = (kind: string) => sent.flatMap((m) => (m.type === "events" ? fromJsonText(m.events).filter((e) => e.kind === kind) : []));
   return { service, sent, writes, status, events, close: () => owned.ownership.close() };
 }
 
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
   const third = await director(directorConfig({}));
   result("adopt", { writes: third.writes(), save: save() });
 
-  third.service.handle({ type: "apply", config: configOf(directorConfig({ webWeight2: 7 })) });
+  third.service.handle({ type: "apply", config: toJsonText(directorConfigOf(configOf(directorConfig({ webWeight2: 7 })))) });
   await Bun.sleep(500);
   result("reload-one-weight", { writes: third.writes(), save: save() });
 

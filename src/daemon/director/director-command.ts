@@ -3,7 +3,6 @@
 // the IPC link to the supervisor, scheduling (keepalived's checker_* keywords), and the real
 // kernel, ownership record and script runner it is given.
 import { systemClock, type Clock } from "../../common/clock.ts";
-import type { Config } from "../../config/index.ts";
 import { planIpvsGlobals } from "../../ipvs/plan-ipvs-globals.ts";
 import { planVirtualServers } from "../../ipvs/plan-virtual-servers.ts";
 import { IpvsOwnership } from "../../store/ipvs-ownership.ts";
@@ -17,10 +16,11 @@ import { nodeSecurityFs } from "../scripts/script-security.ts";
 import { readAccountDatabase } from "../scripts/script-user.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { OwnershipPort } from "../../ipvs/director.ts";
-import { DirectorService, type DirectorPlan, type DirectorServiceDeps, type KernelOpen } from "./director-service.ts";
+import type { DirectorConfig } from "../ipc/director-config.ts";
+import { decodeStart, DirectorService, type DirectorPlan, type DirectorServiceDeps, type KernelOpen } from "./director-service.ts";
 
 /** The director's plans from the configuration: its virtual servers and the drain timeout. */
-export function planDirector(config: Config): DirectorPlan {
+export function planDirector(config: DirectorConfig): DirectorPlan {
   return { virtualServers: planVirtualServers(config), globals: planIpvsGlobals(config.globalDefs) };
 }
 
@@ -60,7 +60,7 @@ export async function directorCommand(): Promise<number> {
   process.on("SIGHUP", () => {});
   link.onDisconnect(() => stop("the supervisor is gone"));
 
-  const start = await link.next("start");
+  const start = decodeStart(await link.next("start"));
   // checker_priority, checker_rt_priority, ...: keepalived's checker process keywords.
   const logger = setUpChild("director", start.log, start.config.globalDefs.checkerProcess, clock);
   if (!logger) return 2;

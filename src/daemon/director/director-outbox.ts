@@ -3,6 +3,7 @@
 // programming the table), every other message after the events recorded before it.
 import type { NewEvent } from "../../store/event.ts";
 import type { FromDirector } from "../ipc/messages.ts";
+import { toJsonText } from "../ipc/json-text.ts";
 
 /** Events go in messages of at most this many. */
 export const EVENTS_PER_MESSAGE = 500;
@@ -28,7 +29,7 @@ export class DirectorOutbox {
     if (events.length === 0) return;
     this.pending = [];
     for (let start = 0; start < events.length; start += EVENTS_PER_MESSAGE) {
-      this.sendMessage({ type: "events", events: events.slice(start, start + EVENTS_PER_MESSAGE) });
+      this.sendMessage({ type: "events", events: toJsonText(events.slice(start, start + EVENTS_PER_MESSAGE)) });
     }
   }
 }

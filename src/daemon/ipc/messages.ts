@@ -4,6 +4,8 @@
 // structured-clone serialization, so a Config travels as it is.
 import type { GroupView, InstanceView, IpvsView, SocketView } from "../../api/ports.ts";
 import type { Config } from "../../config/index.ts";
+import type { DirectorConfig } from "./director-config.ts";
+import type { JsonText } from "./json-text.ts";
 import type { DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
 import type { NewEvent } from "../../store/event.ts";
@@ -67,7 +69,7 @@ export type FromEngine =
 export type ToDirector =
   | {
       type: "start";
-      config: Config;
+      config: JsonText<DirectorConfig>;
       intent: DirectorIntent;
       drainState: DrainState;
       /** -I / --dont-release-ipvs: leave the table serving on stop. */
@@ -78,7 +80,7 @@ export type ToDirector =
       ownershipFile: string;
       log: LogOptions;
     }
-  | { type: "apply"; config: Config }
+  | { type: "apply"; config: JsonText<DirectorConfig> }
   | { type: "intent"; intent: DirectorIntent }
   /** The VRRP instances' states (lvs_sync_daemon follows one; ha_suspend next). */
   | { type: "vrrp"; states: Record<string, string> }
@@ -89,7 +91,7 @@ export type FromDirector =
   | { type: "started"; ipvsAvailable: boolean; reason?: string }
   | { type: "applied" }
   /** In order; a pass that programs thousands of real servers records as many, sent in few messages. */
-  | { type: "events"; events: NewEvent[] }
+  | { type: "events"; events: JsonText<NewEvent[]> }
   /** The view, when something in it may have changed (a pass, a reload, the kernel found or lost). */
   | { type: "status"; status: IpvsView }
   /** Every second the view has not changed: the director is alive (the supervisor's watch). */
@@ -99,12 +101,12 @@ export type FromDirector =
   | { type: "stopped" };
 
 export type ToObserver =
-  | { type: "start"; config: Config; facts: DaemonFacts; dbFile: string; log: LogOptions }
-  | { type: "config"; config: Config }
+  | { type: "start"; config: JsonText<Config>; facts: DaemonFacts; dbFile: string; log: LogOptions }
+  | { type: "config"; config: JsonText<Config> }
   | { type: "status"; status: EngineStatus }
   /** The director's view; undefined when no director runs (no virtual_server). */
   | { type: "ipvs"; status: IpvsView | undefined }
-  | { type: "events"; events: NewEvent[] }
+  | { type: "events"; events: JsonText<NewEvent[]> }
   | { type: "reply"; id: number; result: MaintenanceResult }
   | { type: "stop" };
 

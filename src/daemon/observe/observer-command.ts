@@ -12,6 +12,7 @@ import { setUpChild } from "../os/child-setup.ts";
 import { createApiActions } from "./api-actions.ts";
 import { installFaultHook } from "./fault-hook.ts";
 import { Observability } from "./observability.ts";
+import { fromJsonText } from "../ipc/json-text.ts";
 
 /** The supervisor hears from the observer this often; silence for long means it hangs. */
 export const ALIVE_INTERVAL_MS = 1_000;
@@ -27,10 +28,10 @@ export async function observerCommand(): Promise<number> {
   process.on("SIGINT", () => {});
   process.on("SIGHUP", () => {});
   const start = await link.next("start");
+  let config: Config = fromJsonText(start.config);
   // checker_priority, checker_rt_priority, ...: the other side's scheduling (keepalived's checker process).
-  const logger = setUpChild("observer", start.log, start.config.globalDefs.checkerProcess, clock);
+  const logger = setUpChild("observer", start.log, config.globalDefs.checkerProcess, clock);
   if (!logger) return 2;
-  let config: Config = start.config;
   let status: EngineStatus | undefined;
   let ipvs: IpvsView | undefined;
   const observability = new Observability({
@@ -73,10 +74,10 @@ export async function observerCommand(): Promise<number> {
         ipvs = message.status;
         return;
       case "events":
-        for (const event of message.events) observability.record(event);
+        for (const event of fromJsonText(message.events)) observability.record(event);
         return;
       case "config":
-        config = message.config;
+        config = fromJsonText(message.config);
         observability.reloadToken();
         return;
       case "reply":

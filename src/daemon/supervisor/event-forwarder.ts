@@ -17,10 +17,16 @@ export class EventForwarder {
   ) {}
 
   record(event: NewEvent): void {
-    this.queue.push(event);
-    if (this.queue.length > this.limit) {
-      this.queue.shift();
-      this.dropped++;
+    this.recordAll([event]);
+  }
+
+  /** Several at once (the director's come hundreds to a message): they go on in one message too. */
+  recordAll(events: readonly NewEvent[]): void {
+    for (const event of events) this.queue.push(event);
+    const over = this.queue.length - this.limit;
+    if (over > 0) {
+      this.queue.splice(0, over);
+      this.dropped += over;
     }
     if (this.open) this.flush();
   }

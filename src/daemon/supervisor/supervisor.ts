@@ -32,7 +32,9 @@ import type {
 } from "../ipc/messages.ts";
 import { notifySystemd } from "../os/systemd-notify.ts";
 import { DirectorGate } from "./director-gate.ts";
+import { directorConfigOf } from "../ipc/director-config.ts";
 import { engineConfigOf } from "./engine-config.ts";
+import { fromJsonText, toJsonText } from "../ipc/json-text.ts";
 import { EventForwarder } from "./event-forwarder.ts";
 import { openIntentStore, type IntentStore } from "./intent-store.ts";
 import { SupervisedChild, type ChildExit } from "./supervised-child.ts";
@@ -99,7 +101,7 @@ export class Supervisor {
     this.facts = { version: VERSION, pid: process.pid, startedAtMs: clock.wallMs(), configFile: options.configFile };
     this.intent = openIntentStore(join(dirname(options.dbFile), "intent.json"), () => readLegacyMaintenance(options.dbFile), logger);
     this.events = new EventForwarder(
-      (events) => this.observer.send({ type: "events", events }),
+      (events) => this.observer.send({ type: "events", events: toJsonText(events) }),
       () => clock.wallMs(),
     );
     this.engine = new SupervisedChild<ToEngine, FromEngine>({
@@ -129,7 +131,7 @@ export class Supervisor {
       logger,
       silenceLimitMs: OBSERVER_SILENCE_MS,
       memoryLimitBytes: OBSERVER_MEMORY_BYTES,
-      onStart: () => this.observer.send({ type: "start", config: this.config, facts: this.facts, dbFile: options.dbFile, log: deps.log }),
+      onStart: () => this.observer.send({ type: "start", config: toJsonText(this.config), facts: this.facts, dbFile: options.dbFile, log: deps.log }),
       onMessage: (message) => this.fromObserver(message),
       onExit: (exit) => {
         this.events.observerGone();
@@ -146,7 +148,7 @@ export class Supervisor {
         this.vrrpStatesSent = "";
         this.director.send({
           type: "start",
-          config: this.config,
+          config: toJsonText(directorConfigOf(this.config)),
           intent: this.intent.drains(),
           drainState: this.intent.drainState(),
           keepIpvsOnStop: options.dontReleaseIpvs,
@@ -194,7 +196,7 @@ export class Supervisor {
       this.ipvs = undefined;
       this.observer.send({ type: "ipvs", status: undefined });
     } else if (wanted) {
-      this.director.send({ type: "apply", config: this.config });
+      this.director.send({ type: "apply", config: toJsonText(directorConfigOf(this.config)) });
     }
   }
 
@@ -263,7 +265,7 @@ export class Supervisor {
       this.config = config;
       const applied = new Promise<void>((resolve) => (this.resolveApplied = resolve));
       this.engine.send({ type: "apply", config: engineConfigOf(config), maintenance: this.intent.maintenance(), directorRuns: this.directorRuns() });
-      this.observer.send({ type: "config", config });
+      this.observer.send({ type: "config", config: toJsonText(config) });
       this.followDirector();
       // An engine restarting meanwhile starts from the new configuration anyway.
       if (this.runsEngine) await Promise.race([applied, new Promise<void>((resolve) => clock.at(clock.nowMs() + ENGINE_STOP_MS, resolve))]);
@@ -361,7 +363,7 @@ export class Supervisor {
   private fromDirector(message: FromDirector): void {
     switch (message.type) {
       case "events":
-        for (const event of message.events) this.record(event);
+        this.events.recordAll(fromJsonText(message.events));
         return;
       case "status":
         this.ipvs = message.status;

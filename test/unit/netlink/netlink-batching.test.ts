@@ -5,6 +5,7 @@ import { acksThatFit, ANSWER_RECEIVE_COST_BYTES, batchChunks, resultOf, seqOf } 
 import { EEXIST } from "../../../src/netlink/linux-errno.ts";
 import { decodeMessages, encodeMessage, NLM_F_ACK, NLM_F_REQUEST } from "../../../src/netlink/netlink-codec.ts";
 import type { RequestOutcome } from "../../../src/netlink/netlink-acks.ts";
+import { CLOCK_EVERY } from "../../../src/common/time-slices.ts";
 
 /** A request of `length` bytes (a multiple of 4, at least 16) carrying its index in the payload. */
 const request = (length: number) => (index: number, seq: number) => {
@@ -57,16 +58,21 @@ describe("batchChunks", () => {
     expect(encoded).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
-  test("with a time budget, a chunk closes once encoding it took that long (one request at least)", () => {
+  test("with a time budget, a chunk closes once encoding it took that long, looking at the clock every CLOCK_EVERY requests", () => {
     let nowMs = 0;
-    const costs = [1, 1, 1, 4, 10, 1, 1];
+    let looks = 0;
+    // Each request takes 1/8 ms to encode: CLOCK_EVERY of them take 2 ms.
     const slow = (index: number, seq: number) => {
-      nowMs += costs[index]!;
+      nowMs += 2 / CLOCK_EVERY;
       return request(20)(index, seq);
     };
-    const chunks = [...batchChunks(costs.length, slow, 0, { maxBytes: 1 << 20, maxMessages: 100 }, { nowMs: () => nowMs, maxMs: 3 })];
-    // 1+1+1 reaches 3 ms: closed; the 4 ms one passes the budget alone, so does the 10 ms one; the rest fit.
-    expect(chunks.map((c) => indexesIn(c.bytes))).toEqual([[0, 1, 2], [3], [4], [5, 6]]);
+    const count = 5 * CLOCK_EVERY;
+    const budget = { nowMs: () => (looks++, nowMs), maxMs: 3 };
+    const chunks = [...batchChunks(count, slow, 0, { maxBytes: 1 << 20, maxMessages: 1000 }, budget)];
+    // 2 ms at the first look: on; 4 ms at the second: closed.
+    expect(chunks.map((c) => c.seqs.length)).toEqual([2 * CLOCK_EVERY, 2 * CLOCK_EVERY, CLOCK_EVERY]);
+    // A look at each chunk's start (3), and at each CLOCK_EVERY-th request of a chunk that could go on (2 + 2): 7 for 80 requests.
+    expect(looks).toBe(7);
   });
 
   test("the kernel's time per request counts against the budget too, as the sender learns it between chunks", () => {

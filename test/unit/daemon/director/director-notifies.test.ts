@@ -13,6 +13,7 @@ import { createProcessRunner } from "../../../../src/daemon/scripts/process-runn
 import type { VirtualServerPlan } from "../../../../src/ipvs/virtual-server-plan.ts";
 import { realServer, virtualServer } from "../../ipvs/support/plans.ts";
 import { CONFIG, rig, settle, weights, type RigOptions } from "./director-rig.ts";
+import { toJsonText } from "../../../../src/daemon/ipc/json-text.ts";
 
 const VS = "TCP 10.0.0.1:80";
 const DRAIN_10_0_1_3 = { type: "intent" as const, intent: { drained: [{ virtualServer: VS, realServer: "10.0.1.3:80" }] } };
@@ -173,7 +174,7 @@ describe("the director's notify scripts", () => {
     await service.start();
     await run(100);
     current = plans({ quorumUp: "/bin/new-quorum-up" });
-    service.handle({ type: "apply", config: { ...CONFIG } });
+    service.handle({ type: "apply", config: toJsonText(CONFIG) });
     await run(100);
     expect(logger.lines.filter((l) => l.includes(`quorum_up "/bin/new-quorum-up" is disabled`))).toHaveLength(1);
   });

@@ -14,6 +14,7 @@ import type { VirtualServerPlan } from "../../../../src/ipvs/virtual-server-plan
 import { FakeIpvsKernel } from "../../support/fake-ipvs-kernel.ts";
 import { FakePrograms } from "../../support/fake-box/fake-programs.ts";
 import { realServer, virtualServer } from "../../ipvs/support/plans.ts";
+import { fromJsonText } from "../../../../src/daemon/ipc/json-text.ts";
 
 export const PLANS: VirtualServerPlan[] = [
   virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80, { weight: 3 }), realServer("10.0.1.3", 80, { weight: 1 })], { scheduler: "wrr" }),
@@ -131,6 +132,6 @@ export function rig(options: RigOptions = {}) {
     },
   );
   const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
-  const events = () => sent.flatMap((m) => (m.type === "events" ? m.events : []));
+  const events = () => sent.flatMap((m) => (m.type === "events" ? fromJsonText(m.events) : []));
   return { clock, kernel, sent, service, statuses, events, settings, programs, logger };
 }

@@ -8,6 +8,7 @@ import { DRIFT_SCAN_MS, KERNEL_RETRY_MS, STATUS_REFRESH_MS } from "../../../../s
 import { NO_FLAGS } from "../../../../src/ipvs/types.ts";
 import { ip, realServer, virtualServer } from "../../ipvs/support/plans.ts";
 import { CONFIG, DEFAULT_SYSCTLS, fakeHost, PLANS, rig, settle, weights } from "./director-rig.ts";
+import { fromJsonText, toJsonText } from "../../../../src/daemon/ipc/json-text.ts";
 
 describe("DirectorService", () => {
   test("start: the table is programmed, the status shows desired beside kernel weights, the events say what happened", async () => {
@@ -29,7 +30,7 @@ describe("DirectorService", () => {
     expect(status.lastApply?.writes).toBe(3);
     expect(events().map((e) => e.kind as string)).toContain("ipvs.apply");
     // Recorded together, sent together: the real servers' records of one pass in one message, all before "started".
-    const perMessage = sent.flatMap((m) => (m.type === "events" ? [m.events.map((e) => e.kind as string)] : []));
+    const perMessage = sent.flatMap((m) => (m.type === "events" ? [fromJsonText(m.events).map((e) => e.kind as string)] : []));
     expect(perMessage.some((kinds) => kinds.filter((k) => k === "ipvs.real-server").length === 2)).toBe(true);
     expect(sent.findLastIndex((m) => m.type === "events")).toBeLessThan(sent.findIndex((m) => m.type === "started"));
   });
@@ -120,7 +121,7 @@ describe("DirectorService", () => {
     await service.start();
     expect(settings).toEqual(["flush", 'timeouts {"tcpS":900,"udpS":60}']);
     expect(kernel.dump().services.map((s) => s.key.kind === "address" && s.key.address.text)).toEqual(["10.0.0.1"]);
-    service.handle({ type: "apply", config: CONFIG });
+    service.handle({ type: "apply", config: toJsonText(CONFIG) });
     await settle();
     expect(settings).toEqual(["flush", 'timeouts {"tcpS":900,"udpS":60}', 'timeouts {"tcpS":900,"udpS":60}']);
   });
@@ -214,7 +215,7 @@ describe("DirectorService", () => {
     await service.start();
     const before = logger.lines.length;
     plans = [virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80)], { persistence: { timeoutS: 300 } })];
-    service.handle({ type: "apply", config: { ...CONFIG } });
+    service.handle({ type: "apply", config: toJsonText(CONFIG) });
     await settle();
     expect(
       statuses()

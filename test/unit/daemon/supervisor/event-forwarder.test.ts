@@ -25,3 +25,19 @@ test("events wait, in order, while the observer is down; past the bound the olde
   forwarder.observerReady();
   expect(delivered[2]!.map((e) => e.summary)).toEqual(["e7"]);
 });
+
+test("a batch (the director's) goes on as one delivery, and counts against the bound like single events", () => {
+  const delivered: NewEvent[][] = [];
+  const forwarder = new EventForwarder(
+    (batch) => (delivered.push(batch), true),
+    () => 99,
+    3,
+  );
+  forwarder.observerReady();
+  forwarder.recordAll([event(1), event(2)]);
+  expect(delivered.map((batch) => batch.map((e) => e.summary))).toEqual([["e1", "e2"]]);
+  forwarder.observerGone();
+  forwarder.recordAll([1, 2, 3, 4, 5].map((n) => event(10 + n)));
+  forwarder.observerReady();
+  expect(delivered[1]!.map((e) => e.summary)).toEqual(["2 event(s) were lost while the observer was down (more than 3 waited)", "e13", "e14", "e15"]);
+});

@@ -1,0 +1,9 @@
+// What the director is sent of the configuration: global_defs and the virtual servers with
+// their groups, nothing of VRRP (lvs_sync_daemon and the notify FIFOs are global_defs). Pure.
+import type { Config } from "../../config/index.ts";
+
+export type DirectorConfig = Pick<Config, "globalDefs" | "virtualServerGroups" | "virtualServers">;
+
+export function directorConfigOf(config: Config): DirectorConfig {
+  return { globalDefs: config.globalDefs, virtualServerGroups: config.virtualServerGroups, virtualServers: config.virtualServers };
+}
