@@ -2,7 +2,7 @@
 // intent and the quorum machine's memory, by keepalived 2.2.7's rules (ipwrapper.c,
 // ipvswrapper.c ipvs_cmd / ipvs_set_drule / ipvs_group_cmd): which real servers are in each
 // service and at what weight, and the sorry server. Pure; call it after step() saw the same health.
-import { drainedKeys, operatorDrainKey, type DirectorIntent, type DirectorState } from "./director-types.ts";
+import { drainedByVirtualServer, drainedKeys, operatorDrainKey, type DirectorIntent, type DirectorState, type VirtualServerMemory } from "./director-types.ts";
 import { effectiveWeight, isAlive, realServerHealth, type HealthTable } from "./real-server-health.ts";
 import type { ResolvedDestination, ResolvedVirtualServer } from "./resolved-plan.ts";
 import { destinationText, serviceKeyText, type DesiredService, type DestinationSpec, type IpvsTable, type ServiceKey } from "./types.ts";
@@ -43,59 +43,116 @@ export interface DesiredTableResult {
   virtualServers: VirtualServerView[];
   realServers: RealServerView[];
   notes: string[];
+  /** Each virtual server's share, by id: the next call reuses those whose inputs are the same objects. */
+  parts: ReadonlyMap<string, VirtualServerPart>;
+  /**
+   * Key texts of the services whose desired destinations may differ from the previous call's:
+   * those of the virtual servers worked out again (before and after) and of those gone. All of
+   * them without a previous call.
+   */
+  changedServices: ReadonlySet<string>;
+}
+
+/** One virtual server's share of the desired table, and the inputs it came from. */
+export interface VirtualServerPart {
+  inputs: { vs: ResolvedVirtualServer; memory: VirtualServerMemory; health: HealthTable[string] | undefined; drained: string };
+  view: VirtualServerView;
+  realServers: RealServerView[];
+  services: DesiredService[];
+  notes: string[];
 }
 
 /** The sorry server's weight: keepalived never changes its initial effective_weight of 1 (alloc_ssvr). */
 export const SORRY_SERVER_WEIGHT = 1;
 
+/**
+ * The table; with `previous` (the last call's result), a virtual server whose plan, memory,
+ * health entry and drained servers are the same objects and names as then keeps its share
+ * as it was, so a pass after a reload or a check's verdict works out only what it touched.
+ */
 export function desiredTable(
   virtualServers: readonly ResolvedVirtualServer[],
   health: HealthTable,
   intent: DirectorIntent,
   state: DirectorState,
+  previous?: DesiredTableResult,
 ): DesiredTableResult {
-  const result: DesiredTableResult = { table: { services: [] }, virtualServers: [], realServers: [], notes: [] };
-  if (state.phase !== "running") return result;
+  const parts = new Map<string, VirtualServerPart>();
+  const changedServices = new Set<string>();
+  const result: DesiredTableResult = { table: { services: [] }, virtualServers: [], realServers: [], notes: [], parts, changedServices };
   const drained = drainedKeys(intent);
-  for (const vs of virtualServers) {
-    const memory = state.virtualServers[vs.id];
-    if (!memory) continue;
-    const sorry = vs.sorryServer;
-    const sorryActive = sorry !== undefined && memory.sorryServerIn === destinationText(sorry);
-    result.virtualServers.push({ virtualServer: vs.id, quorumUp: memory.quorumUp, sorryServerActive: sorryActive });
-
-    const members: { server: ResolvedDestination & { upperThreshold: number; lowerThreshold: number }; weight: number; sorry: boolean }[] = [];
-    for (const rs of vs.realServers) {
-      const rsHealth = realServerHealth(health, vs.id, rs);
-      const alive = isAlive(rsHealth);
-      const weight = effectiveWeight(rs.weight, rsHealth);
-      // No key to build when nothing is drained (the usual case, and a string per real server per pass).
-      const isDrained = drained.size > 0 && drained.has(operatorDrainKey(vs.id, rs.id));
-      const { desiredWeight, reason } = decide(alive, isDrained, rs.inhibitOnFailure, sorryActive, weight);
-      result.realServers.push({ virtualServer: vs.id, realServer: rs.id, alive, drained: isDrained, effectiveWeight: weight, desiredWeight, reason });
-      if (desiredWeight !== undefined) members.push({ server: rs, weight: desiredWeight, sorry: false });
-    }
-    // The sorry server takes its twin real server's place while in; out, an inhibited one stays at weight 0 (init_service_vs).
-    if (sorry && sorryActive) members.push({ server: { ...sorry, upperThreshold: 0, lowerThreshold: 0 }, weight: SORRY_SERVER_WEIGHT, sorry: true });
-    else if (sorry?.inhibit && !sorry.duplicatesRealServer)
-      members.push({ server: { ...sorry, upperThreshold: 0, lowerThreshold: 0 }, weight: 0, sorry: true });
-
-    for (const spec of vs.services) {
-      const destinations = new Map<string, DestinationSpec>();
-      for (const { server, weight, sorry: isSorry } of members) {
-        const destination = destinationSpec(server, spec.key, weight);
-        const text = destinationText(destination);
-        if (destinations.has(text) && !(isSorry && sorryActive)) {
-          result.notes.push(`${vs.id}: ${serviceKeyText(spec.key)} -> ${text} is given twice; the first is kept`);
-          continue;
-        }
-        destinations.set(text, destination);
+  const drainedByVs = drainedByVirtualServer(intent);
+  const changed = (part: VirtualServerPart | undefined) => {
+    for (const service of part?.services ?? []) changedServices.add(serviceKeyText(service.key));
+  };
+  if (state.phase === "running") {
+    for (const vs of virtualServers) {
+      const memory = state.virtualServers[vs.id];
+      if (!memory) continue;
+      const inputs = { vs, memory, health: health[vs.id], drained: drainedByVs.get(vs.id) ?? "" };
+      const before = previous?.parts.get(vs.id);
+      let part = before;
+      if (!before || !sameInputs(before.inputs, inputs)) {
+        part = virtualServerPart(inputs, health, drained);
+        changed(before);
+        changed(part);
       }
-      const service: DesiredService = { ...spec, destinations: [...destinations.values()] };
-      result.table.services.push(service);
+      parts.set(vs.id, part!);
+      result.virtualServers.push(part!.view);
+      for (const rs of part!.realServers) result.realServers.push(rs);
+      for (const service of part!.services) result.table.services.push(service);
+      for (const note of part!.notes) result.notes.push(note);
     }
   }
+  for (const [id, part] of previous?.parts ?? []) if (!parts.has(id)) changed(part);
   return result;
+}
+
+function sameInputs(a: VirtualServerPart["inputs"], b: VirtualServerPart["inputs"]): boolean {
+  return a.vs === b.vs && a.memory === b.memory && a.health === b.health && a.drained === b.drained;
+}
+
+function virtualServerPart(inputs: VirtualServerPart["inputs"], health: HealthTable, drained: ReadonlySet<string>): VirtualServerPart {
+  const { vs, memory } = inputs;
+  const sorry = vs.sorryServer;
+  const sorryActive = sorry !== undefined && memory.sorryServerIn === destinationText(sorry);
+  const part: VirtualServerPart = {
+    inputs,
+    view: { virtualServer: vs.id, quorumUp: memory.quorumUp, sorryServerActive: sorryActive },
+    realServers: [],
+    services: [],
+    notes: [],
+  };
+
+  const members: { server: ResolvedDestination & { upperThreshold: number; lowerThreshold: number }; weight: number; sorry: boolean }[] = [];
+  for (const rs of vs.realServers) {
+    const rsHealth = realServerHealth(health, vs.id, rs);
+    const alive = isAlive(rsHealth);
+    const weight = effectiveWeight(rs.weight, rsHealth);
+    // No key to build when nothing is drained (the usual case, and a string per real server per pass).
+    const isDrained = inputs.drained !== "" && drained.has(operatorDrainKey(vs.id, rs.id));
+    const { desiredWeight, reason } = decide(alive, isDrained, rs.inhibitOnFailure, sorryActive, weight);
+    part.realServers.push({ virtualServer: vs.id, realServer: rs.id, alive, drained: isDrained, effectiveWeight: weight, desiredWeight, reason });
+    if (desiredWeight !== undefined) members.push({ server: rs, weight: desiredWeight, sorry: false });
+  }
+  // The sorry server takes its twin real server's place while in; out, an inhibited one stays at weight 0 (init_service_vs).
+  if (sorry && sorryActive) members.push({ server: { ...sorry, upperThreshold: 0, lowerThreshold: 0 }, weight: SORRY_SERVER_WEIGHT, sorry: true });
+  else if (sorry?.inhibit && !sorry.duplicatesRealServer) members.push({ server: { ...sorry, upperThreshold: 0, lowerThreshold: 0 }, weight: 0, sorry: true });
+
+  for (const spec of vs.services) {
+    const destinations = new Map<string, DestinationSpec>();
+    for (const { server, weight, sorry: isSorry } of members) {
+      const destination = destinationSpec(server, spec.key, weight);
+      const text = destinationText(destination);
+      if (destinations.has(text) && !(isSorry && sorryActive)) {
+        part.notes.push(`${vs.id}: ${serviceKeyText(spec.key)} -> ${text} is given twice; the first is kept`);
+        continue;
+      }
+      destinations.set(text, destination);
+    }
+    part.services.push({ ...spec, destinations: [...destinations.values()] });
+  }
+  return part;
 }
 
 /**

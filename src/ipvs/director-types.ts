@@ -11,6 +11,13 @@ export interface DirectorIntent {
 
 export const NO_INTENT: DirectorIntent = Object.freeze({ drained: [] });
 
+/** Each virtual server's drained real servers as one text ("" or absent: none): cheap to compare between two intents. */
+export function drainedByVirtualServer(intent: DirectorIntent): Map<string, string> {
+  const byVs = new Map<string, string[]>();
+  for (const d of intent.drained) byVs.set(d.virtualServer, [...(byVs.get(d.virtualServer) ?? []), d.realServer]);
+  return new Map([...byVs].map(([vs, servers]) => [vs, servers.sort().join("\n")]));
+}
+
 /** The drained real servers as "virtual server id|real server id" keys. */
 export function drainedKeys(intent: DirectorIntent): Set<string> {
   return new Set(intent.drained.map((d) => operatorDrainKey(d.virtualServer, d.realServer)));
@@ -56,9 +63,18 @@ export type DirectorInput =
   /** init_services: `rsInitNotifies` is global_defs rs_init_notifies. */
   | ({ kind: "start"; rsInitNotifies?: boolean } & DirectorView)
   /** A checker verdict or a drain changed something (the daemon steps after each). */
-  | ({ kind: "health" } & DirectorView)
-  /** clear_diff_services + init_services: the plans before the reload name what went away. */
-  | ({ kind: "reload"; previous: readonly ResolvedVirtualServer[]; rsInitNotifies?: boolean } & DirectorView)
+  /**
+   * A checker's verdict or the operator's drains changed. With `previous` (the health and intent
+   * of the step before), a virtual server whose health entry is the same object and whose
+   * drained servers are the same keeps its memory as it is.
+   */
+  | ({ kind: "health"; previous?: { health: HealthTable; intent: DirectorIntent } } & DirectorView)
+  /**
+   * clear_diff_services + init_services: the plans before the reload name what went away. A
+   * virtual server the reload left as it was (the same object in both, with the same health
+   * entry as `previousHealth`) keeps its memory as it is: nothing about it changed.
+   */
+  | ({ kind: "reload"; previous: readonly ResolvedVirtualServer[]; previousHealth?: HealthTable; rsInitNotifies?: boolean } & DirectorView)
   /** clear_services on shutdown; lvs_flush_on_stop other than "none" skips the real servers' notifies, as keepalived does. */
   | ({ kind: "stop"; lvsFlushOnStop?: "none" | "vs" | "full" } & DirectorView);
 

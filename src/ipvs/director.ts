@@ -105,6 +105,7 @@ export interface DirectorSnapshot {
 }
 
 export class Director {
+  private plans: readonly VirtualServerPlan[] | undefined;
   private resolved: ResolvedVirtualServer[] = [];
   /** resolved by id: quorum records ask for one virtual server each, thousands at a start. */
   private byId = new Map<string, ResolvedVirtualServer>();
@@ -114,6 +115,8 @@ export class Director {
   private drains: DrainState = NO_DRAINS;
   private owned: Set<string>;
   private last: DirectorSnapshot | undefined;
+  /** The last pass's desired table: the next one works out again only the virtual servers whose inputs changed. */
+  private lastDesired: DesiredTableResult | undefined;
   /** The kernel's table as last read, with the acknowledged writes since (known-table.ts); undefined: read it all. */
   private known: IpvsTable<ObservedService> | undefined;
   /** The last whole read: when it ended (wall clock, and the clock's own ms) and how long it took. */
@@ -144,9 +147,10 @@ export class Director {
     return this.serially("reload", () => {
       this.drainTimeoutMs = settings.drainTimeoutMs ?? this.drainTimeoutMs;
       const previous = this.resolved;
+      const previousHealth = this.health;
       this.resolve(plans);
       this.health = reloadHealth(this.health, this.resolved);
-      this.stepQuorum(step(this.quorum, { kind: "reload", previous, ...this.view(), rsInitNotifies: settings.rsInitNotifies ?? false }));
+      this.stepQuorum(step(this.quorum, { kind: "reload", previous, previousHealth, ...this.view(), rsInitNotifies: settings.rsInitNotifies ?? false }));
     });
   }
 
@@ -155,15 +159,17 @@ export class Director {
     const next = reportChecker(this.health, target, verdict);
     if (next === undefined) return this.chain;
     return this.serially("check", () => {
+      const previous = { health: this.health, intent: this.intent };
       this.health = reportChecker(this.health, target, verdict) ?? this.health;
-      this.stepQuorum(step(this.quorum, { kind: "health", ...this.view() }));
+      this.stepQuorum(step(this.quorum, { kind: "health", previous, ...this.view() }));
     });
   }
 
   setIntent(intent: DirectorIntent): Promise<void> {
     return this.serially("intent", () => {
+      const previous = { health: this.health, intent: this.intent };
       this.intent = intent;
-      this.stepQuorum(step(this.quorum, { kind: "health", ...this.view() }));
+      this.stepQuorum(step(this.quorum, { kind: "health", previous, ...this.view() }));
     });
   }
 
@@ -211,7 +217,9 @@ export class Director {
   }
 
   private resolve(plans: readonly VirtualServerPlan[]): void {
-    const resolved = resolvePlansOnce(plans);
+    // The plans before: those a reload did not change resolve to the very objects they did (resolve-plan.ts).
+    const resolved = resolvePlansOnce(plans, this.plans);
+    this.plans = plans;
     for (const note of resolved.notes) this.options.logger.warn(note);
     this.resolved = resolved.virtualServers;
     this.byId = new Map(this.resolved.map((vs) => [vs.id, vs]));
@@ -251,11 +259,12 @@ export class Director {
       return this.unreachable(error as Error);
     }
     readMs += clock.nowMs() - passStartMs;
-    const desired =
-      mode === "release"
-        ? { table: { services: [] }, virtualServers: [], realServers: [], notes: [] }
-        : desiredTable(this.resolved, this.health, this.intent, this.quorum);
-    let planned = this.planWrites(desired.table, observed, mode);
+    const desired = mode === "release" ? NOTHING_DESIRED : desiredTable(this.resolved, this.health, this.intent, this.quorum, this.lastDesired);
+    // Between full reads, only the services whose desired destinations may have changed, and
+    // those draining, can need a write: the others were brought to what they still want by an
+    // earlier pass, and the known table has them as that pass left them.
+    const scope = full || mode === "release" ? undefined : passScope(desired, this.drains);
+    let planned = this.planWrites(desired.table, observed, mode, scope);
     if (!full) {
       // Between full reads: the services about to be written or drained are read first, and
       // the writes planned again on what the kernel has now.
@@ -268,7 +277,7 @@ export class Director {
         } catch (error) {
           return this.unreachable(error as Error);
         }
-        planned = this.planWrites(desired.table, observed, mode);
+        planned = this.planWrites(desired.table, observed, mode, scope);
       }
     }
     const { drained, ops } = planned;
@@ -293,6 +302,7 @@ export class Director {
     const recorded = this.options.ownership.replace(this.owned, clock.wallMs());
     if (!recorded.ok) logger.error(recorded.reason);
     this.last = { desired, observed: this.known, observedAtMs: this.lastRead.atMs, drains: this.drains, owned: this.owned };
+    this.lastDesired = mode === "release" ? undefined : desired;
 
     if (this.stopped) return;
     // EEXIST, ENOENT, ESRCH: someone else changed the table meanwhile; read it again soon.
@@ -326,21 +336,24 @@ export class Director {
     this.schedule("retry", this.options.retryMs ?? DEFAULT_RETRY_MS);
   }
 
-  /** The drains' step and the writes that take `observed` to the desired table. */
-  private planWrites(desired: IpvsTable, observed: IpvsTable<ObservedService>, mode: "desired" | "release") {
+  /** The drains' step and the writes that take `observed` to the desired table: all of it, or the services in `scope`. */
+  private planWrites(desired: IpvsTable, observed: IpvsTable<ObservedService>, mode: "desired" | "release", scope: ReadonlySet<string> | undefined) {
+    const wanted = scope ? withinScope(desired, scope) : desired;
+    const held = scope ? withinScope(observed, scope) : observed;
+    const owned = scope ? new Set([...this.owned].filter((text) => scope.has(text))) : this.owned;
     const drained =
       mode === "release"
-        ? { state: NO_DRAINS, desired, effects: [] as DrainEffect[], wakeAtMs: undefined }
+        ? { state: NO_DRAINS, desired: wanted, effects: [] as DrainEffect[], wakeAtMs: undefined }
         : stepDrain(this.drains, {
-            desired,
-            configured: this.configuredDestinations(),
-            observed,
-            owned: this.owned,
-            operatorDrains: this.operatorDrains(),
+            desired: wanted,
+            configured: this.configuredDestinations(scope),
+            observed: held,
+            owned,
+            operatorDrains: this.operatorDrains(scope),
             nowMs: this.options.clock.wallMs(),
             drainTimeoutMs: this.drainTimeoutMs,
           });
-    return { drained, ops: reconcile(drained.desired, observed, { owned: this.owned }) };
+    return { drained, ops: reconcile(drained.desired, held, { owned }) };
   }
 
   private schedule(cause: PassCause, delayMs: number): void {
@@ -349,25 +362,54 @@ export class Director {
     this.timer = clock.at(clock.nowMs() + delayMs, () => void this.serially(cause));
   }
 
-  /** drain.ts keys of every real server the config names, in every service of its virtual server. */
-  private configuredDestinations(): Set<string> {
-    const keys = new Set<string>();
-    for (const vs of this.resolved) for (const service of vs.services) for (const rs of vs.realServers) keys.add(drainKey(service.key, rs));
-    return keys;
-  }
-
-  /** The operator's drains (virtual server, real server) as the kernel destinations they stand for. */
-  private operatorDrains(): Set<string> {
-    const wanted = drainedKeys(this.intent);
+  /** drain.ts keys of every real server the config names, in every service of its virtual server (those in scope). */
+  private configuredDestinations(scope: ReadonlySet<string> | undefined): Set<string> {
     const keys = new Set<string>();
     for (const vs of this.resolved) {
-      for (const rs of vs.realServers) {
-        if (!wanted.has(operatorDrainKey(vs.id, rs.id))) continue;
-        for (const service of vs.services) keys.add(drainKey(service.key, rs));
+      for (const service of vs.services) {
+        if (scope && !scope.has(serviceKeyText(service.key))) continue;
+        for (const rs of vs.realServers) keys.add(drainKey(service.key, rs));
       }
     }
     return keys;
   }
+
+  /** The operator's drains (virtual server, real server) as the kernel destinations they stand for (those in scope). */
+  private operatorDrains(scope: ReadonlySet<string> | undefined): Set<string> {
+    const keys = new Set<string>();
+    if (this.intent.drained.length === 0) return keys;
+    const wanted = drainedKeys(this.intent);
+    for (const vs of this.resolved) {
+      for (const rs of vs.realServers) {
+        if (!wanted.has(operatorDrainKey(vs.id, rs.id))) continue;
+        for (const service of vs.services) if (!scope || scope.has(serviceKeyText(service.key))) keys.add(drainKey(service.key, rs));
+      }
+    }
+    return keys;
+  }
+}
+
+const NOTHING_DESIRED: DesiredTableResult = Object.freeze({
+  table: { services: [] },
+  virtualServers: [],
+  realServers: [],
+  notes: [],
+  parts: new Map(),
+  changedServices: new Set<string>(),
+});
+
+/** The services a pass between full reads plans writes for: those whose desired destinations changed, and those with a drain under way. */
+function passScope(desired: DesiredTableResult, drains: DrainState): Set<string> {
+  const scope = new Set(desired.changedServices);
+  for (const entry of drains.entries) scope.add(serviceKeyText(entry.service));
+  return scope;
+}
+
+function withinScope<S extends IpvsTable["services"][number] | ObservedService>(
+  table: { services: readonly S[] },
+  scope: ReadonlySet<string>,
+): { services: S[] } {
+  return { services: table.services.filter((service) => scope.has(serviceKeyText(service.key))) };
 }
 
 /** For logs: "add-destination TCP 10.0.0.1:80 -> 10.0.0.2:80". */

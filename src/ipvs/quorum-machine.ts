@@ -4,7 +4,7 @@
 // clear_services) and asks for its notifies and history records; desired-table.ts turns the
 // memory into the table.
 import type { ChangeCause, DirectorEffect, DirectorInput, DirectorState, DirectorStep, DirectorView, VirtualServerMemory } from "./director-types.ts";
-import { drainedKeys } from "./director-types.ts";
+import { drainedByVirtualServer, drainedKeys } from "./director-types.ts";
 import type { ResolvedVirtualServer } from "./resolved-plan.ts";
 import { destinationText } from "./types.ts";
 import { observed, VirtualServerWork } from "./virtual-server-work.ts";
@@ -49,13 +49,18 @@ function onStart(view: DirectorView, rsInitNotifies: boolean): DirectorStep {
   return { state: { phase: "running", virtualServers }, effects };
 }
 
-function onHealth(state: DirectorState, view: DirectorView): DirectorStep {
+function onHealth(state: DirectorState, view: Extract<DirectorInput, { kind: "health" }>): DirectorStep {
   const effects: DirectorEffect[] = [];
   const drained = drainedKeys(view.intent);
+  const previous = view.previous;
+  const drainedNow = previous && drainedByVirtualServer(view.intent);
+  const drainedBefore = previous && drainedByVirtualServer(previous.intent);
   const virtualServers: Record<string, VirtualServerMemory> = { ...state.virtualServers };
   for (const vs of view.virtualServers) {
     const memory = state.virtualServers[vs.id];
     if (!memory) continue; // only a reload brings new virtual servers
+    // What did not change for it (one checker's verdict touches one virtual server of thousands) changes nothing.
+    if (previous && view.health[vs.id] === previous.health[vs.id] && drainedNow!.get(vs.id) === drainedBefore!.get(vs.id)) continue;
     const work = new VirtualServerWork(vs, memory, effects);
     for (const rs of vs.realServers) {
       const seen = observed(vs, rs, view, drained);
@@ -97,6 +102,10 @@ function onReload(state: DirectorState, input: Extract<DirectorInput, { kind: "r
     const old = previous.get(vs.id);
     if (!memory || !old) {
       virtualServers[vs.id] = initVirtualServer(vs, input, drained, "reload", rsInitNotifies, effects);
+      continue;
+    }
+    if (old === vs && input.previousHealth !== undefined && input.health[vs.id] === input.previousHealth[vs.id]) {
+      virtualServers[vs.id] = memory;
       continue;
     }
     const work = new VirtualServerWork(vs, memory, effects);

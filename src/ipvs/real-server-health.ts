@@ -129,24 +129,38 @@ export function trackFileVerdict(value: number, weight: number, reverse: boolean
 export function reloadHealth(previous: HealthTable, virtualServers: readonly ResolvedVirtualServer[]): HealthTable {
   const table: Record<string, Record<string, RealServerHealth>> = {};
   for (const vs of virtualServers) {
-    const servers: Record<string, RealServerHealth> = {};
-    for (const rs of vs.realServers) {
-      const old = previous[vs.id]?.[rs.id];
-      servers[rs.id] = old ? migrate(old, rs) : initialRealServerHealth(rs);
+    const before = previous[vs.id];
+    let servers: Record<string, RealServerHealth> | undefined;
+    let same = before !== undefined && Object.keys(before).length === vs.realServers.length;
+    const healths = vs.realServers.map((rs) => {
+      const old = before?.[rs.id];
+      const health = old ? migrate(old, rs) : initialRealServerHealth(rs);
+      same &&= health === old;
+      return health;
+    });
+    // A virtual server whose every server's health came through unchanged keeps its very entry: the steps after pass over it.
+    if (same) servers = before!;
+    else {
+      servers = {};
+      vs.realServers.forEach((rs, i) => (servers![rs.id] = healths[i]!));
     }
     table[vs.id] = servers;
   }
   return table;
 }
 
+/** migrate_checkers for one kept server; the health it had, the object itself, when nothing changes. */
 function migrate(old: RealServerHealth, rs: ResolvedRealServer): RealServerHealth {
   const ran = rs.checkers.map((c) => old.checkers[c.id]).filter((c): c is CheckerHealth => c !== undefined && c.hasRun);
   const failed = ran.some((c) => !c.up);
   const pessimistic = failed || (!isAlive(old) && ran.length === 0);
   const checkers: Record<string, CheckerHealth> = {};
+  let same = Object.keys(old.checkers).length === rs.checkers.length;
   for (const c of rs.checkers) {
     const kept = old.checkers[c.id];
-    checkers[c.id] = kept?.hasRun ? kept : { up: !(c.alpha && pessimistic), hasRun: false, weightDelta: 0 };
+    const next = kept?.hasRun ? kept : { up: !(c.alpha && pessimistic), hasRun: false, weightDelta: 0 };
+    same &&= kept !== undefined && (next === kept || (!kept.hasRun && next.up === kept.up && kept.weightDelta === 0 && kept.dynamicWeight === undefined));
+    checkers[c.id] = same && kept ? kept : next;
   }
-  return { checkers };
+  return same ? old : { checkers };
 }

@@ -5,18 +5,27 @@
 import type { IpAddress, IpFamily } from "../common/ip-address.ts";
 import { expandAddressRange } from "./group-expansion.ts";
 import { keepalivedVirtualServerName } from "./keepalived-names.ts";
-import type { ResolvedPlans, ResolvedVirtualServer } from "./resolved-plan.ts";
+import type { PlanResolution, ResolvedPlans, ResolvedVirtualServer } from "./resolved-plan.ts";
 import { filterFamilies, resolveServers } from "./resolve-servers.ts";
 import { DEFAULT_PERSISTENCE_TIMEOUT_S, DEFAULT_SCHEDULER, granularityNetmask, schedulerFlagBits, serviceSpec, type ServiceSettings } from "./service-spec.ts";
 import { serviceKeyText, type IpvsProtocol, type ServiceSpec } from "./types.ts";
 import type { VirtualServerKeyPlan, VirtualServerPlan } from "./virtual-server-plan.ts";
 
-export function resolvePlans(plans: readonly VirtualServerPlan[]): ResolvedPlans {
+/**
+ * The plans resolved; with `reuse` (the resolution of the configuration before), a plan equal
+ * to one resolved there (the same JSON, at the same group ordinal) takes that resolution and
+ * its notes again, and a virtual server that comes out as it was is the previous object
+ * itself. A reload that changes a few virtual servers of thousands therefore leaves the others
+ * identical, and the steps after (health, quorum, the desired table) pass over them.
+ */
+export function resolvePlans(plans: readonly VirtualServerPlan[], reuse?: ResolvedPlans): ResolvedPlans {
   const notes: string[] = [];
   const groupOrdinals = new Map<string, number>();
   const ids = new Set<string>();
   const serviceOwner = new Map<string, string>();
   const virtualServers: ResolvedVirtualServer[] = [];
+  const resolutions = new Map<string, PlanResolution>();
+  const previousById = new Map((reuse?.virtualServers ?? []).map((vs) => [vs.id, vs]));
   for (const plan of plans) {
     let ordinal = 0;
     if (plan.key.kind === "group") {
@@ -24,25 +33,57 @@ export function resolvePlans(plans: readonly VirtualServerPlan[]): ResolvedPlans
       ordinal = groupOrdinals.get(plan.key.name) ?? 0;
       groupOrdinals.set(plan.key.name, ordinal + 1);
     }
-    const resolved = resolveVirtualServer(plan, ordinal, notes);
+    const fingerprint = planFingerprint(plan, ordinal);
+    let resolution = reuse?.resolutions?.get(fingerprint);
+    if (!resolution) {
+      const planNotes: string[] = [];
+      resolution = { resolved: resolveVirtualServer(plan, ordinal, planNotes), notes: planNotes };
+    }
+    resolutions.set(fingerprint, resolution);
+    notes.push(...resolution.notes);
+    const resolved = resolution.resolved;
     if (!resolved) continue;
     if (ids.has(resolved.id)) {
       notes.push(`${resolved.id}: declared twice; the second declaration is ignored`);
       continue;
     }
     // Two declarations of one kernel service would fight over its destinations; the first keeps it.
-    resolved.services = resolved.services.filter((service) => {
+    const services = resolved.services.filter((service) => {
       const text = serviceKeyText(service.key);
       const owner = serviceOwner.get(text);
       if (owner) notes.push(`${resolved.id}: service ${text} already belongs to ${owner}; left to it`);
       else serviceOwner.set(text, resolved.id);
       return owner === undefined;
     });
-    if (resolved.services.length === 0) continue;
+    if (services.length === 0) continue;
     ids.add(resolved.id);
-    virtualServers.push(resolved);
+    const before = previousById.get(resolved.id);
+    const kept = services.length === resolved.services.length ? resolved : { ...resolved, services };
+    virtualServers.push(before !== undefined && sameResolution(before, kept) ? before : kept);
   }
-  return { virtualServers, notes };
+  return { virtualServers, notes, resolutions };
+}
+
+/**
+ * A plan's identity for reuse: its ordinal, and its JSON's length and 64-bit hash (the JSON
+ * itself would keep megabytes of text alive at thousands of plans; two different plans of the
+ * same length colliding is a 1 in 2^64 chance).
+ */
+function planFingerprint(plan: VirtualServerPlan, ordinal: number): string {
+  const json = JSON.stringify(plan);
+  return `${ordinal}:${json.length}:${Bun.hash(json).toString(36)}`;
+}
+
+/** The same resolution: the one object, or the same one with the same services left to it. */
+function sameResolution(before: ResolvedVirtualServer, after: ResolvedVirtualServer): boolean {
+  if (before === after) return true;
+  const { services: beforeServices, ...beforeRest } = before;
+  const { services: afterServices, ...afterRest } = after;
+  if (beforeServices.length !== afterServices.length || beforeServices.some((service, i) => service !== afterServices[i])) return false;
+  return (
+    Object.keys(beforeRest).length === Object.keys(afterRest).length &&
+    Object.entries(beforeRest).every(([k, v]) => afterRest[k as keyof typeof afterRest] === v)
+  );
 }
 
 function describe(key: VirtualServerKeyPlan): string {

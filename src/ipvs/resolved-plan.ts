@@ -68,4 +68,12 @@ export interface ResolvedPlans {
   virtualServers: ResolvedVirtualServer[];
   /** What keepalived would have warned about, corrected or ignored; one line each. */
   notes: string[];
+  /** Each plan's own resolution by its fingerprint, for the next configuration's to reuse (resolve-plan.ts). */
+  resolutions?: ReadonlyMap<string, PlanResolution>;
+}
+
+/** One plan's resolution and its notes (undefined: keepalived would ignore it). */
+export interface PlanResolution {
+  resolved: ResolvedVirtualServer | undefined;
+  notes: string[];
 }

@@ -17,18 +17,27 @@ export class VirtualServerWork {
 
   constructor(
     readonly vs: ResolvedVirtualServer,
-    memory: VirtualServerMemory,
+    private readonly before: VirtualServerMemory,
     readonly effects: DirectorEffect[],
   ) {
-    this.quorumUp = memory.quorumUp;
-    this.sorryServerIn = memory.sorryServerIn;
-    this.servers = { ...memory.realServers };
+    this.quorumUp = before.quorumUp;
+    this.sorryServerIn = before.sorryServerIn;
+    this.servers = { ...before.realServers };
   }
 
+  /** The memory now: the one it started from, the object itself, if nothing in it changed (desired-table.ts then reuses its share). */
   memory(): VirtualServerMemory {
+    if (this.unchanged()) return this.before;
     const memory: VirtualServerMemory = { quorumUp: this.quorumUp, realServers: this.servers };
     if (this.sorryServerIn !== undefined) memory.sorryServerIn = this.sorryServerIn;
     return memory;
+  }
+
+  private unchanged(): boolean {
+    const before = this.before;
+    if (this.quorumUp !== before.quorumUp || this.sorryServerIn !== before.sorryServerIn) return false;
+    const ids = Object.keys(this.servers);
+    return ids.length === Object.keys(before.realServers).length && ids.every((id) => this.servers[id] === before.realServers[id]);
   }
 
   record(event: Extract<DirectorEffect, { kind: "record" }>["event"], cause: ChangeCause, message: string, rs?: ResolvedRealServer): void {
@@ -149,7 +158,7 @@ export class VirtualServerWork {
       if (!seen.alive)
         for (const checker of rs.checkers)
           if (checker.alpha && seen.checkersRun.includes(checker.id) && !previous.checkersRun.includes(checker.id)) this.notifyRealServer(rs, false);
-      this.servers[rs.id] = { ...previous, checkersRun: seen.checkersRun };
+      if (!sameList(seen.checkersRun, previous.checkersRun)) this.servers[rs.id] = { ...previous, checkersRun: seen.checkersRun };
       return;
     }
     this.servers[rs.id] = { ...previous, alive: seen.alive, checkersRun: seen.checkersRun };
@@ -197,3 +206,5 @@ export function liveWeightOf(vs: ResolvedVirtualServer, servers: Readonly<Record
   }
   return sum;
 }
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((item, i) => item === b[i]);

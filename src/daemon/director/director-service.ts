@@ -87,6 +87,8 @@ export class DirectorService {
    * the parsed file (at 40,000 real servers the largest thing in the process).
    */
   private inForce: { globalDefs: DirectorConfig["globalDefs"]; plan: DirectorPlan };
+  /** The plans in force before the last reload: the new ones reuse their resolution where they did not change. */
+  private plansBefore: readonly VirtualServerPlan[] | undefined;
   private intent: DirectorIntent;
   private drainState: DrainState;
   private readonly keepIpvsOnStop: boolean;
@@ -143,6 +145,7 @@ export class DirectorService {
     switch (message.type) {
       case "apply": {
         const config = fromJsonText(message.config);
+        this.plansBefore = this.plan().virtualServers;
         this.inForce = { globalDefs: config.globalDefs, plan: this.deps.plan(config) };
         const planned = this.plan();
         this.followScripts(true);
@@ -381,7 +384,7 @@ export class DirectorService {
    * the Director has them: its scripts are the ones to check.
    */
   private resolvedPlans(): readonly ResolvedVirtualServer[] {
-    return resolvePlansOnce(this.plan().virtualServers).virtualServers;
+    return resolvePlansOnce(this.plan().virtualServers, this.plansBefore).virtualServers;
   }
 
   /** The status when it changed, else the heartbeat (status-reporter.ts); every second. */
