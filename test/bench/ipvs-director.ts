@@ -5,7 +5,7 @@
 // destinations; a VRRPv3 pair at 10 ms adverts running through the 1,000 x 10 loads; the
 // director's memory and its status loop. Prints markdown tables and writes the JSON report.
 //   nice bun test/bench/ipvs-director.ts [--out DIR] [--keep]    (TANDEM_IMAGE_DIR=/work/main/out)
-// BENCH_ONLY=small runs only the 1,000 x 10 loads and the pair; BENCH_ONLY=tandem-load only
+// BENCH_ONLY=small runs only the 1,000 x 10 loads and the pair; BENCH_ONLY=large only tandem's 2,000 x 20 parts; BENCH_ONLY=tandem-load only
 // tandem's load, and BENCH_PROFILE=1 adds each director process's CPU profile (top functions).
 // Needs qemu-system-x86_64, cpio, and on the host keepalived, ip (iproute2), tcpdump and strace,
 // which are copied into the guest with their libraries. No root. Slow (TCG): ~10 minutes.

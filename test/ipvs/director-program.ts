@@ -55,7 +55,7 @@ async function director(text: string, keepIpvsOnStop = false) {
   await service.start();
   const writes = () =>
     sent.flatMap((m) => (m.type === "events" ? fromJsonText(m.events) : [])).reduce((total, e) => total + (e.kind === "ipvs.apply" ? e.data.writes : 0), 0);
-  const status = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : [])).at(-1);
+  const status = () => sent.flatMap((m) => (m.type === "status" ? [fromJsonText(m.status)] : [])).at(-1);
   const events = (kind: string) => sent.flatMap((m) => (m.type === "events" ? fromJsonText(m.events).filter((e) => e.kind === kind) : []));
   return { service, sent, writes, status, events, close: () => owned.ownership.close() };
 }

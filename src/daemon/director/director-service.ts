@@ -149,6 +149,7 @@ export class DirectorService {
         this.inForce = { globalDefs: config.globalDefs, plan: this.deps.plan(config) };
         const planned = this.plan();
         this.followScripts(true);
+
         void this.applyTimeouts(planned.globals)
           .then(() =>
             this.director?.reload(planned.virtualServers, { rsInitNotifies: planned.globals.rsInitNotifies, drainTimeoutMs: planned.globals.drainTimeoutMs }),

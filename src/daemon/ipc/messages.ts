@@ -92,8 +92,10 @@ export type FromDirector =
   | { type: "applied" }
   /** In order; a pass that programs thousands of real servers records as many, sent in few messages. */
   | { type: "events"; events: JsonText<NewEvent[]> }
-  /** The view, when something in it may have changed (a pass, a reload, the kernel found or lost). */
-  | { type: "status"; status: IpvsView }
+  /** The view, when something in it may have changed (a pass, a reload, the kernel found or lost); megabytes at 40,000 destinations. */
+  | { type: "status"; status: JsonText<IpvsView> }
+  /** Only the kernel's counters moved (every second under traffic): they replace the last status's, which is not sent again. */
+  | { type: "totals"; totals: IpvsView["totals"] }
   /** Every second the view has not changed: the director is alive (the supervisor's watch). */
   | { type: "alive" }
   /** The drains in progress changed: the supervisor keeps them with the intent. */
@@ -105,7 +107,9 @@ export type ToObserver =
   | { type: "config"; config: JsonText<Config> }
   | { type: "status"; status: EngineStatus }
   /** The director's view; undefined when no director runs (no virtual_server). */
-  | { type: "ipvs"; status: IpvsView | undefined }
+  | { type: "ipvs"; status: JsonText<IpvsView> | undefined }
+  /** The director's counters, newer than those of the last "ipvs" status. */
+  | { type: "ipvs-totals"; totals: IpvsView["totals"] }
   | { type: "events"; events: JsonText<NewEvent[]> }
   | { type: "reply"; id: number; result: MaintenanceResult }
   | { type: "stop" };

@@ -12,7 +12,7 @@ import { setUpChild } from "../os/child-setup.ts";
 import { createApiActions } from "./api-actions.ts";
 import { installFaultHook } from "./fault-hook.ts";
 import { Observability } from "./observability.ts";
-import { fromJsonText } from "../ipc/json-text.ts";
+import { fromJsonText, type JsonText } from "../ipc/json-text.ts";
 
 /** The supervisor hears from the observer this often; silence for long means it hangs. */
 export const ALIVE_INTERVAL_MS = 1_000;
@@ -33,7 +33,8 @@ export async function observerCommand(): Promise<number> {
   const logger = setUpChild("observer", start.log, config.globalDefs.checkerProcess, clock);
   if (!logger) return 2;
   let status: EngineStatus | undefined;
-  let ipvs: IpvsView | undefined;
+  // The director's status, decoded when first asked for (the API, the page, /metrics), not at each arrival.
+  let ipvs: { text: JsonText<IpvsView>; view?: IpvsView; totals?: IpvsView["totals"] } | undefined;
   const observability = new Observability({
     clock,
     logger,
@@ -41,7 +42,11 @@ export async function observerCommand(): Promise<number> {
     facts: start.facts,
     config: () => config,
     engineStatus: () => status,
-    ipvsStatus: () => ipvs,
+    ipvsStatus: () => {
+      if (!ipvs) return undefined;
+      const view = (ipvs.view ??= fromJsonText(ipvs.text));
+      return ipvs.totals ? { ...view, totals: ipvs.totals } : view;
+    },
   });
 
   let nextId = 1;
@@ -71,7 +76,10 @@ export async function observerCommand(): Promise<number> {
         status = message.status;
         return;
       case "ipvs":
-        ipvs = message.status;
+        ipvs = message.status === undefined ? undefined : { text: message.status };
+        return;
+      case "ipvs-totals":
+        if (ipvs) ipvs.totals = message.totals;
         return;
       case "events":
         for (const event of fromJsonText(message.events)) observability.record(event);

@@ -34,7 +34,7 @@ import { notifySystemd } from "../os/systemd-notify.ts";
 import { DirectorGate } from "./director-gate.ts";
 import { directorConfigOf } from "../ipc/director-config.ts";
 import { engineConfigOf } from "./engine-config.ts";
-import { fromJsonText, toJsonText } from "../ipc/json-text.ts";
+import { fromJsonText, toJsonText, type JsonText } from "../ipc/json-text.ts";
 import { EventForwarder } from "./event-forwarder.ts";
 import { openIntentStore, type IntentStore } from "./intent-store.ts";
 import { SupervisedChild, type ChildExit } from "./supervised-child.ts";
@@ -74,7 +74,11 @@ export class Supervisor {
   private directorWanted = false;
   /** keepalived's DAEMON_VRRP bit: -C/--check runs no VRRP engine at all. */
   private readonly runsEngine: boolean;
-  private ipvs: IpvsView | undefined;
+  /** The director's last status as it sent it: passed on to the observer as it is, decoded only for a drain request. */
+  private ipvs: JsonText<IpvsView> | undefined;
+  private ipvsDecoded: { text: JsonText<IpvsView>; view: IpvsView } | undefined;
+  /** Counters newer than those in `ipvs` (the director sends them alone when nothing else changed). */
+  private ipvsTotals: IpvsView["totals"];
   /** The VRRP states last sent to the director (it is told of changes only). */
   private vrrpStatesSent = "";
   private readonly intent: IntentStore;
@@ -339,6 +343,7 @@ export class Supervisor {
         this.events.observerReady();
         if (this.status) this.observer.send({ type: "status", status: this.status });
         if (this.ipvs) this.observer.send({ type: "ipvs", status: this.ipvs });
+        if (this.ipvs && this.ipvsTotals) this.observer.send({ type: "ipvs-totals", totals: this.ipvsTotals });
         return;
       case "alive":
         return;
@@ -367,7 +372,12 @@ export class Supervisor {
         return;
       case "status":
         this.ipvs = message.status;
+        this.ipvsTotals = undefined;
         this.observer.send({ type: "ipvs", status: message.status });
+        return;
+      case "totals":
+        this.ipvsTotals = message.totals;
+        this.observer.send({ type: "ipvs-totals", totals: message.totals });
         return;
       case "drain-state": {
         const saved = this.intent.setDrainState(message.state);
@@ -384,10 +394,17 @@ export class Supervisor {
     }
   }
 
+  private ipvsView(): IpvsView | undefined {
+    const text = this.ipvs;
+    if (text === undefined) return undefined;
+    if (this.ipvsDecoded?.text !== text) this.ipvsDecoded = { text, view: fromJsonText(text) };
+    return this.ipvsDecoded.view;
+  }
+
   private setDrain(virtualServer: string, realServer: string, on: boolean): MaintenanceResult {
     if (this.deps.options.vrrpOnly) return { ok: false, status: 409, error: "the director does not run (-P/--vrrp)" };
     if (!this.directorWanted) return { ok: false, status: 404, error: "no virtual_server is configured" };
-    const vs = this.ipvs?.virtualServers.find((v) => v.id === virtualServer);
+    const vs = this.ipvsView()?.virtualServers.find((v) => v.id === virtualServer);
     if (!vs) return { ok: false, status: 404, error: `no virtual server ${virtualServer}` };
     if (!vs.realServers.some((r) => r.id === realServer)) return { ok: false, status: 404, error: `no real server ${realServer} in ${virtualServer}` };
     if (this.stopping) return { ok: false, status: 409, error: "tandem is stopping" };

@@ -269,6 +269,42 @@ describe("between full reads (known-table.ts)", () => {
     expect(reads.dumps).toBe(2);
   });
 
+  test("the drift scan reads beside the passes: a reload during its read is done at once, and the scan's compare counts the reload's writes", async () => {
+    const kernel = new FakeIpvsKernel();
+    const r = rig(kernel);
+    let release: (() => void) | undefined;
+    let dumps = 0;
+    const director = new Director({
+      kernel: {
+        // The start's read is quick; the scan's reads the table as it is then, and answers once released.
+        dump: async () => {
+          const table = kernel.dump();
+          return dumps++ === 0 ? table : new Promise((resolve) => (release = () => resolve(table)));
+        },
+        dumpServices: async (keys) => kernel.dumpServices(keys),
+        apply: async (ops) => kernel.apply(ops),
+      },
+      ownership: new MemoryOwnership(),
+      clock: r.clock,
+      logger: memoryLogger(),
+      report: (report) => r.reports.push(report),
+      drainTimeoutMs: 300_000,
+      driftScanMs: 10_000,
+    });
+    await director.start(two(1), NO_INTENT);
+    r.clock.advance(10_000);
+    await settle();
+    expect(release).toBeDefined(); // the scan is reading
+    await director.reload(two(5), {}); // resolves although the read is under way
+    expect(kernel.dumpServices([API]).services[0]!.destinations.map((d) => d.weight)).toEqual([1, 5]);
+    const writes = kernel.writes;
+    release!(); // the scan's read, from before the reload's write
+    await settle();
+    // The reload's write was replayed on what the scan read: nothing to repair, nothing undone.
+    expect(kernel.writes).toBe(writes);
+    expect(r.reports.filter((x) => x.kind === "drift-repaired")).toEqual([]);
+  });
+
   test("while a server drains, its service is read every second, and the whole table still every ten", async () => {
     const { director, kernel, clock, reads } = counted();
     await director.start(two(1), NO_INTENT);

@@ -131,7 +131,7 @@ export function rig(options: RigOptions = {}) {
       log: { console: false, syslog: false, facility: undefined, detail: false },
     },
   );
-  const statuses = () => sent.flatMap((m) => (m.type === "status" ? [m.status] : []));
+  const statuses = () => sent.flatMap((m) => (m.type === "status" ? [fromJsonText(m.status)] : []));
   const events = () => sent.flatMap((m) => (m.type === "events" ? fromJsonText(m.events) : []));
   return { clock, kernel, sent, service, statuses, events, settings, programs, logger };
 }

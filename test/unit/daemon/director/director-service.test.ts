@@ -56,6 +56,27 @@ describe("DirectorService", () => {
     expect(statuses().at(-1)!.observedAtMs).toBeGreaterThanOrEqual(DRIFT_SCAN_MS);
   });
 
+  test("under traffic only the kernel's counters move: they go alone each second, the view is not built and sent again", async () => {
+    const HEADER = "   Total Incoming Outgoing         Incoming         Outgoing\n   Conns  Packets  Packets            Bytes            Bytes\n";
+    const RATES = " Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n";
+    let connections = 1;
+    const host = { ...fakeHost(DEFAULT_SYSCTLS()), ipvsStats: async () => `${HEADER}${connections.toString(16).padStart(8)} 0 0 0 0\n\n${RATES} 0 0 0 0 0\n` };
+    const { service, clock, sent, statuses } = rig({ host });
+    await service.start();
+    clock.advance(STATUS_REFRESH_MS);
+    await settle();
+    const views = statuses().length;
+    const totals = () => sent.flatMap((m) => (m.type === "totals" ? [m.totals?.connections] : []));
+    for (let second = 1; second <= 3; second++) {
+      connections += 10;
+      clock.advance(STATUS_REFRESH_MS);
+      await settle();
+    }
+    expect(statuses()).toHaveLength(views);
+    // Each round sends what the round before read (/proc is read after the message, for the next one).
+    expect(totals()).toEqual([1, 11, 21]);
+  });
+
   test("no IPVS in the kernel: reported unavailable, with why, and tried again later", async () => {
     let available = false;
     const { service, clock, kernel, statuses, sent } = rig({ kernelAvailable: () => available });
@@ -230,11 +251,15 @@ describe("DirectorService", () => {
   test("the kernel's totals from /proc/net/ip_vs_stats reach the status; none without IPVS", async () => {
     const stats =
       "   Total Incoming Outgoing         Incoming         Outgoing\n   Conns  Packets  Packets            Bytes            Bytes\n       5       22       1A              873              999\n\n Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n       0        3        2               CB               E6\n";
-    const { service, clock, statuses } = rig({ host: fakeHost(DEFAULT_SYSCTLS(), { stats }) });
+    const { service, clock, sent } = rig({ host: fakeHost(DEFAULT_SYSCTLS(), { stats }) });
     await service.start();
     clock.advance(STATUS_REFRESH_MS);
     await settle();
-    expect(statuses().at(-1)!.totals).toEqual({ connections: 5, incomingPackets: 0x22, outgoingPackets: 0x1a, incomingBytes: 0x873, outgoingBytes: 0x999 });
+    // Only the counters changed since the last status: they come alone.
+    expect(sent.at(-1)).toEqual({
+      type: "totals",
+      totals: { connections: 5, incomingPackets: 0x22, outgoingPackets: 0x1a, incomingBytes: 0x873, outgoingBytes: 0x999 },
+    });
 
     const down = rig({ kernelAvailable: () => false, host: fakeHost(DEFAULT_SYSCTLS(), { stats }) });
     await down.service.start();
