@@ -1,10 +1,10 @@
 // The director: keeps the kernel's IPVS table at what the configuration, the checks, quorum
-// and the operator's drains ask for. Every pass reads the kernel first (the kernel is the
-// truth: the whole table at the start, the drift scan and a retry; otherwise the services it
-// is about to write or drain), then steps quorum, builds the desired table, holds removed or
-// drained servers until their connections end, reconciles and applies exactly the
-// difference. Passes never overlap; a periodic one repairs what was changed behind tandem's
-// back. All I/O is ports.
+// and the operator's drains ask for. A pass starts from the kernel's table (the kernel is the
+// truth: read whole at the start and a retry, beside the passes by the drift scan, and
+// otherwise known from the last read and the writes since, with the services it deletes from
+// or drains read again), steps quorum, builds the desired table, holds removed or drained
+// servers until their connections end, reconciles and applies exactly the difference; between
+// whole reads, only for what changed. Passes never overlap. All I/O is ports.
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/logger.ts";
 import { desiredTable, type DesiredTableResult } from "./desired-table.ts";

@@ -1,9 +1,9 @@
 // The kernel's table as the director knows it between full reads: the last dump, carried
-// forward by the writes the kernel acknowledged, with the services a pass is about to change
-// read again. A full dump of 40,000 destinations takes seconds under emulation and keepalived
-// reads none; with this a reload, a check's verdict or a drain reads only the services it
-// writes or drains, while the start, the drift scan and every retry after a failed write
-// still read the whole table (the kernel stays the truth). Pure.
+// forward by the writes the kernel acknowledged, with the services a pass deletes from or
+// drains read again. A full dump of 40,000 destinations takes seconds under emulation and
+// keepalived reads none; with this a reload or a check's verdict that only adds and sets
+// reads nothing, while the start, the drift scan and every retry after a refused write still
+// read the whole table (the kernel stays the truth). Pure.
 import type { DrainState } from "./drain.ts";
 import type { IpvsOp, IpvsOpResult } from "./ops.ts";
 import { destinationText, NO_STATS, serviceKeyText, type IpvsTable, type ObservedDestination, type ObservedService, type ServiceKey } from "./types.ts";
@@ -91,14 +91,20 @@ export function withServicesRead(
 }
 
 /**
- * The services a pass must read before it writes: every one an op names (a stale count or a
- * destination changed behind tandem's back would make the op wrong), and every one with a
- * drain, whose end the kernel's connection counts decide.
+ * The services a pass must read before it writes: every one it deletes from (a delete breaks
+ * connections, and whether a drained server may go is the kernel's connection counts to say,
+ * never a stale copy's), and every one with a drain, whose end the counts decide. Adds and
+ * sets need no read: the kernel refuses one that no longer fits (EEXIST, ENOENT, ESRCH) and
+ * the retry reads the whole table. A 1 % reload of 40,000 destinations reads nothing (400
+ * services took 4 s to read in an emulated guest, for writes that took 0.08 s).
  */
 export function servicesToRead(ops: readonly IpvsOp[], drains: DrainState): ServiceKey[] {
   const keys = new Map<string, ServiceKey>();
   const add = (key: ServiceKey) => keys.set(serviceKeyText(key), key);
-  for (const op of ops) add(op.kind === "add-service" || op.kind === "set-service" ? op.service.key : op.kind === "delete-service" ? op.key : op.service);
+  for (const op of ops) {
+    if (op.kind === "delete-service") add(op.key);
+    else if (op.kind === "delete-destination") add(op.service);
+  }
   for (const entry of drains.entries) add(entry.service);
   return [...keys.values()];
 }

@@ -204,75 +204,24 @@ export async function openGenericNetlinkSocket(familyName: string, options: Gene
   };
 
   const limits: BatchLimits = { maxBytes: options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, maxMessages: options.maxBatchMessages ?? acksThatFit(granted) };
+  /**
+   * One exchange at a time: a batch or a dump yields between its datagrams, and an exchange
+   * begun meanwhile would read the first one's answers off the socket (and lose its own). A
+   * second caller (the drift scan reading beside a reload's writes, a sync daemon started
+   * during a pass) waits for the exchange under way, not for the first caller's whole task.
+   */
+  let lane: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(exchange: () => Promise<T>): Promise<T> => {
+    const turn = lane.then(exchange, exchange);
+    lane = turn.catch(() => undefined);
+    return turn;
+  };
   const transport: Omit<GenericNetlinkSocket, "family"> = {
     portId,
     limits,
 
-    async sendBatch(batch) {
-      usable("batch");
-      const count = "count" in batch ? batch.count : batch.length;
-      const build =
-        "count" in batch ? (index: number, seq: number) => batch.encode(index, seq, portId) : (index: number, seq: number) => batch[index]!(seq, portId);
-      const results: RequestResult[] = [];
-      const firstSeq = takeSeqs(count);
-      // A request its encoder refuses (a value out of range) is not sent and fails alone: the rest still go.
-      const unsent = new Map<number, string>();
-      const encode = (index: number, seq: number): Uint8Array => {
-        try {
-          return build(index, seq);
-        } catch (error) {
-          unsent.set(seq, (error as Error).message);
-          return new Uint8Array(0);
-        }
-      };
-      const budget = { nowMs: () => clock.nowMs(), maxMs: sliceMs, kernelMsPerMessage: () => kernelMsPerRequest };
-      for (const chunk of batchChunks(count, encode, firstSeq, limits, budget)) {
-        if (chunk.start > 0) await yieldToEventLoop();
-        usable("batch");
-        const sent = chunk.seqs.filter((seq) => !unsent.has(seq));
-        const operation = `batch of ${sent.length}`;
-        if (sent.length > 0) {
-          const sentAtMs = clock.nowMs();
-          send(chunk.bytes, operation);
-          learnKernelTime((clock.nowMs() - sentAtMs) / sent.length);
-        }
-        const { match, overrun } = sent.length > 0 ? await collect(sent, operation, false) : { match: matchAcks([], []), overrun: false };
-        const unanswered = overrun ? ({ cause: "overrun" } as const) : ({ cause: "timeout", afterMs: replyTimeoutMs } as const);
-        for (const seq of chunk.seqs) {
-          const refusal = unsent.get(seq);
-          results.push(
-            refusal === undefined
-              ? resultOf(match.outcomes.get(seq), unanswered)
-              : { ok: false, error: { errno: EINVAL, name: errnoName(EINVAL), message: `not sent: ${refusal}` } },
-          );
-        }
-      }
-      return results;
-    },
-
-    async dump(request, operation) {
-      for (let attempt = 1; ; attempt++) {
-        usable(operation);
-        const seq = takeSeqs(1);
-        send(request(seq, portId), operation);
-        const { match, overrun } = await collect([seq], operation, true);
-        const outcome = match.outcomes.get(seq)!;
-        if (outcome.status === "failed") {
-          throw new NetlinkError(operation, outcome.error.errno, outcome.error.message);
-        }
-        if (outcome.status === "pending" || overrun || match.problems.length > 0) {
-          broken = overrun
-            ? "the kernel dropped dump parts"
-            : outcome.status === "pending"
-              ? `a dump got no answer within ${replyTimeoutMs} ms`
-              : match.problems[0];
-          if (outcome.status === "pending") throw new SystemError(operation, ETIMEDOUT, describeErrno(ETIMEDOUT), broken);
-          throw new Error(`${operation}: ${broken}`);
-        }
-        // A dump that raced with a change is flagged NLM_F_DUMP_INTR and may be inconsistent: redo it.
-        if (!outcome.interrupted || attempt >= DUMP_ATTEMPTS) return outcome.replies.map((m) => ({ header: m.header, payload: m.payload.slice() }));
-      }
-    },
+    sendBatch: (batch) => inTurn(() => sendBatch(batch)),
+    dump: (request, operation) => inTurn(() => dump(request, operation)),
 
     close() {
       if (closed) return;
@@ -280,6 +229,72 @@ export async function openGenericNetlinkSocket(familyName: string, options: Gene
       closeFd(fd);
     },
   };
+
+  async function sendBatch(batch: Parameters<GenericNetlinkSocket["sendBatch"]>[0]): Promise<RequestResult[]> {
+    usable("batch");
+    const count = "count" in batch ? batch.count : batch.length;
+    const build =
+      "count" in batch ? (index: number, seq: number) => batch.encode(index, seq, portId) : (index: number, seq: number) => batch[index]!(seq, portId);
+    const results: RequestResult[] = [];
+    const firstSeq = takeSeqs(count);
+    // A request its encoder refuses (a value out of range) is not sent and fails alone: the rest still go.
+    const unsent = new Map<number, string>();
+    const encode = (index: number, seq: number): Uint8Array => {
+      try {
+        return build(index, seq);
+      } catch (error) {
+        unsent.set(seq, (error as Error).message);
+        return new Uint8Array(0);
+      }
+    };
+    const budget = { nowMs: () => clock.nowMs(), maxMs: sliceMs, kernelMsPerMessage: () => kernelMsPerRequest };
+    for (const chunk of batchChunks(count, encode, firstSeq, limits, budget)) {
+      if (chunk.start > 0) await yieldToEventLoop();
+      usable("batch");
+      const sent = chunk.seqs.filter((seq) => !unsent.has(seq));
+      const operation = `batch of ${sent.length}`;
+      if (sent.length > 0) {
+        const sentAtMs = clock.nowMs();
+        send(chunk.bytes, operation);
+        learnKernelTime((clock.nowMs() - sentAtMs) / sent.length);
+      }
+      const { match, overrun } = sent.length > 0 ? await collect(sent, operation, false) : { match: matchAcks([], []), overrun: false };
+      const unanswered = overrun ? ({ cause: "overrun" } as const) : ({ cause: "timeout", afterMs: replyTimeoutMs } as const);
+      for (const seq of chunk.seqs) {
+        const refusal = unsent.get(seq);
+        results.push(
+          refusal === undefined
+            ? resultOf(match.outcomes.get(seq), unanswered)
+            : { ok: false, error: { errno: EINVAL, name: errnoName(EINVAL), message: `not sent: ${refusal}` } },
+        );
+      }
+    }
+    return results;
+  }
+
+  async function dump(request: Parameters<GenericNetlinkSocket["dump"]>[0], operation: string): Promise<NetlinkMessage[]> {
+    for (let attempt = 1; ; attempt++) {
+      usable(operation);
+      const seq = takeSeqs(1);
+      send(request(seq, portId), operation);
+      const { match, overrun } = await collect([seq], operation, true);
+      const outcome = match.outcomes.get(seq)!;
+      if (outcome.status === "failed") {
+        throw new NetlinkError(operation, outcome.error.errno, outcome.error.message);
+      }
+      if (outcome.status === "pending" || overrun || match.problems.length > 0) {
+        broken = overrun
+          ? "the kernel dropped dump parts"
+          : outcome.status === "pending"
+            ? `a dump got no answer within ${replyTimeoutMs} ms`
+            : match.problems[0];
+        if (outcome.status === "pending") throw new SystemError(operation, ETIMEDOUT, describeErrno(ETIMEDOUT), broken);
+        throw new Error(`${operation}: ${broken}`);
+      }
+      // A dump that raced with a change is flagged NLM_F_DUMP_INTR and may be inconsistent: redo it.
+      if (!outcome.interrupted || attempt >= DUMP_ATTEMPTS) return outcome.replies.map((m) => ({ header: m.header, payload: m.payload.slice() }));
+    }
+  }
 
   // The family by name, as libnl's genl_ctrl_resolve does it (and so ipvsadm). The kernel
   // loads a module that declares the family's alias (ip_vs does) on this very request.

@@ -7,6 +7,7 @@ import { timeSlices } from "../../src/common/time-slices.ts";
 import { encodeIpvsRequest } from "../../src/ipvs/ipvs-requests.ts";
 import { requestOfOp } from "../../src/ipvs/op-requests.ts";
 import type { IpvsOp } from "../../src/ipvs/ops.ts";
+import { destinationSpecOf } from "../../src/ipvs/spec-diff.ts";
 import { destinationText, serviceKeyText, type DestinationSpec, type ServiceSpec } from "../../src/ipvs/types.ts";
 import { destination, fwmark, ip, service, tcp, udp } from "../unit/ipvs/support/table-values.ts";
 import { ipvsadmCommands, loadOps, richTable, richTableOps, updateOps, updatedRichTable } from "./kernel-port-tables.ts";
@@ -182,6 +183,22 @@ async function main(): Promise<void> {
     maxLateMs: dumped.maxLateMs,
     p95LateMs: dumped.p95LateMs,
     ticks: dumped.ticks,
+  });
+  // Two exchanges at once on the port's one socket, as when the drift scan reads beside a
+  // reload's writes: each gets its own answers (the socket takes them in turn).
+  const reweigh = dumped.value.services.slice(0, 100).map((s): IpvsOp => ({
+    kind: "set-destination",
+    service: s.key,
+    destination: { ...destinationSpecOf(s.destinations[0]!), weight: 7 },
+    changed: ["weight"],
+  }));
+  const [scanned, reweighed] = await Promise.all([kernel.dump(), kernel.apply(reweigh)]);
+  const after = await kernel.dump();
+  result("concurrent", {
+    scannedDestinations: scanned.services.reduce((sum, s) => sum + s.destinations.length, 0),
+    writes: reweighed.length,
+    failed: reweighed.filter((r) => !r.ok).length,
+    weight7: after.services.reduce((sum, s) => sum + s.destinations.filter((d) => d.weight === 7).length, 0),
   });
   const removal = dumped.value.services.map((s): IpvsOp => ({ kind: "delete-service", key: s.key, breaksConnections: true }));
   const removed = await measured(() => kernel.apply(removal));

@@ -3,6 +3,7 @@
 // the IPC link to the supervisor, scheduling (keepalived's checker_* keywords), and the real
 // kernel, ownership record and script runner it is given.
 import { systemClock, type Clock } from "../../common/clock.ts";
+import type { ProcessScheduling } from "../../config/index.ts";
 import { planIpvsGlobals } from "../../ipvs/plan-ipvs-globals.ts";
 import { planVirtualServers } from "../../ipvs/plan-virtual-servers.ts";
 import { IpvsOwnership } from "../../store/ipvs-ownership.ts";
@@ -22,6 +23,20 @@ import { decodeStart, DirectorService, type DirectorPlan, type DirectorServiceDe
 /** The director's plans from the configuration: its virtual servers and the drain timeout. */
 export function planDirector(config: DirectorConfig): DirectorPlan {
   return { virtualServers: planVirtualServers(config), globals: planIpvsGlobals(config.globalDefs) };
+}
+
+/**
+ * Below the VRRP engine unless the configuration says otherwise: with neither
+ * checker_priority nor checker_rt_priority the director runs at this nice value, where
+ * keepalived's checker runs at 0. Programming 40,000 destinations or decoding a reload keeps a
+ * CPU busy for seconds, and on a small box (the benchmark's two emulated CPUs) a VRRP engine
+ * at the same priority then missed 10 ms adverts long enough for its peer to take over.
+ */
+export const DIRECTOR_DEFAULT_NICE = 10;
+
+export function directorScheduling(configured: ProcessScheduling | undefined): ProcessScheduling {
+  if (configured?.nice !== undefined || configured?.rtPriority !== undefined) return configured;
+  return { ...configured, nice: DIRECTOR_DEFAULT_NICE };
 }
 
 /** The kernel's IPVS as the director uses it: the table, and the kernel-wide settings. */
@@ -62,7 +77,7 @@ export async function directorCommand(): Promise<number> {
 
   const start = decodeStart(await link.next("start"));
   // checker_priority, checker_rt_priority, ...: keepalived's checker process keywords.
-  const logger = setUpChild("director", start.log, start.config.globalDefs.checkerProcess, clock);
+  const logger = setUpChild("director", start.log, directorScheduling(start.config.globalDefs.checkerProcess), clock);
   if (!logger) return 2;
   if (stopBeforeStart) return 0;
   const owned = IpvsOwnership.open(start.ownershipFile, clock.wallMs());

@@ -238,24 +238,37 @@ describe("between full reads (known-table.ts)", () => {
     return { ...r, director, reads };
   }
 
-  test("a reload that changes one service reads just that one before writing it; one that changes nothing reads nothing", async () => {
+  test("a reload that re-weighs writes without reading; one that removes a server reads its service first (its counts); one that changes nothing reads nothing", async () => {
     const { director, kernel, reads } = counted();
     await director.start(two(1), NO_INTENT);
     expect(reads).toEqual({ dumps: 1, services: [] });
     await director.reload(two(5), {});
-    expect(reads).toEqual({ dumps: 1, services: ["TCP 10.0.0.2:443"] });
+    expect(reads).toEqual({ dumps: 1, services: [] });
     expect(kernel.dumpServices([API]).services[0]!.destinations.map((d) => d.weight)).toEqual([1, 5]);
     await director.reload(two(5), {});
+    expect(reads).toEqual({ dumps: 1, services: [] });
+    const [web, api] = two(5);
+    await director.reload([web!, { ...api!, realServers: api!.realServers.slice(0, 1) }], {});
     expect(reads).toEqual({ dumps: 1, services: ["TCP 10.0.0.2:443"] });
   });
 
-  test("the service read before the write decides the op: a destination deleted behind tandem's back is added, not edited (ENOENT)", async () => {
-    const { director, kernel, reports } = counted();
+  test("a destination deleted behind tandem's back: the reload's SET_DEST meets ENOENT, and the retry, a whole read, adds it", async () => {
+    const { director, kernel, reports, clock } = counted();
     await director.start(two(1), NO_INTENT);
     kernel.apply([{ kind: "delete-destination", service: API, destination: { address: ip("10.0.2.2"), port: 443 }, breaksConnections: true }]);
     await director.reload(two(5), {});
-    const applied = reports.filter((r) => r.kind === "applied").at(-1);
-    expect(applied).toMatchObject({ cause: "reload", failures: [], ops: [{ kind: "add-destination", destination: { weight: 5 } }] });
+    const refused = reports.filter((r) => r.kind === "applied").at(-1);
+    expect(refused).toMatchObject({ cause: "reload", ops: [{ kind: "set-destination" }], failures: [{ reason: expect.stringContaining("ENOENT") }] });
+    clock.advance(1_000);
+    await settle();
+    const retried = reports.filter((r) => r.kind === "applied").at(-1);
+    expect(retried).toMatchObject({ cause: "retry", failures: [], ops: [{ kind: "add-destination", destination: { weight: 5 } }] });
+    expect(
+      kernel
+        .dumpServices([API])
+        .services[0]!.destinations.map((d) => d.weight)
+        .sort(),
+    ).toEqual([1, 5]);
   });
 
   test("the drift scan reads the whole table, and waits at least ten times as long as the last whole read took", async () => {
