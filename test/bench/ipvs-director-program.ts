@@ -129,6 +129,11 @@ const windows: Window[] = [];
 /** Wall-clock ms, the capture's clock. */
 const wall = (): number => Date.now();
 
+/** The scheduling the appliance's own configurations give (overlay/etc/keepalived): the engine realtime, the rest below it. */
+const APPLIANCE_SCHEDULING = ["vrrp_rt_priority 50", "vrrp_rlimit_rttime 1000000", "vrrp_no_swap", "checker_priority 10"];
+const asTheAppliance = (conf: string): string =>
+  conf.replace("global_defs {\n", `global_defs {\n${APPLIANCE_SCHEDULING.map((line) => `    ${line}\n`).join("")}`);
+
 function startPair(): { stop(): Promise<void> } {
   sh(`insmod /capture/veth.ko; mkdir -p /run/netns`);
   const setup = [
@@ -150,7 +155,9 @@ function startPair(): { stop(): Promise<void> } {
     ["a", "MASTER", 100, "va0"],
     ["b", "BACKUP", 90, "vb0"],
   ] as const) {
-    const conf = configFor({ box: side, state, priority, version: 3, advertInt: 0.01, vip: "10.77.0.100/24", dev, notifyLog: `/tmp/notify-${side}.log` });
+    const conf = asTheAppliance(
+      configFor({ box: side, state, priority, version: 3, advertInt: 0.01, vip: "10.77.0.100/24", dev, notifyLog: `/tmp/notify-${side}.log` }),
+    );
     writeFileSync(`/tmp/vrrp-${side}.conf`, conf);
     sh(`mkdir -p /tmp/${side}`);
     sh(

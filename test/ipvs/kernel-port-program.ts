@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   const reweigh = dumped.value.services.slice(0, 100).map((s): IpvsOp => ({
     kind: "set-destination",
     service: s.key,
-    destination: { ...destinationSpecOf(s.destinations[0]!), weight: 7 },
+    destination: { ...destinationSpecOf(s.destinations[0]!), weight: 100 },
     changed: ["weight"],
   }));
   const [scanned, reweighed] = await Promise.all([kernel.dump(), kernel.apply(reweigh)]);
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     scannedDestinations: scanned.services.reduce((sum, s) => sum + s.destinations.length, 0),
     writes: reweighed.length,
     failed: reweighed.filter((r) => !r.ok).length,
-    weight7: after.services.reduce((sum, s) => sum + s.destinations.filter((d) => d.weight === 7).length, 0),
+    weight100: after.services.reduce((sum, s) => sum + s.destinations.filter((d) => d.weight === 100).length, 0),
   });
   const removal = dumped.value.services.map((s): IpvsOp => ({ kind: "delete-service", key: s.key, breaksConnections: true }));
   const removed = await measured(() => kernel.apply(removal));
