@@ -6,27 +6,17 @@
 import { describe, expect, test } from "bun:test";
 import { FakeClock } from "../../../src/common/clock.ts";
 import { memoryLogger } from "../../../src/common/logger.ts";
-import { Director, type DirectorReport, type OwnershipPort } from "../../../src/ipvs/director.ts";
+import { Director, type DirectorReport, type IpvsKernelPort } from "../../../src/ipvs/director.ts";
 import { NO_INTENT } from "../../../src/ipvs/director-types.ts";
 import { serviceKeyText, type ServiceKey } from "../../../src/ipvs/types.ts";
 import type { VirtualServerPlan } from "../../../src/ipvs/virtual-server-plan.ts";
 import { FakeIpvsKernel } from "../support/fake-ipvs-kernel.ts";
 import { destination, observed, service } from "../support/ipvs-tables.ts";
 import { ip, realServer, virtualServer } from "./support/plans.ts";
+import { MemoryOwnership } from "./support/memory-ownership.ts";
 
 const WEB: ServiceKey = { kind: "address", protocol: "TCP", address: ip("10.0.0.1"), port: 80 };
 const WEB_ID = "TCP 10.0.0.1:80";
-
-class MemoryOwnership implements OwnershipPort {
-  set = new Set<string>();
-  owned() {
-    return new Set(this.set);
-  }
-  replace(services: ReadonlySet<string>) {
-    this.set = new Set(services);
-    return { ok: true as const };
-  }
-}
 
 function plans(weights: number[] = [1, 2], more: Partial<VirtualServerPlan> = {}): VirtualServerPlan[] {
   const servers = weights.map((weight, i) => realServer(`10.0.1.${i + 2}`, 80, { weight, checkers: [{ id: "TCP_CHECK" }] }));
@@ -37,11 +27,12 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
-function rig(kernel = new FakeIpvsKernel(), ownership = new MemoryOwnership()) {
+/** A director over the fake kernel, or over a port onto it that a test wraps (to count or hold its reads). */
+function rig(kernel = new FakeIpvsKernel(), ownership = new MemoryOwnership(), port: IpvsKernelPort = kernel.port()) {
   const clock = new FakeClock();
   const reports: DirectorReport[] = [];
   const director = new Director({
-    kernel: kernel.port(),
+    kernel: port,
     ownership,
     clock,
     logger: memoryLogger(),
@@ -217,25 +208,16 @@ describe("between full reads (known-table.ts)", () => {
   function counted(dumpTakesMs = 0) {
     const kernel = new FakeIpvsKernel();
     const reads = { dumps: 0, services: [] as string[] };
-    const r = rig(kernel);
-    const director = new Director({
-      kernel: {
-        dump: async () => {
-          reads.dumps++;
-          r.clock.advance(dumpTakesMs);
-          return kernel.dump();
-        },
-        dumpServices: async (keys) => (reads.services.push(...keys.map(serviceKeyText)), kernel.dumpServices(keys)),
-        apply: async (ops) => kernel.apply(ops),
+    const r = rig(kernel, new MemoryOwnership(), {
+      dump: async () => {
+        reads.dumps++;
+        r.clock.advance(dumpTakesMs);
+        return kernel.dump();
       },
-      ownership: new MemoryOwnership(),
-      clock: r.clock,
-      logger: memoryLogger(),
-      report: (report) => r.reports.push(report),
-      drainTimeoutMs: 300_000,
-      driftScanMs: 10_000,
+      dumpServices: async (keys) => (reads.services.push(...keys.map(serviceKeyText)), kernel.dumpServices(keys)),
+      apply: async (ops) => kernel.apply(ops),
     });
-    return { ...r, director, reads };
+    return { ...r, reads };
   }
 
   test("a reload that re-weighs writes without reading; one that removes a server reads its service first (its counts); one that changes nothing reads nothing", async () => {
@@ -284,26 +266,17 @@ describe("between full reads (known-table.ts)", () => {
 
   test("the drift scan reads beside the passes: a reload during its read is done at once, and the scan's compare counts the reload's writes", async () => {
     const kernel = new FakeIpvsKernel();
-    const r = rig(kernel);
     let release: (() => void) | undefined;
     let dumps = 0;
-    const director = new Director({
-      kernel: {
-        // The start's read is quick; the scan's reads the table as it is then, and answers once released.
-        dump: async () => {
-          const table = kernel.dump();
-          return dumps++ === 0 ? table : new Promise((resolve) => (release = () => resolve(table)));
-        },
-        dumpServices: async (keys) => kernel.dumpServices(keys),
-        apply: async (ops) => kernel.apply(ops),
+    const r = rig(kernel, new MemoryOwnership(), {
+      ...kernel.port(),
+      // The start's read is quick; the scan's reads the table as it is then, and answers once released.
+      dump: async () => {
+        const table = kernel.dump();
+        return dumps++ === 0 ? table : new Promise((resolve) => (release = () => resolve(table)));
       },
-      ownership: new MemoryOwnership(),
-      clock: r.clock,
-      logger: memoryLogger(),
-      report: (report) => r.reports.push(report),
-      drainTimeoutMs: 300_000,
-      driftScanMs: 10_000,
     });
+    const director = r.director;
     await director.start(two(1), NO_INTENT);
     r.clock.advance(10_000);
     await settle();

@@ -10,7 +10,7 @@
 import { describe, expect, test } from "bun:test";
 import { FakeClock } from "../../../src/common/clock.ts";
 import { memoryLogger } from "../../../src/common/logger.ts";
-import { Director, type DirectorReport, type OwnershipPort } from "../../../src/ipvs/director.ts";
+import { Director, type DirectorReport } from "../../../src/ipvs/director.ts";
 import type { DirectorEffect } from "../../../src/ipvs/director-types.ts";
 import { desiredTable } from "../../../src/ipvs/desired-table.ts";
 import { resolvePlans } from "../../../src/ipvs/resolve-plan.ts";
@@ -21,17 +21,7 @@ import { destinationText, serviceKeyText, type IpvsTable } from "../../../src/ip
 import { pick, seededRandom, type Random } from "../support/seeded-random.ts";
 import { TestDirector } from "./support/director.ts";
 import { realServer, virtualServer } from "./support/plans.ts";
-
-class MemoryOwnership implements OwnershipPort {
-  set = new Set<string>();
-  owned() {
-    return new Set(this.set);
-  }
-  replace(services: ReadonlySet<string>) {
-    this.set = new Set(services);
-    return { ok: true as const };
-  }
-}
+import { MemoryOwnership } from "./support/memory-ownership.ts";
 
 const SCHEDULERS = ["rr", "wrr", "wlc", "sh"];
 

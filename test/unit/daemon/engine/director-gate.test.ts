@@ -8,7 +8,7 @@ import { parseIpv4 } from "../../../../src/common/ipv4.ts";
 import { initialMasterWaitMs, masterDownIntervalMs } from "../../../../src/vrrp/timers.ts";
 import { BoxLan } from "../../support/fake-box/box-lan.ts";
 import { vrrpInstance } from "../../support/fake-box/keepalived-text.ts";
-import { LATENCY_MS, pairTexts, VIP } from "./support/pair.ts";
+import { LATENCY_MS, startInTurn, unstartedPair, VIP } from "./support/pair.ts";
 
 const GATE = { directorGate: { timeoutMs: 15_000 } };
 const FIRST_WAIT_MS = initialMasterWaitMs(2, 100);
@@ -142,14 +142,8 @@ describe("the director-ready gate", () => {
   describe("in the pair", () => {
     /** B (90) is master, A (100, state MASTER) boots with the gate: the box coming back after a power cut. */
     async function rebootIntoMasterB() {
-      const lan = new BoxLan();
-      const texts = pairTexts();
-      const a = lan.box("A", "10.99.0.11/24", texts.a);
-      const b = lan.box("B", "10.99.0.12/24", texts.b);
-      b.start();
-      await lan.runFor(5_000);
-      a.start(undefined, GATE);
-      return { lan, a, b, bootAt: lan.nowMs() };
+      const { lan, a, b } = unstartedPair();
+      return { lan, a, b, bootAt: await startInTurn(lan, b, () => a.start(undefined, GATE)) };
     }
 
     test("the higher-priority box returning does not preempt before its director is ready, then preempts at the master's next advert", async () => {
@@ -170,14 +164,8 @@ describe("the director-ready gate", () => {
     });
 
     test("a higher-priority master heard during the hold keeps the box BACKUP, through the release and after", async () => {
-      const lan = new BoxLan();
-      const texts = pairTexts();
-      const a = lan.box("A", "10.99.0.11/24", texts.a);
-      const b = lan.box("B", "10.99.0.12/24", texts.b);
-      a.start();
-      await lan.runFor(5_000);
-      b.start(undefined, GATE);
-      const bootAt = lan.nowMs();
+      const { lan, a, b } = unstartedPair();
+      const bootAt = await startInTurn(lan, a, () => b.start(undefined, GATE));
       await lan.runFor(2_000);
       b.director("ready");
       await lan.runFor(20_000);
@@ -187,14 +175,8 @@ describe("the director-ready gate", () => {
     });
 
     test("the master dies during the hold: the backup takes over a master-down interval after the release, not before", async () => {
-      const lan = new BoxLan();
-      const texts = pairTexts();
-      const a = lan.box("A", "10.99.0.11/24", texts.a);
-      const b = lan.box("B", "10.99.0.12/24", texts.b);
-      a.start();
-      await lan.runFor(5_000);
-      b.start(undefined, GATE);
-      const bootAt = lan.nowMs();
+      const { lan, a, b } = unstartedPair();
+      const bootAt = await startInTurn(lan, a, () => b.start(undefined, GATE));
       await lan.runFor(1_000);
       a.crash();
       await lan.runFor(6_000);

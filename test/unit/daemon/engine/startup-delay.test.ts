@@ -8,7 +8,7 @@ import { parseIpv4 } from "../../../../src/common/ipv4.ts";
 import { initialMasterWaitMs, masterDownIntervalMs, skewTimeMs } from "../../../../src/vrrp/timers.ts";
 import { BoxLan } from "../../support/fake-box/box-lan.ts";
 import { vrrpInstance } from "../../support/fake-box/keepalived-text.ts";
-import { LATENCY_MS, pairTexts, VIP } from "./support/pair.ts";
+import { LATENCY_MS, startInTurn, unstartedPair, VIP } from "./support/pair.ts";
 
 const delay = (seconds: number) => `global_defs {\n  vrrp_startup_delay ${seconds}\n}\n`;
 const VIP2 = "10.99.0.102";
@@ -58,14 +58,8 @@ describe("vrrp_startup_delay", () => {
   });
 
   test("an owner (255) returning while a lower-priority box is master: BACKUP for the delay, then master at its end, and the other yields", async () => {
-    const lan = new BoxLan();
-    const texts = pairTexts({ aPrefix: delay(3), a: { priority: 255, state: "BACKUP" } });
-    const a = lan.box("A", "10.99.0.11/24", texts.a);
-    const b = lan.box("B", "10.99.0.12/24", texts.b);
-    b.start();
-    await lan.runFor(5_000);
-    a.start();
-    const bootAt = lan.nowMs();
+    const { lan, a, b } = unstartedPair({ aPrefix: delay(3), a: { priority: 255, state: "BACKUP" } });
+    const bootAt = await startInTurn(lan, b, () => a.start());
     await lan.runFor(10_000);
     expect(a.transitions().map((t) => `${t.atMs - bootAt} ${t.to} ${t.cause}`)).toEqual(["0 BACKUP startup", "3000 MASTER address-owner"]);
     expect(lan.holders(VIP)).toEqual(["A"]);
@@ -75,14 +69,8 @@ describe("vrrp_startup_delay", () => {
   // keepalived 2.2.8+ drops every advert during the delay (845181cb), so such a box becomes
   // master for a moment when it ends; 2.2.7, and tandem, hear the master all along.
   test("a higher-priority master heard during the delay keeps the box BACKUP; nothing happens when the delay ends", async () => {
-    const lan = new BoxLan();
-    const texts = pairTexts({ bPrefix: delay(3) });
-    const a = lan.box("A", "10.99.0.11/24", texts.a);
-    const b = lan.box("B", "10.99.0.12/24", texts.b);
-    a.start();
-    await lan.runFor(5_000);
-    b.start();
-    const bootAt = lan.nowMs();
+    const { lan, a, b } = unstartedPair({ bPrefix: delay(3) });
+    const bootAt = await startInTurn(lan, a, () => b.start());
     await lan.runFor(20_000);
     expect(b.transitions().map((t) => `${t.atMs - bootAt} ${t.to}`)).toEqual(["0 BACKUP"]);
     expect(b.view("VI_1").master).toMatchObject({ address: "10.99.0.11", priority: 100 });
@@ -91,14 +79,8 @@ describe("vrrp_startup_delay", () => {
   });
 
   test("the master dies during the delay: the backup takes over a master-down interval after the delay's end, not after the last advert", async () => {
-    const lan = new BoxLan();
-    const texts = pairTexts({ bPrefix: delay(3) });
-    const a = lan.box("A", "10.99.0.11/24", texts.a);
-    const b = lan.box("B", "10.99.0.12/24", texts.b);
-    a.start();
-    await lan.runFor(5_000);
-    b.start();
-    const bootAt = lan.nowMs();
+    const { lan, a, b } = unstartedPair({ bPrefix: delay(3) });
+    const bootAt = await startInTurn(lan, a, () => b.start());
     await lan.runFor(1_000);
     a.crash();
     await lan.runFor(10_000);
@@ -107,14 +89,8 @@ describe("vrrp_startup_delay", () => {
   });
 
   test("a priority-0 advert during the delay: the backup takes over Skew_Time after the delay's end", async () => {
-    const lan = new BoxLan();
-    const texts = pairTexts({ bPrefix: delay(3) });
-    const a = lan.box("A", "10.99.0.11/24", texts.a);
-    const b = lan.box("B", "10.99.0.12/24", texts.b);
-    a.start();
-    await lan.runFor(5_000);
-    b.start();
-    const bootAt = lan.nowMs();
+    const { lan, a, b } = unstartedPair({ bPrefix: delay(3) });
+    const bootAt = await startInTurn(lan, a, () => b.start());
     await lan.runFor(1_000);
     a.stop();
     await lan.runFor(10_000);
@@ -124,14 +100,8 @@ describe("vrrp_startup_delay", () => {
   describe("a lower-priority master heard during the delay", () => {
     /** B (90) is master when A (100, state MASTER, with the delay) starts. */
     async function rebootIntoMasterB(aExtra: string[] = []) {
-      const lan = new BoxLan();
-      const texts = pairTexts({ aPrefix: delay(4), a: { extra: aExtra } });
-      const a = lan.box("A", "10.99.0.11/24", texts.a);
-      const b = lan.box("B", "10.99.0.12/24", texts.b);
-      b.start();
-      await lan.runFor(5_000);
-      a.start();
-      return { lan, a, b, bootAt: lan.nowMs() };
+      const { lan, a, b } = unstartedPair({ aPrefix: delay(4), a: { extra: aExtra } });
+      return { lan, a, b, bootAt: await startInTurn(lan, b, () => a.start()) };
     }
 
     test("fast_preempt (tandem's default): no preemption during the delay; A preempts at B's first advert after it", async () => {

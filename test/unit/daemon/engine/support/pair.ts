@@ -25,11 +25,23 @@ export function pairTexts(options: PairOptions = {}) {
   };
 }
 
-export function classicPair(options: PairOptions = {}) {
+/** The pair on its wire, not started: for scenarios that start the boxes in an order of their own. */
+export function unstartedPair(options: PairOptions = {}) {
   const lan = new BoxLan();
   const texts = pairTexts(options);
-  const a = lan.box("A", "10.99.0.11/24", texts.a);
-  const b = lan.box("B", "10.99.0.12/24", texts.b);
+  return { lan, a: lan.box("A", "10.99.0.11/24", texts.a), b: lan.box("B", "10.99.0.12/24", texts.b) };
+}
+
+/** `first` starts, and `afterMs` later (5 s: it is master by then) `startSecond` runs; the second's boot time. */
+export async function startInTurn(lan: BoxLan, first: FakeBox, startSecond: () => void, afterMs = 5_000): Promise<number> {
+  first.start();
+  await lan.runFor(afterMs);
+  startSecond();
+  return lan.nowMs();
+}
+
+export function classicPair(options: PairOptions = {}) {
+  const { lan, a, b } = unstartedPair(options);
   const client = lan.client("router", "10.99.0.1");
   options.setup?.(a, b);
   a.start();
