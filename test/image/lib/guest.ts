@@ -8,6 +8,8 @@ import { join } from "node:path";
 export const QEMU = "qemu-system-x86_64";
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** Reads of one command's output before giving up: each is checked against the guest's MD5. */
+const READ_ATTEMPTS = 8;
 
 export type Boot =
   | { disk: string } // a raw disk image, booted by the BIOS like a real box
@@ -162,7 +164,11 @@ export class Guest {
         this.socket.write(`rm -f ${out}\n`);
         return output.trim();
       }
-      if (attempt === 5) throw new Error(`box ${this.name}: console read of ${command}: the output never arrived intact in 5 reads`);
+      if (attempt === READ_ATTEMPTS) {
+        throw new Error(`box ${this.name}: console read of ${command}: the output never arrived intact in ${READ_ATTEMPTS} reads`);
+      }
+      // The daemon's log comes in bursts (a start, a transition); the next read waits one out.
+      await sleep(250 * attempt);
     }
   }
 
