@@ -1,15 +1,10 @@
 // tandem's entry point: parse the command line, run one command, exit with its status.
 import { USAGE, parseArgs } from "./daemon/cli/cli-args.ts";
-import { checkCommand } from "./daemon/cli/check-command.ts";
-import { clientCommand } from "./daemon/cli/client-command.ts";
-import { runCommand } from "./daemon/run-command.ts";
-import { tlsCertificateCommand } from "./daemon/cli/tls-certificate-command.ts";
-import { validateChildCommand } from "./daemon/cli/validate-child-command.ts";
-import { engineCommand } from "./daemon/engine/engine-command.ts";
-import { observerCommand } from "./daemon/observe/observer-command.ts";
-import { directorCommand } from "./daemon/director/director-command.ts";
 import { VERSION } from "./daemon/cli/version.ts";
 
+// Each command's modules load only when it runs: every process of the daemon (the supervisor,
+// the engine, the observer, the director, the config validator) is this binary, and loading
+// all of them (Hono, TLS, SQLite, the status page) cost each child its start time and memory.
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseArgs(argv);
   switch (command.kind) {
@@ -23,23 +18,23 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`tandem: ${command.message}\n`);
       return 2;
     case "check":
-      return checkCommand(command.configFile, command.configId, command.logFile);
+      return (await import("./daemon/cli/check-command.ts")).checkCommand(command.configFile, command.configId, command.logFile);
     case "run":
-      return runCommand(command.options);
+      return (await import("./daemon/run-command.ts")).runCommand(command.options);
     case "state":
     case "events":
     case "ipvs":
-      return clientCommand(command.kind, command.options);
+      return (await import("./daemon/cli/client-command.ts")).clientCommand(command.kind, command.options);
     case "tls-certificate":
-      return tlsCertificateCommand(command.options);
+      return (await import("./daemon/cli/tls-certificate-command.ts")).tlsCertificateCommand(command.options);
     case "validate-child":
-      return validateChildCommand();
+      return (await import("./daemon/cli/validate-child-command.ts")).validateChildCommand();
     case "engine":
-      return engineCommand();
+      return (await import("./daemon/engine/engine-command.ts")).engineCommand();
     case "observer":
-      return observerCommand();
+      return (await import("./daemon/observe/observer-command.ts")).observerCommand();
     case "director":
-      return directorCommand();
+      return (await import("./daemon/director/director-command.ts")).directorCommand();
   }
 }
 

@@ -32,6 +32,7 @@ import { changedCount, ipvsadmRules, keepalivedConf, lastChanged, realServerOf, 
 import { fromJsonText, toJsonText, type JsonText } from "../../src/daemon/ipc/json-text.ts";
 import { directorConfigOf, type DirectorConfig } from "../../src/daemon/ipc/director-config.ts";
 import type { NewEvent } from "../../src/store/event.ts";
+import { parseTimes } from "./emulation-penalty.ts";
 
 const SMALL: BenchTable = { services: 1_000, realServers: 10 };
 const LARGE: BenchTable = { services: 2_000, realServers: 20 };
@@ -513,7 +514,14 @@ async function kernelFloor() {
   };
 }
 
+/** The emulation's cost for C and for tandem's JavaScript: the host runs the same two parses (emulation-penalty.ts). */
+async function parseInGuest(): Promise<void> {
+  writeFileSync("/tmp/small.conf", keepalivedConf(SMALL));
+  result("parse-guest", await parseTimes(KEEPALIVED, TANDEM_BINARY, "/tmp/small.conf"));
+}
+
 async function loadSmall(): Promise<void> {
+  await parseInGuest();
   result("load-floor", await kernelFloor());
   flush();
   result("load-ipvsadm", await ipvsadmRestore());
@@ -723,6 +731,7 @@ async function main(): Promise<void> {
   }
   if (process.env.BENCH_ONLY === "tandem-load") {
     // A quick look at one part (with BENCH_PROFILE, where its time goes).
+    await parseInGuest();
     result("load-floor", await kernelFloor());
     flush();
     result("load-ipvsadm", await ipvsadmRestore());

@@ -14,6 +14,8 @@ import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { addHostBinary, newGuestRoot, removeUnlessKept, runGuest } from "../fixtures/ipvs/guest.ts";
 import { imageDir } from "../ipvs/ipvs-guest.ts";
+import { parseTimes } from "./emulation-penalty.ts";
+import { keepalivedConf } from "./ipvs-director-tables.ts";
 import { markdownTable } from "./stats.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -88,6 +90,10 @@ echo "=== EXIT $?" > /dev/ttyS1
 echo "=== DONE" > /dev/ttyS1
 echo o > /proc/sysrq-trigger
 `;
+  // The same two parses the guest times, here (emulation-penalty.ts): the same binaries, the same file.
+  const conf = join(work, "small.conf");
+  writeFileSync(conf, keepalivedConf({ services: 1_000, realServers: 10 }));
+  const hostParse = await parseTimes(Bun.which("keepalived") ?? fail("no keepalived on the host"), join(root, "capture/tandem"), conf);
   const started = new Date();
   const load = Bun.spawnSync(["uptime"]).stdout.toString().trim();
   console.error(`booting the guest (${GUEST_CPUS} vCPUs, TCG) from ${image}; host: ${load}`);
@@ -95,6 +101,7 @@ echo o > /proc/sysrq-trigger
   removeUnlessKept(work, argv);
   const results = new Map<string, unknown>();
   for (const match of data.matchAll(/^=== RESULT (\S+) (.*)$/gm)) results.set(match[1]!, JSON.parse(match[2]!));
+  results.set("parse-host", hostParse);
   if (results.has("crash")) {
     console.error(data.slice(-6000));
     fail(`the guest program crashed: ${(results.get("crash") as { message: string }).message}`);
@@ -158,6 +165,21 @@ export function render(results: Map<string, unknown>): string {
         ],
         ["tandem / ipvsadm -R", `${((tandem.completeMs / ipvsadm.ms) * 100).toFixed(0)} %`, "", "target: at most 50 %"],
       ],
+    ),
+  );
+  const inGuest = get("parse-guest");
+  const onHost = get("parse-host");
+  const slower = (side: "keepalived" | "tandem") => `${(inGuest[side]?.ms / onHost[side]?.ms).toFixed(1)}x`;
+  out.push("\nThe emulation's cost, C beside JavaScript: the same file parsed by the same binaries on this host and in the guest (median of 3)\n");
+  out.push(
+    markdownTable(
+      ["", "host", "guest", "guest / host"],
+      (["keepalived", "tandem"] as const).map((side) => [
+        side === "keepalived" ? "keepalived -t (C)" : "tandem check (JavaScript)",
+        `${ms(onHost[side]?.ms)} (user ${ms(onHost[side]?.userMs)}; exit ${onHost[side]?.exit})`,
+        `${ms(inGuest[side]?.ms)} (user ${ms(inGuest[side]?.userMs)}; exit ${inGuest[side]?.exit}${inGuest[side]?.exit === 0 ? "" : `: ${inGuest[side]?.stderr}`})`,
+        slower(side),
+      ]),
     ),
   );
 
