@@ -31,6 +31,7 @@ export interface CheckerDraft extends CheckerCommon, Located {
   virtualhost?: string;
   httpProtocol?: string;
   enableSni?: boolean;
+  fastRecovery?: boolean;
   heloName?: string;
   path?: string;
   timeoutS?: number;
@@ -189,7 +190,7 @@ const httpKeywords: Keyword<CheckerDraft>[] = [
   ),
   stringField("http_protocol", "httpProtocol", "1.0, 1.0C or 1.1"),
   stringField("virtualhost", "virtualhost", "a host name"),
-  ignored("fast_recovery"),
+  flagField("fast_recovery", "fastRecovery"),
 ];
 
 export const CHECKER_KINDS = Object.keys(specific) as CheckerKind[];
@@ -237,7 +238,14 @@ export function finishChecker(d: CheckerDraft, server: IpAddress, diag: Diagnost
     case "HTTP_GET":
     case "SSL_GET":
       if (d.urls.length === 0) diag.warn(d.location, `${d.kind} has no url block; nothing will be checked`);
-      return { ...common, kind: d.kind, urls: d.urls, enableSni: d.enableSni ?? false, ...pick(d, "virtualhost", "httpProtocol") };
+      return {
+        ...common,
+        kind: d.kind,
+        urls: d.urls,
+        enableSni: d.enableSni ?? false,
+        fastRecovery: d.fastRecovery ?? false,
+        ...pick(d, "virtualhost", "httpProtocol"),
+      };
     case "TCP_CHECK":
     case "PING_CHECK":
       return { ...common, kind: d.kind };

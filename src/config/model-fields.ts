@@ -249,6 +249,7 @@ const HTTP_CHECKER = {
   virtualhost: "value",
   httpProtocol: "value",
   enableSni: "value",
+  fastRecovery: "value",
 } as const satisfies Fields<HttpChecker>;
 const TCP_CHECKER = { ...CHECKER_COMMON, kind: "value" } as const satisfies Fields<TcpChecker> & Fields<PingChecker>;
 const SMTP_CHECKER = { ...CHECKER_COMMON, kind: "value", heloName: "value", hosts: { record: CHECKER_COMMON } } as const satisfies Fields<SmtpChecker>;

@@ -400,6 +400,8 @@ export interface HttpChecker extends CheckerBase {
   virtualhost?: string;
   httpProtocol?: string;
   enableSni: boolean;
+  /** fast_recovery: before the first verdict, or down with no url known to fail, the next check runs at once. */
+  fastRecovery: boolean;
 }
 export interface TcpChecker extends CheckerBase {
   kind: "TCP_CHECK";

@@ -15,6 +15,7 @@ import type {
   VirtualServer,
   VirtualServerGroup,
 } from "../config/model.ts";
+import type { CheckSpec } from "../check/check-spec.ts";
 import type {
   CheckerPlan,
   ForwardingPlan,
@@ -26,16 +27,19 @@ import type {
   VirtualServerPlan,
 } from "./virtual-server-plan.ts";
 
+/** What a checker block runs, worked out by the checkers' own code (the daemon passes check/check-spec.ts's). */
+export type CheckSpecOf = (checker: Checker, rs: RealServer, vs: VirtualServer) => CheckSpec;
+
 /** One plan per virtual_server, in the file's order (keepalived numbers a group's virtual servers in it). */
-export function planVirtualServers(config: Pick<Config, "virtualServers" | "virtualServerGroups">): VirtualServerPlan[] {
+export function planVirtualServers(config: Pick<Config, "virtualServers" | "virtualServerGroups">, checkSpecOf?: CheckSpecOf): VirtualServerPlan[] {
   const groups = new Map(config.virtualServerGroups.map((g) => [g.name, g]));
   return config.virtualServers.flatMap((vs) => {
     const key = keyPlan(vs, groups);
-    return key ? [virtualServerPlan(vs, key)] : [];
+    return key ? [virtualServerPlan(vs, key, checkSpecOf)] : [];
   });
 }
 
-function virtualServerPlan(vs: VirtualServer, key: VirtualServerKeyPlan): VirtualServerPlan {
+function virtualServerPlan(vs: VirtualServer, key: VirtualServerKeyPlan, checkSpecOf: CheckSpecOf | undefined): VirtualServerPlan {
   const plan: VirtualServerPlan = {
     key,
     scheduler: vs.lbAlgo,
@@ -49,7 +53,7 @@ function virtualServerPlan(vs: VirtualServer, key: VirtualServerKeyPlan): Virtua
     alpha: vs.alpha,
     omega: vs.omega,
     haSuspend: vs.haSuspend,
-    realServers: vs.realServers.map(realServerPlan),
+    realServers: vs.realServers.map((rs) => realServerPlan(rs, checkSpecOf && ((checker) => checkSpecOf(checker, rs, vs)))),
   };
   if (vs.protocol) plan.protocol = vs.protocol;
   if (vs.persistenceTimeoutS !== undefined) plan.persistence.timeoutS = vs.persistenceTimeoutS;
@@ -78,7 +82,7 @@ function keyPlan(vs: VirtualServer, groups: ReadonlyMap<string, VirtualServerGro
   return vs.family ? { kind: "group", name: group.name, entries, family: vs.family } : { kind: "group", name: group.name, entries };
 }
 
-function realServerPlan(rs: RealServer): RealServerPlan {
+function realServerPlan(rs: RealServer, checkSpecOf: ((checker: Checker) => CheckSpec) | undefined): RealServerPlan {
   const plan: RealServerPlan = {
     address: rs.address,
     port: rs.port,
@@ -87,7 +91,7 @@ function realServerPlan(rs: RealServer): RealServerPlan {
     upperThreshold: rs.uthreshold,
     lowerThreshold: rs.lthreshold,
     inhibitOnFailure: rs.inhibitOnFailure,
-    checkers: checkerPlans(rs.checkers),
+    checkers: checkerPlans(rs.checkers, checkSpecOf),
   };
   // The real server's own alpha, else the virtual server's: what its checkers inherit.
   if (rs.checkDefaults.alpha !== undefined) plan.alpha = rs.checkDefaults.alpha;
@@ -115,9 +119,14 @@ export function checkerIds(checkers: readonly { kind: CheckerKind }[]): string[]
   });
 }
 
-function checkerPlans(checkers: readonly Checker[]): CheckerPlan[] {
+function checkerPlans(checkers: readonly Checker[], checkSpecOf: ((checker: Checker) => CheckSpec) | undefined): CheckerPlan[] {
   const ids = checkerIds(checkers);
-  return checkers.map((checker, i) => (checker.alpha === undefined ? { id: ids[i]! } : { id: ids[i]!, alpha: checker.alpha }));
+  return checkers.map((checker, i) => {
+    const plan: CheckerPlan = { id: ids[i]! };
+    if (checker.alpha !== undefined) plan.alpha = checker.alpha;
+    if (checkSpecOf) plan.check = checkSpecOf(checker);
+    return plan;
+  });
 }
 
 function forwardingPlan(lbKind: LbKind, tunnel: TunnelOptions | undefined): ForwardingPlan {

@@ -163,7 +163,9 @@ export function resolveServers(
       upperThreshold: rs.upperThreshold ?? 0,
       lowerThreshold: rs.lowerThreshold ?? 0,
       inhibitOnFailure: rs.inhibitOnFailure ?? plan.inhibitOnFailure,
-      checkers: rs.checkers.map((checker) => ({ id: checker.id, alpha: checker.alpha ?? alpha })),
+      checkers: rs.checkers.map((checker) =>
+        checker.check ? { id: checker.id, alpha: checker.alpha ?? alpha, check: checker.check } : { id: checker.id, alpha: checker.alpha ?? alpha },
+      ),
     };
     if (tunnel) server.tunnel = tunnel;
     if (rs.notifyUp !== undefined) server.notifyUp = rs.notifyUp;

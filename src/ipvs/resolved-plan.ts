@@ -1,6 +1,7 @@
 // A virtual server plan after keepalived 2.2.7's defaults and corrections (resolve-plan.ts):
 // every setting decided, its services expanded, its real servers named. What the quorum
 // machine, the health table and the desired table read. Types only.
+import type { CheckSpec } from "../check/check-spec.ts";
 import type { IpAddress, IpFamily } from "../common/ip-address.ts";
 import type { ForwardMethod, IpvsProtocol, ServiceSpec, TunnelSpec } from "./types.ts";
 
@@ -8,6 +9,8 @@ export interface ResolvedChecker {
   id: string;
   /** checker `alpha`, else the real server's, else the virtual server's. */
   alpha: boolean;
+  /** What the checkers run (absent where the plan had none: a test's, or a verdict source of its own). */
+  check?: CheckSpec;
 }
 
 /** What a real or sorry server puts in each of its virtual server's services. */

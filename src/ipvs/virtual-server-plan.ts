@@ -2,6 +2,7 @@
 // src/config: the daemon maps the config model into it (as vrrp/instance-plan.ts does for
 // VRRP). Fields left undefined take keepalived 2.2.7's defaults in resolve-plan.ts. Pure.
 import type { IpAddress, IpFamily } from "../common/ip-address.ts";
+import type { CheckSpec } from "../check/check-spec.ts";
 import type { IpvsProtocol } from "./types.ts";
 
 /** One line of a `virtual_server_group`: an address or range with its port, or a fwmark. */
@@ -47,10 +48,14 @@ export interface PersistencePlan {
   engine?: string;
 }
 
-/** One health checker of a real server: an id stable across reloads, and its own `alpha` if set. */
+/**
+ * One health checker of a real server: an id stable across reloads, its own `alpha` if set,
+ * and what the checkers run (check/check-spec.ts), which the director only carries.
+ */
 export interface CheckerPlan {
   id: string;
   alpha?: boolean;
+  check?: CheckSpec;
 }
 
 export interface RealServerPlan {

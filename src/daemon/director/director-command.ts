@@ -2,6 +2,7 @@
 // own, keepalived's checker child. This file is the process around DirectorService: signals,
 // the IPC link to the supervisor, scheduling (keepalived's checker_* keywords), and the real
 // kernel, ownership record and script runner it is given.
+import { checkSpecOf } from "../check/check-spec-of.ts";
 import { systemClock, type Clock } from "../../common/clock.ts";
 import type { ProcessScheduling } from "../../config/index.ts";
 import { planIpvsGlobals } from "../../ipvs/plan-ipvs-globals.ts";
@@ -20,9 +21,9 @@ import type { OwnershipPort } from "../../ipvs/director.ts";
 import type { DirectorConfig } from "../ipc/director-config.ts";
 import { decodeStart, DirectorService, type DirectorPlan, type DirectorServiceDeps, type KernelOpen } from "./director-service.ts";
 
-/** The director's plans from the configuration: its virtual servers and the drain timeout. */
+/** The director's plans from the configuration: its virtual servers (with what their checkers run) and the drain timeout. */
 export function planDirector(config: DirectorConfig): DirectorPlan {
-  return { virtualServers: planVirtualServers(config), globals: planIpvsGlobals(config.globalDefs) };
+  return { virtualServers: planVirtualServers(config, checkSpecOf), globals: planIpvsGlobals(config.globalDefs) };
 }
 
 /**

@@ -31,6 +31,7 @@ import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
 import { NotifyFifo } from "../scripts/notify-fifo.ts";
 import { planNotifyFifos } from "../scripts/notify-fifo-plan.ts";
 import { NotifyFifos } from "../scripts/notify-fifos.ts";
+import { CheckerRunner, type Probes } from "../check/checker-runner.ts";
 
 /** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush), and GET_INFO for the preflight. */
 export interface IpvsSettingsPort extends SyncDaemonPort {
@@ -60,6 +61,10 @@ export interface DirectorServiceDeps {
   plan(config: DirectorConfig): DirectorPlan;
   /** What notify_up/down and quorum_up/down run with. */
   scripts: DirectorScriptDeps;
+  /** The checks' warmup share, in [0, 1); default Math.random (tests pass their own). */
+  random?: () => number;
+  /** The checks' probes; default the real ones (tests script them). */
+  probes?: Probes;
 }
 
 /** The start message, its configuration decoded (the supervisor sends it as JSON text). */
@@ -105,6 +110,7 @@ export class DirectorService {
   private readonly fifo: NotifyFifos;
   private readonly outbox: DirectorOutbox;
   private readonly statusReporter = new StatusReporter();
+  private readonly checks: CheckerRunner;
   private burstAtMs: number | undefined;
 
   constructor(
@@ -131,10 +137,21 @@ export class DirectorService {
       record: (event) => this.outbox.event(event),
     });
     this.fifo = new NotifyFifos({ logger: deps.logger, createFifo: () => new NotifyFifo({ logger: deps.logger, runner: deps.scripts.runner }) });
+    this.checks = new CheckerRunner({
+      clock: deps.clock,
+      logger: deps.logger.child("check"),
+      random: deps.random ?? Math.random,
+      ...(deps.probes ? { probes: deps.probes } : {}),
+      // The director takes a verdict when it has a table; until then the runner keeps it (checksToDirector).
+      verdict: (target, up) => void this.director?.reportChecker(target, { up }),
+    });
   }
 
   async start(): Promise<void> {
     this.followScripts();
+    // The checks run with or without the kernel's IPVS.
+    this.checks.configure(this.resolvedPlans());
+    this.checks.start();
     await this.connect();
     const kernel = this.kernel;
     this.send({ type: "started", ipvsAvailable: kernel?.ok === true, ...(kernel && !kernel.ok ? { reason: kernel.reason } : {}) });
@@ -154,6 +171,7 @@ export class DirectorService {
           .then(() =>
             this.director?.reload(planned.virtualServers, { rsInitNotifies: planned.globals.rsInitNotifies, drainTimeoutMs: planned.globals.drainTimeoutMs }),
           )
+          .then(() => this.checks.configure(this.resolvedPlans()))
           .then(() => this.runPreflight())
           .then(() => this.followSyncDaemons())
           .then(() => {
@@ -185,6 +203,7 @@ export class DirectorService {
     this.fifo.terminateReaders();
     this.statusTimer?.cancel();
     this.retryTimer?.cancel();
+    await this.checks.stop();
     const release = !this.keepIpvsOnStop;
     this.deps.logger.info(`stopping (${reason}): ${release ? "removing the IPVS services tandem created" : "leaving the IPVS table serving (-I)"}`);
     await this.director?.stop(release, this.plan().globals.flushOnStop);
@@ -243,7 +262,13 @@ export class DirectorService {
     });
     this.record("ipvs.director", "IPVS director available", { available: true });
     await this.director.start(planned.virtualServers, this.intent, this.drainState, { rsInitNotifies: planned.globals.rsInitNotifies });
+    await this.checksToDirector();
     await this.followSyncDaemons();
+  }
+
+  /** The verdicts the checkers gave before the director had a table (the kernel opened late, or after a retry). */
+  private async checksToDirector(): Promise<void> {
+    for (const { target, up } of this.checks.verdicts()) await this.director?.reportChecker(target, { up });
   }
 
   /** The preflight (kernel-facts.ts) for the configuration in force; only with the kernel open. */

@@ -15,6 +15,7 @@ import { FakeIpvsKernel } from "../../support/fake-ipvs-kernel.ts";
 import { FakePrograms } from "../../support/fake-box/fake-programs.ts";
 import { realServer, virtualServer } from "../../ipvs/support/plans.ts";
 import { fromJsonText } from "../../../../src/daemon/ipc/json-text.ts";
+import type { Probes } from "../../../../src/daemon/check/checker-runner.ts";
 
 export const PLANS: VirtualServerPlan[] = [
   virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80, { weight: 3 }), realServer("10.0.1.3", 80, { weight: 1 })], { scheduler: "wrr" }),
@@ -73,6 +74,8 @@ export interface RigOptions {
   vrrpRuns?: boolean;
   /** The configuration the director is started with (its global_defs rule the scripts). */
   config?: Config;
+  /** The health checks' probes (none of the default plans has a checker). */
+  probes?: Probes;
 }
 
 export function rig(options: RigOptions = {}) {
@@ -109,6 +112,8 @@ export function rig(options: RigOptions = {}) {
           : { ok: false, reason: "the kernel has no IPVS (generic netlink family IPVS not found)" },
       ownership: { owned: () => new Set(owned), replace: (s) => ((owned = new Set(s)), { ok: true }) },
       host: options.host ?? fakeHost(DEFAULT_SYSCTLS()),
+      random: () => 0,
+      ...(options.probes ? { probes: options.probes } : {}),
       plan: () => ({
         virtualServers: typeof options.plans === "function" ? options.plans() : (options.plans ?? PLANS),
         globals: { ...GLOBALS, ...options.globals },

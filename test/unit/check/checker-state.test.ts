@@ -1,0 +1,164 @@
+// keepalived 2.2.7's epilogs as golden sequences: each line is a check's outcome and what
+// keepalived does after it (the verdict it hands update_svr_checker_state, if any, and the
+// delay it arms), worked out from check_tcp.c, check_udp.c, check_dns.c and check_http.c.
+import { describe, expect, test } from "bun:test";
+import {
+  datagramEpilog,
+  dnsEpilog,
+  httpEpilog,
+  initialCheckerState,
+  initialHttpCheckerState,
+  tcpEpilog,
+  type CheckerState,
+  type Epilog,
+  type HttpCheckerState,
+} from "../../../src/check/checker-state.ts";
+import type { CheckTiming } from "../../../src/check/check-timing.ts";
+
+const LOOP = 60_000;
+const RETRY_DELAY = 1_000;
+const timing = (retry: number, delayBeforeRetryMs = RETRY_DELAY): CheckTiming => ({
+  retry,
+  delayLoopMs: LOOP,
+  delayBeforeRetryMs,
+  warmupMs: 0,
+  connectTimeoutMs: 5_000,
+});
+
+type Step = [outcome: "ok" | "fail", verdict: "UP" | "DOWN" | "-", delayMs: number];
+
+function run<S extends CheckerState>(start: S, epilog: (s: S, ok: boolean) => Epilog<S>, steps: Step[]): S {
+  let state = start;
+  const seen: Step[] = [];
+  for (const [outcome] of steps) {
+    const after = epilog(state, outcome === "ok");
+    seen.push([outcome, after.verdict === undefined ? "-" : after.verdict ? "UP" : "DOWN", after.delayMs]);
+    state = after.state;
+  }
+  expect(seen).toEqual(steps);
+  return state;
+}
+
+describe("TCP_CHECK (tcp_epilog)", () => {
+  test("retry 1: down after two failures in a row, up after one success; a down checker still retries", () => {
+    run(initialCheckerState(false), (s, ok) => tcpEpilog(s, ok, timing(1)), [
+      ["ok", "UP", LOOP], // the first verdict, though nothing changes: it is when the initial notifies run
+      ["ok", "-", LOOP],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "DOWN", LOOP],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "-", LOOP],
+      ["ok", "UP", LOOP],
+      ["fail", "-", RETRY_DELAY],
+      ["ok", "-", LOOP], // a success in the middle of retries resets the count
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "DOWN", LOOP],
+    ]);
+  });
+
+  test("retry 0 with alpha: starts down, judged down by its first failure, up by its first success", () => {
+    const end = run(initialCheckerState(true), (s, ok) => tcpEpilog(s, ok, timing(0)), [
+      ["fail", "DOWN", LOOP],
+      ["fail", "-", LOOP],
+      ["ok", "UP", LOOP],
+      ["fail", "DOWN", LOOP],
+    ]);
+    expect(end).toEqual({ up: false, hasRun: true, retryIt: 0 });
+  });
+
+  test("a start that fails: the first verdict waits for the retries", () => {
+    run(initialCheckerState(false), (s, ok) => tcpEpilog(s, ok, timing(2)), [
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "DOWN", LOOP],
+    ]);
+  });
+});
+
+describe("UDP_CHECK and PING_CHECK (udp_epilog, icmp_epilog)", () => {
+  test("retries only while up: a down checker checks again a delay_loop later", () => {
+    run(initialCheckerState(false), (s, ok) => datagramEpilog(s, ok, timing(1)), [
+      ["ok", "UP", LOOP],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "DOWN", LOOP],
+      ["fail", "-", LOOP],
+      ["fail", "-", LOOP],
+      ["ok", "UP", LOOP],
+    ]);
+  });
+
+  test("alpha, failing from the start: never judged down (it already is), checked every delay_loop", () => {
+    const end = run(initialCheckerState(true), (s, ok) => datagramEpilog(s, ok, timing(1)), [
+      ["fail", "-", LOOP],
+      ["fail", "-", LOOP],
+      ["ok", "UP", LOOP],
+    ]);
+    expect(end.up).toBe(true);
+  });
+});
+
+describe("DNS_CHECK (dns_final)", () => {
+  test("retry 3: three retries, then down; down, it is not retried", () => {
+    run(initialCheckerState(false), (s, ok) => dnsEpilog(s, ok, timing(3, LOOP)), [
+      ["fail", "-", LOOP],
+      ["fail", "-", LOOP],
+      ["fail", "-", LOOP],
+      ["fail", "DOWN", LOOP],
+      ["fail", "-", LOOP],
+      ["ok", "UP", LOOP],
+      ["ok", "-", LOOP],
+    ]);
+  });
+});
+
+describe("HTTP_GET and SSL_GET (epilog, timeout_epilog)", () => {
+  const http =
+    (urls: number, retry: number, fastRecovery = false) =>
+    (s: HttpCheckerState, ok: boolean) =>
+      httpEpilog(s, ok, timing(retry, 3_000), { urls, fastRecovery });
+
+  test("two urls: one per check, a delay_loop apart; down after retry + 1 failures of one url; back only when every url answered again", () => {
+    const end = run(initialHttpCheckerState(false), http(2, 1), [
+      ["ok", "-", LOOP], // url 0
+      ["ok", "UP", LOOP], // url 1: every url answered: the first verdict
+      ["fail", "-", 3_000], // url 0 fails: retried delay_before_retry later
+      ["fail", "DOWN", LOOP], // retry + 1 failures: down; that url is now watched every max(delay_before_retry, delay_loop)
+      ["fail", "-", LOOP],
+      ["ok", "-", LOOP], // the failed url answers: the walk starts again from url 0
+      ["ok", "-", LOOP], // url 0
+      ["ok", "UP", LOOP], // url 1
+    ]);
+    expect(end).toMatchObject({ up: true, urlIndex: 0, retryIt: 0 });
+    expect(end.failedUrl).toBeUndefined();
+  });
+
+  test("before the first verdict the retries are already spent: a start whose second url fails is down at once", () => {
+    run(initialHttpCheckerState(false), http(2, 1), [
+      ["ok", "-", LOOP],
+      ["fail", "DOWN", LOOP],
+    ]);
+  });
+
+  test("a start whose first url fails retries it first", () => {
+    run(initialHttpCheckerState(false), http(1, 1), [
+      ["fail", "-", 3_000],
+      ["fail", "DOWN", LOOP],
+    ]);
+  });
+
+  test("alpha, failing: never judged down; retried every delay_before_retry (no url is marked failed)", () => {
+    run(initialHttpCheckerState(true), http(1, 1), [
+      ["fail", "-", 3_000], // before a verdict: a retry (timeout_epilog marks it has run)
+      ["fail", "-", 3_000], // down and has run: keepalived's FAILED, which counts nothing
+      ["fail", "-", 3_000],
+      ["ok", "UP", LOOP],
+    ]);
+  });
+
+  test("fast_recovery: before the first verdict the next url is fetched at once", () => {
+    run(initialHttpCheckerState(false), http(2, 1, true), [
+      ["ok", "-", 0],
+      ["ok", "UP", LOOP],
+    ]);
+  });
+});

@@ -1,0 +1,195 @@
+// The checks of a configuration on the fake clock, their probes scripted: when each runs
+// (BOOTSTRAP_DELAY and warmup first, then keepalived's epilog delays), which url an HTTP_GET
+// fetches, the verdicts handed on, and what a reload keeps.
+import { describe, expect, test } from "bun:test";
+import { FakeClock } from "../../../../src/common/clock.ts";
+import { memoryLogger } from "../../../../src/common/logger.ts";
+import { memoryFiles, parseConfig } from "../../../../src/config/index.ts";
+import type { ConnectTarget, HttpUrlSpec } from "../../../../src/check/check-spec.ts";
+import type { CheckVerdict } from "../../../../src/check/http-judge.ts";
+import { CheckerRunner } from "../../../../src/daemon/check/checker-runner.ts";
+import { planDirector } from "../../../../src/daemon/director/director-command.ts";
+import { directorConfigOf } from "../../../../src/daemon/ipc/director-config.ts";
+import { resolvePlans } from "../../../../src/ipvs/resolve-plan.ts";
+
+function resolved(text: string) {
+  const parsed = parseConfig("/etc/keepalived/keepalived.conf", { ...memoryFiles({ "/etc/keepalived/keepalived.conf": text }), configId: undefined });
+  const errors = parsed.diagnostics.filter((d) => d.severity === "error");
+  if (!parsed.config || errors.length) throw new Error(JSON.stringify(errors));
+  return resolvePlans(planDirector(directorConfigOf(parsed.config)).virtualServers).virtualServers;
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+/** Each probe answers from the script for its address (the last entry repeats); every run is recorded with its time. */
+function rig(script: Record<string, (CheckVerdict | "hang")[]>) {
+  const clock = new FakeClock();
+  const logger = memoryLogger("info");
+  const runs: { atMs: number; address: string; path?: string }[] = [];
+  const verdicts: { atMs: number; realServer: string; checker: string; up: boolean; reason: string }[] = [];
+  const answer = (target: ConnectTarget, signal: AbortSignal, path?: string): Promise<CheckVerdict> => {
+    const key = path ? `${target.address.text}${path}` : target.address.text;
+    runs.push({ atMs: clock.nowMs(), address: target.address.text, ...(path ? { path } : {}) });
+    const answers = script[key] ?? [{ ok: true, detail: "connected" }];
+    const next = answers.length > 1 ? answers.shift()! : answers[0]!;
+    if (next === "hang") return new Promise((resolve) => signal.addEventListener("abort", () => resolve({ ok: false, reason: "no answer" })));
+    return Promise.resolve(next);
+  };
+  const runner = new CheckerRunner({
+    clock,
+    logger,
+    random: () => 0,
+    verdict: (target, up, reason) => verdicts.push({ atMs: clock.nowMs(), realServer: target.realServer, checker: target.checker, up, reason }),
+    probes: {
+      tcp: (target, context) => answer(target, context.signal),
+      http: (target, _http, url: HttpUrlSpec, context) => answer(target, context.signal, url.path),
+    },
+  });
+  /** Moves the clock to `ms`, letting each run's promise settle before the next timer. */
+  const until = async (ms: number) => {
+    for (;;) {
+      await flush();
+      const due = clock.nextDueMs();
+      if (due === undefined || due > ms) break;
+      clock.advanceTo(due);
+    }
+    clock.advanceTo(ms);
+    await flush();
+  };
+  return { clock, logger, runs, verdicts, runner, until };
+}
+
+const FAIL: CheckVerdict = { ok: false, reason: "connection refused" };
+const OK: CheckVerdict = { ok: true, detail: "connected" };
+
+// keepalived reads one keyword per line: the checkers' options go on lines of their own.
+const tcpChecker = (options = "") => `TCP_CHECK {
+      retry 1
+      delay_before_retry 2
+      warmup 0
+      ${options}
+    }`;
+const tcpConfig = (options = "") => `
+virtual_server 10.0.0.1 80 {
+  protocol TCP
+  delay_loop 10
+  real_server 10.0.0.2 80 {
+    ${tcpChecker(options)}
+  }
+  real_server 10.0.0.3 80 {
+    ${tcpChecker()}
+  }
+}`;
+
+describe("CheckerRunner", () => {
+  test("TCP_CHECK: the first check 1 s in, then every delay_loop after each ends; retry after delay_before_retry; down after retry + 1 failures", async () => {
+    const r = rig({ "10.0.0.2": [OK, OK, FAIL, FAIL, FAIL, FAIL, OK] });
+    r.runner.configure(resolved(tcpConfig()));
+    r.runner.start();
+    await r.until(60_000);
+    expect(r.runs.filter((x) => x.address === "10.0.0.2").map((x) => x.atMs)).toEqual([1_000, 11_000, 21_000, 23_000, 33_000, 35_000, 45_000, 55_000]);
+    expect(r.verdicts.filter((v) => v.realServer === "10.0.0.2:80")).toEqual([
+      { atMs: 1_000, realServer: "10.0.0.2:80", checker: "TCP_CHECK#0", up: true, reason: "connected" },
+      { atMs: 23_000, realServer: "10.0.0.2:80", checker: "TCP_CHECK#0", up: false, reason: "connection refused" },
+      { atMs: 45_000, realServer: "10.0.0.2:80", checker: "TCP_CHECK#0", up: true, reason: "connected" },
+    ]);
+    expect(r.logger.lines.filter((l) => l.includes("TCP_CHECK on service [10.0.0.2]:tcp:80 failed after 1 retries: connection refused"))).toHaveLength(1);
+    expect(r.runner.view().find((v) => v.target.realServer === "10.0.0.2:80")).toMatchObject({ up: true, hasRun: true, last: { ok: true, text: "connected" } });
+    await r.runner.stop();
+  });
+
+  test("a hung server: the check is abandoned after three connect_timeouts and counts as a failure", async () => {
+    const r = rig({ "10.0.0.2": ["hang"] });
+    r.runner.configure(resolved(tcpConfig("connect_timeout 1")));
+    r.runner.start();
+    await r.until(20_000);
+    // 1 s in, abandoned at 4 s, retried 2 s later, abandoned at 9 s: down.
+    expect(
+      r.runs
+        .filter((x) => x.address === "10.0.0.2")
+        .map((x) => x.atMs)
+        .slice(0, 3),
+    ).toEqual([1_000, 6_000, 19_000]);
+    expect(r.verdicts.find((v) => v.realServer === "10.0.0.2:80" && !v.up)).toMatchObject({ atMs: 9_000 });
+    await r.runner.stop();
+  });
+
+  test("HTTP_GET: one url per check, in turn", async () => {
+    const r = rig({ "10.0.0.2/b": [OK, { ok: false, reason: "status 503; expected 200-299" }] });
+    r.runner.configure(
+      resolved(`
+virtual_server 10.0.0.1 80 {
+  protocol TCP
+  delay_loop 5
+  real_server 10.0.0.2 80 {
+    HTTP_GET {
+      url {
+        path /a
+      }
+      url {
+        path /b
+      }
+      retry 0
+      warmup 0
+    }
+  }
+}`),
+    );
+    r.runner.start();
+    await r.until(21_000);
+    expect(r.runs.map((x) => `${x.atMs} ${x.path}`)).toEqual(["1000 /a", "6000 /b", "11000 /a", "16000 /b", "21000 /b"]);
+    expect(r.verdicts.map((v) => `${v.atMs} ${v.up ? "up" : "down"} ${v.reason}`)).toEqual(["6000 up connected", "16000 down status 503; expected 200-299"]);
+    await r.runner.stop();
+  });
+
+  test("a reload keeps the state of an unchanged checker and starts a changed one again", async () => {
+    const r = rig({ "10.0.0.2": [OK, FAIL, FAIL, FAIL], "10.0.0.3": [OK] });
+    r.runner.configure(resolved(tcpConfig()));
+    r.runner.start();
+    await r.until(14_000);
+    expect(r.runner.view().map((v) => [v.target.realServer, v.up, v.retryIt])).toEqual([
+      ["10.0.0.2:80", false, 0],
+      ["10.0.0.3:80", true, 0],
+    ]);
+    // 10.0.0.3's checker changes (a longer delay_loop); 10.0.0.2's does not.
+    const changed = tcpConfig().replace(/(real_server 10\.0\.0\.3 80 \{\s*TCP_CHECK \{)/, "$1\n      delay_loop 30");
+    expect(changed).toContain("delay_loop 30");
+    r.runner.configure(resolved(changed));
+    expect(r.runner.view().map((v) => [v.target.realServer, v.up, v.hasRun])).toEqual([
+      ["10.0.0.2:80", false, true],
+      ["10.0.0.3:80", true, false],
+    ]);
+    const before = r.runs.length;
+    await r.until(16_000);
+    expect(r.runs.slice(before).map((x) => `${x.atMs} ${x.address}`)).toEqual(["15000 10.0.0.3"]);
+    await r.runner.stop();
+  });
+
+  test("a checker that cannot run says why once and keeps its initial state; alpha starts it down", async () => {
+    const r = rig({});
+    r.runner.configure(
+      resolved(`
+virtual_server 10.0.0.1 80 {
+  real_server 10.0.0.2 80 {
+    alpha
+    TCP_CHECK {
+      bind_if eth0
+    }
+  }
+  real_server 10.0.0.3 80 {
+    SMTP_CHECK {
+    }
+  }
+}`),
+    );
+    r.runner.start();
+    await r.until(120_000);
+    expect(r.runs).toEqual([]);
+    expect(r.runner.view().map((v) => [v.target.realServer, v.up, v.problem])).toEqual([
+      ["10.0.0.2:80", false, "bind_if (SO_BINDTODEVICE) is not supported yet"],
+      ["10.0.0.3:80", true, "SMTP_CHECK is not run yet"],
+    ]);
+    expect(r.logger.lines.filter((l) => l.includes("not checked"))).toHaveLength(2);
+    await r.runner.stop();
+  });
+});
