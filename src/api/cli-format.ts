@@ -74,6 +74,8 @@ function virtualServerLine(vs: VirtualServerIpvsView): string {
 function healthText(rs: RealServerIpvsView, nowMs: number): string {
   const parts = [rs.alive ? "alive" : "failed"];
   if (rs.reason !== "alive" && rs.reason !== "failed") parts.push(rs.reason);
+  // Which checker failed it, and what it saw.
+  for (const c of rs.checkers ?? []) if (c.state === "down") parts.push(`${c.id}: ${c.lastChange?.text ?? "down"}`);
   if (rs.drained && rs.reason !== "drained") parts.push("drained");
   if (rs.draining) parts.push(`draining (${rs.draining.cause}, ${Math.max(0, Math.ceil((rs.draining.deadlineMs - nowMs) / 1000))} s left)`);
   return parts.join(", ");

@@ -33,8 +33,29 @@ const RealServerIpvsView = object(
     bytesInPerSecond: rate,
     bytesOutPerSecond: rate,
     lastChange: object({ atMs: { type: "number" }, cause: str, detail: str }, [], "The last change the director made to it, and why"),
+    checkers: { type: "array", items: ref("RealServerCheckerView"), description: "Its health checkers; absent: none (always alive, as in keepalived)" },
   },
-  ["desiredWeight", "kernelWeight", "draining", "lastChange"],
+  ["desiredWeight", "kernelWeight", "draining", "lastChange", "checkers"],
+);
+
+const RealServerCheckerView = object(
+  {
+    id: { type: "string", description: '"HTTP_GET#0": the kind and its place among the real server\'s checkers of that kind' },
+    kind: str,
+    state: {
+      enum: ["up", "down", "not yet checked", "not run"],
+      description: '"not yet checked": its initial state (up, or down with alpha); "not run": see problem',
+    },
+    up: bool,
+    retries: { ...count, description: "Failures counted towards retry" },
+    lastChange: object(
+      { ok: bool, text: str, atMs: { type: "number" }, durationMs: { type: "number", minimum: 0 } },
+      [],
+      'The check that last changed its state, and what it saw ("connection refused", "status 503; expected 200-299")',
+    ),
+    problem: { type: "string", description: "Why it does not run" },
+  },
+  ["lastChange", "problem"],
 );
 
 const VirtualServerIpvsView = object(
@@ -95,6 +116,7 @@ const IpvsView = object(
 
 export const IPVS_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   RealServerIpvsView,
+  RealServerCheckerView,
   VirtualServerIpvsView,
   SysctlView,
   IpvsPreflightView,

@@ -106,6 +106,23 @@ export interface RealServerIpvsView {
   bytesOutPerSecond: number;
   /** The last change the director made to it, and why. */
   lastChange?: { atMs: number; cause: string; detail: string };
+  /** Its health checkers (absent: none, so always alive, as in keepalived). */
+  checkers?: RealServerCheckerView[];
+}
+
+export interface RealServerCheckerView {
+  /** "HTTP_GET#0": the kind and its place among the real server's checkers of that kind. */
+  id: string;
+  kind: string;
+  /** "up", "down", "not yet checked" (its initial state: up, or down with alpha), "not run" (see problem). */
+  state: "up" | "down" | "not yet checked" | "not run";
+  up: boolean;
+  /** Failures counted towards retry. */
+  retries: number;
+  /** The check that last changed its state: passed or not, and what it saw ("status 503; expected 200-299"). */
+  lastChange?: { ok: boolean; text: string; atMs: number; durationMs: number };
+  /** Why it does not run. */
+  problem?: string;
 }
 
 export interface VirtualServerIpvsView {

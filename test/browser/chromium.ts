@@ -26,6 +26,9 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** How long Chromium may take to start; the test files' beforeAll allow this and their own set-up. */
+export const LAUNCH_TIMEOUT_MS = 60_000;
+
 export async function launchChromium(): Promise<Browser> {
   // Imported here so a machine without the package can still load the file and skip.
   const { chromium } = await import("playwright-core");
@@ -35,7 +38,8 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: FLAGS,
     viewport: { width: 1366, height: 768 },
-    timeout: 15_000,
+    // A cold start on a busy 2-core CI machine took over 15 s once: the launch may take a minute.
+    timeout: LAUNCH_TIMEOUT_MS,
   });
   return {
     context,

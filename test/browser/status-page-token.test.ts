@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { createApiApp } from "../../src/api/app.ts";
-import { haveChromium, launchChromium, watchProblems, type Browser, type PageProblems } from "./chromium.ts";
+import { haveChromium, launchChromium, LAUNCH_TIMEOUT_MS, watchProblems, type Browser, type PageProblems } from "./chromium.ts";
 import { FakeApi, TOKEN } from "../unit/api/fakes.ts";
 
 const SKIP_REASON = haveChromium ? "" : " [skipped: /usr/bin/chromium is missing; apt-get install chromium]";
@@ -42,7 +42,7 @@ describe.skipIf(!haveChromium)(`status page with reads behind the token${SKIP_RE
     });
     await page.goto(`http://127.0.0.1:${server.port}/`);
     await page.locator("#conn.up").waitFor({ timeout: 5000 });
-  }, 30_000);
+  }, LAUNCH_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { createApiApp } from "../../src/api/app.ts";
-import { haveChromium, launchChromium, watchProblems, type Browser, type PageProblems } from "./chromium.ts";
+import { haveChromium, launchChromium, LAUNCH_TIMEOUT_MS, watchProblems, type Browser, type PageProblems } from "./chromium.ts";
 import { FakeApi, PEER, TOKEN } from "../unit/api/fakes.ts";
 
 const OUT = join(import.meta.dir, "../../out");
@@ -43,7 +43,7 @@ describe.skipIf(!haveChromium)(`status page in headless Chromium${SKIP_REASON}`,
     problems = watchProblems(page);
     await page.goto(`http://127.0.0.1:${server.port}/`);
     await page.locator("#conn.up").waitFor({ timeout: 5000 });
-  }, 30_000);
+  }, LAUNCH_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -25,7 +25,7 @@ import type { CheckerTarget } from "../../ipvs/real-server-health.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import { httpProbe, tcpProbe, unsupportedConnectOptions, type ProbeContext } from "./connection-probes.ts";
 
-/** What a checker reported last, for the status and the log. */
+/** A check's result, for the status and the log. */
 export interface CheckerResult {
   ok: boolean;
   /** The verdict's reason ("connection refused", "status 503; expected 200-299") or what passed. */
@@ -40,10 +40,16 @@ export interface CheckerView {
   up: boolean;
   hasRun: boolean;
   retryIt: number;
+  /** The last check's result. */
   last?: CheckerResult;
+  /** The check that last changed its state (a verdict, a retry counted or reset). */
+  lastChange?: CheckerResult;
   /** Why it does not run (it keeps its initial state). */
   problem?: string;
 }
+
+/** Virtual server id -> real server id -> its checkers, as of the last change of any checker's state. */
+export type CheckerStates = ReadonlyMap<string, ReadonlyMap<string, readonly CheckerView[]>>;
 
 export interface CheckerRunnerDeps {
   clock: Clock;
@@ -73,6 +79,7 @@ interface Entry {
   state: CheckerState | HttpCheckerState;
   nextDelayMs?: number;
   last?: CheckerResult;
+  lastChange?: CheckerResult;
   problem?: string;
 }
 
@@ -85,6 +92,8 @@ export class CheckerRunner {
   private readonly scheduler: ProbeScheduler;
   private entries = new Map<string, Entry>();
   private started = false;
+  /** states()'s answer until a checker's state changes (the director's status is rebuilt when this is new). */
+  private statesView: CheckerStates | undefined;
 
   constructor(private readonly deps: CheckerRunnerDeps) {
     this.scheduler = createProbeScheduler({ clock: deps.clock, logger: deps.logger });
@@ -131,6 +140,7 @@ export class CheckerRunner {
     for (const id of removed) void this.scheduler.remove(id);
     const added = [...next.values()].filter((entry) => this.entries.get(entry.id) !== entry);
     this.entries = next;
+    this.statesView = undefined;
     for (const entry of added) this.schedule(entry);
   }
 
@@ -157,8 +167,26 @@ export class CheckerRunner {
       hasRun: e.state.hasRun,
       retryIt: e.state.retryIt,
       ...(e.last ? { last: e.last } : {}),
+      ...(e.lastChange ? { lastChange: e.lastChange } : {}),
       ...(e.problem ? { problem: e.problem } : {}),
     }));
+  }
+
+  /**
+   * The checkers by virtual and real server, the same object until one's state changes: a
+   * check that changes nothing (the usual one) does not make the director's status be built
+   * again, which at tens of thousands of servers is megabytes.
+   */
+  states(): CheckerStates {
+    if (this.statesView) return this.statesView;
+    const states = new Map<string, Map<string, CheckerView[]>>();
+    for (const view of this.view()) {
+      const { virtualServer, realServer } = view.target;
+      let servers = states.get(virtualServer);
+      if (!servers) states.set(virtualServer, (servers = new Map()));
+      servers.set(realServer, [...(servers.get(realServer) ?? []), view]);
+    }
+    return (this.statesView = states);
   }
 
   private schedule(entry: Entry): void {
@@ -204,6 +232,10 @@ export class CheckerRunner {
     const after = this.epilog(entry, verdict.ok);
     entry.state = after.state;
     entry.nextDelayMs = after.delayMs;
+    if (before.up !== after.state.up || before.hasRun !== after.state.hasRun || before.retryIt !== after.state.retryIt) {
+      entry.lastChange = entry.last;
+      this.statesView = undefined;
+    }
     if (after.verdict === undefined) return;
     this.log(entry, before, after.verdict, text);
     this.deps.verdict(entry.target, after.verdict, text);

@@ -429,6 +429,7 @@ export class DirectorService {
         driftRepairs: this.driftRepairs,
         preflight: this.facts.preflight,
         totals: this.facts.totals,
+        checkers: this.checks.states(),
       }),
     );
     if (this.kernel?.ok) this.facts.refreshTotals();

@@ -2,11 +2,12 @@
 // and sorry server, each real server with the weight the director asks for beside the one
 // the kernel has, its health, drain and connections; the preflight's kernel facts and the
 // kernel's totals. Built from what the last pass saw. Pure.
-import type { IpvsPreflightView, IpvsView, RealServerIpvsView, VirtualServerIpvsView } from "../../api/ports.ts";
+import type { IpvsPreflightView, IpvsView, RealServerCheckerView, RealServerIpvsView, VirtualServerIpvsView } from "../../api/ports.ts";
 import type { DirectorSnapshot } from "../../ipvs/director.ts";
 import { drainKey } from "../../ipvs/drain.ts";
 import type { IpvsTotals } from "../../ipvs/ip-vs-stats.ts";
 import type { PreflightResult } from "./preflight-pass.ts";
+import type { CheckerStates, CheckerView } from "../check/checker-runner.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import { destinationText, serviceKeyText, type ForwardMethod, type ObservedDestination, type ServiceSpec } from "../../ipvs/types.ts";
 
@@ -28,6 +29,8 @@ export interface IpvsStatusInput {
   observedAtMs?: number;
   preflight?: PreflightResult;
   totals?: IpvsTotals;
+  /** The health checks' states (absent: none run). */
+  checkers?: CheckerStates;
 }
 
 export function ipvsStatus(input: IpvsStatusInput): IpvsView {
@@ -49,6 +52,7 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
   const virtualServers = input.resolved.map((vs): VirtualServerIpvsView => {
     const first = vs.services[0];
     const indexes = vs.services.map((s) => destinationsOf(serviceKeyText(s.key)));
+    const checkersOf = input.checkers?.get(vs.id);
     // Tens of thousands of these per status: plain loops and assignments, no spreads or closures per server.
     const realServers = vs.realServers.map((rs) => {
       const view = views.get(`${vs.id}|${rs.id}`);
@@ -70,15 +74,18 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
         bytesOut += d.stats.bytesOutPerSecond;
       }
       const drain = first && drains.size > 0 ? drains.get(drainKey(first.key, rs)) : undefined;
+      const checks = checkersOf?.get(rs.id);
+      // Without a table (no IPVS) the checks alone say whether it is alive.
+      const checkedAlive = checks && checks.length > 0 ? checks.every((c) => c.up) : undefined;
       const server: RealServerIpvsView = {
         id: rs.id,
         address: rs.address.text,
         port: rs.port,
         forward: lbKind(rs.forward),
         configuredWeight: rs.weight,
-        alive: view?.alive ?? false,
+        alive: view?.alive ?? checkedAlive ?? false,
         drained: view?.drained ?? false,
-        reason: view?.reason ?? "not yet evaluated",
+        reason: view?.reason ?? (checkedAlive === undefined ? "not yet evaluated" : checkedAlive ? "alive" : "failed"),
         activeConnections: active,
         inactiveConnections: inactive,
         connectionsPerSecond: cps,
@@ -88,6 +95,7 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
       if (view?.desiredWeight !== undefined) server.desiredWeight = view.desiredWeight;
       if (kernelWeight !== undefined) server.kernelWeight = kernelWeight;
       if (drain) server.draining = { cause: drain.cause, sinceMs: drain.startedAtMs, deadlineMs: drain.deadlineMs };
+      if (checks && checks.length > 0) server.checkers = checks.map(checkerView);
       return server;
     });
     const liveWeight = realServers.reduce((total, rs) => total + (rs.alive && !rs.drained ? (rs.desiredWeight ?? 0) : 0), 0);
@@ -114,6 +122,19 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
     ...(input.preflight ? { preflight: preflightView(input.preflight) } : {}),
     ...(input.observedAtMs === undefined ? {} : { observedAtMs: input.observedAtMs }),
   };
+}
+
+function checkerView(c: CheckerView): RealServerCheckerView {
+  const view: RealServerCheckerView = {
+    id: c.target.checker,
+    kind: c.kind,
+    state: c.problem ? "not run" : !c.hasRun ? "not yet checked" : c.up ? "up" : "down",
+    up: c.up,
+    retries: c.retryIt,
+  };
+  if (c.lastChange) view.lastChange = c.lastChange;
+  if (c.problem) view.problem = c.problem;
+  return view;
 }
 
 function preflightView(result: PreflightResult): IpvsPreflightView {

@@ -9,6 +9,7 @@ import type { FromDirector } from "../ipc/messages.ts";
 import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
 import type { PreflightResult } from "./preflight-pass.ts";
 import { toJsonText } from "../ipc/json-text.ts";
+import type { CheckerStates } from "../check/checker-runner.ts";
 
 /** What the status is built from; the same inputs (by identity) give the same status. */
 export interface StatusInputs {
@@ -20,6 +21,7 @@ export interface StatusInputs {
   driftRepairs: number;
   preflight: PreflightResult | undefined;
   totals: IpvsTotals | undefined;
+  checkers: CheckerStates | undefined;
 }
 
 /** Every input, compiler-checked: a new one left out here would never refresh the status. */
@@ -32,6 +34,7 @@ const KEYS = Object.keys({
   driftRepairs: true,
   preflight: true,
   totals: true,
+  checkers: true,
 } satisfies Record<keyof StatusInputs, true>) as (keyof StatusInputs)[];
 
 export class StatusReporter {
@@ -47,7 +50,7 @@ export class StatusReporter {
       return { type: "totals", totals: inputs.totals };
     }
     this.sent = inputs;
-    const { snapshot, reason, lastApply, preflight, totals } = inputs;
+    const { snapshot, reason, lastApply, preflight, totals, checkers } = inputs;
     return {
       type: "status",
       status: toJsonText(
@@ -61,6 +64,7 @@ export class StatusReporter {
           driftRepairs: inputs.driftRepairs,
           ...(preflight ? { preflight } : {}),
           ...(totals ? { totals } : {}),
+          ...(checkers ? { checkers } : {}),
         }),
       ),
     };

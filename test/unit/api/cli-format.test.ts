@@ -108,7 +108,7 @@ describe("tandem ipvs", () => {
         "TCP  10.99.0.41:80 wrr",
         "  -> 10.99.1.1:80                 Masq    1      12         40         1       alive",
         "  -> 10.99.1.2:80                 Masq    2      20         7          2       alive",
-        "  -> 10.99.1.3:80                 Masq    0      0          0          0       failed, inhibited",
+        "  -> 10.99.1.3:80                 Masq    0      0          0          0       failed, inhibited, HTTP_GET#0: connection refused",
         "  -> 10.99.1.4:80                 Masq    0      3          1          0       alive, drained, draining (operator, 240 s left)",
         "FWM  7 sh persistent 300 sh-port",
         "  -> 10.99.1.5:0                  Route   5      2          0          5       alive",

@@ -48,6 +48,16 @@ export function seedIpvsView(nowMs: number): IpvsView {
             alive: false,
             reason: "inhibited",
             lastChange: { atMs: nowMs - 30_000, cause: "check", detail: "HTTP_GET on 10.99.1.3:80 failed: connection refused" },
+            checkers: [
+              {
+                id: "HTTP_GET#0",
+                kind: "HTTP_GET",
+                state: "down",
+                up: false,
+                retries: 0,
+                lastChange: { ok: false, text: "connection refused", atMs: nowMs - 30_000, durationMs: 1 },
+              },
+            ],
           }),
           realServer({
             address: "10.99.1.4",

@@ -165,6 +165,26 @@ virtual_server 10.0.0.1 80 {
     await r.runner.stop();
   });
 
+  test("states() is the same object until a checker's state changes: the director's status is not rebuilt for a check that changed nothing", async () => {
+    const r = rig({ "10.0.0.2": [OK, OK, OK, FAIL] });
+    r.runner.configure(resolved(tcpConfig()));
+    r.runner.start();
+    await r.until(1_000);
+    const afterFirst = r.runner.states();
+    expect(
+      afterFirst
+        .get("TCP 10.0.0.1:80")
+        ?.get("10.0.0.2:80")
+        ?.map((c) => c.lastChange?.text),
+    ).toEqual(["connected"]);
+    await r.until(21_000); // two more passing checks of each
+    expect(r.runner.states()).toBe(afterFirst);
+    await r.until(31_000); // a failure counted towards retry
+    expect(r.runner.states()).not.toBe(afterFirst);
+    expect(r.runner.states().get("TCP 10.0.0.1:80")?.get("10.0.0.2:80")?.[0]).toMatchObject({ up: true, retryIt: 1, lastChange: { ok: false } });
+    await r.runner.stop();
+  });
+
   test("a checker that cannot run says why once and keeps its initial state; alpha starts it down", async () => {
     const r = rig({});
     r.runner.configure(

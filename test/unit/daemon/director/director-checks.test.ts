@@ -102,3 +102,34 @@ describe("the checks drive the director", () => {
     await r.service.stop("test");
   });
 });
+
+describe("the checks in the director's status", () => {
+  test("each real server lists its checkers, and what the check that last changed each one saw", async () => {
+    const health = { up: true };
+    const r = checkedRig(config(false), health);
+    await r.service.start();
+    await advance(r, 2_000);
+    const realServers = () => r.statuses().at(-1)!.virtualServers[0]!.realServers;
+    expect(realServers().map((rs) => [rs.id, rs.checkers?.map((c) => `${c.id} ${c.state} ${c.lastChange?.text}`)])).toEqual([
+      ["10.0.1.2:80", ["TCP_CHECK#0 up connected"]],
+      ["10.0.1.3:80", ["TCP_CHECK#0 up connected"]],
+    ]);
+    health.up = false;
+    await advance(r, 10_000);
+    expect(realServers()[0]).toMatchObject({ alive: false, checkers: [{ state: "down", up: false, lastChange: { ok: false, text: "connection refused" } }] });
+    await r.service.stop("test");
+  });
+
+  test("without IPVS the status says what the checks found", async () => {
+    const r = checkedRig(config(false), { up: false }, () => false);
+    await r.service.start();
+    await advance(r, 3_000);
+    const status = r.statuses().at(-1)!;
+    expect(status.available).toBe(false);
+    expect(status.virtualServers[0]!.realServers.map((rs) => [rs.id, rs.alive, rs.reason])).toEqual([
+      ["10.0.1.2:80", false, "failed"],
+      ["10.0.1.3:80", true, "alive"],
+    ]);
+    await r.service.stop("test");
+  });
+});
