@@ -17,14 +17,8 @@ const BODY = "healthy\n";
 const BODY_MD5 = new Bun.CryptoHasher("md5").update(BODY).digest("hex");
 const unavailable = tandemImpl.unavailableReason() ?? (existsSync(NGINX) ? null : `${NGINX} is missing (scripts/install-test-servers.sh)`);
 
-const CONFIG = `
-virtual_server 10.99.0.51 80 {
-    protocol TCP
-    lb_algo rr
-    lb_kind NAT
-    delay_loop 1
-    real_server ${RS} 80 {
-        HTTP_GET {
+/** The same GET of the page, over HTTP_GET or SSL_GET. */
+const webChecker = (kind: "HTTP_GET" | "SSL_GET") => `${kind} {
             url {
                 path /health
                 digest ${BODY_MD5}
@@ -32,13 +26,25 @@ virtual_server 10.99.0.51 80 {
             connect_timeout 1
             retry 1
             delay_before_retry 1
-        }
+        }`;
+
+const CONFIG = `
+virtual_server 10.99.0.51 80 {
+    protocol TCP
+    lb_algo rr
+    lb_kind NAT
+    delay_loop 1
+    real_server ${RS} 80 {
+        ${webChecker("HTTP_GET")}
     }
     real_server ${RS} 81 {
         TCP_CHECK {
             connect_timeout 1
             retry 0
         }
+    }
+    real_server ${RS} 443 {
+        ${webChecker("SSL_GET")}
     }
 }
 `;
@@ -55,6 +61,9 @@ http {
   server {
     listen ${RS}:80;
     listen ${RS}:81;
+    listen ${RS}:443 ssl;
+    ssl_certificate ${dir}/server.crt;
+    ssl_certificate_key ${dir}/server.key;
     root ${dir}/html;
     location = /health {
       if (-f ${dir}/down) { return 503; }
@@ -82,6 +91,7 @@ describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (r
   let dir: string;
   const http = `[${RS}]:tcp:80`;
   const tcp = `[${RS}]:tcp:81`;
+  const https = `[${RS}]:tcp:443`;
   const startNginx = async () => {
     nginx = Bun.spawn(["ip", "netns", "exec", topo.box("c").ns, NGINX, "-p", dir, "-c", join(dir, "nginx.conf")], { stdout: "ignore", stderr: "inherit" });
     await waitFor(async () => existsSync(join(dir, "nginx.pid")) && (await exec(topo.box("c").ns, ["ss", "-ltn", "sport = :80"])).stdout.includes(RS), {
@@ -108,6 +118,25 @@ describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (r
     mkdirSync(join(dir, "html"), { recursive: true });
     writeFileSync(join(dir, "html/health"), BODY);
     writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir));
+    // A self-signed certificate: keepalived's SSL_GET does not verify the server's, nor does tandem's by default.
+    await exec(null, [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=rs.test",
+      "-keyout",
+      join(dir, "server.key"),
+      "-out",
+      join(dir, "server.crt"),
+    ]);
     await startNginx();
     const box = topo.box("a");
     daemon = await tandemImpl.start({ ns: box.ns, runDir: box.runDir, config: CONFIG, extraArgs: ["-C"] });
@@ -119,10 +148,11 @@ describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (r
     await topo?.destroy();
   }, 30_000);
 
-  test("both real servers are judged up by their first checks, 1 s plus a warmup of up to delay_loop after the start", async () => {
+  test("every real server is judged up by its first check (SSL_GET over nginx's TLS too), 1 s plus a warmup of up to delay_loop after the start", async () => {
     const fromMs = Date.now() - 2_000; // the daemon started just before
     await detected(`Remote Web server ${http} succeed on service.`, fromMs, 8_000);
     await detected(`TCP connection to ${tcp} success.`, fromMs, 8_000);
+    await detected(`Remote Web server ${https} succeed on service.`, fromMs, 8_000);
     expect(ownLog(daemon)).toContain("IPVS director unavailable");
   }, 15_000);
 
@@ -130,6 +160,7 @@ describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (r
     const faultMs = Date.now();
     writeFileSync(join(dir, "down"), "");
     const downMs = await detected(`HTTP_CHECK on service ${http} failed after 1 retries: status 503; expected 200-299`, faultMs, 6_000);
+    await detected(`HTTP_CHECK on service ${https} failed after 1 retries: status 503; expected 200-299`, faultMs, 6_000);
     // The next check comes within delay_loop (1 s), its retry delay_before_retry (1 s) later.
     expect(downMs).toBeGreaterThanOrEqual(900);
     expect(downMs).toBeLessThan(3_500);

@@ -1,4 +1,4 @@
-// `tandem __director`: the IPVS director (and, next, the health checks) in a process of its
+// `tandem __director`: the IPVS director and the health checks in a process of its
 // own, keepalived's checker child. This file is the process around DirectorService: signals,
 // the IPC link to the supervisor, scheduling (keepalived's checker_* keywords), and the real
 // kernel, ownership record and script runner it is given.

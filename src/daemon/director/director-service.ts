@@ -2,8 +2,9 @@
 // configuration into plans, runs the Director over the kernel's IPVS table, follows reloads
 // and the operator's drains, checks the kernel facts the configuration depends on (preflight),
 // hands keepalived's notifies to its scripts (director-notifier.ts) and its FIFOs (notify-fifos.ts),
-// and reports events, status and the drains in progress to the supervisor. Where the kernel
-// has no IPVS it says so and tries again; nothing else stops.
+// runs the health checks (daemon/check) and hands their verdicts to the Director, and reports
+// events, status and the drains in progress to the supervisor. Where the kernel has no IPVS
+// it says so and tries again; nothing else stops, the checks included.
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { DirectorConfig } from "../ipc/director-config.ts";
