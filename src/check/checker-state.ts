@@ -1,9 +1,10 @@
 // What a checker remembers between checks, and what keepalived 2.2.7 does after each one
 // ends: its "epilog" (check_tcp.c tcp_epilog, check_udp.c udp_epilog, check_ping.c
-// icmp_epilog, check_dns.c dns_final, check_http.c epilog and timeout_epilog). The checkers
-// do not share one rule: a TCP_CHECK retries a failure even while down, a UDP_CHECK, PING_CHECK
-// or DNS_CHECK only while up, and an HTTP_GET walks its urls one per check with its own
-// counting. Each function here is one of those rules, pure: the state after the check, the
+// icmp_epilog, check_dns.c dns_final, check_http.c epilog and timeout_epilog, check_misc.c
+// misc_check_child_thread). The checkers do not share one rule: a TCP_CHECK retries a failure
+// even while down, a UDP_CHECK, PING_CHECK or DNS_CHECK only while up, an HTTP_GET walks its
+// urls one per check with its own counting, and a MISC_CHECK counts from its script's start
+// and carries misc_dynamic's weight. Each function here is one of those rules, pure: the state after the check, the
 // verdict keepalived hands update_svr_checker_state (it hands one also when nothing changes,
 // the first time: that is when a real server's initial notifies run), and the delay to the
 // next check. The scheduler (probe-scheduler.ts) arms it.
@@ -146,4 +147,73 @@ export function httpEpilog(state: HttpCheckerState, ok: boolean, timing: CheckTi
   else delayMs = timing.delayBeforeRetryMs;
   if (options.fastRecovery && (!next.hasRun || (!next.up && next.failedUrl === undefined))) delayMs = 0;
   return { state: next, ...(verdict === undefined ? {} : { verdict }), delayMs };
+}
+
+/** How a MISC_CHECK's script ended. */
+export type MiscExit = { kind: "exited"; status: number } | { kind: "signaled"; signal: string; timedOut: boolean };
+
+export interface MiscCheckerState extends CheckerState {
+  /** last_exit_code: the status whose weight is in force (misc_dynamic), once one was. */
+  lastExitCode?: number;
+}
+
+export interface MiscEpilog extends Epilog<MiscCheckerState> {
+  /**
+   * misc_dynamic: the script asked for another weight, to hand the director whether or not the
+   * state changed: exit status - 2, or undefined for status 0 (the configured weight again).
+   */
+  weightChange?: { dynamicWeight: number | undefined };
+  /** keepalived's word for a run that gave a verdict: "succeeded", "failed" or "timed out". */
+  outcome?: "succeeded" | "failed" | "timed out";
+}
+
+/**
+ * MISC_CHECK (check_misc.c misc_check_child_thread). Exit 0 passes; with misc_dynamic 2 to
+ * 255 pass too and set the weight to the status minus 2 (given to the director whenever the
+ * status changes, up or not); anything else, a signal, or the timeout fails. A failure while
+ * up (or before a verdict) is retried `retry` times, then judged down; a failure while down
+ * changes nothing. The next run is due delay_loop (delay_before_retry while retrying) after
+ * the last one STARTED, so `durationMs` is taken off. keepalived 2.2.7 left the dynamic
+ * weight in the real server's effective weight when a script was killed at its timeout
+ * (#2720); here a down verdict always drops it.
+ */
+export function miscEpilog(state: MiscCheckerState, exit: MiscExit, timing: CheckTiming, options: { dynamic: boolean; durationMs: number }): MiscEpilog {
+  let next: MiscCheckerState = { ...state };
+  let verdict: boolean | undefined;
+  let weightChange: MiscEpilog["weightChange"];
+  let outcome: MiscEpilog["outcome"];
+  const status = exit.kind === "exited" ? exit.status : undefined;
+  const passed = status !== undefined && (status === 0 || (options.dynamic && status >= 2 && status <= 255));
+  if (passed) {
+    if (options.dynamic && status !== state.lastExitCode) {
+      next.lastExitCode = status;
+      weightChange = { dynamicWeight: status === 0 ? undefined : status - 2 };
+    }
+    if (!state.up || !state.hasRun) {
+      verdict = true;
+      outcome = "succeeded";
+      next = judged(next, true);
+    }
+    next.retryIt = 0;
+  } else if (state.up || !state.hasRun) {
+    outcome = exit.kind === "signaled" && exit.timedOut ? "timed out" : "failed";
+    if (state.retryIt < timing.retry) next.retryIt++;
+    else {
+      next.retryIt = 0;
+      // The weight in force goes with the verdict: after a signal (a timeout) no status is, so the next success sets its own.
+      if (status !== undefined) next.lastExitCode = status;
+      else delete next.lastExitCode;
+      verdict = false;
+      next = judged(next, false);
+    }
+  }
+  next.hasRun = true;
+  const baseMs = next.retryIt > 0 ? timing.delayBeforeRetryMs : timing.delayLoopMs;
+  const result: MiscEpilog = { state: next, delayMs: Math.max(0, baseMs - options.durationMs) };
+  if (verdict !== undefined) {
+    result.verdict = verdict;
+    result.outcome = outcome!;
+  }
+  if (weightChange) result.weightChange = weightChange;
+  return result;
 }

@@ -8,7 +8,10 @@ import {
   httpEpilog,
   initialCheckerState,
   initialHttpCheckerState,
+  miscEpilog,
   tcpEpilog,
+  type MiscCheckerState,
+  type MiscExit,
   type CheckerState,
   type Epilog,
   type HttpCheckerState,
@@ -160,5 +163,83 @@ describe("HTTP_GET and SSL_GET (epilog, timeout_epilog)", () => {
       ["ok", "-", 0],
       ["ok", "UP", LOOP],
     ]);
+  });
+});
+
+describe("MISC_CHECK (misc_check_child_thread)", () => {
+  const exited = (status: number): MiscExit => ({ kind: "exited", status });
+  const TIMED_OUT: MiscExit = { kind: "signaled", signal: "SIGTERM", timedOut: true };
+  type MiscStep = [exit: MiscExit, verdict: "UP" | "DOWN" | "-", delayMs: number, weight?: number | "configured"];
+  function misc(steps: MiscStep[], options: { retry: number; dynamic: boolean; durationMs?: number }): MiscCheckerState {
+    let state: MiscCheckerState = initialCheckerState(false);
+    const seen: MiscStep[] = [];
+    for (const [exit] of steps) {
+      const after = miscEpilog(state, exit, timing(options.retry), { dynamic: options.dynamic, durationMs: options.durationMs ?? 0 });
+      const step: MiscStep = [exit, after.verdict === undefined ? "-" : after.verdict ? "UP" : "DOWN", after.delayMs];
+      if (after.weightChange) step.push(after.weightChange.dynamicWeight ?? "configured");
+      seen.push(step);
+      state = after.state;
+    }
+    expect(seen).toEqual(steps);
+    return state;
+  }
+
+  test("exit 0 passes, any other status fails; retry 0 (MISC_CHECK's default) judges at the first failure; a down script changes nothing", () => {
+    misc(
+      [
+        [exited(0), "UP", LOOP],
+        [exited(1), "DOWN", LOOP],
+        [exited(1), "-", LOOP],
+        [exited(3), "-", LOOP], // 3 is a failure without misc_dynamic
+        [exited(0), "UP", LOOP],
+      ],
+      { retry: 0, dynamic: false },
+    );
+  });
+
+  test("retries while up, delay_before_retry apart; a timeout is a failure", () => {
+    misc(
+      [
+        [exited(0), "UP", LOOP],
+        [TIMED_OUT, "-", RETRY_DELAY],
+        [TIMED_OUT, "DOWN", LOOP],
+      ],
+      { retry: 1, dynamic: false },
+    );
+  });
+
+  test("misc_dynamic: 2-255 pass and set the weight to the status - 2, handed on whenever it changes; 0 is the configured weight again", () => {
+    misc(
+      [
+        [exited(12), "UP", LOOP, 10],
+        [exited(12), "-", LOOP],
+        [exited(7), "-", LOOP, 5], // a new weight without a change of state
+        [exited(0), "-", LOOP, "configured"],
+        [exited(1), "DOWN", LOOP],
+        [exited(7), "UP", LOOP, 5],
+      ],
+      { retry: 0, dynamic: true },
+    );
+  });
+
+  test("no weight leak after a timeout (keepalived #2720): the same status after recovery sets its weight again", () => {
+    misc(
+      [
+        [exited(12), "UP", LOOP, 10],
+        [TIMED_OUT, "DOWN", LOOP],
+        [exited(12), "UP", LOOP, 10],
+      ],
+      { retry: 0, dynamic: true },
+    );
+  });
+
+  test("the next run is due from the last one's start: its duration is taken off", () => {
+    misc(
+      [
+        [exited(0), "UP", LOOP - 2_500],
+        [exited(1), "-", 0], // a retry due 1 s after a start 2.5 s ago: at once
+      ],
+      { retry: 1, dynamic: false, durationMs: 2_500 },
+    );
   });
 });
