@@ -42,13 +42,19 @@ function judged<S extends CheckerState>(state: S, up: boolean): S {
  * the checker is up or already down; then the verdict, and delay_loop.
  */
 export function tcpEpilog(state: CheckerState, ok: boolean, timing: CheckTiming): Epilog {
-  if (ok || state.retryIt >= timing.retry) {
-    const reset = { ...state, retryIt: 0 };
-    if (ok && (!state.up || !state.hasRun)) return { state: judged(reset, true), verdict: true, delayMs: timing.delayLoopMs };
-    if (!ok && (state.up || !state.hasRun)) return { state: judged(reset, false), verdict: false, delayMs: timing.delayLoopMs };
-    return { state: { ...reset, hasRun: true }, delayMs: timing.delayLoopMs };
-  }
+  if (ok || state.retryIt >= timing.retry) return concluded(state, ok, timing);
   return { state: { ...state, retryIt: state.retryIt + 1, hasRun: true }, delayMs: timing.delayBeforeRetryMs };
+}
+
+/**
+ * A success, or a failure with no retry left (tcp_epilog's and udp_epilog's common branch):
+ * the count starts again, a verdict where it changes the state or is the first, delay_loop.
+ */
+function concluded(state: CheckerState, ok: boolean, timing: CheckTiming): Epilog {
+  const reset = { ...state, retryIt: 0 };
+  if (ok && (!state.up || !state.hasRun)) return { state: judged(reset, true), verdict: true, delayMs: timing.delayLoopMs };
+  if (!ok && (state.up || !state.hasRun)) return { state: judged(reset, false), verdict: false, delayMs: timing.delayLoopMs };
+  return { state: { ...reset, hasRun: true }, delayMs: timing.delayLoopMs };
 }
 
 /**
@@ -57,12 +63,7 @@ export function tcpEpilog(state: CheckerState, ok: boolean, timing: CheckTiming)
  * first verdict is never judged down: it already is.
  */
 export function datagramEpilog(state: CheckerState, ok: boolean, timing: CheckTiming): Epilog {
-  if (ok || ((state.up || !state.hasRun) && state.retryIt >= timing.retry)) {
-    const reset = { ...state, retryIt: 0 };
-    if (ok && (!state.up || !state.hasRun)) return { state: judged(reset, true), verdict: true, delayMs: timing.delayLoopMs };
-    if (!ok && (state.up || !state.hasRun)) return { state: judged(reset, false), verdict: false, delayMs: timing.delayLoopMs };
-    return { state: { ...reset, hasRun: true }, delayMs: timing.delayLoopMs };
-  }
+  if (ok || ((state.up || !state.hasRun) && state.retryIt >= timing.retry)) return concluded(state, ok, timing);
   if (state.up) return { state: { ...state, retryIt: state.retryIt + 1, hasRun: true }, delayMs: timing.delayBeforeRetryMs };
   return { state: { ...state, hasRun: true }, delayMs: timing.delayLoopMs };
 }
