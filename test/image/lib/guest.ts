@@ -8,8 +8,10 @@ import { join } from "node:path";
 export const QEMU = "qemu-system-x86_64";
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-/** Reads of one command's output before giving up: each is checked against the guest's MD5. */
+/** Reads of one piece of a command's output before giving up: each is checked against the guest's MD5. */
 const READ_ATTEMPTS = 8;
+/** Lines per piece: short enough that the log rarely breaks into one. */
+const READ_LINES = 8;
 
 export type Boot =
   | { disk: string } // a raw disk image, booted by the BIOS like a real box
@@ -129,9 +131,10 @@ export class Guest {
   /**
    * Runs a command in the console's root shell and returns its output. The console is shared
    * with the daemon's log, and the emulated serial port sometimes doubles a character in a long
-   * burst; so the output goes to a file first and is read back, each of its lines marked, until
-   * the marked lines (the log's own lines between them dropped) match the guest's MD5 of the
-   * file. The command itself runs once.
+   * burst; so the output goes to a file first and is read back a few lines at a time, each line
+   * marked, each piece until its marked lines (the log's own lines between them dropped) match
+   * the guest's MD5 of that piece: a long output is never one long burst, and a piece the log
+   * broke into is read again alone. The command itself runs once.
    */
   async run(command: string, timeoutMs = 20_000): Promise<string> {
     if (!this.socket) {
@@ -144,11 +147,26 @@ export class Guest {
     // The tty echoes what is typed; quoting splits the markers so only the output matches.
     this.socket.write(`{ ${command}\n} >${out} 2>&1; echo "@@"DONE-${n}\n`);
     await this.waitForConsole(new RegExp(`@@DONE-${n}\\r?\\n`), `console command: ${command}`, timeoutMs);
+    let output = "";
+    for (let first = 1; ; first += READ_LINES) {
+      const piece = await this.readPiece(command, out, `${n}.${first}`, `${first},${first + READ_LINES - 1}p`, timeoutMs);
+      if (piece === "") break;
+      output += piece;
+    }
+    this.socket.write(`rm -f ${out} ${out}.piece\n`);
+    return output.trim();
+  }
+
+  /** Lines `range` (a sed range) of the guest's file `out`, read until they arrive intact. */
+  private async readPiece(command: string, out: string, id: string, range: string, timeoutMs: number): Promise<string> {
     for (let attempt = 1; ; attempt++) {
-      const read = `${n}.${attempt}`;
+      const read = `${id}.${attempt}`;
       const mark = `@@L${read}:`;
       const [head, tail] = [mark.slice(0, 2), mark.slice(2)];
-      this.socket.write(`echo "@@"BEGIN-${read}; sed "s/^/${head}""${tail}/" ${out}; echo "@@"SUM-${read} $(md5sum <${out})\n`);
+      const piece = `${out}.piece`;
+      this.socket!.write(
+        `sed -n "${range}" ${out} >${piece}; echo "@@"BEGIN-${read}; sed "s/^/${head}""${tail}/" ${piece}; echo "@@"SUM-${read} $(md5sum <${piece})\n`,
+      );
       await this.waitForConsole(new RegExp(`@@SUM-${read} ([0-9a-f]{32})`), `console read of: ${command}`, timeoutMs);
       const text = this.sinceBoot();
       const start = text.lastIndexOf(`@@BEGIN-${read}\r\n`) + `@@BEGIN-${read}\r\n`.length;
@@ -160,12 +178,9 @@ export class Guest {
       const lines = pieces.filter((line) => line.startsWith(mark)).map((line) => `${line.slice(mark.length)}\n`);
       if (last.startsWith(mark)) lines.push(last.slice(mark.length));
       const output = lines.join("");
-      if (new Bun.CryptoHasher("md5").update(output).digest("hex") === sum) {
-        this.socket.write(`rm -f ${out}\n`);
-        return output.trim();
-      }
+      if (new Bun.CryptoHasher("md5").update(output).digest("hex") === sum) return output;
       if (attempt === READ_ATTEMPTS) {
-        throw new Error(`box ${this.name}: console read of ${command}: the output never arrived intact in ${READ_ATTEMPTS} reads`);
+        throw new Error(`box ${this.name}: console read of ${command}: lines ${range} never arrived intact in ${READ_ATTEMPTS} reads`);
       }
       // The daemon's log comes in bursts (a start, a transition); the next read waits one out.
       await sleep(250 * attempt);
