@@ -40,12 +40,62 @@ export interface HttpCheckSpec {
   fastRecovery: boolean;
 }
 
+/** SMTP_CHECK: one host's dialogue (keepalived makes a checker of each `host` block). */
+export interface SmtpCheckSpec {
+  /** `helo_name`, default keepalived's "smtpchecker.keepalived.org". */
+  heloName: string;
+}
+
+/** DNS_CHECK: the query it sends. */
+export interface DnsCheckSpec {
+  /** The record type's mnemonic as configured ("A", "SOA", ...), upper case. */
+  type: string;
+  /** The name queried, default ".". */
+  name: string;
+}
+
+/** UDP_CHECK: the datagram sent and what the reply must be. */
+export interface UdpCheckSpec {
+  /** `payload`, as written (hex digits). */
+  payload?: string;
+  /** `require_reply`: the bytes the reply must begin with (hex, with nibble wildcards), or true: any reply. */
+  requireReply?: string | true;
+  minReplyLength?: number;
+  maxReplyLength?: number;
+}
+
+/** MISC_CHECK: the script and how it is run. */
+export interface MiscCheckSpec {
+  /** `misc_path`: the command line as written. */
+  command: string;
+  /** `misc_timeout`, default the checker's delay_loop. */
+  timeoutMs: number;
+  /** `misc_dynamic`: exit codes 2-255 pass and set the weight to code - 2. */
+  dynamic: boolean;
+  /** `user`, else the global script_user. */
+  user?: { user: string; group?: string };
+}
+
+/** FILE_CHECK: the file whose number sets the real server's state or weight. */
+export interface FileCheckSpec {
+  path: string;
+  /** `weight`: the file's number is multiplied by it (0: the number only says up or down). */
+  weight: number;
+  reverse: boolean;
+  dynamic: boolean;
+}
+
 export interface CheckSpec {
   kind: CheckerKind;
   timing: CheckTiming;
   /** Undefined for MISC_CHECK and FILE_CHECK, which connect nowhere. */
   connect?: ConnectTarget;
   http?: HttpCheckSpec;
+  smtp?: SmtpCheckSpec;
+  dns?: DnsCheckSpec;
+  udp?: UdpCheckSpec;
+  misc?: MiscCheckSpec;
+  file?: FileCheckSpec;
   /** Why this checker cannot run as configured (it then keeps its initial state, and says so). */
   problem?: string;
 }

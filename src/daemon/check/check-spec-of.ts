@@ -3,10 +3,13 @@
 // (connect_ip and connect_port, else the real server's address and port), its timers, and for
 // HTTP_GET / SSL_GET the urls, the protocol and the Host (the url's virtualhost, else the
 // checker's, else the real server's, else the virtual server's). Pure.
-import type { CheckSpec, ConnectTarget, HttpCheckSpec, HttpUrlSpec } from "../../check/check-spec.ts";
+import type { CheckSpec, ConnectTarget, HttpCheckSpec, HttpUrlSpec, UdpCheckSpec } from "../../check/check-spec.ts";
 import { checkTiming } from "../../check/check-timing.ts";
 import { parseHttpProtocol } from "../../check/http-request.ts";
 import type { Checker, HttpChecker, RealServer, VirtualServer } from "../../config/model.ts";
+
+/** check_smtp.h SMTP_DEFAULT_HELO. */
+const SMTP_DEFAULT_HELO = "smtpchecker.keepalived.org";
 
 function connectTarget(checker: Exclude<Checker, { kind: "MISC_CHECK" | "FILE_CHECK" }>, rs: RealServer): ConnectTarget {
   const target: ConnectTarget = { address: checker.connectIp ?? rs.address, port: checker.connectPort ?? rs.port };
@@ -53,6 +56,16 @@ export function checkSpecOf(checker: Checker, rs: RealServer, vs: VirtualServer)
         spec.problem = `url ${url.path}: regex ${url.regex}: ${(error as Error).message}`;
       }
     }
+  }
+  if (checker.kind === "SMTP_CHECK") spec.smtp = { heloName: checker.heloName ?? SMTP_DEFAULT_HELO };
+  if (checker.kind === "DNS_CHECK") spec.dns = { type: checker.type.toUpperCase(), name: checker.name };
+  if (checker.kind === "UDP_CHECK") {
+    const udp: UdpCheckSpec = {};
+    if (checker.payload !== undefined) udp.payload = checker.payload;
+    if (checker.requireReply !== undefined) udp.requireReply = checker.requireReply;
+    if (checker.minReplyLength !== undefined) udp.minReplyLength = checker.minReplyLength;
+    if (checker.maxReplyLength !== undefined) udp.maxReplyLength = checker.maxReplyLength;
+    spec.udp = udp;
   }
   if (spec.connect.port === 0 && checker.kind !== "PING_CHECK") spec.problem ??= "no port to connect to (the real server has none): set connect_port";
   return spec;

@@ -23,7 +23,8 @@ import type { CheckVerdict } from "../../check/http-judge.ts";
 import { createProbeScheduler, type ProbeOutcome, type ProbeScheduler } from "../../check/probe-scheduler.ts";
 import type { CheckerTarget } from "../../ipvs/real-server-health.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
-import { httpProbe, tcpProbe, unsupportedConnectOptions, type ProbeContext } from "./connection-probes.ts";
+import { unsupportedConnectOptions, type ProbeContext } from "./connection-probes.ts";
+import { REAL_PROBES, type Probes } from "./probes.ts";
 
 /** A check's result, for the status and the log. */
 export interface CheckerResult {
@@ -58,16 +59,9 @@ export interface CheckerRunnerDeps {
   random(): number;
   /** A verdict keepalived would hand update_svr_checker_state: up or down, the first one even when it changes nothing. */
   verdict(target: CheckerTarget, up: boolean, reason: string): void;
-  /** The probes; default the real ones (connection-probes.ts). */
+  /** The probe of each kind; default the real ones (probes.ts). */
   probes?: Probes;
 }
-
-export interface Probes {
-  tcp: typeof tcpProbe;
-  http: typeof httpProbe;
-}
-
-const REAL_PROBES: Probes = { tcp: tcpProbe, http: httpProbe };
 
 interface Entry {
   id: string;
@@ -86,8 +80,6 @@ interface Entry {
 /** The whole check (a connection and its answer) is abandoned after this many connect_timeouts. */
 const CHECK_TIMEOUTS = 3;
 
-const KINDS_RUN = new Set<CheckSpec["kind"]>(["TCP_CHECK", "HTTP_GET", "SSL_GET"]);
-
 export class CheckerRunner {
   private readonly scheduler: ProbeScheduler;
   private entries = new Map<string, Entry>();
@@ -95,7 +87,10 @@ export class CheckerRunner {
   /** states()'s answer until a checker's state changes (the director's status is rebuilt when this is new). */
   private statesView: CheckerStates | undefined;
 
+  private readonly probes: Probes;
+
   constructor(private readonly deps: CheckerRunnerDeps) {
+    this.probes = deps.probes ?? REAL_PROBES;
     this.scheduler = createProbeScheduler({ clock: deps.clock, logger: deps.logger });
   }
 
@@ -130,7 +125,7 @@ export class CheckerRunner {
           const problem =
             spec.problem ??
             (connect ? unsupportedConnectOptions(connect) : undefined) ??
-            (KINDS_RUN.has(spec.kind) ? undefined : `${spec.kind} is not run yet`);
+            (this.probes[spec.kind] ? undefined : `${spec.kind} is not run yet`);
           if (problem) entry.problem = problem;
           next.set(id, entry);
         }
@@ -213,14 +208,8 @@ export class CheckerRunner {
 
   private probe(entry: Entry, signal: AbortSignal): Promise<CheckVerdict> {
     const context: ProbeContext = { clock: this.deps.clock, signal, connectTimeoutMs: entry.spec.timing.connectTimeoutMs };
-    const connect = entry.spec.connect!;
-    const http = entry.spec.http;
-    const probes = this.deps.probes ?? REAL_PROBES;
-    if (!http) return probes.tcp(connect, context);
-    const url = http.urls[(entry.state as HttpCheckerState).urlIndex];
-    // keepalived counts an HTTP_GET without urls as passing (its config check warns).
-    if (!url) return Promise.resolve({ ok: true, detail: "no url to check" });
-    return probes.http(connect, http, url, context);
+    const urlIndex = "urlIndex" in entry.state ? entry.state.urlIndex : 0;
+    return this.probes[entry.spec.kind]!({ spec: entry.spec, connect: entry.spec.connect!, urlIndex, context });
   }
 
   private ended(entry: Entry, outcome: ProbeOutcome<CheckVerdict>): void {

@@ -32,7 +32,8 @@ import { SyncDaemons, type SyncDaemonPort } from "./sync-daemons.ts";
 import { NotifyFifo } from "../scripts/notify-fifo.ts";
 import { planNotifyFifos } from "../scripts/notify-fifo-plan.ts";
 import { NotifyFifos } from "../scripts/notify-fifos.ts";
-import { CheckerRunner, type Probes } from "../check/checker-runner.ts";
+import { CheckerRunner } from "../check/checker-runner.ts";
+import type { Probes } from "../check/probes.ts";
 
 /** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush), and GET_INFO for the preflight. */
 export interface IpvsSettingsPort extends SyncDaemonPort {

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { FakeClock } from "../../../../src/common/clock.ts";
 import { memoryLogger } from "../../../../src/common/logger.ts";
 import { memoryFiles, parseConfig } from "../../../../src/config/index.ts";
-import type { ConnectTarget, HttpUrlSpec } from "../../../../src/check/check-spec.ts";
+import type { ConnectTarget } from "../../../../src/check/check-spec.ts";
 import type { CheckVerdict } from "../../../../src/check/http-judge.ts";
 import { CheckerRunner } from "../../../../src/daemon/check/checker-runner.ts";
 import { planDirector } from "../../../../src/daemon/director/director-command.ts";
@@ -41,8 +41,8 @@ function rig(script: Record<string, (CheckVerdict | "hang")[]>) {
     random: () => 0,
     verdict: (target, up, reason) => verdicts.push({ atMs: clock.nowMs(), realServer: target.realServer, checker: target.checker, up, reason }),
     probes: {
-      tcp: (target, context) => answer(target, context.signal),
-      http: (target, _http, url: HttpUrlSpec, context) => answer(target, context.signal, url.path),
+      TCP_CHECK: ({ connect, context }) => answer(connect, context.signal),
+      HTTP_GET: ({ spec, connect, urlIndex, context }) => answer(connect, context.signal, spec.http!.urls[urlIndex]!.path),
     },
   });
   /** Moves the clock to `ms`, letting each run's promise settle before the next timer. */

@@ -42,7 +42,7 @@ function checkedRig(text: string, health: { up: boolean }, kernelAvailable = () 
   return rig({
     plans: () => plans(text),
     kernelAvailable,
-    probes: { tcp: async (target) => verdict(target.address.text), http: async () => ({ ok: true, detail: "" }) },
+    probes: { TCP_CHECK: async ({ connect }) => verdict(connect.address.text), HTTP_GET: async () => ({ ok: true, detail: "" }) },
   });
 }
 

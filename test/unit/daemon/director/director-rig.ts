@@ -15,7 +15,7 @@ import { FakeIpvsKernel } from "../../support/fake-ipvs-kernel.ts";
 import { FakePrograms } from "../../support/fake-box/fake-programs.ts";
 import { realServer, virtualServer } from "../../ipvs/support/plans.ts";
 import { fromJsonText } from "../../../../src/daemon/ipc/json-text.ts";
-import type { Probes } from "../../../../src/daemon/check/checker-runner.ts";
+import type { Probes } from "../../../../src/daemon/check/probes.ts";
 
 export const PLANS: VirtualServerPlan[] = [
   virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80, { weight: 3 }), realServer("10.0.1.3", 80, { weight: 1 })], { scheduler: "wrr" }),
