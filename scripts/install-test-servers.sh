@@ -22,4 +22,7 @@ fetch() { # fetch PACKAGE MARKER: unpack PACKAGE into $dir/PACKAGE unless MARKER
   trap - EXIT
 }
 fetch nginx usr/sbin/nginx
+fetch inetutils-inetd usr/sbin/inetutils-inetd
+fetch yadifa usr/sbin/yadifad
+fetch opensmtpd usr/sbin/smtpd
 echo "$dir"

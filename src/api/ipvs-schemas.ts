@@ -54,8 +54,10 @@ const RealServerCheckerView = object(
       'The check that last changed its state, and what it saw ("connection refused", "status 503; expected 200-299")',
     ),
     problem: { type: "string", description: "Why it does not run" },
+    dynamicWeight: { ...count, description: "misc_dynamic: the weight its script's exit status sets (status - 2), while up" },
+    weightDelta: { type: "integer", description: "FILE_CHECK: what its file's value adds to the weight (value times weight), while up" },
   },
-  ["lastChange", "problem"],
+  ["lastChange", "problem", "dynamicWeight", "weightDelta"],
 );
 
 const VirtualServerIpvsView = object(

@@ -123,6 +123,10 @@ export interface RealServerCheckerView {
   lastChange?: { ok: boolean; text: string; atMs: number; durationMs: number };
   /** Why it does not run. */
   problem?: string;
+  /** misc_dynamic: the weight its script's exit status sets (status - 2), while up. */
+  dynamicWeight?: number;
+  /** FILE_CHECK: what its file's value adds to the weight (value times weight), while up. */
+  weightDelta?: number;
 }
 
 export interface VirtualServerIpvsView {

@@ -52,6 +52,8 @@ export interface DnsCheckSpec {
   type: string;
   /** The name queried, default ".". */
   name: string;
+  /** tandem's require_answer: the reply must answer with a record of the type for the name, not only say NOERROR. */
+  requireAnswer: boolean;
 }
 
 /** UDP_CHECK: the datagram sent and what the reply must be. */
@@ -76,13 +78,17 @@ export interface MiscCheckSpec {
   user?: { user: string; group?: string };
 }
 
-/** FILE_CHECK: the file whose number sets the real server's state or weight. */
+/**
+ * FILE_CHECK: the track_file whose number sets the real server's state or weight. keepalived
+ * 2.2.7 documents `dynamic` but never installs the keyword: the value always adjusts the weight.
+ */
 export interface FileCheckSpec {
+  /** The track_file block's name, and its file. */
+  trackFile: string;
   path: string;
-  /** `weight`: the file's number is multiplied by it (0: the number only says up or down). */
+  /** The checker's `weight`, else the track_file's: the number is multiplied by it (0: the number only says up or down). */
   weight: number;
   reverse: boolean;
-  dynamic: boolean;
 }
 
 export interface CheckSpec {

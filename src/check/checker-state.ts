@@ -58,6 +58,19 @@ function concluded(state: CheckerState, ok: boolean, timing: CheckTiming): Epilo
 }
 
 /**
+ * SMTP_CHECK (check_smtp.c smtp_final): tcp_epilog's rule (a failure retried `retry` times,
+ * delay_before_retry apart, up or already down; then the verdict, and delay_loop), except that
+ * a failure being retried does not make the checker one that has run: only a verdict or a
+ * success does. So a start whose first check fails still gets its first verdict (when the
+ * initial notifies run) from the next success, or, alpha and failing, once its retries are
+ * spent; a TCP_CHECK gives neither.
+ */
+export function smtpEpilog(state: CheckerState, ok: boolean, timing: CheckTiming): Epilog {
+  if (ok || state.retryIt >= timing.retry) return concluded(state, ok, timing);
+  return { state: { ...state, retryIt: state.retryIt + 1 }, delayMs: timing.delayBeforeRetryMs };
+}
+
+/**
  * UDP_CHECK and PING_CHECK (udp_epilog, icmp_epilog): retries only while up; a checker already
  * down checks again after delay_loop. A checker that starts down (alpha) and fails before its
  * first verdict is never judged down: it already is.
@@ -151,7 +164,7 @@ export function httpEpilog(state: HttpCheckerState, ok: boolean, timing: CheckTi
 }
 
 /** How a MISC_CHECK's script ended. */
-export type MiscExit = { kind: "exited"; status: number } | { kind: "signaled"; signal: string; timedOut: boolean };
+export type MiscExit = { kind: "exited"; status: number } | { kind: "signaled"; signal: string; timedOut: boolean } | { kind: "not started"; error: string };
 
 export interface MiscCheckerState extends CheckerState {
   /** last_exit_code: the status whose weight is in force (misc_dynamic), once one was. */

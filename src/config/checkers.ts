@@ -39,6 +39,7 @@ export interface CheckerDraft extends CheckerCommon, Located {
   user?: ScriptUser;
   type?: string;
   name?: string;
+  requireAnswer?: boolean;
   payload?: string;
   requireReply?: string | true;
   minReplyLength?: number;
@@ -149,7 +150,12 @@ const specific: Record<CheckerKind, Keyword<CheckerDraft>[]> = {
     flagField("misc_dynamic", "dynamic"),
     userKeyword("user", "user"),
   ],
-  DNS_CHECK: [stringField("type", "type", "a query type (A, NS, CNAME, SOA, MX, TXT, AAAA)"), stringField("name", "name", "a domain name")],
+  DNS_CHECK: [
+    stringField("type", "type", "a query type (A, NS, CNAME, SOA, MX, TXT, AAAA)"),
+    stringField("name", "name", "a domain name"),
+    // tandem's own: keepalived passes any NOERROR reply, an empty answer included.
+    flagField("require_answer", "requireAnswer"),
+  ],
   UDP_CHECK: [
     keyword("payload", (stmt, target, diag) => {
       if (requireArg(stmt, 0, "hex bytes", diag)) setField(target, "payload", stmt.args.map((t) => t.text).join(" "), stmt);
@@ -258,7 +264,7 @@ export function finishChecker(d: CheckerDraft, server: IpAddress, diag: Diagnost
       }
       return { ...common, kind: d.kind, path: d.path, dynamic: d.dynamic ?? false, ...pick(d, "timeoutS", "user") };
     case "DNS_CHECK":
-      return { ...common, kind: d.kind, type: d.type ?? "SOA", name: d.name ?? "." };
+      return { ...common, kind: d.kind, type: d.type ?? "SOA", name: d.name ?? ".", requireAnswer: d.requireAnswer ?? false };
     case "UDP_CHECK":
       return { ...common, kind: d.kind, ...pick(d, "payload", "requireReply", "minReplyLength", "maxReplyLength") };
     case "FILE_CHECK":

@@ -16,7 +16,7 @@ export interface KeywordSupport {
 }
 
 /** Keywords that are ours, not keepalived's. */
-const TANDEM_EXTENSIONS = new Set([...TANDEM_GLOBAL_EXTENSIONS, "fast_preempt", "no_fast_preempt"]);
+const TANDEM_EXTENSIONS = new Set([...TANDEM_GLOBAL_EXTENSIONS, "fast_preempt", "no_fast_preempt", "require_answer"]);
 
 /** One keyword of the tables with the chain of block keywords that encloses it (outermost first). */
 export interface KeywordPlace {

@@ -261,7 +261,7 @@ const MISC_CHECKER = {
   dynamic: "value",
   user: { record: SCRIPT_USER },
 } as const satisfies Fields<MiscChecker>;
-const DNS_CHECKER = { ...CHECKER_COMMON, kind: "value", type: "value", name: "value" } as const satisfies Fields<DnsChecker>;
+const DNS_CHECKER = { ...CHECKER_COMMON, kind: "value", type: "value", name: "value", requireAnswer: "value" } as const satisfies Fields<DnsChecker>;
 const UDP_CHECKER = {
   ...CHECKER_COMMON,
   kind: "value",

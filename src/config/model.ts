@@ -422,6 +422,8 @@ export interface DnsChecker extends CheckerBase {
   kind: "DNS_CHECK";
   type: string;
   name: string;
+  /** tandem's require_answer: a NOERROR reply must also answer with a record of the type for the name. */
+  requireAnswer: boolean;
 }
 export interface UdpChecker extends CheckerBase {
   kind: "UDP_CHECK";

@@ -10,6 +10,7 @@ import type {
   LbKind,
   PersistenceGranularity,
   RealServer,
+  SmtpChecker,
   SorryServer,
   TunnelOptions,
   VirtualServer,
@@ -119,7 +120,38 @@ export function checkerIds(checkers: readonly { kind: CheckerKind }[]): string[]
   });
 }
 
-function checkerPlans(checkers: readonly Checker[], checkSpecOf: ((checker: Checker) => CheckSpec) | undefined): CheckerPlan[] {
+/** The connection options a checker (or an SMTP_CHECK host) may set. */
+const CONNECTION_OPTIONS = ["connectIp", "connectPort", "bindTo", "bindPort", "bindInterface", "fwmark", "connectTimeoutS"] as const;
+/** Written in a host block, these set the whole SMTP_CHECK's (keepalived's CHECKER_GET_CURRENT): the last one written wins. */
+const CHECKER_TIMERS = ["retry", "delayBeforeRetryS", "delayLoopS", "warmupS", "alpha"] as const;
+
+/**
+ * check_smtp.c smtp_check_end_handler: each (deprecated) `host` block is a checker of its own,
+ * connecting to the real server unless the host says otherwise. The SMTP_CHECK itself is one
+ * too when it sets a connection option of its own or has no host; otherwise its first host
+ * takes its place. The hosts keep the checker's timers and helo_name. keepalived leaves a
+ * host without connect_timeout at 0 (every check times out at once); here it takes the
+ * checker's, else the real server's, as a checker does.
+ */
+export function expandSmtpHosts(checker: Checker): Checker[] {
+  if (checker.kind !== "SMTP_CHECK" || checker.hosts.length === 0) return [checker];
+  const shared: SmtpChecker = { ...checker, hosts: [] };
+  for (const host of checker.hosts) {
+    for (const timer of CHECKER_TIMERS) if (host[timer] !== undefined) (shared as unknown as Record<string, unknown>)[timer] = host[timer];
+  }
+  const bare: SmtpChecker = { ...shared };
+  for (const option of CONNECTION_OPTIONS) if (option !== "connectTimeoutS") delete bare[option];
+  const hosts = checker.hosts.map((host): SmtpChecker => {
+    const own: SmtpChecker = { ...bare };
+    for (const option of CONNECTION_OPTIONS) if (host[option] !== undefined) (own as unknown as Record<string, unknown>)[option] = host[option];
+    return own;
+  });
+  const itself = CONNECTION_OPTIONS.some((option) => checker[option] !== undefined);
+  return itself ? [shared, ...hosts] : hosts;
+}
+
+function checkerPlans(configured: readonly Checker[], checkSpecOf: ((checker: Checker) => CheckSpec) | undefined): CheckerPlan[] {
+  const checkers = configured.flatMap(expandSmtpHosts);
   const ids = checkerIds(checkers);
   return checkers.map((checker, i) => {
     const plan: CheckerPlan = { id: ids[i]! };

@@ -5,11 +5,11 @@
 // checker's, else the real server's, else the virtual server's). Pure.
 import type { CheckSpec, ConnectTarget, HttpCheckSpec, HttpUrlSpec, UdpCheckSpec } from "../../check/check-spec.ts";
 import { checkTiming } from "../../check/check-timing.ts";
+import { DNS_CHECK_TYPES, dnsTypeCode, encodeDnsName } from "../../check/dns-message.ts";
 import { parseHttpProtocol } from "../../check/http-request.ts";
-import type { Checker, HttpChecker, RealServer, VirtualServer } from "../../config/model.ts";
-
-/** check_smtp.h SMTP_DEFAULT_HELO. */
-const SMTP_DEFAULT_HELO = "smtpchecker.keepalived.org";
+import { heloNameProblem, SMTP_DEFAULT_HELO } from "../../check/smtp-dialogue.ts";
+import { udpCheckPlan } from "../../check/udp-reply.ts";
+import type { Checker, HttpChecker, RealServer, VirtualServer, VrrpTrackFile } from "../../config/model.ts";
 
 function connectTarget(checker: Exclude<Checker, { kind: "MISC_CHECK" | "FILE_CHECK" }>, rs: RealServer): ConnectTarget {
   const target: ConnectTarget = { address: checker.connectIp ?? rs.address, port: checker.connectPort ?? rs.port };
@@ -39,9 +39,27 @@ function httpSpec(checker: HttpChecker, rs: RealServer, vs: VirtualServer): Http
   return spec;
 }
 
-export function checkSpecOf(checker: Checker, rs: RealServer, vs: VirtualServer): CheckSpec {
+export function checkSpecOf(checker: Checker, rs: RealServer, vs: VirtualServer, trackFiles: readonly VrrpTrackFile[] = []): CheckSpec {
   const spec: CheckSpec = { kind: checker.kind, timing: checkTiming(checker.kind, checker, rs.checkDefaults) };
-  if (checker.kind === "MISC_CHECK" || checker.kind === "FILE_CHECK") return spec;
+  if (checker.kind === "MISC_CHECK") {
+    // misc_check_thread: no misc_timeout (or 0) gives the virtual server's delay_loop, not the checker's.
+    spec.misc = { command: checker.path, timeoutMs: (checker.timeoutS || vs.delayLoopS) * 1000, dynamic: checker.dynamic };
+    if (checker.user) spec.misc.user = checker.user.group === undefined ? { user: checker.user.user } : { user: checker.user.user, group: checker.user.group };
+    return spec;
+  }
+  if (checker.kind === "FILE_CHECK") {
+    // The config has made sure the track_file exists (cross-checks.ts); file_end_handler: no weight of its own takes the track_file's.
+    const file = trackFiles.find((f) => f.name === checker.trackFile);
+    if (!file) return { ...spec, problem: `there is no track_file ${checker.trackFile}` };
+    const own = checker.weight !== undefined;
+    spec.file = {
+      trackFile: file.name,
+      path: file.file,
+      weight: own ? checker.weight! : file.weight,
+      reverse: own ? checker.weightReverse : file.weightReverse,
+    };
+    return spec;
+  }
   spec.connect = connectTarget(checker, rs);
   if (checker.kind === "HTTP_GET" || checker.kind === "SSL_GET") {
     spec.http = httpSpec(checker, rs, vs);
@@ -57,8 +75,18 @@ export function checkSpecOf(checker: Checker, rs: RealServer, vs: VirtualServer)
       }
     }
   }
-  if (checker.kind === "SMTP_CHECK") spec.smtp = { heloName: checker.heloName ?? SMTP_DEFAULT_HELO };
-  if (checker.kind === "DNS_CHECK") spec.dns = { type: checker.type.toUpperCase(), name: checker.name };
+  if (checker.kind === "SMTP_CHECK") {
+    spec.smtp = { heloName: checker.heloName ?? SMTP_DEFAULT_HELO };
+    const problem = heloNameProblem(spec.smtp.heloName);
+    if (problem) spec.problem = problem;
+  }
+  if (checker.kind === "DNS_CHECK") {
+    spec.dns = { type: checker.type.toUpperCase(), name: checker.name, requireAnswer: checker.requireAnswer };
+    // keepalived ignores an unknown type (querying SOA) and writes an over-long label as it comes; here the checker says why it does not run.
+    const query = dnsTypeCode(spec.dns.type) === undefined ? undefined : encodeDnsName(spec.dns.name);
+    if (!query) spec.problem = `type ${checker.type} is not one of ${Object.keys(DNS_CHECK_TYPES).join(", ")}`;
+    else if (!query.ok) spec.problem = query.reason;
+  }
   if (checker.kind === "UDP_CHECK") {
     const udp: UdpCheckSpec = {};
     if (checker.payload !== undefined) udp.payload = checker.payload;
@@ -66,6 +94,9 @@ export function checkSpecOf(checker: Checker, rs: RealServer, vs: VirtualServer)
     if (checker.minReplyLength !== undefined) udp.minReplyLength = checker.minReplyLength;
     if (checker.maxReplyLength !== undefined) udp.maxReplyLength = checker.maxReplyLength;
     spec.udp = udp;
+    // keepalived reports a payload or require_reply it cannot read and runs on without it; here the checker says why it does not run.
+    const plan = udpCheckPlan(udp);
+    if (!plan.ok) spec.problem = plan.problem;
   }
   if (spec.connect.port === 0 && checker.kind !== "PING_CHECK") spec.problem ??= "no port to connect to (the real server has none): set connect_port";
   return spec;

@@ -14,17 +14,25 @@ import {
   httpEpilog,
   initialCheckerState,
   initialHttpCheckerState,
+  miscEpilog,
+  smtpEpilog,
   tcpEpilog,
   type CheckerState,
   type Epilog,
   type HttpCheckerState,
+  type MiscCheckerState,
+  type MiscEpilog,
+  type MiscExit,
 } from "../../check/checker-state.ts";
 import type { CheckVerdict } from "../../check/http-judge.ts";
 import { createProbeScheduler, type ProbeOutcome, type ProbeScheduler } from "../../check/probe-scheduler.ts";
-import type { CheckerTarget } from "../../ipvs/real-server-health.ts";
+import { trackFileVerdict, type CheckerTarget, type CheckerVerdict } from "../../ipvs/real-server-health.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import { unsupportedConnectOptions, type ProbeContext } from "./connection-probes.ts";
+import { FileChecks, watchTrackFiles, type WatchFiles } from "./file-checks.ts";
+import { MISC_KILL_GRACE_MS, type MiscScripts, type PreparedMiscScript } from "./misc-script.ts";
 import { REAL_PROBES, type Probes } from "./probes.ts";
+import { verdictLine } from "./verdict-lines.ts";
 
 /** A check's result, for the status and the log. */
 export interface CheckerResult {
@@ -47,6 +55,10 @@ export interface CheckerView {
   lastChange?: CheckerResult;
   /** Why it does not run (it keeps its initial state). */
   problem?: string;
+  /** misc_dynamic: the weight its script's status asks for, in force while up. */
+  dynamicWeight?: number;
+  /** FILE_CHECK: what its file's value adds to the weight, while up. */
+  weightDelta?: number;
 }
 
 /** Virtual server id -> real server id -> its checkers, as of the last change of any checker's state. */
@@ -57,10 +69,18 @@ export interface CheckerRunnerDeps {
   logger: Logger;
   /** In [0, 1): the warmup's share (keepalived's random()). */
   random(): number;
-  /** A verdict keepalived would hand update_svr_checker_state: up or down, the first one even when it changes nothing. */
-  verdict(target: CheckerTarget, up: boolean, reason: string): void;
+  /**
+   * A verdict keepalived would hand update_svr_checker_state: up or down, the first one even
+   * when it changes nothing; and a misc_dynamic weight whenever the script's status asks for
+   * another one (update_svr_wgt), up or not.
+   */
+  verdict(target: CheckerTarget, verdict: CheckerVerdict, reason: string): void;
   /** The probe of each kind; default the real ones (probes.ts). */
   probes?: Probes;
+  /** MISC_CHECK's scripts; without them a MISC_CHECK is reported as not run. */
+  miscScripts?: MiscScripts;
+  /** FILE_CHECK's files; default the inotify watcher VRRP's track files use. */
+  watchFiles?: WatchFiles;
 }
 
 interface Entry {
@@ -70,15 +90,30 @@ interface Entry {
   fingerprint: string;
   /** keepalived's FMT_CHK: "[10.0.0.2]:tcp:80". */
   name: string;
-  state: CheckerState | HttpCheckerState;
+  /** FMT_VS: "[10.0.0.1]:tcp:80". */
+  virtualServerName: string;
+  state: CheckerState | HttpCheckerState | MiscCheckerState;
+  /** MISC_CHECK's script, ready to run. */
+  script?: PreparedMiscScript;
+  dynamicWeight?: number;
+  weightDelta?: number;
   nextDelayMs?: number;
   last?: CheckerResult;
   lastChange?: CheckerResult;
   problem?: string;
 }
 
-/** The whole check (a connection and its answer) is abandoned after this many connect_timeouts. */
+/** The whole check (a connection and its answer) is abandoned after this many connect_timeouts; SMTP_CHECK waits for three answers after connecting. */
 const CHECK_TIMEOUTS = 3;
+const SMTP_CHECK_TIMEOUTS = 4;
+/** A MISC_CHECK's script is killed by its runner at misc_timeout (and SIGKILLed 2 s later); the scheduler's own limit only backs that up. */
+const MISC_TIMEOUT_MARGIN_MS = 1_000;
+
+/** What one check came to: its verdict, and for a MISC_CHECK how its script ended. */
+interface CheckResult {
+  verdict: CheckVerdict;
+  misc?: MiscExit;
+}
 
 export class CheckerRunner {
   private readonly scheduler: ProbeScheduler;
@@ -88,10 +123,12 @@ export class CheckerRunner {
   private statesView: CheckerStates | undefined;
 
   private readonly probes: Probes;
+  private readonly files: FileChecks;
 
   constructor(private readonly deps: CheckerRunnerDeps) {
     this.probes = deps.probes ?? REAL_PROBES;
     this.scheduler = createProbeScheduler({ clock: deps.clock, logger: deps.logger });
+    this.files = new FileChecks(deps.watchFiles ?? watchTrackFiles(deps.clock, deps.logger), (name, value) => this.fileValue(name, value));
   }
 
   /** The checkers of these virtual servers from now on: the unchanged keep their state and schedule, the rest start again. */
@@ -111,8 +148,8 @@ export class CheckerRunner {
           }
           const spec = checker.check;
           const connect = spec.connect;
-          const protocol = (vs.protocol ?? "TCP").toLowerCase();
-          const name = connect ? `[${connect.address.text}]:${protocol}:${connect.port}` : rs.keepalivedName;
+          // FMT_CHK is the real server's address and port, whatever connect_ip and connect_port say.
+          const name = rs.keepalivedName;
           const http = spec.kind === "HTTP_GET" || spec.kind === "SSL_GET";
           const entry: Entry = {
             id,
@@ -120,12 +157,10 @@ export class CheckerRunner {
             spec,
             fingerprint,
             name,
+            virtualServerName: vs.keepalivedName,
             state: http ? initialHttpCheckerState(checker.alpha) : initialCheckerState(checker.alpha),
           };
-          const problem =
-            spec.problem ??
-            (connect ? unsupportedConnectOptions(connect) : undefined) ??
-            (this.probes[spec.kind] ? undefined : `${spec.kind} is not run yet`);
+          const problem = spec.problem ?? (connect ? unsupportedConnectOptions(connect) : undefined) ?? this.runnable(entry);
           if (problem) entry.problem = problem;
           next.set(id, entry);
         }
@@ -137,21 +172,24 @@ export class CheckerRunner {
     this.entries = next;
     this.statesView = undefined;
     for (const entry of added) this.schedule(entry);
+    this.files.follow([...next.values()].flatMap((e) => (e.spec.file && !e.problem ? [{ name: e.spec.file.trackFile, path: e.spec.file.path }] : [])));
   }
 
   start(): void {
     this.started = true;
     this.scheduler.start();
+    this.files.start();
   }
 
   stop(): Promise<void> {
     this.started = false;
+    this.files.stop();
     return this.scheduler.stop();
   }
 
   /** Every checker's verdict so far (those that have run), for a director that starts after them. */
-  verdicts(): { target: CheckerTarget; up: boolean }[] {
-    return [...this.entries.values()].filter((e) => e.state.hasRun).map((e) => ({ target: e.target, up: e.state.up }));
+  verdicts(): { target: CheckerTarget; verdict: CheckerVerdict }[] {
+    return [...this.entries.values()].filter((e) => e.state.hasRun).map((e) => ({ target: e.target, verdict: this.verdictOf(e, e.state.up) }));
   }
 
   view(): CheckerView[] {
@@ -164,6 +202,8 @@ export class CheckerRunner {
       ...(e.last ? { last: e.last } : {}),
       ...(e.lastChange ? { lastChange: e.lastChange } : {}),
       ...(e.problem ? { problem: e.problem } : {}),
+      ...(e.dynamicWeight !== undefined ? { dynamicWeight: e.dynamicWeight } : {}),
+      ...(e.weightDelta !== undefined ? { weightDelta: e.weightDelta } : {}),
     }));
   }
 
@@ -184,8 +224,48 @@ export class CheckerRunner {
     return (this.statesView = states);
   }
 
+  /** Why this checker cannot run here: no probe for its kind, or its script refused. */
+  private runnable(entry: Entry): string | undefined {
+    const { spec } = entry;
+    if (spec.kind === "MISC_CHECK") {
+      if (!this.deps.miscScripts || !spec.misc) return "MISC_CHECK scripts are not run here";
+      const script = this.deps.miscScripts.prepare(spec.misc, (reason) => this.deps.logger.warn(`MISC_CHECK of ${entry.name}: ${reason}`));
+      if (typeof script === "string") return script;
+      entry.script = script;
+      return undefined;
+    }
+    if (spec.kind === "FILE_CHECK") return spec.file ? undefined : "FILE_CHECK has no track_file";
+    return this.probes[spec.kind] ? undefined : `${spec.kind} is not run yet`;
+  }
+
+  /**
+   * A track_file's value, for each FILE_CHECK that follows it: its verdict at once when the
+   * state or the weight it gives changes (keepalived's has_run from the start, alpha ignored).
+   */
+  private fileValue(name: string, value: number): void {
+    for (const entry of this.entries.values()) {
+      const file = entry.spec.file;
+      if (!file || file.trackFile !== name || entry.problem) continue;
+      const verdict = trackFileVerdict(value, file.weight, file.reverse);
+      const weightDelta = verdict.up ? (verdict.weightDelta ?? 0) : undefined;
+      const before = entry.state;
+      if (before.hasRun && before.up === verdict.up && entry.weightDelta === weightDelta) continue;
+      const text = `${file.path} reads ${value}${verdict.up ? (weightDelta ? `: weight ${weightDelta > 0 ? "+" : ""}${weightDelta}` : "") : file.weight === 0 ? "" : ": fault"}`;
+      entry.state = { ...before, up: verdict.up, hasRun: true };
+      if (weightDelta === undefined) delete entry.weightDelta;
+      else entry.weightDelta = weightDelta;
+      entry.last = entry.lastChange = { ok: verdict.up, text, atMs: this.deps.clock.wallMs(), durationMs: 0 };
+      this.statesView = undefined;
+      if (!before.hasRun || before.up !== verdict.up) {
+        this.deps.logger.info(`FILE_CHECK of ${entry.name} (VS ${entry.virtualServerName}): track_file ${name} ${verdict.up ? "up" : "down"}: ${text}`);
+      }
+      this.deps.verdict(entry.target, this.verdictOf(entry, verdict.up), text);
+    }
+  }
+
   private schedule(entry: Entry): void {
     const { logger } = this.deps;
+    if (entry.spec.kind === "FILE_CHECK" && !entry.problem) return;
     if (entry.problem) {
       logger.warn(
         `${entry.spec.kind} of ${entry.name} (VS ${entry.target.virtualServer}): not checked: ${entry.problem}; it stays ${entry.state.up ? "up" : "down"}`,
@@ -193,12 +273,14 @@ export class CheckerRunner {
       return;
     }
     const timing = entry.spec.timing;
-    this.scheduler.add<CheckVerdict>({
+    this.scheduler.add<CheckResult>({
       id: entry.id,
       cadence: "after-end",
       intervalMs: timing.delayLoopMs,
       firstDelayMs: firstCheckDelayMs(timing, this.deps.random()),
-      timeoutMs: CHECK_TIMEOUTS * timing.connectTimeoutMs,
+      timeoutMs: entry.script
+        ? entry.script.timeoutMs + MISC_KILL_GRACE_MS + MISC_TIMEOUT_MARGIN_MS
+        : (entry.spec.kind === "SMTP_CHECK" ? SMTP_CHECK_TIMEOUTS : CHECK_TIMEOUTS) * timing.connectTimeoutMs,
       run: (signal) => this.probe(entry, signal),
       onOutcome: (outcome) => this.ended(entry, outcome),
       nextDelayMs: () => entry.nextDelayMs ?? timing.delayLoopMs,
@@ -206,33 +288,63 @@ export class CheckerRunner {
     if (this.started) this.scheduler.start();
   }
 
-  private probe(entry: Entry, signal: AbortSignal): Promise<CheckVerdict> {
+  private async probe(entry: Entry, signal: AbortSignal): Promise<CheckResult> {
+    if (entry.script) {
+      const run = await this.deps.miscScripts!.run(entry.script, signal);
+      const passed = run.exit.kind === "exited" && (run.exit.status === 0 || (entry.spec.misc!.dynamic && run.exit.status >= 2 && run.exit.status <= 255));
+      const said = run.output ? `: ${run.output.split("\n").at(-1)!.slice(0, 200)}` : "";
+      return { verdict: passed ? { ok: true, detail: `${run.text}${said}` } : { ok: false, reason: `${run.text}${said}` }, misc: run.exit };
+    }
     const context: ProbeContext = { clock: this.deps.clock, signal, connectTimeoutMs: entry.spec.timing.connectTimeoutMs };
     const urlIndex = "urlIndex" in entry.state ? entry.state.urlIndex : 0;
-    return this.probes[entry.spec.kind]!({ spec: entry.spec, connect: entry.spec.connect!, urlIndex, context });
+    return { verdict: await this.probes[entry.spec.kind]!({ spec: entry.spec, connect: entry.spec.connect!, urlIndex, context }) };
   }
 
-  private ended(entry: Entry, outcome: ProbeOutcome<CheckVerdict>): void {
+  private ended(entry: Entry, outcome: ProbeOutcome<CheckResult>): void {
     if (this.entries.get(entry.id) !== entry) return;
-    const verdict: CheckVerdict = outcome.ok ? outcome.value : { ok: false, reason: `the check failed: ${String(outcome.error)}` };
+    const failed = (reason: string): CheckResult => ({
+      verdict: { ok: false, reason },
+      ...(entry.script ? { misc: { kind: "not started", error: reason } as const } : {}),
+    });
+    const result = outcome.ok ? outcome.value : failed(`the check failed: ${String(outcome.error)}`);
+    const { verdict } = result;
     const text = verdict.ok ? verdict.detail : verdict.reason;
-    entry.last = { ok: verdict.ok, text, atMs: this.deps.clock.wallMs(), durationMs: outcome.finishedMs - outcome.startedMs };
+    const durationMs = outcome.finishedMs - outcome.startedMs;
+    entry.last = { ok: verdict.ok, text, atMs: this.deps.clock.wallMs(), durationMs };
     const before = entry.state;
-    const after = this.epilog(entry, verdict.ok);
+    const after = this.epilog(entry, result, durationMs);
     entry.state = after.state;
     entry.nextDelayMs = after.delayMs;
-    if (before.up !== after.state.up || before.hasRun !== after.state.hasRun || before.retryIt !== after.state.retryIt) {
+    const weightChange = "weightChange" in after ? after.weightChange : undefined;
+    if (weightChange) entry.dynamicWeight = weightChange.dynamicWeight;
+    if (before.up !== after.state.up || before.hasRun !== after.state.hasRun || before.retryIt !== after.state.retryIt || weightChange) {
       entry.lastChange = entry.last;
       this.statesView = undefined;
     }
-    if (after.verdict === undefined) return;
-    this.log(entry, before, after.verdict, text);
-    this.deps.verdict(entry.target, after.verdict, text);
+    if (after.verdict === undefined) {
+      // update_svr_wgt: a misc_dynamic status that asks for another weight takes effect at once.
+      if (weightChange) this.deps.verdict(entry.target, this.verdictOf(entry, after.state.up), text);
+      return;
+    }
+    this.log(entry, before, after, text);
+    this.deps.verdict(entry.target, this.verdictOf(entry, after.verdict), text);
   }
 
-  private epilog(entry: Entry, ok: boolean): Epilog<CheckerState | HttpCheckerState> {
+  /** What the director is told: up or down, with the script's weight while one is in force. */
+  private verdictOf(entry: Entry, up: boolean): CheckerVerdict {
+    if (up && entry.dynamicWeight !== undefined) return { up, dynamicWeight: entry.dynamicWeight };
+    if (up && entry.weightDelta) return { up, weightDelta: entry.weightDelta };
+    return { up };
+  }
+
+  private epilog(entry: Entry, result: CheckResult, durationMs: number): Epilog<CheckerState | HttpCheckerState> | MiscEpilog {
     const { spec } = entry;
+    const ok = result.verdict.ok;
     switch (spec.kind) {
+      case "SMTP_CHECK":
+        return smtpEpilog(entry.state, ok, spec.timing);
+      case "MISC_CHECK":
+        return miscEpilog(entry.state, result.misc ?? { kind: "not started", error: "no script" }, spec.timing, { dynamic: spec.misc!.dynamic, durationMs });
       case "HTTP_GET":
       case "SSL_GET":
         return httpEpilog(entry.state as HttpCheckerState, ok, spec.timing, { urls: spec.http!.urls.length, fastRecovery: spec.http!.fastRecovery });
@@ -246,17 +358,23 @@ export class CheckerRunner {
     }
   }
 
-  /** keepalived's lines (check_tcp.c, check_http.c), with the reason after them. */
-  private log(entry: Entry, before: CheckerState, up: boolean, text: string): void {
+  /** keepalived's lines (verdict-lines.ts; check_misc.c's here), with the reason after them. */
+  private log(entry: Entry, before: CheckerState, after: Epilog<CheckerState> | MiscEpilog, text: string): void {
     const { logger } = this.deps;
-    const http = entry.spec.kind === "HTTP_GET" || entry.spec.kind === "SSL_GET";
-    if (up) {
-      logger.info(http ? `Remote Web server ${entry.name} succeed on service.` : `TCP connection to ${entry.name} success.`);
+    const up = after.verdict!;
+    if (entry.script) {
+      // keepalived gives the reason of a failure only ("(exited with status 1)"); tandem's words for it, and the script's last line.
+      const outcome = `${(after as MiscEpilog).outcome}${up ? "" : `${this.retryWords(entry)} (${text})`}`;
+      logger.info(`Misc check for [${entry.name} VS ${entry.virtualServerName}] by [${entry.script.program}] ${outcome}.`);
       return;
     }
-    const checkName = http ? "HTTP_CHECK" : entry.spec.kind;
+    const retriesSpent = entry.spec.timing.retry > 0 && before.hasRun ? entry.spec.timing.retry : 0;
+    logger.info(verdictLine({ kind: entry.spec.kind, name: entry.name, virtualServerName: entry.virtualServerName, up, retriesSpent, text }));
+  }
+
+  /** check_misc.c's words for a verdict of failure: the retries were spent, or there were none. */
+  private retryWords(entry: Entry): string {
     const retries = entry.spec.timing.retry;
-    const after = retries > 0 && before.hasRun ? ` after ${retries} retries` : "";
-    logger.info(`${checkName} on service ${entry.name} failed${after}: ${text}`);
+    return retries === 0 ? " with retry disabled" : ` after ${retries} ${retries === 1 ? "retry" : "retries"}`;
   }
 }

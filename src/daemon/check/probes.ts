@@ -3,7 +3,12 @@
 // table; a kind with no entry is reported as not run. Tests give the runner their own table.
 import type { CheckSpec, CheckerKind, ConnectTarget } from "../../check/check-spec.ts";
 import type { CheckVerdict } from "../../check/http-judge.ts";
+import { SMTP_DEFAULT_HELO } from "../../check/smtp-dialogue.ts";
 import { httpProbe, tcpProbe, type ProbeContext } from "./connection-probes.ts";
+import { dnsProbe } from "./dns-probe.ts";
+import { pingProbe } from "./ping-probe.ts";
+import { smtpProbe } from "./smtp-probe.ts";
+import { udpProbe } from "./udp-probe.ts";
 
 export interface ProbeCall {
   spec: CheckSpec;
@@ -30,4 +35,8 @@ export const REAL_PROBES: Probes = {
   TCP_CHECK: ({ connect, context }) => tcpProbe(connect, context),
   HTTP_GET: httpUrlProbe,
   SSL_GET: httpUrlProbe,
+  DNS_CHECK: ({ spec, connect, context }) => dnsProbe(connect, spec.dns ?? { type: "SOA", name: ".", requireAnswer: false }, context),
+  UDP_CHECK: ({ spec, connect, context }) => udpProbe(connect, spec.udp ?? {}, context),
+  PING_CHECK: ({ connect, context }) => pingProbe(connect, context),
+  SMTP_CHECK: ({ spec, connect, context }) => smtpProbe(connect, spec.smtp ?? { heloName: SMTP_DEFAULT_HELO }, context),
 };

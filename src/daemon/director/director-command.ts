@@ -23,7 +23,11 @@ import { decodeStart, DirectorService, type DirectorPlan, type DirectorServiceDe
 
 /** The director's plans from the configuration: its virtual servers (with what their checkers run) and the drain timeout. */
 export function planDirector(config: DirectorConfig): DirectorPlan {
-  return { virtualServers: planVirtualServers(config, checkSpecOf), globals: planIpvsGlobals(config.globalDefs) };
+  const trackFiles = config.trackFiles ?? [];
+  return {
+    virtualServers: planVirtualServers(config, (checker, rs, vs) => checkSpecOf(checker, rs, vs, trackFiles)),
+    globals: planIpvsGlobals(config.globalDefs),
+  };
 }
 
 /**

@@ -33,6 +33,7 @@ import { NotifyFifo } from "../scripts/notify-fifo.ts";
 import { planNotifyFifos } from "../scripts/notify-fifo-plan.ts";
 import { NotifyFifos } from "../scripts/notify-fifos.ts";
 import { CheckerRunner } from "../check/checker-runner.ts";
+import { createMiscScripts } from "../check/misc-script.ts";
 import type { Probes } from "../check/probes.ts";
 
 /** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush), and GET_INFO for the preflight. */
@@ -144,8 +145,9 @@ export class DirectorService {
       logger: deps.logger.child("check"),
       random: deps.random ?? Math.random,
       ...(deps.probes ? { probes: deps.probes } : {}),
+      miscScripts: createMiscScripts({ ...deps.scripts, globalDefs: () => this.inForce.globalDefs }),
       // The director takes a verdict when it has a table; until then the runner keeps it (checksToDirector).
-      verdict: (target, up) => void this.director?.reportChecker(target, { up }),
+      verdict: (target, verdict) => void this.director?.reportChecker(target, verdict),
     });
   }
 
@@ -270,7 +272,7 @@ export class DirectorService {
 
   /** The verdicts the checkers gave before the director had a table (the kernel opened late, or after a retry). */
   private async checksToDirector(): Promise<void> {
-    for (const { target, up } of this.checks.verdicts()) await this.director?.reportChecker(target, { up });
+    for (const { target, verdict } of this.checks.verdicts()) await this.director?.reportChecker(target, verdict);
   }
 
   /** The preflight (kernel-facts.ts) for the configuration in force; only with the kernel open. */

@@ -134,6 +134,8 @@ function checkerView(c: CheckerView): RealServerCheckerView {
   };
   if (c.lastChange) view.lastChange = c.lastChange;
   if (c.problem) view.problem = c.problem;
+  if (c.dynamicWeight !== undefined && c.up) view.dynamicWeight = c.dynamicWeight;
+  if (c.weightDelta !== undefined && c.up) view.weightDelta = c.weightDelta;
   return view;
 }
 

@@ -1,9 +1,15 @@
-// What the director is sent of the configuration: global_defs and the virtual servers with
-// their groups, nothing of VRRP (lvs_sync_daemon and the notify FIFOs are global_defs). Pure.
+// What the director is sent of the configuration: global_defs, the virtual servers with their
+// groups, and the track_file blocks (FILE_CHECK reads them as VRRP does); nothing else of VRRP
+// (lvs_sync_daemon and the notify FIFOs are global_defs). Pure.
 import type { Config } from "../../config/index.ts";
 
-export type DirectorConfig = Pick<Config, "globalDefs" | "virtualServerGroups" | "virtualServers">;
+export type DirectorConfig = Pick<Config, "globalDefs" | "virtualServerGroups" | "virtualServers" | "trackFiles">;
 
 export function directorConfigOf(config: Config): DirectorConfig {
-  return { globalDefs: config.globalDefs, virtualServerGroups: config.virtualServerGroups, virtualServers: config.virtualServers };
+  return {
+    globalDefs: config.globalDefs,
+    virtualServerGroups: config.virtualServerGroups,
+    virtualServers: config.virtualServers,
+    trackFiles: config.trackFiles,
+  };
 }

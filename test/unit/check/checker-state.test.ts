@@ -9,6 +9,7 @@ import {
   initialCheckerState,
   initialHttpCheckerState,
   miscEpilog,
+  smtpEpilog,
   tcpEpilog,
   type MiscCheckerState,
   type MiscExit,
@@ -241,5 +242,60 @@ describe("MISC_CHECK (misc_check_child_thread)", () => {
       ],
       { retry: 1, dynamic: false, durationMs: 2_500 },
     );
+  });
+});
+
+describe("SMTP_CHECK (smtp_final)", () => {
+  test("retry 1: tcp_epilog's sequence: down after two failures in a row, and a down checker still retries", () => {
+    run(initialCheckerState(false), (s, ok) => smtpEpilog(s, ok, timing(1)), [
+      ["ok", "UP", LOOP],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "DOWN", LOOP],
+      ["fail", "-", RETRY_DELAY], // ++retry_it <= retry whatever the state: retried while down
+      ["fail", "-", LOOP],
+      ["ok", "UP", LOOP],
+      ["fail", "-", RETRY_DELAY],
+      ["ok", "-", LOOP],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "DOWN", LOOP],
+    ]);
+  });
+
+  test("a retried failure does not count as having run: the start's first success is still a verdict (tcp_epilog gives none)", () => {
+    run(initialCheckerState(false), (s, ok) => smtpEpilog(s, ok, timing(1)), [
+      ["fail", "-", RETRY_DELAY],
+      ["ok", "UP", LOOP],
+    ]);
+    run(initialCheckerState(false), (s, ok) => tcpEpilog(s, ok, timing(1)), [
+      ["fail", "-", RETRY_DELAY],
+      ["ok", "-", LOOP],
+    ]);
+    expect(smtpEpilog(initialCheckerState(false), false, timing(1)).state).toEqual({ up: true, hasRun: false, retryIt: 1 });
+  });
+
+  test("alpha, failing from the start: judged down once its retries are spent (tcp_epilog never judges it), then retried while down", () => {
+    const end = run(initialCheckerState(true), (s, ok) => smtpEpilog(s, ok, timing(2)), [
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "DOWN", LOOP], // update_svr_checker_state(DOWN) with !has_run: no change, but the first verdict
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "-", LOOP],
+      ["ok", "UP", LOOP],
+    ]);
+    expect(end).toEqual({ up: true, hasRun: true, retryIt: 0 });
+    run(initialCheckerState(true), (s, ok) => tcpEpilog(s, ok, timing(2)), [
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "-", RETRY_DELAY],
+      ["fail", "-", LOOP],
+    ]);
+  });
+
+  test("retry 0: each failure is the verdict's, delay_loop apart", () => {
+    run(initialCheckerState(false), (s, ok) => smtpEpilog(s, ok, timing(0)), [
+      ["fail", "DOWN", LOOP],
+      ["fail", "-", LOOP],
+      ["ok", "UP", LOOP],
+    ]);
   });
 });

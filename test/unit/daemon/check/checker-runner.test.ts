@@ -39,7 +39,7 @@ function rig(script: Record<string, (CheckVerdict | "hang")[]>) {
     clock,
     logger,
     random: () => 0,
-    verdict: (target, up, reason) => verdicts.push({ atMs: clock.nowMs(), realServer: target.realServer, checker: target.checker, up, reason }),
+    verdict: (target, { up }, reason) => verdicts.push({ atMs: clock.nowMs(), realServer: target.realServer, checker: target.checker, up, reason }),
     probes: {
       TCP_CHECK: ({ connect, context }) => answer(connect, context.signal),
       HTTP_GET: ({ spec, connect, urlIndex, context }) => answer(connect, context.signal, spec.http!.urls[urlIndex]!.path),

@@ -1,0 +1,106 @@
+// DNS_CHECK's probe (keepalived 2.2.7 check_dns.c): one query over UDP, never TCP, never
+// resent within a check (retry is the epilog's, a check later), from a socket bound per
+// bindto / bind_port and connected to the target, so the kernel drops datagrams from anyone
+// else and a port unreachable comes back as "connection refused". The reply is read and
+// judged by check/dns-message.ts; datagrams that are not the reply (another ID, a query, a
+// runt) are ignored and counted, as keepalived waits on past them. connect_timeout bounds the
+// whole exchange from the socket's opening (keepalived's sands), on the injected clock.
+// Resolves to a verdict, never throws, always closes its socket.
+import { createSocket, type Socket } from "node:dgram";
+import type { ConnectTarget, DnsCheckSpec } from "../../check/check-spec.ts";
+import { decodeDnsReply, dnsTypeCode, encodeDnsQuery, isStrayDatagram, judgeDnsReply, type DnsQuery, type DnsStrayRejection } from "../../check/dns-message.ts";
+import type { CheckVerdict } from "../../check/http-judge.ts";
+import type { TimerHandle } from "../../common/clock.ts";
+import { describeSocketError, type ProbeContext } from "./connection-probes.ts";
+
+const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
+
+/** keepalived takes random() for each query; an unpredictable ID also makes a forged reply harder. */
+export function randomQueryId(): number {
+  return crypto.getRandomValues(new Uint16Array(1))[0]!;
+}
+
+type StrayKind = DnsStrayRejection | "other-source";
+
+const STRAY_WORDS: Record<StrayKind, [string, string]> = {
+  "wrong-id": ["datagram with another id", "datagrams with another id"],
+  "not-a-response": ["query (QR clear)", "queries (QR clear)"],
+  "short-header": ["datagram shorter than a DNS header", "datagrams shorter than a DNS header"],
+  "other-source": ["datagram from another address", "datagrams from another address"],
+};
+
+/** "; ignored 2 datagrams with another id", or nothing: the operator sees that something else answered. */
+function strayNote(strays: Map<StrayKind, number>): string {
+  const parts = [...strays].map(([kind, count]) => `${count} ${STRAY_WORDS[kind][count === 1 ? 0 : 1]}`);
+  return parts.length === 0 ? "" : `; ignored ${parts.join(", ")}`;
+}
+
+function withNote(verdict: CheckVerdict, note: string): CheckVerdict {
+  if (!note) return verdict;
+  return verdict.ok ? { ok: true, detail: verdict.detail + note } : { ok: false, reason: verdict.reason + note };
+}
+
+export function dnsProbe(target: ConnectTarget, dns: DnsCheckSpec, context: ProbeContext, queryId: number = randomQueryId()): Promise<CheckVerdict> {
+  const type = dnsTypeCode(dns.type);
+  if (type === undefined) return Promise.resolve({ ok: false, reason: `type ${dns.type} is not one DNS_CHECK knows` });
+  const query: DnsQuery = { id: queryId, name: dns.name, type };
+  const encoded = encodeDnsQuery(query);
+  if (!encoded.ok) return Promise.resolve({ ok: false, reason: encoded.reason });
+  const { clock, signal, connectTimeoutMs } = context;
+  return new Promise<CheckVerdict>((resolve) => {
+    let socket: Socket | undefined;
+    let timer: TimerHandle | undefined;
+    let settled = false;
+    const strays = new Map<StrayKind, number>();
+    const finish = (verdict: CheckVerdict) => {
+      if (settled) return;
+      settled = true;
+      timer?.cancel();
+      signal.removeEventListener("abort", onAbort);
+      try {
+        socket?.close();
+      } catch {
+        // Already closed (Bun throws "Not running"): nothing left to release.
+      }
+      resolve(withNote(verdict, strayNote(strays)));
+    };
+    const onAbort = () => finish({ ok: false, reason: "no answer before the check's time ran out" });
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort);
+    timer = clock.at(clock.nowMs() + connectTimeoutMs, () => finish({ ok: false, reason: `no answer within ${seconds(connectTimeoutMs)}` }));
+
+    const send = () => {
+      if (settled) return;
+      socket!.send(encoded.bytes, (error) => {
+        if (error) finish({ ok: false, reason: describeSocketError(error) });
+      });
+    };
+    const connect = () => {
+      if (settled) return;
+      socket!.connect(target.port, target.address.text, send);
+    };
+    try {
+      socket = createSocket({ type: target.address.family === 6 ? "udp6" : "udp4" });
+      socket.on("error", (error) => finish({ ok: false, reason: describeSocketError(error) }));
+      socket.on("message", (message: Buffer, from) => {
+        if (settled) return;
+        // A connected socket only hears its peer; checked again, as it costs nothing.
+        let stray: StrayKind | undefined;
+        let verdict: CheckVerdict | undefined;
+        if (from.address !== target.address.text || from.port !== target.port) stray = "other-source";
+        else {
+          const reply = decodeDnsReply(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), query);
+          if (isStrayDatagram(reply)) stray = reply.rejection;
+          else verdict = judgeDnsReply(query, reply, { requireAnswer: dns.requireAnswer });
+        }
+        if (stray) strays.set(stray, (strays.get(stray) ?? 0) + 1);
+        if (verdict) finish(verdict);
+      });
+      if (target.bindTo || target.bindPort !== undefined)
+        socket.bind({ port: target.bindPort ?? 0, ...(target.bindTo ? { address: target.bindTo.text } : {}) }, connect);
+      else connect();
+    } catch (error) {
+      finish({ ok: false, reason: describeSocketError(error) });
+    }
+  });
+}
