@@ -20,6 +20,7 @@ const KIND_SET: Readonly<Record<EventKind, true>> = {
   "history.degraded": true,
   "history.recovered": true,
   "ipvs.real-server": true,
+  "ipvs.checker": true,
   "ipvs.quorum": true,
   "ipvs.sorry-server": true,
   "ipvs.drain": true,

@@ -40,6 +40,16 @@ const IPVS_EVENT_DATA: Readonly<Record<keyof IpvsEventDataByKind, JsonSchema>> =
     },
     ["fromWeight", "toWeight"],
   ),
+  "ipvs.checker": object({
+    virtualServer,
+    realServer,
+    checker: { type: "string", description: '"HTTP_GET#0": its kind and its place among the real server\'s checkers of that kind' },
+    state: { enum: ["up", "down"] },
+    first: { type: "boolean", description: "Its first verdict since it started" },
+    reason: { type: "string", description: 'What the deciding check saw ("status 503; expected 200-299", "connection refused")' },
+    durationMs: { type: "number", minimum: 0 },
+    retries: { type: "integer", minimum: 0, description: "Failures counted before this verdict" },
+  }),
   "ipvs.quorum": object({ virtualServer, state: { enum: ["lost", "regained"] }, liveWeight: int, quorum: int, hysteresis: int }),
   "ipvs.sorry-server": object({ virtualServer, state: { enum: ["in", "out"] }, sorryServer: { type: "string", description: '"address:port"' } }),
   "ipvs.drain": object(

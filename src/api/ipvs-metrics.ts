@@ -103,6 +103,54 @@ function realServerFamilies(view: IpvsView): MetricFamily[] {
   ];
 }
 
+/** The histogram's bounds as RealServerCheckerView's stats count them (check/check-stats.ts). */
+export const CHECK_DURATION_BOUNDS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/** The health checkers: their state, their checks and failures by reason class, their flaps and the checks' durations. */
+function checkerFamilies(view: IpvsView): MetricFamily[] {
+  const up: Sample[] = [];
+  const checks: Sample[] = [];
+  const failures: Sample[] = [];
+  const flaps: Sample[] = [];
+  const durations: Sample[] = [];
+  for (const vs of view.virtualServers) {
+    for (const rs of vs.realServers) {
+      for (const c of rs.checkers ?? []) {
+        const labels = { virtual_server: vs.id, real_server: rs.id, checker: c.id };
+        if (c.state !== "not run") up.push({ labels, value: flag(c.up) });
+        const stats = c.stats;
+        if (!stats) continue;
+        checks.push({ labels, value: stats.checks });
+        for (const [reason, n] of Object.entries(stats.failuresByClass)) if (n) failures.push({ labels: { ...labels, reason }, value: n });
+        flaps.push({ labels, value: stats.flaps });
+        CHECK_DURATION_BOUNDS_S.forEach((bound, i) =>
+          durations.push({ suffix: "_bucket", labels: { ...labels, le: String(bound) }, value: stats.bucketCounts[i] ?? 0 }),
+        );
+        durations.push({ suffix: "_bucket", labels: { ...labels, le: "+Inf" }, value: stats.checks });
+        durations.push({ suffix: "_sum", labels, value: stats.durationSumMs / 1000 });
+        durations.push({ suffix: "_count", labels, value: stats.checks });
+      }
+    }
+  }
+  return [
+    {
+      name: "tandem_ipvs_checker_up",
+      help: "1 while the health checker says its real server is up, 0 while down (no sample for one that cannot run)",
+      type: "gauge",
+      samples: up,
+    },
+    { name: "tandem_ipvs_checks_total", help: "Health checks run", type: "counter", samples: checks },
+    {
+      name: "tandem_ipvs_check_failures_total",
+      help: "Health checks that failed, by the class of their reason (refused, timeout, reset, unreachable, closed, status, content, tls, script, other)",
+      type: "counter",
+      samples: failures,
+    },
+    { name: "tandem_ipvs_checker_flaps_total", help: "Changes of a health checker's state after its first verdict", type: "counter", samples: flaps },
+    { name: "tandem_ipvs_check_duration_seconds", help: "How long the health checks took", type: "histogram", samples: durations },
+  ];
+}
+
 function virtualServerFamilies(view: IpvsView): MetricFamily[] {
   const family = (name: string, help: string, value: (vs: VirtualServerIpvsView) => number | undefined): MetricFamily => ({
     name,
@@ -167,6 +215,7 @@ export function ipvsFamilies(view: IpvsView | undefined): MetricFamily[] {
     ...preflightFamilies(view),
     ...virtualServerFamilies(view),
     ...realServerFamilies(view),
+    ...checkerFamilies(view),
     one("tandem_ipvs_drift_repairs_total", "Drift scans that found the kernel changed behind tandem's back and repaired it", "counter", view.driftRepairs),
     one(
       "tandem_ipvs_foreign_services",

@@ -56,8 +56,42 @@ const RealServerCheckerView = object(
     problem: { type: "string", description: "Why it does not run" },
     dynamicWeight: { ...count, description: "misc_dynamic: the weight its script's exit status sets (status - 2), while up" },
     weightDelta: { type: "integer", description: "FILE_CHECK: what its file's value adds to the weight (value times weight), while up" },
+    stats: object(
+      {
+        checks: count,
+        failures: count,
+        failuresByClass: {
+          type: "object",
+          additionalProperties: count,
+          description:
+            'Failures by the class of their reason: "refused", "timeout", "reset", "unreachable", "closed", "status", "content", "tls", "script", "other"',
+        },
+        flaps: { ...count, description: "State changes after its first verdict" },
+        latencyMs: object({ p50: { type: "number", minimum: 0 }, p99: { type: "number", minimum: 0 }, samples: count }, [], "Of the last 64 checks"),
+        bucketCounts: {
+          type: "array",
+          items: count,
+          description: "Cumulative counts per bound of the duration histogram (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 s)",
+        },
+        durationSumMs: { type: "number", minimum: 0 },
+      },
+      ["latencyMs"],
+      "Its checks since it started (refreshed every few seconds)",
+    ),
+    suspended: { type: "boolean", description: "ha_suspend: not checked while its virtual server's address is not on this box" },
+    tls: object(
+      {
+        verified: { type: "boolean", description: "tls_verify is on and the chain, the name and the validity period passed" },
+        subject: str,
+        issuer: str,
+        notAfterMs: { type: "number", description: "The end of its validity period (wall clock ms)" },
+        expiresSoon: { type: "boolean", description: "It expires within tls_expiry_warn days, or has expired" },
+      },
+      [],
+      "SSL_GET: the server's certificate as the last handshake found it",
+    ),
   },
-  ["lastChange", "problem", "dynamicWeight", "weightDelta"],
+  ["lastChange", "problem", "dynamicWeight", "weightDelta", "stats", "suspended", "tls"],
 );
 
 const VirtualServerIpvsView = object(

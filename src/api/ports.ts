@@ -127,7 +127,31 @@ export interface RealServerCheckerView {
   dynamicWeight?: number;
   /** FILE_CHECK: what its file's value adds to the weight (value times weight), while up. */
   weightDelta?: number;
+  /** Its checks so far (refreshed every few seconds). */
+  stats?: CheckerStatsView;
+  /** ha_suspend: not checked while its virtual server's address is not on this box. */
+  suspended?: boolean;
+  /** SSL_GET: the server's certificate as the last handshake found it. */
+  tls?: { verified: boolean; subject: string; issuer: string; notAfterMs: number; expiresSoon: boolean };
 }
+
+/** A checker's checks since it started: counters, flaps, the recent checks' latency and a duration histogram. */
+export interface CheckerStatsView {
+  checks: number;
+  failures: number;
+  /** Failures by the class of their reason ("refused", "timeout", "status", ...). */
+  failuresByClass: Partial<Record<string, number>>;
+  /** State changes after its first verdict. */
+  flaps: number;
+  /** Of the last 64 checks. */
+  latencyMs?: { p50: number; p99: number; samples: number };
+  /** Cumulative counts per bound of the duration histogram (0.001 s ... 10 s). */
+  bucketCounts: number[];
+  durationSumMs: number;
+}
+
+/** Virtual server id -> real server id -> checker id -> its stats. */
+export type CheckStatsTableView = Record<string, Record<string, Record<string, CheckerStatsView>>>;
 
 export interface VirtualServerIpvsView {
   /** "TCP 10.0.0.1:80", "FWM 7 IPv4", "group web TCP": the id the API's paths use (URL-encoded). */

@@ -4,6 +4,7 @@
 // daemon works them out from the configuration (daemon/check/check-spec-of.ts). Types only.
 import type { IpAddress } from "../common/ip-address.ts";
 import type { CheckTiming } from "./check-timing.ts";
+import type { RiseFall } from "./rise-fall.ts";
 import type { HttpProtocol } from "./http-request.ts";
 
 /** keepalived.conf's checker blocks. */
@@ -27,6 +28,11 @@ export interface HttpUrlSpec {
   virtualhost?: string;
   /** The pattern's source, compiled by the probe. */
   regex?: string;
+  /** JavaScript flags from regex_options (http-regex.ts). */
+  regexFlags?: string;
+  regexNoMatch?: boolean;
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
 }
 
 export interface HttpCheckSpec {
@@ -38,6 +44,27 @@ export interface HttpCheckSpec {
   /** enable_sni: the TLS ClientHello names the virtualhost. */
   sni: boolean;
   fastRecovery: boolean;
+  /** SSL_GET: the global SSL block's files and tandem's verification. */
+  tlsClient?: TlsClientSpec;
+}
+
+/**
+ * SSL_GET's side of the handshake: the global SSL block's files (paths as written, read by the
+ * probe) and tandem's verification. keepalived sends the client certificate, loads `ca` and
+ * verifies nothing; with `verify` tandem checks the chain, the name and the validity period.
+ */
+export interface TlsClientSpec {
+  /** `ca`: the CAs `verify` trusts; none: the system's store. */
+  caFile?: string;
+  /** `certificate` and `key`: the client certificate, sent when the server asks for one. */
+  certificateFile?: string;
+  keyFile?: string;
+  /** `password`: the key's passphrase. */
+  password?: string;
+  /** tls_verify. */
+  verify: boolean;
+  /** tls_expiry_warn: a certificate expiring within this many days is reported (0: never). */
+  expiryWarnDays: number;
 }
 
 /** SMTP_CHECK: one host's dialogue (keepalived makes a checker of each `host` block). */
@@ -102,6 +129,10 @@ export interface CheckSpec {
   udp?: UdpCheckSpec;
   misc?: MiscCheckSpec;
   file?: FileCheckSpec;
+  /** tandem's `rise` / `fall` (rise-fall.ts): set, they replace keepalived's retry rule for the checkers that connect. */
+  riseFall?: RiseFall;
+  /** tandem's `delay_jitter`: each delay moved by up to this share of itself (0-0.5). */
+  jitter?: number;
   /** Why this checker cannot run as configured (it then keeps its initial state, and says so). */
   problem?: string;
 }

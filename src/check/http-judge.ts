@@ -2,6 +2,7 @@
 // (check_http.c http_handle_response): something received, the status code among the url's
 // (200-299 when none is given), then the MD5 digest, then the regex; each failure with the
 // reason an operator reads in the log and the API. Pure.
+import { regexVerdict, type RegexExpectation } from "./http-regex.ts";
 import type { HttpReadResult } from "./http-response.ts";
 
 export interface HttpUrlExpectation {
@@ -10,10 +11,23 @@ export interface HttpUrlExpectation {
   digest?: string;
   /** Inclusive ranges; empty: 200-299. */
   statusCodes: readonly { from: number; to: number }[];
-  regex?: RegExp;
+  regex?: RegexExpectation;
 }
 
-export type CheckVerdict = { ok: true; detail: string } | { ok: false; reason: string };
+/** SSL_GET: the server's certificate as the check found it (check/tls-judge.ts), for the API. */
+export interface TlsCertificateReport {
+  /** tls_verify is on and the chain, the name and the validity period all passed. */
+  verified: boolean;
+  /** "CN=www.example.com, O=Example" (bounded). */
+  subject: string;
+  issuer: string;
+  /** The end of its validity period (wall clock), NaN when unreadable. */
+  notAfterMs: number;
+  /** It expires within tls_expiry_warn days, or has expired. */
+  expiresSoon: boolean;
+}
+
+export type CheckVerdict = { ok: true; detail: string; tls?: TlsCertificateReport } | { ok: false; reason: string; tls?: TlsCertificateReport };
 
 const DEFAULT_STATUS = [{ from: 200, to: 299 }] as const;
 
@@ -35,9 +49,10 @@ export function judgeHttpResponse(url: HttpUrlExpectation, read: Extract<HttpRea
   if (url.digest !== undefined && response.digest !== url.digest.toLowerCase()) {
     return { ok: false, reason: `MD5 digest ${response.digest}; expected ${url.digest.toLowerCase()}` };
   }
-  if (url.regex !== undefined && !url.regex.test(response.text ?? "")) {
-    return { ok: false, reason: `regex ${url.regex.source} did not match` };
+  if (url.regex !== undefined) {
+    const verdict = regexVerdict(url.regex, response.text ?? "");
+    if (!verdict.ok) return verdict;
+    return { ok: true, detail: verdict.detail };
   }
-  const matched = url.regex !== undefined ? "regex matched" : url.digest !== undefined ? "MD5 digest matched" : `status ${response.status}`;
-  return { ok: true, detail: matched };
+  return { ok: true, detail: url.digest !== undefined ? "MD5 digest matched" : `status ${response.status}` };
 }

@@ -32,6 +32,11 @@ export interface CheckerDraft extends CheckerCommon, Located {
   httpProtocol?: string;
   enableSni?: boolean;
   fastRecovery?: boolean;
+  tlsVerify?: boolean;
+  tlsExpiryWarnDays?: number;
+  rise?: number;
+  fall?: number;
+  delayJitterPercent?: number;
   heloName?: string;
   path?: string;
   timeoutS?: number;
@@ -103,6 +108,10 @@ interface UrlDraft extends Located {
   statusCodes: { from: number; to: number }[];
   virtualhost?: string;
   regex?: string;
+  regexNoMatch?: boolean;
+  regexOptions?: string[];
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
 }
 
 const urlBlock: KeywordBlock<UrlDraft> = defineBlock("url", [
@@ -120,14 +129,39 @@ const urlBlock: KeywordBlock<UrlDraft> = defineBlock("url", [
   }),
   stringField("virtualhost", "virtualhost", "a host name"),
   stringField("regex", "regex", "a regular expression"),
-  ...["regex_no_match", "regex_options", "regex_stack", "regex_min_offset", "regex_max_offset"].map((n) => ignored<UrlDraft>(n)),
+  flagField("regex_no_match", "regexNoMatch"),
+  keyword("regex_options", (stmt, target, diag) => {
+    if (!requireArg(stmt, 0, "PCRE2 option names (caseless, multiline, dotall, ...)", diag)) return;
+    // keepalived ORs each line's options in; each name is kept once (the list stays as small as PCRE2's options).
+    const options = target.regexOptions ?? [];
+    for (const t of stmt.args) if (!options.includes(t.text) && options.length < 64) options.push(t.text);
+    setField(target, "regexOptions", options, stmt);
+  }),
+  // keepalived's JIT stack for PCRE2; JavaScript's engine has none to size.
+  ignored<UrlDraft>("regex_stack", "the regex engine here has no JIT stack to size"),
+  intField("regex_min_offset", "regexMinOffset", 0, UINT_MAX),
+  intField("regex_max_offset", "regexMaxOffset", 0, UINT_MAX),
 ]);
+
+/** Tandem's SSL_GET tls_expiry_warn when none is written: two weeks' notice, a renewal's usual lead time. */
+export const TLS_EXPIRY_WARN_DEFAULT_DAYS = 14;
 
 const hostBlock: KeywordBlock<SmtpHost & Located> = defineBlock("host", commonCheckKeywords());
 
 const specific: Record<CheckerKind, Keyword<CheckerDraft>[]> = {
   HTTP_GET: [],
-  SSL_GET: [flagField("enable_sni", "enableSni")],
+  SSL_GET: [
+    flagField("enable_sni", "enableSni"),
+    // tandem's own: keepalived 2.2.7 (and master) never verifies the server's certificate.
+    {
+      ...flagField<CheckerDraft>("tls_verify", "tlsVerify"),
+      note: "the server's certificate must chain to the SSL block's ca (else the system CAs), name the virtualhost (else the address) and be valid",
+    },
+    {
+      ...intField<CheckerDraft>("tls_expiry_warn", "tlsExpiryWarnDays", 0, 3650),
+      note: `DAYS (default ${TLS_EXPIRY_WARN_DEFAULT_DAYS}, 0: never): a certificate expiring within DAYS is reported, not failed`,
+    },
+  ],
   TCP_CHECK: [],
   SMTP_CHECK: [
     stringField("helo_name", "heloName", "a host name"),
@@ -191,12 +225,39 @@ const httpKeywords: Keyword<CheckerDraft>[] = [
         return;
       }
       const { fieldLocations: _unused, ...clean } = url;
+      // check_http.c url_check: regex options without a regex are dropped, and so are offsets that leave no room.
+      const regexOptions = ["regexNoMatch", "regexOptions", "regexMinOffset", "regexMaxOffset"] as const;
+      if (url.regex === undefined && regexOptions.some((k) => url[k] !== undefined)) {
+        diag.warn(stmt.keyword, "regex parameters specified without regex; ignored");
+        for (const k of regexOptions) delete clean[k];
+      }
+      if (clean.regexMinOffset !== undefined && clean.regexMaxOffset !== undefined && clean.regexMinOffset > clean.regexMaxOffset) {
+        diag.warn(stmt.keyword, `regex min offset ${clean.regexMinOffset} > regex_max_offset ${clean.regexMaxOffset}; both ignored`);
+        delete clean.regexMinOffset;
+        delete clean.regexMaxOffset;
+      }
       target.urls.push({ ...clean, path: url.path });
     },
   ),
   stringField("http_protocol", "httpProtocol", "1.0, 1.0C or 1.1"),
   stringField("virtualhost", "virtualhost", "a host name"),
   flagField("fast_recovery", "fastRecovery"),
+];
+
+/** tandem's own, for the checkers that connect (check/rise-fall.ts). */
+const riseFallKeywords: Keyword<CheckerDraft>[] = [
+  {
+    ...intField<CheckerDraft>("rise", "rise", 1, 1000),
+    note: "N consecutive good checks bring a down server up (default 1); counting, the next check comes after delay_before_retry",
+  },
+  {
+    ...intField<CheckerDraft>("fall", "fall", 1, 1000),
+    note: "N consecutive failed checks take an up server down (default retry + 1); replaces keepalived's retry rule",
+  },
+  {
+    ...intField<CheckerDraft>("delay_jitter", "delayJitterPercent", 0, 50),
+    note: "PERCENT: each delay moved by up to this share of itself, either way (spreads checks)",
+  },
 ];
 
 export const CHECKER_KINDS = Object.keys(specific) as CheckerKind[];
@@ -207,7 +268,8 @@ export const checkerBlocks: Record<CheckerKind, KeywordBlock<CheckerDraft>> = Ob
     const own = specific[kind];
     const http = kind === "HTTP_GET" || kind === "SSL_GET" ? httpKeywords : [];
     const common = kind === "FILE_CHECK" ? [] : commonCheckKeywords<CheckerDraft>();
-    return [kind, defineBlock(kind, [...common, ...http, ...own])];
+    const riseFall = kind === "FILE_CHECK" || kind === "MISC_CHECK" ? [] : riseFallKeywords;
+    return [kind, defineBlock(kind, [...common, ...riseFall, ...http, ...own])];
   }),
 ) as Record<CheckerKind, KeywordBlock<CheckerDraft>>;
 
@@ -237,6 +299,9 @@ export function finishChecker(d: CheckerDraft, server: IpAddress, diag: Diagnost
     "warmupS",
     "alpha",
     "fwmark",
+    "rise",
+    "fall",
+    "delayJitterPercent",
   ] as const) {
     if (d[k] !== undefined) (common as unknown as Record<string, unknown>)[k] = d[k];
   }
@@ -250,6 +315,8 @@ export function finishChecker(d: CheckerDraft, server: IpAddress, diag: Diagnost
         urls: d.urls,
         enableSni: d.enableSni ?? false,
         fastRecovery: d.fastRecovery ?? false,
+        tlsVerify: d.tlsVerify ?? false,
+        ...(d.kind === "SSL_GET" ? { tlsExpiryWarnDays: d.tlsExpiryWarnDays ?? TLS_EXPIRY_WARN_DEFAULT_DAYS } : {}),
         ...pick(d, "virtualhost", "httpProtocol"),
       };
     case "TCP_CHECK":

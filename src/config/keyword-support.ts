@@ -16,7 +16,14 @@ export interface KeywordSupport {
 }
 
 /** Keywords that are ours, not keepalived's. */
-const TANDEM_EXTENSIONS = new Set([...TANDEM_GLOBAL_EXTENSIONS, "fast_preempt", "no_fast_preempt", "require_answer"]);
+const TANDEM_EXTENSIONS = new Set([...TANDEM_GLOBAL_EXTENSIONS, "fast_preempt", "no_fast_preempt", "require_answer", "tls_verify", "tls_expiry_warn"]);
+/** tandem's in a checker block, keepalived's elsewhere (vrrp_script has its own rise and fall). */
+const TANDEM_CHECKER_EXTENSIONS = new Set(["rise", "fall", "delay_jitter"]);
+const CHECKER_BLOCK = /(HTTP_GET|SSL_GET|TCP_CHECK|SMTP_CHECK|DNS_CHECK|UDP_CHECK|PING_CHECK)$/;
+
+function isTandemExtension(block: string, name: string): boolean {
+  return TANDEM_EXTENSIONS.has(name) || (TANDEM_CHECKER_EXTENSIONS.has(name) && CHECKER_BLOCK.test(block));
+}
 
 /** One keyword of the tables with the chain of block keywords that encloses it (outermost first). */
 export interface KeywordPlace {
@@ -45,7 +52,11 @@ export function keywordPlaces(): KeywordPlace[] {
 
 export function keywordSupport(): KeywordSupport[] {
   return keywordPlaces().map(({ block, keyword: k }) => {
-    const notes = [TANDEM_EXTENSIONS.has(k.name) ? "tandem extension" : undefined, k.deprecatedFor ? `deprecated, use ${k.deprecatedFor}` : undefined, k.note];
+    const notes = [
+      isTandemExtension(block, k.name) ? "tandem extension" : undefined,
+      k.deprecatedFor ? `deprecated, use ${k.deprecatedFor}` : undefined,
+      k.note,
+    ];
     const note = notes.filter(Boolean).join("; ");
     return { keyword: k.name, block, status: k.status, ...(note ? { note } : {}) };
   });

@@ -22,6 +22,7 @@ import type {
   ScriptUser,
   SmtpChecker,
   SorryServer,
+  SslSettings,
   TcpChecker,
   TrackedInterface,
   TrackRef,
@@ -234,6 +235,8 @@ const CHECKER_COMMON = {
   alpha: "value",
   fwmark: "number",
 } as const satisfies Fields<CheckerCommon>;
+/** What every checker block adds to the connection options (an SMTP_CHECK host has only those). */
+const CHECKER_BASE = { ...CHECKER_COMMON, rise: "number", fall: "number", delayJitterPercent: "number" } as const;
 
 const HTTP_URL = {
   path: "value",
@@ -241,29 +244,35 @@ const HTTP_URL = {
   statusCodes: { record: { from: "number", to: "number" } },
   virtualhost: "value",
   regex: "value",
+  regexNoMatch: "value",
+  regexOptions: "value",
+  regexMinOffset: "number",
+  regexMaxOffset: "number",
 } as const satisfies Fields<HttpUrl>;
 const HTTP_CHECKER = {
-  ...CHECKER_COMMON,
+  ...CHECKER_BASE,
   kind: "value",
   urls: { record: HTTP_URL },
   virtualhost: "value",
   httpProtocol: "value",
   enableSni: "value",
   fastRecovery: "value",
+  tlsVerify: "value",
+  tlsExpiryWarnDays: "number",
 } as const satisfies Fields<HttpChecker>;
-const TCP_CHECKER = { ...CHECKER_COMMON, kind: "value" } as const satisfies Fields<TcpChecker> & Fields<PingChecker>;
-const SMTP_CHECKER = { ...CHECKER_COMMON, kind: "value", heloName: "value", hosts: { record: CHECKER_COMMON } } as const satisfies Fields<SmtpChecker>;
+const TCP_CHECKER = { ...CHECKER_BASE, kind: "value" } as const satisfies Fields<TcpChecker> & Fields<PingChecker>;
+const SMTP_CHECKER = { ...CHECKER_BASE, kind: "value", heloName: "value", hosts: { record: CHECKER_COMMON } } as const satisfies Fields<SmtpChecker>;
 const MISC_CHECKER = {
-  ...CHECKER_COMMON,
+  ...CHECKER_BASE,
   kind: "value",
   path: "value",
   timeoutS: "number",
   dynamic: "value",
   user: { record: SCRIPT_USER },
 } as const satisfies Fields<MiscChecker>;
-const DNS_CHECKER = { ...CHECKER_COMMON, kind: "value", type: "value", name: "value", requireAnswer: "value" } as const satisfies Fields<DnsChecker>;
+const DNS_CHECKER = { ...CHECKER_BASE, kind: "value", type: "value", name: "value", requireAnswer: "value" } as const satisfies Fields<DnsChecker>;
 const UDP_CHECKER = {
-  ...CHECKER_COMMON,
+  ...CHECKER_BASE,
   kind: "value",
   payload: "value",
   requireReply: "value",
@@ -271,7 +280,7 @@ const UDP_CHECKER = {
   maxReplyLength: "number",
 } as const satisfies Fields<UdpChecker>;
 const FILE_CHECKER = {
-  ...CHECKER_COMMON,
+  ...CHECKER_BASE,
   kind: "value",
   trackFile: "value",
   dynamic: "value",
@@ -357,6 +366,8 @@ const VIRTUAL_SERVER = {
   realServers: { record: REAL_SERVER },
 } as const satisfies Fields<VirtualServer>;
 
+const SSL_SETTINGS = { password: "secret", ca: "value", certificate: "value", key: "value" } as const satisfies Fields<SslSettings>;
+
 /** The whole model, from the top: `{ record: CONFIG_FIELDS }` describes a Config. */
 export const CONFIG_FIELDS = {
   globalDefs: { record: GLOBAL_DEFS },
@@ -366,4 +377,5 @@ export const CONFIG_FIELDS = {
   syncGroups: { record: SYNC_GROUP },
   virtualServerGroups: { record: VIRTUAL_SERVER_GROUP },
   virtualServers: { record: VIRTUAL_SERVER },
+  ssl: { record: SSL_SETTINGS },
 } as const satisfies Fields<Config>;

@@ -23,6 +23,26 @@ export interface Config {
   syncGroups: VrrpSyncGroup[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
+  /** The top-level `SSL` block: the client side of every SSL_GET (keepalived's one SSL_CTX). */
+  ssl?: SslSettings;
+}
+
+/**
+ * `SSL { password ca certificate key }`: file paths as written, read by the SSL_GET probe.
+ * keepalived sends the certificate to a server that asks for one and loads `ca` but never
+ * verifies with it; tandem's SSL_GET `tls_verify` does.
+ */
+export interface SslSettings {
+  /** `password`: the passphrase of an encrypted `key`. */
+  password?: string;
+  /** `ca`: PEM file of the CAs that `tls_verify` trusts (else the system store). */
+  ca?: string;
+  /** `certificate`: PEM file of the client certificate (and its chain). */
+  certificate?: string;
+  /** `key`: PEM file of the client certificate's private key. */
+  key?: string;
+  location: SourceLocation;
+  fieldLocations: FieldLocations<SslSettings>;
 }
 
 /** keepalived's per-process scheduling keywords (<prefix>_priority, _rt_priority, ...). */
@@ -383,6 +403,13 @@ export interface HttpUrl {
   statusCodes: { from: number; to: number }[];
   virtualhost?: string;
   regex?: string;
+  /** `regex_no_match`: the url passes when the regex does NOT match. */
+  regexNoMatch?: boolean;
+  /** `regex_options`: keepalived's PCRE2 option names, as written. */
+  regexOptions?: string[];
+  /** `regex_min_offset` / `regex_max_offset`: a match must start within these body offsets. */
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
   location: SourceLocation;
 }
 
@@ -392,6 +419,12 @@ export interface SmtpHost extends CheckerCommon {
 
 interface CheckerBase extends CheckerCommon {
   location: SourceLocation;
+  /** tandem's `rise`: consecutive good checks that bring a down server up (default 1 once rise or fall is set). */
+  rise?: number;
+  /** tandem's `fall`: consecutive failed checks that take an up server down (default retry + 1 once rise or fall is set). */
+  fall?: number;
+  /** tandem's `delay_jitter`: each delay moved by up to this percentage of itself, either way. */
+  delayJitterPercent?: number;
 }
 
 export interface HttpChecker extends CheckerBase {
@@ -402,6 +435,10 @@ export interface HttpChecker extends CheckerBase {
   enableSni: boolean;
   /** fast_recovery: before the first verdict, or down with no url known to fail, the next check runs at once. */
   fastRecovery: boolean;
+  /** Tandem's SSL_GET `tls_verify`: the server's certificate must chain to a trusted CA, name the server and be valid now. */
+  tlsVerify: boolean;
+  /** Tandem's SSL_GET `tls_expiry_warn DAYS`: a certificate expiring within DAYS is reported (0: never). */
+  tlsExpiryWarnDays?: number;
 }
 export interface TcpChecker extends CheckerBase {
   kind: "TCP_CHECK";

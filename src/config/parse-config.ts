@@ -60,5 +60,6 @@ export function buildModel(statements: Statement[], diag: Diagnostics): Config {
   const groups = new Map(draft.virtualServerGroups.map((g) => [g.name, g]));
   const virtualServers = draft.virtualServers.flatMap((vs) => finishVirtualServer(vs, groups, diag) ?? []);
   checkVirtualServerRefs(virtualServers, trackFiles, diag);
-  return { globalDefs, vrrpScripts, trackFiles, vrrpInstances, syncGroups, virtualServerGroups: draft.virtualServerGroups, virtualServers };
+  const ssl = draft.ssl ? { ssl: draft.ssl } : {};
+  return { globalDefs, vrrpScripts, trackFiles, vrrpInstances, syncGroups, virtualServerGroups: draft.virtualServerGroups, virtualServers, ...ssl };
 }

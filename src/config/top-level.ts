@@ -3,8 +3,8 @@
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import { locationOf } from "./diagnostics.ts";
 import { defaultGlobalDefs, globalDefsBlock } from "./global-defs.ts";
-import { defineBlock, ignored, keyword, nestedBlock, type Keyword, type KeywordBlock } from "./keyword-table.ts";
-import type { GlobalDefs, VirtualServerGroup } from "./model.ts";
+import { defineBlock, ignored, keyword, nestedBlock, setField, type Keyword, type KeywordBlock } from "./keyword-table.ts";
+import type { GlobalDefs, SslSettings, VirtualServerGroup } from "./model.ts";
 import type { Statement } from "./statement-tree.ts";
 import { syncGroupBlock, type SyncGroupDraft } from "./sync-group.ts";
 import { trackFileBlock, type TrackFileDraft } from "./track-file.ts";
@@ -23,6 +23,7 @@ export interface ConfigDraft {
   syncGroups: SyncGroupDraft[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServerDraft[];
+  ssl?: SslSettings;
   /** Where each name was first defined, per kind of named block: a repeated name is found without a scan. */
   definedNames: Record<NamedKind, Map<string, SourceLocation>>;
 }
@@ -87,6 +88,36 @@ function named<D extends Named>(
   };
 }
 
+/** `password`, `ca`, `certificate`, `key`: one path (or passphrase) each; a second replaces the first (check_parser.c handle_ssl_file). */
+function sslSetting(name: string, field: keyof Omit<SslSettings, "location" | "fieldLocations">, what: string): Keyword<SslSettings> {
+  return keyword(name, (stmt, target, diag) => {
+    const tok = requireArg(stmt, 0, what, diag);
+    if (!tok) return;
+    warnExtraArgs(stmt, 1, diag);
+    const previous = target.fieldLocations[field];
+    if (previous) diag.warn(stmt.keyword, `SSL ${name} replaces the one at ${previous.file}:${previous.line}:${previous.col}, as in keepalived`);
+    setField(target, field, tok.text, stmt);
+  });
+}
+
+const sslBlock: KeywordBlock<SslSettings> = defineBlock("SSL", [
+  sslSetting("password", "password", "the key's passphrase"),
+  sslSetting("ca", "ca", "a PEM file of CA certificates"),
+  sslSetting("certificate", "certificate", "a PEM certificate file"),
+  sslSetting("key", "key", "a PEM private key file"),
+]);
+
+/**
+ * OpenSSL sends a client certificate only when it has both the certificate and its key, so
+ * in keepalived one without the other is as good as neither; tandem says so.
+ */
+function checkSslSettings(ssl: SslSettings, diag: Diagnostics): void {
+  const { certificate, key, password } = ssl.fieldLocations;
+  if (certificate && !key) diag.warn(certificate, "SSL certificate has no key: no client certificate is sent (as in keepalived)");
+  if (key && !certificate) diag.warn(key, "SSL key has no certificate: no client certificate is sent (as in keepalived)");
+  if (password && !key) diag.warn(password, "SSL password has no key to decrypt; ignored");
+}
+
 const newScript = (name: string, location: SourceLocation): VrrpScriptDraft => ({ name, location, fieldLocations: {} });
 const newTrackFile = (name: string, location: SourceLocation): TrackFileDraft => ({ name, location, fieldLocations: {} });
 
@@ -128,6 +159,21 @@ const keywords: Keyword<ConfigDraft>[] = [
     },
     (vs, config) => config.virtualServers.push(vs),
   ),
+  nestedBlock(
+    "SSL",
+    sslBlock,
+    (stmt, config, diag) => {
+      warnExtraArgs(stmt, 0, diag);
+      // check_parser.c ssl_handler: "SSL context already specified - replacing"; nothing of the first block is kept.
+      const previous = config.ssl?.location;
+      if (previous) diag.warn(stmt.keyword, `SSL replaces the block at ${previous.file}:${previous.line}:${previous.col}, as in keepalived`);
+      return { location: locationOf(stmt.keyword), fieldLocations: {} };
+    },
+    (ssl, config, _stmt, diag) => {
+      checkSslSettings(ssl, diag);
+      config.ssl = ssl;
+    },
+  ),
   ...[
     "static_ipaddress",
     "static_routes",
@@ -138,7 +184,6 @@ const keywords: Keyword<ConfigDraft>[] = [
     "bfd_instance",
     "garp_group",
     "interface_up_down_delays",
-    "SSL",
     "local_address_group",
     "net_namespace",
     "net_namespace_ipvs",

@@ -5,16 +5,22 @@
 import { AF_INET, AF_NETLINK, IFNAMSIZ } from "../netlink/linux-constants.ts";
 
 export { AF_INET, AF_NETLINK, AF_UNSPEC, IFNAMSIZ } from "../netlink/linux-constants.ts";
+import { AF_INET6 } from "../netlink/linux-constants.ts";
 export const AF_PACKET = 17;
 export const SOCK_RAW = 3;
 /** Notify scripts are spawned by the daemon: raw sockets must not leak into them. */
 export const SOCK_CLOEXEC = 0o2000000;
+export const SOCK_STREAM = 1;
+export const SOCK_NONBLOCK = 0o4000;
+export const IPPROTO_TCP = 6;
 
 // <asm-generic/socket.h> (x86-64 uses the generic values)
 export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
 export const SO_RCVTIMEO = 20;
 export const SO_BINDTODEVICE = 25;
+export const SO_ERROR = 4;
+export const SO_MARK = 36;
 export const SO_RCVBUFFORCE = 33;
 export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
@@ -50,6 +56,7 @@ export const SOCKADDR_IN_SIZE = 16;
 export const IP_MREQN_SIZE = 12;
 export const SOCKADDR_LL_SIZE = 20;
 export const SOCKADDR_NL_SIZE = 12;
+export const SOCKADDR_IN6_SIZE = 28;
 
 /** A native-endian int, the value type of most socket options. */
 export function encodeInt32(value: number): Uint8Array {
@@ -69,6 +76,22 @@ export function encodeSockaddrIn(address: number, port = 0): Uint8Array {
   view.setUint16(0, AF_INET, true);
   view.setUint16(2, port, false);
   view.setUint32(4, address >>> 0, false);
+  return bytes;
+}
+
+/**
+ * struct sockaddr_in6 { sa_family_t family; in_port_t port (BE); u32 flowinfo (BE);
+ * struct in6_addr addr; u32 scope_id }. Scope 0 leaves a link-local address to the device
+ * the socket is bound to (SO_BINDTODEVICE): the kernel refuses it with neither.
+ */
+export function encodeSockaddrIn6(address: Uint8Array, port = 0, scopeId = 0): Uint8Array {
+  if (address.byteLength !== 16) throw new RangeError(`an IPv6 address is 16 bytes, not ${address.byteLength}`);
+  const bytes = new Uint8Array(SOCKADDR_IN6_SIZE);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, AF_INET6, true);
+  view.setUint16(2, port, false);
+  bytes.set(address, 8);
+  view.setUint32(24, scopeId >>> 0, true);
   return bytes;
 }
 

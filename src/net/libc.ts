@@ -8,6 +8,7 @@ import { encodeCString, encodeInt32 } from "./libc-structs.ts";
 const libc = dlopen("libc.so.6", {
   socket: { args: ["i32", "i32", "i32"], returns: "i32" },
   bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
+  connect: { args: ["i32", "ptr", "u32"], returns: "i32" },
   setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
@@ -66,6 +67,14 @@ export function getIntSocketOption(fd: number, level: number, name: number, opti
 
 export function bindSocket(fd: number, address: Uint8Array, what: string, where?: string): void {
   if (sym.bind(fd, address, address.byteLength) !== 0) fail(`bind(${what})`, where);
+}
+
+/**
+ * connect(2); returns 0 when connected, else the errno, not a throw: on a non-blocking socket
+ * EINPROGRESS is the usual answer, and the caller names the real failures in its own terms.
+ */
+export function connectSocket(fd: number, address: Uint8Array): number {
+  return sym.connect(fd, address, address.byteLength) === 0 ? 0 : lastErrno();
 }
 
 /** getsockname(2) into a buffer of the given size; returns the bytes the kernel filled in. */

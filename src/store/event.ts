@@ -95,6 +95,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "history.degraded",
   "history.recovered",
   "ipvs.real-server",
+  "ipvs.checker",
   "ipvs.quorum",
   "ipvs.sorry-server",
   "ipvs.drain",

@@ -7,6 +7,22 @@
 export type IpvsChangeCause = "check" | "reload" | "drain" | "quorum" | "start" | "stop";
 
 export interface IpvsEventDataByKind {
+  /** A health checker's verdict changed its state (or was its first): which checker, and what its check saw. */
+  "ipvs.checker": {
+    virtualServer: string;
+    realServer: string;
+    /** "HTTP_GET#0": its kind and its place among the real server's checkers of that kind. */
+    checker: string;
+    state: "up" | "down";
+    /** The first verdict since it started (then the state may be its initial one). */
+    first: boolean;
+    /** What the deciding check saw: "status 503; expected 200-299", "connection refused". */
+    reason: string;
+    /** How long the deciding check took. */
+    durationMs: number;
+    /** The failures counted before this verdict (retry). */
+    retries: number;
+  };
   /** A real server entered or left the kernel's table, or its weight changed there. */
   "ipvs.real-server": {
     virtualServer: string;

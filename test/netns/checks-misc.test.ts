@@ -83,6 +83,16 @@ virtual_server 10.99.0.51 80 {
         }
     }
 }
+virtual_server 10.99.0.52 80 {
+    protocol TCP
+    delay_loop 1
+    ha_suspend
+    real_server ${RS} 80 {
+        MISC_CHECK {
+            misc_path /bin/true
+        }
+    }
+}
 `;
     daemon = await tandemImpl.start({ ns: box.ns, runDir: box.runDir, config, extraArgs: ["-C"] });
   }, 30_000);
@@ -157,5 +167,19 @@ virtual_server 10.99.0.51 80 {
     await waitFor(async () => (await checkerOf(83)).weightDelta === 10, { timeoutMs: 3_000, intervalMs: 50, what: "weight +10 from 5 x 2" });
     expect(downMs).toBeLessThan(1_000);
     console.log(`checks-misc: FILE_CHECK fault seen in ${downMs} ms`);
+  }, 15_000);
+
+  test("ha_suspend: the checks wait until the virtual server's address is on the box, and stop again when it leaves", async () => {
+    const vs = "[10.99.0.52]:tcp:80";
+    const startMs = Date.now();
+    await Bun.sleep(2_500);
+    expect(loggedAt(ownLog(daemon), `VS ${vs}] by [/bin/true]`, 0)).toBeUndefined();
+    const ns = topo.box("a").ns;
+    await exec(ns, ["ip", "addr", "add", "10.99.0.52/32", "dev", "eth0"]);
+    const activateMs = await detected(`Activating healthchecker for service [${RS}]:tcp:80 for VS ${vs}`, startMs, 3_000);
+    await detected(`Misc check for [[${RS}]:tcp:80 VS ${vs}] by [/bin/true] succeeded.`, startMs, 4_000);
+    await exec(ns, ["ip", "addr", "del", "10.99.0.52/32", "dev", "eth0"]);
+    await detected(`Suspending healthchecker for service [${RS}]:tcp:80 for VS ${vs}`, startMs + activateMs, 3_000);
+    console.log(`checks-misc: ha_suspend activated ${activateMs - 2_500} ms after the address came`);
   }, 15_000);
 });

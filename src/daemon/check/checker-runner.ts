@@ -7,6 +7,7 @@
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { CheckSpec } from "../../check/check-spec.ts";
+import { emptyCheckStats, recordCheck, recordFlap, summarizeCheckStats, type CheckStats, type CheckStatsSummary } from "../../check/check-stats.ts";
 import { firstCheckDelayMs } from "../../check/check-timing.ts";
 import {
   datagramEpilog,
@@ -24,9 +25,11 @@ import {
   type MiscEpilog,
   type MiscExit,
 } from "../../check/checker-state.ts";
-import type { CheckVerdict } from "../../check/http-judge.ts";
+import { initialRiseFallState, jitteredDelayMs, riseFallEpilog, type RiseFallState } from "../../check/rise-fall.ts";
+import type { CheckVerdict, TlsCertificateReport } from "../../check/http-judge.ts";
 import { createProbeScheduler, type ProbeOutcome, type ProbeScheduler } from "../../check/probe-scheduler.ts";
 import { trackFileVerdict, type CheckerTarget, type CheckerVerdict } from "../../ipvs/real-server-health.ts";
+import type { CheckActivity } from "../../ipvs/ha-suspend.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import { unsupportedConnectOptions, type ProbeContext } from "./connection-probes.ts";
 import { FileChecks, watchTrackFiles, type WatchFiles } from "./file-checks.ts";
@@ -59,10 +62,20 @@ export interface CheckerView {
   dynamicWeight?: number;
   /** FILE_CHECK: what its file's value adds to the weight, while up. */
   weightDelta?: number;
+  /** ha_suspend: not checked while its virtual server's address is not here. */
+  suspended?: boolean;
+  /** SSL_GET: the server's certificate as the last handshake found it. */
+  tls?: TlsCertificateReport;
 }
 
 /** Virtual server id -> real server id -> its checkers, as of the last change of any checker's state. */
 export type CheckerStates = ReadonlyMap<string, ReadonlyMap<string, readonly CheckerView[]>>;
+
+/** Virtual server id -> real server id -> checker id -> its checks' counters and latency. */
+export type CheckStatsTable = Record<string, Record<string, Record<string, CheckStatsSummary>>>;
+
+/** The counters are summed up for the status at most this often (each check moves them). */
+export const CHECK_STATS_REFRESH_MS = 5_000;
 
 export interface CheckerRunnerDeps {
   clock: Clock;
@@ -81,6 +94,19 @@ export interface CheckerRunnerDeps {
   miscScripts?: MiscScripts;
   /** FILE_CHECK's files; default the inotify watcher VRRP's track files use. */
   watchFiles?: WatchFiles;
+  /** Each verdict that is a transition (or the first), for the history. */
+  transition?(transition: CheckerTransition): void;
+}
+
+export interface CheckerTransition {
+  target: CheckerTarget;
+  kind: CheckSpec["kind"];
+  up: boolean;
+  first: boolean;
+  reason: string;
+  durationMs: number;
+  /** The failures counted before it. */
+  retries: number;
 }
 
 interface Entry {
@@ -92,15 +118,27 @@ interface Entry {
   name: string;
   /** FMT_VS: "[10.0.0.1]:tcp:80". */
   virtualServerName: string;
-  state: CheckerState | HttpCheckerState | MiscCheckerState;
+  state: CheckerState | HttpCheckerState | MiscCheckerState | RiseFallState;
   /** MISC_CHECK's script, ready to run. */
   script?: PreparedMiscScript;
   dynamicWeight?: number;
   weightDelta?: number;
+  /** A verdict has been handed on (has_run may be set earlier, by a retry). */
+  judged?: boolean;
+  stats: CheckStats;
+  /** The probe it shares with identical checkers (joinGroup). */
+  group?: ProbeGroup;
+  tls?: TlsCertificateReport;
   nextDelayMs?: number;
   last?: CheckerResult;
   lastChange?: CheckerResult;
   problem?: string;
+}
+
+/** One scheduled probe and the checkers it feeds (the first one's state picks the url). */
+interface ProbeGroup {
+  id: string;
+  members: Entry[];
 }
 
 /** The whole check (a connection and its answer) is abandoned after this many connect_timeouts; SMTP_CHECK waits for three answers after connecting. */
@@ -109,18 +147,29 @@ const SMTP_CHECK_TIMEOUTS = 4;
 /** A MISC_CHECK's script is killed by its runner at misc_timeout (and SIGKILLed 2 s later); the scheduler's own limit only backs that up. */
 const MISC_TIMEOUT_MARGIN_MS = 1_000;
 
-/** What one check came to: its verdict, and for a MISC_CHECK how its script ended. */
+/** rise / fall apply to the checkers that connect; a MISC_CHECK's script and a FILE_CHECK's file keep keepalived's rules (their weights ride on them). */
+function usesRiseFall(spec: CheckSpec): boolean {
+  return spec.riseFall !== undefined && spec.kind !== "MISC_CHECK" && spec.kind !== "FILE_CHECK";
+}
+
+/** What one check came to: its verdict, and for a MISC_CHECK how its script ended; or nothing, every checker it feeds being suspended. */
 interface CheckResult {
   verdict: CheckVerdict;
   misc?: MiscExit;
+  suspended?: true;
 }
 
 export class CheckerRunner {
   private readonly scheduler: ProbeScheduler;
   private entries = new Map<string, Entry>();
+  private readonly groups = new Map<string, ProbeGroup>();
+  /** ha_suspend: the virtual servers whose checks wait for their address (ipvs/ha-suspend.ts). */
+  private suspendedVirtualServers = new Set<string>();
   private started = false;
   /** states()'s answer until a checker's state changes (the director's status is rebuilt when this is new). */
   private statesView: CheckerStates | undefined;
+  private statsView: { table: CheckStatsTable; builtMs: number } | undefined;
+  private statsMoved = false;
 
   private readonly probes: Probes;
   private readonly files: FileChecks;
@@ -158,19 +207,29 @@ export class CheckerRunner {
             fingerprint,
             name,
             virtualServerName: vs.keepalivedName,
-            state: http ? initialHttpCheckerState(checker.alpha) : initialCheckerState(checker.alpha),
+            state: usesRiseFall(spec)
+              ? initialRiseFallState(checker.alpha)
+              : http
+                ? initialHttpCheckerState(checker.alpha)
+                : initialCheckerState(checker.alpha),
+            stats: emptyCheckStats(),
           };
-          const problem = spec.problem ?? (connect ? unsupportedConnectOptions(connect) : undefined) ?? this.runnable(entry);
+          // check_ping.c sets neither bind_if nor fwmark on its ICMP socket: keepalived pings without them, and so does tandem, saying so.
+          const pingOptions = spec.kind === "PING_CHECK" && connect && (connect.bindInterface !== undefined || connect.fwmark);
+          if (pingOptions) this.deps.logger.warn(`PING_CHECK of ${name}: bind_if and fwmark do not apply to an ICMP echo (keepalived ignores them too)`);
+          const unsupported = connect && !pingOptions ? unsupportedConnectOptions(connect, spec.kind) : undefined;
+          const problem = spec.problem ?? unsupported ?? this.runnable(entry);
           if (problem) entry.problem = problem;
           next.set(id, entry);
         }
       }
     }
-    const removed = [...this.entries.keys()].filter((id) => next.get(id) !== this.entries.get(id));
-    for (const id of removed) void this.scheduler.remove(id);
+    const removed = [...this.entries.values()].filter((entry) => next.get(entry.id) !== entry);
+    for (const entry of removed) this.leaveGroup(entry);
     const added = [...next.values()].filter((entry) => this.entries.get(entry.id) !== entry);
     this.entries = next;
     this.statesView = undefined;
+    this.statsView = undefined;
     for (const entry of added) this.schedule(entry);
     this.files.follow([...next.values()].flatMap((e) => (e.spec.file && !e.problem ? [{ name: e.spec.file.trackFile, path: e.spec.file.path }] : [])));
   }
@@ -185,6 +244,25 @@ export class CheckerRunner {
     this.started = false;
     this.files.stop();
     return this.scheduler.stop();
+  }
+
+  /**
+   * ha_suspend's activity: the checks of a suspended virtual server are not run (each keeps
+   * its state) until its address is here again; keepalived's lines say so.
+   */
+  setActivity(activities: readonly CheckActivity[]): void {
+    const next = new Set(activities.filter((a) => a.suspended).map((a) => a.virtualServer));
+    for (const e of this.entries.values()) {
+      const vs = e.target.virtualServer;
+      if (e.problem || this.suspendedVirtualServers.has(vs) === next.has(vs)) continue;
+      this.deps.logger.info(`${next.has(vs) ? "Suspend" : "Activat"}ing healthchecker for service ${e.name} for VS ${e.virtualServerName}`);
+    }
+    this.suspendedVirtualServers = next;
+    this.statesView = undefined;
+  }
+
+  private isSuspended(entry: Entry): boolean {
+    return this.suspendedVirtualServers.has(entry.target.virtualServer);
   }
 
   /** Every checker's verdict so far (those that have run), for a director that starts after them. */
@@ -204,6 +282,8 @@ export class CheckerRunner {
       ...(e.problem ? { problem: e.problem } : {}),
       ...(e.dynamicWeight !== undefined ? { dynamicWeight: e.dynamicWeight } : {}),
       ...(e.weightDelta !== undefined ? { weightDelta: e.weightDelta } : {}),
+      ...(this.isSuspended(e) ? { suspended: true } : {}),
+      ...(e.tls ? { tls: e.tls } : {}),
     }));
   }
 
@@ -256,11 +336,68 @@ export class CheckerRunner {
       else entry.weightDelta = weightDelta;
       entry.last = entry.lastChange = { ok: verdict.up, text, atMs: this.deps.clock.wallMs(), durationMs: 0 };
       this.statesView = undefined;
+      this.deps.verdict(entry.target, this.verdictOf(entry, verdict.up), text);
       if (!before.hasRun || before.up !== verdict.up) {
         this.deps.logger.info(`FILE_CHECK of ${entry.name} (VS ${entry.virtualServerName}): track_file ${name} ${verdict.up ? "up" : "down"}: ${text}`);
       }
-      this.deps.verdict(entry.target, this.verdictOf(entry, verdict.up), text);
+      this.transitionOf(entry, before.up, verdict.up, text, 0, 0);
     }
+  }
+
+  /**
+   * Every checker's counters and latency, the same object until checks have moved them and
+   * CHECK_STATS_REFRESH_MS has passed: the status carries them beside the states without
+   * being built again for every check.
+   */
+  checkStats(): CheckStatsTable {
+    const nowMs = this.deps.clock.nowMs();
+    if (this.statsView && (!this.statsMoved || nowMs - this.statsView.builtMs < CHECK_STATS_REFRESH_MS)) return this.statsView.table;
+    const table: CheckStatsTable = {};
+    for (const e of this.entries.values()) {
+      const { virtualServer, realServer, checker } = e.target;
+      ((table[virtualServer] ??= {})[realServer] ??= {})[checker] = summarizeCheckStats(e.stats);
+    }
+    this.statsMoved = false;
+    this.statsView = { table, builtMs: nowMs };
+    return table;
+  }
+
+  /**
+   * The same check of the same real server under several virtual servers runs once and feeds
+   * every one of them (keepalived runs it once per virtual server: #2358, #2111). A checker
+   * joins the group of an identical spec whose members are where it is; a group already under
+   * way with another state (as after a reload) gets a second schedule. Returns the group to
+   * schedule when it is a new one.
+   */
+  private joinGroup(entry: Entry): ProbeGroup | undefined {
+    const key = JSON.stringify(entry.spec);
+    const where = JSON.stringify([entry.state, Boolean(entry.judged)]);
+    for (let n = 0; ; n++) {
+      const id = n === 0 ? key : `${key}#${n}`;
+      const group = this.groups.get(id);
+      if (!group) {
+        const created: ProbeGroup = { id, members: [entry] };
+        this.groups.set(id, created);
+        entry.group = created;
+        return created;
+      }
+      const leader = group.members[0]!;
+      if (JSON.stringify([leader.state, Boolean(leader.judged)]) === where) {
+        group.members.push(entry);
+        entry.group = group;
+        return undefined;
+      }
+    }
+  }
+
+  private leaveGroup(entry: Entry): void {
+    const group = entry.group;
+    if (!group) return;
+    group.members = group.members.filter((m) => m !== entry);
+    delete entry.group;
+    if (group.members.length > 0) return;
+    this.groups.delete(group.id);
+    void this.scheduler.remove(group.id);
   }
 
   private schedule(entry: Entry): void {
@@ -272,18 +409,29 @@ export class CheckerRunner {
       );
       return;
     }
+    const group = this.joinGroup(entry);
+    // It joined a group whose probe is scheduled already.
+    if (!group) return;
     const timing = entry.spec.timing;
     this.scheduler.add<CheckResult>({
-      id: entry.id,
+      id: group.id,
       cadence: "after-end",
       intervalMs: timing.delayLoopMs,
       firstDelayMs: firstCheckDelayMs(timing, this.deps.random()),
       timeoutMs: entry.script
         ? entry.script.timeoutMs + MISC_KILL_GRACE_MS + MISC_TIMEOUT_MARGIN_MS
         : (entry.spec.kind === "SMTP_CHECK" ? SMTP_CHECK_TIMEOUTS : CHECK_TIMEOUTS) * timing.connectTimeoutMs,
-      run: (signal) => this.probe(entry, signal),
-      onOutcome: (outcome) => this.ended(entry, outcome),
-      nextDelayMs: () => entry.nextDelayMs ?? timing.delayLoopMs,
+      run: (signal) => {
+        // ha_suspend: keepalived's disabled checker is rescheduled without checking.
+        const active = group.members.find((m) => !this.isSuspended(m));
+        return active ? this.probe(active, signal) : Promise.resolve({ verdict: { ok: true, detail: "suspended" }, suspended: true });
+      },
+      onOutcome: (outcome) => {
+        if (outcome.ok && outcome.value.suspended) return;
+        for (const member of [...group.members]) if (!this.isSuspended(member)) this.ended(member, outcome);
+      },
+      // The soonest any member wants: a check that comes early is an ordinary check to it.
+      nextDelayMs: () => Math.min(...group.members.map((m) => m.nextDelayMs ?? timing.delayLoopMs)),
     });
     if (this.started) this.scheduler.start();
   }
@@ -311,10 +459,13 @@ export class CheckerRunner {
     const text = verdict.ok ? verdict.detail : verdict.reason;
     const durationMs = outcome.finishedMs - outcome.startedMs;
     entry.last = { ok: verdict.ok, text, atMs: this.deps.clock.wallMs(), durationMs };
+    recordCheck(entry.stats, { durationMs, ok: verdict.ok, reason: text });
+    if (verdict.tls) this.certificateSeen(entry, verdict.tls);
+    this.statsMoved = true;
     const before = entry.state;
     const after = this.epilog(entry, result, durationMs);
     entry.state = after.state;
-    entry.nextDelayMs = after.delayMs;
+    entry.nextDelayMs = entry.spec.jitter ? jitteredDelayMs(after.delayMs, entry.spec.jitter, this.deps.random()) : after.delayMs;
     const weightChange = "weightChange" in after ? after.weightChange : undefined;
     if (weightChange) entry.dynamicWeight = weightChange.dynamicWeight;
     if (before.up !== after.state.up || before.hasRun !== after.state.hasRun || before.retryIt !== after.state.retryIt || weightChange) {
@@ -328,6 +479,37 @@ export class CheckerRunner {
     }
     this.log(entry, before, after, text);
     this.deps.verdict(entry.target, this.verdictOf(entry, after.verdict), text);
+    this.transitionOf(entry, before.up, after.verdict, text, durationMs, before.retryIt);
+  }
+
+  /**
+   * A verdict worth a history record: it changed the checker's state, or it is a first verdict
+   * of failure (a start that keeps a server out says why). The first successes of thousands of
+   * checkers at a start change nothing and are not recorded.
+   */
+  private transitionOf(entry: Entry, wasUp: boolean, up: boolean, reason: string, durationMs: number, retries: number): void {
+    const first = !entry.judged;
+    entry.judged = true;
+    if (!first && wasUp !== up) {
+      recordFlap(entry.stats);
+      this.statsMoved = true;
+    }
+    if (wasUp === up && !(first && !up)) return;
+    this.deps.transition?.({ target: entry.target, kind: entry.spec.kind, up, first, reason, durationMs, retries });
+  }
+
+  /** A certificate's report kept for the status; one warning when it starts to expire soon (tls_expiry_warn). */
+  private certificateSeen(entry: Entry, tls: TlsCertificateReport): void {
+    const before = entry.tls;
+    entry.tls = tls;
+    if (before?.verified !== tls.verified || before?.expiresSoon !== tls.expiresSoon || before?.notAfterMs !== tls.notAfterMs) this.statesView = undefined;
+    if (tls.expiresSoon && !(before?.expiresSoon && before.notAfterMs === tls.notAfterMs)) {
+      const when = Number.isFinite(tls.notAfterMs) ? new Date(tls.notAfterMs).toISOString().slice(0, 10) : "an unreadable date";
+      const past = tls.notAfterMs <= this.deps.clock.wallMs();
+      this.deps.logger.warn(
+        `SSL_GET of ${entry.name} (VS ${entry.virtualServerName}): the server's certificate (${tls.subject}) ${past ? "expired" : "expires"} on ${when}`,
+      );
+    }
   }
 
   /** What the director is told: up or down, with the script's weight while one is in force. */
@@ -340,6 +522,7 @@ export class CheckerRunner {
   private epilog(entry: Entry, result: CheckResult, durationMs: number): Epilog<CheckerState | HttpCheckerState> | MiscEpilog {
     const { spec } = entry;
     const ok = result.verdict.ok;
+    if (usesRiseFall(spec)) return riseFallEpilog(entry.state as RiseFallState, ok, spec.timing, spec.riseFall!, spec.http?.urls.length ?? 1);
     switch (spec.kind) {
       case "SMTP_CHECK":
         return smtpEpilog(entry.state, ok, spec.timing);

@@ -11,7 +11,8 @@ import type { ConnectTarget, DnsCheckSpec } from "../../check/check-spec.ts";
 import { decodeDnsReply, dnsTypeCode, encodeDnsQuery, isStrayDatagram, judgeDnsReply, type DnsQuery, type DnsStrayRejection } from "../../check/dns-message.ts";
 import type { CheckVerdict } from "../../check/http-judge.ts";
 import type { TimerHandle } from "../../common/clock.ts";
-import { describeSocketError, type ProbeContext } from "./connection-probes.ts";
+import { connectUdp, type UdpConnection } from "../../net/udp-connect.ts";
+import { describeSocketError, needsSocketOptions, type ProbeContext } from "./connection-probes.ts";
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 
@@ -49,6 +50,8 @@ export function dnsProbe(target: ConnectTarget, dns: DnsCheckSpec, context: Prob
   const { clock, signal, connectTimeoutMs } = context;
   return new Promise<CheckVerdict>((resolve) => {
     let socket: Socket | undefined;
+    /** With bind_if or fwmark: net/udp-connect.ts's socket instead of node:dgram's. */
+    let connection: UdpConnection | undefined;
     let timer: TimerHandle | undefined;
     let settled = false;
     const strays = new Map<StrayKind, number>();
@@ -62,6 +65,7 @@ export function dnsProbe(target: ConnectTarget, dns: DnsCheckSpec, context: Prob
       } catch {
         // Already closed (Bun throws "Not running"): nothing left to release.
       }
+      connection?.close();
       resolve(withNote(verdict, strayNote(strays)));
     };
     const onAbort = () => finish({ ok: false, reason: "no answer before the check's time ran out" });
@@ -79,28 +83,41 @@ export function dnsProbe(target: ConnectTarget, dns: DnsCheckSpec, context: Prob
       if (settled) return;
       socket!.connect(target.port, target.address.text, send);
     };
+    /** One datagram; `fromTarget`: it came from the target's address and port. */
+    const heard = (bytes: Uint8Array, fromTarget: boolean) => {
+      if (settled) return;
+      let stray: StrayKind | undefined;
+      let verdict: CheckVerdict | undefined;
+      if (!fromTarget) stray = "other-source";
+      else {
+        const reply = decodeDnsReply(bytes, query);
+        if (isStrayDatagram(reply)) stray = reply.rejection;
+        else verdict = judgeDnsReply(query, reply, { requireAnswer: dns.requireAnswer });
+      }
+      if (stray) strays.set(stray, (strays.get(stray) ?? 0) + 1);
+      if (verdict) finish(verdict);
+    };
     try {
+      if (needsSocketOptions(target)) {
+        // keepalived 2.2.7's dns_connect_thread sets both through socket_bind_connect; node:dgram cannot.
+        connection = connectUdp(target, {
+          onDatagram: (bytes) => heard(bytes, true),
+          onError: (error) => finish({ ok: false, reason: describeSocketError(error, target) }),
+        });
+        connection.send(encoded.bytes);
+        return;
+      }
       socket = createSocket({ type: target.address.family === 6 ? "udp6" : "udp4" });
       socket.on("error", (error) => finish({ ok: false, reason: describeSocketError(error) }));
-      socket.on("message", (message: Buffer, from) => {
-        if (settled) return;
-        // A connected socket only hears its peer; checked again, as it costs nothing.
-        let stray: StrayKind | undefined;
-        let verdict: CheckVerdict | undefined;
-        if (from.address !== target.address.text || from.port !== target.port) stray = "other-source";
-        else {
-          const reply = decodeDnsReply(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), query);
-          if (isStrayDatagram(reply)) stray = reply.rejection;
-          else verdict = judgeDnsReply(query, reply, { requireAnswer: dns.requireAnswer });
-        }
-        if (stray) strays.set(stray, (strays.get(stray) ?? 0) + 1);
-        if (verdict) finish(verdict);
-      });
+      // A connected socket only hears its peer; checked again, as it costs nothing.
+      socket.on("message", (message: Buffer, from) =>
+        heard(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), from.address === target.address.text && from.port === target.port),
+      );
       if (target.bindTo || target.bindPort !== undefined)
         socket.bind({ port: target.bindPort ?? 0, ...(target.bindTo ? { address: target.bindTo.text } : {}) }, connect);
       else connect();
     } catch (error) {
-      finish({ ok: false, reason: describeSocketError(error) });
+      finish({ ok: false, reason: describeSocketError(error, target) });
     }
   });
 }

@@ -3,19 +3,19 @@
 // operator reads, never a throw. As keepalived 2.2.7 (check_smtp.c), connect_timeout bounds the
 // connection and then each wait for the server, re-armed at every read; the timers run on the
 // injected clock, and the scheduler's own timeout aborts the whole check through the signal.
-import { connect as connectTcpSocket, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { TimerHandle } from "../../common/clock.ts";
 import type { ConnectTarget, SmtpCheckSpec } from "../../check/check-spec.ts";
 import type { CheckVerdict } from "../../check/http-judge.ts";
 import { SmtpDialogue } from "../../check/smtp-dialogue.ts";
-import { describeSocketError, type ProbeContext } from "./connection-probes.ts";
+import { describeSocketError, openCheckConnection, type ProbeContext } from "./connection-probes.ts";
 
 export function smtpProbe(target: ConnectTarget, smtp: SmtpCheckSpec, context: ProbeContext): Promise<CheckVerdict> {
   const { clock, signal, connectTimeoutMs } = context;
   const dialogue = new SmtpDialogue(smtp.heloName);
   return new Promise<CheckVerdict>((resolve) => {
     let timer: TimerHandle | undefined;
-    let socket: Socket | undefined;
+    let socket: Duplex | undefined;
     let settled = false;
     let connected = false;
     const finish = (verdict: CheckVerdict) => {
@@ -42,21 +42,13 @@ export function smtpProbe(target: ConnectTarget, smtp: SmtpCheckSpec, context: P
     signal.addEventListener("abort", onAbort);
     arm(() => `no connection within ${Number((connectTimeoutMs / 1000).toFixed(3))} s`);
     try {
-      socket = connectTcpSocket(
-        {
-          host: target.address.text,
-          port: target.port,
-          family: target.address.family,
-          ...(target.bindTo ? { localAddress: target.bindTo.text } : {}),
-          ...(target.bindPort !== undefined ? { localPort: target.bindPort } : {}),
-        },
-        () => {
-          connected = true;
-          awaitServer();
-        },
-      );
+      // node:net's connection, or with bind_if / fwmark net/tcp-connect.ts's (keepalived's socket_bind_connect).
+      socket = openCheckConnection(target, () => {
+        connected = true;
+        awaitServer();
+      });
     } catch (error) {
-      return finish({ ok: false, reason: describeSocketError(error) });
+      return finish({ ok: false, reason: describeSocketError(error, target) });
     }
     socket.on("data", (data: Buffer) => {
       const step = dialogue.feed(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -67,6 +59,6 @@ export function smtpProbe(target: ConnectTarget, smtp: SmtpCheckSpec, context: P
     // A close is judged by the dialogue: keepalived's "Read failure", whatever was left to say.
     socket.on("end", () => finish(dialogue.end()));
     socket.on("close", () => finish(dialogue.end()));
-    socket.on("error", (error) => finish({ ok: false, reason: describeSocketError(error) }));
+    socket.on("error", (error) => finish({ ok: false, reason: describeSocketError(error, target) }));
   });
 }

@@ -13,7 +13,8 @@ import type { ConnectTarget, UdpCheckSpec } from "../../check/check-spec.ts";
 import type { CheckVerdict } from "../../check/http-judge.ts";
 import type { TimerHandle } from "../../common/clock.ts";
 import { judgeUdpReply, udpCheckPlan, type UdpOutcome } from "../../check/udp-reply.ts";
-import { describeSocketError, type ProbeContext } from "./connection-probes.ts";
+import { connectUdp, type UdpConnection } from "../../net/udp-connect.ts";
+import { describeSocketError, needsSocketOptions, type ProbeContext } from "./connection-probes.ts";
 
 export function udpProbe(target: ConnectTarget, udp: UdpCheckSpec, context: ProbeContext): Promise<CheckVerdict> {
   const plan = udpCheckPlan(udp);
@@ -22,6 +23,8 @@ export function udpProbe(target: ConnectTarget, udp: UdpCheckSpec, context: Prob
   return new Promise<CheckVerdict>((resolve) => {
     let timer: TimerHandle | undefined;
     let socket: Socket | undefined;
+    /** With bind_if or fwmark: net/udp-connect.ts's socket instead of node:dgram's. */
+    let connection: UdpConnection | undefined;
     let settled = false;
     const finish = (verdict: CheckVerdict) => {
       if (settled) return;
@@ -33,6 +36,7 @@ export function udpProbe(target: ConnectTarget, udp: UdpCheckSpec, context: Prob
       } catch {
         // Already closed (an error can close it first): nothing is left open.
       }
+      connection?.close();
       resolve(verdict);
     };
     const judge = (outcome: UdpOutcome) => finish(judgeUdpReply(plan.expectation, outcome));
@@ -42,6 +46,15 @@ export function udpProbe(target: ConnectTarget, udp: UdpCheckSpec, context: Prob
     // keepalived waits connect_timeout for the reply from the send on; a local connect and send take microseconds.
     timer = clock.at(clock.nowMs() + connectTimeoutMs, () => judge({ kind: "silence", waitedMs: connectTimeoutMs }));
     try {
+      if (needsSocketOptions(target)) {
+        // keepalived 2.2.7's udp_bind_connect sets SO_MARK but not SO_BINDTODEVICE; a bind_if given is meant, so both are set here.
+        connection = connectUdp(target, {
+          onDatagram: (bytes) => judge({ kind: "reply", bytes }),
+          onError: (error) => judge({ kind: "unreachable", reason: describeSocketError(error, target) }),
+        });
+        connection.send(plan.request);
+        return;
+      }
       socket = createSocket({ type: target.address.family === 6 ? "udp6" : "udp4" });
       // The error event also carries ECONNREFUSED: the port unreachable for the datagram sent.
       socket.on("error", (error) => judge({ kind: "unreachable", reason: describeSocketError(error) }));
@@ -60,7 +73,7 @@ export function udpProbe(target: ConnectTarget, udp: UdpCheckSpec, context: Prob
         socket.bind({ port: target.bindPort ?? 0, ...(target.bindTo ? { address: target.bindTo.text } : {}) }, connectAndSend);
       } else connectAndSend();
     } catch (error) {
-      finish({ ok: false, reason: describeSocketError(error) });
+      finish({ ok: false, reason: describeSocketError(error, target) });
     }
   });
 }

@@ -3,6 +3,7 @@
 // the IPC link to the supervisor, scheduling (keepalived's checker_* keywords), and the real
 // kernel, ownership record and script runner it is given.
 import { checkSpecOf } from "../check/check-spec-of.ts";
+import { watchHostAddresses } from "../check/local-addresses.ts";
 import { systemClock, type Clock } from "../../common/clock.ts";
 import type { ProcessScheduling } from "../../config/index.ts";
 import { planIpvsGlobals } from "../../ipvs/plan-ipvs-globals.ts";
@@ -25,7 +26,7 @@ import { decodeStart, DirectorService, type DirectorPlan, type DirectorServiceDe
 export function planDirector(config: DirectorConfig): DirectorPlan {
   const trackFiles = config.trackFiles ?? [];
   return {
-    virtualServers: planVirtualServers(config, (checker, rs, vs) => checkSpecOf(checker, rs, vs, trackFiles)),
+    virtualServers: planVirtualServers(config, (checker, rs, vs) => checkSpecOf(checker, rs, vs, trackFiles, config.ssl)),
     globals: planIpvsGlobals(config.globalDefs),
   };
 }
@@ -56,6 +57,7 @@ export function hostDirectorDeps(options: { send: DirectorServiceDeps["send"]; c
   return {
     ...options,
     openKernel: () => openDirectorKernel(clock),
+    watchAddresses: watchHostAddresses(clock, options.logger),
     host: procHost(),
     plan: planDirector,
     scripts: {

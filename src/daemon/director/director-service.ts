@@ -34,6 +34,8 @@ import { planNotifyFifos } from "../scripts/notify-fifo-plan.ts";
 import { NotifyFifos } from "../scripts/notify-fifos.ts";
 import { CheckerRunner } from "../check/checker-runner.ts";
 import { createMiscScripts } from "../check/misc-script.ts";
+import type { LocalAddresses, WatchLocalAddresses } from "../check/local-addresses.ts";
+import { checkActivity } from "../../ipvs/ha-suspend.ts";
 import type { Probes } from "../check/probes.ts";
 
 /** The kernel-wide settings the configuration may ask for (lvs_timeouts, lvs_flush), and GET_INFO for the preflight. */
@@ -68,6 +70,8 @@ export interface DirectorServiceDeps {
   random?: () => number;
   /** The checks' probes; default the real ones (tests script them). */
   probes?: Probes;
+  /** ha_suspend's view of this box's addresses; without it no virtual server is suspended. */
+  watchAddresses?: WatchLocalAddresses;
 }
 
 /** The start message, its configuration decoded (the supervisor sends it as JSON text). */
@@ -104,6 +108,7 @@ export class DirectorService {
   private lastApply: ApplyRecord | undefined;
   private driftRepairs = 0;
   private statusTimer: TimerHandle | undefined;
+  private addresses: LocalAddresses | undefined;
   private retryTimer: TimerHandle | undefined;
   private stopping = false;
   private vrrpStates: Record<string, string> = {};
@@ -148,6 +153,22 @@ export class DirectorService {
       miscScripts: createMiscScripts({ ...deps.scripts, globalDefs: () => this.inForce.globalDefs }),
       // The director takes a verdict when it has a table; until then the runner keeps it (checksToDirector).
       verdict: (target, verdict) => void this.director?.reportChecker(target, verdict),
+      transition: (t) =>
+        this.record(
+          "ipvs.checker",
+          `${t.target.checker} of ${t.target.realServer} ${t.up ? "up" : "down"}${t.first ? " (first check)" : ""}: ${t.reason}`,
+          {
+            virtualServer: t.target.virtualServer,
+            realServer: t.target.realServer,
+            checker: t.target.checker,
+            state: t.up ? "up" : "down",
+            first: t.first,
+            reason: t.reason,
+            durationMs: Math.max(0, t.durationMs),
+            retries: t.retries,
+          },
+          t.target.virtualServer,
+        ),
     });
   }
 
@@ -155,6 +176,7 @@ export class DirectorService {
     this.followScripts();
     // The checks run with or without the kernel's IPVS.
     this.checks.configure(this.resolvedPlans());
+    await this.followAddresses();
     this.checks.start();
     await this.connect();
     const kernel = this.kernel;
@@ -176,6 +198,7 @@ export class DirectorService {
             this.director?.reload(planned.virtualServers, { rsInitNotifies: planned.globals.rsInitNotifies, drainTimeoutMs: planned.globals.drainTimeoutMs }),
           )
           .then(() => this.checks.configure(this.resolvedPlans()))
+          .then(() => this.followAddresses())
           .then(() => this.runPreflight())
           .then(() => this.followSyncDaemons())
           .then(() => {
@@ -208,6 +231,8 @@ export class DirectorService {
     this.statusTimer?.cancel();
     this.retryTimer?.cancel();
     await this.checks.stop();
+    await this.addresses?.close();
+    this.addresses = undefined;
     const release = !this.keepIpvsOnStop;
     this.deps.logger.info(`stopping (${reason}): ${release ? "removing the IPVS services tandem created" : "leaving the IPVS table serving (-I)"}`);
     await this.director?.stop(release, this.plan().globals.flushOnStop);
@@ -268,6 +293,44 @@ export class DirectorService {
     await this.director.start(planned.virtualServers, this.intent, this.drainState, { rsInitNotifies: planned.globals.rsInitNotifies });
     await this.checksToDirector();
     await this.followSyncDaemons();
+  }
+
+  /**
+   * ha_suspend: the checks of a virtual server that has it run only while its address is
+   * here. The addresses are followed only while some virtual server asks for it; if they
+   * cannot be read, every check runs (suspending on a guess would hide failures).
+   */
+  private async followAddresses(): Promise<void> {
+    const resolved = this.resolvedPlans();
+    const wanted = resolved.some((vs) => vs.haSuspend) && this.deps.watchAddresses !== undefined;
+    if (!wanted) {
+      await this.addresses?.close();
+      this.addresses = undefined;
+      this.checks.setActivity([]);
+      return;
+    }
+    if (!this.addresses) {
+      try {
+        this.addresses = await this.deps.watchAddresses!(() => this.checks.setActivity(this.activity(this.resolvedPlans())));
+      } catch (error) {
+        this.deps.logger.error(`ha_suspend: cannot follow this box's addresses (${(error as Error).message}); every virtual server's checks run`);
+        this.checks.setActivity([]);
+        return;
+      }
+    }
+    for (const vs of resolved) {
+      if (vs.haSuspend && vs.haSuspendAddresses.every((a) => a.family === 6)) {
+        this.deps.logger.warn(`ha_suspend of VS ${vs.keepalivedName}: IPv6 addresses are not followed yet; its checks always run`);
+      }
+    }
+    this.checks.setActivity(this.activity(resolved));
+  }
+
+  /** Which virtual servers' checks run; IPv6 addresses are not followed (the monitor reads IPv4), so such a virtual server is never suspended. */
+  private activity(resolved: readonly ResolvedVirtualServer[]) {
+    const present = this.addresses?.present() ?? [];
+    const ipv6Only = new Set(resolved.filter((vs) => vs.haSuspendAddresses.every((address) => address.family === 6)).map((vs) => vs.id));
+    return checkActivity(resolved, present).map((a) => (a.suspended && ipv6Only.has(a.virtualServer) ? { ...a, run: true, suspended: false } : a));
   }
 
   /** The verdicts the checkers gave before the director had a table (the kernel opened late, or after a retry). */
@@ -434,6 +497,7 @@ export class DirectorService {
         preflight: this.facts.preflight,
         totals: this.facts.totals,
         checkers: this.checks.states(),
+        checkStats: this.checks.checkStats(),
       }),
     );
     if (this.kernel?.ok) this.facts.refreshTotals();

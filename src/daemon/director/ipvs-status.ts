@@ -2,7 +2,7 @@
 // and sorry server, each real server with the weight the director asks for beside the one
 // the kernel has, its health, drain and connections; the preflight's kernel facts and the
 // kernel's totals. Built from what the last pass saw. Pure.
-import type { IpvsPreflightView, IpvsView, RealServerCheckerView, RealServerIpvsView, VirtualServerIpvsView } from "../../api/ports.ts";
+import type { CheckStatsTableView, IpvsPreflightView, IpvsView, RealServerCheckerView, RealServerIpvsView, VirtualServerIpvsView } from "../../api/ports.ts";
 import type { DirectorSnapshot } from "../../ipvs/director.ts";
 import { drainKey } from "../../ipvs/drain.ts";
 import type { IpvsTotals } from "../../ipvs/ip-vs-stats.ts";
@@ -124,6 +124,25 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
   };
 }
 
+/** The view with each checker's stats put in (the observer merges them as they arrive, apart from the status). */
+export function withCheckStats(view: IpvsView, table: CheckStatsTableView): IpvsView {
+  return {
+    ...view,
+    virtualServers: view.virtualServers.map((vs) => {
+      const servers = table[vs.id];
+      if (!servers) return vs;
+      return {
+        ...vs,
+        realServers: vs.realServers.map((rs) => {
+          const stats = servers[rs.id];
+          if (!stats || !rs.checkers) return rs;
+          return { ...rs, checkers: rs.checkers.map((c) => (stats[c.id] ? { ...c, stats: stats[c.id]! } : c)) };
+        }),
+      };
+    }),
+  };
+}
+
 function checkerView(c: CheckerView): RealServerCheckerView {
   const view: RealServerCheckerView = {
     id: c.target.checker,
@@ -136,6 +155,8 @@ function checkerView(c: CheckerView): RealServerCheckerView {
   if (c.problem) view.problem = c.problem;
   if (c.dynamicWeight !== undefined && c.up) view.dynamicWeight = c.dynamicWeight;
   if (c.weightDelta !== undefined && c.up) view.weightDelta = c.weightDelta;
+  if (c.suspended) view.suspended = true;
+  if (c.tls) view.tls = c.tls;
   return view;
 }
 

@@ -1,9 +1,9 @@
 // What the director is sent of the configuration: global_defs, the virtual servers with their
-// groups, and the track_file blocks (FILE_CHECK reads them as VRRP does); nothing else of VRRP
-// (lvs_sync_daemon and the notify FIFOs are global_defs). Pure.
+// groups, the track_file blocks (FILE_CHECK reads them as VRRP does) and the SSL block (SSL_GET's
+// client side); nothing else of VRRP (lvs_sync_daemon and the notify FIFOs are global_defs). Pure.
 import type { Config } from "../../config/index.ts";
 
-export type DirectorConfig = Pick<Config, "globalDefs" | "virtualServerGroups" | "virtualServers" | "trackFiles">;
+export type DirectorConfig = Pick<Config, "globalDefs" | "virtualServerGroups" | "virtualServers" | "trackFiles" | "ssl">;
 
 export function directorConfigOf(config: Config): DirectorConfig {
   return {
@@ -11,5 +11,6 @@ export function directorConfigOf(config: Config): DirectorConfig {
     virtualServerGroups: config.virtualServerGroups,
     virtualServers: config.virtualServers,
     trackFiles: config.trackFiles,
+    ...(config.ssl ? { ssl: config.ssl } : {}),
   };
 }

@@ -4,7 +4,8 @@
 // for changes (maintenance). If it hangs, grows or dies, the engine goes on; the
 // supervisor restarts it.
 import { systemClock } from "../../common/clock.ts";
-import type { IpvsView } from "../../api/ports.ts";
+import type { CheckStatsTableView, IpvsView } from "../../api/ports.ts";
+import { withCheckStats } from "../director/ipvs-status.ts";
 import type { Config } from "../../config/index.ts";
 import type { EngineStatus, FromObserver, MaintenanceResult, ToObserver } from "../ipc/messages.ts";
 import { parentLink } from "../ipc/parent-link.ts";
@@ -34,7 +35,15 @@ export async function observerCommand(): Promise<number> {
   if (!logger) return 2;
   let status: EngineStatus | undefined;
   // The director's status, decoded when first asked for (the API, the page, /metrics), not at each arrival.
-  let ipvs: { text: JsonText<IpvsView>; view?: IpvsView; totals?: IpvsView["totals"] } | undefined;
+  let ipvs:
+    | {
+        text: JsonText<IpvsView>;
+        view?: IpvsView;
+        totals?: IpvsView["totals"];
+        checkStats?: CheckStatsTableView;
+        withStats?: { from: IpvsView; view: IpvsView };
+      }
+    | undefined;
   const observability = new Observability({
     clock,
     logger,
@@ -44,7 +53,13 @@ export async function observerCommand(): Promise<number> {
     engineStatus: () => status,
     ipvsStatus: () => {
       if (!ipvs) return undefined;
-      const view = (ipvs.view ??= fromJsonText(ipvs.text));
+      const decoded = (ipvs.view ??= fromJsonText(ipvs.text));
+      // The checks' counters come apart from the status (status-reporter.ts); merged once per arrival, not per request.
+      let view = decoded;
+      if (ipvs.checkStats) {
+        if (ipvs.withStats?.from !== decoded) ipvs.withStats = { from: decoded, view: withCheckStats(decoded, ipvs.checkStats) };
+        view = ipvs.withStats.view;
+      }
       return ipvs.totals ? { ...view, totals: ipvs.totals } : view;
     },
   });
@@ -79,7 +94,12 @@ export async function observerCommand(): Promise<number> {
         ipvs = message.status === undefined ? undefined : { text: message.status };
         return;
       case "ipvs-totals":
-        if (ipvs) ipvs.totals = message.totals;
+        if (!ipvs) return;
+        ipvs.totals = message.totals;
+        if (message.checkStats && message.checkStats !== ipvs.checkStats) {
+          ipvs.checkStats = message.checkStats;
+          delete ipvs.withStats;
+        }
         return;
       case "events":
         for (const event of fromJsonText(message.events)) observability.record(event);

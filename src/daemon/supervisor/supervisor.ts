@@ -16,7 +16,7 @@ import type { NewEvent } from "../../store/event.ts";
 import { readLegacyMaintenance } from "../../store/index.ts";
 import type { RunOptions } from "../cli/cli-args.ts";
 import { VERSION } from "../cli/version.ts";
-import type { IpvsView } from "../../api/ports.ts";
+import type { CheckStatsTableView, IpvsView } from "../../api/ports.ts";
 import type {
   DaemonFacts,
   DirectorOutcome,
@@ -79,6 +79,7 @@ export class Supervisor {
   private ipvsDecoded: { text: JsonText<IpvsView>; view: IpvsView } | undefined;
   /** Counters newer than those in `ipvs` (the director sends them alone when nothing else changed). */
   private ipvsTotals: IpvsView["totals"];
+  private ipvsCheckStats: CheckStatsTableView | undefined;
   /** The VRRP states last sent to the director (it is told of changes only). */
   private vrrpStatesSent = "";
   private readonly intent: IntentStore;
@@ -343,7 +344,9 @@ export class Supervisor {
         this.events.observerReady();
         if (this.status) this.observer.send({ type: "status", status: this.status });
         if (this.ipvs) this.observer.send({ type: "ipvs", status: this.ipvs });
-        if (this.ipvs && this.ipvsTotals) this.observer.send({ type: "ipvs-totals", totals: this.ipvsTotals });
+        if (this.ipvs && (this.ipvsTotals || this.ipvsCheckStats)) {
+          this.observer.send({ type: "ipvs-totals", totals: this.ipvsTotals, ...(this.ipvsCheckStats ? { checkStats: this.ipvsCheckStats } : {}) });
+        }
         return;
       case "alive":
         return;
@@ -374,10 +377,13 @@ export class Supervisor {
         this.ipvs = message.status;
         this.ipvsTotals = undefined;
         this.observer.send({ type: "ipvs", status: message.status });
+        if (message.checkStats) this.ipvsCheckStats = message.checkStats;
+        if (this.ipvsCheckStats) this.observer.send({ type: "ipvs-totals", totals: undefined, checkStats: this.ipvsCheckStats });
         return;
       case "totals":
         this.ipvsTotals = message.totals;
-        this.observer.send({ type: "ipvs-totals", totals: message.totals });
+        if (message.checkStats) this.ipvsCheckStats = message.checkStats;
+        this.observer.send({ type: "ipvs-totals", totals: message.totals, ...(message.checkStats ? { checkStats: message.checkStats } : {}) });
         return;
       case "drain-state": {
         const saved = this.intent.setDrainState(message.state);

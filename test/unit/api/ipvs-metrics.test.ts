@@ -172,3 +172,22 @@ describe("node_exporter's service labels from a service's text", () => {
     expect(nodeServiceLabels(text)).toBeUndefined();
   });
 });
+
+describe("GET /metrics: the health checkers", () => {
+  const CHECKER = { virtual_server: "TCP 10.99.0.41:80", real_server: "10.99.1.3:80", checker: "HTTP_GET#0" };
+  test("each checker's state, checks, failures by reason class, flaps and a duration histogram", async () => {
+    const p = await scrape(withDirector());
+    expect(p.type.get("tandem_ipvs_check_duration_seconds")).toBe("histogram");
+    expect(p.type.get("tandem_ipvs_checks_total")).toBe("counter");
+    expect(value(p, "tandem_ipvs_checker_up", CHECKER)).toBe(0);
+    expect(value(p, "tandem_ipvs_checks_total", CHECKER)).toBe(40);
+    expect(value(p, "tandem_ipvs_check_failures_total", { ...CHECKER, reason: "refused" })).toBe(5);
+    expect(value(p, "tandem_ipvs_check_failures_total", { ...CHECKER, reason: "timeout" })).toBe(1);
+    expect(value(p, "tandem_ipvs_checker_flaps_total", CHECKER)).toBe(3);
+    expect(value(p, "tandem_ipvs_check_duration_seconds_bucket", { ...CHECKER, le: "0.001" })).toBe(10);
+    expect(value(p, "tandem_ipvs_check_duration_seconds_bucket", { ...CHECKER, le: "2.5" })).toBe(39);
+    expect(value(p, "tandem_ipvs_check_duration_seconds_bucket", { ...CHECKER, le: "+Inf" })).toBe(40);
+    expect(value(p, "tandem_ipvs_check_duration_seconds_sum", CHECKER)).toBe(3.45);
+    expect(value(p, "tandem_ipvs_check_duration_seconds_count", CHECKER)).toBe(40);
+  });
+});

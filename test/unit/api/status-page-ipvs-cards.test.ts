@@ -62,7 +62,9 @@ describe("status page: IPVS director section", () => {
     expect(lagging).toContain('<td class="num warn" data-role="weight">2 / 1</td>');
     const failed = row(html, "TCP 10.99.0.41:80", "10.99.1.3:80");
     expect(cell(failed, "weight")).toBe("out / —");
-    expect(cell(failed, "health")).toBe('<span class="bad">failed</span> <span class="muted">inhibited</span>');
+    expect(cell(failed, "health")).toBe(
+      '<span class="bad">failed</span> <span class="muted">inhibited</span><div class="muted small" data-role="checker">HTTP_GET#0 <span class="bad">down</span> · connection refused · p50 1.5 ms p99 3 s · 3 flaps</div>',
+    );
     expect(failed).toContain('title="check: HTTP_GET on 10.99.1.3:80 failed: connection refused');
   });
 

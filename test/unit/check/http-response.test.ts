@@ -94,8 +94,11 @@ describe("judgeHttpResponse", () => {
   });
 
   test("regex on the body", () => {
-    expect(judgeHttpResponse(url({ regex: /ok from rs\d/ }), read(fixture.replies["text-1.0"]!))).toEqual({ ok: true, detail: "regex matched" });
-    expect(judgeHttpResponse(url({ regex: /healthy/ }), read(fixture.replies["text-1.0"]!))).toEqual({ ok: false, reason: "regex healthy did not match" });
+    expect(judgeHttpResponse(url({ regex: { regex: /ok from rs\d/g } }), read(fixture.replies["text-1.0"]!))).toEqual({ ok: true, detail: "regex matched" });
+    expect(judgeHttpResponse(url({ regex: { regex: /healthy/g } }), read(fixture.replies["text-1.0"]!))).toEqual({
+      ok: false,
+      reason: "regex healthy did not match",
+    });
   });
 
   test("a body cut short of its Content-Length fails where the body is judged, and passes a status-only url (keepalived only logs it)", () => {

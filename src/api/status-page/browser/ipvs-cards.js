@@ -77,10 +77,29 @@ function realServerRow(vs, rs, action, nowMs) {
   return `<tr data-rs="${esc(rs.id)}">
     <td class="mono">${esc(rs.id)} <span class="muted small">${esc(rs.forward)}</span></td>
     <td class="num${lagging ? " warn" : ""}" data-role="weight">${desired} / ${kernel}</td>
-    <td data-role="health"${change}><span class="${rs.alive ? "ok" : "bad"}">${rs.alive ? "alive" : "failed"}</span>${why}${drainBadge(rs, nowMs)}</td>
+    <td data-role="health"${change}><span class="${rs.alive ? "ok" : "bad"}">${rs.alive ? "alive" : "failed"}</span>${why}${drainBadge(rs, nowMs)}${checkerLines(rs)}</td>
     <td class="num" data-role="conns">${esc(rs.activeConnections)} / ${esc(rs.inactiveConnections)}<div class="muted small">${esc(rs.connectionsPerSecond)}/s</div></td>
     <td>${drainControl(vs, rs, action)}</td>
   </tr>`;
+}
+
+/** Each checker that is down or cannot run says why; every checker with stats its recent latency and flaps. */
+function checkerLines(rs) {
+  return (rs.checkers || [])
+    .map((c) => {
+      const parts = [`${esc(c.id)} <span class="${c.state === "down" ? "bad" : c.state === "up" ? "ok" : "muted"}">${esc(c.state)}</span>`];
+      if (c.state === "down" && c.lastChange) parts.push(esc(c.lastChange.text));
+      if (c.problem) parts.push(esc(c.problem));
+      const s = c.stats;
+      if (s && s.latencyMs) parts.push(`p50 ${esc(latency(s.latencyMs.p50))} p99 ${esc(latency(s.latencyMs.p99))}`);
+      if (s && s.flaps > 0) parts.push(`${esc(s.flaps)} flap${s.flaps === 1 ? "" : "s"}`);
+      return `<div class="muted small" data-role="checker">${parts.join(" · ")}</div>`;
+    })
+    .join("");
+}
+
+function latency(ms) {
+  return ms < 1000 ? `${Number(ms.toFixed(ms < 10 ? 1 : 0))} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 function drainBadge(rs, nowMs) {

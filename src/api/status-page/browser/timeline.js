@@ -35,6 +35,8 @@ function eventTone(event) {
       return event.data && event.data.failures && event.data.failures.length > 0 ? "tone-bad" : "tone-warn";
     case "ipvs.real-server":
       return event.data && event.data.change === "removed" ? "tone-warn" : "";
+    case "ipvs.checker":
+      return event.data && event.data.state === "down" ? "tone-bad" : "tone-ok";
     default:
       return "";
   }

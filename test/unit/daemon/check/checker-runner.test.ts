@@ -35,10 +35,13 @@ function rig(script: Record<string, (CheckVerdict | "hang")[]>) {
     if (next === "hang") return new Promise((resolve) => signal.addEventListener("abort", () => resolve({ ok: false, reason: "no answer" })));
     return Promise.resolve(next);
   };
+  const transitions: { atMs: number; realServer: string; up: boolean; first: boolean; reason: string; retries: number }[] = [];
   const runner = new CheckerRunner({
     clock,
     logger,
     random: () => 0,
+    transition: (t) =>
+      transitions.push({ atMs: clock.nowMs(), realServer: t.target.realServer, up: t.up, first: t.first, reason: t.reason, retries: t.retries }),
     verdict: (target, { up }, reason) => verdicts.push({ atMs: clock.nowMs(), realServer: target.realServer, checker: target.checker, up, reason }),
     probes: {
       TCP_CHECK: ({ connect, context }) => answer(connect, context.signal),
@@ -56,7 +59,7 @@ function rig(script: Record<string, (CheckVerdict | "hang")[]>) {
     clock.advanceTo(ms);
     await flush();
   };
-  return { clock, logger, runs, verdicts, runner, until };
+  return { clock, logger, runs, verdicts, transitions, runner, until };
 }
 
 const FAIL: CheckVerdict = { ok: false, reason: "connection refused" };
@@ -95,6 +98,74 @@ describe("CheckerRunner", () => {
     ]);
     expect(r.logger.lines.filter((l) => l.includes("TCP_CHECK on service [10.0.0.2]:tcp:80 failed after 1 retries: connection refused"))).toHaveLength(1);
     expect(r.runner.view().find((v) => v.target.realServer === "10.0.0.2:80")).toMatchObject({ up: true, hasRun: true, last: { ok: true, text: "connected" } });
+    await r.runner.stop();
+  });
+
+  test("the history's transitions: each change of state with the check that made it, and a first failure; a first success that changes nothing is not one", async () => {
+    const r = rig({ "10.0.0.2": [OK, FAIL, FAIL, OK], "10.0.0.3": [FAIL] });
+    r.runner.configure(resolved(tcpConfig()));
+    r.runner.start();
+    await r.until(40_000);
+    expect(r.transitions).toEqual([
+      { atMs: 3_000, realServer: "10.0.0.3:80", up: false, first: true, reason: "connection refused", retries: 1 },
+      { atMs: 13_000, realServer: "10.0.0.2:80", up: false, first: false, reason: "connection refused", retries: 1 },
+      { atMs: 23_000, realServer: "10.0.0.2:80", up: true, first: false, reason: "connected", retries: 0 },
+    ]);
+    await r.runner.stop();
+  });
+
+  test("the same check of a real server under two virtual servers runs once and feeds both; a reload that drops one keeps the other's", async () => {
+    const shared = (vip: string) => `
+virtual_server ${vip} 80 {
+  protocol TCP
+  delay_loop 10
+  real_server 10.0.0.2 80 {
+    ${tcpChecker()}
+  }
+}`;
+    const r = rig({ "10.0.0.2": [OK, FAIL, FAIL, OK] });
+    r.runner.configure(resolved(shared("10.0.0.1") + shared("10.0.0.5")));
+    r.runner.start();
+    await r.until(40_000);
+    expect(r.runs.map((x) => x.atMs)).toEqual([1_000, 11_000, 13_000, 23_000, 33_000]);
+    // Each virtual server's checker took each verdict.
+    expect(r.verdicts.map((v) => [v.atMs, v.up])).toEqual([
+      [1_000, true],
+      [1_000, true],
+      [13_000, false],
+      [13_000, false],
+      [23_000, true],
+      [23_000, true],
+    ]);
+    r.runner.configure(resolved(shared("10.0.0.5")));
+    await r.until(60_000);
+    expect(r.runs.map((x) => x.atMs).slice(5)).toEqual([43_000, 53_000]);
+    expect(r.runner.view()).toHaveLength(1);
+    await r.runner.stop();
+  });
+
+  test("tandem's rise / fall: down after `fall` failures and up after `rise` successes, each counted one delay_before_retry apart", async () => {
+    const r = rig({ "10.0.0.2": [OK, FAIL, OK, FAIL, FAIL, FAIL, OK, OK] });
+    r.runner.configure(resolved(tcpConfig("fall 3\n      rise 2")));
+    r.runner.start();
+    await r.until(60_000);
+    expect(r.runs.filter((x) => x.address === "10.0.0.2").map((x) => x.atMs)).toEqual([
+      1_000, 11_000, 13_000, 23_000, 25_000, 27_000, 37_000, 39_000, 49_000, 59_000,
+    ]);
+    expect(r.verdicts.filter((v) => v.realServer === "10.0.0.2:80").map((v) => [v.atMs, v.up])).toEqual([
+      [1_000, true],
+      [27_000, false],
+      [39_000, true],
+    ]);
+    await r.runner.stop();
+  });
+
+  test("delay_jitter moves each delay by its share (random 0: 20 % sooner)", async () => {
+    const r = rig({ "10.0.0.2": [OK] });
+    r.runner.configure(resolved(tcpConfig("delay_jitter 20")));
+    r.runner.start();
+    await r.until(34_000);
+    expect(r.runs.filter((x) => x.address === "10.0.0.2").map((x) => x.atMs)).toEqual([1_000, 9_000, 17_000, 25_000, 33_000]);
     await r.runner.stop();
   });
 
@@ -192,8 +263,11 @@ virtual_server 10.0.0.1 80 {
 virtual_server 10.0.0.1 80 {
   real_server 10.0.0.2 80 {
     alpha
-    TCP_CHECK {
-      bind_if eth0
+    HTTP_GET {
+      url {
+        path /
+        regex "("
+      }
     }
   }
   real_server 10.0.0.3 80 {
@@ -206,7 +280,7 @@ virtual_server 10.0.0.1 80 {
     await r.until(120_000);
     expect(r.runs).toEqual([]);
     expect(r.runner.view().map((v) => [v.target.realServer, v.up, v.problem])).toEqual([
-      ["10.0.0.2:80", false, "bind_if (SO_BINDTODEVICE) is not supported yet"],
+      ["10.0.0.2:80", false, "url /: regex (: Invalid regular expression: missing )"],
       ["10.0.0.3:80", true, "SMTP_CHECK is not run yet"],
     ]);
     expect(r.logger.lines.filter((l) => l.includes("not checked"))).toHaveLength(2);

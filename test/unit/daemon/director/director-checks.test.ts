@@ -7,6 +7,7 @@ import type { CheckVerdict } from "../../../../src/check/http-judge.ts";
 import { planDirector } from "../../../../src/daemon/director/director-command.ts";
 import { KERNEL_RETRY_MS } from "../../../../src/daemon/director/director-service.ts";
 import { directorConfigOf } from "../../../../src/daemon/ipc/director-config.ts";
+import type { IpAddress } from "../../../../src/common/ip-address.ts";
 import { rig, settle } from "./director-rig.ts";
 
 const config = (inhibit: boolean) => `
@@ -130,6 +131,79 @@ describe("the checks in the director's status", () => {
       ["10.0.1.2:80", false, "failed"],
       ["10.0.1.3:80", true, "alive"],
     ]);
+    await r.service.stop("test");
+  });
+
+  test("each transition is in the history with the checker and its reason; the checks' counters reach the status apart, at most every 5 s", async () => {
+    const health = { up: true };
+    const r = checkedRig(config(false), health);
+    await r.service.start();
+    await advance(r, 1_500);
+    health.up = false;
+    await advance(r, 10_000);
+    expect(r.events().filter((e) => e.kind === "ipvs.checker")).toEqual([
+      expect.objectContaining({
+        instance: "TCP 10.0.0.1:80",
+        summary: "TCP_CHECK#0 of 10.0.1.2:80 down: connection refused",
+        data: expect.objectContaining({
+          realServer: "10.0.1.2:80",
+          checker: "TCP_CHECK#0",
+          state: "down",
+          first: false,
+          reason: "connection refused",
+          retries: 0,
+        }),
+      }),
+    ]);
+    await advance(r, 30_000);
+    const counters = r.sent.flatMap((m) => ((m.type === "totals" || m.type === "status") && m.checkStats ? [{ table: m.checkStats }] : []));
+    expect(counters.length).toBeGreaterThan(1);
+    // Checks at 1, 11, 21, 31 and 41 s; the counters sent last were summed before 41 s (they lag
+    // by up to 5 s): four checks of 10.0.1.2, three of them failures, one flap.
+    const last = counters.at(-1)!.table["TCP 10.0.0.1:80"]!["10.0.1.2:80"]!["TCP_CHECK#0"]!;
+    expect(last).toMatchObject({ checks: 4, failures: 3, failuresByClass: { refused: 3 }, flaps: 1, latencyMs: { samples: 4 } });
+    // Not one message per check: at most one per CHECK_STATS_REFRESH_MS.
+    expect(counters.length).toBeLessThanOrEqual(Math.ceil(41_500 / 5_000) + 1);
+    await r.service.stop("test");
+  });
+
+  test("ha_suspend: the virtual server's checks wait while its address is not here, and resume when it comes (keepalived's lines)", async () => {
+    const text = config(false).replace("  lb_kind NAT", "  lb_kind NAT\n  ha_suspend");
+    const present: IpAddress[] = [];
+    let changed: (() => void) | undefined;
+    const health = { up: true };
+    const probed: number[] = [];
+    const r = rig({
+      plans: () => plans(text),
+      probes: {
+        TCP_CHECK: async ({ connect }) => {
+          probed.push(r.clock.nowMs());
+          return connect.address.text === "10.0.1.2" && !health.up ? { ok: false, reason: "connection refused" } : { ok: true, detail: "connected" };
+        },
+      },
+      watchAddresses: async (onChange) => {
+        changed = onChange;
+        return { present: () => [...present], close: async () => {} };
+      },
+    });
+    await r.service.start();
+    health.up = false;
+    await advance(r, 25_000);
+    // No check ran: suspended from the start, the server kept its initial state (alive).
+    expect(probed).toEqual([]);
+    expect(destinations(r)).toEqual(["10.0.1.2 w1", "10.0.1.3 w1"]);
+    present.push({ family: 4, text: "10.0.0.1" });
+    changed!();
+    expect(r.logger.lines.some((l) => l.includes("Activating healthchecker for service [10.0.1.2]:tcp:80 for VS [10.0.0.1]:tcp:80"))).toBe(true);
+    await advance(r, 11_000);
+    expect(probed.length).toBeGreaterThan(0);
+    expect(destinations(r)).toEqual(["10.0.1.3 w1"]);
+    present.length = 0;
+    changed!();
+    expect(r.logger.lines.some((l) => l.includes("Suspending healthchecker for service [10.0.1.2]:tcp:80 for VS [10.0.0.1]:tcp:80"))).toBe(true);
+    const before = probed.length;
+    await advance(r, 30_000);
+    expect(probed.length).toBe(before);
     await r.service.stop("test");
   });
 });

@@ -16,6 +16,7 @@ import { FakePrograms } from "../../support/fake-box/fake-programs.ts";
 import { realServer, virtualServer } from "../../ipvs/support/plans.ts";
 import { fromJsonText } from "../../../../src/daemon/ipc/json-text.ts";
 import type { Probes } from "../../../../src/daemon/check/probes.ts";
+import type { WatchLocalAddresses } from "../../../../src/daemon/check/local-addresses.ts";
 
 export const PLANS: VirtualServerPlan[] = [
   virtualServer("10.0.0.1", 80, [realServer("10.0.1.2", 80, { weight: 3 }), realServer("10.0.1.3", 80, { weight: 1 })], { scheduler: "wrr" }),
@@ -76,6 +77,8 @@ export interface RigOptions {
   config?: Config;
   /** The health checks' probes (none of the default plans has a checker). */
   probes?: Probes;
+  /** ha_suspend's addresses of this box. */
+  watchAddresses?: WatchLocalAddresses;
 }
 
 export function rig(options: RigOptions = {}) {
@@ -114,6 +117,7 @@ export function rig(options: RigOptions = {}) {
       host: options.host ?? fakeHost(DEFAULT_SYSCTLS()),
       random: () => 0,
       ...(options.probes ? { probes: options.probes } : {}),
+      ...(options.watchAddresses ? { watchAddresses: options.watchAddresses } : {}),
       plan: () => ({
         virtualServers: typeof options.plans === "function" ? options.plans() : (options.plans ?? PLANS),
         globals: { ...GLOBALS, ...options.globals },
