@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupStale, createTopology, exec, ownLog, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
+import { loggedAt, selfSignedCertificate } from "./support/check-logs.ts";
 
 const NGINX = join(process.env.TEST_SERVERS ?? "/var/cache/tandem-test", "nginx/usr/sbin/nginx");
 /** Reached from box a only through table 100, i.e. only with fwmark 7. */
@@ -120,16 +121,6 @@ http {
 `;
 }
 
-/** Milliseconds since the epoch of the first line after `sinceMs` that contains `text` (tandem's lines start with an ISO time). */
-function loggedAt(log: string, text: string, sinceMs: number): number | undefined {
-  for (const line of log.split("\n")) {
-    if (!line.includes(text)) continue;
-    const atMs = Date.parse(line.slice(0, 24));
-    if (Number.isFinite(atMs) && atMs >= sinceMs) return atMs;
-  }
-  return undefined;
-}
-
 describe.skipIf(!isRoot || unavailable !== null)("a checker's fwmark and bind_if (root, netns, nginx)", () => {
   let topo: Topology;
   let daemon: DaemonHandle;
@@ -165,24 +156,7 @@ describe.skipIf(!isRoot || unavailable !== null)("a checker's fwmark and bind_if
     mkdirSync(join(dir, "html"), { recursive: true });
     writeFileSync(join(dir, "html/health"), "healthy\n");
     writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir));
-    await exec(null, [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=rs.test",
-      "-keyout",
-      join(dir, "server.key"),
-      "-out",
-      join(dir, "server.crt"),
-    ]);
+    await selfSignedCertificate(dir);
     nginx = Bun.spawn(["ip", "netns", "exec", topo.box("c").ns, NGINX, "-p", dir, "-c", join(dir, "nginx.conf")], { stdout: "ignore", stderr: "inherit" });
     await waitFor(async () => existsSync(join(dir, "nginx.pid")) && (await exec(topo.box("c").ns, ["ss", "-ltn", "sport = :443"])).stdout.includes("443"), {
       timeoutMs: 5000,

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupStale, createTopology, exec, ownLog, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
+import { loggedAt } from "./support/check-logs.ts";
 
 const YADIFAD = join(process.env.TEST_SERVERS ?? "/var/cache/tandem-test", "yadifa/usr/sbin/yadifad");
 /** Box c's own address, and three more on its eth0: one real server per way of asking. */
@@ -105,16 +106,6 @@ interface LineSought {
   what: string;
 }
 
-/** Milliseconds since the epoch of the first line after `sinceMs` that has every part (tandem's lines start with an ISO time). */
-function loggedAt(log: string, sought: LineSought, sinceMs: number): number | undefined {
-  for (const line of log.split("\n")) {
-    if (!sought.parts.every((part) => line.includes(part))) continue;
-    const atMs = Date.parse(line.slice(0, 24));
-    if (Number.isFinite(atMs) && atMs >= sinceMs) return atMs;
-  }
-  return undefined;
-}
-
 const service = (address: string) => `[${address}]:udp:53`;
 /**
  * The verdict lines: keepalived's dns_log_message for a failure, "DNS_CHECK ([ip]:udp:53)
@@ -153,7 +144,7 @@ describe.skipIf(!isRoot || unavailable !== null)("DNS_CHECK against yadifa (root
   };
   /** Waits for the line and returns how long after `fromMs` it was logged. */
   const detected = async (sought: LineSought, fromMs: number, timeoutMs: number) =>
-    (await waitFor(() => loggedAt(ownLog(daemon), sought, fromMs), { timeoutMs, intervalMs: 20, what: `the log line "${sought.what}"` })) - fromMs;
+    (await waitFor(() => loggedAt(ownLog(daemon), sought.parts, fromMs), { timeoutMs, intervalMs: 20, what: `the log line "${sought.what}"` })) - fromMs;
 
   beforeAll(async () => {
     await cleanupStale();
@@ -185,7 +176,7 @@ describe.skipIf(!isRoot || unavailable !== null)("DNS_CHECK against yadifa (root
     const nodataMs = await detected(downLine(RS.requireNodata, "no AAAA record in the answer"), fromMs, 8_000);
     const nxdomainMs = await detected(downLine(RS.requireNxdomain, "reply code NXDOMAIN"), fromMs, 8_000);
     expect(ownLog(daemon)).toContain("IPVS director unavailable");
-    expect(loggedAt(ownLog(daemon), { parts: ["DNS_CHECK", ` ${service(RS.nodata)} `], what: "" }, fromMs)).toBeUndefined();
+    expect(loggedAt(ownLog(daemon), [`DNS_CHECK (${service(RS.nodata)}) `, "after 1 retries"], fromMs)).toBeUndefined();
     // The first check within the warmup (up to delay_loop), its retry delay_before_retry later: 1-2 s after the start.
     expect(nodataMs).toBeLessThan(4_000);
     console.log(

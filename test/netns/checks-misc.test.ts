@@ -8,19 +8,10 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { cleanupStale, createTopology, exec, ownLog, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
+import { loggedAt } from "./support/check-logs.ts";
 
 const unavailable = tandemImpl.unavailableReason();
 const RS = "10.99.0.100";
-
-/** Milliseconds since the epoch of the first line after `sinceMs` that contains `text`. */
-function loggedAt(log: string, text: string, sinceMs: number): number | undefined {
-  for (const line of log.split("\n")) {
-    if (!line.includes(text)) continue;
-    const atMs = Date.parse(line.slice(0, 24));
-    if (Number.isFinite(atMs) && atMs >= sinceMs) return atMs;
-  }
-  return undefined;
-}
 
 describe.skipIf(!isRoot || unavailable !== null)("MISC_CHECK scripts and FILE_CHECK (root, netns)", () => {
   let topo: Topology;

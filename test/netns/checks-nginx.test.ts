@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { cleanupStale, createTopology, exec, ownLog, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
+import { loggedAt, selfSignedCertificate } from "./support/check-logs.ts";
 
 const NGINX = join(process.env.TEST_SERVERS ?? "/var/cache/tandem-test", "nginx/usr/sbin/nginx");
 const RS = "10.99.0.100"; // box c
@@ -74,16 +75,6 @@ http {
 `;
 }
 
-/** Milliseconds since the epoch of the first line after `sinceMs` that contains `text` (tandem's lines start with an ISO time). */
-function loggedAt(log: string, text: string, sinceMs: number): number | undefined {
-  for (const line of log.split("\n")) {
-    if (!line.includes(text)) continue;
-    const atMs = Date.parse(line.slice(0, 24));
-    if (Number.isFinite(atMs) && atMs >= sinceMs) return atMs;
-  }
-  return undefined;
-}
-
 describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (root, netns)", () => {
   let topo: Topology;
   let daemon: DaemonHandle;
@@ -119,24 +110,7 @@ describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (r
     writeFileSync(join(dir, "html/health"), BODY);
     writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir));
     // A self-signed certificate: keepalived's SSL_GET does not verify the server's, nor does tandem's by default.
-    await exec(null, [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=rs.test",
-      "-keyout",
-      join(dir, "server.key"),
-      "-out",
-      join(dir, "server.crt"),
-    ]);
+    await selfSignedCertificate(dir);
     await startNginx();
     const box = topo.box("a");
     daemon = await tandemImpl.start({ ns: box.ns, runDir: box.runDir, config: CONFIG, extraArgs: ["-C"] });

@@ -16,6 +16,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, rmSync, writ
 import { join } from "node:path";
 import { cleanupStale, createTopology, exec, ownLog, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
+import { loggedAt } from "./support/check-logs.ts";
 
 const SERVERS = join(process.env.TEST_SERVERS ?? "/var/cache/tandem-test", "opensmtpd/usr/sbin");
 const SMTPD = join(SERVERS, "smtpd");
@@ -83,16 +84,6 @@ mount --bind "$d/run" /run
 ip link set lo up
 exec "$smtpd" -d -f "$d/smtpd.conf"
 `;
-
-/** Milliseconds since the epoch of the first line after `sinceMs` holding every one of `parts` (tandem's lines start with an ISO time). */
-function loggedAt(log: string, parts: string[], sinceMs: number): number | undefined {
-  for (const line of log.split("\n")) {
-    if (!parts.every((part) => line.includes(part))) continue;
-    const atMs = Date.parse(line.slice(0, 24));
-    if (Number.isFinite(atMs) && atMs >= sinceMs) return atMs;
-  }
-  return undefined;
-}
 
 describe.skipIf(!isRoot || unavailable !== null)("SMTP_CHECK against OpenSMTPD (root, netns)", () => {
   let topo: Topology;

@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from "node:path";
 import { cleanupStale, createTopology, exec, ownLog, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
+import { loggedAt } from "./support/check-logs.ts";
 import { makeTestCertificates, type KeyPair, type TestCertificates } from "../unit/daemon/check/test-certificates.ts";
 
 const NGINX = join(process.env.TEST_SERVERS ?? "/var/cache/tandem-test", "nginx/usr/sbin/nginx");
@@ -91,16 +92,6 @@ http {
 ${SERVERS.map(server).join("\n")}
 }
 `;
-}
-
-/** Milliseconds since the epoch of the first line after `sinceMs` that contains `text` (tandem's lines start with an ISO time). */
-function loggedAt(log: string, text: string, sinceMs: number): number | undefined {
-  for (const line of log.split("\n")) {
-    if (!line.includes(text)) continue;
-    const atMs = Date.parse(line.slice(0, 24));
-    if (Number.isFinite(atMs) && atMs >= sinceMs) return atMs;
-  }
-  return undefined;
 }
 
 describe.skipIf(!isRoot || unavailable !== null)("SSL_GET's TLS against nginx (root, netns)", () => {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupStale, createTopology, exec, ownLog, tandemImpl, waitFor, type DaemonHandle, type Topology } from "./lib/index.ts";
 import { isRoot } from "./support/pair-scenarios.ts";
+import { loggedAt } from "./support/check-logs.ts";
 
 const INETD = join(process.env.TEST_SERVERS ?? "/var/cache/tandem-test", "inetutils-inetd/usr/sbin/inetutils-inetd");
 const RS = "10.99.0.100"; // box c
@@ -67,14 +68,6 @@ const ping = `[${RS}]:udp:9`;
  * is matched by "connection to NAME success." and a failure by "on service NAME" and "failed",
  * which hold for tandem's lines today and for keepalived's own wording too.
  */
-function loggedAt(log: string, pieces: string[], sinceMs: number): number | undefined {
-  for (const line of log.split("\n")) {
-    if (!pieces.every((piece) => line.includes(piece))) continue;
-    const atMs = Date.parse(line.slice(0, 24));
-    if (Number.isFinite(atMs) && atMs >= sinceMs) return atMs;
-  }
-  return undefined;
-}
 const success = (name: string) => [`connection to ${name} success.`];
 const failure = (name: string, reason: string) => [`on service ${name}`, "failed", reason];
 
