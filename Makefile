@@ -79,6 +79,11 @@ bench: deps build
 bench-ipvs: deps
 	nice $(BUN) test/bench/ipvs-director.ts
 
+# The health checks: tandem's on one core of the host (netns, root), then beside keepalived's
+# checker in one qemu guest of the image (TCG); waits for a quiet machine. ~25 minutes.
+bench-checks: deps
+	nice $(BUN) test/bench/checks.ts
+
 # The main job: two appliances under qemu from out/tandem.img, status pages on
 # 127.0.0.1:8081 and :8082 (root).
 demo: deps build image-tools image

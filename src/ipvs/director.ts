@@ -404,6 +404,8 @@ export class Director {
       for (const service of vs.services) {
         if (scope && !scope.has(serviceKeyText(service.key))) continue;
         for (const rs of vs.realServers) keys.add(drainKey(service.key, rs));
+        // The sorry server leaves at once when quorum is back (ipwrapper.c update_quorum_state deletes it), never drained as if removed from the file.
+        if (vs.sorryServer) keys.add(drainKey(service.key, vs.sorryServer));
       }
     }
     return keys;

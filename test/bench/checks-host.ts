@@ -37,7 +37,7 @@ import {
   virtualServers,
   type CheckKind,
 } from "./checks-config.ts";
-import { checkLags, percentileOf, tcpEvents } from "./checks-lag.ts";
+import { lateChecks, percentileOf, tcpEvents } from "./checks-lag.ts";
 
 const NGINX = join(process.env.TEST_SERVERS ?? "/var/cache/tandem-test", "nginx/usr/sbin/nginx");
 const VIP = "10.99.0.41";
@@ -52,6 +52,8 @@ export interface HostOptions {
   steps: Record<CheckKind, number[]>;
   windows: number;
   windowS: number;
+  /** The ramp of a kind stops past this lag p99 (ms; Infinity: only when the rate stops following). */
+  lagBoundMs: number;
   /** The command that runs tandem on box a (a binary, or a runtime and a bundle when profiled). */
   tandem: string;
   /** The pair's backup on box b. */
@@ -66,6 +68,8 @@ export interface Window {
   /** The daemon's processes (all of box a), and the director's alone, per check. */
   cpuUsPerCheck: number;
   directorCpuUsPerCheck: number;
+  /** The director's share in the kernel (its system time: the sockets' syscalls and the packets they send). */
+  directorSystemUsPerCheck: number;
   /** Each core's busy share over the window (/proc/stat: everything but idle and iowait), %. */
   coreBusy: number[];
   /** Of which softirq (packet processing), %. */
@@ -77,6 +81,9 @@ export interface Step {
   servers: number;
   windows: Window[];
   lag: { samples: number; p50: number; p99: number; max: number };
+  /** The latest checks (ms after the first window's start, lag ms), and how many of the windows' seconds had a check later than 20 ms. */
+  worstLags?: [number, number][];
+  secondsWithLateChecks?: { late: number; of: number };
   directorRssKb: number;
   daemonRssKb: Record<string, number>;
   /** From the daemon's API at the end of the step: its own counters of every checker. */
@@ -109,6 +116,16 @@ function pinnedTandem(dir: string, binary: string, core: number): string {
   writeFileSync(path, `#!/bin/sh\nexec taskset -c ${core} ${binary} "$@"\n`);
   chmodSync(path, 0o755);
   return path;
+}
+
+/** user and system ms of one process (/proc/PID/stat, 10 ms ticks). */
+function userSystemMs(pid: number): { userMs: number; systemMs: number } {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return { userMs: Number(f[11]) * 10, systemMs: Number(f[12]) * 10 };
+  } catch {
+    return { userMs: NaN, systemMs: NaN };
+  }
 }
 
 function cpuTimes(): { busy: number; softirq: number; total: number }[] {
@@ -230,7 +247,7 @@ export async function runHost(o: HostOptions): Promise<HostResult> {
             `${step.windows.map((w) => w.cpuUsPerCheck.toFixed(0)).join("/")} us CPU a check, director RSS ${(step.directorRssKb / 1024).toFixed(0)} MB${step.error ? `; ${step.error}` : ""}`,
         );
         // The rate stopped following N, or the lag passed its bound: more would only say so louder.
-        if (step.error || median < 0.95 * servers || !(step.lag.p99 <= 20)) break;
+        if (step.error || median < 0.95 * servers || !(step.lag.p99 <= o.lagBoundMs)) break;
       }
     }
   } finally {
@@ -299,12 +316,14 @@ async function runStep(
         const director = daemon.rolePids().director!;
         const status0 = await stubStatus(topo);
         const cpu0 = sampleAll(pids);
+        const split0 = userSystemMs(director);
         const cores0 = cpuTimes();
         const fromMs = wallMs();
         await delay(o.windowS * 1000);
         const toMs = wallMs();
         const cores1 = cpuTimes();
         const cpu1 = sampleAll(pids);
+        const split1 = userSystemMs(director);
         const status1 = await stubStatus(topo);
         // The second poll is counted in its own numbers.
         const checks = status1.accepts - status0.accepts - 1;
@@ -318,6 +337,7 @@ async function runStep(
           checksPerS: checks / seconds,
           cpuUsPerCheck: (cpuMs * 1000) / checks,
           directorCpuUsPerCheck: (directorMs * 1000) / checks,
+          directorSystemUsPerCheck: ((split1.systemMs - split0.systemMs) * 1000) / checks,
           coreBusy: cores1.map((c, i) => (100 * (c.busy - cores0[i]!.busy)) / (c.total - cores0[i]!.total)),
           coreSoftirq: cores1.map((c, i) => (100 * (c.softirq - cores0[i]!.softirq)) / (c.total - cores0[i]!.total)),
         });
@@ -325,8 +345,18 @@ async function runStep(
       }
     } finally {
       await lagCapture.stop();
-      const lags = checkLags(tcpEvents(new Uint8Array(readFileSync(lagCapture.file))), 1000);
+      const checks = lateChecks(tcpEvents(new Uint8Array(readFileSync(lagCapture.file))), 1000);
+      const lags = checks.map((c) => c.lagMs);
       step.lag = { samples: lags.length, p50: percentileOf(lags, 50), p99: percentileOf(lags, 99), max: percentileOf(lags, 100) };
+      // Whether the late checks come together (a pause of the whole process) or spread (a busy loop).
+      const origin = step.windows[0]?.fromMs ?? 0;
+      step.worstLags = [...checks]
+        .sort((x, y) => y.lagMs - x.lagMs)
+        .slice(0, 30)
+        .map((c) => [Math.round(c.atMs - origin), Math.round(c.lagMs)]);
+      const seconds = new Set(checks.map((c) => Math.floor((c.atMs - origin) / 1000)));
+      const late = new Set(checks.filter((c) => c.lagMs > 20).map((c) => Math.floor((c.atMs - origin) / 1000)));
+      step.secondsWithLateChecks = { late: late.size, of: seconds.size };
     }
     const roles = daemon.rolePids();
     step.directorPid = roles.director;

@@ -53,6 +53,11 @@ export function tcpEvents(buf: Uint8Array): TcpEvent[] {
 
 /** The lag of every check after the first of each real server in the capture, ms. */
 export function checkLags(events: readonly TcpEvent[], delayLoopMs: number): number[] {
+  return lateChecks(events, delayLoopMs).map((check) => check.lagMs);
+}
+
+/** Each such check: when its SYN left (wall ms) and how late it was. */
+export function lateChecks(events: readonly TcpEvent[], delayLoopMs: number): { atMs: number; lagMs: number }[] {
   const byServer = new Map<string, TcpEvent[]>();
   for (const event of events) {
     const key = `${event.dst}:${event.dport}`;
@@ -60,20 +65,22 @@ export function checkLags(events: readonly TcpEvent[], delayLoopMs: number): num
     if (!list) byServer.set(key, (list = []));
     list.push(event);
   }
-  const lags: number[] = [];
+  const lags: { atMs: number; lagMs: number }[] = [];
   for (const list of byServer.values()) {
     list.sort((a, b) => a.tMs - b.tMs);
-    // The first end of each connection (a FIN may be followed by a RST).
-    const ended = new Map<number, number>();
-    let previous: number | undefined;
+    // The connection under way and when the checker ended it. A closed port may be taken again
+    // by a later check of the same server (a RST leaves no TIME_WAIT): a SYN opens a new one.
+    let open: { sport: number; endedAt?: number } | undefined;
     for (const event of list) {
-      if (event.end && !ended.has(event.sport)) ended.set(event.sport, event.tMs);
-      if (!event.syn) continue;
-      const endedAt = previous === undefined ? undefined : ended.get(previous);
-      // A retransmitted SYN is the same connection: not a new check.
-      if (previous === event.sport) continue;
-      if (endedAt !== undefined) lags.push(event.tMs - endedAt - delayLoopMs);
-      previous = event.sport;
+      if (event.syn) {
+        // A retransmitted SYN is the same connection: not a new check.
+        if (open && open.sport === event.sport && open.endedAt === undefined) continue;
+        if (open?.endedAt !== undefined) lags.push({ atMs: event.tMs, lagMs: event.tMs - open.endedAt - delayLoopMs });
+        open = { sport: event.sport };
+      } else if (event.end && open && open.sport === event.sport && open.endedAt === undefined) {
+        // The first end: a FIN may be followed by a RST.
+        open.endedAt = event.tMs;
+      }
     }
   }
   return lags;

@@ -1,19 +1,21 @@
 // Where the director's CPU goes while it checks: a V8-format CPU profile (bun --cpu-prof, set
 // for every process of the daemon through BUN_OPTIONS, written when the process exits) read
-// into the functions with the most self time and the most inclusive time, with their shares.
+// into the functions with the most self samples and the most inclusive samples, with their
+// shares. Samples, not their time deltas: the sampler takes one about every millisecond while
+// the thread runs JavaScript, and the delta after an idle stretch holds the idle time, which
+// would be charged to whatever ran first after it (the timers that start the checks).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   samples: number[];
-  timeDeltas: number[];
 }
 
 export interface ProfileSummary {
   file: string;
-  totalMs: number;
-  /** "12.3% 456 ms name file:line", most first. */
+  samples: number;
+  /** "12.3% (4567) name file:line", most first. */
   self: string[];
   inclusive: string[];
 }
@@ -35,20 +37,18 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
   };
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, k) => {
-    const us = profile.timeDeltas[k] ?? 0;
-    self.set(nameOf(id), (self.get(nameOf(id)) ?? 0) + us);
+  const total = profile.samples.length;
+  for (const id of profile.samples) {
+    self.set(nameOf(id), (self.get(nameOf(id)) ?? 0) + 1);
     // A recursive function counts once per sample.
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) seen.add(nameOf(at));
-    for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + us);
-    total += us;
-  });
+    for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + 1);
+  }
   const ranked = (map: Map<string, number>): string[] =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([name, us]) => `${((us / total) * 100).toFixed(1)}% ${(us / 1000).toFixed(0)} ms ${name}`);
-  return { file, totalMs: total / 1000, self: ranked(self), inclusive: ranked(inclusive) };
+      .map(([name, count]) => `${((count / total) * 100).toFixed(1)}% (${count}) ${name}`);
+  return { file, samples: total, self: ranked(self), inclusive: ranked(inclusive) };
 }

@@ -30,7 +30,7 @@ const KEEPALIVED = process.env.BENCH_KEEPALIVED!;
 const IP = process.env.BENCH_IP!;
 const NGINX = process.env.BENCH_NGINX!;
 const TANDEM = "/capture/tandem";
-const SCALE: Record<CheckKind, number> = JSON.parse(process.env.BENCH_GUEST_SCALE ?? '{"TCP_CHECK":100,"HTTP_GET":60,"SSL_GET":20}');
+const SCALE: Record<CheckKind, number> = JSON.parse(process.env.BENCH_GUEST_SCALE ?? '{"TCP_CHECK":25,"HTTP_GET":15,"SSL_GET":8}');
 const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 3);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 10);
 const FAST_TRIALS = Number(process.env.BENCH_FAST_TRIALS ?? 4);
@@ -323,7 +323,16 @@ async function detection(profile: "default" | "fast", name: Daemon["name"]): Pro
       if (times.removedMs !== undefined) (removals[fault[d]!] ??= []).push(times.removedMs);
     }
   }
-  result(`detection-${profile}-${name}`, { profile, name, timers, byFault, verdicts, removals, missing: trials.flatMap((t) => t.missing), trials: trials.length });
+  result(`detection-${profile}-${name}`, {
+    profile,
+    name,
+    timers,
+    byFault,
+    verdicts,
+    removals,
+    missing: trials.flatMap((t) => t.missing),
+    trials: trials.length,
+  });
 }
 
 async function main(): Promise<void> {

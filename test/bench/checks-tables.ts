@@ -2,6 +2,7 @@
 // and its targets, the pair under that load, the director's profile; the guest's tandem beside
 // keepalived 2.2.7 (checks/s, CPU per check) and the detection times.
 import type { CheckKind } from "./checks-config.ts";
+import type { HostDetection } from "./checks-host-detection.ts";
 import type { HostResult, Step } from "./checks-host.ts";
 import type { ProfileSummary } from "./checks-profile.ts";
 import { markdownTable, summarize, type Summary } from "./stats.ts";
@@ -24,7 +25,7 @@ const sustained = (step: Step): boolean => {
   return !step.error && rate !== null && rate.median >= 0.95 * step.servers && step.lag.p99 <= LAG_P99_TARGET_MS;
 };
 
-export function renderHost(result: HostResult, profiles?: Record<string, unknown>): string {
+export function renderHost(result: HostResult, profiles?: Record<string, unknown>, detection?: HostDetection): string {
   const out: string[] = [];
   out.push(`## Host: tandem's checks on one core (${result.cpus} cores: the daemon on core 1, nginx and the pair's backup on core 0)\n`);
   out.push(
@@ -46,7 +47,7 @@ export function renderHost(result: HostResult, profiles?: Record<string, unknown
         n0(s.servers),
         spread(summarize(s.windows.map((w) => w.checksPerS))),
         `${spread(summarize(s.windows.map((w) => w.cpuUsPerCheck)))} us`,
-        `${spread(summarize(s.windows.map((w) => w.directorCpuUsPerCheck)))} us`,
+        `${spread(summarize(s.windows.map((w) => w.directorCpuUsPerCheck)))} us (system ${n0(summarize(s.windows.map((w) => w.directorSystemUsPerCheck))?.median)} us)`,
         `${spread(summarize(s.windows.map((w) => w.coreBusy[1])))} % (softirq ${n1(summarize(s.windows.map((w) => w.coreSoftirq[1]))?.median)} %)`,
         `${spread(summarize(s.windows.map((w) => w.coreBusy[0])))} %`,
         `${n1(s.lag.p50)} / ${n1(s.lag.p99)} / ${n1(s.lag.max)} ms (${s.lag.samples})`,
@@ -125,6 +126,22 @@ export function renderHost(result: HostResult, profiles?: Record<string, unknown
     `\nPair target (no transition, no advert gap over ${ADVERT_GAP_TARGET_MS} ms): ${transitions === 0 && worst <= ADVERT_GAP_TARGET_MS ? "met" : "NOT met"} (largest gap ${worst.toFixed(1)} ms, ${transitions} adverts from the backup or VIP changes).`,
   );
 
+  if (detection) {
+    out.push(
+      `\n### tandem's detection on the host: the fault to the checker's logged verdict (fast profile: delay_loop 1, retry 0, connect_timeout 1; ${detection.trials} trials; no IPVS here, the kernel's change is the guest's)\n`,
+    );
+    out.push(
+      markdownTable(
+        ["fault", "samples", "min / median / max"],
+        Object.entries(detection.byFault).map(([fault, values]) => {
+          const s = summarize(values);
+          return [fault, String(values.length), s ? `${n0(s.min)} / ${n0(s.median)} / ${n0(s.max)} ms` : "-"];
+        }),
+      ),
+    );
+    if (detection.missing) out.push(`\n${detection.missing} verdicts were not logged within 5 s.`);
+  }
+
   if (profiles) {
     out.push("\n### Where the director's CPU goes (CPU profile of the director, bun --cpu-prof)\n");
     for (const [step, summary] of Object.entries(profiles)) {
@@ -133,10 +150,10 @@ export function renderHost(result: HostResult, profiles?: Record<string, unknown
         out.push(`${step}: ${p.error}\n`);
         continue;
       }
-      out.push(`#### ${step}: ${n0(p.totalMs)} ms sampled\n`);
+      out.push(`#### ${step}: ${n0(p.samples)} samples (about one a millisecond of JavaScript running)\n`);
       out.push(
         markdownTable(
-          ["self time", "inclusive time"],
+          ["self (share of the samples)", "inclusive"],
           p.self.slice(0, 20).map((line, i) => [line, p.inclusive[i] ?? ""]),
         ),
       );
@@ -209,6 +226,8 @@ export function renderGuest(results: Map<string, unknown>): string {
       }
     }
   }
-  out.push(markdownTable(["timers", "daemon", "fault", "samples", "to the kernel: min / median / max", "logged verdict / logged removal (median)", "notes"], det));
+  out.push(
+    markdownTable(["timers", "daemon", "fault", "samples", "to the kernel: min / median / max", "logged verdict / logged removal (median)", "notes"], det),
+  );
   return out.join("\n");
 }

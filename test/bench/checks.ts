@@ -8,8 +8,9 @@
 //   detection time from a server's failure to the kernel's table change, default timers and a
 //   fast profile, both daemons.
 // Prints markdown tables and writes the JSON report.
-//   nice bun test/bench/checks.ts [--only host|guest] [--small] [--profile] [--no-wait] [--out DIR] [--keep]
-// --small: a quick run to try the bench (small N, short windows). --profile: one step per kind
+//   nice bun test/bench/checks.ts [--only host|guest] [--small] [--rate-only] [--profile] [--no-wait] [--out DIR] [--keep]
+// --small: a quick run to try the bench (small N, short windows). --rate-only: the host's ramp
+// stops only when the rate stops following N, past the lag bound too. --profile: one step per kind
 // on the host with the director's CPU profile (the daemon from a bundle under bun --cpu-prof)
 // instead of the ramp. The full run waits for a quiet machine (1-minute load below 0.8) unless
 // --no-wait. Needs root, nginx (scripts/install-test-servers.sh), tcpdump, curl, openssl, and for
@@ -20,6 +21,7 @@ import { join, resolve } from "node:path";
 import { addHostBinary, newGuestRoot, removeUnlessKept, runGuest } from "../fixtures/ipvs/guest.ts";
 import { imageDir } from "../ipvs/ipvs-guest.ts";
 import { certificateArgv, type CheckKind } from "./checks-config.ts";
+import { hostDetection, type HostDetection } from "./checks-host-detection.ts";
 import { runHost, type HostResult } from "./checks-host.ts";
 import { profileOf, summarizeProfile } from "./checks-profile.ts";
 import { renderGuest, renderHost } from "./checks-tables.ts";
@@ -39,7 +41,7 @@ const HOST_STEPS: Record<CheckKind, number[]> = small
   : profile
     ? { TCP_CHECK: [3_000], HTTP_GET: [2_000], SSL_GET: [400] }
     : { TCP_CHECK: [1_000, 2_500, 4_000, 6_000, 10_000, 15_000], HTTP_GET: [1_000, 2_000, 3_000, 4_500], SSL_GET: [200, 400, 500, 700, 1_000] };
-const GUEST_SCALE: Record<CheckKind, number> = small ? { TCP_CHECK: 30, HTTP_GET: 20, SSL_GET: 10 } : { TCP_CHECK: 100, HTTP_GET: 60, SSL_GET: 20 };
+const GUEST_SCALE: Record<CheckKind, number> = small ? { TCP_CHECK: 30, HTTP_GET: 20, SSL_GET: 10 } : { TCP_CHECK: 25, HTTP_GET: 15, SSL_GET: 8 };
 const WINDOWS = 3;
 const WINDOW_S = small ? 4 : 10;
 const GUEST_CPUS = 2;
@@ -54,12 +56,13 @@ const log = (message: string): void => console.error(`[${new Date().toISOString(
 const uptime = (): string => Bun.spawnSync(["uptime"]).stdout.toString().trim();
 const loadAverage = (): number => Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
 
-/** Benchmarks need a quiet machine: waits (up to 30 minutes) until the 1-minute load is below QUIET_LOAD. */
+/** Benchmarks need a quiet machine: waits (BENCH_QUIET_WAIT_MIN, default 30 minutes) until the 1-minute load is below QUIET_LOAD. */
 async function quietMachine(): Promise<string> {
   if (small || flag("--no-wait")) return `not waited for (${uptime()})`;
   const t0 = Date.now();
+  const waitMin = Number(process.env.BENCH_QUIET_WAIT_MIN ?? 30);
   while (loadAverage() >= QUIET_LOAD) {
-    if (Date.now() - t0 > 30 * 60_000) return `still loaded after 30 minutes: ${uptime()}`;
+    if (Date.now() - t0 > waitMin * 60_000) return `still loaded after ${waitMin} minutes: ${uptime()}`;
     log(`waiting for a quiet machine: ${uptime()}`);
     await Bun.sleep(30_000);
   }
@@ -72,7 +75,7 @@ function compile(entry: string, outfile: string, bytecode = true): void {
   if (build.exitCode !== 0) fail(`bun ${args.join(" ")}: ${build.stderr.toString()}`);
 }
 
-async function host(work: string): Promise<{ result: HostResult; profiles?: Record<string, unknown> }> {
+async function host(work: string): Promise<{ result: HostResult; profiles?: Record<string, unknown>; detection?: HostDetection }> {
   if (!existsSync(NGINX)) fail(`${NGINX} is missing (scripts/install-test-servers.sh)`);
   if (process.getuid?.() !== 0) fail("the host part needs root (network namespaces)");
   const binary = join(work, "tandem");
@@ -85,8 +88,9 @@ async function host(work: string): Promise<{ result: HostResult; profiles?: Reco
     mkdirSync(profileDir, { recursive: true });
     tandem = `env BUN_OPTIONS='--cpu-prof --cpu-prof-dir=${profileDir}' ${process.execPath} ${join(work, "tandem.js")}`;
   }
-  const result = await runHost({ steps: HOST_STEPS, windows: WINDOWS, windowS: WINDOW_S, tandem, backupTandem: binary, log });
-  if (!profile) return { result };
+  const lagBoundMs = flag("--rate-only") ? Number.POSITIVE_INFINITY : 20;
+  const result = await runHost({ steps: HOST_STEPS, windows: WINDOWS, windowS: WINDOW_S, lagBoundMs, tandem, backupTandem: binary, log });
+  if (!profile) return { result, detection: await hostDetection({ tandem: binary, servers: small ? 3 : 10, trials: small ? 1 : 3, log }) };
   const profiles: Record<string, unknown> = {};
   for (const step of result.steps) {
     const file = step.directorPid ? profileOf(profileDir, step.directorPid) : undefined;
@@ -164,9 +168,9 @@ async function main(): Promise<void> {
   if (only !== "guest") {
     const before = await quietMachine();
     log(`host part: ${before}`);
-    const { result, profiles } = await host(work);
-    report.hostPart = { uptimeBefore: before, uptimeAfter: uptime(), ...result, ...(profiles ? { profiles } : {}) };
-    out.push(renderHost(result, profiles));
+    const { result, profiles, detection } = await host(work);
+    report.hostPart = { uptimeBefore: before, uptimeAfter: uptime(), ...result, ...(profiles ? { profiles } : {}), ...(detection ? { detection } : {}) };
+    out.push(renderHost(result, profiles, detection));
   }
   if (only !== "host") {
     const before = await quietMachine();

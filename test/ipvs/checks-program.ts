@@ -8,7 +8,7 @@
 // (checks-transitions.ts's ScenarioRun); the host turns the reads into transitions and asserts.
 // Run as `program.js client HOST PORT...`, it is the client instead (checks-client.ts).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { runChecksClient } from "./checks-client.ts";
+import { requestWithin, runChecksClient } from "./checks-client.ts";
 import { checksConfig } from "./checks-config.ts";
 import { BASELINE_MS, PHASE_MS, READ_INTERVAL_MS, SCENARIO, WARMUP_MS, type Fault } from "./checks-scenario.ts";
 import {
@@ -26,7 +26,6 @@ import {
   type CheckedHost,
 } from "./checks-topology.ts";
 import { tableLines, type ClientRequest, type Injection, type ScenarioRun, type TableSnapshot } from "./checks-transitions.ts";
-import { requestOnce } from "./http-client.ts";
 
 const DIR = "/tmp/checks";
 const CONFIG = `${DIR}/keepalived.conf`;
@@ -78,7 +77,12 @@ async function until<T>(what: string, timeoutMs: number, probe: () => T | undefi
   }
 }
 
-/** Reads the kernel's table every READ_INTERVAL_MS and keeps each read that differs from the one before. */
+/**
+ * Reads the kernel's table every READ_INTERVAL_MS and keeps each read that differs from the one
+ * before. From /proc/net/ip_vs rather than ipvsadm -Sn: the same table, from the same kernel,
+ * without starting a process ten times a second in a TCG guest that also runs both directors,
+ * nginx and the client (ipvsadm -Sn gives the start and end tables).
+ */
 class TableReader {
   readonly snapshots: TableSnapshot[] = [];
   maxReadGapMs = 0;
@@ -136,11 +140,8 @@ class Client {
 
   /** Resolves once every loop had its first answer (the client says "started"). */
   async started(): Promise<void> {
-    await until("the client's first answers", 60_000, () => {
-      if (this.line(0) === "started") return true;
-      if (this.exited) return Promise.reject(new Error(`the client exited early: ${this.text}`));
-      return undefined;
-    });
+    await until("the client's first answers", 60_000, () => (this.line(0) === "started" || this.exited ? true : undefined));
+    if (this.exited) throw new Error(`the client exited before its first answers: ${this.text}`);
   }
 
   async stop(): Promise<ClientRequest[]> {
@@ -236,8 +237,9 @@ async function scenario(implementation: Implementation): Promise<ScenarioRun> {
     const injections: Injection[] = [];
     for (const [i, step] of SCENARIO.entries()) {
       await Bun.sleep(Math.max(0, firstStepAtMs + i * PHASE_MS - Date.now()));
-      await inject(step.fault);
+      // Timed before it is made: from this moment a request may meet the fault.
       injections.push({ step: step.step, atMs: Date.now() });
+      await inject(step.fault);
       progress(`${implementation.name}: ${step.step}`);
     }
     await Bun.sleep(Math.max(0, firstStepAtMs + SCENARIO.length * PHASE_MS - Date.now()));
@@ -284,7 +286,7 @@ async function main(): Promise<void> {
   const direct: Record<string, string> = {};
   for (const host of [...REAL_HOSTS, SORRY_HOST]) {
     for (const port of host.ports)
-      direct[`${host.address}:${port}`] = await until(`${host.name}'s nginx on ${port}`, 20_000, () => requestOnce(host.address, port));
+      direct[`${host.address}:${port}`] = await until(`${host.name}'s nginx on ${port}`, 20_000, () => requestWithin(host.address, port));
   }
   result("servers", direct);
   writeFileSync(CONFIG, checksConfig());

@@ -17,7 +17,7 @@ export type Fault =
 export interface ScenarioStep {
   step: string;
   fault: Fault;
-  /** A failure is detected after retry failed checks; a recovery after one good one. */
+  /** A failure is detected after 1 + retry failed checks; a recovery after two good ones (keepalived's HTTP_GET rule). */
   detects: "failure" | "recovery";
 }
 

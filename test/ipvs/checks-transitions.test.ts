@@ -69,6 +69,7 @@ describe("phases, detections and the client's tallies", () => {
     maxReadGapMs: 100,
     requests: [
       [80, 4000, 4010, "nat2"],
+      [80, 4990, 5050, "!read ECONNRESET"], // in flight when the fault came: it counts in the fault's phase
       [80, 5100, 5110, "!connection refused"], // before the detection at 6600: the window
       [80, 6000, 6020, "!connection refused"],
       [80, 6700, 6710, "nat1"],
@@ -99,11 +100,11 @@ describe("phases, detections and the client's tallies", () => {
     expect(tallies.find((t) => t.phase === "kill")).toEqual({
       phase: "kill",
       virtualServer: web,
-      requests: 4,
+      requests: 5,
       answers: { nat1: 1 },
       answersAfterDetection: { nat1: 1 },
-      beforeDetection: 2,
-      failureWindowMs: [100, 1020],
+      beforeDetection: 3,
+      failureWindowMs: [-10, 1020],
       afterDetection: [{ sentAfterInjectionMs: 2000, error: "connection refused" }],
     });
     expect(tallies.find((t) => t.phase === "start")?.afterDetection).toEqual([]);

@@ -204,7 +204,7 @@ export interface PhaseTally {
   answers: Record<string, number>;
   /** The answers to requests sent after the detection (all of them in a phase that changed nothing for this virtual server). */
   answersAfterDetection: Record<string, number>;
-  /** Failed requests sent before this phase's table change for the virtual server (the fault was not yet detected). */
+  /** Failed requests sent before this phase's table change for the virtual server (in flight at the fault, or before its detection). */
   beforeDetection: number;
   /** From the injection, the first failed request's sending to the last one's end; undefined without any. */
   failureWindowMs: [number, number] | undefined;
@@ -212,12 +212,18 @@ export interface PhaseTally {
   afterDetection: { sentAfterInjectionMs: number; error: string }[];
 }
 
-/** The client's requests per phase and virtual server (`portToVirtualServer`), split at the detection. */
+/**
+ * The client's requests per phase (the one each ended in) and virtual server
+ * (`portToVirtualServer`), split at the detection by when each was sent: one sent before the
+ * table changed may meet the fault (it was in flight, or the fault was not yet detected); one
+ * sent after it must not.
+ */
 export function clientTallies(run: ScenarioRun, sorryServers: ReadonlySet<string>, portToVirtualServer: (port: number) => string): PhaseTally[] {
   const detected = detections(run, sorryServers);
   const tallies = new Map<string, PhaseTally>();
   for (const [port, sentMs, endMs, answer] of run.requests) {
-    const phase = phaseAt(sentMs, run);
+    // A request counts where it ended: one in flight when a fault came met that fault.
+    const phase = phaseAt(endMs, run);
     const virtualServer = portToVirtualServer(port);
     const key = `${phase}|${virtualServer}`;
     const tally = tallies.get(key) ?? {

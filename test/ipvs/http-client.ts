@@ -58,10 +58,11 @@ export class HttpConnection {
     if (this.buffer.length < end + 4 + length) return;
     const body = this.buffer.slice(end + 4, end + 4 + length);
     this.buffer = this.buffer.slice(end + 4 + length);
+    // A non-200 answer fails the request (fail() rejects the pending one, so it goes before clearing it).
+    if (!/^HTTP\/1\.1 200 /.test(head)) return this.fail(new Error(`status ${head.split("\r\n")[0]}`));
     const { resolve, timer } = this.pending;
     clearTimeout(timer);
     this.pending = undefined;
-    if (!/^HTTP\/1\.1 200 /.test(head)) return this.fail(new Error(`status ${head.split("\r\n")[0]}`));
     resolve(body.trim());
   }
 

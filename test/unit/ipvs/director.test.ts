@@ -305,4 +305,19 @@ describe("between full reads (known-table.ts)", () => {
     expect(new Set(reads.services)).toEqual(new Set([WEB_ID]));
     expect(reads.services.length).toBeGreaterThanOrEqual(8);
   });
+
+  test("quorum back: the sorry server leaves at once, connections or not (keepalived's update_quorum_state deletes it)", async () => {
+    const { director, kernel, weights } = rig();
+    await director.start(plans([1, 1], { sorryServer: { address: ip("10.0.9.9"), port: 80, inhibit: false } }), NO_INTENT);
+    const target = (rs: string) => ({ virtualServer: WEB_ID, realServer: rs, checker: "TCP_CHECK" });
+    await director.reportChecker(target("10.0.1.2:80"), { up: false });
+    await director.reportChecker(target("10.0.1.3:80"), { up: false });
+    await settle();
+    expect(weights()).toEqual({ "10.0.9.9": 1 });
+    // Clients on the sorry server: a drain would hold it at weight 0 until they end.
+    kernel.setConnections(WEB, { address: ip("10.0.9.9"), port: 80 }, 3, 10);
+    await director.reportChecker(target("10.0.1.2:80"), { up: true });
+    await settle();
+    expect(weights()).toEqual({ "10.0.1.2": 1 });
+  });
 });
