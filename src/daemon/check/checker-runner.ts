@@ -1,9 +1,13 @@
 // The health checks of the configuration in force, run on the one probe scheduler
 // (check/probe-scheduler.ts): each checker's state (check/checker-state.ts, keepalived's
-// epilogs), its probe, and the verdicts handed on. A reload keeps the state of every checker
-// whose check did not change (keepalived's migrate_checkers) and starts the new ones. The
-// checks run whether or not the kernel has IPVS: the director takes their verdicts when it
-// has a table to program.
+// epilogs, or tandem's rise/fall), its probe (probes.ts; MISC_CHECK's script, FILE_CHECK's
+// file), and the verdicts handed on, with the weights misc_dynamic and FILE_CHECK give. A
+// reload keeps the state of every checker whose check did not change (keepalived's
+// migrate_checkers) and starts the new ones. Identical checks of one real server under
+// several virtual servers share one probe; ha_suspend holds a virtual server's checks while
+// its address is elsewhere. Each check is counted (check/check-stats.ts) and each transition
+// handed to the history. The checks run whether or not the kernel has IPVS: the director
+// takes their verdicts when it has a table to program.
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { CheckSpec } from "../../check/check-spec.ts";
