@@ -156,6 +156,28 @@ function usesRiseFall(spec: CheckSpec): boolean {
   return spec.riseFall !== undefined && spec.kind !== "MISC_CHECK" && spec.kind !== "FILE_CHECK";
 }
 
+/** keepalived's checker compare functions: the same check (what it connects to and asks), whatever its timers, retry or alpha. */
+function sameCheck(a: CheckSpec, b: CheckSpec): boolean {
+  const identity = ({ timing: _timing, riseFall: _riseFall, jitter: _jitter, ...check }: CheckSpec) => JSON.stringify(check);
+  return identity(a) === identity(b) && (a.riseFall === undefined) === (b.riseFall === undefined);
+}
+
+/**
+ * ipwrapper.c migrate_checkers: a reload that changes only a checker's timers, retry or alpha
+ * keeps what it knows (its verdict, whether it has run, its url and script memory, its
+ * counters); the failures counted fit the new retry, so a checker that was failing needs one
+ * more failure at most ("just require one more failure to trigger failed state").
+ */
+function migrate(old: Entry, entry: Entry): void {
+  const retry = entry.spec.timing.retry;
+  const retryIt = old.state.retryIt && retry ? Math.min(old.state.retryIt, retry - 1) : 0;
+  entry.state = { ...old.state, retryIt };
+  for (const key of ["judged", "dynamicWeight", "weightDelta", "tls", "last", "lastChange"] as const) {
+    if (old[key] !== undefined) (entry as unknown as Record<string, unknown>)[key] = old[key];
+  }
+  entry.stats = old.stats;
+}
+
 /** What one check came to: its verdict, and for a MISC_CHECK how its script ended; or nothing, every checker it feeds being suspended. */
 interface CheckResult {
   verdict: CheckVerdict;
@@ -218,6 +240,7 @@ export class CheckerRunner {
                 : initialCheckerState(checker.alpha),
             stats: emptyCheckStats(),
           };
+          if (before && sameCheck(before.spec, spec)) migrate(before, entry);
           // check_ping.c sets neither bind_if nor fwmark on its ICMP socket: keepalived pings without them, and so does tandem, saying so.
           const pingOptions = spec.kind === "PING_CHECK" && connect && (connect.bindInterface !== undefined || connect.fwmark);
           if (pingOptions) this.deps.logger.warn(`PING_CHECK of ${name}: bind_if and fwmark do not apply to an ICMP echo (keepalived ignores them too)`);

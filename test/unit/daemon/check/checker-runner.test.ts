@@ -213,7 +213,7 @@ virtual_server 10.0.0.1 80 {
     await r.runner.stop();
   });
 
-  test("a reload keeps the state of an unchanged checker and starts a changed one again", async () => {
+  test("a reload keeps the state of an unchanged checker, migrates one whose timers changed (migrate_checkers), and runs the changed one on its new timers", async () => {
     const r = rig({ "10.0.0.2": [OK, FAIL, FAIL, FAIL], "10.0.0.3": [OK] });
     r.runner.configure(resolved(tcpConfig()));
     r.runner.start();
@@ -228,11 +228,24 @@ virtual_server 10.0.0.1 80 {
     r.runner.configure(resolved(changed));
     expect(r.runner.view().map((v) => [v.target.realServer, v.up, v.hasRun])).toEqual([
       ["10.0.0.2:80", false, true],
-      ["10.0.0.3:80", true, false],
+      ["10.0.0.3:80", true, true],
     ]);
     const before = r.runs.length;
     await r.until(16_000);
     expect(r.runs.slice(before).map((x) => `${x.atMs} ${x.address}`)).toEqual(["15000 10.0.0.3"]);
+    await r.runner.stop();
+  });
+
+  test("a reload that changes what a checker connects to starts it afresh; one that lowers retry keeps at most retry - 1 failures counted", async () => {
+    const r = rig({ "10.0.0.2": [OK, FAIL, FAIL], "10.0.0.3": [OK] });
+    r.runner.configure(resolved(tcpConfig("retry 3")));
+    r.runner.start();
+    await r.until(14_000);
+    expect(r.runner.view()[0]).toMatchObject({ up: true, retryIt: 2 });
+    r.runner.configure(resolved(tcpConfig("retry 2")));
+    expect(r.runner.view()[0]).toMatchObject({ up: true, hasRun: true, retryIt: 1 });
+    r.runner.configure(resolved(tcpConfig("retry 2\n      connect_port 8080")));
+    expect(r.runner.view()[0]).toMatchObject({ up: true, hasRun: false, retryIt: 0 });
     await r.runner.stop();
   });
 
