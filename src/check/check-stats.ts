@@ -89,7 +89,10 @@ export function recordFlap(stats: CheckStats): void {
 /** The nearest-rank percentile (p in (0, 100]) of the values; undefined for none. */
 export function percentile(values: readonly number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
-  return nearestRank([...values].sort((a, b) => a - b), p);
+  return nearestRank(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
 }
 
 function nearestRank(sorted: readonly number[], p: number): number {
