@@ -73,7 +73,8 @@ function virtualServerLine(vs: VirtualServerIpvsView): string {
 /** What the director says beside ipvsadm's columns: health, why, and any drain. */
 function healthText(rs: RealServerIpvsView, nowMs: number): string {
   const parts = [rs.alive ? "alive" : "failed"];
-  if (rs.reason !== "alive" && rs.reason !== "failed") parts.push(rs.reason);
+  if (rs.slowStart) parts.push(`slow start to weight ${rs.slowStart.weight} (${Math.max(0, Math.ceil((rs.slowStart.untilMs - nowMs) / 1000))} s left)`);
+  else if (rs.reason !== "alive" && rs.reason !== "failed") parts.push(rs.reason);
   // Which checker failed it, and what it saw.
   for (const c of rs.checkers ?? []) if (c.state === "down") parts.push(`${c.id}: ${c.lastChange?.text ?? "down"}`);
   if (rs.drained && rs.reason !== "drained") parts.push("drained");

@@ -4,7 +4,7 @@
 // director wants beside the kernel's, health, drains, quorum, sorry server, repairs, applies,
 // and the preflight's kernel facts (IPVS version, connection table size, each sysctl's state).
 import { NODE_IPVS_BACKEND_METRICS, NODE_IPVS_TOTAL_METRICS } from "./metric-names.ts";
-import type { IpvsView, RealServerIpvsView, VirtualServerIpvsView } from "./ports.ts";
+import type { IpvsView, LatenessView, RealServerIpvsView, VirtualServerIpvsView } from "./ports.ts";
 import type { Labels, MetricFamily, Sample } from "./prometheus-text.ts";
 
 /** A kernel service's node_exporter labels (local_address, local_port, proto, local_mark). */
@@ -98,6 +98,9 @@ function realServerFamilies(view: IpvsView): MetricFamily[] {
     family("tandem_ipvs_real_server_draining", "1 while the real server is held at weight 0 until its connections end", (rs) =>
       flag(rs.draining !== undefined),
     ),
+    family("tandem_ipvs_real_server_slow_start", "1 while the real server's weight ramps up after a recovery (tandem's slowstart)", (rs) =>
+      flag(rs.slowStart !== undefined),
+    ),
     family("tandem_ipvs_real_server_connections_active", "Active connections (summed over a group's services)", (rs) => rs.activeConnections),
     family("tandem_ipvs_real_server_connections_inactive", "Inactive connections (summed over a group's services)", (rs) => rs.inactiveConnections),
   ];
@@ -148,6 +151,47 @@ function checkerFamilies(view: IpvsView): MetricFamily[] {
     },
     { name: "tandem_ipvs_checker_flaps_total", help: "Changes of a health checker's state after its first verdict", type: "counter", samples: flaps },
     { name: "tandem_ipvs_check_duration_seconds", help: "How long the health checks took", type: "histogram", samples: durations },
+  ];
+}
+
+/** The checks' scheduler: its load, and how late checks start and its event loop runs (p50, p99, max over the recent ones). */
+function checkSchedulerFamilies(view: IpvsView): MetricFamily[] {
+  const scheduler = view.checkScheduler;
+  const one = (name: string, help: string, type: "gauge" | "counter", value: number | undefined): MetricFamily => ({
+    name,
+    help,
+    type,
+    samples: value === undefined ? [] : [{ labels: {}, value }],
+  });
+  const quantiles = (name: string, help: string, lateness: LatenessView | undefined): MetricFamily => ({
+    name,
+    help,
+    type: "gauge",
+    samples: lateness
+      ? [
+          { labels: { quantile: "0.5" }, value: lateness.p50 / 1000 },
+          { labels: { quantile: "0.99" }, value: lateness.p99 / 1000 },
+          { labels: { quantile: "1" }, value: lateness.max / 1000 },
+        ]
+      : [],
+  });
+  return [
+    one("tandem_ipvs_check_scheduler_probes", "Probes the checks' scheduler runs (identical checks of one real server share one)", "gauge", scheduler?.probes),
+    one("tandem_ipvs_check_scheduler_running", "Checks running now", "gauge", scheduler?.running),
+    one("tandem_ipvs_check_scheduler_max_concurrent", "At most this many checks run at once (from the open-files limit)", "gauge", scheduler?.maxConcurrent),
+    one("tandem_ipvs_check_scheduler_backlog", "Checks past their due time waiting for a free slot", "gauge", scheduler?.backlog),
+    one("tandem_ipvs_check_scheduler_overdue", "Checks past their timeout that have not ended yet", "gauge", scheduler?.overdue),
+    one("tandem_ipvs_check_scheduler_skipped_total", "Due times skipped because the probe was still running or waiting", "counter", scheduler?.skipped),
+    quantiles(
+      "tandem_ipvs_check_start_lateness_seconds",
+      "How late the last 1,000 checks started after their due time (quantile 1: the most)",
+      scheduler?.startLatenessMs,
+    ),
+    quantiles(
+      "tandem_ipvs_check_loop_lag_seconds",
+      "How late the checkers' event loop fired a 100 ms timer over the last minute (quantile 1: the most)",
+      scheduler?.loopLagMs,
+    ),
   ];
 }
 
@@ -216,6 +260,7 @@ export function ipvsFamilies(view: IpvsView | undefined): MetricFamily[] {
     ...virtualServerFamilies(view),
     ...realServerFamilies(view),
     ...checkerFamilies(view),
+    ...checkSchedulerFamilies(view),
     one("tandem_ipvs_drift_repairs_total", "Drift scans that found the kernel changed behind tandem's back and repaired it", "counter", view.driftRepairs),
     one(
       "tandem_ipvs_foreign_services",

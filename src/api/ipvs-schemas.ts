@@ -10,6 +10,25 @@ const rate: JsonSchema = { type: "number", minimum: 0 };
 const bool: JsonSchema = { type: "boolean" };
 const strings: JsonSchema = { type: "array", items: str };
 
+const lateness = (description: string): JsonSchema => object({ p50: rate, p99: rate, max: rate, samples: count }, [], description);
+
+const CheckSchedulerView = object(
+  {
+    probes: { type: "integer", minimum: 0, description: "Probes scheduled: identical checks of one real server under several virtual servers share one" },
+    running: count,
+    maxConcurrent: { type: "integer", minimum: 1, description: "At most this many checks at once (from the open-files limit); the rest wait their turn" },
+    backlog: { type: "integer", minimum: 0, description: "Checks past their due time waiting for a free slot" },
+    oldestWaitMs: { type: "number", minimum: 0, description: "How long the oldest of those has been due" },
+    overdue: { type: "integer", minimum: 0, description: "Checks past their timeout that have not ended yet" },
+    started: { type: "integer", minimum: 0, description: "Checks started since the checks started" },
+    skipped: count,
+    startLatenessMs: lateness("How late the last 1,000 checks started after their due time, ms"),
+    loopLagMs: lateness("How late the checkers' event loop fires a 100 ms timer, over the last minute, ms"),
+  },
+  ["startLatenessMs", "loopLagMs"],
+  "The health checks' one scheduler: its load and how late it runs",
+);
+
 const RealServerIpvsView = object(
   {
     id: { type: "string", description: '"10.0.1.2:80": unique within its virtual server, stable across reloads (URL-encode it in paths)' },
@@ -26,7 +45,16 @@ const RealServerIpvsView = object(
       [],
       "Held at weight 0 until its connections end, or until deadlineMs (wall-clock ms)",
     ),
-    reason: { type: "string", description: 'Why the desired weight is what it is: "alive", "failed", "inhibited", "drained", "sorry server active", ...' },
+    slowStart: object(
+      { sinceMs: { type: "number" }, untilMs: { type: "number" }, weight: { type: "integer", minimum: 0 } },
+      [],
+      "slowstart (tandem's): back from a failure, its desiredWeight ramps up to weight (its full effective weight) between sinceMs and untilMs (wall-clock ms)",
+    ),
+    reason: {
+      type: "string",
+      description:
+        'Why the desired weight is what it is: "alive", "failed", "inhibited", "drained", "slow-start" (alive, its weight ramping up), "sorry-server-active"; "not yet evaluated" before the director has worked it out',
+    },
     activeConnections: count,
     inactiveConnections: count,
     connectionsPerSecond: rate,
@@ -35,7 +63,7 @@ const RealServerIpvsView = object(
     lastChange: object({ atMs: { type: "number" }, cause: str, detail: str }, [], "The last change the director made to it, and why"),
     checkers: { type: "array", items: ref("RealServerCheckerView"), description: "Its health checkers; absent: none (always alive, as in keepalived)" },
   },
-  ["desiredWeight", "kernelWeight", "draining", "lastChange", "checkers"],
+  ["desiredWeight", "kernelWeight", "draining", "slowStart", "lastChange", "checkers"],
 );
 
 const RealServerCheckerView = object(
@@ -145,9 +173,10 @@ const IpvsView = object(
       "The kernel's IPVS counters since boot over every service (/proc/net/ip_vs_stats)",
     ),
     preflight: ref("IpvsPreflightView"),
+    checkScheduler: ref("CheckSchedulerView"),
     observedAtMs: { type: "number", description: "Wall-clock ms of the last kernel dump" },
   },
-  ["reason", "lastApply", "totals", "preflight", "observedAtMs"],
+  ["reason", "lastApply", "totals", "preflight", "checkScheduler", "observedAtMs"],
 );
 
 export const IPVS_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
@@ -156,6 +185,7 @@ export const IPVS_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   VirtualServerIpvsView,
   SysctlView,
   IpvsPreflightView,
+  CheckSchedulerView,
   IpvsView,
   DrainResponse: object({ ok: { const: true }, virtualServer: str, realServer: str, drained: bool, detail: str }),
 };

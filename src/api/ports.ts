@@ -97,7 +97,12 @@ export interface RealServerIpvsView {
   drained: boolean;
   /** Held at weight 0 until its connections end: since and until when (wall-clock ms). */
   draining?: { cause: "removed" | "operator"; sinceMs: number; deadlineMs: number };
-  /** Why the desired weight is what it is: "alive", "failed", "inhibited", "drained", "sorry server active", ... */
+  /**
+   * tandem's slowstart: back from a failure, its weight ramps up (desiredWeight) to `weight`
+   * (its full effective weight) between these wall-clock ms.
+   */
+  slowStart?: { sinceMs: number; untilMs: number; weight: number };
+  /** Why the desired weight is what it is: "alive", "failed", "inhibited", "drained", "slow-start", "sorry-server-active". */
   reason: string;
   activeConnections: number;
   inactiveConnections: number;
@@ -148,6 +153,34 @@ export interface CheckerStatsView {
   /** Cumulative counts per bound of the duration histogram (0.001 s ... 10 s). */
   bucketCounts: number[];
   durationSumMs: number;
+}
+
+/** p50 / p99 / max of recent values, ms. */
+export interface LatenessView {
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+/** The one scheduler of the health checks (identical checks of one real server share a probe). */
+export interface CheckSchedulerView {
+  probes: number;
+  running: number;
+  /** At most this many checks at once (from the open-files limit); the rest wait their turn. */
+  maxConcurrent: number;
+  /** Checks past their due time waiting for a free slot, and how long the oldest has waited. */
+  backlog: number;
+  oldestWaitMs: number;
+  /** Checks past their timeout that have not ended yet. */
+  overdue: number;
+  /** Since the checks started: checks started, and due times skipped. */
+  started: number;
+  skipped: number;
+  /** How late the recent checks (the last 1,000) started after their due time. */
+  startLatenessMs?: LatenessView;
+  /** How late the checkers' event loop fires a 100 ms timer, over the last minute. */
+  loopLagMs?: LatenessView;
 }
 
 /** Virtual server id -> real server id -> checker id -> its stats. */
@@ -207,6 +240,8 @@ export interface IpvsView {
   totals?: { connections: number; incomingPackets: number; outgoingPackets: number; incomingBytes: number; outgoingBytes: number };
   /** The kernel facts the configuration depends on, as the director last checked them; absent before it reached the kernel. */
   preflight?: IpvsPreflightView;
+  /** The health checks' scheduler: its load and how late it runs; absent without checks. */
+  checkScheduler?: CheckSchedulerView;
   /** Wall-clock ms of the last kernel dump. */
   observedAtMs?: number;
 }

@@ -45,6 +45,8 @@ export interface CheckStats {
   /** Cumulative counts per CHECK_DURATION_BUCKETS_S bound (then +Inf = checks). */
   bucketCounts: number[];
   durationSumMs: number;
+  /** Moves with every check and flap: what a reader compares to learn whether anything is new. */
+  version: number;
 }
 
 export function emptyCheckStats(): CheckStats {
@@ -57,12 +59,14 @@ export function emptyCheckStats(): CheckStats {
     nextSlot: 0,
     bucketCounts: CHECK_DURATION_BUCKETS_S.map(() => 0),
     durationSumMs: 0,
+    version: 0,
   };
 }
 
 /** One check ended (mutates: the runner owns its stats and hands out summaries). */
 export function recordCheck(stats: CheckStats, check: { durationMs: number; ok: boolean; reason?: string }): void {
   const durationMs = Math.max(0, check.durationMs);
+  stats.version++;
   stats.checks++;
   if (!check.ok) {
     stats.failures++;
@@ -75,14 +79,13 @@ export function recordCheck(stats: CheckStats, check: { durationMs: number; ok: 
     stats.nextSlot = (stats.nextSlot + 1) % RECENT_CHECKS;
   }
   const seconds = durationMs / 1000;
-  CHECK_DURATION_BUCKETS_S.forEach((bound, i) => {
-    if (seconds <= bound) stats.bucketCounts[i]!++;
-  });
+  for (let i = CHECK_DURATION_BUCKETS_S.length - 1; i >= 0 && seconds <= CHECK_DURATION_BUCKETS_S[i]!; i--) stats.bucketCounts[i]!++;
   stats.durationSumMs += durationMs;
 }
 
 /** The state changed after a first verdict. */
 export function recordFlap(stats: CheckStats): void {
+  stats.version++;
   stats.flaps++;
 }
 
@@ -95,7 +98,8 @@ export function percentile(values: readonly number[], p: number): number | undef
   );
 }
 
-function nearestRank(sorted: readonly number[], p: number): number {
+/** The nearest-rank percentile of values sorted ascending (at least one). */
+export function nearestRank(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
 }
 

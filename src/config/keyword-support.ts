@@ -16,7 +16,15 @@ export interface KeywordSupport {
 }
 
 /** Keywords that are ours, not keepalived's. */
-const TANDEM_EXTENSIONS = new Set([...TANDEM_GLOBAL_EXTENSIONS, "fast_preempt", "no_fast_preempt", "require_answer", "tls_verify", "tls_expiry_warn"]);
+const TANDEM_EXTENSIONS = new Set([
+  ...TANDEM_GLOBAL_EXTENSIONS,
+  "fast_preempt",
+  "no_fast_preempt",
+  "require_answer",
+  "tls_verify",
+  "tls_expiry_warn",
+  "slowstart",
+]);
 /** tandem's in a checker block, keepalived's elsewhere (vrrp_script has its own rise and fall). */
 const TANDEM_CHECKER_EXTENSIONS = new Set(["rise", "fall", "delay_jitter"]);
 const CHECKER_BLOCK = /(HTTP_GET|SSL_GET|TCP_CHECK|SMTP_CHECK|DNS_CHECK|UDP_CHECK|PING_CHECK)$/;

@@ -350,6 +350,8 @@ export interface VirtualServer {
   inhibitOnFailure: boolean;
   /** `weight` in virtual_server: the weight of real servers that set none (default 1). */
   weight: number;
+  /** tandem's `slowstart` in virtual_server, as written: the default of its real servers (absent: 0, off). */
+  slowStartS?: number;
   virtualhost?: string;
   /** What its real servers inherit: connect_timeout (5 s unless set), delay_loop, alpha and what was set. */
   checkDefaults: CheckerDefaults;
@@ -369,6 +371,11 @@ export interface RealServer {
   weight: number;
   /** Its own, else the virtual server's. */
   inhibitOnFailure: boolean;
+  /**
+   * tandem's `slowstart`: its own, else the virtual server's; absent when neither sets one (0,
+   * off, as keepalived): the seconds over which its weight ramps up after it recovers from a failure.
+   */
+  slowStartS?: number;
   notifyUp?: string;
   notifyDown?: string;
   /** Its own `lvs_method`, else the virtual server's (as it was when the real_server block began, as in keepalived). */

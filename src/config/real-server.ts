@@ -22,6 +22,7 @@ import {
 } from "./keyword-table.ts";
 import { parseForwarding, type Forwarding } from "./lvs-method.ts";
 import type { CheckerDefaults } from "./model.ts";
+import { parseDecimal, requireArg, warnExtraArgs } from "./values.ts";
 
 /** keepalived's IPVS_WEIGHT_LIMIT: the kernel takes 0..INT32_MAX. */
 export const WEIGHT_MAX = 2147483647;
@@ -36,6 +37,8 @@ export interface RealServerDraft extends CheckerDefaults, Located {
   forwarding?: Forwarding;
   weight?: number;
   inhibitOnFailure?: boolean;
+  /** tandem's slowstart; unset: the virtual server's. */
+  slowStartS?: number;
   notifyUp?: string;
   notifyDown?: string;
   uthreshold?: number;
@@ -56,6 +59,32 @@ export function forwardingKeyword<T extends Located>(name: string, field: string
   );
 }
 
+/** The longest `slowstart`: a day. */
+export const SLOW_START_MAX_S = 86400;
+
+/**
+ * tandem's `slowstart SECONDS` (HAProxy's slowstart, nginx's slow_start), in virtual_server
+ * (its real servers' default) and real_server: 0 is off, keepalived's jump to full weight; else
+ * at least a millisecond, the unit the director ramps in.
+ */
+export function slowStartKeyword<T extends Located>(): Keyword<T> {
+  return keyword(
+    "slowstart",
+    (stmt, target, diag) => {
+      const tok = requireArg(stmt, 0, `a number of seconds 0..${SLOW_START_MAX_S} (0: off)`, diag);
+      const value = tok && parseDecimal(tok, "slowstart", 0, SLOW_START_MAX_S, diag);
+      if (value === undefined) return;
+      if (value > 0 && value < 0.001)
+        return diag.error(tok!, `slowstart must be 0 (off) or at least 0.001 (seconds; the ramp counts milliseconds), got ${tok!.text}`);
+      warnExtraArgs(stmt, 1, diag);
+      setField(target, "slowStartS", value, stmt);
+    },
+    {
+      note: "keepalived has none (HAProxy's slowstart, nginx's slow_start): seconds (fractions allowed; 0, the default, is off) over which a real server back from a failed check takes its weight in steps; a real server's overrides its virtual server's",
+    },
+  );
+}
+
 const checkerKeywords: Keyword<RealServerDraft>[] = CHECKER_KINDS.map((kind) =>
   nestedBlock(
     kind,
@@ -67,6 +96,7 @@ const checkerKeywords: Keyword<RealServerDraft>[] = CHECKER_KINDS.map((kind) =>
 
 const keywords: Keyword<RealServerDraft>[] = [
   intField("weight", "weight", 0, WEIGHT_MAX),
+  slowStartKeyword(),
   forwardingKeyword("lvs_method", "forwarding"),
   intField("uthreshold", "uthreshold", 0, UINT_MAX),
   intField("lthreshold", "lthreshold", 0, UINT_MAX),

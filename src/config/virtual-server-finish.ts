@@ -113,6 +113,7 @@ export function finishVirtualServer(d: VirtualServerDraft, groups: ReadonlyMap<s
 
   const realServers: RealServer[] = [];
   const inherited: Inherited = { vsDefaults, inhibitOnFailure, vsWeight };
+  if (d.slowStartS !== undefined) inherited.slowStartS = d.slowStartS;
   // keepalived removes a real server written twice (address and port as written); tandem also
   // refuses two that become one once their ports are filled in, which the kernel would refuse.
   const written = new Map<DestinationKey, SourceLocation>();
@@ -206,7 +207,7 @@ export function finishVirtualServer(d: VirtualServerDraft, groups: ReadonlyMap<s
   if (persistenceTimeoutS !== undefined) vs.persistenceTimeoutS = persistenceTimeoutS;
   if (protocol !== undefined) vs.protocol = protocol;
   if (sorryServer) vs.sorryServer = sorryServer;
-  for (const k of ["persistenceGranularity", "persistenceEngine", "quorumUp", "quorumDown", "virtualhost"] as const) {
+  for (const k of ["persistenceGranularity", "persistenceEngine", "quorumUp", "quorumDown", "slowStartS", "virtualhost"] as const) {
     if (d[k] !== undefined) (vs as unknown as Record<string, unknown>)[k] = d[k];
   }
   return vs;
@@ -225,6 +226,7 @@ interface Inherited {
   vsDefaults: CheckerDefaults;
   inhibitOnFailure: boolean;
   vsWeight: number;
+  slowStartS?: number;
 }
 
 function finishRealServer(d: RealServerDraft, port: number, forwarding: Forwarding, from: Inherited, diag: Diagnostics): RealServer {
@@ -255,6 +257,8 @@ function finishRealServer(d: RealServerDraft, port: number, forwarding: Forwardi
           fieldLocations,
         }
       : { address, port, weight, inhibitOnFailure, lbKind, uthreshold, lthreshold, checkDefaults, checkers, location, fieldLocations };
+  const slowStartS = d.slowStartS ?? from.slowStartS;
+  if (slowStartS !== undefined) rs.slowStartS = slowStartS;
   if (d.notifyUp !== undefined) rs.notifyUp = d.notifyUp;
   if (d.notifyDown !== undefined) rs.notifyDown = d.notifyDown;
   if (d.virtualhost !== undefined) rs.virtualhost = d.virtualhost;

@@ -24,7 +24,7 @@ import {
 import type { Forwarding } from "./lvs-method.ts";
 import { parseForwarding } from "./lvs-method.ts";
 import type { CheckerDefaults, LbProtocol, PersistenceGranularity, SchedulerFlags, VirtualServerKey } from "./model.ts";
-import { forwardingKeyword, realServerBlock, WEIGHT_MAX, type RealServerDraft } from "./real-server.ts";
+import { forwardingKeyword, realServerBlock, slowStartKeyword, WEIGHT_MAX, type RealServerDraft } from "./real-server.ts";
 import { parseServerAddress, type ServerAddress } from "./server-address.ts";
 import type { Statement } from "./statement-tree.ts";
 import { parseInteger, requireArg, warnExtraArgs } from "./values.ts";
@@ -58,6 +58,7 @@ export interface VirtualServerDraft extends CheckerDefaults, Located {
   haSuspend?: boolean;
   inhibitOnFailure?: boolean;
   weight?: number;
+  slowStartS?: number;
   virtualhost?: string;
   realServers: RealServerDraft[];
 }
@@ -192,6 +193,7 @@ const keywords: Keyword<VirtualServerDraft>[] = [
   intField("quorum", "quorum", 1, UINT_MAX),
   intField("hysteresis", "hysteresis", 0, UINT_MAX),
   intField("weight", "weight", 1, WEIGHT_MAX),
+  slowStartKeyword(),
   keyword("sorry_server", (stmt, target, diag) => {
     const server = parseServerAddress(stmt, diag);
     if (!server) return;

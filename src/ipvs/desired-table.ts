@@ -5,6 +5,7 @@
 import { drainedByVirtualServer, drainedKeys, operatorDrainKey, type DirectorIntent, type DirectorState, type VirtualServerMemory } from "./director-types.ts";
 import { effectiveWeight, isAlive, realServerHealth, type HealthTable } from "./real-server-health.ts";
 import type { ResolvedDestination, ResolvedVirtualServer } from "./resolved-plan.ts";
+import { rampedWeight, type RampStart, type SlowStartState } from "./slow-start.ts";
 import { destinationText, serviceKeyText, type DesiredService, type DestinationSpec, type IpvsTable, type ServiceKey } from "./types.ts";
 
 /** Why a real server has the weight it has (or is not in the table). */
@@ -17,6 +18,8 @@ export type WeightReason =
   | "inhibited"
   /** Failed: removed. */
   | "failed"
+  /** Alive again after a failure, its weight ramping up over its slowstart (tandem's; slow-start.ts). */
+  | "slow-start"
   /** The quorum is down and the sorry server is in: removed, or weight 0 with inhibit_on_failure. */
   | "sorry-server-active";
 
@@ -30,6 +33,8 @@ export interface RealServerView {
   /** The weight in every service of the virtual server; undefined = not in the table. */
   desiredWeight: number | undefined;
   reason: WeightReason;
+  /** While its weight ramps ("slow-start"): when the ramp began and when it reaches effectiveWeight (wall-clock ms). */
+  slowStart?: { sinceMs: number; untilMs: number };
 }
 
 export interface VirtualServerView {
@@ -53,9 +58,23 @@ export interface DesiredTableResult {
   changedServices: ReadonlySet<string>;
 }
 
+/** The slowstart ramps under way (slow-start.ts), and the time to weigh them at (the clock's monotonic ms). */
+export interface SlowStartInput {
+  ramps: SlowStartState["ramps"];
+  nowMs: number;
+}
+
 /** One virtual server's share of the desired table, and the inputs it came from. */
 export interface VirtualServerPart {
-  inputs: { vs: ResolvedVirtualServer; memory: VirtualServerMemory; health: HealthTable[string] | undefined; drained: string };
+  inputs: {
+    vs: ResolvedVirtualServer;
+    memory: VirtualServerMemory;
+    health: HealthTable[string] | undefined;
+    drained: string;
+    /** Its ramps under way, and the time they were weighed at: a virtual server with none is not worked out again as time passes. */
+    ramps: Readonly<Record<string, RampStart>> | undefined;
+    nowMs: number | undefined;
+  };
   view: VirtualServerView;
   realServers: RealServerView[];
   services: DesiredService[];
@@ -69,6 +88,8 @@ export const SORRY_SERVER_WEIGHT = 1;
  * The table; with `previous` (the last call's result), a virtual server whose plan, memory,
  * health entry and drained servers are the same objects and names as then keeps its share
  * as it was, so a pass after a reload or a check's verdict works out only what it touched.
+ * `slowStart`: the ramps under way; only virtual servers with one are worked out again when
+ * only the time changed.
  */
 export function desiredTable(
   virtualServers: readonly ResolvedVirtualServer[],
@@ -76,6 +97,7 @@ export function desiredTable(
   intent: DirectorIntent,
   state: DirectorState,
   previous?: DesiredTableResult,
+  slowStart?: SlowStartInput,
 ): DesiredTableResult {
   const parts = new Map<string, VirtualServerPart>();
   const changedServices = new Set<string>();
@@ -89,7 +111,8 @@ export function desiredTable(
     for (const vs of virtualServers) {
       const memory = state.virtualServers[vs.id];
       if (!memory) continue;
-      const inputs = { vs, memory, health: health[vs.id], drained: drainedByVs.get(vs.id) ?? "" };
+      const ramps = slowStart?.ramps[vs.id];
+      const inputs = { vs, memory, health: health[vs.id], drained: drainedByVs.get(vs.id) ?? "", ramps, nowMs: ramps ? slowStart!.nowMs : undefined };
       const before = previous?.parts.get(vs.id);
       let part = before;
       if (!before || !sameInputs(before.inputs, inputs)) {
@@ -109,7 +132,7 @@ export function desiredTable(
 }
 
 function sameInputs(a: VirtualServerPart["inputs"], b: VirtualServerPart["inputs"]): boolean {
-  return a.vs === b.vs && a.memory === b.memory && a.health === b.health && a.drained === b.drained;
+  return a.vs === b.vs && a.memory === b.memory && a.health === b.health && a.drained === b.drained && a.ramps === b.ramps && a.nowMs === b.nowMs;
 }
 
 function virtualServerPart(inputs: VirtualServerPart["inputs"], health: HealthTable, drained: ReadonlySet<string>): VirtualServerPart {
@@ -131,8 +154,12 @@ function virtualServerPart(inputs: VirtualServerPart["inputs"], health: HealthTa
     const weight = effectiveWeight(rs.weight, rsHealth);
     // No key to build when nothing is drained (the usual case, and a string per real server per pass).
     const isDrained = inputs.drained !== "" && drained.has(operatorDrainKey(vs.id, rs.id));
-    const { desiredWeight, reason } = decide(alive, isDrained, rs.inhibitOnFailure, sorryActive, weight);
-    part.realServers.push({ virtualServer: vs.id, realServer: rs.id, alive, drained: isDrained, effectiveWeight: weight, desiredWeight, reason });
+    const ramp = inputs.ramps?.[rs.id];
+    const ramped = ramp && rampedWeight(ramp, rs.slowStartMs, weight, inputs.nowMs!);
+    const { desiredWeight, reason } = decide(alive, isDrained, rs.inhibitOnFailure, sorryActive, weight, ramped);
+    const view: RealServerView = { virtualServer: vs.id, realServer: rs.id, alive, drained: isDrained, effectiveWeight: weight, desiredWeight, reason };
+    if (reason === "slow-start") view.slowStart = { sinceMs: ramp!.atWallMs, untilMs: ramp!.atWallMs + rs.slowStartMs };
+    part.realServers.push(view);
     if (desiredWeight !== undefined) members.push({ server: rs, weight: desiredWeight, sorry: false });
   }
   // The sorry server takes its twin real server's place while in; out, an inhibited one stays at weight 0 (init_service_vs).
@@ -158,7 +185,8 @@ function virtualServerPart(inputs: VirtualServerPart["inputs"], health: HealthTa
 /**
  * perform_svr_state / perform_quorum_state / ipvs_cmd: while the sorry server is in, real
  * servers are out (weight 0 with inhibit); otherwise an alive one has its weight (0 when
- * drained) and a failed one is out (weight 0 with inhibit).
+ * drained; its ramp's while it slow-starts, tandem's) and a failed one is out (weight 0 with
+ * inhibit).
  */
 function decide(
   alive: boolean,
@@ -166,9 +194,13 @@ function decide(
   inhibit: boolean,
   sorryActive: boolean,
   weight: number,
+  ramped: number | undefined,
 ): { desiredWeight: number | undefined; reason: WeightReason } {
   if (sorryActive) return { desiredWeight: inhibit ? 0 : undefined, reason: "sorry-server-active" };
-  if (alive) return drained ? { desiredWeight: 0, reason: "drained" } : { desiredWeight: weight, reason: "alive" };
+  if (alive) {
+    if (drained) return { desiredWeight: 0, reason: "drained" };
+    return ramped === undefined ? { desiredWeight: weight, reason: "alive" } : { desiredWeight: ramped, reason: "slow-start" };
+  }
   return inhibit ? { desiredWeight: 0, reason: "inhibited" } : { desiredWeight: undefined, reason: "failed" };
 }
 

@@ -4,7 +4,8 @@
 // otherwise known from the last read and the writes since, with the services it deletes from
 // or drains read again), steps quorum, builds the desired table, holds removed or drained
 // servers until their connections end, reconciles and applies exactly the difference; between
-// whole reads, only for what changed. Passes never overlap. All I/O is ports.
+// whole reads, only for what changed. A recovered server's slowstart ramp (slow-start.ts) is
+// stepped by passes of its own on the clock. Passes never overlap. All I/O is ports.
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/logger.ts";
 import { desiredTable, type DesiredTableResult } from "./desired-table.ts";
@@ -17,6 +18,7 @@ import { servicesToRead, tableAfterOps, withServicesRead } from "./known-table.t
 import { ownedAfter, reconcile } from "./reconcile.ts";
 import { resolvePlansOnce } from "./resolve-plans-once.ts";
 import type { ResolvedVirtualServer } from "./resolved-plan.ts";
+import { afterHealth, keptBy, nextSlowStartMs, NO_SLOW_START, SLOW_START_MIN_STEP_MS, withoutFinished, type SlowStartState } from "./slow-start.ts";
 import { serviceKeyText, type IpvsTable, type ObservedService, type ServiceKey } from "./types.ts";
 import { liveWeightOf } from "./virtual-server-work.ts";
 import type { VirtualServerPlan } from "./virtual-server-plan.ts";
@@ -63,7 +65,7 @@ export interface ReloadSettings extends NotifySettings {
   drainTimeoutMs?: number;
 }
 
-export type PassCause = "start" | "reload" | "check" | "intent" | "drift-scan" | "drain-timer" | "retry" | "stop";
+export type PassCause = "start" | "reload" | "check" | "intent" | "drift-scan" | "drain-timer" | "slow-start" | "retry" | "stop";
 
 export interface DirectorOptions {
   kernel: IpvsKernelPort;
@@ -117,6 +119,8 @@ export class Director {
   private intent: DirectorIntent = NO_INTENT;
   private quorum: DirectorState = IDLE_DIRECTOR;
   private drains: DrainState = NO_DRAINS;
+  /** The servers seen failed in this run and the slowstart ramps under way (none at a start: HAProxy never ramps at startup). */
+  private slowStart: SlowStartState = NO_SLOW_START;
   private owned: Set<string>;
   private last: DirectorSnapshot | undefined;
   /** The last pass's desired table: the next one works out again only the virtual servers whose inputs changed. */
@@ -144,13 +148,17 @@ export class Director {
     return this.serially("start", () => {
       this.resolve(plans);
       this.health = initialHealth(this.resolved);
+      this.slowStart = NO_SLOW_START;
       this.intent = intent;
       this.drains = drains;
       this.stepQuorum(step(this.quorum, { kind: "start", ...this.view(), rsInitNotifies: notifies.rsInitNotifies ?? false }));
     });
   }
 
-  /** A new configuration; its drain timeout applies to the drains that start from now on (those under way keep their deadline). */
+  /**
+   * A new configuration; its drain timeout applies to the drains that start from now on (those
+   * under way keep their deadline). A kept real server keeps its ramp, at its new slowstart.
+   */
   reload(plans: readonly VirtualServerPlan[], settings: ReloadSettings = {}): Promise<void> {
     return this.serially("reload", () => {
       this.drainTimeoutMs = settings.drainTimeoutMs ?? this.drainTimeoutMs;
@@ -158,6 +166,7 @@ export class Director {
       const previousHealth = this.health;
       this.resolve(plans);
       this.health = reloadHealth(this.health, this.resolved);
+      this.slowStart = afterHealth(keptBy(this.slowStart, this.byId), this.resolved, previousHealth, this.health, this.now());
       this.stepQuorum(step(this.quorum, { kind: "reload", previous, previousHealth, ...this.view(), rsInitNotifies: settings.rsInitNotifies ?? false }));
     });
   }
@@ -169,6 +178,8 @@ export class Director {
     return this.serially("check", () => {
       const previous = { health: this.health, intent: this.intent };
       this.health = reportChecker(this.health, target, verdict) ?? this.health;
+      const vs = this.byId.get(target.virtualServer);
+      if (vs) this.slowStart = afterHealth(this.slowStart, [vs], previous.health, this.health, this.now());
       this.stepQuorum(step(this.quorum, { kind: "health", previous, ...this.view() }));
     });
   }
@@ -237,6 +248,11 @@ export class Director {
     return { virtualServers: this.resolved, health: this.health, intent: this.intent };
   }
 
+  /** Now on both clocks: where a ramp begins. */
+  private now(): { atMs: number; atWallMs: number } {
+    return { atMs: this.options.clock.nowMs(), atWallMs: this.options.clock.wallMs() };
+  }
+
   private stepQuorum(next: { state: DirectorState; effects: DirectorEffect[] }): void {
     this.quorum = next.state;
     for (const effect of next.effects) this.options.report({ kind: "quorum", effect });
@@ -269,7 +285,13 @@ export class Director {
       return this.unreachable(error as Error);
     }
     readMs += scanned ? this.lastRead.tookMs : clock.nowMs() - passStartMs;
-    const desired = mode === "release" ? NOTHING_DESIRED : desiredTable(this.resolved, this.health, this.intent, this.quorum, this.lastDesired);
+    // The ramps weighed at the pass's start; those over leave, and their servers are at full weight.
+    const rampsAtMs = passStartMs;
+    this.slowStart = withoutFinished(this.slowStart, this.byId, rampsAtMs);
+    const desired =
+      mode === "release"
+        ? NOTHING_DESIRED
+        : desiredTable(this.resolved, this.health, this.intent, this.quorum, this.lastDesired, { ramps: this.slowStart.ramps, nowMs: rampsAtMs });
     // Between full reads, only the services whose desired destinations may have changed, and
     // those draining, can need a write: the others were brought to what they still want by an
     // earlier pass, and the known table has them as that pass left them.
@@ -327,8 +349,13 @@ export class Director {
         : Infinity;
     const deadlineAtMs = drained.wakeAtMs === undefined ? Infinity : nowMs + Math.max(0, drained.wakeAtMs - clock.wallMs());
     const lookAtMs = this.drains.entries.length > 0 ? nowMs + DRAIN_LOOK_MS : Infinity;
-    const nextMs = Math.min(scanAtMs, deadlineAtMs, lookAtMs);
-    if (nextMs !== Infinity) this.schedule(nextMs === scanAtMs ? "drift-scan" : "drain-timer", Math.max(0, nextMs - nowMs));
+    // A ramp's next step that changes a weight (or its end); however many servers ramp, their
+    // steps are applied together at most every SLOW_START_MIN_STEP_MS.
+    const stepDueMs = mode === "release" ? undefined : nextSlowStartMs(this.slowStart, this.byId, this.health, rampsAtMs);
+    const stepAtMs = stepDueMs === undefined ? Infinity : Math.max(stepDueMs, passStartMs + SLOW_START_MIN_STEP_MS);
+    const nextMs = Math.min(scanAtMs, deadlineAtMs, lookAtMs, stepAtMs);
+    if (nextMs === Infinity) return;
+    this.schedule(nextMs === scanAtMs ? "drift-scan" : nextMs === stepAtMs ? "slow-start" : "drain-timer", Math.max(0, nextMs - nowMs));
   }
 
   /** The whole table, and when and how long the read took (the drift scan's period follows it). */

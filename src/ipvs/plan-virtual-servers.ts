@@ -63,6 +63,7 @@ function virtualServerPlan(vs: VirtualServer, key: VirtualServerKeyPlan, checkSp
   if (vs.quorumUp !== undefined) plan.quorumUp = vs.quorumUp;
   if (vs.quorumDown !== undefined) plan.quorumDown = vs.quorumDown;
   if (vs.sorryServer) plan.sorryServer = sorryServerPlan(vs.sorryServer);
+  if (vs.slowStartS) plan.slowStartMs = slowStartMs(vs.slowStartS);
   return plan;
 }
 
@@ -96,9 +97,16 @@ function realServerPlan(rs: RealServer, checkSpecOf: ((checker: Checker) => Chec
   };
   // The real server's own alpha, else the virtual server's: what its checkers inherit.
   if (rs.checkDefaults.alpha !== undefined) plan.alpha = rs.checkDefaults.alpha;
+  // Its own or inherited by the model; a real server's own 0 stays, so that it overrides a virtual server's slowstart.
+  if (rs.slowStartS !== undefined) plan.slowStartMs = slowStartMs(rs.slowStartS);
   if (rs.notifyUp !== undefined) plan.notifyUp = rs.notifyUp;
   if (rs.notifyDown !== undefined) plan.notifyDown = rs.notifyDown;
   return plan;
+}
+
+/** `slowstart` seconds as the whole milliseconds the director ramps in. */
+function slowStartMs(seconds: number): number {
+  return Math.round(seconds * 1000);
 }
 
 function sorryServerPlan(sorry: SorryServer): SorryServerPlan {

@@ -163,6 +163,7 @@ export function resolveServers(
       upperThreshold: rs.upperThreshold ?? 0,
       lowerThreshold: rs.lowerThreshold ?? 0,
       inhibitOnFailure: rs.inhibitOnFailure ?? plan.inhibitOnFailure,
+      slowStartMs: Math.max(0, Math.round(rs.slowStartMs ?? plan.slowStartMs ?? 0)),
       checkers: rs.checkers.map((checker) =>
         checker.check ? { id: checker.id, alpha: checker.alpha ?? alpha, check: checker.check } : { id: checker.id, alpha: checker.alpha ?? alpha },
       ),

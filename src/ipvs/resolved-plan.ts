@@ -32,6 +32,8 @@ export interface ResolvedRealServer extends ResolvedDestination {
   upperThreshold: number;
   lowerThreshold: number;
   inhibitOnFailure: boolean;
+  /** tandem's `slowstart` in whole ms (its own, else the virtual server's; 0: off): how long its weight ramps after a recovery (slow-start.ts). */
+  slowStartMs: number;
   notifyUp?: string;
   notifyDown?: string;
   checkers: ResolvedChecker[];

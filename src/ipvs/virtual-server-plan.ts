@@ -71,6 +71,8 @@ export interface RealServerPlan {
   inhibitOnFailure?: boolean;
   /** undefined = the virtual server's `alpha`. */
   alpha?: boolean;
+  /** tandem's `slowstart` in whole milliseconds; undefined = the virtual server's (0: off). */
+  slowStartMs?: number;
   notifyUp?: string;
   notifyDown?: string;
   /** Empty: no checker, so always alive (keepalived). */
@@ -99,6 +101,8 @@ export interface VirtualServerPlan {
   forwarding?: ForwardingPlan;
   /** `weight`: the default weight of its real servers (1). */
   defaultWeight?: number;
+  /** tandem's `slowstart` in whole milliseconds: the default of its real servers (0: off). */
+  slowStartMs?: number;
   /** undefined = 1. */
   quorum?: number;
   hysteresis?: number;

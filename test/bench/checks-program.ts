@@ -3,7 +3,9 @@
 // checker (`keepalived -C`), one after the other on the same kernel, against the same nginx.
 // 1. Throughput: for each kind, N real servers with one checker each at delay_loop 1: checks
 //    a second (nginx's stub_status) and the CPU of each daemon's processes per check, in
-//    three windows; the checker process's RSS.
+//    three windows; the checker process's RSS. Then the same servers at a delay_loop of an
+//    hour, one window: the daemon's idle CPU, so that the marginal cost of a check shows
+//    apart from the fixed cost of the daemon around it.
 // 2. Detection: servers fail at one instant (one nginx SIGKILLed: TCP_CHECK and HTTP_GET
 //    servers; another answering 503: HTTP_GET servers) and the kernel's table is read every
 //    25 ms until each of them has left it: the time from the fault to the change, for the
@@ -193,6 +195,7 @@ async function throughput(kind: CheckKind, name: Daemon["name"]): Promise<void> 
   const servers = SCALE[kind];
   const conf = globalDefs(`bench_${name}`) + virtualServers([{ kind, servers, timers: LOAD_TIMERS }]);
   const daemon = await startDaemon(name, conf);
+  let stopped = false;
   try {
     await until(() => destinations().size >= servers, 120_000, `${name}: the table's ${servers} real servers`);
     // Every checker past its first check (1 s plus up to delay_loop), then some.
@@ -226,15 +229,43 @@ async function throughput(kind: CheckKind, name: Daemon["name"]): Promise<void> 
       name === "keepalived"
         ? (sh("grep -c -i 'fail\\|timeout' /tmp/keepalived.log").trim() as string)
         : (sh("grep -c 'failed' /tmp/tandem.log").trim() as string);
-    result(`throughput-${kind}-${name}`, {
-      kind,
-      name,
-      servers,
-      windows,
-      checkerRssKb: rssKb(daemon.checkerPid()),
-      processes: roles,
-      failureLines: Number(failures),
-    });
+    const checkerRssKb = rssKb(daemon.checkerPid());
+    await daemon.stop();
+    stopped = true;
+    const idle = await idleCost(kind, name, servers);
+    result(`throughput-${kind}-${name}`, { kind, name, servers, windows, idle, checkerRssKb, processes: roles, failureLines: Number(failures) });
+  } finally {
+    if (!stopped) await daemon.stop();
+  }
+}
+
+/** The idle run's delay_loop: the same servers and checkers, hardly a check in the window. */
+const IDLE_DELAY_LOOP_S = 3_600;
+
+/**
+ * What the daemon costs without the checks' load: the same servers at a delay_loop of an hour
+ * (warmup spreads the first checks over it), one window's CPU a second. A daemon's fixed cost
+ * (tandem's status every second, keepalived's timer thread) divided by 25 checks a second
+ * would otherwise pass for the checks' own: the marginal cost per check is the load run's CPU
+ * a second less this, over its checks a second.
+ */
+async function idleCost(kind: CheckKind, name: Daemon["name"], servers: number): Promise<{ cpuMsPerS: number; checkerCpuMsPerS: number; checksPerS: number }> {
+  const timers = { ...(LOAD_TIMERS as Exclude<CheckTimers, "default">), delayLoop: IDLE_DELAY_LOOP_S };
+  const daemon = await startDaemon(name, globalDefs(`bench_${name}`) + virtualServers([{ kind, servers, timers }]));
+  try {
+    await until(() => destinations().size >= servers, 120_000, `${name}: the idle table's ${servers} real servers`);
+    await Bun.sleep(5_000);
+    const pids = daemon.pids();
+    const checker = daemon.checkerPid();
+    const s0 = await stubStatus(0);
+    const cpu0 = pids.map(cpuMs);
+    const checker0 = cpuMs(checker);
+    const t0 = now();
+    await Bun.sleep(WINDOW_S * 1000);
+    const seconds = (now() - t0) / 1000;
+    const cpu = pids.map(cpuMs).reduce((sum, v, i) => sum + (v - cpu0[i]!), 0);
+    const s1 = await stubStatus(0);
+    return { cpuMsPerS: cpu / seconds, checkerCpuMsPerS: (cpuMs(checker) - checker0) / seconds, checksPerS: (s1.accepts - s0.accepts - 1) / seconds };
   } finally {
     await daemon.stop();
   }

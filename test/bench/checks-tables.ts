@@ -178,6 +178,7 @@ export function renderGuest(results: Map<string, unknown>): string {
   const rows: string[][] = [];
   for (const kind of ["TCP_CHECK", "HTTP_GET", "SSL_GET"] as const) {
     const costs: Record<string, number> = {};
+    const marginals: Record<string, number> = {};
     for (const name of ["tandem", "keepalived"] as const) {
       const r = get(`throughput-${kind}-${name}`);
       if (r.error) {
@@ -186,20 +187,45 @@ export function renderGuest(results: Map<string, unknown>): string {
       }
       const windows = (r.windows ?? []) as Any[];
       const cost = summarize(windows.map((w) => w.cpuUsPerCheck));
+      // The marginal cost: each window's CPU a second less the idle run's, over its checks a second.
+      const idle = r.idle as Any | undefined;
+      const marginal = (perCheckUs: number, checksPerS: number, idleMsPerS: number | undefined) =>
+        idleMsPerS === undefined ? NaN : perCheckUs - (idleMsPerS * 1000) / checksPerS;
+      const marginalAll = summarize(windows.map((w) => marginal(w.cpuUsPerCheck, w.checksPerS, idle?.cpuMsPerS)));
+      const marginalChecker = summarize(windows.map((w) => marginal(w.checkerCpuUsPerCheck, w.checksPerS, idle?.checkerCpuMsPerS)));
       costs[name] = cost?.median ?? NaN;
+      marginals[name] = marginalAll?.median ?? NaN;
       rows.push([
         kind,
         name === "tandem" ? "tandem -C" : "keepalived -C",
         n0(r.servers),
         spread(summarize(windows.map((w) => w.checksPerS)), 1),
         `${spread(cost)} us`,
-        `${spread(summarize(windows.map((w) => w.checkerCpuUsPerCheck)))} us`,
+        idle ? `${n0(idle.cpuMsPerS)} ms/s` : "-",
+        marginalAll ? `${spread(marginalAll)} us` : "-",
+        marginalChecker ? `${spread(marginalChecker)} us` : "-",
         mb(r.checkerRssKb),
       ]);
     }
-    rows.push([kind, "tandem / keepalived", "", "", `${((costs.tandem! / costs.keepalived!) * 100).toFixed(0)} %`, "", ""]);
+    const ratio = (a: number | undefined, b: number | undefined) => `${((a! / b!) * 100).toFixed(0)} %`;
+    rows.push([kind, "tandem / keepalived", "", "", ratio(costs.tandem, costs.keepalived), "", ratio(marginals.tandem, marginals.keepalived), "", ""]);
   }
-  out.push(markdownTable(["check", "daemon", "checkers", "checks/s", "CPU per check (all processes)", "the checker process alone", "checker RSS"], rows));
+  out.push(
+    markdownTable(
+      [
+        "check",
+        "daemon",
+        "checkers",
+        "checks/s",
+        "CPU per check (all processes)",
+        "idle CPU (no checks due)",
+        "marginal CPU per check",
+        "the checker process alone, marginal",
+        "checker RSS",
+      ],
+      rows,
+    ),
+  );
 
   out.push("\n### Detection: a server's failure to the kernel's table change (ms; min / median / max over the servers and trials)\n");
   const det: string[][] = [];

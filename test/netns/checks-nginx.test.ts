@@ -113,7 +113,9 @@ describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (r
     await selfSignedCertificate(dir);
     await startNginx();
     const box = topo.box("a");
-    daemon = await tandemImpl.start({ ns: box.ns, runDir: box.runDir, config: CONFIG, extraArgs: ["-C"] });
+    // api_listen (tandem's): the checks' counters and their scheduler, read from the client box.
+    const config = `global_defs {\n    api_listen ${box.ip}:8080\n}\n${CONFIG}`;
+    daemon = await tandemImpl.start({ ns: box.ns, runDir: box.runDir, config, extraArgs: ["-C"] });
   }, 30_000);
 
   afterAll(async () => {
@@ -129,6 +131,31 @@ describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (r
     await detected(`Remote Web server ${https} succeed on service.`, fromMs, 8_000);
     expect(ownLog(daemon)).toContain("IPVS director unavailable");
   }, 15_000);
+
+  test("the API and /metrics show each checker's counters and latency, and the checks' scheduler, within the 5 s a round of counters takes", async () => {
+    const api = `http://${topo.box("a").ip}:8080`;
+    const get = async (path: string) => (await exec(topo.box("c").ns, ["curl", "-sS", "-m", "5", `${api}${path}`])).stdout;
+    type Checker = { id: string; stats?: { checks: number; failures: number; latencyMs?: { p50: number; p99: number; samples: number } } };
+    const checkers = async (): Promise<Checker[]> =>
+      JSON.parse(await get("/ipvs/state")).virtualServers[0].realServers.flatMap((rs: { checkers?: Checker[] }) => rs.checkers ?? []);
+    await waitFor(async () => (await checkers()).every((c) => (c.stats?.checks ?? 0) >= 2), {
+      timeoutMs: 10_000,
+      intervalMs: 250,
+      what: "every checker's counters",
+    });
+    for (const c of await checkers()) {
+      expect(c.stats!.latencyMs!.samples).toBeGreaterThanOrEqual(2);
+      expect(c.stats!.latencyMs!.p99).toBeLessThan(1_000);
+    }
+    const state = JSON.parse(await get("/ipvs/state"));
+    expect(state.checkScheduler).toMatchObject({ probes: 3, backlog: 0, overdue: 0 });
+    expect(state.checkScheduler.started).toBeGreaterThanOrEqual(6);
+    expect(state.checkScheduler.maxConcurrent).toBeGreaterThanOrEqual(16);
+    expect(state.checkScheduler.loopLagMs.samples).toBeGreaterThan(10);
+    const metrics = await get("/metrics");
+    expect(metrics).toMatch(new RegExp(`tandem_ipvs_checks_total\\{[^}]*real_server="${RS}:81"[^}]*\\} [1-9]`));
+    expect(metrics).toMatch(/tandem_ipvs_check_loop_lag_seconds\{quantile="0.99"\} [0-9.e-]+/);
+  }, 20_000);
 
   test("a 503: down after two failed GETs a delay_before_retry apart; back after two good ones", async () => {
     const faultMs = Date.now();

@@ -11,7 +11,8 @@
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { CheckSpec } from "../../check/check-spec.ts";
-import { emptyCheckStats, recordCheck, recordFlap, summarizeCheckStats, type CheckStats, type CheckStatsSummary } from "../../check/check-stats.ts";
+import { emptyCheckStats, recordCheck, recordFlap, type CheckStats } from "../../check/check-stats.ts";
+import { CheckStatsFeed, type CheckStatsSlice } from "../../check/check-stats-feed.ts";
 import { firstCheckDelayMs } from "../../check/check-timing.ts";
 import {
   datagramEpilog,
@@ -40,6 +41,12 @@ import { FileChecks, watchTrackFiles, type WatchFiles } from "./file-checks.ts";
 import { MISC_KILL_GRACE_MS, type MiscScripts, type PreparedMiscScript } from "./misc-script.ts";
 import { REAL_PROBES, type Probes } from "./probes.ts";
 import { verdictLine } from "./verdict-lines.ts";
+import type { CheckSchedulerView } from "../../api/ports.ts";
+import { LoopLagMonitor, RecentSamples } from "../../check/scheduler-health.ts";
+import { maxConcurrentChecks } from "./open-files.ts";
+
+/** The recent checks whose start lateness the scheduler's health reports. */
+const START_LATENESS_SAMPLES = 1_000;
 
 /** A check's result, for the status and the log. */
 export interface CheckerResult {
@@ -75,12 +82,6 @@ export interface CheckerView {
 /** Virtual server id -> real server id -> its checkers, as of the last change of any checker's state. */
 export type CheckerStates = ReadonlyMap<string, ReadonlyMap<string, readonly CheckerView[]>>;
 
-/** Virtual server id -> real server id -> checker id -> its checks' counters and latency. */
-export type CheckStatsTable = Record<string, Record<string, Record<string, CheckStatsSummary>>>;
-
-/** The counters are summed up for the status at most this often (each check moves them). */
-export const CHECK_STATS_REFRESH_MS = 5_000;
-
 export interface CheckerRunnerDeps {
   clock: Clock;
   logger: Logger;
@@ -100,6 +101,8 @@ export interface CheckerRunnerDeps {
   watchFiles?: WatchFiles;
   /** Each verdict that is a transition (or the first), for the history. */
   transition?(transition: CheckerTransition): void;
+  /** At most this many checks at once; default from the open-files limit (maxConcurrentChecks). */
+  maxConcurrent?: number;
 }
 
 export interface CheckerTransition {
@@ -194,15 +197,19 @@ export class CheckerRunner {
   private started = false;
   /** states()'s answer until a checker's state changes (the director's status is rebuilt when this is new). */
   private statesView: CheckerStates | undefined;
-  private statsView: { table: CheckStatsTable; builtMs: number } | undefined;
-  private statsMoved = false;
+  private readonly statsFeed = new CheckStatsFeed();
 
   private readonly probes: Probes;
   private readonly files: FileChecks;
+  private readonly maxConcurrent: number;
+  private readonly loopLag: LoopLagMonitor;
+  private readonly startLateness = new RecentSamples(START_LATENESS_SAMPLES);
 
   constructor(private readonly deps: CheckerRunnerDeps) {
     this.probes = deps.probes ?? REAL_PROBES;
-    this.scheduler = createProbeScheduler({ clock: deps.clock, logger: deps.logger });
+    this.maxConcurrent = deps.maxConcurrent ?? maxConcurrentChecks();
+    this.scheduler = createProbeScheduler({ clock: deps.clock, logger: deps.logger, maxConcurrent: this.maxConcurrent });
+    this.loopLag = new LoopLagMonitor(deps.clock);
     this.files = new FileChecks(deps.watchFiles ?? watchTrackFiles(deps.clock, deps.logger), (name, value) => this.fileValue(name, value));
   }
 
@@ -256,7 +263,7 @@ export class CheckerRunner {
     const added = [...next.values()].filter((entry) => this.entries.get(entry.id) !== entry);
     this.entries = next;
     this.statesView = undefined;
-    this.statsView = undefined;
+    this.statsFeed.replace([...next.values()]);
     for (const entry of added) this.schedule(entry);
     this.files.follow([...next.values()].flatMap((e) => (e.spec.file && !e.problem ? [{ name: e.spec.file.trackFile, path: e.spec.file.path }] : [])));
   }
@@ -265,11 +272,13 @@ export class CheckerRunner {
     this.started = true;
     this.scheduler.start();
     this.files.start();
+    this.loopLag.start();
   }
 
   stop(): Promise<void> {
     this.started = false;
     this.files.stop();
+    this.loopLag.stop();
     return this.scheduler.stop();
   }
 
@@ -371,22 +380,29 @@ export class CheckerRunner {
     }
   }
 
-  /**
-   * Every checker's counters and latency, the same object until checks have moved them and
-   * CHECK_STATS_REFRESH_MS has passed: the status carries them beside the states without
-   * being built again for every check.
-   */
-  checkStats(): CheckStatsTable {
-    const nowMs = this.deps.clock.nowMs();
-    if (this.statsView && (!this.statsMoved || nowMs - this.statsView.builtMs < CHECK_STATS_REFRESH_MS)) return this.statsView.table;
-    const table: CheckStatsTable = {};
-    for (const e of this.entries.values()) {
-      const { virtualServer, realServer, checker } = e.target;
-      ((table[virtualServer] ??= {})[realServer] ??= {})[checker] = summarizeCheckStats(e.stats);
-    }
-    this.statsMoved = false;
-    this.statsView = { table, builtMs: nowMs };
-    return table;
+  /** The scheduler's load and lateness, for the API; undefined without a probe to run. */
+  schedulerHealth(): CheckSchedulerView | undefined {
+    const health = this.scheduler.health();
+    if (health.probes === 0) return undefined;
+    const startLatenessMs = this.startLateness.summary();
+    const loopLagMs = this.loopLag.summary();
+    return {
+      probes: health.probes,
+      running: health.running,
+      maxConcurrent: this.maxConcurrent,
+      backlog: health.backlog,
+      oldestWaitMs: health.oldestWaitMs,
+      overdue: health.overdue,
+      started: health.started,
+      skipped: health.skipped,
+      ...(startLatenessMs ? { startLatenessMs } : {}),
+      ...(loopLagMs ? { loopLagMs } : {}),
+    };
+  }
+
+  /** The counters that moved since they were last sent, a slice at a time (check/check-stats-feed.ts). */
+  checkStatsSlice(): CheckStatsSlice | undefined {
+    return this.statsFeed.next();
   }
 
   /**
@@ -454,6 +470,7 @@ export class CheckerRunner {
         return active ? this.probe(active, signal) : Promise.resolve({ verdict: { ok: true, detail: "suspended" }, suspended: true });
       },
       onOutcome: (outcome) => {
+        this.startLateness.add(outcome.startedMs - outcome.dueMs);
         if (outcome.ok && outcome.value.suspended) return;
         for (const member of [...group.members]) if (!this.isSuspended(member)) this.ended(member, outcome);
       },
@@ -488,7 +505,6 @@ export class CheckerRunner {
     entry.last = { ok: verdict.ok, text, atMs: this.deps.clock.wallMs(), durationMs };
     recordCheck(entry.stats, { durationMs, ok: verdict.ok, reason: text });
     if (verdict.tls) this.certificateSeen(entry, verdict.tls);
-    this.statsMoved = true;
     const before = entry.state;
     const after = this.epilog(entry, result, durationMs);
     entry.state = after.state;
@@ -519,7 +535,6 @@ export class CheckerRunner {
     entry.judged = true;
     if (!first && wasUp !== up) {
       recordFlap(entry.stats);
-      this.statsMoved = true;
     }
     if (wasUp === up && !(first && !up)) return;
     this.deps.transition?.({ target: entry.target, kind: entry.spec.kind, up, first, reason, durationMs, retries });

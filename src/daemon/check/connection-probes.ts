@@ -6,9 +6,7 @@
 // and the scheduler's own timeout aborts the whole check through the signal. SSL_GET's
 // handshake uses the global SSL block's files as keepalived's one SSL_CTX does, and with
 // tandem's tls_verify the certificate is judged (check/tls-judge.ts) before the GET is sent.
-import { connect as connectTcpSocket } from "node:net";
-import { Duplex } from "node:stream";
-import { connect as connectTlsSocket, type SecureContext, type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { CheckerKind, ConnectTarget, HttpCheckSpec, HttpUrlSpec, TlsClientSpec } from "../../check/check-spec.ts";
 import { judgeHttpResponse, type CheckVerdict } from "../../check/http-judge.ts";
@@ -16,18 +14,24 @@ import type { RegexExpectation } from "../../check/http-regex.ts";
 import { httpRequest } from "../../check/http-request.ts";
 import { HttpResponseReader, type HttpReadResult, type Md5 } from "../../check/http-response.ts";
 import { judgeTlsPeer, withTlsReport, type PeerCertificateSummary, type TlsJudgement } from "../../check/tls-judge.ts";
-import { connectTcp, type TcpConnection } from "../../net/tcp-connect.ts";
+import {
+  needsSocketOptions,
+  openPlainConnection,
+  openTlsConnection,
+  type CheckConnection,
+  type ConnectionEvents,
+  type TlsOptions,
+} from "./check-connection.ts";
+import { describeSocketError } from "./socket-errors.ts";
 import { NO_TLS_CLIENT, peerSummary, tlsClientOf } from "./tls-client.ts";
+
+// Where the other probes still look for them (udp-probe.ts, dns-probe.ts, smtp-probe.ts).
+export { describeSocketError, needsSocketOptions };
 
 /** keepalived's digest is MD5 (genhash prints it); Bun's hasher, fed as the body arrives. */
 export function bunMd5(): Md5 {
   const hasher = new Bun.CryptoHasher("md5");
   return { update: (bytes) => void hasher.update(bytes), digest: () => hasher.digest("hex") };
-}
-
-/** bind_if, or a fwmark other than 0 (keepalived sets no SO_MARK for 0): socket options node:net cannot set. */
-export function needsSocketOptions(target: ConnectTarget): boolean {
-  return target.bindInterface !== undefined || Boolean(target.fwmark);
 }
 
 /** The kinds whose probes open their connection with openCheckConnection, and so set bind_if and fwmark. */
@@ -48,50 +52,6 @@ export function unsupportedConnectOptions(target: ConnectTarget, kind?: CheckerK
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 
-/**
- * A socket error as the log says it: "connection refused", not "ECONNREFUSED". With the
- * target, the errors of its bind_if and fwmark name them (net/tcp-connect.ts's SystemError
- * says which call failed in `operation`).
- */
-export function describeSocketError(error: unknown, target?: ConnectTarget): string {
-  const code = (error as { code?: string }).code;
-  const operation = (error as { operation?: unknown }).operation;
-  const failedCall = typeof operation === "string" ? operation : "";
-  switch (code) {
-    case "ENODEV":
-      // SO_BINDTODEVICE's answer for a device this host (its network namespace) does not have.
-      if (target?.bindInterface !== undefined && failedCall.startsWith("setsockopt(SO_BINDTODEVICE)"))
-        return `bind_if ${target.bindInterface}: no such interface`;
-      return (error as Error)?.message ?? String(error);
-    case "EPERM":
-      // SO_MARK needs CAP_NET_ADMIN (or, since Linux 5.17, CAP_NET_RAW); an EPERM from connect is a firewall's, its message says so.
-      if (failedCall.startsWith("setsockopt(SO_MARK)"))
-        return `${target?.fwmark ? `fwmark ${target.fwmark}: ` : ""}setting SO_MARK needs CAP_NET_ADMIN or CAP_NET_RAW`;
-      return (error as Error)?.message ?? String(error);
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ECONNRESET":
-      return "connection reset by the server";
-    case "EHOSTUNREACH":
-      return "host unreachable";
-    case "ENETUNREACH":
-      return "network unreachable";
-    case "ENETDOWN":
-      // A bind_if whose link is down, typically.
-      return "network down";
-    case "EPIPE":
-      return "the server closed the connection";
-    case "EADDRNOTAVAIL":
-      // Without a bindto, the kernel found no source address (bind_if's link has none usable yet).
-      if (target && !target.bindTo) return `no local address to connect from${target.bindInterface !== undefined ? ` on bind_if ${target.bindInterface}` : ""}`;
-      return "bindto address not available on this host";
-    case "EADDRINUSE":
-      return "bind_port already in use";
-    default:
-      return (error as Error)?.message ?? String(error);
-  }
-}
-
 interface Exchange {
   /** Bytes to send once connected; none: the connection itself is the check. */
   request?: string;
@@ -107,65 +67,9 @@ export interface ProbeContext {
   connectTimeoutMs: number;
 }
 
-interface TlsConnect {
-  servername?: string;
-  /** The SSL block's client certificate and CAs (loadTlsClient). */
-  secureContext?: SecureContext;
+interface TlsConnect extends TlsOptions {
   /** Once the handshake is done, before the request: a verdict here ends the check. */
   onSecure?(socket: TLSSocket): CheckVerdict | undefined;
-}
-
-/** Where node:net connects from and to. */
-function nodeConnectOptions(target: ConnectTarget) {
-  return {
-    host: target.address.text,
-    port: target.port,
-    family: target.address.family,
-    ...(target.bindTo ? { localAddress: target.bindTo.text } : {}),
-    ...(target.bindPort !== undefined ? { localPort: target.bindPort } : {}),
-  };
-}
-
-/**
- * A check's TCP connection as a node stream, `onConnect` called once it is made: node:net's;
- * or, with bind_if or fwmark, net/tcp-connect.ts's (keepalived's socket_bind_connect: SO_MARK,
- * SO_BINDTODEVICE, bind, connect), whose errors describeSocketError names with the target.
- * Throws what fails at once (a missing bind_if, SO_MARK refused, no route).
- */
-export function openCheckConnection(target: ConnectTarget, onConnect?: () => void): Duplex {
-  if (!needsSocketOptions(target)) return connectTcpSocket(nodeConnectOptions(target), onConnect);
-  let connection: TcpConnection | undefined;
-  const stream = new Duplex({
-    // The connection pushes as bytes come; there is nothing to pull.
-    read() {},
-    write(chunk: Buffer, _encoding, callback) {
-      connection?.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      callback();
-    },
-    destroy(error, callback) {
-      connection?.close();
-      callback(error);
-    },
-  });
-  const options = {
-    address: target.address,
-    port: target.port,
-    ...(target.bindTo ? { bindTo: target.bindTo } : {}),
-    ...(target.bindPort !== undefined ? { bindPort: target.bindPort } : {}),
-    ...(target.bindInterface !== undefined ? { bindInterface: target.bindInterface } : {}),
-    ...(target.fwmark ? { fwmark: target.fwmark } : {}),
-  };
-  connection = connectTcp(options, {
-    onConnect: () => {
-      stream.emit("connect");
-      onConnect?.();
-    },
-    onData: (bytes) => void stream.push(bytes),
-    onEnd: () => void stream.push(null),
-    onError: (error) => void stream.destroy(error),
-    onClose: () => void stream.destroy(),
-  });
-  return stream;
 }
 
 /**
@@ -176,9 +80,7 @@ function exchange(target: ConnectTarget, tls: TlsConnect | undefined, context: P
   const { clock, signal, connectTimeoutMs } = context;
   return new Promise<CheckVerdict>((resolve) => {
     let timer: TimerHandle | undefined;
-    let socket: Duplex | undefined;
-    /** Under SSL_GET with bind_if or fwmark: the connection TLS runs over, closed with it. */
-    let carrier: Duplex | undefined;
+    let connection: CheckConnection | undefined;
     let settled = false;
     let connected = false;
     const finish = (verdict: CheckVerdict) => {
@@ -186,8 +88,7 @@ function exchange(target: ConnectTarget, tls: TlsConnect | undefined, context: P
       settled = true;
       timer?.cancel();
       signal.removeEventListener("abort", onAbort);
-      socket?.destroy();
-      carrier?.destroy();
+      connection?.close();
       resolve(verdict);
     };
     const arm = (what: string) => {
@@ -199,44 +100,35 @@ function exchange(target: ConnectTarget, tls: TlsConnect | undefined, context: P
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort);
     arm("no connection");
-    const options = nodeConnectOptions(target);
-    const onConnect = () => {
-      connected = true;
-      const judged = tls?.onSecure?.(socket as TLSSocket);
-      if (judged) return finish(judged);
-      if (steps.request === undefined) return finish({ ok: true, detail: "connected" });
-      arm("no answer");
-      socket!.write(steps.request);
+    const events: ConnectionEvents = {
+      connected: () => {
+        if (settled) return;
+        connected = true;
+        if (steps.request === undefined) return finish({ ok: true, detail: "connected" });
+        arm("no answer");
+        connection!.write(steps.request);
+      },
+      data: (bytes) => {
+        if (settled) return;
+        arm("no answer");
+        const verdict = steps.onData?.(bytes);
+        if (verdict) finish(verdict);
+      },
+      ended: () => finish(steps.onEnd?.() ?? { ok: false, reason: "the server closed the connection" }),
+      failed: (error) => finish({ ok: false, reason: describeSocketError(error, target) }),
+    };
+    const onSecure = (socket: TLSSocket): boolean => {
+      const judged = tls?.onSecure?.(socket);
+      if (judged) finish(judged);
+      return !settled;
     };
     try {
-      // bind_if and fwmark: TLS runs over net/tcp-connect.ts's connection (node:tls takes any duplex stream).
-      carrier = tls && needsSocketOptions(target) ? openCheckConnection(target) : undefined;
-      carrier?.on("error", (error) => finish({ ok: false, reason: describeSocketError(error, target) }));
-      // keepalived never fails a handshake on the server's certificate; tls_verify judges it in onSecure, with its precise reason.
-      // The name is judged there too, so the library's own check (against the SNI name, else the address) stays out of authorizationError.
-      socket = tls
-        ? connectTlsSocket(
-            {
-              ...(carrier ? { socket: carrier } : options),
-              rejectUnauthorized: false,
-              checkServerIdentity: () => undefined,
-              ...(tls.secureContext ? { secureContext: tls.secureContext } : {}),
-              ...(tls.servername ? { servername: tls.servername } : {}),
-            },
-            onConnect,
-          )
-        : openCheckConnection(target, onConnect);
+      connection = tls ? openTlsConnection(target, tls, events, onSecure) : openPlainConnection(target, events);
     } catch (error) {
-      return finish({ ok: false, reason: describeSocketError(error, target) });
+      finish({ ok: false, reason: describeSocketError(error, target) });
     }
-    socket.on("data", (data: Buffer) => {
-      arm("no answer");
-      const verdict = steps.onData?.(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      if (verdict) finish(verdict);
-    });
-    socket.on("end", () => finish(steps.onEnd?.() ?? { ok: false, reason: "the server closed the connection" }));
-    socket.on("close", () => finish(steps.onEnd?.() ?? { ok: false, reason: "the server closed the connection" }));
-    socket.on("error", (error) => finish({ ok: false, reason: describeSocketError(error, target) }));
+    // A connection that failed before openPlainConnection returned (its events came first) is closed now.
+    if (settled) connection?.close();
   });
 }
 
@@ -265,6 +157,23 @@ function regexOf(url: HttpUrlSpec): RegexExpectation | undefined {
   return compiled;
 }
 
+/**
+ * Without tls_verify the certificate only feeds the report (its subject, issuer and expiry), so
+ * it is read once per PEER_LOOK_MS for each check rather than at every handshake, where
+ * node:tls's getPeerCertificate cost an SSL_GET about a tenth of its CPU. With tls_verify
+ * every handshake's own certificate is judged.
+ */
+const PEER_LOOK_MS = 60_000;
+const peersSeen = new WeakMap<HttpCheckSpec, { atMs: number; peer: PeerCertificateSummary | undefined }>();
+
+function unverifiedPeer(http: HttpCheckSpec, socket: TLSSocket, name: string, nowMs: number): PeerCertificateSummary | undefined {
+  const seen = peersSeen.get(http);
+  if (seen && nowMs - seen.atMs < PEER_LOOK_MS) return seen.peer;
+  const peer = peerSummary(socket, name);
+  peersSeen.set(http, { atMs: nowMs, peer });
+  return peer;
+}
+
 export async function httpProbe(target: ConnectTarget, http: HttpCheckSpec, url: HttpUrlSpec, context: ProbeContext): Promise<CheckVerdict> {
   const virtualhost = url.virtualhost ?? http.virtualhost;
   const request = httpRequest({
@@ -283,7 +192,7 @@ export async function httpProbe(target: ConnectTarget, http: HttpCheckSpec, url:
   // keepalived's SNI name skips the real server's virtualhost (check_ssl.c ssl_connect); tandem names the Host it asks for.
   const servername = http.sni && virtualhost !== undefined ? virtualhost : undefined;
   const client = http.tlsClient ?? NO_TLS_CLIENT;
-  const loaded = await tlsClientOf(client).catch((error: unknown) => ({ problem: `SSL context: ${describeSocketError(error)}` }));
+  const loaded = await tlsClientOf(client, context.clock.nowMs()).catch((error: unknown) => ({ problem: `SSL context: ${describeSocketError(error)}` }));
   if ("problem" in loaded) return { ok: false, reason: loaded.problem };
   const tlsExpectation = {
     verify: client.verify,
@@ -292,7 +201,8 @@ export async function httpProbe(target: ConnectTarget, http: HttpCheckSpec, url:
   };
   let passed: Extract<TlsJudgement, { ok: true }> | undefined;
   const onSecure = (socket: TLSSocket): CheckVerdict | undefined => {
-    const judged = judgeTlsPeer(peerSummary(socket, tlsExpectation.name), tlsExpectation, context.clock.wallMs());
+    const peer = client.verify ? peerSummary(socket, tlsExpectation.name) : unverifiedPeer(http, socket, tlsExpectation.name, context.clock.nowMs());
+    const judged = judgeTlsPeer(peer, tlsExpectation, context.clock.wallMs());
     if (!judged.ok) return { ok: false, reason: judged.reason, ...(judged.report ? { tls: judged.report } : {}) };
     passed = judged;
     return undefined;

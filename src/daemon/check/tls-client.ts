@@ -7,7 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import { checkServerIdentity, createSecureContext, getCACertificates, type SecureContext, type TLSSocket } from "node:tls";
 import type { TlsClientSpec } from "../../check/check-spec.ts";
 import type { PeerCertificateSummary } from "../../check/tls-judge.ts";
-import { describeSocketError } from "./connection-probes.ts";
+import { describeSocketError } from "./socket-errors.ts";
 
 /** A PEM file of the SSL block is at most this big (a system CA bundle is a quarter of it). */
 const SSL_FILE_MAX_BYTES = 1 << 20;
@@ -98,19 +98,26 @@ async function fileStamp(path: string | undefined): Promise<string> {
 /**
  * Each spec's context, kept while its files stay as they were. keepalived loads its SSL_CTX
  * at start and at each reload; here a checker that a reload leaves alone keeps its spec, so
- * the files are looked at (stat) before each check instead and read again when one changed:
- * a renewed client certificate is used from the next check, reload or not. Keyed by the spec
+ * the files are looked at (stat) before a check, at most every TLS_FILES_LOOK_MS, and read
+ * again when one changed: a renewed client certificate is used within a second, reload or not. Keyed by the spec
  * object, so nothing outlives the plan that holds it.
  */
-const tlsClients = new WeakMap<TlsClientSpec, { stamp: string; load: Promise<TlsClientLoad> }>();
+const tlsClients = new WeakMap<TlsClientSpec, { stamp: string; stampedMs: number; load: Promise<TlsClientLoad> }>();
 
-export async function tlsClientOf(spec: TlsClientSpec): Promise<TlsClientLoad> {
+/** The files are looked at no more often than this: hundreds of SSL_GETs a second share one SSL block. */
+export const TLS_FILES_LOOK_MS = 1_000;
+
+export async function tlsClientOf(spec: TlsClientSpec, nowMs: number): Promise<TlsClientLoad> {
+  const known = tlsClients.get(spec);
+  if (known && nowMs - known.stampedMs < TLS_FILES_LOOK_MS) return known.load;
   const stamps = await Promise.all([spec.caFile, spec.certificateFile, spec.keyFile].map(fileStamp));
   const stamp = stamps.join("|");
-  const known = tlsClients.get(spec);
-  if (known?.stamp === stamp) return known.load;
+  if (known?.stamp === stamp) {
+    known.stampedMs = nowMs;
+    return known.load;
+  }
   const load = loadTlsClient(spec).catch((error: unknown) => ({ problem: `SSL context: ${describeSocketError(error)}` }));
-  tlsClients.set(spec, { stamp, load });
+  tlsClients.set(spec, { stamp, stampedMs: nowMs, load });
   return load;
 }
 

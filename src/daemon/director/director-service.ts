@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { DirectorConfig } from "../ipc/director-config.ts";
-import { fromJsonText } from "../ipc/json-text.ts";
+import { fromJsonText, toJsonText } from "../ipc/json-text.ts";
 import { Director, describeOp, type DirectorReport, type IpvsKernelPort, type OwnershipPort } from "../../ipvs/director.ts";
 import type { DirectorEffect, DirectorIntent } from "../../ipvs/director-types.ts";
 import type { DrainState } from "../../ipvs/drain.ts";
@@ -119,6 +119,7 @@ export class DirectorService {
   private readonly outbox: DirectorOutbox;
   private readonly statusReporter = new StatusReporter();
   private readonly checks: CheckerRunner;
+  private schedulerReported = false;
   private burstAtMs: number | undefined;
 
   constructor(
@@ -318,19 +319,12 @@ export class DirectorService {
         return;
       }
     }
-    for (const vs of resolved) {
-      if (vs.haSuspend && vs.haSuspendAddresses.every((a) => a.family === 6)) {
-        this.deps.logger.warn(`ha_suspend of VS ${vs.keepalivedName}: IPv6 addresses are not followed yet; its checks always run`);
-      }
-    }
     this.checks.setActivity(this.activity(resolved));
   }
 
-  /** Which virtual servers' checks run; IPv6 addresses are not followed (the monitor reads IPv4), so such a virtual server is never suspended. */
+  /** Which virtual servers' checks run, by the addresses (IPv4 and IPv6) on this box now. */
   private activity(resolved: readonly ResolvedVirtualServer[]) {
-    const present = this.addresses?.present() ?? [];
-    const ipv6Only = new Set(resolved.filter((vs) => vs.haSuspendAddresses.every((address) => address.family === 6)).map((vs) => vs.id));
-    return checkActivity(resolved, present).map((a) => (a.suspended && ipv6Only.has(a.virtualServer) ? { ...a, run: true, suspended: false } : a));
+    return checkActivity(resolved, this.addresses?.present() ?? []);
   }
 
   /** The verdicts the checkers gave before the director had a table (the kernel opened late, or after a retry). */
@@ -497,9 +491,14 @@ export class DirectorService {
         preflight: this.facts.preflight,
         totals: this.facts.totals,
         checkers: this.checks.states(),
-        checkStats: this.checks.checkStats(),
       }),
     );
+    const stats = this.checks.checkStatsSlice();
+    if (stats) this.send({ type: "check-stats", reset: stats.reset, entries: toJsonText(stats.entries) });
+    // Every second while there are checks; once more when they are gone, so the view drops it.
+    const scheduler = this.checks.schedulerHealth();
+    if (scheduler || this.schedulerReported) this.send({ type: "check-scheduler", health: scheduler });
+    this.schedulerReported = scheduler !== undefined;
     if (this.kernel?.ok) this.facts.refreshTotals();
     this.statusTimer = clock.at(clock.nowMs() + STATUS_REFRESH_MS, () => this.sendStatus());
   }

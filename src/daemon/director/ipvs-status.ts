@@ -53,6 +53,8 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
     const first = vs.services[0];
     const indexes = vs.services.map((s) => destinationsOf(serviceKeyText(s.key)));
     const checkersOf = input.checkers?.get(vs.id);
+    // What the quorum is judged on (weigh_live_realservers): full effective weights, not a slowstart ramp's.
+    let liveWeight = 0;
     // Tens of thousands of these per status: plain loops and assignments, no spreads or closures per server.
     const realServers = vs.realServers.map((rs) => {
       const view = views.get(`${vs.id}|${rs.id}`);
@@ -95,10 +97,11 @@ export function ipvsStatus(input: IpvsStatusInput): IpvsView {
       if (view?.desiredWeight !== undefined) server.desiredWeight = view.desiredWeight;
       if (kernelWeight !== undefined) server.kernelWeight = kernelWeight;
       if (drain) server.draining = { cause: drain.cause, sinceMs: drain.startedAtMs, deadlineMs: drain.deadlineMs };
+      if (view?.slowStart) server.slowStart = { sinceMs: view.slowStart.sinceMs, untilMs: view.slowStart.untilMs, weight: view.effectiveWeight };
+      if (view?.alive && !view.drained) liveWeight += view.effectiveWeight;
       if (checks && checks.length > 0) server.checkers = checks.map(checkerView);
       return server;
     });
-    const liveWeight = realServers.reduce((total, rs) => total + (rs.alive && !rs.drained ? (rs.desiredWeight ?? 0) : 0), 0);
     const q = quorum.get(vs.id);
     return {
       id: vs.id,

@@ -10,7 +10,6 @@ import { ipvsStatus, type ApplyRecord } from "./ipvs-status.ts";
 import type { PreflightResult } from "./preflight-pass.ts";
 import { toJsonText } from "../ipc/json-text.ts";
 import type { CheckerStates } from "../check/checker-runner.ts";
-import type { CheckStatsTableView } from "../../api/ports.ts";
 
 /** What the status is built from; the same inputs (by identity) give the same status. */
 export interface StatusInputs {
@@ -23,8 +22,6 @@ export interface StatusInputs {
   preflight: PreflightResult | undefined;
   totals: IpvsTotals | undefined;
   checkers: CheckerStates | undefined;
-  /** The checks' counters (their own cadence, check-runner's CHECK_STATS_REFRESH_MS). */
-  checkStats: CheckStatsTableView | undefined;
 }
 
 /** Every input, compiler-checked: a new one left out here would never refresh the status. */
@@ -38,11 +35,10 @@ const KEYS = Object.keys({
   preflight: true,
   totals: true,
   checkers: true,
-  checkStats: true,
 } satisfies Record<keyof StatusInputs, true>) as (keyof StatusInputs)[];
 
 /** What moves on its own between status builds, and is sent alone ("totals") when nothing else did. */
-const COUNTERS = new Set<keyof StatusInputs>(["totals", "checkStats"]);
+const COUNTERS = new Set<keyof StatusInputs>(["totals"]);
 
 export class StatusReporter {
   private sent: StatusInputs | undefined;
@@ -51,17 +47,15 @@ export class StatusReporter {
   message(inputs: StatusInputs): Extract<FromDirector, { type: "status" | "totals" | "alive" }> {
     const sent = this.sent;
     if (sent && KEYS.every((key) => inputs[key] === sent[key])) return { type: "alive" };
-    const checkStats = inputs.checkStats && inputs.checkStats !== sent?.checkStats ? { checkStats: inputs.checkStats } : {};
     // Under traffic the counters move every second; the rest (megabytes at 40,000 destinations) is not built and sent again for them.
     if (sent && KEYS.every((key) => COUNTERS.has(key) || inputs[key] === sent[key])) {
       this.sent = inputs;
-      return { type: "totals", totals: inputs.totals, ...checkStats };
+      return { type: "totals", totals: inputs.totals };
     }
     this.sent = inputs;
     const { snapshot, reason, lastApply, preflight, totals, checkers } = inputs;
     return {
       type: "status",
-      ...checkStats,
       status: toJsonText(
         ipvsStatus({
           available: inputs.available,

@@ -2,7 +2,8 @@
 // parent, vrrp and checker processes): the supervisor, the VRRP engine, and the observer
 // (REST API, history, status streams, validation). Sent over Bun's IPC channel with its
 // structured-clone serialization, so a Config travels as it is.
-import type { CheckStatsTableView, GroupView, InstanceView, IpvsView, SocketView } from "../../api/ports.ts";
+import type { CheckSchedulerView, GroupView, InstanceView, IpvsView, SocketView } from "../../api/ports.ts";
+import type { CheckStatsEntry } from "../../check/check-stats-feed.ts";
 import type { Config } from "../../config/index.ts";
 import type { DirectorConfig } from "./director-config.ts";
 import type { JsonText } from "./json-text.ts";
@@ -86,6 +87,18 @@ export type ToDirector =
   | { type: "vrrp"; states: Record<string, string> }
   | { type: "stop"; reason: string };
 
+/** Some checkers' counters; with reset, the receiver forgets those it holds first. */
+export interface CheckStatsMessage {
+  type: "check-stats";
+  reset: boolean;
+  entries: JsonText<CheckStatsEntry[]>;
+}
+
+export interface CheckSchedulerMessage {
+  type: "check-scheduler";
+  health: CheckSchedulerView | undefined;
+}
+
 export type FromDirector =
   /** The first pass is done: the table programmed (ipvsAvailable), or no IPVS in the kernel (reason). */
   | { type: "started"; ipvsAvailable: boolean; reason?: string }
@@ -93,12 +106,13 @@ export type FromDirector =
   /** In order; a pass that programs thousands of real servers records as many, sent in few messages. */
   | { type: "events"; events: JsonText<NewEvent[]> }
   /** The view, when something in it may have changed (a pass, a reload, the kernel found or lost); megabytes at 40,000 destinations. */
-  | { type: "status"; status: JsonText<IpvsView>; checkStats?: CheckStatsTableView }
-  /**
-   * Only counters moved (every second under traffic; the checks' at most every 5 s): the
-   * kernel's replace the last status's, which is not sent again; the checks' the last ones.
-   */
-  | { type: "totals"; totals: IpvsView["totals"]; checkStats?: CheckStatsTableView }
+  | { type: "status"; status: JsonText<IpvsView> }
+  /** Only the kernel's counters moved (every second under traffic): they replace the last status's, which is not sent again. */
+  | { type: "totals"; totals: IpvsView["totals"] }
+  /** The checks' counters that moved, a slice at a time (check/check-stats-feed.ts); JSON text, not cloned object by object. */
+  | CheckStatsMessage
+  /** Every second: the checks' scheduler's load and lateness (none without checks). */
+  | CheckSchedulerMessage
   /** Every second the view has not changed: the director is alive (the supervisor's watch). */
   | { type: "alive" }
   /** The drains in progress changed: the supervisor keeps them with the intent. */
@@ -112,7 +126,10 @@ export type ToObserver =
   /** The director's view; undefined when no director runs (no virtual_server). */
   | { type: "ipvs"; status: JsonText<IpvsView> | undefined }
   /** The director's counters, newer than those of the last "ipvs" status. */
-  | { type: "ipvs-totals"; totals: IpvsView["totals"]; checkStats?: CheckStatsTableView }
+  | { type: "ipvs-totals"; totals: IpvsView["totals"] }
+  /** The director's, passed on as they came; after a restart of the observer, all of them at once. */
+  | CheckStatsMessage
+  | CheckSchedulerMessage
   | { type: "events"; events: JsonText<NewEvent[]> }
   | { type: "reply"; id: number; result: MaintenanceResult }
   | { type: "stop" };

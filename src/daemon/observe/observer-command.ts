@@ -4,7 +4,8 @@
 // for changes (maintenance). If it hangs, grows or dies, the engine goes on; the
 // supervisor restarts it.
 import { systemClock } from "../../common/clock.ts";
-import type { CheckStatsTableView, IpvsView } from "../../api/ports.ts";
+import type { CheckSchedulerView, IpvsView } from "../../api/ports.ts";
+import { CheckStatsTable } from "../ipc/check-stats-table.ts";
 import { withCheckStats } from "../director/ipvs-status.ts";
 import type { Config } from "../../config/index.ts";
 import type { EngineStatus, FromObserver, MaintenanceResult, ToObserver } from "../ipc/messages.ts";
@@ -40,10 +41,11 @@ export async function observerCommand(): Promise<number> {
         text: JsonText<IpvsView>;
         view?: IpvsView;
         totals?: IpvsView["totals"];
-        checkStats?: CheckStatsTableView;
-        withStats?: { from: IpvsView; view: IpvsView };
+        withStats?: { from: IpvsView; changes: number; view: IpvsView };
       }
     | undefined;
+  const checkStats = new CheckStatsTable();
+  let checkScheduler: CheckSchedulerView | undefined;
   const observability = new Observability({
     clock,
     logger,
@@ -54,13 +56,16 @@ export async function observerCommand(): Promise<number> {
     ipvsStatus: () => {
       if (!ipvs) return undefined;
       const decoded = (ipvs.view ??= fromJsonText(ipvs.text));
-      // The checks' counters come apart from the status (status-reporter.ts); merged once per arrival, not per request.
+      // The checks' counters come apart from the status, a slice at a time; merged when asked for after one arrived, not per request.
       let view = decoded;
-      if (ipvs.checkStats) {
-        if (ipvs.withStats?.from !== decoded) ipvs.withStats = { from: decoded, view: withCheckStats(decoded, ipvs.checkStats) };
+      if (checkStats.changes > 0) {
+        if (ipvs.withStats?.from !== decoded || ipvs.withStats.changes !== checkStats.changes) {
+          ipvs.withStats = { from: decoded, changes: checkStats.changes, view: withCheckStats(decoded, checkStats.view()) };
+        }
         view = ipvs.withStats.view;
       }
-      return ipvs.totals ? { ...view, totals: ipvs.totals } : view;
+      if (!ipvs.totals && !checkScheduler) return view;
+      return { ...view, ...(ipvs.totals ? { totals: ipvs.totals } : {}), ...(checkScheduler ? { checkScheduler } : {}) };
     },
   });
 
@@ -96,10 +101,12 @@ export async function observerCommand(): Promise<number> {
       case "ipvs-totals":
         if (!ipvs) return;
         ipvs.totals = message.totals;
-        if (message.checkStats && message.checkStats !== ipvs.checkStats) {
-          ipvs.checkStats = message.checkStats;
-          delete ipvs.withStats;
-        }
+        return;
+      case "check-stats":
+        checkStats.apply(message);
+        return;
+      case "check-scheduler":
+        checkScheduler = message.health;
         return;
       case "events":
         for (const event of fromJsonText(message.events)) observability.record(event);

@@ -16,7 +16,8 @@ import type { NewEvent } from "../../store/event.ts";
 import { readLegacyMaintenance } from "../../store/index.ts";
 import type { RunOptions } from "../cli/cli-args.ts";
 import { VERSION } from "../cli/version.ts";
-import type { CheckStatsTableView, IpvsView } from "../../api/ports.ts";
+import type { IpvsView } from "../../api/ports.ts";
+import { CheckStatsTable } from "../ipc/check-stats-table.ts";
 import type {
   DaemonFacts,
   DirectorOutcome,
@@ -26,6 +27,7 @@ import type {
   FromObserver,
   LogOptions,
   MaintenanceResult,
+  CheckSchedulerMessage,
   ToDirector,
   ToEngine,
   ToObserver,
@@ -79,7 +81,9 @@ export class Supervisor {
   private ipvsDecoded: { text: JsonText<IpvsView>; view: IpvsView } | undefined;
   /** Counters newer than those in `ipvs` (the director sends them alone when nothing else changed). */
   private ipvsTotals: IpvsView["totals"];
-  private ipvsCheckStats: CheckStatsTableView | undefined;
+  /** The checks' counters, kept for an observer that starts after them. */
+  private readonly checkStats = new CheckStatsTable();
+  private checkScheduler: CheckSchedulerMessage | undefined;
   /** The VRRP states last sent to the director (it is told of changes only). */
   private vrrpStatesSent = "";
   private readonly intent: IntentStore;
@@ -344,9 +348,9 @@ export class Supervisor {
         this.events.observerReady();
         if (this.status) this.observer.send({ type: "status", status: this.status });
         if (this.ipvs) this.observer.send({ type: "ipvs", status: this.ipvs });
-        if (this.ipvs && (this.ipvsTotals || this.ipvsCheckStats)) {
-          this.observer.send({ type: "ipvs-totals", totals: this.ipvsTotals, ...(this.ipvsCheckStats ? { checkStats: this.ipvsCheckStats } : {}) });
-        }
+        if (this.ipvs && this.ipvsTotals) this.observer.send({ type: "ipvs-totals", totals: this.ipvsTotals });
+        if (this.checkStats.changes > 0) this.observer.send(this.checkStats.whole());
+        if (this.checkScheduler) this.observer.send(this.checkScheduler);
         return;
       case "alive":
         return;
@@ -377,13 +381,18 @@ export class Supervisor {
         this.ipvs = message.status;
         this.ipvsTotals = undefined;
         this.observer.send({ type: "ipvs", status: message.status });
-        if (message.checkStats) this.ipvsCheckStats = message.checkStats;
-        if (this.ipvsCheckStats) this.observer.send({ type: "ipvs-totals", totals: undefined, checkStats: this.ipvsCheckStats });
         return;
       case "totals":
         this.ipvsTotals = message.totals;
-        if (message.checkStats) this.ipvsCheckStats = message.checkStats;
-        this.observer.send({ type: "ipvs-totals", totals: message.totals, ...(message.checkStats ? { checkStats: message.checkStats } : {}) });
+        this.observer.send({ type: "ipvs-totals", totals: message.totals });
+        return;
+      case "check-stats":
+        this.checkStats.apply(message);
+        this.observer.send(message);
+        return;
+      case "check-scheduler":
+        this.checkScheduler = message;
+        this.observer.send(message);
         return;
       case "drain-state": {
         const saved = this.intent.setDrainState(message.state);

@@ -113,7 +113,7 @@ describe("tandem ipvs", () => {
         "FWM  7 sh persistent 300 sh-port",
         "  -> 10.99.1.5:0                  Route   5      2          0          5       alive",
         "TCP  [2001:db8::41]:443 rr",
-        "  -> [2001:db8::1:6]:443          Tunnel  1      1          2          1       alive",
+        "  -> [2001:db8::1:6]:443          Tunnel  1      1          2          1       alive, slow start to weight 3 (8 s left)",
         "group dns UDP (UDP 10.99.0.51:53, UDP 10.99.0.52:53) rr ops",
         "  -> 10.99.1.7:53                 Masq    1      0          9          1       alive",
         "Not tandem's (never touched): TCP 10.99.0.99:22",

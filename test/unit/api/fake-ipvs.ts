@@ -1,6 +1,6 @@
 // A director's view for API, metrics, page and CLI tests: box A of the seed pair balancing
 // four virtual servers (TCP behind VI_1's .41 with a failed and a drained real server and a
-// sorry server, a fwmark service, an IPv6 one, and a two-member group), all in the kernel.
+// sorry server, a fwmark service, an IPv6 one slow-starting, and a two-member group), all in the kernel.
 import type { IpvsView, RealServerIpvsView } from "../../../src/api/ports.ts";
 
 type RealServerFacts = Partial<RealServerIpvsView> & Pick<RealServerIpvsView, "address" | "port">;
@@ -97,8 +97,22 @@ export function seedIpvsView(nowMs: number): IpvsView {
         scheduler: "rr",
         flags: [],
         persistenceTimeoutS: 0,
-        quorum: { up: true, quorum: 1, hysteresis: 0, liveWeight: 1 },
-        realServers: [realServer({ address: "2001:db8::1:6", port: 443, forward: "TUN", activeConnections: 1, inactiveConnections: 2 })],
+        quorum: { up: true, quorum: 1, hysteresis: 0, liveWeight: 3 },
+        realServers: [
+          // Back from a failure 2 s ago: its weight ramps up to 3 over its 10 s slowstart.
+          realServer({
+            address: "2001:db8::1:6",
+            port: 443,
+            forward: "TUN",
+            configuredWeight: 3,
+            desiredWeight: 1,
+            kernelWeight: 1,
+            reason: "slow-start",
+            slowStart: { sinceMs: nowMs - 2_000, untilMs: nowMs + 8_000, weight: 3 },
+            activeConnections: 1,
+            inactiveConnections: 2,
+          }),
+        ],
       },
       {
         id: "group dns UDP",
@@ -113,6 +127,18 @@ export function seedIpvsView(nowMs: number): IpvsView {
     foreignServices: ["TCP 10.99.0.99:22"],
     lastApply: { atMs: nowMs - 5_000, cause: "check", writes: 1, failures: 0, durationMs: 1.5 },
     driftRepairs: 2,
+    checkScheduler: {
+      probes: 4,
+      running: 1,
+      maxConcurrent: 9872,
+      backlog: 0,
+      oldestWaitMs: 0,
+      overdue: 0,
+      started: 812,
+      skipped: 0,
+      startLatenessMs: { p50: 0.4, p99: 7, max: 12, samples: 812 },
+      loopLagMs: { p50: 0.2, p99: 3, max: 5, samples: 600 },
+    },
     totals: { connections: 1234, incomingPackets: 56789, outgoingPackets: 43210, incomingBytes: 9_876_543, outgoingBytes: 123_456_789 },
     preflight: {
       version: "1.2.1",

@@ -85,7 +85,7 @@ describe("GET /metrics: the director", () => {
     expect(value(p, "node_ipvs_connections_total")).toBeUndefined();
   });
 
-  test("tandem_ipvs_real_server_*: desired weight beside the kernel's, alive, drained, draining", async () => {
+  test("tandem_ipvs_real_server_*: desired weight beside the kernel's, alive, drained, draining, slow-starting", async () => {
     const fake = withDirector();
     const failed = { ...WEB, real_server: "10.99.1.3:80" };
     const drained = { ...WEB, real_server: "10.99.1.4:80" };
@@ -98,6 +98,8 @@ describe("GET /metrics: the director", () => {
     expect([value(p, "tandem_ipvs_real_server_drained", drained), value(p, "tandem_ipvs_real_server_draining", drained)]).toEqual([1, 1]);
     expect([value(p, "tandem_ipvs_real_server_drained", ok), value(p, "tandem_ipvs_real_server_draining", ok)]).toEqual([0, 0]);
     expect(value(p, "tandem_ipvs_real_server_connections_active", ok)).toBe(20);
+    const ramping = { virtual_server: "TCP [2001:db8::41]:443", real_server: "[2001:db8::1:6]:443" };
+    expect([value(p, "tandem_ipvs_real_server_slow_start", ramping), value(p, "tandem_ipvs_real_server_slow_start", ok)]).toEqual([1, 0]);
     delete fake.ipvsView!.virtualServers[0]!.realServers[2]!.desiredWeight;
     p = await scrape(fake);
     expect(value(p, "tandem_ipvs_real_server_desired_weight", failed)).toBeUndefined();
@@ -189,5 +191,15 @@ describe("GET /metrics: the health checkers", () => {
     expect(value(p, "tandem_ipvs_check_duration_seconds_bucket", { ...CHECKER, le: "+Inf" })).toBe(40);
     expect(value(p, "tandem_ipvs_check_duration_seconds_sum", CHECKER)).toBe(3.45);
     expect(value(p, "tandem_ipvs_check_duration_seconds_count", CHECKER)).toBe(40);
+  });
+
+  test("the checks' scheduler: its load, and how late checks start and its loop runs", async () => {
+    const p = await scrape(withDirector());
+    expect(value(p, "tandem_ipvs_check_scheduler_probes", {})).toBe(4);
+    expect(value(p, "tandem_ipvs_check_scheduler_max_concurrent", {})).toBe(9872);
+    expect(value(p, "tandem_ipvs_check_scheduler_backlog", {})).toBe(0);
+    expect(p.type.get("tandem_ipvs_check_scheduler_skipped_total")).toBe("counter");
+    expect(value(p, "tandem_ipvs_check_start_lateness_seconds", { quantile: "0.99" })).toBe(0.007);
+    expect(value(p, "tandem_ipvs_check_loop_lag_seconds", { quantile: "1" })).toBe(0.005);
   });
 });

@@ -47,6 +47,18 @@ describe("status page: IPVS director section", () => {
     expect(html).not.toContain("director-down");
   });
 
+  test("the health checks' scheduler: a quiet line while it keeps up, a warning with the backlog and the overdue when it does not", () => {
+    const view = seedIpvsView(NOW);
+    const quiet = /data-role="check-scheduler">(.*?)<\/p>/s.exec(render.ipvsSection(view, {}, NOW))![1]!;
+    expect(quiet).toBe("<b>Health checks:</b> 4 probes · 1 running (at most 9872) · start lateness p99 7 ms · loop lag p99 3 ms");
+    view.checkScheduler = { ...view.checkScheduler!, backlog: 120, oldestWaitMs: 2_500, overdue: 3 };
+    const html = render.ipvsSection(view, {}, NOW);
+    expect(html).toContain('<p class="warn" data-role="check-scheduler">');
+    expect(html).toContain('<b class="bad">120 waiting, the oldest 2.5 s</b> · <b class="bad">3 past their timeout</b>');
+    delete view.checkScheduler;
+    expect(render.ipvsSection(view, {}, NOW)).not.toContain("check-scheduler");
+  });
+
   test("weights desired / kernel (a lag marked), health, connections", () => {
     const view = seedIpvsView(NOW);
     view.virtualServers[0]!.realServers[1]!.kernelWeight = 1;
@@ -66,6 +78,15 @@ describe("status page: IPVS director section", () => {
       '<span class="bad">failed</span> <span class="muted">inhibited</span><div class="muted small" data-role="checker">HTTP_GET#0 <span class="bad">down</span> · connection refused · p50 1.5 ms p99 3 s · 3 flaps</div>',
     );
     expect(failed).toContain('title="check: HTTP_GET on 10.99.1.3:80 failed: connection refused');
+  });
+
+  test("slow-starting: a badge with the time left of its ramp, its full weight in the title, in place of the bare reason", () => {
+    const html = render.ipvsSection(seedIpvsView(NOW), {}, NOW);
+    const ramping = row(html, "TCP [2001:db8::41]:443", "[2001:db8::1:6]:443");
+    expect(cell(ramping, "weight")).toBe("1 / 1");
+    expect(cell(ramping, "health")).toBe(
+      '<span class="ok">alive</span> <span class="badge maint" data-role="slow-start" title="slowstart: its weight ramps up to 3">slow start · 8.0 s left</span>',
+    );
   });
 
   test("drained and draining, with Drain / Undrain buttons that name both servers", () => {

@@ -205,3 +205,51 @@ describe("destinations (ipvswrapper.c ipvs_cmd, ipvs_group_cmd, ipvs_set_drule)"
     expect(destinations).toHaveLength(1);
   });
 });
+
+describe("slowstart (tandem's; slow-start.ts): the ramp is an input", () => {
+  const RAMP = { atMs: 0, atWallMs: 1_800_000_000_000 };
+  const two = () =>
+    new TestDirector([
+      virtualServer("10.0.0.1", 80, [checked("10.0.0.2", { weight: 20, slowStartMs: 10_000 }), checked("10.0.0.3")]),
+      virtualServer("10.0.0.5", 80, [checked("10.0.0.6", { weight: 4 })]),
+    ]).start();
+
+  test("an alive server with a ramp under way: its ramp's weight, reason slow-start; over, its full weight; sorry server in, out as ever", () => {
+    const director = two();
+    const ramps = { [director.virtualServers[0]!.id]: { "10.0.0.2:80": RAMP } };
+    const at = (nowMs: number) => desiredTable(director.virtualServers, director.health, director.intent, director.state, undefined, { ramps, nowMs });
+    expect(at(5_000).realServers[0]).toEqual({
+      virtualServer: "TCP 10.0.0.1:80",
+      realServer: "10.0.0.2:80",
+      alive: true,
+      drained: false,
+      effectiveWeight: 20,
+      desiredWeight: 10,
+      reason: "slow-start",
+      slowStart: { sinceMs: RAMP.atWallMs, untilMs: RAMP.atWallMs + 10_000 },
+    });
+    expect(at(5_000).table.services[0]!.destinations.map((d) => d.weight)).toEqual([10, 1]);
+    expect(at(10_000).realServers[0]).toMatchObject({ desiredWeight: 20, reason: "alive" });
+    expect(at(10_000).realServers[0]!.slowStart).toBeUndefined();
+    director.drain("10.0.0.2:80", true);
+    expect(at(5_000).realServers[0]).toMatchObject({ desiredWeight: 0, reason: "drained" });
+  });
+
+  test("a pass later in the ramp works out again only the virtual servers with a ramp under way", () => {
+    const director = two();
+    const [web, other] = director.virtualServers;
+    const ramps = { [web!.id]: { "10.0.0.2:80": RAMP } };
+    const first = desiredTable(director.virtualServers, director.health, director.intent, director.state, undefined, { ramps, nowMs: 5_000 });
+    const later = desiredTable(director.virtualServers, director.health, director.intent, director.state, first, { ramps, nowMs: 5_500 });
+    expect(later.parts.get(other!.id)).toBe(first.parts.get(other!.id)!);
+    expect(later.parts.get(web!.id)).not.toBe(first.parts.get(web!.id)!);
+    expect([...later.changedServices]).toEqual(["TCP 10.0.0.1:80"]);
+    expect(later.table.services[0]!.destinations[0]!.weight).toBe(11);
+    // The ramp over and gone from the input: worked out once more, at full weight; then reused.
+    const over = desiredTable(director.virtualServers, director.health, director.intent, director.state, later, { ramps: {}, nowMs: 10_000 });
+    expect(over.table.services[0]!.destinations[0]!.weight).toBe(20);
+    const after = desiredTable(director.virtualServers, director.health, director.intent, director.state, over, { ramps: {}, nowMs: 10_500 });
+    expect(after.parts.get(web!.id)).toBe(over.parts.get(web!.id)!);
+    expect(after.changedServices.size).toBe(0);
+  });
+});

@@ -9,6 +9,7 @@ function ipvsSection(view, actions, nowMs) {
   return `<h2 class="section">IPVS director <span class="muted small">${directorFacts(view, nowMs)}</span></h2>
 ${view.available ? "" : `<p class="director-down" data-role="director-down"><b>Director unavailable:</b> ${esc(view.reason || "no reason given")}. VRRP and the health checks run on; the kernel's table is not being programmed.</p>`}
 ${preflightLine(view.preflight)}
+${checkSchedulerLine(view.checkScheduler)}
 <div class="cards vs-cards">${cards || '<p class="muted">No virtual servers.</p>'}</div>`;
 }
 
@@ -22,6 +23,21 @@ function preflightLine(preflight) {
   );
   const hint = preflight.setSysctls ? "tandem could not set it" : "set it, or let tandem with ipvs_set_sysctls";
   return `<p class="warn" data-role="preflight"><b>Kernel settings:</b> ${items.join(" · ")} <span class="muted small">(${hint})</span></p>`;
+}
+
+/** The health checks' scheduler: its load and how late it runs; marked when checks wait for a free slot or stop in overdue. */
+function checkSchedulerLine(scheduler) {
+  if (!scheduler) return "";
+  const parts = [
+    `${esc(scheduler.probes)} probe${scheduler.probes === 1 ? "" : "s"}`,
+    `${esc(scheduler.running)} running (at most ${esc(scheduler.maxConcurrent)})`,
+  ];
+  if (scheduler.startLatenessMs) parts.push(`start lateness p99 ${esc(latency(scheduler.startLatenessMs.p99))}`);
+  if (scheduler.loopLagMs) parts.push(`loop lag p99 ${esc(latency(scheduler.loopLagMs.p99))}`);
+  const troubled = scheduler.backlog > 0 || scheduler.overdue > 0;
+  if (scheduler.backlog > 0) parts.push(`<b class="bad">${esc(scheduler.backlog)} waiting, the oldest ${esc(latency(scheduler.oldestWaitMs))}</b>`);
+  if (scheduler.overdue > 0) parts.push(`<b class="bad">${esc(scheduler.overdue)} past their timeout</b>`);
+  return `<p class="${troubled ? "warn" : "muted small"}" data-role="check-scheduler"><b>Health checks:</b> ${parts.join(" · ")}</p>`;
 }
 
 function directorFacts(view, nowMs) {
@@ -72,12 +88,13 @@ function realServerRow(vs, rs, action, nowMs) {
   const desired = rs.desiredWeight === undefined ? "out" : esc(rs.desiredWeight);
   const kernel = rs.kernelWeight === undefined ? "—" : esc(rs.kernelWeight);
   const lagging = rs.desiredWeight !== rs.kernelWeight;
-  const why = rs.reason !== "alive" && rs.reason !== "failed" ? ` <span class="muted">${esc(rs.reason)}</span>` : "";
+  // A ramp says itself, with its target and time left (slowStartBadge).
+  const why = rs.reason !== "alive" && rs.reason !== "failed" && !rs.slowStart ? ` <span class="muted">${esc(rs.reason)}</span>` : "";
   const change = rs.lastChange ? ` title="${esc(`${rs.lastChange.cause}: ${rs.lastChange.detail} (${clockTime(rs.lastChange.atMs, nowMs)})`)}"` : "";
   return `<tr data-rs="${esc(rs.id)}">
     <td class="mono">${esc(rs.id)} <span class="muted small">${esc(rs.forward)}</span></td>
     <td class="num${lagging ? " warn" : ""}" data-role="weight">${desired} / ${kernel}</td>
-    <td data-role="health"${change}><span class="${rs.alive ? "ok" : "bad"}">${rs.alive ? "alive" : "failed"}</span>${why}${drainBadge(rs, nowMs)}${checkerLines(rs)}</td>
+    <td data-role="health"${change}><span class="${rs.alive ? "ok" : "bad"}">${rs.alive ? "alive" : "failed"}</span>${why}${slowStartBadge(rs, nowMs)}${drainBadge(rs, nowMs)}${checkerLines(rs)}</td>
     <td class="num" data-role="conns">${esc(rs.activeConnections)} / ${esc(rs.inactiveConnections)}<div class="muted small">${esc(rs.connectionsPerSecond)}/s</div></td>
     <td>${drainControl(vs, rs, action)}</td>
   </tr>`;
@@ -100,6 +117,12 @@ function checkerLines(rs) {
 
 function latency(ms) {
   return ms < 1000 ? `${Number(ms.toFixed(ms < 10 ? 1 : 0))} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/** tandem's slowstart: back from a failure, its weight ramping up to its full weight. */
+function slowStartBadge(rs, nowMs) {
+  if (!rs.slowStart) return "";
+  return ` <span class="badge maint" data-role="slow-start" title="slowstart: its weight ramps up to ${esc(rs.slowStart.weight)}">slow start · ${esc(duration(rs.slowStart.untilMs - nowMs))} left</span>`;
 }
 
 function drainBadge(rs, nowMs) {

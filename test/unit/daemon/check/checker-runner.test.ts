@@ -22,7 +22,7 @@ function resolved(text: string) {
 const flush = () => new Promise((r) => setImmediate(r));
 
 /** Each probe answers from the script for its address (the last entry repeats); every run is recorded with its time. */
-function rig(script: Record<string, (CheckVerdict | "hang")[]>) {
+function rig(script: Record<string, (CheckVerdict | "hang")[]>, options: { maxConcurrent?: number } = {}) {
   const clock = new FakeClock();
   const logger = memoryLogger("info");
   const runs: { atMs: number; address: string; path?: string }[] = [];
@@ -40,6 +40,7 @@ function rig(script: Record<string, (CheckVerdict | "hang")[]>) {
     clock,
     logger,
     random: () => 0,
+    ...options,
     transition: (t) =>
       transitions.push({ atMs: clock.nowMs(), realServer: t.target.realServer, up: t.up, first: t.first, reason: t.reason, retries: t.retries }),
     verdict: (target, { up }, reason) => verdicts.push({ atMs: clock.nowMs(), realServer: target.realServer, checker: target.checker, up, reason }),
@@ -85,6 +86,28 @@ virtual_server 10.0.0.1 80 {
 }`;
 
 describe("CheckerRunner", () => {
+  test("at most maxConcurrent checks at once: the others wait their turn, and the scheduler's health says so", async () => {
+    const r = rig({ "10.0.0.2": ["hang", OK] }, { maxConcurrent: 1 });
+    r.runner.configure(resolved(tcpConfig("connect_timeout 2")));
+    expect(r.runner.schedulerHealth()).toMatchObject({ probes: 2, running: 0, maxConcurrent: 1, backlog: 0 });
+    r.runner.start();
+    await r.until(1_000);
+    // Both due at 1 s; 10.0.0.2's hangs until the check's own limit (3 connect_timeouts), 10.0.0.3's waits.
+    expect(r.runs.map((x) => [x.atMs, x.address])).toEqual([[1_000, "10.0.0.2"]]);
+    await r.until(4_000);
+    expect(r.runner.schedulerHealth()).toMatchObject({ running: 1, backlog: 1, oldestWaitMs: 3_000, started: 1 });
+    await r.until(7_500);
+    expect(r.runs.map((x) => [x.atMs, x.address])).toEqual([
+      [1_000, "10.0.0.2"],
+      [7_000, "10.0.0.3"],
+    ]);
+    const health = r.runner.schedulerHealth()!;
+    expect(health).toMatchObject({ running: 0, backlog: 0, started: 2, startLatenessMs: { p50: 0, max: 6_000, samples: 2 } });
+    // The fake clock fires the loop's timers on time.
+    expect(health.loopLagMs).toMatchObject({ max: 0 });
+    await r.runner.stop();
+  });
+
   test("TCP_CHECK: the first check 1 s in, then every delay_loop after each ends; retry after delay_before_retry; down after retry + 1 failures", async () => {
     const r = rig({ "10.0.0.2": [OK, OK, FAIL, FAIL, FAIL, FAIL, OK] });
     r.runner.configure(resolved(tcpConfig()));

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Server } from "node:tls";
 import { systemClock, type Clock } from "../../../../src/common/clock.ts";
+import { TLS_FILES_LOOK_MS } from "../../../../src/daemon/check/tls-client.ts";
 import { parseIpAddress } from "../../../../src/common/ip-address.ts";
 import type { HttpCheckSpec, TlsClientSpec } from "../../../../src/check/check-spec.ts";
 import type { CheckVerdict } from "../../../../src/check/http-judge.ts";
@@ -108,6 +109,18 @@ describe("SSL_GET without tls_verify (keepalived's behaviour)", () => {
     expect(clientNames.good!.slice(before)).toEqual([undefined]);
   });
 
+  test("the certificate is read once a minute for the report, not at every handshake", async () => {
+    let offsetMs = 0;
+    const real = systemClock();
+    const clock: Clock = { ...real, nowMs: () => real.nowMs() + offsetMs };
+    // One check, its server swapping certificates (here: the same check sent to two servers).
+    const http = spec(undefined);
+    expect((await check("good", http, clock)).tls).toMatchObject({ issuer: "CN=Tandem Test CA" });
+    expect((await check("selfSigned", http, clock)).tls).toMatchObject({ issuer: "CN=Tandem Test CA" });
+    offsetMs += 60_000;
+    expect((await check("selfSigned", http, clock)).tls?.issuer).not.toBe("CN=Tandem Test CA");
+  });
+
   test("the expired certificate passes, with the notice that it has expired", async () => {
     const verdict = await check("expired", spec(sslBlock()));
     expect(verdict).toMatchObject({ ok: true, detail: `status 200; certificate expired on ${certs.expiredOn} (not verified)`, tls: { expiresSoon: true } });
@@ -196,17 +209,28 @@ describe("the SSL block's files", () => {
     );
   });
 
-  test("read again when one of them changes (keepalived reads them at start and reload), else kept", async () => {
+  test("read again when one of them changes (keepalived reads them at start and reload), looked at once a second, else kept", async () => {
     const caCopy = join(dir, "ca-copy.pem");
     const client = sslBlock({ caFile: caCopy, verify: true });
-    expect(await check("good", spec(client))).toMatchObject({ ok: false, reason: `SSL ca ${caCopy}: no such file` });
+    // The real clock's timers, its monotonic time moved on by hand: the files are looked at once per TLS_FILES_LOOK_MS.
+    let offsetMs = 0;
+    const real = systemClock();
+    const clock: Clock = { ...real, nowMs: () => real.nowMs() + offsetMs };
+    const later = () => void (offsetMs += TLS_FILES_LOOK_MS);
+    expect(await check("good", spec(client), clock)).toMatchObject({ ok: false, reason: `SSL ca ${caCopy}: no such file` });
     copyFileSync(certs.ca.cert, caCopy);
-    expect(await check("good", spec(client))).toMatchObject({ ok: true, tls: { verified: true } });
-    expect(await check("good", spec(client))).toMatchObject({ ok: true, tls: { verified: true } });
+    // Within the second the files were last looked at, the context is kept as it was.
+    expect(await check("good", spec(client), clock)).toMatchObject({ ok: false, reason: `SSL ca ${caCopy}: no such file` });
+    later();
+    expect(await check("good", spec(client), clock)).toMatchObject({ ok: true, tls: { verified: true } });
+    later();
+    expect(await check("good", spec(client), clock)).toMatchObject({ ok: true, tls: { verified: true } });
     // Another CA in its place: the server's certificate no longer chains to it.
     copyFileSync(certs.selfSigned.cert, caCopy);
-    expect(await check("good", spec(client))).toMatchObject({ ok: false, reason: "certificate verify failed: unable to verify the first certificate" });
+    later();
+    expect(await check("good", spec(client), clock)).toMatchObject({ ok: false, reason: "certificate verify failed: unable to verify the first certificate" });
     rmSync(caCopy);
-    expect(await check("good", spec(client))).toMatchObject({ ok: false, reason: `SSL ca ${caCopy}: no such file` });
+    later();
+    expect(await check("good", spec(client), clock)).toMatchObject({ ok: false, reason: `SSL ca ${caCopy}: no such file` });
   });
 });

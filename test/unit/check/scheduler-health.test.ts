@@ -1,0 +1,56 @@
+import { describe, expect, test } from "bun:test";
+import type { Clock } from "../../../src/common/clock.ts";
+import { LOOP_LAG_PERIOD_MS, LOOP_LAG_SAMPLES, LoopLagMonitor, RecentSamples } from "../../../src/check/scheduler-health.ts";
+
+/** A clock whose timers the test fires itself, as late as it likes. */
+function lateClock() {
+  let now = 0;
+  const timers: { atMs: number; fn: () => void; live: boolean }[] = [];
+  const clock: Clock = {
+    nowMs: () => now,
+    wallMs: () => now,
+    at: (atMs, fn) => {
+      const timer = { atMs, fn, live: true };
+      timers.push(timer);
+      return { cancel: () => void (timer.live = false) };
+    },
+  };
+  /** Fires the one live timer `lateMs` after it was due. */
+  const fireLate = (lateMs: number) => {
+    const timer = timers.find((t) => t.live)!;
+    timer.live = false;
+    now = timer.atMs + lateMs;
+    timer.fn();
+  };
+  return { clock, fireLate, live: () => timers.filter((t) => t.live).length };
+}
+
+describe("the checks' scheduler's health", () => {
+  test("recent samples: p50, p99 and max of the last ones only", () => {
+    const samples = new RecentSamples(100);
+    expect(samples.summary()).toBeUndefined();
+    for (let i = 1; i <= 100; i++) samples.add(i);
+    expect(samples.summary()).toEqual({ p50: 50, p99: 99, max: 100, samples: 100 });
+    // A hundred more push the first hundred out.
+    for (let i = 0; i < 100; i++) samples.add(1_000);
+    expect(samples.summary()).toEqual({ p50: 1_000, p99: 1_000, max: 1_000, samples: 100 });
+  });
+
+  test("the loop's lag: how late each 100 ms timer fired, the next one armed from when it did, none after stop", () => {
+    const { clock, fireLate, live } = lateClock();
+    const monitor = new LoopLagMonitor(clock);
+    monitor.start();
+    monitor.start();
+    expect(live()).toBe(1);
+    fireLate(0);
+    fireLate(3);
+    fireLate(250);
+    expect(monitor.summary()).toEqual({ p50: 3, p99: 250, max: 250, samples: 3 });
+    // The stall gave one late sample, not a burst of catch-up ones: the next is due a period after it ended.
+    fireLate(0);
+    expect(monitor.summary()!.samples).toBe(4);
+    monitor.stop();
+    expect(live()).toBe(0);
+    expect(LOOP_LAG_SAMPLES * LOOP_LAG_PERIOD_MS).toBe(60_000);
+  });
+});
