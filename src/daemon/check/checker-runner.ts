@@ -2,16 +2,17 @@
 // (check/probe-scheduler.ts): each checker's state (check/checker-state.ts, keepalived's
 // epilogs, or tandem's rise/fall), its probe (probes.ts; MISC_CHECK's script, FILE_CHECK's
 // file), and the verdicts handed on, with the weights misc_dynamic and FILE_CHECK give. A
-// reload keeps the state of every checker whose check did not change (keepalived's
-// migrate_checkers) and starts the new ones. Identical checks of one real server under
-// several virtual servers share one probe; ha_suspend holds a virtual server's checks while
-// its address is elsewhere. Each check is counted (check/check-stats.ts) and each transition
-// handed to the history. The checks run whether or not the kernel has IPVS: the director
-// takes their verdicts when it has a table to program.
+// reload keeps the state of every checker whose check did not change and starts the new ones
+// (keepalived's migrate_checkers, checker-migration.ts). Identical checks of one real server
+// under several virtual servers share one probe; ha_suspend holds a virtual server's checks
+// while its address is elsewhere. Each check is counted (check/check-stats.ts, sent on in
+// slices) and each transition handed to the history; the scheduler's load and lateness are
+// measured (check/scheduler-health.ts). The checks run whether or not the kernel has IPVS:
+// the director takes their verdicts when it has a table to program.
 import type { Clock } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { CheckSpec } from "../../check/check-spec.ts";
-import { emptyCheckStats, recordCheck, recordFlap, type CheckStats } from "../../check/check-stats.ts";
+import { emptyCheckStats, recordCheck, recordFlap } from "../../check/check-stats.ts";
 import { CheckStatsFeed, type CheckStatsSlice } from "../../check/check-stats-feed.ts";
 import { firstCheckDelayMs } from "../../check/check-timing.ts";
 import {
@@ -26,7 +27,6 @@ import {
   type CheckerState,
   type Epilog,
   type HttpCheckerState,
-  type MiscCheckerState,
   type MiscEpilog,
   type MiscExit,
 } from "../../check/checker-state.ts";
@@ -38,24 +38,19 @@ import type { CheckActivity } from "../../ipvs/ha-suspend.ts";
 import type { ResolvedVirtualServer } from "../../ipvs/resolved-plan.ts";
 import { unsupportedConnectOptions, type ProbeContext } from "./connection-probes.ts";
 import { FileChecks, watchTrackFiles, type WatchFiles } from "./file-checks.ts";
-import { MISC_KILL_GRACE_MS, type MiscScripts, type PreparedMiscScript } from "./misc-script.ts";
+import { MISC_KILL_GRACE_MS, type MiscScripts } from "./misc-script.ts";
 import { REAL_PROBES, type Probes } from "./probes.ts";
 import { verdictLine } from "./verdict-lines.ts";
 import type { CheckSchedulerView } from "../../api/ports.ts";
 import { LoopLagMonitor, RecentSamples } from "../../check/scheduler-health.ts";
 import { maxConcurrentChecks } from "./open-files.ts";
+import { usesRiseFall, type CheckerResult, type Entry, type ProbeGroup } from "./checker-entry.ts";
+import { migrate, oneFailureEnough, sameCheck } from "./checker-migration.ts";
+
+export type { CheckerResult } from "./checker-entry.ts";
 
 /** The recent checks whose start lateness the scheduler's health reports. */
 const START_LATENESS_SAMPLES = 1_000;
-
-/** A check's result, for the status and the log. */
-export interface CheckerResult {
-  ok: boolean;
-  /** The verdict's reason ("connection refused", "status 503; expected 200-299") or what passed. */
-  text: string;
-  atMs: number;
-  durationMs: number;
-}
 
 export interface CheckerView {
   target: CheckerTarget;
@@ -116,70 +111,11 @@ export interface CheckerTransition {
   retries: number;
 }
 
-interface Entry {
-  id: string;
-  target: CheckerTarget;
-  spec: CheckSpec;
-  fingerprint: string;
-  /** keepalived's FMT_CHK: "[10.0.0.2]:tcp:80". */
-  name: string;
-  /** FMT_VS: "[10.0.0.1]:tcp:80". */
-  virtualServerName: string;
-  state: CheckerState | HttpCheckerState | MiscCheckerState | RiseFallState;
-  /** MISC_CHECK's script, ready to run. */
-  script?: PreparedMiscScript;
-  dynamicWeight?: number;
-  weightDelta?: number;
-  /** A verdict has been handed on (has_run may be set earlier, by a retry). */
-  judged?: boolean;
-  stats: CheckStats;
-  /** The probe it shares with identical checkers (joinGroup). */
-  group?: ProbeGroup;
-  tls?: TlsCertificateReport;
-  nextDelayMs?: number;
-  last?: CheckerResult;
-  lastChange?: CheckerResult;
-  problem?: string;
-}
-
-/** One scheduled probe and the checkers it feeds (the first one's state picks the url). */
-interface ProbeGroup {
-  id: string;
-  members: Entry[];
-}
-
 /** The whole check (a connection and its answer) is abandoned after this many connect_timeouts; SMTP_CHECK waits for three answers after connecting. */
 const CHECK_TIMEOUTS = 3;
 const SMTP_CHECK_TIMEOUTS = 4;
 /** A MISC_CHECK's script is killed by its runner at misc_timeout (and SIGKILLed 2 s later); the scheduler's own limit only backs that up. */
 const MISC_TIMEOUT_MARGIN_MS = 1_000;
-
-/** rise / fall apply to the checkers that connect; a MISC_CHECK's script and a FILE_CHECK's file keep keepalived's rules (their weights ride on them). */
-function usesRiseFall(spec: CheckSpec): boolean {
-  return spec.riseFall !== undefined && spec.kind !== "MISC_CHECK" && spec.kind !== "FILE_CHECK";
-}
-
-/** keepalived's checker compare functions: the same check (what it connects to and asks), whatever its timers, retry or alpha. */
-function sameCheck(a: CheckSpec, b: CheckSpec): boolean {
-  const identity = ({ timing: _timing, riseFall: _riseFall, jitter: _jitter, ...check }: CheckSpec) => JSON.stringify(check);
-  return identity(a) === identity(b) && (a.riseFall === undefined) === (b.riseFall === undefined);
-}
-
-/**
- * ipwrapper.c migrate_checkers: a reload that changes only a checker's timers, retry or alpha
- * keeps what it knows (its verdict, whether it has run, its url and script memory, its
- * counters); the failures counted fit the new retry, so a checker that was failing needs one
- * more failure at most ("just require one more failure to trigger failed state").
- */
-function migrate(old: Entry, entry: Entry): void {
-  const retry = entry.spec.timing.retry;
-  const retryIt = old.state.retryIt && retry ? Math.min(old.state.retryIt, retry - 1) : 0;
-  entry.state = { ...old.state, retryIt };
-  for (const key of ["judged", "dynamicWeight", "weightDelta", "tls", "last", "lastChange"] as const) {
-    if (old[key] !== undefined) (entry as unknown as Record<string, unknown>)[key] = old[key];
-  }
-  entry.stats = old.stats;
-}
 
 /** What one check came to: its verdict, and for a MISC_CHECK how its script ended; or nothing, every checker it feeds being suspended. */
 interface CheckResult {
@@ -258,6 +194,7 @@ export class CheckerRunner {
         }
       }
     }
+    if (this.entries.size > 0) oneFailureEnough(next.values(), this.entries);
     const removed = [...this.entries.values()].filter((entry) => next.get(entry.id) !== entry);
     for (const entry of removed) this.leaveGroup(entry);
     const added = [...next.values()].filter((entry) => this.entries.get(entry.id) !== entry);
@@ -470,7 +407,8 @@ export class CheckerRunner {
         return active ? this.probe(active, signal) : Promise.resolve({ verdict: { ok: true, detail: "suspended" }, suspended: true });
       },
       onOutcome: (outcome) => {
-        this.startLateness.add(outcome.startedMs - outcome.dueMs);
+        // A timer may fire a fraction of a millisecond before its due time: that is on time.
+        this.startLateness.add(Math.max(0, outcome.startedMs - outcome.dueMs));
         if (outcome.ok && outcome.value.suspended) return;
         for (const member of [...group.members]) if (!this.isSuspended(member)) this.ended(member, outcome);
       },

@@ -8,7 +8,7 @@
 // tandem's tls_verify the certificate is judged (check/tls-judge.ts) before the GET is sent.
 import type { TLSSocket } from "node:tls";
 import type { Clock, TimerHandle } from "../../common/clock.ts";
-import type { CheckerKind, ConnectTarget, HttpCheckSpec, HttpUrlSpec, TlsClientSpec } from "../../check/check-spec.ts";
+import type { CheckerKind, ConnectTarget, HttpCheckSpec, HttpUrlSpec } from "../../check/check-spec.ts";
 import { judgeHttpResponse, type CheckVerdict } from "../../check/http-judge.ts";
 import type { RegexExpectation } from "../../check/http-regex.ts";
 import { httpRequest } from "../../check/http-request.ts";

@@ -272,6 +272,37 @@ virtual_server 10.0.0.1 80 {
     await r.runner.stop();
   });
 
+  test("a reload that adds a checker to a real server another checker has failed: one failure is enough for it (migrate_checkers)", async () => {
+    const r = rig({ "10.0.0.2": [FAIL] });
+    const second = `    TCP_CHECK {
+      connect_port 8080
+      retry 3
+      delay_before_retry 2
+      warmup 0
+    }
+  }`;
+    // A second checker on each real server, after the first one's block.
+    const twoCheckers = tcpConfig()
+      .replace("\n  }\n  real_server 10.0.0.3 80 {", `\n${second}\n  real_server 10.0.0.3 80 {`)
+      .replace(/\n  }\n}$/, `\n${second}\n}`);
+    r.runner.configure(resolved(tcpConfig()));
+    r.runner.start();
+    await r.until(4_000);
+    expect(r.runner.view()[0]).toMatchObject({ up: false, hasRun: true });
+    r.runner.configure(resolved(twoCheckers));
+    const added = (rs: string) => r.runner.view().find((v) => v.target.realServer === rs && v.target.checker === "TCP_CHECK#1")!;
+    expect(added("10.0.0.2:80")).toMatchObject({ hasRun: false, retryIt: 3 });
+    // Where no checker has failed, a new one counts its retries from none.
+    expect(added("10.0.0.3:80")).toMatchObject({ hasRun: false, retryIt: 0 });
+    await r.until(6_000);
+    // Its first failure is its verdict: down, no retry.
+    expect(r.verdicts.filter((v) => v.checker === "TCP_CHECK#1")).toEqual([
+      { atMs: 5_000, realServer: "10.0.0.2:80", checker: "TCP_CHECK#1", up: false, reason: "connection refused" },
+      { atMs: 5_000, realServer: "10.0.0.3:80", checker: "TCP_CHECK#1", up: true, reason: "connected" },
+    ]);
+    await r.runner.stop();
+  });
+
   test("states() is the same object until a checker's state changes: the director's status is not rebuilt for a check that changed nothing", async () => {
     const r = rig({ "10.0.0.2": [OK, OK, OK, FAIL] });
     r.runner.configure(resolved(tcpConfig()));
