@@ -46,6 +46,7 @@ export interface HttpReaderOptions {
 type Framing = { kind: "length"; remaining: number; expected: number } | { kind: "chunked" } | { kind: "close" };
 
 const CRLFCRLF = [13, 10, 13, 10];
+const HEAD_TOO_LONG = `the response's headers are over ${MAX_HEAD_BYTES / 1024} KiB`;
 const latin1 = new TextDecoder("latin1");
 
 function indexOfSequence(bytes: Uint8Array, sequence: readonly number[], from: number): number {
@@ -61,6 +62,16 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
+  return out;
+}
+
+function concatAll(parts: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 
@@ -114,7 +125,16 @@ function framingOf(status: number, headers: Map<string, string[]>): Framing | st
  * server to close), or with a rejection saying what was wrong.
  */
 export class HttpResponseReader {
+  /** The body's bytes not read yet (a chunk-size line cut in two); bounded by the chunk line. */
   private pending: Uint8Array = new Uint8Array(0);
+  /**
+   * The head's bytes so far, each read's kept apart and joined once the head is complete: a
+   * head that comes a byte at a time costs its length, not its length squared.
+   */
+  private headParts: Uint8Array[] = [];
+  private headBytes = 0;
+  /** How many bytes of CRLFCRLF the head's last bytes are, so a read scans only its own bytes. */
+  private terminatorMatched = 0;
   private status: number | undefined;
   private framing: Framing | undefined;
   private bodyBytes = 0;
@@ -130,12 +150,12 @@ export class HttpResponseReader {
 
   feed(bytes: Uint8Array): HttpReadResult {
     if (this.finished) return this.finished;
-    this.pending = concat(this.pending, bytes);
     if (this.status === undefined) {
-      const head = this.readHead();
+      // What follows the head, if it ends in these bytes, becomes `pending`.
+      const head = this.readHead(bytes);
       if (head !== undefined) return head;
       if (this.status === undefined) return { done: false };
-    }
+    } else this.pending = concat(this.pending, bytes);
     return this.readBody();
   }
 
@@ -144,7 +164,7 @@ export class HttpResponseReader {
     if (this.finished) return this.finished;
     if (this.status === undefined) {
       return this.finish(
-        this.pending.length === 0 ? { done: true, rejected: "no data received" } : { done: true, rejected: "the response ended inside its headers" },
+        this.headBytes === 0 ? { done: true, rejected: "no data received" } : { done: true, rejected: "the response ended inside its headers" },
       );
     }
     const framing = this.framing!;
@@ -153,14 +173,33 @@ export class HttpResponseReader {
     return this.complete({ expected: framing.expected });
   }
 
-  private readHead(): HttpReadResult | undefined {
-    const end = indexOfSequence(this.pending, CRLFCRLF, 0);
-    if (end < 0) {
-      if (this.pending.length > MAX_HEAD_BYTES) return this.finish({ done: true, rejected: `the response's headers are over ${MAX_HEAD_BYTES / 1024} KiB` });
-      return undefined;
+  /**
+   * Looks for the CRLFCRLF that ends the head in this read's bytes only, carrying a match cut
+   * between reads. The head (without the CRLFCRLF) may be MAX_HEAD_BYTES long; it is refused
+   * as soon as the bytes so far prove it longer, the same wherever the reads cut it.
+   */
+  private readHead(bytes: Uint8Array): HttpReadResult | undefined {
+    let matched = this.terminatorMatched;
+    let end = -1;
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i]!;
+      // CRLFCRLF's only self-overlap is a CR: a mismatch restarts at 1 on a CR, else at 0.
+      matched = byte === CRLFCRLF[matched] ? matched + 1 : byte === 13 ? 1 : 0;
+      if (matched === 4) {
+        end = i + 1;
+        break;
+      }
+      // The earliest the head can end is where the bytes matched so far began.
+      if (this.headBytes + i + 1 - matched > MAX_HEAD_BYTES) return this.finish({ done: true, rejected: HEAD_TOO_LONG });
     }
-    if (end > MAX_HEAD_BYTES) return this.finish({ done: true, rejected: `the response's headers are over ${MAX_HEAD_BYTES / 1024} KiB` });
-    const [statusLine = "", ...headerLines] = latin1.decode(this.pending.subarray(0, end)).split("\r\n");
+    this.terminatorMatched = matched;
+    const ours = end < 0 ? bytes : bytes.subarray(0, end);
+    if (ours.length > 0) this.headParts.push(ours.slice());
+    this.headBytes += ours.length;
+    if (end < 0) return undefined;
+    const head = this.headParts.length === 1 ? this.headParts[0]! : concatAll(this.headParts, this.headBytes);
+    this.headParts = [];
+    const [statusLine = "", ...headerLines] = latin1.decode(head.subarray(0, head.length - 4)).split("\r\n");
     const status = statusCodeOf(statusLine);
     if (status === undefined || !statusLine.startsWith("HTTP/")) {
       return this.finish({ done: true, rejected: `not an HTTP status line: ${JSON.stringify(statusLine.slice(0, 80))}` });
@@ -171,7 +210,7 @@ export class HttpResponseReader {
     if (typeof framing === "string") return this.finish({ done: true, rejected: framing });
     this.status = status;
     this.framing = framing;
-    this.pending = this.pending.subarray(end + 4);
+    this.pending = bytes.subarray(end);
     return undefined;
   }
 
@@ -258,6 +297,7 @@ export class HttpResponseReader {
   private finish(result: HttpReadResult): HttpReadResult {
     this.finished = result;
     this.pending = new Uint8Array(0);
+    this.headParts = [];
     return result;
   }
 }

@@ -2,9 +2,10 @@
 // core/layer4.c, lib/parser.c read_hex_str): the `payload` and `require_reply` hex strings
 // read into bytes (require_reply's "x" / "X" nibbles match anything), what is sent when no
 // payload is given, and judgeUdpReply: the verdict on what came back (a datagram, an ICMP
-// destination unreachable, or nothing within connect_timeout). Pure.
+// error, or nothing within connect_timeout). Pure.
 import type { UdpCheckSpec } from "./check-spec.ts";
 import type { CheckVerdict } from "./http-judge.ts";
+import { describeIcmpError, isDestinationUnreachable, type IcmpError } from "./icmp-errors.ts";
 
 /** The bytes of a hex string; `wildcards` set where require_reply's x nibbles match anything. */
 export type HexBytes = { ok: true; bytes: Uint8Array; wildcards?: Uint8Array } | { ok: false; problem: string };
@@ -111,7 +112,9 @@ export type UdpOutcome =
   | { kind: "reply"; bytes: Uint8Array }
   /** Nothing came back within connect_timeout. */
   | { kind: "silence"; waitedMs: number }
-  /** An ICMP destination unreachable (or another error the socket reported), as the log says it. */
+  /** An ICMP error the socket's error queue held (IP_RECVERR), keepalived's udp_socket_error's input. */
+  | { kind: "icmp"; error: IcmpError }
+  /** An error the socket reported without an ICMP error queued for it, as the log says it. */
   | { kind: "unreachable"; reason: string };
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
@@ -134,7 +137,13 @@ function patternText(pattern: NonNullable<UdpReplyExpectation["pattern"]>, lengt
  * - silence until connect_timeout is a success unless require_reply is set ("Handle Read
  *   timeout, we consider it success unless require_reply is set"): a UDP service that never
  *   answers cannot be told from one that is fine, and only an ICMP error proves it gone;
- * - an ICMP destination unreachable (port, host, network, prohibited) fails;
+ * - an ICMP destination unreachable (port, host, network, prohibited: any code; ICMPv6's
+ *   too) fails, as another error the socket reports does;
+ * - any other ICMP error (time exceeded, parameter problem, packet too big) ends the check
+ *   without a reply, and keepalived then judges the reply it did not read: udp_socket_error
+ *   returns connect_success, and check_udp_reply sees a length of max_reply_length + 1. So
+ *   only a require_reply pattern fails it (on the length); kept, as it is what a keepalived
+ *   pair does with the same network;
  * - any datagram passes when there is no require_reply pattern (require_reply alone only asks
  *   that something comes back; the lengths are then not checked either: keepalived.conf(5)
  *   says they are, but its code checks them only with a pattern, and a configuration that
@@ -146,6 +155,12 @@ function patternText(pattern: NonNullable<UdpReplyExpectation["pattern"]>, lengt
  */
 export function judgeUdpReply(expectation: UdpReplyExpectation, outcome: UdpOutcome): CheckVerdict {
   if (outcome.kind === "unreachable") return { ok: false, reason: outcome.reason };
+  if (outcome.kind === "icmp") {
+    const error = describeIcmpError(outcome.error);
+    if (isDestinationUnreachable(outcome.error)) return { ok: false, reason: error };
+    if (expectation.pattern) return { ok: false, reason: `${error}: no reply for require_reply to match` };
+    return { ok: true, detail: `${error}; keepalived fails a UDP_CHECK only on a destination unreachable` };
+  }
   if (outcome.kind === "silence") {
     const waited = `no reply within ${seconds(outcome.waitedMs)}`;
     return expectation.replyRequired ? { ok: false, reason: waited } : { ok: true, detail: `${waited} (without require_reply that passes)` };

@@ -1,5 +1,6 @@
 // Socket constants and Linux x86-64 struct layouts (sockaddr_in, ip_mreqn, sockaddr_ll,
-// sockaddr_nl, timeval), built with DataView. Pure: no FFI, so it is unit-tested without root.
+// sockaddr_nl, timeval, msghdr, iovec), built with DataView. Pure: no FFI, so it is
+// unit-tested without root (the pointers msghdr holds are libc.ts's to take).
 
 // <bits/socket.h>, <linux/socket.h>; the families netlink messages carry live in netlink/.
 import { AF_INET, AF_NETLINK, IFNAMSIZ } from "../netlink/linux-constants.ts";
@@ -24,6 +25,8 @@ export const SO_MARK = 36;
 export const SO_RCVBUFFORCE = 33;
 export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
+/** Read the socket's error queue (IP_RECVERR), not its data. */
+export const MSG_ERRQUEUE = 0x2000;
 
 // <linux/in.h>
 export const IPPROTO_IP = 0;
@@ -154,6 +157,50 @@ export function encodeTimeval(milliseconds: number): Uint8Array {
   view.setBigInt64(0, BigInt(Math.floor(milliseconds / 1000)), true);
   view.setBigInt64(8, BigInt(Math.round((milliseconds % 1000) * 1000)), true);
   return bytes;
+}
+
+export const MSGHDR_SIZE = 56;
+export const IOVEC_SIZE = 16;
+
+/** struct iovec { void *iov_base; size_t iov_len; } */
+export function encodeIovec(base: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(IOVEC_SIZE);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, BigInt(base), true);
+  view.setBigUint64(8, BigInt(length), true);
+  return bytes;
+}
+
+/** The buffers of a struct msghdr: addresses (bun:ffi's ptr()) and lengths; 0 for none. */
+export interface MsghdrFields {
+  name: number;
+  nameLength: number;
+  iov: number;
+  iovCount: number;
+  control: number;
+  controlLength: number;
+}
+
+/**
+ * struct msghdr { void *msg_name; socklen_t msg_namelen; (4 bytes padding) struct iovec
+ * *msg_iov; size_t msg_iovlen; void *msg_control; size_t msg_controllen; int msg_flags; }
+ */
+export function encodeMsghdr(fields: MsghdrFields): Uint8Array {
+  const bytes = new Uint8Array(MSGHDR_SIZE);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, BigInt(fields.name), true);
+  view.setUint32(8, fields.nameLength, true);
+  view.setBigUint64(16, BigInt(fields.iov), true);
+  view.setBigUint64(24, BigInt(fields.iovCount), true);
+  view.setBigUint64(32, BigInt(fields.control), true);
+  view.setBigUint64(40, BigInt(fields.controlLength), true);
+  return bytes;
+}
+
+/** What recvmsg wrote back into a msghdr: the control bytes it filled in, and msg_flags (MSG_CTRUNC...). */
+export function decodeMsghdrResult(bytes: Uint8Array): { controlLength: number; flags: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { controlLength: Number(view.getBigUint64(40, true)), flags: view.getInt32(48, true) };
 }
 
 /** A NUL-terminated C string, as SO_BINDTODEVICE and if_nametoindex want. */

@@ -1,8 +1,8 @@
 // The one dlopen of libc.so.6 and thin, throwing wrappers over the socket calls the VRRP
 // engine needs. The only file in Tandem that imports bun:ffi (DESIGN.md).
-import { dlopen, read, type Pointer } from "bun:ffi";
-import { SystemError } from "./errno.ts";
-import { encodeCString, encodeInt32 } from "./libc-structs.ts";
+import { dlopen, ptr, read, type Pointer } from "bun:ffi";
+import { EAGAIN, SystemError } from "./errno.ts";
+import { decodeMsghdrResult, encodeCString, encodeInt32, encodeIovec, encodeMsghdr, MSG_DONTWAIT, MSG_ERRQUEUE } from "./libc-structs.ts";
 
 // The handle is the module's only state, and it is immutable after load.
 const libc = dlopen("libc.so.6", {
@@ -14,6 +14,9 @@ const libc = dlopen("libc.so.6", {
   getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
   sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i64" },
   recvfrom: { args: ["i32", "ptr", "u64", "i32", "ptr", "ptr"], returns: "i64" },
+  recvmsg: { args: ["i32", "ptr", "i32"], returns: "i64" },
+  // Variadic in C; its one extra argument here is an int, passed in a register as any other.
+  fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
   mkfifo: { args: ["ptr", "u32"], returns: "i32" },
   if_nametoindex: { args: ["ptr"], returns: "u32" },
@@ -101,6 +104,47 @@ export function receiveFrom(fd: number, buffer: Uint8Array, flags: number, what:
   const received = Number(sym.recvfrom(fd, buffer, buffer.byteLength, flags, null, null));
   if (received < 0) fail(what, where);
   return received;
+}
+
+/** <fcntl.h>: a new descriptor for the same open socket, close-on-exec (notify scripts must not inherit it). */
+const F_DUPFD_CLOEXEC = 1030;
+
+/**
+ * A second descriptor of the same socket. The socket lives until both are closed: one can be
+ * given to Bun's event loop, which closes it when it likes, and the other kept to read
+ * what Bun does not (the error queue).
+ */
+export function duplicateFd(fd: number, where?: string): number {
+  const copy = sym.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) fail("fcntl(F_DUPFD_CLOEXEC)", where);
+  return copy;
+}
+
+/**
+ * One entry of the socket's error queue, read with recvmsg(MSG_ERRQUEUE | MSG_DONTWAIT): the
+ * control messages it came with (socket-error-queue.ts reads them), or undefined when the
+ * queue is empty. The datagram part (the start of the packet that failed) is not kept.
+ */
+export function receiveErrorQueue(fd: number, where?: string): Uint8Array | undefined {
+  const name = new Uint8Array(128);
+  const payload = new Uint8Array(64);
+  const control = new Uint8Array(512);
+  const iov = encodeIovec(ptr(payload), payload.byteLength);
+  const header = encodeMsghdr({
+    name: ptr(name),
+    nameLength: name.byteLength,
+    iov: ptr(iov),
+    iovCount: 1,
+    control: ptr(control),
+    controlLength: control.byteLength,
+  });
+  const received = Number(sym.recvmsg(fd, header, MSG_ERRQUEUE | MSG_DONTWAIT));
+  if (received < 0) {
+    const errno = lastErrno();
+    if (errno === EAGAIN) return undefined;
+    fail("recvmsg(MSG_ERRQUEUE)", where, errno);
+  }
+  return control.subarray(0, decodeMsghdrResult(header).controlLength);
 }
 
 export function closeFd(fd: number): void {

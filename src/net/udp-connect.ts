@@ -8,15 +8,32 @@
 // unreachable a connected socket is told of closes it with ECONNREFUSED. A zero-length
 // datagram reads as 0 bytes, which Bun takes for an end of stream: it is reported as an
 // empty datagram, and the socket is closed after it.
+//
+// With `queueErrors` the socket has IP_RECVERR (IPV6_RECVERR), as keepalived's UDP_CHECK
+// socket has (layer4.c udp_bind_connect): the kernel then reports every ICMP error about the
+// datagram, the "soft" ones too (host or network unreachable from a router), where without
+// it a connected socket hears only the hard ones (port and protocol unreachable,
+// administratively prohibited), and queues the details (the ICMP type, code and sender).
+// Bun reads the error as any other and closes its descriptor; a second descriptor of the
+// same socket, kept here, reads the queue with recvmsg(MSG_ERRQUEUE) before it is closed.
 import { openCheckerSocket, type CheckerSocketOptions } from "./checker-socket.ts";
+import { closeFd, duplicateFd, receiveErrorQueue, setIntSocketOption } from "./libc.ts";
+import { IPPROTO_IP } from "./libc-structs.ts";
+import { decodeControlMessages, IPPROTO_IPV6, IP_RECVERR, IPV6_RECVERR, queuedErrorOf, type SockExtendedErr } from "./socket-error-queue.ts";
 
-export type UdpConnectOptions = CheckerSocketOptions;
+export interface UdpConnectOptions extends CheckerSocketOptions {
+  /** IP_RECVERR / IPV6_RECVERR: every ICMP error about the datagrams is reported, with its details. */
+  queueErrors?: boolean;
+}
 
 export interface UdpConnectionHandlers {
   /** One datagram from the peer (the kernel drops anyone else's); the bytes are the handler's to keep. */
   onDatagram(bytes: Uint8Array): void;
-  /** The socket failed (ECONNREFUSED: the peer's port unreachable). Nothing follows it. */
-  onError(error: Error & { code?: string }): void;
+  /**
+   * The socket failed (ECONNREFUSED: the peer's port unreachable). Nothing follows it. With
+   * queueErrors, `queued` is the error queue's entry behind it, when there is one.
+   */
+  onError(error: Error & { code?: string }, queued?: SockExtendedErr): void;
 }
 
 export interface UdpConnection {
@@ -32,16 +49,45 @@ export interface UdpConnection {
  */
 export function connectUdp(options: UdpConnectOptions, handlers: UdpConnectionHandlers): UdpConnection {
   const { fd, where } = openCheckerSocket("datagram", options);
+  /** The second descriptor that reads the error queue (queueErrors only). */
+  let errorFd: number | undefined;
+  if (options.queueErrors) {
+    try {
+      if (options.address.family === 4) setIntSocketOption(fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR", where);
+      else setIntSocketOption(fd, IPPROTO_IPV6, IPV6_RECVERR, 1, "IPV6_RECVERR", where);
+      errorFd = duplicateFd(fd, where);
+    } catch (error) {
+      closeFd(fd);
+      throw error;
+    }
+  }
   let socket: Bun.Socket<undefined> | undefined;
   let done = false;
   const queue: Uint8Array[] = [];
 
+  const releaseErrorFd = () => {
+    if (errorFd !== undefined) closeFd(errorFd);
+    errorFd = undefined;
+  };
+  /** The error queue's entry: the kernel queued it before it woke Bun with the error. */
+  const queuedError = (): SockExtendedErr | undefined => {
+    if (errorFd === undefined) return undefined;
+    try {
+      const control = receiveErrorQueue(errorFd, where);
+      return control ? queuedErrorOf(decodeControlMessages(control)) : undefined;
+    } catch {
+      // Unreadable: the socket's error alone is reported, as without IP_RECVERR.
+      return undefined;
+    }
+  };
   const fail = (error: Error) => {
     if (done) return;
     done = true;
     queue.length = 0;
+    const queued = queuedError();
+    releaseErrorFd();
     socket?.end();
-    handlers.onError(error);
+    handlers.onError(error, queued);
   };
   const flush = () => {
     while (socket && !done && queue.length > 0) {
@@ -89,6 +135,7 @@ export function connectUdp(options: UdpConnectOptions, handlers: UdpConnectionHa
       if (done) return;
       done = true;
       queue.length = 0;
+      releaseErrorFd();
       // Before `open` the descriptor is Bun's already: `open` sees `done` and ends it.
       socket?.end();
     },

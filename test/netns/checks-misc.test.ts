@@ -12,6 +12,9 @@ import { loggedAt } from "./support/check-logs.ts";
 
 const unavailable = tandemImpl.unavailableReason();
 const RS = "10.99.0.100";
+/** ha_suspend's IPv6 virtual server and its real server (a MISC_CHECK: nothing is connected to). */
+const VIP6 = "fd00:99::53";
+const RS6 = "fd00:99::100";
 
 describe.skipIf(!isRoot || unavailable !== null)("MISC_CHECK scripts and FILE_CHECK (root, netns)", () => {
   let topo: Topology;
@@ -79,6 +82,16 @@ virtual_server 10.99.0.52 80 {
     delay_loop 1
     ha_suspend
     real_server ${RS} 80 {
+        MISC_CHECK {
+            misc_path /bin/true
+        }
+    }
+}
+virtual_server ${VIP6} 80 {
+    protocol TCP
+    delay_loop 1
+    ha_suspend
+    real_server ${RS6} 80 {
         MISC_CHECK {
             misc_path /bin/true
         }
@@ -173,4 +186,36 @@ virtual_server 10.99.0.52 80 {
     await detected(`Suspending healthchecker for service [${RS}]:tcp:80 for VS ${vs}`, startMs + activateMs, 3_000);
     console.log(`checks-misc: ha_suspend activated ${activateMs - 2_500} ms after the address came`);
   }, 15_000);
+
+  test("ha_suspend for IPv6: the checks wait for the address, run through its duplicate address detection, stop when it leaves", async () => {
+    const vs = `[${VIP6}]:tcp:80`;
+    const service = `[${RS6}]:tcp:80`;
+    const startMs = Date.now();
+    await Bun.sleep(1_500);
+    expect(loggedAt(ownLog(daemon), `VS ${vs}] by [/bin/true]`, 0)).toBeUndefined();
+    const ns = topo.box("a").ns;
+    const addedMs = Date.now();
+    // Not nodad: the address comes tentative, and a second RTM_NEWADDR follows when DAD is done.
+    await exec(ns, ["ip", "-6", "addr", "add", `${VIP6}/64`, "dev", "eth0"]);
+    const activateMs = await detected(`Activating healthchecker for service ${service} for VS ${vs}`, addedMs, 3_000);
+    await detected(`Misc check for [${service} VS ${vs}] by [/bin/true] succeeded.`, startMs, 4_000);
+    await waitFor(async () => !(await exec(ns, ["ip", "-6", "addr", "show", "dev", "eth0", "tentative"])).stdout.includes(VIP6), {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+      what: `${VIP6} past duplicate address detection`,
+    });
+    const deletedMs = Date.now();
+    await exec(ns, ["ip", "-6", "addr", "del", `${VIP6}/64`, "dev", "eth0"]);
+    const suspendMs = await detected(`Suspending healthchecker for service ${service} for VS ${vs}`, deletedMs, 3_000);
+    // Suspended: no check runs after the line (one already under way may still finish).
+    await Bun.sleep(2_500);
+    const lastRun = ownLog(daemon)
+      .split("\n")
+      .filter((line) => line.includes(`VS ${vs}] by [/bin/true]`))
+      .map((line) => Date.parse(line.slice(0, 24)))
+      .at(-1)!;
+    expect(lastRun).toBeLessThan(deletedMs + suspendMs + 1_200);
+    expect(ownLog(daemon)).not.toContain("IPv6 addresses are not followed");
+    console.log(`checks-misc: ha_suspend (IPv6) activated ${activateMs} ms after the address came, suspended ${suspendMs} ms after it left`);
+  }, 20_000);
 });

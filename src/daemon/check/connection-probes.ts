@@ -25,24 +25,21 @@ import {
 import { describeSocketError } from "./socket-errors.ts";
 import { NO_TLS_CLIENT, peerSummary, tlsClientOf } from "./tls-client.ts";
 
-// Where the other probes still look for them (udp-probe.ts, dns-probe.ts, smtp-probe.ts).
-export { describeSocketError, needsSocketOptions };
-
 /** keepalived's digest is MD5 (genhash prints it); Bun's hasher, fed as the body arrives. */
 export function bunMd5(): Md5 {
   const hasher = new Bun.CryptoHasher("md5");
   return { update: (bytes) => void hasher.update(bytes), digest: () => hasher.digest("hex") };
 }
 
-/** The kinds whose probes open their connection with openCheckConnection, and so set bind_if and fwmark. */
+/** The kinds whose probes open their socket through net/checker-socket.ts (check-connection.ts, udp-connect.ts), and so set bind_if and fwmark. */
 const SOCKET_OPTION_KINDS: ReadonlySet<CheckerKind> = new Set<CheckerKind>(["TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "UDP_CHECK", "DNS_CHECK"]);
 
 /**
  * Why a checker cannot run with its bind_if or fwmark, or undefined. keepalived 2.2.7 sets
  * SO_BINDTODEVICE whenever bind_if is given (its manual speaks of IPv6 link-local bindto
  * addresses only) and SO_MARK for a fwmark other than 0 (layer4.c socket_bind_connect); the
- * TCP probes here do the same. The other probes still use node:net / node:dgram sockets, which
- * cannot, and are refused rather than run without them; so is a caller that names no kind.
+ * probes here do the same. PING_CHECK's ICMP socket takes neither (keepalived sets neither on
+ * it either: the runner says so and pings); a caller that names no kind is refused.
  */
 export function unsupportedConnectOptions(target: ConnectTarget, kind?: CheckerKind): string | undefined {
   if (!needsSocketOptions(target) || (kind !== undefined && SOCKET_OPTION_KINDS.has(kind))) return undefined;

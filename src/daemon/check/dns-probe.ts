@@ -12,7 +12,9 @@ import { decodeDnsReply, dnsTypeCode, encodeDnsQuery, isStrayDatagram, judgeDnsR
 import type { CheckVerdict } from "../../check/http-judge.ts";
 import type { TimerHandle } from "../../common/clock.ts";
 import { connectUdp, type UdpConnection } from "../../net/udp-connect.ts";
-import { describeSocketError, needsSocketOptions, type ProbeContext } from "./connection-probes.ts";
+import { needsSocketOptions } from "./check-connection.ts";
+import type { ProbeContext } from "./connection-probes.ts";
+import { describeSocketError } from "./socket-errors.ts";
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 

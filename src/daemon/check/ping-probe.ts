@@ -10,7 +10,8 @@ import type { CheckVerdict } from "../../check/http-judge.ts";
 import { answersEchoRequest, decodeIcmpEchoReply, encodeIcmpEchoRequest, keepalivedEchoData, type EchoRequest } from "../../check/icmp-echo.ts";
 import type { TimerHandle } from "../../common/clock.ts";
 import { openIcmpEchoSocket, type IcmpEchoSocket, type IcmpEchoSocketOptions } from "../../net/icmp-echo-socket.ts";
-import { describeSocketError, type ProbeContext } from "./connection-probes.ts";
+import type { ProbeContext } from "./connection-probes.ts";
+import { describeSocketError } from "./socket-errors.ts";
 
 /** keepalived's seq_no: one counter for every PING_CHECK of the process. */
 let nextSequence = 0;

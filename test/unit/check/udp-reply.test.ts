@@ -1,7 +1,9 @@
 // UDP_CHECK's hex strings read as keepalived 2.2.7's read_hex_str reads them (pairs of digits,
 // words apart, an odd word's last digit a byte alone, x nibbles in require_reply only), and
 // the verdict of check_udp_reply / udp_socket_state on the replies of Debian's
-// inetutils-inetd (test/fixtures/udp), on silence and on a port unreachable.
+// inetutils-inetd (test/fixtures/udp), on silence, on a port unreachable and on the ICMP
+// errors udp_socket_error reads from the error queue (a destination unreachable fails; any
+// other error passes unless a pattern is required).
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -135,6 +137,44 @@ describe("judgeUdpReply on inetutils-inetd's replies", () => {
 
   test("a port unreachable fails, required reply or not", () => {
     expect(judgeUdpReply(expectation(undefined), { kind: "unreachable", reason: "connection refused" })).toEqual({ ok: false, reason: "connection refused" });
+  });
+
+  test("an ICMP or ICMPv6 destination unreachable of any code fails, required reply or not, with its sender", () => {
+    for (const required of [undefined, true, "41"] as const) {
+      expect(judgeUdpReply(expectation(required), { kind: "icmp", error: { version: 4, type: 3, code: 1, info: 0, from: "10.0.0.1" } })).toEqual({
+        ok: false,
+        reason: "host unreachable (ICMP from 10.0.0.1)",
+      });
+    }
+    expect(judgeUdpReply(expectation(undefined), { kind: "icmp", error: { version: 4, type: 3, code: 13, info: 0, from: "10.0.0.1" } })).toEqual({
+      ok: false,
+      reason: "communication administratively prohibited (ICMP destination unreachable from 10.0.0.1)",
+    });
+    expect(judgeUdpReply(expectation(undefined), { kind: "icmp", error: { version: 6, type: 1, code: 3, info: 0, from: "fd00::1" } })).toEqual({
+      ok: false,
+      reason: "address unreachable (ICMPv6 from fd00::1)",
+    });
+    // A code no RFC names yet is still a destination unreachable.
+    expect(judgeUdpReply(expectation(undefined), { kind: "icmp", error: { version: 6, type: 1, code: 42, info: 0 } }).ok).toBe(false);
+  });
+
+  test("another ICMP error (time exceeded, packet too big) is keepalived's success without a reply: only a pattern fails it", () => {
+    const exceeded = { kind: "icmp", error: { version: 4, type: 11, code: 0, info: 0, from: "10.0.0.254" } } as const;
+    const passed = {
+      ok: true,
+      detail: "time exceeded (ICMP code 0 from 10.0.0.254); keepalived fails a UDP_CHECK only on a destination unreachable",
+    } as const;
+    expect(judgeUdpReply(expectation(undefined), exceeded)).toEqual(passed);
+    expect(judgeUdpReply(expectation(true), exceeded)).toEqual(passed);
+    expect(judgeUdpReply(expectation("41"), exceeded)).toEqual({
+      ok: false,
+      reason: "time exceeded (ICMP code 0 from 10.0.0.254): no reply for require_reply to match",
+    });
+    const tooBig = { kind: "icmp", error: { version: 6, type: 2, code: 0, info: 1280, from: "fd00::fe" } } as const;
+    expect(judgeUdpReply(expectation("41"), tooBig)).toEqual({
+      ok: false,
+      reason: "packet too big (next-hop MTU 1280) (ICMPv6 code 0 from fd00::fe): no reply for require_reply to match",
+    });
   });
 
   test("an empty datagram passes a pattern (nothing to compare), as in keepalived", () => {

@@ -1,11 +1,14 @@
-// Struct layouts for Linux x86-64: sockaddr_in, ip_mreqn, sockaddr_ll, sockaddr_nl, timeval.
+// Struct layouts for Linux x86-64: sockaddr_in, ip_mreqn, sockaddr_ll, sockaddr_nl, timeval, iovec, msghdr.
 import { describe, expect, test } from "bun:test";
 import {
+  decodeMsghdrResult,
   decodeInt32,
   decodeSockaddrNl,
   encodeCString,
   encodeInt32,
+  encodeIovec,
   encodeIpMreqn,
+  encodeMsghdr,
   encodeSockaddrIn,
   encodeSockaddrLl,
   encodeSockaddrNl,
@@ -34,6 +37,29 @@ describe("socket structs", () => {
     const bytes = encodeSockaddrNl(0x01020304, 0x11);
     expect(toHex(bytes)).toBe("1000" + "0000" + "04030201" + "11000000");
     expect(decodeSockaddrNl(bytes)).toEqual({ family: 16, portId: 0x01020304, groups: 0x11 });
+  });
+
+  test("iovec: a 64-bit pointer and a 64-bit length", () => {
+    expect(toHex(encodeIovec(0x7f0011223344, 64))).toBe("44332211007f0000" + "4000000000000000");
+  });
+
+  test("msghdr: 56 bytes; name, namelen (then 4 bytes of padding), iov, iovlen, control, controllen, flags", () => {
+    const bytes = encodeMsghdr({ name: 0x1000, nameLength: 128, iov: 0x2000, iovCount: 1, control: 0x3000, controlLength: 512 });
+    expect(toHex(bytes)).toBe(
+      "0010000000000000" +
+        "80000000" +
+        "00000000" +
+        "0020000000000000" +
+        "0100000000000000" +
+        "0030000000000000" +
+        "0002000000000000" +
+        "00000000" +
+        "00000000",
+    );
+    // What recvmsg writes back: msg_controllen (the bytes filled in) and msg_flags (MSG_CTRUNC 0x8).
+    bytes.set([48, 0, 0, 0, 0, 0, 0, 0], 40);
+    bytes.set([8, 0, 0, 0], 48);
+    expect(decodeMsghdrResult(bytes)).toEqual({ controlLength: 48, flags: 8 });
   });
 
   test("timeval: 64-bit seconds and microseconds", () => {

@@ -14,7 +14,8 @@ import { createServer as createTlsServer } from "node:tls";
 import { systemClock } from "../../../../src/common/clock.ts";
 import { parseIpAddress } from "../../../../src/common/ip-address.ts";
 import type { ConnectTarget, HttpCheckSpec } from "../../../../src/check/check-spec.ts";
-import { describeSocketError, httpProbe, tcpProbe, unsupportedConnectOptions } from "../../../../src/daemon/check/connection-probes.ts";
+import { httpProbe, tcpProbe, unsupportedConnectOptions } from "../../../../src/daemon/check/connection-probes.ts";
+import { describeSocketError } from "../../../../src/daemon/check/socket-errors.ts";
 import { SystemError } from "../../../../src/net/errno.ts";
 import { makeTestCertificates } from "./test-certificates.ts";
 

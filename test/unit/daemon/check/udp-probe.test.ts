@@ -1,7 +1,8 @@
 // UDP_CHECK's probe against UDP sockets of this process on 127.0.0.1: a reply that matches, a
 // wrong one, silence (a pass without require_reply, keepalived's rule, a failure with it), a
-// closed port (the kernel's ICMP port unreachable), a datagram from another port (the
-// connected socket drops it), bindto / bind_port, the abort, and the socket closed each time.
+// closed port (the kernel's ICMP port unreachable, read from the error queue with its sender,
+// on IPv6 too), a datagram from another port (the connected socket drops it), bindto /
+// bind_port and a bindto this host does not have, the abort, and the socket closed each time.
 import { afterEach, describe, expect, test } from "bun:test";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { FakeClock, systemClock, type Clock } from "../../../../src/common/clock.ts";
@@ -103,8 +104,41 @@ describe("udpProbe", () => {
 
   test("a closed port: the ICMP port unreachable fails the check, with or without require_reply", async () => {
     const port = await closedPort();
-    expect(await probe(port, { payload: PAYLOAD })).toEqual({ ok: false, reason: "connection refused" });
-    expect(await probe(port, { payload: PAYLOAD, requireReply: true })).toEqual({ ok: false, reason: "connection refused" });
+    const refused = { ok: false, reason: "connection refused (ICMP port unreachable from 127.0.0.1)" } as const;
+    expect(await probe(port, { payload: PAYLOAD })).toEqual(refused);
+    expect(await probe(port, { payload: PAYLOAD, requireReply: true })).toEqual(refused);
+  });
+
+  test("a closed port on ::1: the ICMPv6 port unreachable, from ::1", async () => {
+    const socket = createSocket("udp6");
+    await new Promise<void>((resolve) => socket.bind(0, "::1", resolve));
+    const port = socket.address().port;
+    await new Promise<void>((resolve) => socket.close(resolve));
+    const verdict = await udpProbe(
+      { address: parseIpAddress("::1")!, port },
+      { payload: PAYLOAD },
+      {
+        clock: systemClock(),
+        signal: new AbortController().signal,
+        connectTimeoutMs: 1000,
+      },
+    );
+    expect(verdict).toEqual({ ok: false, reason: "connection refused (ICMPv6 port unreachable from ::1)" });
+  });
+
+  test("a bindto this host does not have: said so, nothing sent", async () => {
+    const { port, received } = await server(echo);
+    const verdict = await udpProbe(
+      { address: LOCALHOST, port, bindTo: parseIpAddress("192.0.2.1")! },
+      { payload: PAYLOAD },
+      {
+        clock: systemClock(),
+        signal: new AbortController().signal,
+        connectTimeoutMs: 1000,
+      },
+    );
+    expect(verdict).toEqual({ ok: false, reason: "bindto address not available on this host" });
+    expect(received).toEqual([]);
   });
 
   test("a datagram from another port is not the reply (the socket is connected)", async () => {
