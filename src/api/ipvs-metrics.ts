@@ -184,7 +184,7 @@ function checkSchedulerFamilies(view: IpvsView): MetricFamily[] {
     one("tandem_ipvs_check_scheduler_skipped_total", "Due times skipped because the probe was still running or waiting", "counter", scheduler?.skipped),
     quantiles(
       "tandem_ipvs_check_start_lateness_seconds",
-      "How late the last 1,000 checks started after their due time (quantile 1: the most)",
+      "How late the checks of the last minute started after their due time (quantile 1: the most)",
       scheduler?.startLatenessMs,
     ),
     quantiles(

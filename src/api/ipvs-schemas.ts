@@ -22,7 +22,9 @@ const CheckSchedulerView = object(
     overdue: { type: "integer", minimum: 0, description: "Checks past their timeout that have not ended yet" },
     started: { type: "integer", minimum: 0, description: "Checks started since the checks started" },
     skipped: count,
-    startLatenessMs: lateness("How late the last 1,000 checks started after their due time, ms"),
+    startLatenessMs: lateness(
+      "How late the checks of the last minute started after their due time, ms (p50 and p99 to within a histogram bucket: 0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50 ms, ...)",
+    ),
     loopLagMs: lateness("How late the checkers' event loop fires a 100 ms timer, over the last minute, ms"),
   },
   ["startLatenessMs", "loopLagMs"],

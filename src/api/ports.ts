@@ -177,7 +177,7 @@ export interface CheckSchedulerView {
   /** Since the checks started: checks started, and due times skipped. */
   started: number;
   skipped: number;
-  /** How late the recent checks (the last 1,000) started after their due time. */
+  /** How late the checks of the last minute started after their due time (p50 and p99 to within a histogram bucket). */
   startLatenessMs?: LatenessView;
   /** How late the checkers' event loop fires a 100 ms timer, over the last minute. */
   loopLagMs?: LatenessView;

@@ -35,6 +35,67 @@ export class RecentSamples {
   }
 }
 
+/**
+ * The bounds (ms) of the lateness histogram's buckets: a percentile reads as the bound of the
+ * bucket it falls in (never above the largest value seen), so it is exact to within a bucket.
+ */
+export const LATENESS_BOUNDS_MS = [0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000] as const;
+/** The window is one minute, in slots of ten seconds. */
+export const LATENESS_SLOT_MS = 10_000;
+export const LATENESS_SLOTS = 6;
+
+interface LatenessSlot {
+  index: number;
+  /** Per bucket of LATENESS_BOUNDS_MS, then one past the last bound. */
+  counts: number[];
+  max: number;
+  samples: number;
+}
+
+/**
+ * How late the checks of the last minute started, whatever their rate: a histogram per ten
+ * seconds, six of them kept. (The last N checks would be a tenth of a second at 10,000 checks
+ * a second, and say nothing of the pause a minute ago.)
+ */
+export class LatenessWindow {
+  private slots: LatenessSlot[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  add(valueMs: number): void {
+    const index = Math.floor(this.clock.nowMs() / LATENESS_SLOT_MS);
+    let slot = this.slots.at(-1);
+    if (!slot || slot.index !== index) {
+      slot = { index, counts: new Array<number>(LATENESS_BOUNDS_MS.length + 1).fill(0), max: 0, samples: 0 };
+      this.slots = [...this.slots.filter((s) => s.index > index - LATENESS_SLOTS), slot];
+    }
+    let bucket = 0;
+    while (bucket < LATENESS_BOUNDS_MS.length && valueMs > LATENESS_BOUNDS_MS[bucket]!) bucket++;
+    slot.counts[bucket]!++;
+    slot.max = Math.max(slot.max, valueMs);
+    slot.samples++;
+  }
+
+  summary(): LatenessSummary | undefined {
+    const current = Math.floor(this.clock.nowMs() / LATENESS_SLOT_MS);
+    const live = this.slots.filter((s) => s.index > current - LATENESS_SLOTS);
+    const samples = live.reduce((sum, s) => sum + s.samples, 0);
+    if (samples === 0) return undefined;
+    const max = Math.max(...live.map((s) => s.max));
+    const counts = LATENESS_BOUNDS_MS.map((_, i) => live.reduce((sum, s) => sum + s.counts[i]!, 0));
+    const at = (p: number): number => {
+      const rank = Math.max(1, Math.ceil((p / 100) * samples));
+      let seen = 0;
+      for (let i = 0; i < counts.length; i++) {
+        seen += counts[i]!;
+        if (seen >= rank) return Math.min(LATENESS_BOUNDS_MS[i]!, max);
+      }
+      return max;
+    };
+    return { p50: at(50), p99: at(99), max, samples };
+  }
+}
+
 /** The loop's lag is sampled this often, and the last minute of samples kept. */
 export const LOOP_LAG_PERIOD_MS = 100;
 export const LOOP_LAG_SAMPLES = 600;

@@ -42,15 +42,12 @@ import { MISC_KILL_GRACE_MS, type MiscScripts } from "./misc-script.ts";
 import { REAL_PROBES, type Probes } from "./probes.ts";
 import { verdictLine } from "./verdict-lines.ts";
 import type { CheckSchedulerView } from "../../api/ports.ts";
-import { LoopLagMonitor, RecentSamples } from "../../check/scheduler-health.ts";
+import { LatenessWindow, LoopLagMonitor } from "../../check/scheduler-health.ts";
 import { maxConcurrentChecks } from "./open-files.ts";
 import { usesRiseFall, type CheckerResult, type Entry, type ProbeGroup } from "./checker-entry.ts";
 import { migrate, oneFailureEnough, sameCheck } from "./checker-migration.ts";
 
 export type { CheckerResult } from "./checker-entry.ts";
-
-/** The recent checks whose start lateness the scheduler's health reports. */
-const START_LATENESS_SAMPLES = 1_000;
 
 export interface CheckerView {
   target: CheckerTarget;
@@ -139,13 +136,14 @@ export class CheckerRunner {
   private readonly files: FileChecks;
   private readonly maxConcurrent: number;
   private readonly loopLag: LoopLagMonitor;
-  private readonly startLateness = new RecentSamples(START_LATENESS_SAMPLES);
+  private readonly startLateness: LatenessWindow;
 
   constructor(private readonly deps: CheckerRunnerDeps) {
     this.probes = deps.probes ?? REAL_PROBES;
     this.maxConcurrent = deps.maxConcurrent ?? maxConcurrentChecks();
     this.scheduler = createProbeScheduler({ clock: deps.clock, logger: deps.logger, maxConcurrent: this.maxConcurrent });
     this.loopLag = new LoopLagMonitor(deps.clock);
+    this.startLateness = new LatenessWindow(deps.clock);
     this.files = new FileChecks(deps.watchFiles ?? watchTrackFiles(deps.clock, deps.logger), (name, value) => this.fileValue(name, value));
   }
 

@@ -1,6 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import type { Clock } from "../../../src/common/clock.ts";
-import { LOOP_LAG_PERIOD_MS, LOOP_LAG_SAMPLES, LoopLagMonitor, RecentSamples } from "../../../src/check/scheduler-health.ts";
+import { FakeClock, type Clock } from "../../../src/common/clock.ts";
+import {
+  LATENESS_SLOT_MS,
+  LATENESS_SLOTS,
+  LatenessWindow,
+  LOOP_LAG_PERIOD_MS,
+  LOOP_LAG_SAMPLES,
+  LoopLagMonitor,
+  RecentSamples,
+} from "../../../src/check/scheduler-health.ts";
 
 /** A clock whose timers the test fires itself, as late as it likes. */
 function lateClock() {
@@ -52,5 +60,27 @@ describe("the checks' scheduler's health", () => {
     monitor.stop();
     expect(live()).toBe(0);
     expect(LOOP_LAG_SAMPLES * LOOP_LAG_PERIOD_MS).toBe(60_000);
+  });
+
+  test("start lateness over the last minute: percentiles to within a bucket, never above the most seen; a minute later it is gone", () => {
+    const clock = new FakeClock();
+    const window = new LatenessWindow(clock);
+    expect(window.summary()).toBeUndefined();
+    // 10,000 checks on time, 90 a little late, 10 late by a pause.
+    for (let i = 0; i < 10_000; i++) window.add(0);
+    for (let i = 0; i < 90; i++) window.add(3);
+    clock.advance(LATENESS_SLOT_MS);
+    for (let i = 0; i < 10; i++) window.add(70);
+    expect(window.summary()).toEqual({ p50: 0, p99: 0, max: 70, samples: 10_100 });
+    for (let i = 0; i < 200; i++) window.add(70);
+    // 210 of 10,300 past 20 ms: the p99 is in the (50, 100] bucket, read as the most seen.
+    expect(window.summary()).toEqual({ p50: 0, p99: 70, max: 70, samples: 10_300 });
+    for (let i = 0; i < 300; i++) window.add(3);
+    expect(window.summary()!.p99).toBe(70);
+    // The first slot leaves the window a minute after it began; the second ten seconds later.
+    clock.advance(LATENESS_SLOT_MS * (LATENESS_SLOTS - 1));
+    expect(window.summary()).toEqual({ p50: 5, p99: 70, max: 70, samples: 510 });
+    clock.advance(LATENESS_SLOT_MS);
+    expect(window.summary()).toBeUndefined();
   });
 });
