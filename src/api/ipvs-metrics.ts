@@ -189,7 +189,7 @@ function checkSchedulerFamilies(view: IpvsView): MetricFamily[] {
     ),
     quantiles(
       "tandem_ipvs_check_loop_lag_seconds",
-      "How late the checkers' event loop fired a 100 ms timer over the last minute (quantile 1: the most)",
+      "How late the checkers' event loop fired a timer (one every 500 ms) over the last minute (quantile 1: the most)",
       scheduler?.loopLagMs,
     ),
   ];

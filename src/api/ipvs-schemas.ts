@@ -25,7 +25,7 @@ const CheckSchedulerView = object(
     startLatenessMs: lateness(
       "How late the checks of the last minute started after their due time, ms (p50 and p99 to within a histogram bucket: 0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50 ms, ...)",
     ),
-    loopLagMs: lateness("How late the checkers' event loop fires a 100 ms timer, over the last minute, ms"),
+    loopLagMs: lateness("How late the checkers' event loop fires a timer (one every 500 ms), over the last minute, ms"),
   },
   ["startLatenessMs", "loopLagMs"],
   "The health checks' one scheduler: its load and how late it runs",

@@ -179,7 +179,7 @@ export interface CheckSchedulerView {
   skipped: number;
   /** How late the checks of the last minute started after their due time (p50 and p99 to within a histogram bucket). */
   startLatenessMs?: LatenessView;
-  /** How late the checkers' event loop fires a 100 ms timer, over the last minute. */
+  /** How late the checkers' event loop fires a timer (one every 500 ms), over the last minute. */
   loopLagMs?: LatenessView;
 }
 

@@ -96,9 +96,13 @@ export class LatenessWindow {
   }
 }
 
-/** The loop's lag is sampled this often, and the last minute of samples kept. */
-export const LOOP_LAG_PERIOD_MS = 100;
-export const LOOP_LAG_SAMPLES = 600;
+/**
+ * The loop's lag is sampled this often, and the last minute of samples kept. Twice a second:
+ * each wakeup costs an idle daemon CPU (a millisecond under an emulated CPU), and the checks'
+ * own start lateness sees every stall that delays a check.
+ */
+export const LOOP_LAG_PERIOD_MS = 500;
+export const LOOP_LAG_SAMPLES = 120;
 
 /** How late a timer fires on this loop: a timer every LOOP_LAG_PERIOD_MS, its lateness kept. */
 export class LoopLagMonitor {

@@ -87,6 +87,8 @@ export const KERNEL_RETRY_MS = 30_000;
 export const DRIFT_SCAN_MS = 10_000;
 /** The director reports this often: its status when that may have changed, else that it is alive. */
 export const STATUS_REFRESH_MS = 1_000;
+/** The checks' scheduler's health reaches the API at most this often. */
+export const CHECK_SCHEDULER_REPORT_MS = 5_000;
 
 /** At stop, the notifies the stop asked for (one second each) may finish within this, never longer. */
 export const NOTIFY_DRAIN_MS = 2_000;
@@ -119,7 +121,8 @@ export class DirectorService {
   private readonly outbox: DirectorOutbox;
   private readonly statusReporter = new StatusReporter();
   private readonly checks: CheckerRunner;
-  private schedulerReported = false;
+  /** The last scheduler health sent, and when. */
+  private schedulerReport: { atMs: number; text: string } | undefined;
   private burstAtMs: number | undefined;
 
   constructor(
@@ -474,6 +477,21 @@ export class DirectorService {
     return resolvePlansOnce(this.plan().virtualServers, this.plansBefore).virtualServers;
   }
 
+  /**
+   * The checks' scheduler every CHECK_SCHEDULER_REPORT_MS while there are checks, when it
+   * changed; once more when they are gone, so the view drops it. Each message wakes the
+   * supervisor and the observer: an idle daemon should not pay that every second.
+   */
+  private reportScheduler(): void {
+    const nowMs = this.deps.clock.nowMs();
+    if (this.schedulerReport && nowMs - this.schedulerReport.atMs < CHECK_SCHEDULER_REPORT_MS) return;
+    const health = this.checks.schedulerHealth();
+    const text = JSON.stringify(health ?? null);
+    if (text === this.schedulerReport?.text || (!health && !this.schedulerReport)) return;
+    this.send({ type: "check-scheduler", health });
+    this.schedulerReport = { atMs: nowMs, text };
+  }
+
   /** The status when it changed, else the heartbeat (status-reporter.ts); every second. */
   private sendStatus(): void {
     this.statusTimer?.cancel();
@@ -495,10 +513,7 @@ export class DirectorService {
     );
     const stats = this.checks.checkStatsSlice();
     if (stats) this.send({ type: "check-stats", reset: stats.reset, entries: toJsonText(stats.entries) });
-    // Every second while there are checks; once more when they are gone, so the view drops it.
-    const scheduler = this.checks.schedulerHealth();
-    if (scheduler || this.schedulerReported) this.send({ type: "check-scheduler", health: scheduler });
-    this.schedulerReported = scheduler !== undefined;
+    this.reportScheduler();
     if (this.kernel?.ok) this.facts.refreshTotals();
     this.statusTimer = clock.at(clock.nowMs() + STATUS_REFRESH_MS, () => this.sendStatus());
   }

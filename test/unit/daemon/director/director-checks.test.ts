@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { memoryFiles, parseConfig } from "../../../../src/config/index.ts";
 import type { CheckVerdict } from "../../../../src/check/http-judge.ts";
 import { planDirector } from "../../../../src/daemon/director/director-command.ts";
-import { KERNEL_RETRY_MS } from "../../../../src/daemon/director/director-service.ts";
+import { CHECK_SCHEDULER_REPORT_MS, KERNEL_RETRY_MS } from "../../../../src/daemon/director/director-service.ts";
 import { directorConfigOf } from "../../../../src/daemon/ipc/director-config.ts";
 import { CheckStatsTable } from "../../../../src/daemon/ipc/check-stats-table.ts";
 import type { IpAddress } from "../../../../src/common/ip-address.ts";
@@ -174,6 +174,11 @@ describe("the checks in the director's status", () => {
     expect(slices[0]!.reset).toBe(true);
     expect(slices.slice(1).every((slice) => !slice.reset)).toBe(true);
     expect(slices.length).toBeLessThanOrEqual(6);
+    // The scheduler's health: at most one report per CHECK_SCHEDULER_REPORT_MS, each with both probes.
+    const reports = r.sent.flatMap((m) => (m.type === "check-scheduler" ? [m.health] : []));
+    expect(reports.length).toBeGreaterThanOrEqual(2);
+    expect(reports.length).toBeLessThanOrEqual(Math.ceil(42_500 / CHECK_SCHEDULER_REPORT_MS));
+    expect(reports.at(-1)).toMatchObject({ probes: 2, running: 0, backlog: 0 });
     await r.service.stop("test");
   });
 
