@@ -200,26 +200,14 @@ async function throughput(kind: CheckKind, name: Daemon["name"]): Promise<void> 
     await until(() => destinations().size >= servers, 120_000, `${name}: the table's ${servers} real servers`);
     // Every checker past its first check (1 s plus up to delay_loop), then some.
     await Bun.sleep(5_000);
-    const windows: { checksPerS: number; cpuUsPerCheck: number; checkerCpuUsPerCheck: number; seconds: number }[] = [];
+    const windows: ThroughputWindow[] = [];
     for (let w = 0; w < WINDOWS; w++) {
-      const pids = daemon.pids();
-      const checker = daemon.checkerPid();
-      const s0 = await stubStatus(0);
-      const cpu0 = pids.map(cpuMs);
-      const checker0 = cpuMs(checker);
-      const t0 = now();
-      await Bun.sleep(WINDOW_S * 1000);
-      const seconds = (now() - t0) / 1000;
-      const cpu1 = pids.map(cpuMs);
-      const checker1 = cpuMs(checker);
-      const s1 = await stubStatus(0);
-      const checks = s1.accepts - s0.accepts - 1;
-      const cpu = cpu1.reduce((sum, v, i) => sum + (v - cpu0[i]!), 0);
+      const window = await cpuWindow(daemon);
       windows.push({
-        checksPerS: checks / seconds,
-        cpuUsPerCheck: (cpu * 1000) / checks,
-        checkerCpuUsPerCheck: ((checker1 - checker0) * 1000) / checks,
-        seconds,
+        checksPerS: window.checks / window.seconds,
+        cpuUsPerCheck: (window.cpuMs * 1000) / window.checks,
+        checkerCpuUsPerCheck: (window.checkerCpuMs * 1000) / window.checks,
+        seconds: window.seconds,
       });
     }
     const roles = daemon
@@ -239,6 +227,30 @@ async function throughput(kind: CheckKind, name: Daemon["name"]): Promise<void> 
   }
 }
 
+interface ThroughputWindow {
+  checksPerS: number;
+  cpuUsPerCheck: number;
+  checkerCpuUsPerCheck: number;
+  seconds: number;
+}
+
+/** One window of WINDOW_S: the checks nginx counted, the CPU of the daemon's processes and of its checker alone (ms). */
+async function cpuWindow(daemon: Daemon): Promise<{ checks: number; cpuMs: number; checkerCpuMs: number; seconds: number }> {
+  const pids = daemon.pids();
+  const checker = daemon.checkerPid();
+  const s0 = await stubStatus(0);
+  const cpu0 = pids.map(cpuMs);
+  const checker0 = cpuMs(checker);
+  const t0 = now();
+  await Bun.sleep(WINDOW_S * 1000);
+  const seconds = (now() - t0) / 1000;
+  const cpu1 = pids.map(cpuMs);
+  const checker1 = cpuMs(checker);
+  const s1 = await stubStatus(0);
+  // The stub_status request itself is one of nginx's accepts.
+  return { checks: s1.accepts - s0.accepts - 1, cpuMs: cpu1.reduce((sum, v, i) => sum + (v - cpu0[i]!), 0), checkerCpuMs: checker1 - checker0, seconds };
+}
+
 /** The idle run's delay_loop: the same servers and checkers, hardly a check in the window. */
 const IDLE_DELAY_LOOP_S = 3_600;
 
@@ -255,17 +267,8 @@ async function idleCost(kind: CheckKind, name: Daemon["name"], servers: number):
   try {
     await until(() => destinations().size >= servers, 120_000, `${name}: the idle table's ${servers} real servers`);
     await Bun.sleep(5_000);
-    const pids = daemon.pids();
-    const checker = daemon.checkerPid();
-    const s0 = await stubStatus(0);
-    const cpu0 = pids.map(cpuMs);
-    const checker0 = cpuMs(checker);
-    const t0 = now();
-    await Bun.sleep(WINDOW_S * 1000);
-    const seconds = (now() - t0) / 1000;
-    const cpu = pids.map(cpuMs).reduce((sum, v, i) => sum + (v - cpu0[i]!), 0);
-    const s1 = await stubStatus(0);
-    return { cpuMsPerS: cpu / seconds, checkerCpuMsPerS: (cpuMs(checker) - checker0) / seconds, checksPerS: (s1.accepts - s0.accepts - 1) / seconds };
+    const window = await cpuWindow(daemon);
+    return { cpuMsPerS: window.cpuMs / window.seconds, checkerCpuMsPerS: window.checkerCpuMs / window.seconds, checksPerS: window.checks / window.seconds };
   } finally {
     await daemon.stop();
   }
