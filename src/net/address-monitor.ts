@@ -3,11 +3,9 @@
 // subscribed, so that no change falls between the two. Event driven, no polling.
 // rtnetlink-monitor.ts follows links and IPv4 addresses for the VRRP engine; this one is for
 // what must see every family (ha_suspend).
-import { readDatagramChunks } from "./datagram-stream.ts";
-import { bindSocket, closeFd, openSocket, setIntSocketOption } from "./libc.ts";
-import { AF_NETLINK, encodeSockaddrNl, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET, SO_RCVBUFFORCE } from "./libc-structs.ts";
+import { NETLINK_ROUTE } from "./libc-structs.ts";
 import { openNetlinkRequestSocket } from "./netlink-socket.ts";
-import { decodeMessages } from "../netlink/netlink-codec.ts";
+import { subscribeRoute } from "./route-subscription.ts";
 import { decodeInterfaceAddress, encodeGetInterfaceAddressesRequest, RTMGRP_IPV6_IFADDR, type InterfaceAddress } from "../netlink/interface-addresses.ts";
 import { isRejection, RTMGRP_IPV4_IFADDR, RTM_DELADDR, RTM_NEWADDR } from "../netlink/rtnetlink-messages.ts";
 
@@ -33,9 +31,6 @@ export interface AddressMonitor {
   close(): Promise<void>;
 }
 
-/** A host with thousands of addresses changes them in bursts; root may exceed rmem_max (FORCE). */
-const RECEIVE_BUFFER_BYTES = 1024 * 1024;
-
 /** Every address of both families, as the kernel lists them now. */
 function dumpAddresses(): InterfaceAddress[] {
   const socket = openNetlinkRequestSocket(NETLINK_ROUTE, "NETLINK_ROUTE");
@@ -53,52 +48,19 @@ function dumpAddresses(): InterfaceAddress[] {
 }
 
 export async function openAddressMonitor(options: AddressMonitorOptions): Promise<AddressMonitor> {
-  const groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
-  const fd = openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)", "for the address monitor");
-  try {
-    try {
-      setIntSocketOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES, "SO_RCVBUFFORCE");
-    } catch {
-      // Not root (CAP_NET_ADMIN): the default queue still works, it just overflows sooner.
-    }
-    bindSocket(fd, encodeSockaddrNl(0, groups), "sockaddr_nl RTMGRP_IPV4_IFADDR|RTMGRP_IPV6_IFADDR");
-    // Subscribed: from here on every change is queued, so the dump cannot miss one.
-    options.onDump(dumpAddresses());
-  } catch (error) {
-    closeFd(fd);
-    throw error;
-  }
-
-  let closed = false;
-  let closing: Promise<void> | undefined;
-  const reader = readDatagramChunks(
-    fd,
-    (chunk) => {
-      // Several datagrams may arrive in one chunk; netlink framing spans them all.
-      const { messages, problem } = decodeMessages(chunk);
-      for (const message of messages) {
-        if (closed) return;
-        const type = message.header.type;
-        if (type !== RTM_NEWADDR && type !== RTM_DELADDR) continue;
-        const address = decodeInterfaceAddress(message);
-        if (isRejection(address)) continue;
-        options.onEvent({ kind: type === RTM_NEWADDR ? "address-added" : "address-removed", address });
-      }
-      if (problem && !closed) options.onError(new Error(`address monitor: malformed netlink data: ${problem}`));
+  const subscription = await subscribeRoute({
+    groups: RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+    groupNames: "RTMGRP_IPV4_IFADDR|RTMGRP_IPV6_IFADDR",
+    name: "address monitor",
+    snapshot: () => options.onDump(dumpAddresses()),
+    onMessage: (message) => {
+      const type = message.header.type;
+      if (type !== RTM_NEWADDR && type !== RTM_DELADDR) return;
+      const address = decodeInterfaceAddress(message);
+      if (isRejection(address)) return;
+      options.onEvent({ kind: type === RTM_NEWADDR ? "address-added" : "address-removed", address });
     },
-    (error) => {
-      if (!closed) options.onError(new Error(`address monitor: ${error.message}`));
-    },
-  );
-
-  return {
-    close() {
-      if (!closing) {
-        closed = true;
-        closing = reader.stop();
-        closeFd(fd);
-      }
-      return closing;
-    },
-  };
+    onError: (error) => options.onError(error),
+  });
+  return { close: () => subscription.close() };
 }
