@@ -6,7 +6,6 @@
 // and the scheduler's own timeout aborts the whole check through the signal. SSL_GET's
 // handshake uses the global SSL block's files as keepalived's one SSL_CTX does, and with
 // tandem's tls_verify the certificate is judged (check/tls-judge.ts) before the GET is sent.
-import type { TLSSocket } from "node:tls";
 import type { Clock, TimerHandle } from "../../common/clock.ts";
 import type { CheckerKind, ConnectTarget, HttpCheckSpec, HttpUrlSpec } from "../../check/check-spec.ts";
 import { judgeHttpResponse, type CheckVerdict } from "../../check/http-judge.ts";
@@ -22,6 +21,7 @@ import {
   type ConnectionEvents,
   type TlsOptions,
 } from "./check-connection.ts";
+import type { TlsPeer } from "../../net/tcp-connect.ts";
 import { describeSocketError } from "./socket-errors.ts";
 import { NO_TLS_CLIENT, peerSummary, tlsClientOf } from "./tls-client.ts";
 
@@ -66,7 +66,7 @@ export interface ProbeContext {
 
 interface TlsConnect extends TlsOptions {
   /** Once the handshake is done, before the request: a verdict here ends the check. */
-  onSecure?(socket: TLSSocket): CheckVerdict | undefined;
+  onSecure?(peer: TlsPeer): CheckVerdict | undefined;
 }
 
 /**
@@ -111,11 +111,14 @@ function exchange(target: ConnectTarget, tls: TlsConnect | undefined, context: P
         const verdict = steps.onData?.(bytes);
         if (verdict) finish(verdict);
       },
-      ended: () => finish(steps.onEnd?.() ?? { ok: false, reason: "the server closed the connection" }),
+      ended: () => {
+        if (!connected && tls) return finish({ ok: false, reason: "the server closed the connection during the TLS handshake" });
+        finish(steps.onEnd?.() ?? { ok: false, reason: "the server closed the connection" });
+      },
       failed: (error) => finish({ ok: false, reason: describeSocketError(error, target) }),
     };
-    const onSecure = (socket: TLSSocket): boolean => {
-      const judged = tls?.onSecure?.(socket);
+    const onSecure = (peer: TlsPeer): boolean => {
+      const judged = tls?.onSecure?.(peer);
       if (judged) finish(judged);
       return !settled;
     };
@@ -163,10 +166,10 @@ function regexOf(url: HttpUrlSpec): RegexExpectation | undefined {
 const PEER_LOOK_MS = 60_000;
 const peersSeen = new WeakMap<HttpCheckSpec, { atMs: number; peer: PeerCertificateSummary | undefined }>();
 
-function unverifiedPeer(http: HttpCheckSpec, socket: TLSSocket, name: string, nowMs: number): PeerCertificateSummary | undefined {
+function unverifiedPeer(http: HttpCheckSpec, tlsPeer: TlsPeer, name: string, nowMs: number): PeerCertificateSummary | undefined {
   const seen = peersSeen.get(http);
   if (seen && nowMs - seen.atMs < PEER_LOOK_MS) return seen.peer;
-  const peer = peerSummary(socket, name);
+  const peer = peerSummary(tlsPeer, name);
   peersSeen.set(http, { atMs: nowMs, peer });
   return peer;
 }
@@ -197,13 +200,13 @@ export async function httpProbe(target: ConnectTarget, http: HttpCheckSpec, url:
     name: virtualhost !== undefined ? hostOfVirtualhost(virtualhost) : target.address.text,
   };
   let passed: Extract<TlsJudgement, { ok: true }> | undefined;
-  const onSecure = (socket: TLSSocket): CheckVerdict | undefined => {
-    const peer = client.verify ? peerSummary(socket, tlsExpectation.name) : unverifiedPeer(http, socket, tlsExpectation.name, context.clock.nowMs());
+  const onSecure = (tlsPeer: TlsPeer): CheckVerdict | undefined => {
+    const peer = client.verify ? peerSummary(tlsPeer, tlsExpectation.name) : unverifiedPeer(http, tlsPeer, tlsExpectation.name, context.clock.nowMs());
     const judged = judgeTlsPeer(peer, tlsExpectation, context.clock.wallMs());
     if (!judged.ok) return { ok: false, reason: judged.reason, ...(judged.report ? { tls: judged.report } : {}) };
     passed = judged;
     return undefined;
   };
-  const verdict = await exchange(target, { secureContext: loaded.secureContext, onSecure, ...(servername ? { servername } : {}) }, context, steps);
+  const verdict = await exchange(target, { client: loaded.files, onSecure, ...(servername ? { servername } : {}) }, context, steps);
   return passed ? withTlsReport(verdict, passed) : verdict;
 }

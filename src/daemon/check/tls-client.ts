@@ -1,12 +1,15 @@
 // SSL_GET's client side: the global SSL block's files (ca, certificate, key, password) made
-// into one TLS context, as keepalived's one SSL_CTX is, but checked file by file so that a
-// check that cannot use them says which file and why; the context kept while its files stay
-// as they were; and what node:tls says of the server's certificate, for check/tls-judge.ts.
+// into what every handshake is given, as keepalived's one SSL_CTX is, but checked file by
+// file so that a check that cannot use them says which file and why; kept while its files
+// stay as they were; and what the handshake says of the server's certificate, for
+// check/tls-judge.ts.
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import { checkServerIdentity, createSecureContext, getCACertificates, type SecureContext, type TLSSocket } from "node:tls";
+import { checkServerIdentity, createSecureContext, getCACertificates } from "node:tls";
 import type { TlsClientSpec } from "../../check/check-spec.ts";
 import type { PeerCertificateSummary } from "../../check/tls-judge.ts";
+import type { TlsPeer } from "../../net/tcp-connect.ts";
+import type { TlsClientFiles } from "./check-connection.ts";
 import { describeSocketError } from "./socket-errors.ts";
 
 /** A PEM file of the SSL block is at most this big (a system CA bundle is a quarter of it). */
@@ -32,7 +35,7 @@ async function readSslFile(keyword: string, path: string): Promise<{ bytes: Buff
   }
 }
 
-export type TlsClientLoad = { secureContext: SecureContext } | { problem: string };
+export type TlsClientLoad = { files: TlsClientFiles } | { problem: string };
 
 /**
  * The SSL block's files as one context, checked file by file so that the reason names the
@@ -42,16 +45,16 @@ export type TlsClientLoad = { secureContext: SecureContext } | { problem: string
  * As in OpenSSL, a client certificate goes with its key or not at all.
  */
 async function loadTlsClient(spec: TlsClientSpec): Promise<TlsClientLoad> {
-  // keepalived's TLS_method under OpenSSL 3's security level 1 speaks TLS 1.2 and 1.3, as node:tls does by default.
-  const options: { minVersion: "TLSv1.2"; ca?: Buffer | string[]; cert?: Buffer; key?: Buffer; passphrase?: string } = { minVersion: "TLSv1.2" };
+  const files: TlsClientFiles = {};
   if (spec.caFile !== undefined) {
     const ca = await readSslFile("ca", spec.caFile);
     if ("problem" in ca) return ca;
     if (!ca.bytes.includes("-----BEGIN CERTIFICATE-----")) return { problem: `SSL ca ${spec.caFile} holds no PEM certificate` };
-    options.ca = ca.bytes;
+    files.ca = ca.bytes;
   } else if (spec.verify) {
     // keepalived's SSL_CTX_load_verify_locations trusts only `ca`; without one, tls_verify trusts the system's store (/etc/ssl/certs).
-    options.ca = getCACertificates("system");
+    // One text, not a list: Bun's handshake took 30 us longer with the list.
+    files.ca = getCACertificates("system").join("\n");
   }
   if (spec.certificateFile !== undefined && spec.keyFile !== undefined) {
     const cert = await readSslFile("certificate", spec.certificateFile);
@@ -71,12 +74,14 @@ async function loadTlsClient(spec: TlsClientSpec): Promise<TlsClientLoad> {
       if (code === "ERR_OSSL_BAD_DECRYPT") return { problem: `SSL key ${spec.keyFile} cannot be decrypted with the SSL block's password` };
       return { problem: `SSL key ${spec.keyFile} is not a PEM private key` };
     }
-    options.cert = cert.bytes;
-    options.key = key.bytes;
-    if (spec.password !== undefined) options.passphrase = spec.password;
+    files.cert = cert.bytes;
+    files.key = key.bytes;
+    if (spec.password !== undefined) files.passphrase = spec.password;
   }
   try {
-    return { secureContext: createSecureContext(options) };
+    // node:tls's context, once, only for what it says of the files together (a key that is not the certificate's).
+    createSecureContext(files);
+    return { files };
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_OSSL_X509_KEY_VALUES_MISMATCH")
       return { problem: `SSL key ${spec.keyFile} is not the key of certificate ${spec.certificateFile}` };
@@ -121,10 +126,10 @@ export async function tlsClientOf(spec: TlsClientSpec, nowMs: number): Promise<T
   return load;
 }
 
-/** What node:tls says of the server's certificate, for check/tls-judge.ts; undefined when it sent none. */
-export function peerSummary(socket: TLSSocket, expectedName: string): PeerCertificateSummary | undefined {
-  const cert = socket.getPeerCertificate();
-  if (!cert || !cert.valid_to) return undefined;
+/** What the handshake says of the server's certificate, for check/tls-judge.ts; undefined when it sent none. */
+export function peerSummary(peer: TlsPeer, expectedName: string): PeerCertificateSummary | undefined {
+  const cert = peer.certificate();
+  if (!cert) return undefined;
   let nameMatches = false;
   try {
     nameMatches = checkServerIdentity(expectedName, cert) === undefined;
@@ -139,7 +144,8 @@ export function peerSummary(socket: TLSSocket, expectedName: string): PeerCertif
     nameMatches,
   };
   if (cert.subjectaltname) summary.subjectAltName = cert.subjectaltname;
-  if (!socket.authorized) summary.chainError = String(socket.authorizationError ?? "CERT_UNTRUSTED");
+  const chainError = peer.chainError();
+  if (chainError !== undefined) summary.chainError = chainError;
   return summary;
 }
 

@@ -140,9 +140,16 @@ describe("the probes over the connection with socket options", () => {
     expect(httpRequests.slice(before)).toEqual(["GET /health HTTP/1.0"]);
   });
 
-  test("SSL_GET bound to lo, to a port that speaks no TLS: the server's close ends it", async () => {
+  test("SSL_GET bound to lo, to a port that closes at once: the server's close ends the handshake", async () => {
     const verdict = await httpProbe({ address: LOCALHOST, port: plainPort, bindInterface: "lo" }, http(true), http(true).urls[0]!, context());
+    // Its FIN, or (the ClientHello reaching a closed socket) its kernel's reset, whichever comes first.
     expect(verdict.ok).toBe(false);
+    expect(["the server closed the connection during the TLS handshake", "connection reset by the server"]).toContain((verdict as { reason: string }).reason);
+  });
+
+  test("SSL_GET to a port that answers in plain HTTP: the handshake fails with the library's reason", async () => {
+    const verdict = await httpProbe({ address: LOCALHOST, port: httpPort }, http(true), http(true).urls[0]!, context());
+    expect(verdict).toEqual({ ok: false, reason: "TLS handshake failed: wrong version number" });
   });
 
   test.skipIf(!isRoot)("as root, TCP_CHECK with a fwmark connects (SO_MARK set)", async () => {

@@ -127,6 +127,29 @@ describe("SSL_GET without tls_verify (keepalived's behaviour)", () => {
   });
 });
 
+describe("the protocol versions", () => {
+  test("a server that speaks only TLS 1.1 is refused, as keepalived's OpenSSL 3 refuses it at its default security level", async () => {
+    const server = Bun.spawn(
+      ["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", certs.good.cert, "-key", certs.good.key, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", "-www"],
+      { stdout: "pipe", stderr: "ignore" },
+    );
+    try {
+      let printed = "";
+      const reader = server.stdout.getReader();
+      while (!/ACCEPT 127\.0\.0\.1:(\d+)/.test(printed)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`openssl s_server printed no port: ${printed}`);
+        printed += new TextDecoder().decode(value);
+      }
+      const port = Number(/ACCEPT 127\.0\.0\.1:(\d+)/.exec(printed)![1]);
+      ports.tls11 = port;
+      expect(await check("tls11", spec(undefined))).toEqual({ ok: false, reason: "TLS handshake failed: tlsv1 alert protocol version" });
+    } finally {
+      server.kill();
+    }
+  });
+});
+
 describe("SSL_GET with tls_verify", () => {
   const verifying = (extra: Partial<TlsClientSpec> = {}) => sslBlock({ verify: true, ...extra });
 
