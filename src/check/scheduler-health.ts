@@ -3,7 +3,7 @@
 // checkers' event loop runs a timer. The first is what a check's lateness costs detection; the
 // second says why (a loop busy with something else delays every timer it has). On the
 // injected clock, so the fake clock tests it.
-import type { Clock, TimerHandle } from "../common/clock.ts";
+import { nextOnGrid, type Clock, type TimerHandle } from "../common/clock.ts";
 import { nearestRank } from "./check-stats.ts";
 
 export interface LatenessSummary {
@@ -97,14 +97,15 @@ export class LatenessWindow {
 }
 
 /**
- * The loop's lag is sampled this often, and the last minute of samples kept. Twice a second:
- * each wakeup costs an idle daemon CPU (a millisecond under an emulated CPU), and the checks'
- * own start lateness sees every stall that delays a check.
+ * The loop's lag is sampled this often, on the second's grid (common/clock.ts nextOnGrid),
+ * and the last minute of samples kept. Once a second, with the director's status: each
+ * wakeup of its own cost an idle daemon CPU (a millisecond under an emulated CPU), and the
+ * checks' own start lateness sees every stall that delays a check.
  */
-export const LOOP_LAG_PERIOD_MS = 500;
-export const LOOP_LAG_SAMPLES = 120;
+export const LOOP_LAG_PERIOD_MS = 1_000;
+export const LOOP_LAG_SAMPLES = 60;
 
-/** How late a timer fires on this loop: a timer every LOOP_LAG_PERIOD_MS, its lateness kept. */
+/** How late a timer fires on this loop: a timer every LOOP_LAG_PERIOD_MS on its grid, its lateness kept. */
 export class LoopLagMonitor {
   private timer: TimerHandle | undefined;
   private readonly samples = new RecentSamples(LOOP_LAG_SAMPLES);
@@ -113,7 +114,7 @@ export class LoopLagMonitor {
 
   start(): void {
     if (this.timer) return;
-    this.arm(this.clock.nowMs() + LOOP_LAG_PERIOD_MS);
+    this.arm(nextOnGrid(this.clock.nowMs(), LOOP_LAG_PERIOD_MS));
   }
 
   stop(): void {
@@ -129,8 +130,8 @@ export class LoopLagMonitor {
     this.timer = this.clock.at(dueMs, () => {
       const nowMs = this.clock.nowMs();
       this.samples.add(Math.max(0, nowMs - dueMs));
-      // From now, not from the due time: a stall is one late sample, not a burst of catch-up ones.
-      this.arm(nowMs + LOOP_LAG_PERIOD_MS);
+      // The next point of the grid after now, not after the due time: a stall is one late sample, not a burst of catch-up ones.
+      this.arm(nextOnGrid(nowMs, LOOP_LAG_PERIOD_MS));
     });
   }
 }

@@ -81,6 +81,16 @@ export class FakeClock implements Clock {
 }
 
 /**
+ * The first instant after nowMs on a grid of periodMs along the monotonic line. A process's
+ * periodic timers armed on one grid (the director's status every second, the checks' loop-lag
+ * sample) fall due together and cost one wakeup of the event loop, not one each: an idle
+ * daemon's wakeups are most of its CPU under an emulated CPU.
+ */
+export function nextOnGrid(nowMs: number, periodMs: number): number {
+  return (Math.floor(nowMs / periodMs) + 1) * periodMs;
+}
+
+/**
  * Resolves on the event loop's next turn, after the timers already due and pending I/O: long
  * work in slices awaits this between slices. Bun.sleep(0) costs microseconds and runs after
  * due timers; setImmediate would run before them and setTimeout(0) costs a millisecond.

@@ -20,7 +20,6 @@
 // whatever the chain's verdict, which is the caller's to judge (keepalived verifies nothing).
 // Bun's client speaks TLS 1.2 and 1.3 only (a TLS 1.1 server's answer is a protocol_version
 // alert), as keepalived's OpenSSL 3 does at its default security level.
-import type { PeerCertificate } from "node:tls";
 import { ConnectionError, openCheckerSocket, type CheckerSocketOptions } from "./checker-socket.ts";
 import { getIntSocketOption } from "./libc.ts";
 import { SOL_SOCKET, SO_ERROR } from "./libc-structs.ts";
@@ -30,8 +29,8 @@ export type TcpConnectOptions = CheckerSocketOptions;
 
 /** The server's side of a TLS session, once the handshake is done. */
 export interface TlsPeer {
-  /** The server's certificate in node:tls's form; undefined when it sent none. */
-  certificate(): PeerCertificate | undefined;
+  /** The server's certificate in node:tls's form (Bun's socket gives that form); undefined when it sent none. */
+  certificate(): ReturnType<Bun.Socket["getPeerCertificate"]> | undefined;
   /** Why the library does not trust the chain, in node:tls's words ("DEPTH_ZERO_SELF_SIGNED_CERT"); undefined: it does. */
   chainError(): string | undefined;
 }

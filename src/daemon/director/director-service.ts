@@ -5,7 +5,7 @@
 // runs the health checks (daemon/check) and hands their verdicts to the Director, and reports
 // events, status and the drains in progress to the supervisor. Where the kernel has no IPVS
 // it says so and tries again; nothing else stops, the checks included.
-import type { Clock, TimerHandle } from "../../common/clock.ts";
+import { nextOnGrid, type Clock, type TimerHandle } from "../../common/clock.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { DirectorConfig } from "../ipc/director-config.ts";
 import { fromJsonText, toJsonText } from "../ipc/json-text.ts";
@@ -515,6 +515,7 @@ export class DirectorService {
     if (stats) this.send({ type: "check-stats", reset: stats.reset, entries: toJsonText(stats.entries) });
     this.reportScheduler();
     if (this.kernel?.ok) this.facts.refreshTotals();
-    this.statusTimer = clock.at(clock.nowMs() + STATUS_REFRESH_MS, () => this.sendStatus());
+    // On the second's grid, with the checks' loop-lag sample: one wakeup for both.
+    this.statusTimer = clock.at(nextOnGrid(clock.nowMs(), STATUS_REFRESH_MS), () => this.sendStatus());
   }
 }

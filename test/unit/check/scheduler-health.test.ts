@@ -30,7 +30,13 @@ function lateClock() {
     now = timer.atMs + lateMs;
     timer.fn();
   };
-  return { clock, fireLate, live: () => timers.filter((t) => t.live).length };
+  return {
+    clock,
+    fireLate,
+    live: () => timers.filter((t) => t.live).length,
+    dueMs: () => timers.find((t) => t.live)?.atMs,
+    setNow: (ms: number) => void (now = ms),
+  };
 }
 
 describe("the checks' scheduler's health", () => {
@@ -44,17 +50,21 @@ describe("the checks' scheduler's health", () => {
     expect(samples.summary()).toEqual({ p50: 1_000, p99: 1_000, max: 1_000, samples: 100 });
   });
 
-  test("the loop's lag: how late each 100 ms timer fired, the next one armed from when it did, none after stop", () => {
-    const { clock, fireLate, live } = lateClock();
+  test("the loop's lag: how late each timer on the second's grid fired, the next one the grid's next point after it did, none after stop", () => {
+    const { clock, fireLate, live, dueMs, setNow } = lateClock();
+    setNow(12_345);
     const monitor = new LoopLagMonitor(clock);
     monitor.start();
     monitor.start();
     expect(live()).toBe(1);
+    expect(dueMs()).toBe(13_000);
     fireLate(0);
+    expect(dueMs()).toBe(14_000);
     fireLate(3);
-    fireLate(250);
-    expect(monitor.summary()).toEqual({ p50: 3, p99: 250, max: 250, samples: 3 });
-    // The stall gave one late sample, not a burst of catch-up ones: the next is due a period after it ended.
+    fireLate(2_250);
+    expect(monitor.summary()).toEqual({ p50: 3, p99: 2_250, max: 2_250, samples: 3 });
+    // The stall gave one late sample, not a burst of catch-up ones: the next is due at the grid's next point after it ended.
+    expect(dueMs()).toBe(18_000);
     fireLate(0);
     expect(monitor.summary()!.samples).toBe(4);
     monitor.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { FakeClock } from "../../../src/common/clock.ts";
+import { FakeClock, nextOnGrid } from "../../../src/common/clock.ts";
 
 describe("FakeClock", () => {
   test("fires timers in time order and sets now to each timer's due time", () => {
@@ -22,5 +22,15 @@ describe("FakeClock", () => {
     clock.at(10, () => clock.at(15, () => fired.push(15)));
     clock.advance(100);
     expect(fired).toEqual([15]);
+  });
+});
+
+describe("nextOnGrid", () => {
+  test("the first point of the grid strictly after now, so timers of one period armed at different times fall due together", () => {
+    expect(nextOnGrid(0, 1_000)).toBe(1_000);
+    expect(nextOnGrid(999.9, 1_000)).toBe(1_000);
+    expect(nextOnGrid(1_000, 1_000)).toBe(2_000);
+    expect(nextOnGrid(12_345.6, 1_000)).toBe(13_000);
+    expect(nextOnGrid(12_345.6, 500)).toBe(12_500);
   });
 });
