@@ -81,13 +81,20 @@ export class FakeClock implements Clock {
 }
 
 /**
- * The first instant after nowMs on a grid of periodMs along the monotonic line. A process's
- * periodic timers armed on one grid (the director's status every second, the checks' loop-lag
- * sample) fall due together and cost one wakeup of the event loop, not one each: an idle
- * daemon's wakeups are most of its CPU under an emulated CPU.
+ * Bun's timers fire up to a millisecond before their due time as performance.now() reads it
+ * (it rounds the delay), so a grid point closer than this counts as passed: a timer that
+ * re-arms from its own callback must not land on the point it is firing for.
+ */
+const GRID_EARLY_MS = 2;
+
+/**
+ * The first instant after nowMs on a grid of periodMs along the monotonic line, at least
+ * GRID_EARLY_MS away. A process's periodic timers armed on one grid (the director's status
+ * every second, the checks' loop-lag sample) fall due together and cost one wakeup of the
+ * event loop, not one each: an idle daemon's wakeups are most of its CPU under an emulated CPU.
  */
 export function nextOnGrid(nowMs: number, periodMs: number): number {
-  return (Math.floor(nowMs / periodMs) + 1) * periodMs;
+  return (Math.floor((nowMs + GRID_EARLY_MS) / periodMs) + 1) * periodMs;
 }
 
 /**
