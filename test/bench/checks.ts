@@ -13,8 +13,9 @@
 // stops only when the rate stops following N, past the lag bound too. --profile: one step per kind
 // on the host with the director's CPU profile (the daemon from a bundle under bun --cpu-prof)
 // instead of the ramp. The full run waits for a quiet machine (1-minute load below 0.8) unless
-// --no-wait. Needs root, nginx (scripts/install-test-servers.sh), tcpdump, curl, openssl, and for
-// the guest qemu-system-x86_64, cpio, keepalived, the image (TANDEM_IMAGE_DIR or out/).
+// --no-wait. BENCH_HOST_KINDS=SSL_GET,HTTP_GET: only those kinds on the host. Needs root, nginx
+// (scripts/install-test-servers.sh), tcpdump, curl, openssl, and for the guest
+// qemu-system-x86_64, cpio, keepalived, the image (TANDEM_IMAGE_DIR or out/).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
@@ -36,11 +37,16 @@ const only = option("--only");
 const small = flag("--small");
 const profile = flag("--profile");
 
-const HOST_STEPS: Record<CheckKind, number[]> = small
+const ALL_HOST_STEPS: Record<CheckKind, number[]> = small
   ? { TCP_CHECK: [500, 1000], HTTP_GET: [300], SSL_GET: [100] }
   : profile
     ? { TCP_CHECK: [3_000], HTTP_GET: [2_000], SSL_GET: [400] }
     : { TCP_CHECK: [1_000, 2_500, 4_000, 6_000, 10_000, 15_000], HTTP_GET: [1_000, 2_000, 3_000, 4_500], SSL_GET: [200, 400, 500, 700, 1_000] };
+/** BENCH_HOST_KINDS=SSL_GET,HTTP_GET: only those kinds' ramps on the host (a change to one kind's checks, measured alone). */
+const HOST_KINDS = process.env.BENCH_HOST_KINDS?.split(",");
+const HOST_STEPS = Object.fromEntries(
+  Object.entries(ALL_HOST_STEPS).map(([kind, steps]) => [kind, !HOST_KINDS || HOST_KINDS.includes(kind) ? steps : []]),
+) as Record<CheckKind, number[]>;
 const GUEST_SCALE: Record<CheckKind, number> = small ? { TCP_CHECK: 30, HTTP_GET: 20, SSL_GET: 10 } : { TCP_CHECK: 25, HTTP_GET: 15, SSL_GET: 8 };
 const WINDOWS = 3;
 const WINDOW_S = small ? 4 : 10;
